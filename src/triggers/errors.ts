@@ -1,0 +1,41 @@
+import { HorariumError } from '../errors.ts';
+
+/** A trigger argument that is out of range, of the wrong type, or inconsistent with another. */
+export class InvalidTriggerError extends HorariumError {
+  override name = 'InvalidTriggerError';
+  /** The argument at fault, e.g. `'endDate'` or `'minutes'`. */
+  readonly argument: string;
+  constructor(argument: string, message: string) {
+    super(message);
+    this.argument = argument;
+  }
+}
+
+/** A cron field expression that cannot be parsed or is out of range. */
+export class CronSyntaxError extends InvalidTriggerError {
+  override name = 'CronSyntaxError';
+  /** The cron field, e.g. `'dayOfWeek'`. */
+  readonly field: string;
+  /** The text that failed. */
+  readonly expression: string;
+  constructor(field: string, expression: string, reason: string) {
+    super(field, `Invalid ${field} expression ${JSON.stringify(expression)}: ${reason}`);
+    this.field = field;
+    this.expression = expression;
+  }
+}
+
+/** An `AndTrigger` found no common fire time within its iteration limit. */
+export class MaxIterationsError extends HorariumError {
+  override name = 'MaxIterationsError';
+  readonly iterations: number;
+  constructor(iterations: number, trigger: string) {
+    super(`${trigger} found no common fire time after ${iterations} iterations`);
+    this.iterations = iterations;
+  }
+}
+
+/** A serialized trigger that cannot be restored (unknown type, newer version, bad state). */
+export class TriggerRestoreError extends HorariumError {
+  override name = 'TriggerRestoreError';
+}
