@@ -5,7 +5,9 @@ export class UnknownTimeZoneError extends HorariumError {
   override name = 'UnknownTimeZoneError';
   readonly timezone: string;
   constructor(timezone: string) {
-    super(`Unknown time zone ${JSON.stringify(timezone)}: expected an IANA name such as 'Europe/Berlin' or 'UTC'`);
+    super(
+      `Unknown time zone ${JSON.stringify(timezone)}: expected an IANA name such as 'Europe/Berlin' or 'UTC'`,
+    );
     this.timezone = timezone;
   }
 }
@@ -45,7 +47,8 @@ export class AmbiguousTimeError extends InvalidDateError {
 
 export function describeInput(input: unknown): string {
   if (typeof input === 'string') return JSON.stringify(input);
-  if (input instanceof Date) return Number.isNaN(input.getTime()) ? 'Invalid Date' : input.toISOString();
+  if (input instanceof Date)
+    return Number.isNaN(input.getTime()) ? 'Invalid Date' : input.toISOString();
   if (typeof input === 'bigint') return `${input}n`;
   if (typeof input === 'object' && input !== null) return Object.prototype.toString.call(input);
   return String(input);

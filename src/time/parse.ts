@@ -30,7 +30,8 @@ export function parseDateInput(input: DateInput, zone: Zone): number {
     return t;
   }
   if (typeof input === 'number') {
-    if (!Number.isFinite(input)) throw new InvalidDateError(input, 'epoch milliseconds must be a finite number');
+    if (!Number.isFinite(input))
+      throw new InvalidDateError(input, 'epoch milliseconds must be a finite number');
     return input;
   }
   if (typeof input !== 'string') {
@@ -38,7 +39,10 @@ export function parseDateInput(input: DateInput, zone: Zone): number {
   }
   const match = DATE_PATTERN.exec(input.trim());
   if (match === null) {
-    throw new InvalidDateError(input, "expected 'YYYY-MM-DD[ HH:MM[:SS[.fff]]]' with an optional 'Z' or '±HH:MM'");
+    throw new InvalidDateError(
+      input,
+      "expected 'YYYY-MM-DD[ HH:MM[:SS[.fff]]]' with an optional 'Z' or '±HH:MM'",
+    );
   }
   const [, y, mo, d, h, mi, s, frac, offsetText] = match;
   const year = Number(y);
@@ -48,9 +52,13 @@ export function parseDateInput(input: DateInput, zone: Zone): number {
   const minute = mi === undefined ? 0 : Number(mi);
   const second = s === undefined ? 0 : Number(s);
   const millisecond = frac === undefined ? 0 : Math.floor(Number(`0.${frac}`) * 1000);
-  if (month < 1 || month > 12) throw new InvalidDateError(input, `month ${month} is not between 1 and 12`);
+  if (month < 1 || month > 12)
+    throw new InvalidDateError(input, `month ${month} is not between 1 and 12`);
   if (day < 1 || day > daysInMonth(year, month)) {
-    throw new InvalidDateError(input, `day ${day} does not exist in ${year}-${String(month).padStart(2, '0')}`);
+    throw new InvalidDateError(
+      input,
+      `day ${day} does not exist in ${year}-${String(month).padStart(2, '0')}`,
+    );
   }
   if (hour > 23) throw new InvalidDateError(input, `hour ${hour} is not between 0 and 23`);
   if (minute > 59) throw new InvalidDateError(input, `minute ${minute} is not between 0 and 59`);
@@ -69,6 +77,7 @@ function parseOffset(text: string, input: string): number {
   const digits = text.slice(1).replace(':', '');
   const hours = Number(digits.slice(0, 2));
   const minutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
-  if (hours > 23 || minutes > 59) throw new InvalidDateError(input, `offset ${text} is out of range`);
+  if (hours > 23 || minutes > 59)
+    throw new InvalidDateError(input, `offset ${text} is out of range`);
   return sign * (hours * MS_PER_HOUR + minutes * MS_PER_MINUTE);
 }

@@ -27,6 +27,8 @@ export abstract class Zone {
   abstract offsetAt(instant: number): number;
   /** Smallest and largest offset in force within `window` ms either side of an instant. */
   abstract offsetRange(instant: number, window: number): [number, number];
+  /** The offset at an instant when no transition lies within `window` ms either side of it, otherwise NaN. */
+  abstract steadyOffset(instant: number, window: number): number;
 
   /** The wall-clock time (encoded as wall milliseconds) of an instant. */
   wallAt(instant: number): number {
@@ -47,7 +49,11 @@ export abstract class Zone {
     if (beforeFits && afterFits) {
       return withBefore === withAfter
         ? { kind: 'unique', instant: withBefore }
-        : { kind: 'fold', earlier: Math.min(withBefore, withAfter), later: Math.max(withBefore, withAfter) };
+        : {
+            kind: 'fold',
+            earlier: Math.min(withBefore, withAfter),
+            later: Math.max(withBefore, withAfter),
+          };
     }
     if (beforeFits) return { kind: 'unique', instant: withBefore };
     if (afterFits) return { kind: 'unique', instant: withAfter };
@@ -91,6 +97,9 @@ export class FixedOffsetZone extends Zone {
   offsetRange(): [number, number] {
     return [this.offset, this.offset];
   }
+  steadyOffset(): number {
+    return this.offset;
+  }
   override wallAt(instant: number): number {
     return instant + this.offset;
   }
@@ -132,9 +141,19 @@ export class IntlZone extends Zone {
     return this.#segmentAt(instant).offset;
   }
 
+  steadyOffset(instant: number, window: number): number {
+    let seg = this.#last;
+    if (seg === undefined || instant < seg.start || instant >= seg.end)
+      seg = this.#segmentAt(instant);
+    return instant - window >= seg.start && instant + window < seg.end ? seg.offset : Number.NaN;
+  }
+
   offsetRange(instant: number, window: number): [number, number] {
-    const seg = this.#segmentAt(instant);
-    if (instant - window >= seg.start && instant + window < seg.end) return [seg.offset, seg.offset];
+    let seg = this.#last;
+    if (seg === undefined || instant < seg.start || instant >= seg.end)
+      seg = this.#segmentAt(instant);
+    if (instant - window >= seg.start && instant + window < seg.end)
+      return [seg.offset, seg.offset];
     let min = seg.offset;
     let max = seg.offset;
     for (let t = seg.start - 1; t >= instant - window; ) {
@@ -311,7 +330,10 @@ function createZone(name: string): Zone {
     const hours = Number(fixed[2]);
     const minutes = Number(fixed[3]);
     if (hours > 23 || minutes > 59) throw new UnknownTimeZoneError(name);
-    return new FixedOffsetZone(name, (fixed[1] === '+' ? 1 : -1) * (hours * MS_PER_HOUR + minutes * MS_PER_MINUTE));
+    return new FixedOffsetZone(
+      name,
+      (fixed[1] === '+' ? 1 : -1) * (hours * MS_PER_HOUR + minutes * MS_PER_MINUTE),
+    );
   }
   let format: Intl.DateTimeFormat;
   try {

@@ -5,8 +5,8 @@ export class InvalidTriggerError extends HorariumError {
   override name = 'InvalidTriggerError';
   /** The argument at fault, e.g. `'endDate'` or `'minutes'`. */
   readonly argument: string;
-  constructor(argument: string, message: string) {
-    super(message);
+  constructor(argument: string, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.argument = argument;
   }
 }

@@ -21,13 +21,21 @@ export function registerTrigger(type: string, restore: TriggerRestorer): void {
  * @throws TriggerRestoreError when the type is unknown or the state is invalid.
  */
 export function triggerFromJSON(state: unknown): Trigger {
-  if (typeof state !== 'object' || state === null || typeof (state as { type?: unknown }).type !== 'string') {
-    throw new TriggerRestoreError(`Cannot restore a trigger from ${JSON.stringify(state)}: it has no "type"`);
+  if (
+    typeof state !== 'object' ||
+    state === null ||
+    typeof (state as { type?: unknown }).type !== 'string'
+  ) {
+    throw new TriggerRestoreError(
+      `Cannot restore a trigger from ${JSON.stringify(state)}: it has no "type"`,
+    );
   }
   const json = state as TriggerJSON;
   const restore = restorers.get(json.type);
   if (restore === undefined) {
-    throw new TriggerRestoreError(`Cannot restore a trigger of unknown type ${JSON.stringify(json.type)}`);
+    throw new TriggerRestoreError(
+      `Cannot restore a trigger of unknown type ${JSON.stringify(json.type)}`,
+    );
   }
   try {
     return restore(json);

@@ -1,0 +1,322 @@
+/**
+ * `CronTrigger`: fires when the wall-clock time in its zone matches every
+ * field, with the DST policy of the specification.
+ */
+import { MS_PER_DAY, MS_PER_SECOND } from '../../time/civil.ts';
+import { formatIso } from '../../time/format.ts';
+import type { DateInput } from '../../time/parse.ts';
+import type { Zone } from '../../time/zone.ts';
+import {
+  applyJitter,
+  ceilToSecond,
+  checkDateOrder,
+  isoOrNull,
+  optionalDate,
+  parseJitter,
+  requireTimeArgument,
+  resolveZone,
+} from '../common.ts';
+import { InvalidTriggerError } from '../errors.ts';
+import { registerTrigger } from '../registry.ts';
+import type { DstPolicy, RandomSource, Trigger, TriggerJSON } from '../trigger.ts';
+import { parseCrontab } from './crontab.ts';
+import { CRON_FIELDS, type CronFieldName, FIELD_DEFAULTS } from './fields.ts';
+import { type CronSchedule, compileSchedule, type DayMatching } from './schedule.ts';
+
+export type CronFieldValue = number | string;
+
+export interface CronTriggerOptions {
+  year?: CronFieldValue;
+  month?: CronFieldValue;
+  day?: CronFieldValue;
+  week?: CronFieldValue;
+  dayOfWeek?: CronFieldValue;
+  hour?: CronFieldValue;
+  minute?: CronFieldValue;
+  second?: CronFieldValue;
+  startDate?: DateInput | null;
+  endDate?: DateInput | null;
+  timezone?: string;
+  jitter?: number | null;
+  /** Override the DST policy derived from the hour field. */
+  dst?: DstPolicy;
+  /**
+   * How a restricted `day` and a restricted `dayOfWeek` combine: `'and'` (both
+   * must match; the default for the field form, as in APScheduler) or `'or'`
+   * (either; the default of {@link CronTrigger.fromCrontab}, as in Vixie cron).
+   */
+  dayMatching?: DayMatching;
+  /** Random source for jitter (defaults to `Math.random`). */
+  random?: RandomSource;
+}
+
+export interface CrontabOptions
+  extends Pick<
+    CronTriggerOptions,
+    'timezone' | 'dayMatching' | 'startDate' | 'endDate' | 'jitter' | 'dst' | 'random'
+  > {}
+
+/** Window within which DST transitions can move a wall time's instant (covers the 24-hour jump of Samoa in 2011). */
+const DST_WINDOW = 2 * MS_PER_DAY;
+
+const OPTION_KEYS = new Set<string>([
+  ...CRON_FIELDS,
+  'startDate',
+  'endDate',
+  'timezone',
+  'jitter',
+  'dst',
+  'dayMatching',
+  'random',
+]);
+
+/**
+ * Fires when the wall-clock time matches every field.
+ *
+ * @example
+ * ```ts
+ * new CronTrigger({ dayOfWeek: 'mon-fri', hour: 9, timezone: 'Europe/Berlin' });
+ * CronTrigger.fromCrontab('30 2 * * *', { timezone: 'America/New_York' });
+ * ```
+ */
+export class CronTrigger implements Trigger {
+  readonly timezone: string;
+  readonly startDate: Date | null;
+  readonly endDate: Date | null;
+  readonly jitter: number | null;
+  readonly dayMatching: DayMatching;
+  /** The DST policy in force (derived from the hour field unless overridden). */
+  readonly dst: Required<DstPolicy>;
+  /** Every field's expression after defaulting. */
+  readonly fields: Readonly<Record<CronFieldName, string>>;
+  /** The fields given explicitly, for `toString` and serialization. */
+  readonly #given: readonly CronFieldName[];
+  readonly #dstOverride: DstPolicy | undefined;
+  readonly #zone: Zone;
+  readonly #schedule: CronSchedule;
+  readonly #start: number | undefined;
+  readonly #end: number | undefined;
+  readonly #jitterMs: number;
+  readonly #random: RandomSource;
+
+  constructor(options: CronTriggerOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidTriggerError('options', 'CronTrigger options must be an object');
+    }
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.has(key)) {
+        throw new InvalidTriggerError(key, `Unknown CronTrigger option ${JSON.stringify(key)}`);
+      }
+    }
+    const given = CRON_FIELDS.filter((f) => options[f] !== undefined && options[f] !== null);
+    if (given.length === 0) {
+      throw new InvalidTriggerError(
+        'fields',
+        'A CronTrigger needs at least one field (year, month, day, week, dayOfWeek, hour, minute or second)',
+      );
+    }
+    const leastSignificant = Math.max(...given.map((f) => CRON_FIELDS.indexOf(f)));
+    const fields = {} as Record<CronFieldName, string>;
+    CRON_FIELDS.forEach((field, index) => {
+      const value = options[field];
+      if (value !== undefined && value !== null)
+        fields[field] = typeof value === 'number' ? String(value) : value;
+      else fields[field] = index < leastSignificant ? '*' : FIELD_DEFAULTS[field];
+    });
+    const dayMatching = options.dayMatching ?? 'and';
+    if (dayMatching !== 'and' && dayMatching !== 'or') {
+      throw new InvalidTriggerError(
+        'dayMatching',
+        `dayMatching must be 'and' or 'or', got ${String(dayMatching)}`,
+      );
+    }
+    // Validates every field (CronSyntaxError names the field and text).
+    for (const field of CRON_FIELDS) {
+      const value = options[field];
+      if (
+        value !== undefined &&
+        value !== null &&
+        typeof value !== 'number' &&
+        typeof value !== 'string'
+      ) {
+        throw new InvalidTriggerError(
+          field,
+          `${field} must be a number or an expression string, got ${typeof value}`,
+        );
+      }
+    }
+    this.#schedule = compileSchedule(fields, dayMatching);
+    this.fields = Object.freeze(fields);
+    this.#given = given;
+    this.dayMatching = dayMatching;
+    this.#zone = resolveZone(options.timezone);
+    this.timezone = this.#zone.name;
+    this.#start = optionalDate('startDate', options.startDate, this.#zone);
+    this.#end = optionalDate('endDate', options.endDate, this.#zone);
+    checkDateOrder(this.#start, this.#end, this.#zone);
+    this.startDate = this.#start === undefined ? null : new Date(this.#start);
+    this.endDate = this.#end === undefined ? null : new Date(this.#end);
+    this.#jitterMs = parseJitter(options.jitter);
+    this.jitter = this.#jitterMs > 0 ? this.#jitterMs / MS_PER_SECOND : null;
+    this.#random = options.random ?? Math.random;
+    this.#dstOverride = validateDst(options.dst);
+    const hour = fields.hour.trim();
+    const wildcardHour = hour === '*' || /^\*\/\d+$/.test(hour);
+    this.dst = {
+      gap: this.#dstOverride?.gap ?? (wildcardHour ? 'skip' : 'shift'),
+      fold: this.#dstOverride?.fold ?? (wildcardHour ? 'both' : 'first'),
+    };
+  }
+
+  /**
+   * A trigger from a crontab line: `min hour dom mon dow`, with an optional
+   * leading seconds field and trailing year field, or a nickname such as
+   * `@daily`. Day of month and day of week combine with OR when both are
+   * restricted, as in Vixie cron (`dayMatching: 'and'` for APScheduler's AND).
+   */
+  static fromCrontab(expression: string, options: CrontabOptions = {}): CronTrigger {
+    return new CronTrigger({ ...parseCrontab(expression), dayMatching: 'or', ...options });
+  }
+
+  getNextFireTime(previousFireTime: Date | null, now: Date): Date | null {
+    const previous = requireTimeArgument('previousFireTime', previousFireTime, true);
+    const current = requireTimeArgument('now', now, false) as number;
+    let start = previous === null ? current : previous + 1;
+    if (this.#start !== undefined && start < this.#start) start = this.#start;
+    start = ceilToSecond(start);
+    if (this.#end !== undefined && start > this.#end) return null;
+    const next = this.#search(start);
+    if (next === null || (this.#end !== undefined && next > this.#end)) return null;
+    return new Date(applyJitter(next, this.#jitterMs, this.#end, this.#random));
+  }
+
+  /**
+   * The earliest instant ≥ `start` at which the schedule fires under the DST
+   * policy. Wall times are enumerated in calendar order from the earliest wall
+   * time that could map to an instant ≥ `start` (a fold's second pass or a
+   * gap shift can map an earlier wall time to a later instant), until no later
+   * wall time can map to an earlier instant than the best found.
+   */
+  #search(start: number): number | null {
+    const zone = this.#zone;
+    const schedule = this.#schedule;
+    // Fast path, away from transitions: when the first matching wall time lies
+    // in a stretch with the same offset as `start`, it is the answer.
+    const steady = zone.steadyOffset(start, DST_WINDOW);
+    if (!Number.isNaN(steady)) {
+      const wall = schedule.nextMatch(start + steady);
+      if (wall === null) return null;
+      if (zone.steadyOffset(wall - steady, DST_WINDOW) === steady) return wall - steady;
+    }
+    const [minOffset] = zone.offsetRange(start, DST_WINDOW);
+    let wall = schedule.nextMatch(start + minOffset);
+    let best: number | null = null;
+    while (wall !== null) {
+      const resolved = zone.resolveWall(wall);
+      if (resolved.kind === 'unique') {
+        if (resolved.instant >= start && (best === null || resolved.instant < best))
+          best = resolved.instant;
+      } else if (resolved.kind === 'gap') {
+        if (
+          this.dst.gap === 'shift' &&
+          resolved.later >= start &&
+          (best === null || resolved.later < best)
+        ) {
+          best = resolved.later;
+        }
+      } else {
+        if (resolved.earlier >= start && (best === null || resolved.earlier < best))
+          best = resolved.earlier;
+        else if (
+          this.dst.fold === 'both' &&
+          resolved.later >= start &&
+          (best === null || resolved.later < best)
+        ) {
+          best = resolved.later;
+        }
+      }
+      if (best !== null) {
+        const [, maxOffset] = zone.offsetRange(best, DST_WINDOW);
+        // A later wall time w maps to an instant ≥ w − maxOffset; none can beat `best` past this point.
+        if (wall + MS_PER_SECOND >= best + maxOffset) break;
+      }
+      wall = schedule.nextMatch(wall + MS_PER_SECOND);
+    }
+    return best;
+  }
+
+  toJSON(): TriggerJSON {
+    const fields: Partial<Record<CronFieldName, string>> = {};
+    for (const f of this.#given) fields[f] = this.fields[f];
+    return {
+      type: 'cron',
+      version: 1,
+      fields,
+      dayMatching: this.dayMatching,
+      timezone: this.timezone,
+      startDate: isoOrNull(this.#start),
+      endDate: isoOrNull(this.#end),
+      jitter: this.jitter,
+      dst: this.#dstOverride ?? null,
+    };
+  }
+
+  toString(): string {
+    const parts = this.#given.map((f) => `${f}='${this.fields[f]}'`);
+    return `cron[${parts.join(', ')}]`;
+  }
+
+  /** Describes an instant in this trigger's zone, e.g. for logs: `2024-03-31T03:30:00+02:00`. */
+  format(instant: Date): string {
+    return formatIso(instant.getTime(), this.#zone);
+  }
+}
+
+function validateDst(dst: DstPolicy | undefined): DstPolicy | undefined {
+  if (dst === undefined || dst === null) return undefined;
+  if (typeof dst !== 'object')
+    throw new InvalidTriggerError('dst', 'dst must be an object { gap?, fold? }');
+  if (dst.gap !== undefined && dst.gap !== 'shift' && dst.gap !== 'skip') {
+    throw new InvalidTriggerError(
+      'dst',
+      `dst.gap must be 'shift' or 'skip', got ${String(dst.gap)}`,
+    );
+  }
+  if (dst.fold !== undefined && dst.fold !== 'first' && dst.fold !== 'both') {
+    throw new InvalidTriggerError(
+      'dst',
+      `dst.fold must be 'first' or 'both', got ${String(dst.fold)}`,
+    );
+  }
+  const policy: DstPolicy = {};
+  if (dst.gap !== undefined) policy.gap = dst.gap;
+  if (dst.fold !== undefined) policy.fold = dst.fold;
+  return policy;
+}
+
+registerTrigger('cron', (state) => {
+  if (state.version !== 1)
+    throw new InvalidTriggerError(
+      'version',
+      `unsupported cron trigger version ${String(state.version)}`,
+    );
+  const s = state as TriggerJSON & {
+    fields: Partial<Record<CronFieldName, string>>;
+    dayMatching: DayMatching;
+    timezone: string;
+    startDate: string | null;
+    endDate: string | null;
+    jitter: number | null;
+    dst: DstPolicy | null;
+  };
+  const options: CronTriggerOptions = {
+    ...s.fields,
+    dayMatching: s.dayMatching,
+    timezone: s.timezone,
+    startDate: s.startDate,
+    endDate: s.endDate,
+    jitter: s.jitter,
+  };
+  if (s.dst !== null && s.dst !== undefined) options.dst = s.dst;
+  return new CronTrigger(options);
+});

@@ -1,0 +1,176 @@
+/** `IntervalTrigger`: fires every fixed amount of absolute time. */
+import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND } from '../time/civil.ts';
+import type { DateInput } from '../time/parse.ts';
+import type { Zone } from '../time/zone.ts';
+import {
+  applyJitter,
+  ceilToSecond,
+  checkDateOrder,
+  isoOrNull,
+  optionalDate,
+  parseJitter,
+  requireTimeArgument,
+  resolveZone,
+} from './common.ts';
+import { formatDuration } from './duration.ts';
+import { InvalidTriggerError } from './errors.ts';
+import { registerTrigger } from './registry.ts';
+import type { RandomSource, Trigger, TriggerJSON } from './trigger.ts';
+
+export interface IntervalTriggerOptions {
+  weeks?: number;
+  days?: number;
+  hours?: number;
+  minutes?: number;
+  seconds?: number;
+  /** First grid point. Omitted: `now + interval` at the first call. */
+  startDate?: DateInput | null;
+  /** Last possible fire time (inclusive). */
+  endDate?: DateInput | null;
+  /** Zone for naive date strings and for printing. */
+  timezone?: string;
+  jitter?: number | null;
+  random?: RandomSource;
+}
+
+const UNITS = [
+  ['weeks', 7 * MS_PER_DAY],
+  ['days', MS_PER_DAY],
+  ['hours', MS_PER_HOUR],
+  ['minutes', MS_PER_MINUTE],
+  ['seconds', MS_PER_SECOND],
+] as const;
+
+const OPTION_KEYS = new Set<string>([
+  ...UNITS.map(([u]) => u),
+  'startDate',
+  'endDate',
+  'timezone',
+  'jitter',
+  'random',
+]);
+
+/**
+ * Fires at `startDate + k·interval`. Arithmetic is on absolute time, so a
+ * 24-hour interval moves by an hour of wall-clock time across a DST switch
+ * (use `CalendarIntervalTrigger` to keep the wall-clock time).
+ *
+ * @example
+ * ```ts
+ * new IntervalTrigger({ minutes: 5 });
+ * ```
+ */
+export class IntervalTrigger implements Trigger {
+  readonly timezone: string;
+  readonly endDate: Date | null;
+  readonly jitter: number | null;
+  /** The interval in milliseconds (a whole number of seconds). */
+  readonly interval: number;
+  readonly #units: Readonly<Record<string, number>>;
+  readonly #zone: Zone;
+  readonly #end: number | undefined;
+  readonly #jitterMs: number;
+  readonly #random: RandomSource;
+  #start: number | undefined;
+
+  constructor(options: IntervalTriggerOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidTriggerError('options', 'IntervalTrigger options must be an object');
+    }
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.has(key))
+        throw new InvalidTriggerError(key, `Unknown IntervalTrigger option ${JSON.stringify(key)}`);
+    }
+    let interval = 0;
+    const units: Record<string, number> = {};
+    for (const [unit, size] of UNITS) {
+      const value = options[unit];
+      if (value === undefined || value === null) continue;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+        throw new InvalidTriggerError(
+          unit,
+          `${unit} must be a non-negative number, got ${String(value)}`,
+        );
+      }
+      if (value !== 0) units[unit] = value;
+      interval += value * size;
+    }
+    interval = Math.round(interval);
+    if (interval <= 0) {
+      throw new InvalidTriggerError(
+        'interval',
+        'The interval must be positive: give weeks, days, hours, minutes or seconds',
+      );
+    }
+    if (interval % MS_PER_SECOND !== 0) {
+      throw new InvalidTriggerError(
+        'interval',
+        `The interval must be a whole number of seconds, got ${interval / MS_PER_SECOND} s`,
+      );
+    }
+    this.interval = interval;
+    this.#units = units;
+    this.#zone = resolveZone(options.timezone);
+    this.timezone = this.#zone.name;
+    const start = optionalDate('startDate', options.startDate, this.#zone);
+    this.#start = start === undefined ? undefined : ceilToSecond(start);
+    this.#end = optionalDate('endDate', options.endDate, this.#zone);
+    checkDateOrder(start, this.#end, this.#zone);
+    this.endDate = this.#end === undefined ? null : new Date(this.#end);
+    this.#jitterMs = parseJitter(options.jitter);
+    this.jitter = this.#jitterMs > 0 ? this.#jitterMs / MS_PER_SECOND : null;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** The grid's anchor, or null until the first call fixes it at `now + interval`. */
+  get startDate(): Date | null {
+    return this.#start === undefined ? null : new Date(this.#start);
+  }
+
+  getNextFireTime(previousFireTime: Date | null, now: Date): Date | null {
+    const previous = requireTimeArgument('previousFireTime', previousFireTime, true);
+    const current = requireTimeArgument('now', now, false) as number;
+    if (this.#start === undefined) this.#start = ceilToSecond(current + this.interval);
+    let next: number;
+    if (previous !== null) {
+      next = ceilToSecond(previous + this.interval);
+    } else if (current <= this.#start) {
+      next = this.#start;
+    } else {
+      next = this.#start + Math.ceil((current - this.#start) / this.interval) * this.interval;
+    }
+    if (this.#end !== undefined && next > this.#end) return null;
+    return new Date(applyJitter(next, this.#jitterMs, this.#end, this.#random));
+  }
+
+  toJSON(): TriggerJSON {
+    return {
+      type: 'interval',
+      version: 1,
+      ...this.#units,
+      startDate: isoOrNull(this.#start),
+      endDate: isoOrNull(this.#end),
+      timezone: this.timezone,
+      jitter: this.jitter,
+    };
+  }
+
+  toString(): string {
+    return `interval[${formatDuration(this.interval)}]`;
+  }
+}
+
+registerTrigger('interval', (state) => {
+  if (state.version !== 1) {
+    throw new InvalidTriggerError(
+      'version',
+      `unsupported interval trigger version ${String(state.version)}`,
+    );
+  }
+  const {
+    type: _type,
+    version: _version,
+    ...options
+  } = state as TriggerJSON & IntervalTriggerOptions;
+  return new IntervalTrigger(options);
+});
