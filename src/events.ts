@@ -1,0 +1,147 @@
+/**
+ * Scheduler events: bit-mask codes (APScheduler 3.x values) and the event
+ * classes listeners receive. Codes Horarium adds take the next free bits.
+ */
+
+export const EVENT_SCHEDULER_STARTED = 1;
+/** Alias of {@link EVENT_SCHEDULER_STARTED}, as in APScheduler. */
+export const EVENT_SCHEDULER_START = EVENT_SCHEDULER_STARTED;
+export const EVENT_SCHEDULER_SHUTDOWN = 2;
+export const EVENT_SCHEDULER_PAUSED = 4;
+export const EVENT_SCHEDULER_RESUMED = 8;
+export const EVENT_EXECUTOR_ADDED = 16;
+export const EVENT_EXECUTOR_REMOVED = 32;
+export const EVENT_JOBSTORE_ADDED = 64;
+export const EVENT_JOBSTORE_REMOVED = 128;
+export const EVENT_ALL_JOBS_REMOVED = 256;
+export const EVENT_JOB_ADDED = 512;
+export const EVENT_JOB_REMOVED = 1024;
+export const EVENT_JOB_MODIFIED = 2048;
+export const EVENT_JOB_EXECUTED = 4096;
+export const EVENT_JOB_ERROR = 8192;
+export const EVENT_JOB_MISSED = 16384;
+export const EVENT_JOB_SUBMITTED = 32768;
+export const EVENT_JOB_MAX_INSTANCES = 65536;
+/**
+ * A job store operation failed (reading due jobs, or persisting a job's next
+ * run time or removal); the scheduler keeps running and retries.
+ */
+export const EVENT_JOBSTORE_ERROR = 131072;
+/** Every event code (APScheduler's 131071 plus the codes Horarium adds). */
+export const EVENT_ALL: number =
+  EVENT_SCHEDULER_STARTED |
+  EVENT_SCHEDULER_SHUTDOWN |
+  EVENT_SCHEDULER_PAUSED |
+  EVENT_SCHEDULER_RESUMED |
+  EVENT_EXECUTOR_ADDED |
+  EVENT_EXECUTOR_REMOVED |
+  EVENT_JOBSTORE_ADDED |
+  EVENT_JOBSTORE_REMOVED |
+  EVENT_ALL_JOBS_REMOVED |
+  EVENT_JOB_ADDED |
+  EVENT_JOB_REMOVED |
+  EVENT_JOB_MODIFIED |
+  EVENT_JOB_EXECUTED |
+  EVENT_JOB_ERROR |
+  EVENT_JOB_MISSED |
+  EVENT_JOB_SUBMITTED |
+  EVENT_JOB_MAX_INSTANCES |
+  EVENT_JOBSTORE_ERROR;
+
+const CODE_NAMES: ReadonlyMap<number, string> = new Map([
+  [EVENT_SCHEDULER_STARTED, 'EVENT_SCHEDULER_STARTED'],
+  [EVENT_SCHEDULER_SHUTDOWN, 'EVENT_SCHEDULER_SHUTDOWN'],
+  [EVENT_SCHEDULER_PAUSED, 'EVENT_SCHEDULER_PAUSED'],
+  [EVENT_SCHEDULER_RESUMED, 'EVENT_SCHEDULER_RESUMED'],
+  [EVENT_EXECUTOR_ADDED, 'EVENT_EXECUTOR_ADDED'],
+  [EVENT_EXECUTOR_REMOVED, 'EVENT_EXECUTOR_REMOVED'],
+  [EVENT_JOBSTORE_ADDED, 'EVENT_JOBSTORE_ADDED'],
+  [EVENT_JOBSTORE_REMOVED, 'EVENT_JOBSTORE_REMOVED'],
+  [EVENT_ALL_JOBS_REMOVED, 'EVENT_ALL_JOBS_REMOVED'],
+  [EVENT_JOB_ADDED, 'EVENT_JOB_ADDED'],
+  [EVENT_JOB_REMOVED, 'EVENT_JOB_REMOVED'],
+  [EVENT_JOB_MODIFIED, 'EVENT_JOB_MODIFIED'],
+  [EVENT_JOB_EXECUTED, 'EVENT_JOB_EXECUTED'],
+  [EVENT_JOB_ERROR, 'EVENT_JOB_ERROR'],
+  [EVENT_JOB_MISSED, 'EVENT_JOB_MISSED'],
+  [EVENT_JOB_SUBMITTED, 'EVENT_JOB_SUBMITTED'],
+  [EVENT_JOB_MAX_INSTANCES, 'EVENT_JOB_MAX_INSTANCES'],
+  [EVENT_JOBSTORE_ERROR, 'EVENT_JOBSTORE_ERROR'],
+]);
+
+/** The constant name of an event code, e.g. `'EVENT_JOB_EXECUTED'`. */
+export function eventName(code: number): string {
+  return CODE_NAMES.get(code) ?? `EVENT_${code}`;
+}
+
+/** Base class of every event: `code` and, for store and executor events, the `alias` involved. */
+export class SchedulerEvent {
+  readonly code: number;
+  readonly alias: string | null;
+  constructor(code: number, alias: string | null = null) {
+    this.code = code;
+    this.alias = alias;
+  }
+  toString(): string {
+    return `<${this.constructor.name} (code=${this.code} ${eventName(this.code)})>`;
+  }
+}
+
+/** An event about one job: added, removed, modified. */
+export class JobEvent extends SchedulerEvent {
+  readonly jobId: string;
+  /** Alias of the job's store; null for a job still pending (scheduler not started). */
+  readonly jobstore: string | null;
+  constructor(code: number, jobId: string, jobstore: string | null) {
+    super(code, jobstore);
+    this.jobId = jobId;
+    this.jobstore = jobstore;
+  }
+}
+
+/** A batch of run times was submitted to an executor, or refused because of `maxInstances`. */
+export class JobSubmissionEvent extends JobEvent {
+  readonly scheduledRunTimes: readonly Date[];
+  constructor(code: number, jobId: string, jobstore: string | null, scheduledRunTimes: readonly Date[]) {
+    super(code, jobId, jobstore);
+    this.scheduledRunTimes = scheduledRunTimes;
+  }
+}
+
+/** One run time of a job finished (executed, failed) or was missed. */
+export class JobExecutionEvent extends JobEvent {
+  readonly scheduledRunTime: Date;
+  readonly retval: unknown;
+  readonly exception: unknown;
+  /** The error's stack trace, when the job failed. */
+  readonly traceback: string | null;
+  constructor(
+    code: number,
+    jobId: string,
+    jobstore: string | null,
+    scheduledRunTime: Date,
+    details: { retval?: unknown; exception?: unknown; traceback?: string | null } = {},
+  ) {
+    super(code, jobId, jobstore);
+    this.scheduledRunTime = scheduledRunTime;
+    this.retval = details.retval;
+    this.exception = details.exception;
+    this.traceback = details.traceback ?? null;
+  }
+}
+
+/** A job store operation failed; the scheduler retries. `jobId` is null when the failure was not about one job. */
+export class JobStoreErrorEvent extends SchedulerEvent {
+  readonly jobId: string | null;
+  /** The store method that failed, e.g. `'getDueJobs'`, `'updateJob'`. */
+  readonly operation: string;
+  readonly exception: unknown;
+  constructor(alias: string, operation: string, exception: unknown, jobId: string | null = null) {
+    super(EVENT_JOBSTORE_ERROR, alias);
+    this.operation = operation;
+    this.exception = exception;
+    this.jobId = jobId;
+  }
+}
+
+export type SchedulerEventListener = (event: SchedulerEvent) => void;

@@ -1,0 +1,79 @@
+/**
+ * The executor contract. An executor runs a job's function for a batch of run
+ * times and reports every outcome as events through its context. The
+ * scheduler talks to executors only through this interface, so the same
+ * executor contract suite runs against every executor.
+ */
+import { HorariumError } from '../errors.ts';
+import type { SchedulerEvent } from '../events.ts';
+import type { Job } from '../jobs/job.ts';
+import type { Logger } from '../logging.ts';
+
+/** What an executor gets from its scheduler when it starts. */
+export interface ExecutorContext {
+  readonly logger: Logger;
+  /** Current time in epoch milliseconds (the scheduler's clock). */
+  now(): number;
+  /** Delivers an event to the scheduler's listeners. */
+  dispatch(event: SchedulerEvent): void;
+  /** Is anyone listening for these event codes? Lets executors skip building events nobody receives. */
+  wants(mask: number): boolean;
+}
+
+export interface ShutdownOptions {
+  /** Wait for running jobs (default true). */
+  wait?: boolean;
+  /** With `wait`, abort jobs still running after this many seconds (through their signal). */
+  timeout?: number;
+}
+
+export interface Executor {
+  start(context: ExecutorContext, alias: string): Promise<void> | void;
+  /** Stops taking work; with `wait`, resolves once running jobs have finished or were aborted at `timeout`. */
+  shutdown(options?: ShutdownOptions): Promise<void>;
+  /**
+   * Starts running `job` once for each of `runTimes` in order (one batch = one
+   * instance for `maxInstances`). Returns at once; outcomes arrive as events.
+   *
+   * @throws MaxInstancesReachedError when the job already runs `maxInstances` times.
+   */
+  submitJob(job: Job, runTimes: readonly Date[]): void;
+  /** Rejects jobs this executor cannot run, at `addJob` time (e.g. a plain function for a worker pool). */
+  validateJob?(job: Job): void;
+  /** How many batches of this job are running now. */
+  runningInstances(jobId: string): number;
+}
+
+/** The executor refused a batch because the job already runs `maxInstances` times. */
+export class MaxInstancesReachedError extends HorariumError {
+  override name = 'MaxInstancesReachedError';
+  readonly jobId: string;
+  readonly maxInstances: number;
+  constructor(jobId: string, maxInstances: number) {
+    super(`Job "${jobId}" has already reached its maximum number of instances (${maxInstances})`);
+    this.jobId = jobId;
+    this.maxInstances = maxInstances;
+  }
+}
+
+/** A run took longer than its job's `timeout`; its signal was aborted with this reason. */
+export class JobTimeoutError extends HorariumError {
+  override name = 'JobTimeoutError';
+  readonly jobId: string;
+  readonly timeout: number;
+  constructor(jobId: string, timeout: number) {
+    super(`Job "${jobId}" timed out after ${timeout} s`);
+    this.jobId = jobId;
+    this.timeout = timeout;
+  }
+}
+
+/** A run was aborted because the scheduler shut down before it finished. */
+export class JobCancelledError extends HorariumError {
+  override name = 'JobCancelledError';
+  readonly jobId: string;
+  constructor(jobId: string, reason: string) {
+    super(`Job "${jobId}" was cancelled: ${reason}`);
+    this.jobId = jobId;
+  }
+}

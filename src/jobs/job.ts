@@ -1,0 +1,158 @@
+/**
+ * The `Job`: a function, its arguments, a trigger and the options that govern
+ * its runs. Users never construct jobs; the scheduler's `addJob` does. A job's
+ * methods act through its scheduler, exactly like the scheduler's own methods.
+ */
+import { formatInstant } from '../time/format.ts';
+import type { Zone } from '../time/zone.ts';
+import type { Trigger } from '../triggers/trigger.ts';
+
+/** Any function a job can run. */
+// biome-ignore lint/suspicious/noExplicitAny: the parameter list is inferred per job; `any` keeps functions with typed parameters assignable.
+export type JobFunction = (...args: any[]) => unknown;
+
+/** The settings of a job that `modifyJob` can change (every field but `id`). */
+export interface JobChanges<A extends unknown[] = unknown[]> {
+  name?: string;
+  func?: JobFunction | string;
+  args?: A;
+  trigger?: Trigger;
+  executor?: string;
+  coalesce?: boolean;
+  maxInstances?: number;
+  misfireGraceTime?: number | null;
+  /** Seconds a run may take before its signal aborts and it is reported as timed out; null = no limit. */
+  timeout?: number | null;
+  /** `null` pauses the job. */
+  nextRunTime?: Date | null;
+}
+
+/** What a job delegates to: its scheduler. */
+export interface JobOwner {
+  modifyJob(id: string, changes: JobChanges, jobstore?: string): Promise<Job>;
+  rescheduleJob(id: string, trigger: Trigger, triggerArgs?: undefined, jobstore?: string): Promise<Job>;
+  pauseJob(id: string, jobstore?: string): Promise<Job>;
+  resumeJob(id: string, jobstore?: string): Promise<Job | null>;
+  removeJob(id: string, jobstore?: string): Promise<void>;
+  /** The zone used to print run times. */
+  readonly zone: Zone;
+}
+
+/** The fully resolved state of a job. */
+export interface JobState<A extends unknown[] = unknown[]> {
+  id: string;
+  name: string;
+  func: JobFunction;
+  funcRef: string | null;
+  args: A;
+  trigger: Trigger;
+  executor: string;
+  coalesce: boolean;
+  maxInstances: number;
+  misfireGraceTime: number | null;
+  timeout: number | null;
+  nextRunTime: Date | null;
+}
+
+export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
+  readonly id: string;
+  readonly name: string;
+  readonly func: JobFunction;
+  /** The textual reference of `func` (`'module:export'` or a registered task name), or null when there is none. */
+  readonly funcRef: string | null;
+  readonly args: A;
+  readonly trigger: Trigger;
+  /** Alias of the executor that runs the job. */
+  readonly executor: string;
+  readonly coalesce: boolean;
+  readonly maxInstances: number;
+  readonly misfireGraceTime: number | null;
+  readonly timeout: number | null;
+  /** When the job runs next; null when paused. */
+  readonly nextRunTime: Date | null;
+  /** Alias of the store holding the job; null while the job is pending (the scheduler has not started). */
+  readonly jobstore: string | null;
+  readonly #owner: JobOwner;
+
+  /** @internal Jobs are created by the scheduler. */
+  constructor(owner: JobOwner, state: JobState<A>, jobstore: string | null) {
+    this.#owner = owner;
+    this.id = state.id;
+    this.name = state.name;
+    this.func = state.func;
+    this.funcRef = state.funcRef;
+    this.args = state.args;
+    this.trigger = state.trigger;
+    this.executor = state.executor;
+    this.coalesce = state.coalesce;
+    this.maxInstances = state.maxInstances;
+    this.misfireGraceTime = state.misfireGraceTime;
+    this.timeout = state.timeout;
+    this.nextRunTime = state.nextRunTime;
+    this.jobstore = jobstore;
+  }
+
+  /** True until the job has been added to a store (while the scheduler has not started). */
+  get pending(): boolean {
+    return this.jobstore === null;
+  }
+
+  /** Changes the job's settings (all or nothing); see `scheduler.modifyJob`. */
+  async modify(changes: JobChanges<A>): Promise<this> {
+    await this.#owner.modifyJob(this.id, changes as JobChanges, this.jobstore ?? undefined);
+    return this;
+  }
+
+  /** Gives the job a new trigger and computes its next run time from now. */
+  async reschedule(trigger: Trigger): Promise<this> {
+    await this.#owner.rescheduleJob(this.id, trigger, undefined, this.jobstore ?? undefined);
+    return this;
+  }
+
+  async pause(): Promise<this> {
+    await this.#owner.pauseJob(this.id, this.jobstore ?? undefined);
+    return this;
+  }
+
+  /** Resumes the job from now (runs missed while paused are skipped); removes it when its trigger has finished. */
+  async resume(): Promise<this> {
+    await this.#owner.resumeJob(this.id, this.jobstore ?? undefined);
+    return this;
+  }
+
+  async remove(): Promise<void> {
+    await this.#owner.removeJob(this.id, this.jobstore ?? undefined);
+  }
+
+  /** The job's settings, for copying into a changed job. */
+  state(): JobState<A> {
+    return {
+      id: this.id,
+      name: this.name,
+      func: this.func,
+      funcRef: this.funcRef,
+      args: this.args,
+      trigger: this.trigger,
+      executor: this.executor,
+      coalesce: this.coalesce,
+      maxInstances: this.maxInstances,
+      misfireGraceTime: this.misfireGraceTime,
+      timeout: this.timeout,
+      nextRunTime: this.nextRunTime,
+    };
+  }
+
+  /** `send (trigger: cron[hour='3'], next run at: 2025-01-01 03:00:00+01:00)`, like APScheduler. */
+  toString(): string {
+    let status: string;
+    if (this.pending) status = 'pending';
+    else if (this.nextRunTime === null) status = 'paused';
+    else status = `next run at: ${formatInstant(this.nextRunTime.getTime(), this.#owner.zone)}`;
+    return `${this.name} (trigger: ${String(this.trigger)}, ${status})`;
+  }
+
+  /** Jobs are equal when their ids are. */
+  equals(other: unknown): boolean {
+    return other instanceof Job && other.id === this.id;
+  }
+}
