@@ -5,10 +5,9 @@
  * - Every 3.x vector runs. 3.x conventions are translated (snake_case → camelCase,
  *   3.x weekday numbers 0 = Monday → cron numbers 1 = Monday … 7 = Sunday, `from_crontab`'s
  *   AND of day and weekday → `dayMatching: 'and'`).
- * - 4.x vectors run where their meaning is the same under `getNextFireTime` (4.x triggers
- *   are stateful iterators that start at `start_time`); the others are listed in
- *   NOT_APPLICABLE with the reason, and a bookkeeping test checks that this table is
- *   exactly the set of vectors skipped.
+ * - Every 4.x vector runs too, adapted to `getNextFireTime` (4.x triggers are stateful
+ *   iterators that start at `start_time`: the start becomes the first call's `now`, an
+ *   interval's start becomes its `startDate`).
  * - Where SPEC deliberately differs from APScheduler, SPEC_ANSWERS holds SPEC's answer,
  *   worked out by hand from SPEC's rules (never computed by the code under test), with
  *   the reason; the reason is part of the test name.
@@ -49,6 +48,35 @@ type SpecAnswer =
   | { readonly reason: string; readonly throws: typeof InvalidTriggerError };
 
 const SPEC_ANSWERS: Readonly<Record<string, SpecAnswer>> = {
+  // --- Sub-second start and run dates: fire times are whole seconds, rounded up ------
+  'v4-interval-001': {
+    reason:
+      'start 19:32:44.649521 rounds up to 19:32:45 (SPEC: fire times are whole seconds; a run is never early), then +1:00:06 until past the end 22:33:01',
+    expected: [
+      '2020-05-16T19:32:45+02:00',
+      '2020-05-16T20:32:51+02:00',
+      '2020-05-16T21:32:57+02:00',
+      null,
+    ],
+  },
+  'v4-and-006': {
+    reason:
+      'run dates 14:17:30.254212 and 14:17:31.254212 round up to :31 and :32, within the 1 s threshold, so the earlier fires once (SPEC: whole seconds)',
+    expected: ['2020-05-16T14:17:31+02:00', null],
+  },
+  'v4-or-001': {
+    reason:
+      'both grids start at 14:17:31 (the start 14:17:30.254212 rounds up; SPEC: whole seconds): 4 s grid to 14:17:43 (47 is past the end 46.25), 6 s grid to 14:17:43 (49 is past 48.25), shared times once',
+    expected: [
+      '2020-05-16T14:17:31+02:00',
+      '2020-05-16T14:17:35+02:00',
+      '2020-05-16T14:17:37+02:00',
+      '2020-05-16T14:17:39+02:00',
+      '2020-05-16T14:17:43+02:00',
+      null,
+    ],
+  },
+
   // --- Results never precede the previous fire time ---------------------------------
   'v3-cron-008': {
     reason:
@@ -260,15 +288,6 @@ const SPEC_ANSWERS: Readonly<Record<string, SpecAnswer>> = {
 // ---------------------------------------------------------------------------------------
 // 4.x vectors whose meaning differs under getNextFireTime
 // ---------------------------------------------------------------------------------------
-
-const SUB_SECOND =
-  'sub-second start_time/run_time/end_time: the expected fire times carry microseconds, SPEC fire times are whole seconds, and SPEC does not say how a fractional start or run date maps to whole seconds';
-
-const NOT_APPLICABLE: Readonly<Record<string, string>> = {
-  'v4-interval-001': SUB_SECOND,
-  'v4-and-006': SUB_SECOND,
-  'v4-or-001': SUB_SECOND,
-};
 
 // ---------------------------------------------------------------------------------------
 // The vector file
@@ -618,25 +637,7 @@ function firstNow4x(spec: SubTriggerSpec, zone: Zone, id: string): number {
   }
 }
 
-/**
- * Whether a 4.x vector's fire times are defined by a sub-second value (an interval's
- * start_time, a date's run_time, an end_time). A sub-second `now` is fine: SPEC rounds it up.
- */
-function hasSubSecondFireTimes(spec: SubTriggerSpec, id: string): boolean {
-  const fractional = (value: unknown): boolean =>
-    typeof value === 'string' && /:\d\d\.\d+/.test(value);
-  const p = spec.params;
-  if (fractional(p.run_time) || fractional(p.end_time)) return true;
-  if (spec.kind === 'interval' && fractional(spec.start)) return true;
-  if (spec.kind === 'and' || spec.kind === 'or') {
-    return subTriggerSpecs(id, p.triggers).some((sub) => hasSubSecondFireTimes(sub, id));
-  }
-  return false;
-}
-
-type Adapted = { readonly case: Case } | { readonly notApplicable: true };
-
-function adapt(vector: Vector): Adapted {
+function adapt(vector: Vector): Case {
   const zoneName = zoneNameOf(vector);
   const zone = getZone(zoneName);
   const context: BuildContext = { id: vector.id, api: vector.api, zone: zoneName };
@@ -646,10 +647,9 @@ function adapt(vector: Vector): Adapted {
     if (vector.start === null) throw new Error(`${vector.id}: a 3.x vector needs start (now)`);
     const previous =
       vector.previous_fire_time === null ? null : instantOf(vector.previous_fire_time, zone);
-    return { case: { zone, build, now: instantOf(vector.start, zone), previous } };
+    return { zone, build, now: instantOf(vector.start, zone), previous };
   }
-  if (hasSubSecondFireTimes(vector, vector.id)) return { notApplicable: true };
-  return { case: { zone, build, now: firstNow4x(vector, zone, vector.id), previous: null } };
+  return { zone, build, now: firstNow4x(vector, zone, vector.id), previous: null };
 }
 
 /** Chain as the scheduler does: each result becomes previous and now of the next call; stops once finished. */
@@ -723,12 +723,7 @@ const adapted = new Map(vectors.map((vector) => [vector.id, adapt(vector)] as co
 for (const api of ['3.x', '4.x'] as const) {
   describe(`APScheduler ${api} trigger vectors`, () => {
     for (const vector of vectors.filter((v) => v.api === api)) {
-      const result = adapted.get(vector.id);
-      if (result === undefined || 'notApplicable' in result) {
-        it.skip(`${vector.id}: not applicable — ${NOT_APPLICABLE[vector.id] ?? 'MISSING FROM NOT_APPLICABLE'}`, () => {});
-        continue;
-      }
-      runVector(vector, result.case);
+      runVector(vector, adapted.get(vector.id) as Case);
     }
   });
 }
@@ -742,18 +737,9 @@ describe('trigger vector bookkeeping', () => {
     expect(ids.size).toBe(vectors.length);
   });
 
-  it('skips exactly the vectors listed in NOT_APPLICABLE, none of them 3.x', () => {
-    const skipped = vectors.filter(
-      (v) => 'notApplicable' in (adapted.get(v.id) ?? { notApplicable: true }),
-    );
-    expect(skipped.map((v) => v.id).sort()).toEqual(Object.keys(NOT_APPLICABLE).sort());
-    expect(skipped.filter((v) => v.api === '3.x')).toEqual([]);
-  });
-
   it('gives SPEC answers only for vectors that exist and run', () => {
     for (const id of Object.keys(SPEC_ANSWERS)) {
       expect(ids.has(id), id).toBe(true);
-      expect(id in NOT_APPLICABLE, id).toBe(false);
     }
   });
 
