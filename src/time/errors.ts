@@ -16,9 +16,21 @@ export class UnknownTimeZoneError extends HorariumError {
 export class InvalidDateError extends HorariumError {
   override name = 'InvalidDateError';
   readonly input: unknown;
-  constructor(input: unknown, reason: string) {
-    super(`Invalid date ${describeInput(input)}: ${reason}`);
+  readonly reason: string;
+  /** The argument that held the input (e.g. `'startDate'`), when known. */
+  readonly argument: string | undefined;
+  constructor(input: unknown, reason: string, argument?: string) {
+    super(
+      `${argument === undefined ? '' : `${argument}: `}Invalid date ${describeInput(input)}: ${reason}`,
+    );
     this.input = input;
+    this.reason = reason;
+    this.argument = argument;
+  }
+
+  /** The same error, naming the argument that held the input. */
+  forArgument(argument: string): InvalidDateError {
+    return new InvalidDateError(this.input, this.reason, argument);
   }
 }
 
@@ -29,9 +41,17 @@ export class InvalidDateError extends HorariumError {
 export class NonexistentTimeError extends InvalidDateError {
   override name = 'NonexistentTimeError';
   readonly timezone: string;
-  constructor(input: unknown, timezone: string) {
-    super(input, `this wall-clock time does not exist in ${timezone} (it falls in a DST gap)`);
+  constructor(input: unknown, timezone: string, argument?: string) {
+    super(
+      input,
+      `this wall-clock time does not exist in ${timezone} (it falls in a DST gap)`,
+      argument,
+    );
     this.timezone = timezone;
+  }
+
+  override forArgument(argument: string): NonexistentTimeError {
+    return new NonexistentTimeError(this.input, this.timezone, argument);
   }
 }
 
@@ -39,9 +59,17 @@ export class NonexistentTimeError extends InvalidDateError {
 export class AmbiguousTimeError extends InvalidDateError {
   override name = 'AmbiguousTimeError';
   readonly timezone: string;
-  constructor(input: unknown, timezone: string) {
-    super(input, `this wall-clock time occurs twice in ${timezone} (it falls in a DST fold)`);
+  constructor(input: unknown, timezone: string, argument?: string) {
+    super(
+      input,
+      `this wall-clock time occurs twice in ${timezone} (it falls in a DST fold)`,
+      argument,
+    );
     this.timezone = timezone;
+  }
+
+  override forArgument(argument: string): AmbiguousTimeError {
+    return new AmbiguousTimeError(this.input, this.timezone, argument);
   }
 }
 

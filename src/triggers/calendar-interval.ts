@@ -155,9 +155,15 @@ export class CalendarIntervalTrigger implements Trigger {
       if (day > MAX_DAY) return null;
       const fire = this.#fireTime(day);
       if (fire >= target)
-        return new Date(applyJitter(fire, this.#jitterMs, undefined, this.#random));
+        return new Date(applyJitter(fire, this.#jitterMs, this.#endLimit(), this.#random));
       day = this.#advance(day);
     }
+  }
+
+  /** The last instant of the end date (jitter may not pass it), or undefined without an end date. */
+  #endLimit(): number | undefined {
+    if (this.#endDay === undefined) return undefined;
+    return (this.#zone.instantOf((this.#endDay + 1) * MS_PER_DAY, 'compatible') as number) - MS_PER_SECOND;
   }
 
   /** The fire instant on a date: the wall time, shifted forward in a gap, first occurrence in a fold. */
@@ -191,10 +197,7 @@ export class CalendarIntervalTrigger implements Trigger {
         const month = Number(m[2]);
         const d = Number(m[3]);
         if (month < 1 || month > 12 || d < 1 || d > daysInMonth(year, month)) {
-          const error = new InvalidDateError(value, 'no such calendar date');
-          throw new InvalidTriggerError(argument, `${argument}: ${error.message}`, {
-            cause: error,
-          });
+          throw new InvalidDateError(value, 'no such calendar date', argument);
         }
         return daysFromCivil(year, month, d);
       }

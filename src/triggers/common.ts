@@ -21,14 +21,12 @@ export function resolveZone(timezone: unknown): Zone {
   return getZone(timezone);
 }
 
-/** Parses a date argument, naming the argument in the error. */
+/** Parses a date argument; errors keep their class (`InvalidDateError`, `NonexistentTimeError`) and name the argument. */
 export function parseDateArgument(argument: string, value: DateInput, zone: Zone): number {
   try {
     return parseDateInput(value, zone);
   } catch (error) {
-    if (error instanceof InvalidDateError) {
-      throw new InvalidTriggerError(argument, `${argument}: ${error.message}`, { cause: error });
-    }
+    if (error instanceof InvalidDateError) throw error.forArgument(argument);
     throw error;
   }
 }

@@ -48,7 +48,8 @@ export function parseCrontab(expression: string): Partial<Record<CronFieldName, 
       `expected 5 fields (minute hour day month dayOfWeek), 6 (with leading seconds) or 7 (with trailing year), got ${parts.length}`,
     );
   }
-  const values: Partial<Record<CronFieldName, string>> = { second: '0' };
+  // Five fields leave `second` out: as the least significant field it defaults to 0.
+  const values: Partial<Record<CronFieldName, string>> = {};
   layout.forEach((field, i) => {
     values[field] = parts[i] as string;
   });

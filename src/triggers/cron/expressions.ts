@@ -57,11 +57,11 @@ const compiledCache = new Map<string, CompiledField>();
 
 /** Compiles a field expression; identical expressions share one compiled object. */
 export function compileField(field: CronFieldName, value: string | number): CompiledField {
-  const text = validateValue(field, value);
-  const key = `${field}\u0000${text}`;
+  const original = validateValue(field, value);
+  const key = `${field}\u0000${original}`;
   let compiled = compiledCache.get(key);
   if (compiled === undefined) {
-    compiled = parseField(field, text);
+    compiled = parseField(field, original);
     if (compiledCache.size > 10_000) compiledCache.clear();
     compiledCache.set(key, compiled);
   }
@@ -77,7 +77,7 @@ function validateValue(field: CronFieldName, value: string | number): string {
   if (typeof value !== 'string') {
     throw new CronSyntaxError(field, String(value), 'expected a number or an expression string');
   }
-  const text = value.trim().toLowerCase();
+  const text = value.trim();
   if (text === '') throw new CronSyntaxError(field, value, 'the expression is empty');
   return text;
 }
@@ -118,16 +118,17 @@ function markRange(field: CronFieldName, range: Range, allowed: Uint8Array): voi
 
 /** Parses the day-dependent forms; returns false when `part` is not one of them. */
 function parseSpecial(field: CronFieldName, part: string, text: string, rules: DayRule[]): boolean {
+  const lower = part.toLowerCase();
   if (field === 'day') {
-    if (part === 'last' || part === 'l') {
+    if (lower === 'last' || lower === 'l') {
       rules.push({ kind: 'last' });
       return true;
     }
-    if (part === 'lw' || part === 'wl') {
+    if (lower === 'lw' || lower === 'wl') {
       rules.push({ kind: 'lastWeekday' });
       return true;
     }
-    const nearest = /^(\d+)w$/.exec(part);
+    const nearest = /^(\d+)w$/.exec(lower);
     if (nearest !== null) {
       const day = Number(nearest[1]);
       if (day < 1 || day > 31)
@@ -135,7 +136,7 @@ function parseSpecial(field: CronFieldName, part: string, text: string, rules: D
       rules.push({ kind: 'nearestWeekday', day });
       return true;
     }
-    const nth = /^(1st|2nd|3rd|4th|5th|last)\s+([a-z]+)$/.exec(part);
+    const nth = /^(1st|2nd|3rd|4th|5th|last)\s+([a-z]+)$/.exec(lower);
     if (nth !== null) {
       const weekday = weekdayByName(field, nth[2] as string, text);
       rules.push(
@@ -148,12 +149,12 @@ function parseSpecial(field: CronFieldName, part: string, text: string, rules: D
     return false;
   }
   if (field === 'dayOfWeek') {
-    const last = /^([a-z]+|\d+)l$/.exec(part);
+    const last = /^([a-z]+|\d+)l$/.exec(lower);
     if (last !== null) {
       rules.push({ kind: 'lastOf', weekday: weekdayValue(field, last[1] as string, text) % 7 });
       return true;
     }
-    const hash = /^([a-z]+|\d+)#(-?\d+)$/.exec(part);
+    const hash = /^([a-z]+|\d+)#(-?\d+)$/.exec(lower);
     if (hash !== null) {
       const n = Number(hash[2]);
       if (n < 1 || n > 5)
@@ -168,10 +169,10 @@ function parseSpecial(field: CronFieldName, part: string, text: string, rules: D
     return false;
   }
   if (
-    /^\d*[lw#]/.test(part) ||
-    /^(\d+|[a-z]+)#/.test(part) ||
-    part === 'l' ||
-    /\d[lw]$/.test(part)
+    /^\d*[lw#]/.test(lower) ||
+    /^(\d+|[a-z]+)#/.test(lower) ||
+    lower === 'l' ||
+    /\d[lw]$/.test(lower)
   ) {
     throw new CronSyntaxError(
       field,
@@ -190,6 +191,7 @@ function parseRange(
   max: number,
 ): Range {
   const star = STAR_PATTERN.exec(part);
+  const lower = part.toLowerCase();
   if (star !== null) {
     if (part.startsWith('?') && field !== 'day' && field !== 'dayOfWeek') {
       throw new CronSyntaxError(field, text, '"?" is only allowed in the day and dayOfWeek fields');
@@ -198,7 +200,7 @@ function parseRange(
     const step = star[1] === undefined ? 1 : parseStep(field, star[1], text, upper - min);
     return { from: min, to: upper, step };
   }
-  const match = RANGE_PATTERN.exec(part);
+  const match = RANGE_PATTERN.exec(lower);
   if (match === null) throw new CronSyntaxError(field, text, `unrecognized expression "${part}"`);
   const from = fieldValue(field, match[1] as string, text);
   const hasEnd = match[2] !== undefined;
