@@ -4,6 +4,49 @@
  */
 export { HorariumError } from './errors.ts';
 export {
+  decodeValue,
+  encodeValue,
+  type JsonObject,
+  type JsonValue,
+  MAX_NESTING_DEPTH,
+} from './jobs/codec.ts';
+export {
+  DeserializationError,
+  SerializationError,
+  type SerializationErrorDetails,
+} from './jobs/errors.ts';
+export {
+  deserializeJob,
+  JOB_STATE_VERSION,
+  type JobDocument,
+  jobToDocument,
+  parseJobState,
+  readJobDocument,
+  serializeJob,
+  type UnresolvedJobState,
+} from './jobs/serialization.ts';
+export {
+  type CoerceNumberOptions,
+  coerceBoolean,
+  coerceNullableNumber,
+  coerceNumber,
+  type FlatConfig,
+  type JobDefaults,
+  type NormalizedConfig,
+  type NormalizeOptions,
+  normalizeConfig,
+  type PluginEntry,
+  type SchedulerConfig,
+} from './scheduler/config.ts';
+export { ConfigurationError } from './scheduler/errors.ts';
+export {
+  type ExecutorFactory,
+  type JobStoreFactory,
+  type PluginContext,
+  registerExecutorType,
+  registerJobStoreType,
+} from './scheduler/plugins.ts';
+export {
   daysFromCivil,
   daysInMonth,
   fieldsFromWall,

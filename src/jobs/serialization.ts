@@ -1,0 +1,311 @@
+/**
+ * The job state document of persistent job stores: versioned JSON holding the
+ * job's textual function reference, its arguments (through the value codec),
+ * its trigger state, its options and its next run time.
+ *
+ * ```json
+ * {
+ *   "version": 1,
+ *   "id": "nightly-report",
+ *   "name": "send",
+ *   "funcRef": "./jobs/report.js:send",
+ *   "args": ["ops@example.com", {"$t": "Date", "v": "2025-01-01T00:00:00.000Z"}],
+ *   "trigger": {"type": "cron", "version": 1, "hour": "3", …},
+ *   "executor": "default",
+ *   "coalesce": true,
+ *   "maxInstances": 1,
+ *   "misfireGraceTime": 1,
+ *   "timeout": null,
+ *   "nextRunTime": "2025-01-02T03:00:00.000Z"
+ * }
+ * ```
+ *
+ * Functions are never stored: restoring a job resolves `funcRef` through a
+ * resolver the caller injects, so this module imports no user code.
+ */
+
+import { triggerFromJSON } from '../triggers/registry.ts';
+import type { Trigger, TriggerJSON } from '../triggers/trigger.ts';
+// The built-in triggers register their restorers when loaded.
+import '../triggers/calendar-interval.ts';
+import '../triggers/combining.ts';
+import '../triggers/cron/cron-trigger.ts';
+import '../triggers/date.ts';
+import '../triggers/interval.ts';
+import { decodeValue, encodeValue, type JsonValue } from './codec.ts';
+import { DeserializationError, SerializationError } from './errors.ts';
+import type { JobFunction, JobState } from './job.ts';
+
+/** The newest job state document version this Horarium writes and reads. */
+export const JOB_STATE_VERSION = 1;
+
+/** The stored form of a job (version 1). */
+export interface JobDocument {
+  version: number;
+  id: string;
+  name: string;
+  funcRef: string;
+  /** The job's arguments, encoded with `encodeValue`. */
+  args: JsonValue;
+  trigger: TriggerJSON;
+  executor: string;
+  coalesce: boolean;
+  maxInstances: number;
+  misfireGraceTime: number | null;
+  timeout: number | null;
+  /** ISO 8601 instant in UTC; null when paused. */
+  nextRunTime: string | null;
+}
+
+/** A restored job whose function is not resolved yet (for resolvers that are asynchronous). */
+export type UnresolvedJobState = Omit<JobState, 'func' | 'funcRef'> & { funcRef: string };
+
+function quoteId(id: string): string {
+  return `'${id}'`;
+}
+
+/**
+ * The document of a job.
+ *
+ * @throws SerializationError when the job has no textual function reference,
+ *   when its arguments hold a value the codec cannot represent, or when its
+ *   trigger state or next run time is not serializable.
+ */
+export function jobToDocument(job: JobState): JobDocument {
+  const { id } = job;
+  const fail = (reason: string, path: string | null = null, cause?: unknown): never => {
+    throw new SerializationError(
+      `job ${quoteId(id)} cannot be stored: ${reason}`,
+      { path, jobId: id },
+      cause === undefined ? undefined : { cause },
+    );
+  };
+  if (typeof job.funcRef !== 'string' || job.funcRef === '') {
+    const fn = typeof job.func === 'function' && job.func.name ? ` (${job.func.name})` : '';
+    fail(
+      `its function${fn} has no textual reference ('module:export' or a registered task name); ` +
+        "pass it as a reference such as './tasks.js:send', register it with registerTask(name, fn), or keep the job in a memory job store",
+      'funcRef',
+    );
+  }
+  let args: JsonValue;
+  try {
+    args = encodeValue(job.args, 'args');
+  } catch (error) {
+    if (error instanceof SerializationError) return fail(error.message, error.path, error);
+    throw error;
+  }
+  let trigger: TriggerJSON;
+  try {
+    trigger = job.trigger.toJSON();
+    // A custom trigger's state must survive JSON unchanged in kind; catch BigInts and cycles here.
+    JSON.stringify(trigger);
+  } catch (error) {
+    return fail(
+      `its trigger state cannot be serialized: ${error instanceof Error ? error.message : String(error)}`,
+      'trigger',
+      error,
+    );
+  }
+  let nextRunTime: string | null = null;
+  if (job.nextRunTime !== null) {
+    if (!(job.nextRunTime instanceof Date) || Number.isNaN(job.nextRunTime.getTime()))
+      fail('its nextRunTime is not a valid Date', 'nextRunTime');
+    nextRunTime = job.nextRunTime.toISOString();
+  }
+  return {
+    version: JOB_STATE_VERSION,
+    id,
+    name: job.name,
+    funcRef: job.funcRef as string,
+    args,
+    trigger,
+    executor: job.executor,
+    coalesce: job.coalesce,
+    maxInstances: job.maxInstances,
+    misfireGraceTime: job.misfireGraceTime,
+    timeout: job.timeout,
+    nextRunTime,
+  };
+}
+
+/**
+ * The job state document as JSON text. Call it when a job is added, so that a
+ * job that cannot be stored fails at `addJob`.
+ *
+ * @throws SerializationError as {@link jobToDocument}.
+ */
+export function serializeJob(job: JobState): string {
+  return JSON.stringify(jobToDocument(job));
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${value}`;
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/**
+ * Validates a parsed job state document and restores everything but the
+ * function: the arguments, the trigger, the options and the next run time.
+ *
+ * @throws DeserializationError naming the job and the field at fault.
+ */
+export function readJobDocument(document: unknown): UnresolvedJobState {
+  if (typeof document !== 'object' || document === null || Array.isArray(document))
+    throw new DeserializationError(
+      `a stored job state must be a JSON object, not ${kindOf(document)}`,
+    );
+  const doc = document as Record<string, unknown>;
+  const field = (key: string): unknown => (Object.hasOwn(doc, key) ? doc[key] : undefined);
+
+  const id = field('id');
+  if (typeof id !== 'string')
+    throw new DeserializationError(
+      `a stored job state has no valid id: field "id" is ${kindOf(id)}, not a string`,
+      { path: 'id' },
+    );
+  const fail = (path: string, reason: string, cause?: unknown): never => {
+    throw new DeserializationError(
+      `job ${quoteId(id)} cannot be restored: ${reason}`,
+      { path, jobId: id },
+      cause === undefined ? undefined : { cause },
+    );
+  };
+  const wrongType = (key: string, expected: string, value: unknown): never =>
+    fail(key, `field "${key}" must be ${expected}, not ${kindOf(value)}`);
+
+  const version = field('version');
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1)
+    wrongType('version', 'a positive integer', version);
+  if ((version as number) > JOB_STATE_VERSION)
+    fail(
+      'version',
+      `it was stored in job state version ${String(version)} by a newer Horarium; this version reads up to version ${JOB_STATE_VERSION}`,
+    );
+
+  const str = (key: string, nonEmpty: boolean): string => {
+    const value = field(key);
+    if (typeof value !== 'string' || (nonEmpty && value === ''))
+      return wrongType(key, nonEmpty ? 'a non-empty string' : 'a string', value);
+    return value;
+  };
+  const optionalSeconds = (key: string): number | null => {
+    const value = field(key);
+    if (value === null) return null;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      return wrongType(key, 'a non-negative number of seconds or null', value);
+    return value;
+  };
+
+  const name = str('name', false);
+  const funcRef = str('funcRef', true);
+  const executor = str('executor', true);
+  const coalesce = field('coalesce');
+  if (typeof coalesce !== 'boolean') wrongType('coalesce', 'a boolean', coalesce);
+  const maxInstances = field('maxInstances');
+  if (typeof maxInstances !== 'number' || !Number.isInteger(maxInstances) || maxInstances < 1)
+    wrongType('maxInstances', 'a positive integer', maxInstances);
+  const misfireGraceTime = optionalSeconds('misfireGraceTime');
+  const timeout = optionalSeconds('timeout');
+
+  const rawNext = field('nextRunTime');
+  let nextRunTime: Date | null = null;
+  if (rawNext !== null) {
+    if (typeof rawNext !== 'string')
+      return wrongType('nextRunTime', 'an ISO 8601 string or null', rawNext);
+    nextRunTime = new Date(rawNext);
+    if (Number.isNaN(nextRunTime.getTime()) || !/(?:Z|[+-]\d{2}:\d{2})$/.test(rawNext))
+      fail(
+        'nextRunTime',
+        `field "nextRunTime" is not an ISO 8601 instant with an offset: ${JSON.stringify(rawNext)}`,
+      );
+  }
+
+  const rawArgs = field('args');
+  if (!Array.isArray(rawArgs)) return wrongType('args', 'an array', rawArgs);
+  let args: unknown[];
+  try {
+    args = decodeValue(rawArgs, 'args') as unknown[];
+  } catch (error) {
+    if (error instanceof DeserializationError)
+      return fail(error.path ?? 'args', error.message, error);
+    throw error;
+  }
+
+  const rawTrigger = field('trigger');
+  if (typeof rawTrigger !== 'object' || rawTrigger === null || Array.isArray(rawTrigger))
+    return wrongType('trigger', 'an object', rawTrigger);
+  let trigger: Trigger;
+  try {
+    trigger = triggerFromJSON(rawTrigger);
+  } catch (error) {
+    return fail(
+      'trigger',
+      `field "trigger": ${error instanceof Error ? error.message : String(error)}`,
+      error,
+    );
+  }
+
+  return {
+    id,
+    name,
+    funcRef,
+    args,
+    trigger,
+    executor,
+    coalesce: coalesce as boolean,
+    maxInstances: maxInstances as number,
+    misfireGraceTime,
+    timeout,
+    nextRunTime,
+  };
+}
+
+/**
+ * Parses job state text and restores everything but the function.
+ *
+ * @throws DeserializationError when the text is not JSON or the document is invalid.
+ */
+export function parseJobState(text: string): UnresolvedJobState {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new DeserializationError(
+      `a stored job state is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      {},
+      { cause: error },
+    );
+  }
+  return readJobDocument(document);
+}
+
+/**
+ * Restores a job state from its JSON text, resolving its function reference
+ * with `resolve` (which may throw, e.g. a `JobReferenceError`).
+ *
+ * @throws DeserializationError when the text or document is invalid or the
+ *   function reference cannot be resolved (the resolver's error is the `cause`).
+ */
+export function deserializeJob(text: string, resolve: (funcRef: string) => JobFunction): JobState {
+  const state = parseJobState(text);
+  let func: JobFunction;
+  try {
+    func = resolve(state.funcRef);
+  } catch (error) {
+    throw new DeserializationError(
+      `job ${quoteId(state.id)} cannot be restored: its function reference ${JSON.stringify(state.funcRef)} cannot be resolved: ${error instanceof Error ? error.message : String(error)}`,
+      { path: 'funcRef', jobId: state.id },
+      { cause: error },
+    );
+  }
+  if (typeof func !== 'function')
+    throw new DeserializationError(
+      `job ${quoteId(state.id)} cannot be restored: its function reference ${JSON.stringify(state.funcRef)} resolved to ${kindOf(func)}, not a function`,
+      { path: 'funcRef', jobId: state.id },
+    );
+  return { ...state, func };
+}
