@@ -51,7 +51,8 @@ const OPTION_KEYS = new Set<string>([
 ]);
 
 /**
- * Fires at `startDate + k·interval`. Arithmetic is on absolute time, so a
+ * Fires at `startDate + k·interval` (jitter delays a run without moving the
+ * grid). Arithmetic is on absolute time, so a
  * 24-hour interval moves by an hour of wall-clock time across a DST switch
  * (use `CalendarIntervalTrigger` to keep the wall-clock time).
  *
@@ -130,14 +131,17 @@ export class IntervalTrigger implements Trigger {
   getNextFireTime(previousFireTime: Date | null, now: Date): Date | null {
     const previous = requireTimeArgument('previousFireTime', previousFireTime, true);
     const current = requireTimeArgument('now', now, false) as number;
-    if (this.#start === undefined) this.#start = ceilToSecond(current + this.interval);
+    if (this.#start === undefined) this.#start = ceilToSecond((previous ?? current) + this.interval);
+    const start = this.#start;
     let next: number;
     if (previous !== null) {
-      next = ceilToSecond(previous + this.interval);
-    } else if (current <= this.#start) {
-      next = this.#start;
+      // The first grid point strictly after the previous fire time: a jittered or
+      // off-grid previous time does not drag the grid along.
+      next = previous < start ? start : start + (Math.floor((previous - start) / this.interval) + 1) * this.interval;
+    } else if (current <= start) {
+      next = start;
     } else {
-      next = this.#start + Math.ceil((current - this.#start) / this.interval) * this.interval;
+      next = start + Math.ceil((current - start) / this.interval) * this.interval;
     }
     if (this.#end !== undefined && next > this.#end) return null;
     return new Date(applyJitter(next, this.#jitterMs, this.#end, this.#random));
