@@ -27,6 +27,11 @@ export const EVENT_JOB_MAX_INSTANCES = 65536;
  * run time or removal); the scheduler keeps running and retries.
  */
 export const EVENT_JOBSTORE_ERROR = 131072;
+/**
+ * A stored job could not be restored (its module moved, its export was
+ * renamed, its row is corrupt). The job is skipped and kept, never deleted.
+ */
+export const EVENT_JOB_RESTORE_FAILED = 262144;
 /** Every event code (APScheduler's 131071 plus the codes Horarium adds). */
 export const EVENT_ALL: number =
   EVENT_SCHEDULER_STARTED |
@@ -46,7 +51,8 @@ export const EVENT_ALL: number =
   EVENT_JOB_MISSED |
   EVENT_JOB_SUBMITTED |
   EVENT_JOB_MAX_INSTANCES |
-  EVENT_JOBSTORE_ERROR;
+  EVENT_JOBSTORE_ERROR |
+  EVENT_JOB_RESTORE_FAILED;
 
 const CODE_NAMES: ReadonlyMap<number, string> = new Map([
   [EVENT_SCHEDULER_STARTED, 'EVENT_SCHEDULER_STARTED'],
@@ -67,6 +73,7 @@ const CODE_NAMES: ReadonlyMap<number, string> = new Map([
   [EVENT_JOB_SUBMITTED, 'EVENT_JOB_SUBMITTED'],
   [EVENT_JOB_MAX_INSTANCES, 'EVENT_JOB_MAX_INSTANCES'],
   [EVENT_JOBSTORE_ERROR, 'EVENT_JOBSTORE_ERROR'],
+  [EVENT_JOB_RESTORE_FAILED, 'EVENT_JOB_RESTORE_FAILED'],
 ]);
 
 /** The constant name of an event code, e.g. `'EVENT_JOB_EXECUTED'`. */
@@ -102,7 +109,12 @@ export class JobEvent extends SchedulerEvent {
 /** A batch of run times was submitted to an executor, or refused because of `maxInstances`. */
 export class JobSubmissionEvent extends JobEvent {
   readonly scheduledRunTimes: readonly Date[];
-  constructor(code: number, jobId: string, jobstore: string | null, scheduledRunTimes: readonly Date[]) {
+  constructor(
+    code: number,
+    jobId: string,
+    jobstore: string | null,
+    scheduledRunTimes: readonly Date[],
+  ) {
     super(code, jobId, jobstore);
     this.scheduledRunTimes = scheduledRunTimes;
   }
@@ -144,4 +156,14 @@ export class JobStoreErrorEvent extends SchedulerEvent {
   }
 }
 
-export type SchedulerEventListener = (event: SchedulerEvent) => void;
+/** A stored job could not be restored; it stays in the store and is listed by `getJobs` as broken. */
+export class JobRestoreFailedEvent extends JobEvent {
+  readonly exception: unknown;
+  constructor(jobId: string, jobstore: string, exception: unknown) {
+    super(EVENT_JOB_RESTORE_FAILED, jobId, jobstore);
+    this.exception = exception;
+  }
+}
+
+/** A listener; a returned promise that rejects is logged like a thrown error. */
+export type SchedulerEventListener = (event: SchedulerEvent) => void | Promise<void>;

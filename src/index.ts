@@ -3,6 +3,18 @@
  * job stores, executors, schedulers and events.
  */
 export { HorariumError } from './errors.ts';
+export * from './events.ts';
+export { AsyncExecutor } from './executors/async/async-executor.ts';
+export { BaseExecutor, jobRunChannel } from './executors/base.ts';
+export {
+  type Executor,
+  type ExecutorContext,
+  ExecutorNotRunningError,
+  JobCancelledError,
+  JobTimeoutError,
+  MaxInstancesReachedError,
+  type ShutdownOptions,
+} from './executors/executor.ts';
 export {
   decodeValue,
   encodeValue,
@@ -10,11 +22,21 @@ export {
   type JsonValue,
   MAX_NESTING_DEPTH,
 } from './jobs/codec.ts';
+export { type CurrentJob, currentJob } from './jobs/current-job.ts';
 export {
   DeserializationError,
+  InvalidJobOptionError,
+  JobReferenceError,
   SerializationError,
   type SerializationErrorDetails,
 } from './jobs/errors.ts';
+export {
+  Job,
+  type JobChanges,
+  type JobFunction,
+  type JobOwner,
+  type JobState,
+} from './jobs/job.ts';
 export {
   deserializeJob,
   JOB_STATE_VERSION,
@@ -25,6 +47,22 @@ export {
   serializeJob,
   type UnresolvedJobState,
 } from './jobs/serialization.ts';
+export { defaultLogger, type Logger, silentLogger } from './logging.ts';
+export {
+  type ArgsOption,
+  type ArgsRequired,
+  type BaseJobOptions,
+  BaseScheduler,
+  type JobOptions,
+  type JobsExport,
+  MAX_SLEEP_MS,
+  type OptionsArgument,
+  type SchedulerState,
+  STATE_PAUSED,
+  STATE_RUNNING,
+  STATE_STOPPED,
+  type StartOptions,
+} from './scheduler/base-scheduler.ts';
 export {
   type CoerceNumberOptions,
   coerceBoolean,
@@ -38,7 +76,13 @@ export {
   type PluginEntry,
   type SchedulerConfig,
 } from './scheduler/config.ts';
-export { ConfigurationError } from './scheduler/errors.ts';
+export {
+  ConfigurationError,
+  DuplicateAliasError,
+  SchedulerAlreadyRunningError,
+  SchedulerNotRunningError,
+  UnknownAliasError,
+} from './scheduler/errors.ts';
 export {
   type ExecutorFactory,
   type JobStoreFactory,
@@ -46,6 +90,11 @@ export {
   registerExecutorType,
   registerJobStoreType,
 } from './scheduler/plugins.ts';
+export { AsyncScheduler, BackgroundScheduler, BlockingScheduler } from './scheduler/schedulers.ts';
+export type { TriggerAlias, TriggerArgsByAlias } from './scheduler/trigger-aliases.ts';
+export { ConflictingIdError, JobLookupError } from './stores/errors.ts';
+export { MemoryJobStore } from './stores/memory/memory-store.ts';
+export type { JobStore, RestoreFailure, StoreContext } from './stores/store.ts';
 export {
   daysFromCivil,
   daysInMonth,

@@ -27,6 +27,11 @@ export interface ShutdownOptions {
   timeout?: number;
 }
 
+export interface SubmitOptions {
+  /** These run times continue the job's previous, split batch. */
+  continuation?: boolean;
+}
+
 export interface Executor {
   start(context: ExecutorContext, alias: string): Promise<void> | void;
   /** Stops taking work; with `wait`, resolves once running jobs have finished or were aborted at `timeout`. */
@@ -34,10 +39,16 @@ export interface Executor {
   /**
    * Starts running `job` once for each of `runTimes` in order (one batch = one
    * instance for `maxInstances`). Returns at once; outcomes arrive as events.
+   * A synchronous job function runs, and its events are dispatched, before
+   * `submitJob` returns.
+   *
+   * With `continuation`, the run times continue a batch the scheduler had to
+   * split (a long catch-up without coalescing): they join the job's running
+   * batch instead of counting as a new instance.
    *
    * @throws MaxInstancesReachedError when the job already runs `maxInstances` times.
    */
-  submitJob(job: Job, runTimes: readonly Date[]): void;
+  submitJob(job: Job, runTimes: readonly Date[], options?: SubmitOptions): void;
   /** Rejects jobs this executor cannot run, at `addJob` time (e.g. a plain function for a worker pool). */
   validateJob?(job: Job): void;
   /** How many batches of this job are running now. */
@@ -53,6 +64,16 @@ export class MaxInstancesReachedError extends HorariumError {
     super(`Job "${jobId}" has already reached its maximum number of instances (${maxInstances})`);
     this.jobId = jobId;
     this.maxInstances = maxInstances;
+  }
+}
+
+/** `submitJob` on an executor that has not started or has shut down. */
+export class ExecutorNotRunningError extends HorariumError {
+  override name = 'ExecutorNotRunningError';
+  readonly alias: string;
+  constructor(alias: string) {
+    super(`Executor "${alias}" is not running`);
+    this.alias = alias;
   }
 }
 

@@ -30,7 +30,12 @@ export interface JobChanges<A extends unknown[] = unknown[]> {
 /** What a job delegates to: its scheduler. */
 export interface JobOwner {
   modifyJob(id: string, changes: JobChanges, jobstore?: string): Promise<Job>;
-  rescheduleJob(id: string, trigger: Trigger, triggerArgs?: undefined, jobstore?: string): Promise<Job>;
+  rescheduleJob(
+    id: string,
+    trigger: Trigger,
+    triggerArgs?: undefined,
+    jobstore?: string,
+  ): Promise<Job>;
   pauseJob(id: string, jobstore?: string): Promise<Job>;
   resumeJob(id: string, jobstore?: string): Promise<Job | null>;
   removeJob(id: string, jobstore?: string): Promise<void>;
@@ -68,15 +73,18 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
   readonly maxInstances: number;
   readonly misfireGraceTime: number | null;
   readonly timeout: number | null;
-  /** When the job runs next; null when paused. */
-  readonly nextRunTime: Date | null;
   /** Alias of the store holding the job; null while the job is pending (the scheduler has not started). */
   readonly jobstore: string | null;
+  /** Why this stored job cannot be restored (module moved, corrupt row), or undefined for a healthy job. */
+  readonly restoreError: unknown;
   readonly #owner: JobOwner;
+  /** Epoch ms of the next run, NaN when paused (a number costs far less memory than a Date). */
+  readonly #nextRunTime: number;
 
   /** @internal Jobs are created by the scheduler. */
-  constructor(owner: JobOwner, state: JobState<A>, jobstore: string | null) {
+  constructor(owner: JobOwner, state: JobState<A>, jobstore: string | null, restoreError?: unknown) {
     this.#owner = owner;
+    this.restoreError = restoreError;
     this.id = state.id;
     this.name = state.name;
     this.func = state.func;
@@ -88,8 +96,23 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
     this.maxInstances = state.maxInstances;
     this.misfireGraceTime = state.misfireGraceTime;
     this.timeout = state.timeout;
-    this.nextRunTime = state.nextRunTime;
+    const next = state.nextRunTime === null ? Number.NaN : state.nextRunTime.getTime();
+    // NaN stands for "paused", so an invalid Date must never get in.
+    if (state.nextRunTime !== null && Number.isNaN(next)) {
+      throw new RangeError(`Job "${state.id}" has an invalid next run time`);
+    }
+    this.#nextRunTime = next;
     this.jobstore = jobstore;
+  }
+
+  /** When the job runs next; null when paused. */
+  get nextRunTime(): Date | null {
+    return Number.isNaN(this.#nextRunTime) ? null : new Date(this.#nextRunTime);
+  }
+
+  /** The next run time in epoch milliseconds, NaN when paused (for stores and the loop, without a Date). */
+  get nextRunTimeMs(): number {
+    return this.#nextRunTime;
   }
 
   /** True until the job has been added to a store (while the scheduler has not started). */
@@ -97,27 +120,35 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
     return this.jobstore === null;
   }
 
-  /** Changes the job's settings (all or nothing); see `scheduler.modifyJob`. */
-  async modify(changes: JobChanges<A>): Promise<this> {
-    await this.#owner.modifyJob(this.id, changes as JobChanges, this.jobstore ?? undefined);
-    return this;
+  /** True for a stored job that cannot be restored: it is listed, never run, and left in its store for you to fix. */
+  get broken(): boolean {
+    return this.restoreError !== undefined;
   }
 
-  /** Gives the job a new trigger and computes its next run time from now. */
-  async reschedule(trigger: Trigger): Promise<this> {
-    await this.#owner.rescheduleJob(this.id, trigger, undefined, this.jobstore ?? undefined);
-    return this;
+  /**
+   * Changes the job's settings (all or nothing); see `scheduler.modifyJob`.
+   * Jobs are immutable: the changed job is returned, this object stays as it was.
+   */
+  async modify(changes: JobChanges<A>): Promise<Job<A>> {
+    return (await this.#owner.modifyJob(this.id, changes as JobChanges, this.jobstore ?? undefined)) as Job<A>;
   }
 
-  async pause(): Promise<this> {
-    await this.#owner.pauseJob(this.id, this.jobstore ?? undefined);
-    return this;
+  /** Gives the job a new trigger and computes its next run time from now; returns the changed job. */
+  async reschedule(trigger: Trigger): Promise<Job<A>> {
+    return (await this.#owner.rescheduleJob(this.id, trigger, undefined, this.jobstore ?? undefined)) as Job<A>;
   }
 
-  /** Resumes the job from now (runs missed while paused are skipped); removes it when its trigger has finished. */
-  async resume(): Promise<this> {
-    await this.#owner.resumeJob(this.id, this.jobstore ?? undefined);
-    return this;
+  /** Pauses the job; returns the changed job. */
+  async pause(): Promise<Job<A>> {
+    return (await this.#owner.pauseJob(this.id, this.jobstore ?? undefined)) as Job<A>;
+  }
+
+  /**
+   * Resumes the job from now (runs missed while paused are skipped) and returns
+   * the changed job; removes it and returns null when its trigger has finished.
+   */
+  async resume(): Promise<Job<A> | null> {
+    return (await this.#owner.resumeJob(this.id, this.jobstore ?? undefined)) as Job<A> | null;
   }
 
   async remove(): Promise<void> {
@@ -145,6 +176,10 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
   /** `send (trigger: cron[hour='3'], next run at: 2025-01-01 03:00:00+01:00)`, like APScheduler. */
   toString(): string {
     let status: string;
+    if (this.broken) {
+      const reason = this.restoreError instanceof Error ? this.restoreError.message : String(this.restoreError);
+      return `${this.id} (broken: ${reason})`;
+    }
     if (this.pending) status = 'pending';
     else if (this.nextRunTime === null) status = 'paused';
     else status = `next run at: ${formatInstant(this.nextRunTime.getTime(), this.#owner.zone)}`;

@@ -4,15 +4,38 @@
  * only through this interface, so a new store is one folder and one run of
  * the store contract suite.
  */
-import type { Logger } from '../logging.ts';
+
 import type { Job } from '../jobs/job.ts';
+import type { Logger } from '../logging.ts';
+
+/** A stored job that could not be restored. */
+export interface RestoreFailure {
+  jobId: string;
+  /** The next run time from the row, when readable. */
+  nextRunTime: Date | null;
+  error: unknown;
+}
 
 /** What a store gets from its scheduler when it starts. */
 export interface StoreContext {
   readonly logger: Logger;
+  /**
+   * Rebuilds a job from the document a persistent store saved (`jobToDocument`),
+   * resolving its function reference. Rejects when the job cannot be restored;
+   * the store then reports it with `restoreFailed` and skips it.
+   */
+  restoreJob(document: unknown): Promise<Job>;
+  /** Reports a stored job that cannot be restored. The store skips it and never deletes it. */
+  restoreFailed(failure: RestoreFailure): void;
 }
 
 export interface JobStore {
+  /**
+   * True for stores that other processes can change (databases): the
+   * scheduler then polls them every `storePollInterval` seconds instead of
+   * sleeping until the next run time it knows of.
+   */
+  readonly shared?: boolean;
   /** Called once when the scheduler starts (or when the store is added to a running scheduler). */
   start(context: StoreContext, alias: string): Promise<void>;
   /** Releases resources; never closes a client the store did not open. */
@@ -27,6 +50,12 @@ export interface JobStore {
   getAllJobs(): Promise<Job[]>;
   /** @throws ConflictingIdError when the id exists. */
   addJob(job: Job): Promise<void>;
+  /**
+   * Adds many jobs at once, all or nothing (persistent stores: in one
+   * transaction). Optional: without it, callers add jobs one by one.
+   * @throws ConflictingIdError when an id exists in the store or repeats within `jobs`; nothing is added then.
+   */
+  addJobs?(jobs: readonly Job[]): Promise<void>;
   /** Replaces the stored job with the same id. @throws JobLookupError when it does not exist. */
   updateJob(job: Job): Promise<void>;
   /** @throws JobLookupError when it does not exist. */

@@ -354,7 +354,13 @@ function createZone(name: string): Zone {
   return new IntlZone(name, format);
 }
 
-/** The host's zone name (honours `TZ`), the default for schedulers. */
+let localZone: { tz: string | undefined; name: string } | undefined;
+
+/** The host's zone name (honours `TZ`), the default for schedulers. Cached until `TZ` changes. */
 export function localZoneName(): string {
-  return new Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+  const tz = process.env.TZ;
+  if (localZone === undefined || localZone.tz !== tz) {
+    localZone = { tz, name: new Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC' };
+  }
+  return localZone.name;
 }

@@ -67,7 +67,6 @@ export class IntervalTrigger implements Trigger {
   readonly jitter: number | null;
   /** The interval in milliseconds (a whole number of seconds). */
   readonly interval: number;
-  readonly #units: Readonly<Record<string, number>>;
   readonly #zone: Zone;
   readonly #end: number | undefined;
   readonly #jitterMs: number;
@@ -110,7 +109,6 @@ export class IntervalTrigger implements Trigger {
       );
     }
     this.interval = interval;
-    this.#units = units;
     this.#zone = resolveZone(options.timezone);
     this.timezone = this.#zone.name;
     const start = optionalDate('startDate', options.startDate, this.#zone);
@@ -148,10 +146,18 @@ export class IntervalTrigger implements Trigger {
   }
 
   toJSON(): TriggerJSON {
+    // The interval in whole units (an interval given as 90 minutes is stored as 1 hour 30 minutes).
+    const units: Record<string, number> = {};
+    let rest = this.interval;
+    for (const [unit, size] of UNITS) {
+      const count = Math.floor(rest / size);
+      if (count > 0) units[unit] = count;
+      rest -= count * size;
+    }
     return {
       type: 'interval',
       version: 1,
-      ...this.#units,
+      ...units,
       startDate: isoOrNull(this.#start),
       endDate: isoOrNull(this.#end),
       timezone: this.timezone,

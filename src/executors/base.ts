@@ -1,0 +1,240 @@
+/**
+ * What every executor shares: counting instances per job for `maxInstances`,
+ * running a batch of run times in order with the misfire grace check at the
+ * moment each run starts, timeouts and cancellation through an AbortSignal,
+ * and reporting each outcome as an event. Subclasses only say how one run of
+ * a job's function happens (`runOnce`).
+ */
+import { tracingChannel } from 'node:diagnostics_channel';
+import { EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent } from '../events.ts';
+import type { Job } from '../jobs/job.ts';
+import type { Executor, ExecutorContext, ShutdownOptions, SubmitOptions } from './executor.ts';
+import {
+  ExecutorNotRunningError,
+  JobCancelledError,
+  JobTimeoutError,
+  MaxInstancesReachedError,
+} from './executor.ts';
+
+/** Published around every run; APM tools subscribe to `horarium:job` (start, end, asyncStart, asyncEnd, error). */
+export const jobRunChannel = tracingChannel<
+  unknown,
+  { jobId: string; scheduledRunTime: Date; executor: string; jobstore: string | null }
+>('horarium:job');
+
+/** One batch in flight. */
+interface Batch {
+  readonly job: Job;
+  /** Run times still to run; a continuation appends to it. */
+  readonly queue: Date[];
+  /** The controller of the run in progress. */
+  controller: AbortController | null;
+  /** Settles when the batch has finished, whatever the outcome. */
+  done: Promise<void>;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === 'object' || typeof value === 'function') &&
+  value !== null &&
+  typeof (value as PromiseLike<unknown>).then === 'function';
+
+export abstract class BaseExecutor implements Executor {
+  #context: ExecutorContext | undefined;
+  #alias = '';
+  /** Running batches per job id; their number is the job's instance count. */
+  readonly #batches = new Map<string, Batch[]>();
+  #accepting = false;
+
+  protected get context(): ExecutorContext {
+    if (this.#context === undefined) throw new ExecutorNotRunningError(this.#alias);
+    return this.#context;
+  }
+
+  get alias(): string {
+    return this.#alias;
+  }
+
+  start(context: ExecutorContext, alias: string): Promise<void> | void {
+    this.#context = context;
+    this.#alias = alias;
+    this.#accepting = true;
+  }
+
+  runningInstances(jobId: string): number {
+    return this.#batches.get(jobId)?.length ?? 0;
+  }
+
+  submitJob(job: Job, runTimes: readonly Date[], options: SubmitOptions = {}): void {
+    if (!this.#accepting) throw new ExecutorNotRunningError(this.#alias);
+    const running = this.#batches.get(job.id) ?? [];
+    const last = running[running.length - 1];
+    if (options.continuation === true && last !== undefined) {
+      last.queue.push(...runTimes);
+      return;
+    }
+    if (running.length >= job.maxInstances) throw new MaxInstancesReachedError(job.id, job.maxInstances);
+    const batch: Batch = { job, queue: [...runTimes], controller: null, done: Promise.resolve() };
+    running.push(batch);
+    this.#batches.set(job.id, running);
+    const release = (): void => {
+      const list = this.#batches.get(job.id) ?? [];
+      list.splice(list.indexOf(batch), 1);
+      if (list.length === 0) this.#batches.delete(job.id);
+    };
+    const result = this.#runBatch(batch);
+    if (result === undefined) release();
+    else batch.done = result.finally(release);
+  }
+
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    this.#accepting = false;
+    const batches = [...this.#batches.values()].flat();
+    const wait = options.wait ?? true;
+    if (!wait) {
+      for (const batch of batches) {
+        batch.queue.length = 0;
+        batch.controller?.abort(new JobCancelledError(batch.job.id, 'the scheduler shut down without waiting'));
+      }
+      await this.onShutdown(false);
+      return;
+    }
+    const all = Promise.all(batches.map((b) => b.done));
+    if (options.timeout === undefined) {
+      await all;
+    } else {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), (options.timeout as number) * 1000);
+      });
+      const outcome = await Promise.race([all.then(() => 'done' as const), expired]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        for (const batch of batches) {
+          batch.queue.length = 0;
+          batch.controller?.abort(
+            new JobCancelledError(batch.job.id, `the run exceeded the ${options.timeout} s shutdown timeout`),
+          );
+        }
+        await all;
+      }
+    }
+    await this.onShutdown(true);
+  }
+
+  /** Releases executor resources (pools); called at the end of `shutdown`. */
+  protected onShutdown(_wait: boolean): Promise<void> | void {}
+
+  /**
+   * Runs the job's function once and returns its result: a value for a
+   * synchronous function, a promise otherwise (or throws). `signal` aborts on
+   * timeout or cancellation; implementations that can stop the work (threads,
+   * processes) must do so and reject; the in-process executor cannot stop
+   * JavaScript that ignores the signal, so the batch stops waiting for it instead.
+   */
+  protected abstract runOnce(job: Job, scheduledRunTime: Date, signal: AbortSignal): unknown;
+
+  /**
+   * Runs the queued run times in order. Runs of a synchronous function complete
+   * (and dispatch their events) without yielding, so the whole batch may finish
+   * inside `submitJob`: then it returns undefined, otherwise a promise.
+   */
+  #runBatch(batch: Batch): Promise<void> | undefined {
+    const { job } = batch;
+    const context = this.context;
+    for (let runTime = batch.queue.shift(); runTime !== undefined; runTime = batch.queue.shift()) {
+      const now = context.now();
+      if (job.misfireGraceTime !== null && now - runTime.getTime() > job.misfireGraceTime * 1000) {
+        context.logger.warn(
+          `Run time of job "${job.name}" (${job.id}) was missed by ${(now - runTime.getTime()) / 1000} s`,
+        );
+        if (context.wants(EVENT_JOB_MISSED)) {
+          context.dispatch(new JobExecutionEvent(EVENT_JOB_MISSED, job.id, job.jobstore, runTime));
+        }
+        continue;
+      }
+      const controller = new AbortController();
+      batch.controller = controller;
+      context.logger.debug(`Running job "${job.name}" (${job.id}) scheduled at ${runTime.toISOString()}`);
+      const outcome = this.#runWithLimits(job, runTime, controller);
+      if (outcome instanceof Promise) {
+        const pending = runTime;
+        return outcome.then((settled) => {
+          batch.controller = null;
+          this.#report(job, pending, settled);
+          return this.#runBatch(batch);
+        });
+      }
+      batch.controller = null;
+      this.#report(job, runTime, outcome);
+    }
+    return undefined;
+  }
+
+  #report(job: Job, runTime: Date, outcome: Outcome): void {
+    const context = this.context;
+    if (outcome.ok) {
+      context.logger.debug(`Job "${job.name}" (${job.id}) executed successfully`);
+      if (context.wants(EVENT_JOB_EXECUTED)) {
+        context.dispatch(
+          new JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job.jobstore, runTime, { retval: outcome.value }),
+        );
+      }
+      return;
+    }
+    const traceback =
+      outcome.error instanceof Error ? (outcome.error.stack ?? String(outcome.error)) : String(outcome.error);
+    context.logger.error(`Job "${job.name}" (${job.id}) raised an exception`, outcome.error);
+    if (context.wants(EVENT_JOB_ERROR)) {
+      context.dispatch(
+        new JobExecutionEvent(EVENT_JOB_ERROR, job.id, job.jobstore, runTime, {
+          exception: outcome.error,
+          traceback,
+        }),
+      );
+    }
+  }
+
+  /** Runs once; an asynchronous run settles early when its signal aborts (timeout or cancellation). */
+  #runWithLimits(job: Job, runTime: Date, controller: AbortController): Outcome | Promise<Outcome> {
+    let result: unknown;
+    try {
+      result = this.#traced(job, runTime, controller.signal);
+    } catch (error) {
+      return { ok: false, error };
+    }
+    if (!isThenable(result)) return { ok: true, value: result };
+    const signal = controller.signal;
+    let timer: NodeJS.Timeout | undefined;
+    if (job.timeout !== null) {
+      timer = setTimeout(
+        () => controller.abort(new JobTimeoutError(job.id, job.timeout as number)),
+        job.timeout * 1000,
+      );
+      timer.unref();
+    }
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    const run = Promise.resolve(result);
+    // Either may settle after the other; neither outcome is ever left unhandled.
+    aborted.catch(() => {});
+    run.catch(() => {});
+    return Promise.race([run, aborted]).then(
+      (value): Outcome => ({ ok: true, value }),
+      (error: unknown): Outcome => ({ ok: false, error }),
+    ).finally(() => clearTimeout(timer));
+  }
+
+  #traced(job: Job, runTime: Date, signal: AbortSignal): unknown {
+    if (!jobRunChannel.hasSubscribers) return this.runOnce(job, runTime, signal);
+    return jobRunChannel.tracePromise(async () => this.runOnce(job, runTime, signal), {
+      jobId: job.id,
+      scheduledRunTime: runTime,
+      executor: this.#alias,
+      jobstore: job.jobstore,
+    });
+  }
+}

@@ -1,0 +1,1169 @@
+/**
+ * The scheduler: configuration, the public job API, listeners and the main
+ * loop. `AsyncScheduler`, `BackgroundScheduler` and `BlockingScheduler` only
+ * differ in how they keep the process alive (see schedulers.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import {
+  EVENT_ALL,
+  EVENT_ALL_JOBS_REMOVED,
+  EVENT_EXECUTOR_ADDED,
+  EVENT_EXECUTOR_REMOVED,
+  EVENT_JOB_ADDED,
+  EVENT_JOB_MAX_INSTANCES,
+  EVENT_JOB_MODIFIED,
+  EVENT_JOB_REMOVED,
+  EVENT_JOB_SUBMITTED,
+  EVENT_JOBSTORE_ADDED,
+  EVENT_JOBSTORE_REMOVED,
+  EVENT_SCHEDULER_PAUSED,
+  EVENT_SCHEDULER_RESUMED,
+  EVENT_SCHEDULER_SHUTDOWN,
+  EVENT_SCHEDULER_STARTED,
+  JobEvent,
+  JobRestoreFailedEvent,
+  JobStoreErrorEvent,
+  JobSubmissionEvent,
+  SchedulerEvent,
+  type SchedulerEventListener,
+} from '../events.ts';
+import { AsyncExecutor } from '../executors/async/async-executor.ts';
+import { type Executor, type ExecutorContext, MaxInstancesReachedError, type ShutdownOptions } from '../executors/executor.ts';
+import { brokenJob } from '../jobs/broken.ts';
+import { InvalidJobOptionError, JobReferenceError } from '../jobs/errors.ts';
+import { Job, type JobChanges, type JobFunction, type JobOwner, type JobState } from '../jobs/job.ts';
+import { parseReference, resolveReference } from '../jobs/job-ref.ts';
+import {
+  CHANGE_KEYS,
+  checkArgs,
+  checkArity,
+  checkBoolean,
+  checkNextRunTime,
+  checkPositiveInteger,
+  checkSecondsOrNull,
+  checkString,
+  checkTrigger,
+  JOB_OPTION_KEYS,
+} from '../jobs/options.ts';
+import { JOB_STATE_VERSION, type JobDocument, jobToDocument, readJobDocument } from '../jobs/serialization.ts';
+import { defaultLogger, type Logger } from '../logging.ts';
+import { ConflictingIdError, JobLookupError } from '../stores/errors.ts';
+import { MemoryJobStore } from '../stores/memory/memory-store.ts';
+import type { JobStore, RestoreFailure, StoreContext } from '../stores/store.ts';
+import { getZone, localZoneName, type Zone } from '../time/zone.ts';
+import type { Trigger } from '../triggers/trigger.ts';
+import { type FlatConfig, type JobDefaults, type NormalizeOptions, normalizeConfig, type SchedulerConfig } from './config.ts';
+import {
+  ConfigurationError,
+  DuplicateAliasError,
+  SchedulerAlreadyRunningError,
+  SchedulerNotRunningError,
+  UnknownAliasError,
+} from './errors.ts';
+import { Mutex } from './mutex.ts';
+import { createExecutor, createJobStore, registerExecutorType, registerJobStoreType } from './plugins.ts';
+import { computeRunTimes } from './run-times.ts';
+import { buildTrigger, type TriggerAlias, type TriggerArgsByAlias } from './trigger-aliases.ts';
+
+registerJobStoreType('memory', () => new MemoryJobStore());
+registerExecutorType('async', () => new AsyncExecutor());
+
+export const STATE_STOPPED = 0;
+export const STATE_RUNNING = 1;
+export const STATE_PAUSED = 2;
+export type SchedulerState = typeof STATE_STOPPED | typeof STATE_RUNNING | typeof STATE_PAUSED;
+
+/**
+ * The longest the loop sleeps before re-reading the wall clock, so that a
+ * clock step or a host suspend is noticed within this time and no timer ever
+ * overflows (Node's setTimeout breaks past 2³¹ ms).
+ */
+export const MAX_SLEEP_MS = 10_000;
+/** A difference between wall-clock and monotonic time over one sleep larger than this is a clock jump. */
+const CLOCK_JUMP_TOLERANCE_MS = 1000;
+
+/** Job options of `addJob` other than the trigger's arguments. */
+export interface BaseJobOptions {
+  /** Explicit id (default: a random UUID). Persistent stores need explicit ids for jobs created at start-up. */
+  id?: string;
+  /** Human-readable name (default: the function's name or the reference). */
+  name?: string;
+  /** Seconds after its scheduled time a run may still start; null = no limit (the default). */
+  misfireGraceTime?: number | null;
+  /** Run missed runs once instead of once each (default true). */
+  coalesce?: boolean;
+  /** Concurrent runs of this job allowed (default 1). */
+  maxInstances?: number;
+  /** First run time; null adds the job paused; omitted: computed from the trigger. */
+  nextRunTime?: Date | number | string | null;
+  /** Alias of the store to add to (default `'default'`). */
+  jobstore?: string;
+  /** Alias of the executor that runs it (default `'default'`). */
+  executor?: string;
+  /** Replace a job with the same id instead of failing with ConflictingIdError. */
+  replaceExisting?: boolean;
+  /** Seconds a run may take before its signal aborts and it is reported as an error (default: no limit). */
+  timeout?: number | null;
+}
+
+/**
+ * `args` may be left out only for a function without parameters. (At run time
+ * every declared parameter without a default value counts as required, and a
+ * TypeScript optional parameter compiles to exactly that.)
+ */
+export type ArgsOption<A extends unknown[]> = ArgsRequired<A> extends true ? { args: A } : { args?: A };
+
+/** True for a parameter list with at least one positional parameter (rest-only lists such as `any[]` need none). */
+export type ArgsRequired<A extends unknown[]> = number extends A['length'] ? false : A extends [] ? false : true;
+
+export type JobOptions<A extends unknown[] = unknown[]> = BaseJobOptions & ArgsOption<A>;
+
+/** The options argument: optional unless the function needs `args`. */
+export type OptionsArgument<F extends JobFunction, Extra> = ArgsRequired<Parameters<F>> extends true
+  ? [options: JobOptions<Parameters<F>> & Extra]
+  : [options?: JobOptions<Parameters<F>> & Extra];
+
+export interface StartOptions {
+  /** Start paused: no job runs until `resume()`. */
+  paused?: boolean;
+}
+
+/** The document `exportJobs` writes and `importJobs` reads. */
+export interface JobsExport {
+  version: number;
+  horariumVersion: string;
+  jobs: JobDocument[];
+}
+
+const EXPORT_VERSION = 1;
+const HORARIUM_VERSION = '0.1.0';
+
+interface PendingJob {
+  job: Job;
+  replaceExisting: boolean;
+  /** Options the caller gave explicitly; the others take the job defaults in force when the job is really added. */
+  explicit: ReadonlySet<string>;
+  jobstore: string;
+}
+
+interface Listener {
+  callback: SchedulerEventListener;
+  mask: number;
+}
+
+/** A write the loop could not persist; retried before the store's jobs are processed again. */
+type PendingWrite = { kind: 'update'; job: Job } | { kind: 'remove' };
+
+const DEFAULT_JOB_DEFAULTS: Required<JobDefaults> = { coalesce: true, maxInstances: 1, misfireGraceTime: null };
+
+export class BaseScheduler implements JobOwner {
+  #state: SchedulerState = STATE_STOPPED;
+  #starting: Promise<void> | undefined;
+  #zone: Zone;
+  #logger: Logger = defaultLogger;
+  #jobDefaults: Required<JobDefaults> = { ...DEFAULT_JOB_DEFAULTS };
+  #retryIntervalMs = 10_000;
+  #pollIntervalMs = 5000;
+  #daemon: boolean;
+  /** Stored jobs that could not be restored, per store alias. */
+  readonly #broken = new Map<string, Map<string, RestoreFailure>>();
+  /** `alias id message` of restore failures already logged, so each is logged once. */
+  readonly #loggedRestoreFailures = new Set<string>();
+  readonly #stores = new Map<string, JobStore>();
+  readonly #executors = new Map<string, Executor>();
+  readonly #listeners: Listener[] = [];
+  #listenerMask = 0;
+  readonly #pending: PendingJob[] = [];
+  readonly #tasks = new Map<string, JobFunction>();
+  readonly #taskNames = new Map<JobFunction, string>();
+  readonly #lock = new Mutex();
+  readonly #pendingWrites = new Map<string, Map<string, PendingWrite>>();
+  /** `alias id` of jobs whose catch-up batch was split: the next part continues the running batch. */
+  readonly #splitBatches = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #sleepStartedWall = 0;
+  #sleepStartedMonotonic = 0;
+  #processing = false;
+  #wakeAgain = false;
+  #stopped: { promise: Promise<void>; resolve: () => void } | undefined;
+
+  readonly #executorContext: ExecutorContext = {
+    logger: defaultLogger,
+    now: () => Date.now(),
+    dispatch: (event) => this.#dispatch(event),
+    wants: (mask) => (this.#listenerMask & mask) !== 0,
+  };
+
+  constructor(config: SchedulerConfig | FlatConfig = {}, daemon = false) {
+    this.#zone = getZone(localZoneName());
+    this.#daemon = daemon;
+    this.configure(config);
+  }
+
+  // ------------------------------------------------------------------ state
+
+  get state(): SchedulerState {
+    return this.#state;
+  }
+
+  /** True unless the scheduler is stopped. */
+  get running(): boolean {
+    return this.#state !== STATE_STOPPED;
+  }
+
+  /** The scheduler's zone: the default for triggers created from aliases. */
+  get zone(): Zone {
+    return this.#zone;
+  }
+
+  get timezone(): string {
+    return this.#zone.name;
+  }
+
+  get logger(): Logger {
+    return this.#logger;
+  }
+
+  /**
+   * Applies configuration (structured, or flat with the `'horarium.'`
+   * prefix). Only while stopped. Unlike APScheduler, stores and executors
+   * added before are kept; an entry with the same alias replaces one.
+   */
+  configure(config: SchedulerConfig | FlatConfig = {}, options?: NormalizeOptions): void {
+    if (this.#state !== STATE_STOPPED || this.#starting !== undefined) throw new SchedulerAlreadyRunningError();
+    const normalized = normalizeConfig(config, options);
+    if (normalized.timezone !== undefined) this.#zone = getZone(normalized.timezone);
+    if (normalized.logger !== undefined) {
+      this.#logger = normalized.logger;
+      (this.#executorContext as { logger: Logger }).logger = normalized.logger;
+    }
+    if (normalized.jobDefaults !== undefined) this.#jobDefaults = { ...this.#jobDefaults, ...normalized.jobDefaults };
+    if (normalized.jobstoreRetryInterval !== undefined) this.#retryIntervalMs = normalized.jobstoreRetryInterval * 1000;
+    if (normalized.daemon !== undefined) this.#daemon = normalized.daemon;
+    if (normalized.storePollInterval !== undefined) this.#pollIntervalMs = normalized.storePollInterval * 1000;
+    for (const [alias, entry] of Object.entries(normalized.executors ?? {})) {
+      this.#executors.set(alias, createExecutor(alias, entry));
+      this.#dispatch(new SchedulerEvent(EVENT_EXECUTOR_ADDED, alias));
+    }
+    for (const [alias, entry] of Object.entries(normalized.jobstores ?? {})) {
+      this.#stores.set(alias, createJobStore(alias, entry));
+      this.#dispatch(new SchedulerEvent(EVENT_JOBSTORE_ADDED, alias));
+    }
+  }
+
+  /** Starts the scheduler: executors and stores start, pending jobs are added, the loop runs. */
+  async start(options: StartOptions = {}): Promise<void> {
+    if (this.#state !== STATE_STOPPED || this.#starting !== undefined) throw new SchedulerAlreadyRunningError();
+    const starting = this.#start(options.paused === true);
+    this.#starting = starting;
+    try {
+      await starting;
+    } finally {
+      this.#starting = undefined;
+    }
+  }
+
+  async #start(paused: boolean): Promise<void> {
+    if (!this.#executors.has('default')) {
+      this.#executors.set('default', new AsyncExecutor());
+      this.#dispatch(new SchedulerEvent(EVENT_EXECUTOR_ADDED, 'default'));
+    }
+    if (!this.#stores.has('default')) {
+      this.#stores.set('default', new MemoryJobStore());
+      this.#dispatch(new SchedulerEvent(EVENT_JOBSTORE_ADDED, 'default'));
+    }
+    const startedExecutors: Executor[] = [];
+    const startedStores: JobStore[] = [];
+    try {
+      for (const [alias, executor] of this.#executors) {
+        await executor.start(this.#executorContext, alias);
+        startedExecutors.push(executor);
+      }
+      for (const [alias, store] of this.#stores) {
+        await store.start(this.#storeContext(alias), alias);
+        startedStores.push(store);
+      }
+      const pending = this.#pending.splice(0);
+      try {
+        for (let i = 0; i < pending.length; i++) {
+          const entry = pending[i] as PendingJob;
+          await this.#realAddJob(this.#withDefaults(entry), entry.jobstore, entry.replaceExisting, !entry.explicit.has('nextRunTime'));
+        }
+      } catch (error) {
+        this.#pending.unshift(...pending);
+        throw error;
+      }
+    } catch (error) {
+      // Leave nothing half-started: the scheduler stays stopped and can be started again.
+      await Promise.allSettled(startedExecutors.map((e) => e.shutdown({ wait: false })));
+      await Promise.allSettled(startedStores.map((s) => s.shutdown()));
+      throw error;
+    }
+    let resolveStopped: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      resolveStopped = resolve;
+    });
+    this.#stopped = { promise: stopped, resolve: resolveStopped };
+    this.#state = paused ? STATE_PAUSED : STATE_RUNNING;
+    this.#logger.info('Scheduler started');
+    this.#dispatch(new SchedulerEvent(EVENT_SCHEDULER_STARTED));
+    if (!paused) this.wakeup();
+  }
+
+  /**
+   * Stops the scheduler: no new runs start; with `wait` (the default) running
+   * jobs are awaited, and with `timeout` (seconds) those still running then are
+   * aborted through their signal. Stores and executors are shut down.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.#starting !== undefined) await this.#starting.catch(() => {});
+    if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
+    this.#state = STATE_STOPPED;
+    this.#clearTimer();
+    const wait = options.wait ?? true;
+    const executorOptions: ShutdownOptions = { wait };
+    if (options.timeout !== undefined) executorOptions.timeout = options.timeout;
+    await Promise.all(
+      [...this.#executors].map(async ([alias, executor]) => {
+        try {
+          await executor.shutdown(executorOptions);
+        } catch (error) {
+          this.#logger.error(`Error shutting down executor "${alias}"`, error);
+        }
+      }),
+    );
+    await this.#lock.run(async () => {
+      for (const [alias, store] of this.#stores) {
+        try {
+          await store.shutdown();
+        } catch (error) {
+          this.#logger.error(`Error shutting down job store "${alias}"`, error);
+        }
+      }
+    });
+    this.#pendingWrites.clear();
+    this.#logger.info('Scheduler has been shut down');
+    this.#dispatch(new SchedulerEvent(EVENT_SCHEDULER_SHUTDOWN));
+    this.#stopped?.resolve();
+  }
+
+  /** Resolves when the scheduler has shut down (immediately when it is not running). */
+  protected whenShutdown(): Promise<void> {
+    return this.#stopped?.promise ?? Promise.resolve();
+  }
+
+  /** Suspends job processing until `resume()`; jobs keep their run times. */
+  pause(): void {
+    if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
+    if (this.#state === STATE_RUNNING) {
+      this.#state = STATE_PAUSED;
+      this.#clearTimer();
+      this.#logger.info('Paused scheduler job processing');
+      this.#dispatch(new SchedulerEvent(EVENT_SCHEDULER_PAUSED));
+    }
+  }
+
+  /** Resumes job processing; runs missed while paused are handled by the misfire rules. */
+  resume(): void {
+    if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
+    if (this.#state === STATE_PAUSED) {
+      this.#state = STATE_RUNNING;
+      this.#logger.info('Resumed scheduler job processing');
+      this.#dispatch(new SchedulerEvent(EVENT_SCHEDULER_RESUMED));
+      this.wakeup();
+    }
+  }
+
+  /** Asks the loop to look for due jobs now. */
+  wakeup(): void {
+    if (this.#state !== STATE_RUNNING) return;
+    if (this.#processing) {
+      this.#wakeAgain = true;
+      return;
+    }
+    this.#sleep(0);
+  }
+
+  // ------------------------------------------------------------------ executors and stores
+
+  /** Adds an executor (an instance or a registered type) under an alias. */
+  async addExecutor(executor: Executor | string, alias = 'default', options: Record<string, unknown> = {}): Promise<void> {
+    if (this.#executors.has(alias)) throw new DuplicateAliasError('executor', alias);
+    const instance = typeof executor === 'string' ? createExecutor(alias, { ...options, type: executor }) : createExecutor(alias, executor);
+    if (this.#state !== STATE_STOPPED) await instance.start(this.#executorContext, alias);
+    this.#executors.set(alias, instance);
+    this.#dispatch(new SchedulerEvent(EVENT_EXECUTOR_ADDED, alias));
+  }
+
+  /** Removes an executor, shutting it down (waiting for its jobs) unless `shutdown` is false. */
+  async removeExecutor(alias: string, shutdown = true): Promise<void> {
+    const executor = this.#executors.get(alias);
+    if (executor === undefined) throw new UnknownAliasError('executor', alias, [...this.#executors.keys()]);
+    this.#executors.delete(alias);
+    if (shutdown) await executor.shutdown({ wait: true });
+    this.#dispatch(new SchedulerEvent(EVENT_EXECUTOR_REMOVED, alias));
+  }
+
+  /** Adds a job store (an instance or a registered type) under an alias. */
+  async addJobstore(jobstore: JobStore | string, alias = 'default', options: Record<string, unknown> = {}): Promise<void> {
+    if (this.#stores.has(alias)) throw new DuplicateAliasError('jobstore', alias);
+    const store = typeof jobstore === 'string' ? createJobStore(alias, { ...options, type: jobstore }) : createJobStore(alias, jobstore);
+    if (this.#state !== STATE_STOPPED) await store.start(this.#storeContext(alias), alias);
+    this.#stores.set(alias, store);
+    this.#dispatch(new SchedulerEvent(EVENT_JOBSTORE_ADDED, alias));
+    this.wakeup();
+  }
+
+  /** Removes a job store; its jobs stay in the backend. */
+  async removeJobstore(alias: string, shutdown = true): Promise<void> {
+    const store = this.#stores.get(alias);
+    if (store === undefined) throw new UnknownAliasError('jobstore', alias, [...this.#stores.keys()]);
+    await this.#lock.run(async () => {
+      this.#stores.delete(alias);
+      this.#pendingWrites.delete(alias);
+      if (shutdown) await store.shutdown();
+    });
+    this.#dispatch(new SchedulerEvent(EVENT_JOBSTORE_REMOVED, alias));
+  }
+
+  // ------------------------------------------------------------------ persistent stores
+
+  #storeContext(alias: string): StoreContext {
+    return {
+      logger: this.#logger,
+      restoreJob: (document) => this.#restoreJob(alias, document),
+      restoreFailed: (failure) => this.#restoreFailed(alias, failure),
+    };
+  }
+
+  async #restoreJob(alias: string, document: unknown): Promise<Job> {
+    const state = readJobDocument(document);
+    const func = await this.resolveFunction(state.funcRef);
+    this.#broken.get(alias)?.delete(state.id);
+    return new Job(this, { ...state, func }, alias);
+  }
+
+  #restoreFailed(alias: string, failure: RestoreFailure): void {
+    let broken = this.#broken.get(alias);
+    if (broken === undefined) {
+      broken = new Map();
+      this.#broken.set(alias, broken);
+    }
+    broken.set(failure.jobId, failure);
+    const reason = failure.error instanceof Error ? failure.error.message : String(failure.error);
+    const key = `${alias}\u0000${failure.jobId}\u0000${reason}`;
+    if (this.#loggedRestoreFailures.has(key)) return;
+    this.#loggedRestoreFailures.add(key);
+    this.#logger.error(
+      `Job "${failure.jobId}" in job store "${alias}" cannot be restored and is skipped (it stays in the store): ${reason}`,
+      failure.error,
+    );
+    this.#dispatch(new JobRestoreFailedEvent(failure.jobId, alias, failure.error));
+  }
+
+  // ------------------------------------------------------------------ listeners
+
+  /** Calls `callback` for every event whose code is in `mask` (default: every event). */
+  addListener(callback: SchedulerEventListener, mask: number = EVENT_ALL): void {
+    if (typeof callback !== 'function') throw new TypeError('A listener must be a function');
+    this.#listeners.push({ callback, mask });
+    this.#listenerMask |= mask;
+  }
+
+  removeListener(callback: SchedulerEventListener): void {
+    for (let i = this.#listeners.length - 1; i >= 0; i--) {
+      if (this.#listeners[i]?.callback === callback) this.#listeners.splice(i, 1);
+    }
+    this.#listenerMask = this.#listeners.reduce((mask, l) => mask | l.mask, 0);
+  }
+
+  #dispatch(event: SchedulerEvent): void {
+    if ((this.#listenerMask & event.code) === 0) return;
+    for (const listener of [...this.#listeners]) {
+      if ((listener.mask & event.code) === 0) continue;
+      try {
+        const result: unknown = listener.callback(event);
+        if (result instanceof Promise) {
+          result.catch((error: unknown) => this.#logger.error('Error notifying listener', error));
+        }
+      } catch (error) {
+        this.#logger.error('Error notifying listener', error);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ tasks
+
+  /**
+   * Registers a function under a name. A job added with that name (a string
+   * without a colon) is stored by the name, and a persistent store restores it
+   * when the application registers the name again.
+   */
+  registerTask(name: string, func: JobFunction): void {
+    if (typeof name !== 'string' || name === '' || name.includes(':')) {
+      throw new InvalidJobOptionError('name', `A task name must be a non-empty string without ':', got ${JSON.stringify(name)}`);
+    }
+    if (typeof func !== 'function') throw new InvalidJobOptionError('func', `Task ${JSON.stringify(name)} must be a function`);
+    const previous = this.#tasks.get(name);
+    if (previous !== undefined) this.#taskNames.delete(previous);
+    this.#tasks.set(name, func);
+    this.#taskNames.set(func, name);
+  }
+
+  /** Resolves a textual reference or task name to its function. */
+  async resolveFunction(reference: string): Promise<JobFunction> {
+    if (parseReference(reference) === null) {
+      const task = this.#tasks.get(reference);
+      if (task === undefined) {
+        throw new JobReferenceError(
+          reference,
+          `No task is registered under the name ${JSON.stringify(reference)} (register it with scheduler.registerTask, or use a 'module:export' reference)`,
+        );
+      }
+      return task;
+    }
+    return resolveReference(reference);
+  }
+
+  // ------------------------------------------------------------------ jobs
+
+  /**
+   * Adds a job. `func` is a function, a `'module:export'` reference or a
+   * registered task name; `trigger` a Trigger, an alias whose arguments go in
+   * `options`, or omitted (run once, now). Before `start()` the job is pending.
+   *
+   * @example
+   * ```ts
+   * await scheduler.addJob(sendReport, 'cron', { hour: 3, id: 'nightly-report', args: ['ops@example.com'] });
+   * ```
+   */
+  addJob<F extends JobFunction, T extends TriggerAlias>(
+    func: F,
+    trigger: T,
+    ...options: OptionsArgument<F, TriggerArgsByAlias[T]>
+  ): Promise<Job<Parameters<F>>>;
+  addJob<F extends JobFunction>(
+    func: F,
+    trigger?: Trigger | null,
+    ...options: OptionsArgument<F, Record<never, never>>
+  ): Promise<Job<Parameters<F>>>;
+  addJob<T extends TriggerAlias>(
+    func: string,
+    trigger: T,
+    options?: JobOptions<unknown[]> & TriggerArgsByAlias[T],
+  ): Promise<Job>;
+  addJob(func: string, trigger?: Trigger | null, options?: JobOptions<unknown[]>): Promise<Job>;
+  async addJob(func: JobFunction | string, trigger?: Trigger | string | null, options?: object): Promise<Job> {
+    const prepared = await this.#prepareJob(func, trigger, (options ?? {}) as Record<string, unknown>);
+    if (this.#starting !== undefined) await this.#starting.catch(() => {});
+    if (this.#state === STATE_STOPPED) return this.#addPending(prepared);
+    return this.#realAddJob(prepared.job, prepared.jobstore, prepared.replaceExisting, !prepared.explicit.has('nextRunTime'));
+  }
+
+  /**
+   * A decorator-style wrapper: `scheduledJob('cron', { hour: 3, id: 'x' })(fn)`
+   * adds `fn` with `replaceExisting: true` and returns `fn` unchanged. Invalid
+   * options throw at once; a store failure while running is logged.
+   */
+  scheduledJob<T extends TriggerAlias>(
+    trigger: T,
+    options?: BaseJobOptions & { args?: unknown[] } & TriggerArgsByAlias[T],
+  ): <F extends JobFunction>(func: F) => F;
+  scheduledJob(trigger?: Trigger | null, options?: BaseJobOptions & { args?: unknown[] }): <F extends JobFunction>(func: F) => F;
+  scheduledJob(trigger?: Trigger | string | null, options: object = {}): <F extends JobFunction>(func: F) => F {
+    return <F extends JobFunction>(func: F): F => {
+      if (typeof func !== 'function') throw new InvalidJobOptionError('func', 'scheduledJob wraps a function');
+      const prepared = this.#prepareFunctionJob(func, trigger, { ...(options as Record<string, unknown>), replaceExisting: true });
+      if (this.#state === STATE_STOPPED && this.#starting === undefined) {
+        this.#addPending(prepared);
+        return func;
+      }
+      const add = async (): Promise<void> => {
+        if (this.#starting !== undefined) await this.#starting.catch(() => {});
+        if (this.#state === STATE_STOPPED) this.#addPending(prepared);
+        else await this.#realAddJob(prepared.job, prepared.jobstore, true, !prepared.explicit.has('nextRunTime'));
+      };
+      add().catch((error: unknown) => this.#logger.error(`scheduledJob could not add job "${prepared.job.id}"`, error));
+      return func;
+    };
+  }
+
+  async #prepareJob(func: JobFunction | string, trigger: Trigger | string | null | undefined, options: Record<string, unknown>) {
+    if (typeof func === 'string') {
+      const resolved = await this.resolveFunction(func);
+      return this.#prepareFunctionJob(resolved, trigger, options, func);
+    }
+    if (typeof func !== 'function') {
+      throw new InvalidJobOptionError('func', `func must be a function, a 'module:export' reference or a task name, got ${typeof func}`);
+    }
+    return this.#prepareFunctionJob(func, trigger, options);
+  }
+
+  /** Validates everything synchronously and builds the job (not yet in a store). */
+  #prepareFunctionJob(
+    func: JobFunction,
+    triggerArg: Trigger | string | null | undefined,
+    options: Record<string, unknown>,
+    reference?: string,
+  ): { job: Job; jobstore: string; replaceExisting: boolean; explicit: Set<string> } {
+    if (typeof options !== 'object' || options === null) throw new InvalidJobOptionError('options', 'options must be an object');
+    const jobOptions: Record<string, unknown> = {};
+    const triggerArgs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(options)) {
+      if (value === undefined) continue;
+      if (JOB_OPTION_KEYS.has(key)) jobOptions[key] = value;
+      else triggerArgs[key] = value;
+    }
+    let trigger: Trigger;
+    if (typeof triggerArg === 'string') {
+      trigger = buildTrigger(triggerArg, triggerArgs, this.#zone.name);
+    } else {
+      const extra = Object.keys(triggerArgs);
+      if (extra.length > 0) {
+        throw new InvalidJobOptionError(
+          extra[0] as string,
+          `Unknown job option${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')}${triggerArg ? ' (trigger arguments are only accepted with a trigger alias)' : ''}`,
+        );
+      }
+      trigger = triggerArg === undefined || triggerArg === null ? buildTrigger('date', {}, this.#zone.name) : checkTrigger(triggerArg);
+    }
+    const id = jobOptions.id === undefined ? randomUUID().replaceAll('-', '') : checkString('id', jobOptions.id);
+    const funcRef = reference ?? this.#taskNames.get(func) ?? null;
+    const name = jobOptions.name === undefined ? func.name || funcRef || 'anonymous' : checkString('name', jobOptions.name);
+    const args = jobOptions.args === undefined ? [] : checkArgs(jobOptions.args);
+    checkArity(func, args, `Job "${name}" (${id})`);
+    const executor = jobOptions.executor === undefined ? 'default' : checkString('executor', jobOptions.executor);
+    const jobstore = jobOptions.jobstore === undefined ? 'default' : checkString('jobstore', jobOptions.jobstore);
+    if (this.#state !== STATE_STOPPED) {
+      if (!this.#stores.has(jobstore)) throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys()]);
+      if (!this.#executors.has(executor)) throw new UnknownAliasError('executor', executor, [...this.#executors.keys()]);
+    } else {
+      if (jobstore !== 'default' && !this.#stores.has(jobstore)) throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys(), 'default']);
+      if (executor !== 'default' && !this.#executors.has(executor)) {
+        throw new UnknownAliasError('executor', executor, [...this.#executors.keys(), 'default']);
+      }
+    }
+    const replaceExisting = jobOptions.replaceExisting === undefined ? false : checkBoolean('replaceExisting', jobOptions.replaceExisting);
+    const state: JobState = {
+      id,
+      name,
+      func,
+      funcRef,
+      args,
+      trigger,
+      executor,
+      coalesce: jobOptions.coalesce === undefined ? this.#jobDefaults.coalesce : checkBoolean('coalesce', jobOptions.coalesce),
+      maxInstances:
+        jobOptions.maxInstances === undefined ? this.#jobDefaults.maxInstances : checkPositiveInteger('maxInstances', jobOptions.maxInstances),
+      misfireGraceTime:
+        jobOptions.misfireGraceTime === undefined
+          ? this.#jobDefaults.misfireGraceTime
+          : checkSecondsOrNull('misfireGraceTime', jobOptions.misfireGraceTime),
+      timeout: jobOptions.timeout === undefined ? null : checkSecondsOrNull('timeout', jobOptions.timeout),
+      nextRunTime: null,
+    };
+    const explicit = new Set(Object.keys(jobOptions));
+    if (jobOptions.nextRunTime !== undefined) state.nextRunTime = checkNextRunTime(jobOptions.nextRunTime);
+    const job = new Job(this, state, null);
+    this.#executors.get(executor)?.validateJob?.(job);
+    return { job, jobstore, replaceExisting, explicit };
+  }
+
+  #addPending(prepared: { job: Job; jobstore: string; replaceExisting: boolean; explicit: Set<string> }): Job {
+    const index = this.#pending.findIndex((p) => p.job.id === prepared.job.id);
+    if (index >= 0) {
+      if (!prepared.replaceExisting) throw new ConflictingIdError(prepared.job.id);
+      this.#pending[index] = prepared;
+    } else {
+      this.#pending.push(prepared);
+    }
+    this.#logger.info(`Adding job tentatively -- it will be properly scheduled when the scheduler starts`);
+    return prepared.job;
+  }
+
+  /** A pending job with the job defaults in force now for the options it did not give. */
+  #withDefaults(entry: PendingJob): Job {
+    const state = entry.job.state();
+    if (!entry.explicit.has('coalesce')) state.coalesce = this.#jobDefaults.coalesce;
+    if (!entry.explicit.has('maxInstances')) state.maxInstances = this.#jobDefaults.maxInstances;
+    if (!entry.explicit.has('misfireGraceTime')) state.misfireGraceTime = this.#jobDefaults.misfireGraceTime;
+    return new Job(this, state, null);
+  }
+
+  /**
+   * Adds a job to its store. Without an explicit `nextRunTime` the trigger
+   * gives the first run time now (a finished trigger adds the job paused).
+   */
+  async #realAddJob(job: Job, jobstore: string, replaceExisting: boolean, computeNextRunTime: boolean): Promise<Job> {
+    const store = this.#stores.get(jobstore);
+    if (store === undefined) throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys()]);
+    const state = job.state();
+    if (computeNextRunTime) state.nextRunTime = state.trigger.getNextFireTime(null, new Date(Date.now()));
+    const added = new Job(this, state, jobstore);
+    await this.#lock.run(async () => {
+      try {
+        await store.addJob(added);
+      } catch (error) {
+        if (!(error instanceof ConflictingIdError) || !replaceExisting) throw error;
+        await store.updateJob(added);
+      }
+      this.#pendingWrites.get(jobstore)?.delete(added.id);
+    });
+    this.#logger.info(`Added job "${added.name}" to job store "${jobstore}"`);
+    this.#dispatch(new JobEvent(EVENT_JOB_ADDED, added.id, jobstore));
+    this.wakeup();
+    return added;
+  }
+
+  /** Changes a job (all or nothing); the id cannot change. */
+  async modifyJob<A extends unknown[] = unknown[]>(id: string, changes: JobChanges<A> & { id?: string }, jobstore?: string): Promise<Job> {
+    if (typeof changes !== 'object' || changes === null) throw new InvalidJobOptionError('changes', 'changes must be an object');
+    for (const key of Object.keys(changes)) {
+      if (!CHANGE_KEYS.has(key)) throw new InvalidJobOptionError(key, `Unknown job option ${JSON.stringify(key)}`);
+    }
+    if (changes.id !== undefined && changes.id !== id) throw new InvalidJobOptionError('id', 'The job ID may not be changed');
+    const resolvedFunc = typeof changes.func === 'string' ? await this.resolveFunction(changes.func) : undefined;
+    return this.#lock.run(async () => {
+      const found = await this.#findJob(id, jobstore);
+      const state = this.#applyChanges(found.job, changes as JobChanges, resolvedFunc);
+      const job = new Job(this, state, found.alias);
+      if (found.store === undefined) {
+        const entry = this.#pending.find((p) => p.job.id === id) as PendingJob;
+        entry.job = job;
+        for (const key of Object.keys(changes)) (entry.explicit as Set<string>).add(key);
+      } else {
+        await found.store.updateJob(job);
+        this.#pendingWrites.get(found.alias as string)?.delete(id);
+      }
+      this.#dispatch(new JobEvent(EVENT_JOB_MODIFIED, id, found.alias));
+      this.wakeup();
+      return job;
+    });
+  }
+
+  #applyChanges(job: Job, changes: JobChanges, resolvedFunc: JobFunction | undefined): JobState {
+    const state = job.state();
+    if (changes.name !== undefined) state.name = checkString('name', changes.name);
+    if (changes.func !== undefined) {
+      if (resolvedFunc !== undefined) {
+        state.func = resolvedFunc;
+        state.funcRef = changes.func as string;
+      } else if (typeof changes.func === 'function') {
+        state.func = changes.func;
+        state.funcRef = this.#taskNames.get(changes.func) ?? null;
+      } else {
+        throw new InvalidJobOptionError('func', 'func must be a function, a reference or a task name');
+      }
+    }
+    if (changes.args !== undefined) state.args = checkArgs(changes.args);
+    if (changes.func !== undefined || changes.args !== undefined) checkArity(state.func, state.args, `Job "${state.name}" (${state.id})`);
+    if (changes.trigger !== undefined) state.trigger = checkTrigger(changes.trigger);
+    if (changes.executor !== undefined) {
+      state.executor = checkString('executor', changes.executor);
+      if (this.#state !== STATE_STOPPED && !this.#executors.has(state.executor)) {
+        throw new UnknownAliasError('executor', state.executor, [...this.#executors.keys()]);
+      }
+    }
+    if (changes.coalesce !== undefined) state.coalesce = checkBoolean('coalesce', changes.coalesce);
+    if (changes.maxInstances !== undefined) state.maxInstances = checkPositiveInteger('maxInstances', changes.maxInstances);
+    if (changes.misfireGraceTime !== undefined) state.misfireGraceTime = checkSecondsOrNull('misfireGraceTime', changes.misfireGraceTime);
+    if (changes.timeout !== undefined) state.timeout = checkSecondsOrNull('timeout', changes.timeout);
+    if (changes.nextRunTime !== undefined) state.nextRunTime = checkNextRunTime(changes.nextRunTime);
+    const candidate = new Job(this, state, job.jobstore);
+    const executor = this.#executors.get(state.executor);
+    executor?.validateJob?.(candidate);
+    return state;
+  }
+
+  /** Gives a job a new trigger (an instance, or an alias with its arguments) and its next run time from now. */
+  async rescheduleJob(id: string, trigger: Trigger | TriggerAlias, triggerArgs: Record<string, unknown> = {}, jobstore?: string): Promise<Job> {
+    const built = typeof trigger === 'string' ? buildTrigger(trigger, triggerArgs, this.#zone.name) : checkTrigger(trigger);
+    const nextRunTime = built.getNextFireTime(null, new Date(Date.now()));
+    return this.modifyJob(id, { trigger: built, nextRunTime }, jobstore);
+  }
+
+  /** Pauses a job (its next run time becomes null). */
+  pauseJob(id: string, jobstore?: string): Promise<Job> {
+    return this.modifyJob(id, { nextRunTime: null }, jobstore);
+  }
+
+  /**
+   * Resumes a paused job from now: runs missed while it was paused are skipped.
+   * Returns null (and removes the job) when its trigger has finished.
+   */
+  async resumeJob(id: string, jobstore?: string): Promise<Job | null> {
+    const { job } = await this.#findJob(id, jobstore);
+    const next = job.trigger.getNextFireTime(null, new Date(Date.now()));
+    if (next === null) {
+      await this.removeJob(id, jobstore);
+      return null;
+    }
+    return this.modifyJob(id, { nextRunTime: next }, jobstore);
+  }
+
+  /** Every job (pending jobs while stopped), per store sorted by next run time, paused last. */
+  async getJobs(jobstore?: string): Promise<Job[]> {
+    if (this.#state === STATE_STOPPED) {
+      return this.#pending.filter((p) => jobstore === undefined || p.jobstore === jobstore).map((p) => p.job);
+    }
+    const jobs: Job[] = [];
+    for (const [alias, store] of this.#stores) {
+      if (jobstore !== undefined && jobstore !== alias) continue;
+      // The store reports the jobs it cannot restore while reading; list them as broken.
+      this.#broken.get(alias)?.clear();
+      const healthy = await store.getAllJobs();
+      jobs.push(...healthy);
+      for (const failure of this.#broken.get(alias)?.values() ?? []) {
+        jobs.push(brokenJob(this, failure.jobId, alias, failure.nextRunTime, failure.error));
+      }
+    }
+    return jobs;
+  }
+
+  /** The job with this id, or null. */
+  async getJob(id: string, jobstore?: string): Promise<Job | null> {
+    try {
+      return (await this.#findJob(id, jobstore)).job;
+    } catch (error) {
+      if (error instanceof JobLookupError) return null;
+      throw error;
+    }
+  }
+
+  async #findJob(id: string, jobstore?: string): Promise<{ job: Job; alias: string | null; store: JobStore | undefined }> {
+    if (this.#state === STATE_STOPPED) {
+      const entry = this.#pending.find((p) => p.job.id === id && (jobstore === undefined || p.jobstore === jobstore));
+      if (entry === undefined) throw new JobLookupError(id);
+      return { job: entry.job, alias: null, store: undefined };
+    }
+    for (const [alias, store] of this.#stores) {
+      if (jobstore !== undefined && alias !== jobstore) continue;
+      const job = await store.lookupJob(id);
+      if (job !== null) return { job, alias, store };
+    }
+    throw new JobLookupError(id);
+  }
+
+  /** Removes a job. @throws JobLookupError when there is none. */
+  async removeJob(id: string, jobstore?: string): Promise<void> {
+    const alias = await this.#lock.run(async () => {
+      if (this.#state === STATE_STOPPED) {
+        const index = this.#pending.findIndex((p) => p.job.id === id && (jobstore === undefined || p.jobstore === jobstore));
+        if (index < 0) throw new JobLookupError(id);
+        this.#pending.splice(index, 1);
+        return null;
+      }
+      for (const [storeAlias, store] of this.#stores) {
+        if (jobstore !== undefined && storeAlias !== jobstore) continue;
+        try {
+          await store.removeJob(id);
+          this.#pendingWrites.get(storeAlias)?.delete(id);
+          return storeAlias;
+        } catch (error) {
+          if (!(error instanceof JobLookupError)) throw error;
+        }
+      }
+      throw new JobLookupError(id);
+    });
+    this.#logger.info(`Removed job ${id}`);
+    this.#dispatch(new JobEvent(EVENT_JOB_REMOVED, id, alias));
+  }
+
+  /** Removes every job (of one store, when given). */
+  async removeAllJobs(jobstore?: string): Promise<void> {
+    await this.#lock.run(async () => {
+      if (this.#state === STATE_STOPPED) {
+        for (let i = this.#pending.length - 1; i >= 0; i--) {
+          if (jobstore === undefined || this.#pending[i]?.jobstore === jobstore) this.#pending.splice(i, 1);
+        }
+        return;
+      }
+      for (const [alias, store] of this.#stores) {
+        if (jobstore !== undefined && alias !== jobstore) continue;
+        await store.removeAllJobs();
+        this.#pendingWrites.delete(alias);
+      }
+    });
+    this.#dispatch(new SchedulerEvent(EVENT_ALL_JOBS_REMOVED, jobstore ?? null));
+  }
+
+  /** Prints the jobs, like APScheduler's `print_jobs`. */
+  async printJobs(jobstore?: string, out: { write(text: string): unknown } = process.stdout): Promise<void> {
+    const lines: string[] = [];
+    if (this.#state === STATE_STOPPED) {
+      lines.push('Pending jobs:');
+      const pending = await this.getJobs(jobstore);
+      if (pending.length === 0) lines.push('    No pending jobs');
+      for (const job of pending) lines.push(`    ${String(job)}`);
+    } else {
+      for (const alias of [...this.#stores.keys()].sort()) {
+        if (jobstore !== undefined && alias !== jobstore) continue;
+        lines.push(`Jobstore ${alias}:`);
+        const jobs = await (this.#stores.get(alias) as JobStore).getAllJobs();
+        if (jobs.length === 0) lines.push('    No scheduled jobs');
+        for (const job of jobs) lines.push(`    ${String(job)}`);
+      }
+    }
+    out.write(`${lines.join('\n')}\n`);
+  }
+
+  /**
+   * The jobs (of one store, when given) as a versioned JSON document. Every job
+   * needs a textual function reference. Only while started.
+   */
+  async exportJobs(jobstore?: string): Promise<string> {
+    if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
+    const jobs = (await this.getJobs(jobstore)).filter((job) => !job.broken);
+    const document: JobsExport = { version: EXPORT_VERSION, horariumVersion: HORARIUM_VERSION, jobs: jobs.map((job) => jobToDocument(job)) };
+    return JSON.stringify(document, null, 2);
+  }
+
+  /** Adds the jobs of an `exportJobs` document to a store (no events, as in APScheduler). */
+  async importJobs(document: string | JobsExport, jobstore = 'default'): Promise<Job[]> {
+    if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
+    const store = this.#stores.get(jobstore);
+    if (store === undefined) throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys()]);
+    const parsed: unknown = typeof document === 'string' ? JSON.parse(document) : document;
+    if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as JobsExport).jobs)) {
+      throw new InvalidJobOptionError('document', 'An import document must be an object with a "jobs" array');
+    }
+    const { version, jobs } = parsed as JobsExport;
+    if (version !== EXPORT_VERSION) {
+      throw new InvalidJobOptionError('document', `Unsupported export document version ${String(version)} (this Horarium reads version ${EXPORT_VERSION})`);
+    }
+    const restored: Job[] = [];
+    for (const entry of jobs) {
+      const state = readJobDocument(entry);
+      const func = await this.resolveFunction(state.funcRef);
+      restored.push(new Job(this, { ...state, func }, jobstore));
+    }
+    await this.#lock.run(async () => {
+      for (const job of restored) await store.addJob(job);
+    });
+    this.wakeup();
+    return restored;
+  }
+
+  // ------------------------------------------------------------------ the main loop
+
+  #sleep(delay: number): void {
+    this.#clearTimer();
+    this.#sleepStartedWall = Date.now();
+    this.#sleepStartedMonotonic = performance.now();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#tick();
+    }, delay);
+    if (this.#daemon) this.#timer.unref();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #tick(): Promise<void> {
+    const wallElapsed = Date.now() - this.#sleepStartedWall;
+    const monotonicElapsed = performance.now() - this.#sleepStartedMonotonic;
+    if (Math.abs(wallElapsed - monotonicElapsed) > CLOCK_JUMP_TOLERANCE_MS) {
+      this.#logger.info(
+        `The wall clock jumped by ${Math.round(wallElapsed - monotonicElapsed)} ms (clock step or host suspend); re-evaluating due jobs`,
+      );
+    }
+    if (this.#state !== STATE_RUNNING) return;
+    this.#processing = true;
+    this.#wakeAgain = false;
+    let wait: number | null;
+    try {
+      wait = await this.processJobs();
+    } catch (error) {
+      this.#logger.error('Unexpected error while processing jobs; retrying', error);
+      wait = this.#retryIntervalMs;
+    } finally {
+      this.#processing = false;
+    }
+    if (this.#state !== STATE_RUNNING) return;
+    if (this.#wakeAgain) {
+      this.#wakeAgain = false;
+      this.#sleep(0);
+      return;
+    }
+    // Shared stores are polled, so that jobs other processes add or change are noticed.
+    const limit = [...this.#stores.values()].some((store) => store.shared === true)
+      ? Math.min(MAX_SLEEP_MS, this.#pollIntervalMs)
+      : MAX_SLEEP_MS;
+    this.#sleep(wait === null ? limit : Math.min(wait, limit));
+  }
+
+  /**
+   * One pass of the main loop over every store: submits due jobs, persists
+   * their next run times and returns how long to sleep (ms; null = until woken).
+   */
+  protected async processJobs(): Promise<number | null> {
+    if (this.#state === STATE_PAUSED) return null;
+    const queued: SchedulerEvent[] = [];
+    const next = await this.#lock.run(async () => {
+      const now = Date.now();
+      const nowDate = new Date(now);
+      let nextWakeup: number | null = null;
+      const wakeAt = (t: number): void => {
+        if (nextWakeup === null || t < nextWakeup) nextWakeup = t;
+      };
+      for (const [alias, store] of this.#stores) {
+        if (!(await this.#flushPendingWrites(alias, store))) {
+          wakeAt(now + this.#retryIntervalMs);
+          continue;
+        }
+        let due: Job[];
+        try {
+          due = await store.getDueJobs(nowDate);
+        } catch (error) {
+          this.#storeFailed(alias, 'getDueJobs', error);
+          wakeAt(now + this.#retryIntervalMs);
+          continue;
+        }
+        for (const job of due) {
+          // shutdown() may have begun during this pass: submit nothing more.
+          if (this.#state === STATE_STOPPED) break;
+          await this.#processDueJob(alias, store, job, now, nowDate, queued);
+        }
+        try {
+          const storeNext = await store.getNextRunTime();
+          if (storeNext !== null) wakeAt(storeNext.getTime());
+        } catch (error) {
+          this.#storeFailed(alias, 'getNextRunTime', error);
+          wakeAt(now + this.#retryIntervalMs);
+        }
+        if ((this.#pendingWrites.get(alias)?.size ?? 0) > 0) wakeAt(now + this.#retryIntervalMs);
+      }
+      return nextWakeup;
+    });
+    for (const event of queued) this.#dispatch(event);
+    if (next === null) return null;
+    return Math.max(next - Date.now(), 0);
+  }
+
+  async #processDueJob(alias: string, store: JobStore, job: Job, now: number, nowDate: Date, queued: SchedulerEvent[]): Promise<void> {
+    const executor = this.#executors.get(job.executor);
+    if (executor === undefined) {
+      this.#logger.error(`Executor lookup ("${job.executor}") failed for job "${job.name}" (${job.id}) -- removing it from the job store`);
+      await this.#persistRemoval(alias, store, job.id);
+      return;
+    }
+    let runTimes: Date[];
+    try {
+      runTimes = computeRunTimes(job.trigger, job.nextRunTime as Date, now, job.coalesce);
+    } catch (error) {
+      await this.#pauseBrokenTrigger(alias, store, job, error);
+      return;
+    }
+    const batchKey = `${alias}\u0000${job.id}`;
+    try {
+      executor.submitJob(job, runTimes, { continuation: this.#splitBatches.has(batchKey) });
+      if (this.#listenerMask & EVENT_JOB_SUBMITTED) queued.push(new JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, runTimes));
+    } catch (error) {
+      if (error instanceof MaxInstancesReachedError) {
+        this.#logger.warn(
+          `Execution of job "${job.name}" (${job.id}) skipped: maximum number of running instances reached (${job.maxInstances})`,
+        );
+        if (this.#listenerMask & EVENT_JOB_MAX_INSTANCES) {
+          queued.push(new JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, runTimes));
+        }
+      } else {
+        this.#logger.error(`Error submitting job "${job.name}" (${job.id}) to executor "${job.executor}"`, error);
+      }
+    }
+    let next: Date | null;
+    try {
+      next = job.trigger.getNextFireTime(runTimes[runTimes.length - 1] as Date, nowDate);
+    } catch (error) {
+      await this.#pauseBrokenTrigger(alias, store, job, error);
+      return;
+    }
+    // A next run time that is already due means the batch was capped and continues next pass.
+    if (next !== null && next.getTime() <= now) this.#splitBatches.add(batchKey);
+    else this.#splitBatches.delete(batchKey);
+    if (next === null) {
+      await this.#persistRemoval(alias, store, job.id);
+    } else {
+      await this.#persistUpdate(alias, store, new Job(this, { ...job.state(), nextRunTime: next }, alias));
+    }
+  }
+
+  /** A trigger that throws (e.g. MaxIterationsError) pauses its job instead of deleting it. */
+  async #pauseBrokenTrigger(alias: string, store: JobStore, job: Job, error: unknown): Promise<void> {
+    this.#logger.error(`Error computing the next run time of job "${job.name}" (${job.id}); pausing it`, error);
+    if (await this.#persistUpdate(alias, store, new Job(this, { ...job.state(), nextRunTime: null }, alias))) {
+      this.#dispatch(new JobEvent(EVENT_JOB_MODIFIED, job.id, alias));
+    }
+  }
+
+  async #persistUpdate(alias: string, store: JobStore, job: Job): Promise<boolean> {
+    try {
+      await store.updateJob(job);
+      return true;
+    } catch (error) {
+      if (error instanceof JobLookupError) return false; // removed meanwhile: nothing to persist
+      this.#deferWrite(alias, job.id, { kind: 'update', job });
+      this.#storeFailed(alias, 'updateJob', error, job.id);
+      return false;
+    }
+  }
+
+  async #persistRemoval(alias: string, store: JobStore, id: string): Promise<void> {
+    try {
+      await store.removeJob(id);
+    } catch (error) {
+      if (!(error instanceof JobLookupError)) {
+        this.#deferWrite(alias, id, { kind: 'remove' });
+        this.#storeFailed(alias, 'removeJob', error, id);
+        return;
+      }
+    }
+    this.#dispatch(new JobEvent(EVENT_JOB_REMOVED, id, alias));
+  }
+
+  #deferWrite(alias: string, id: string, write: PendingWrite): void {
+    let writes = this.#pendingWrites.get(alias);
+    if (writes === undefined) {
+      writes = new Map();
+      this.#pendingWrites.set(alias, writes);
+    }
+    writes.set(id, write);
+  }
+
+  /**
+   * Retries writes the loop could not persist. Until they succeed the store's
+   * due jobs are not processed, since the store still holds run times that were
+   * already submitted (processing them again would run them twice).
+   */
+  async #flushPendingWrites(alias: string, store: JobStore): Promise<boolean> {
+    const writes = this.#pendingWrites.get(alias);
+    if (writes === undefined || writes.size === 0) return true;
+    for (const [id, write] of [...writes]) {
+      try {
+        if (write.kind === 'update') await store.updateJob(write.job);
+        else await store.removeJob(id);
+        writes.delete(id);
+        if (write.kind === 'remove') this.#dispatch(new JobEvent(EVENT_JOB_REMOVED, id, alias));
+      } catch (error) {
+        if (error instanceof JobLookupError) {
+          writes.delete(id);
+          continue;
+        }
+        this.#storeFailed(alias, write.kind === 'update' ? 'updateJob' : 'removeJob', error, id);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  #storeFailed(alias: string, operation: string, error: unknown, jobId: string | null = null): void {
+    this.#logger.warn(
+      `Job store "${alias}" failed in ${operation}${jobId === null ? '' : ` (job ${jobId})`}; retrying in ${this.#retryIntervalMs / 1000} s`,
+      error,
+    );
+    this.#dispatch(new JobStoreErrorEvent(alias, operation, error, jobId));
+  }
+}

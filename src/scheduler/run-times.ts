@@ -1,0 +1,65 @@
+/**
+ * Which run times a due job gets: every fire time from its next run time up to
+ * now, or only the latest when coalescing. Pure; the caller passes `now`.
+ *
+ * APScheduler enumerated every missed time one by one, so a 1-second job after
+ * a year of downtime allocated 31 million dates. Here coalescing finds the
+ * latest fire time by probing back from `now` in growing windows, and a
+ * non-coalescing batch is capped, its remainder left due for the next pass.
+ */
+import type { Trigger } from '../triggers/trigger.ts';
+
+/** Run times submitted in one batch at most when not coalescing; the rest stay due for the next pass. */
+export const MAX_BATCH_RUN_TIMES = 1000;
+/** Fire times walked one by one before switching to probing back from now. */
+const WALK_LIMIT = 16;
+
+/**
+ * Run times for a job due at `nextRunTime` (≤ now), in ascending order, never
+ * empty. With `coalesce` it is the single latest fire time ≤ now.
+ */
+export function computeRunTimes(
+  trigger: Trigger,
+  nextRunTime: Date,
+  now: number,
+  coalesce: boolean,
+): Date[] {
+  if (coalesce) return [latestFireTime(trigger, nextRunTime, now)];
+  const nowDate = new Date(now);
+  const runTimes: Date[] = [];
+  let t: Date | null = nextRunTime;
+  while (t !== null && t.getTime() <= now && runTimes.length < MAX_BATCH_RUN_TIMES) {
+    runTimes.push(t);
+    t = trigger.getNextFireTime(t, nowDate);
+  }
+  return runTimes;
+}
+
+/** The latest fire time of the chain starting at `first` that is ≤ now. */
+export function latestFireTime(trigger: Trigger, first: Date, now: number): Date {
+  const nowDate = new Date(now);
+  let latest = first;
+  for (let i = 0; i < WALK_LIMIT; i++) {
+    const next = trigger.getNextFireTime(latest, nowDate);
+    if (next === null || next.getTime() > now) return latest;
+    latest = next;
+  }
+  // A long gap: look for a fire time in (latest, now] in windows that double back from now.
+  for (let window = 1000; now - window > latest.getTime(); window *= 2) {
+    const probe = trigger.getNextFireTime(null, new Date(now - window));
+    if (probe === null || probe.getTime() > now) continue;
+    if (probe.getTime() <= latest.getTime()) break;
+    return walkToNow(trigger, probe, now, nowDate);
+  }
+  // Nothing in the windows: walk on from what we have (the trigger's fire times are sparse).
+  return walkToNow(trigger, latest, now, nowDate);
+}
+
+function walkToNow(trigger: Trigger, from: Date, now: number, nowDate: Date): Date {
+  let latest = from;
+  for (;;) {
+    const next = trigger.getNextFireTime(latest, nowDate);
+    if (next === null || next.getTime() > now) return latest;
+    latest = next;
+  }
+}

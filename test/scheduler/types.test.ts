@@ -1,0 +1,175 @@
+/**
+ * The scheduler's types (SPEC §2: "Types are precise: addJob(fn, 'cron',
+ * { hour: 3, id: 'x' }) type-checks the trigger's arguments and fn's
+ * parameters against args"). `npm run typecheck` (tsc over test/) verifies
+ * every `@ts-expect-error` below is needed; the calls that must not compile
+ * live in a function that never runs. The calls that must compile also run
+ * against a stopped scheduler (they only add pending jobs).
+ */
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  AsyncScheduler,
+  CronTrigger,
+  IntervalTrigger,
+  type Job,
+  type SchedulerEvent,
+  silentLogger,
+} from '../../src/index.ts';
+
+function send(n: number, s: string): string {
+  return `${n}${s}`;
+}
+function zero(): void {}
+function optional(n?: number): number {
+  return n ?? 0;
+}
+async function asyncJob(date: Date): Promise<void> {
+  void date;
+}
+
+function stopped(): AsyncScheduler {
+  return new AsyncScheduler({ timezone: 'UTC', logger: silentLogger });
+}
+
+/** Never called: each line marked @ts-expect-error must fail to compile. */
+async function mustNotCompile(s: AsyncScheduler): Promise<void> {
+  // a misspelled cron argument
+  // @ts-expect-error `hours` is not a cron field (it is `hour`)
+  await s.addJob(zero, 'cron', { hours: 3 });
+  // an interval argument given to cron, and a cron field given to interval
+  // @ts-expect-error `minutes` belongs to interval
+  await s.addJob(zero, 'cron', { minutes: 3 });
+  // @ts-expect-error `hour` belongs to cron
+  await s.addJob(zero, 'interval', { hour: 3 });
+  // args that do not match the parameters
+  // @ts-expect-error ['a'] is not [number, string]
+  await s.addJob(send, 'interval', { minutes: 1, args: ['a'] });
+  // @ts-expect-error the order matters
+  await s.addJob(send, 'interval', { minutes: 1, args: ['a', 1] });
+  // missing args for a function with required parameters
+  // @ts-expect-error args is required for send
+  await s.addJob(send, 'interval', { minutes: 1 });
+  // @ts-expect-error the options (with args) are required for send
+  await s.addJob(send, 'interval');
+  // @ts-expect-error the options (with args) are required for send, trigger instance too
+  await s.addJob(send, new CronTrigger({ hour: 3 }));
+  // @ts-expect-error no trigger: still needs args
+  await s.addJob(send);
+  // @ts-expect-error a Date is needed
+  await s.addJob(asyncJob, 'date', { args: ['2024-01-01'] });
+  // wrong option types
+  // @ts-expect-error id is a string
+  await s.addJob(zero, 'cron', { hour: 3, id: 5 });
+  // @ts-expect-error coalesce is a boolean
+  await s.addJob(zero, 'cron', { hour: 3, coalesce: 'yes' });
+  // @ts-expect-error maxInstances is a number
+  await s.addJob(zero, 'cron', { hour: 3, maxInstances: '2' });
+  // @ts-expect-error misfireGraceTime is a number or null
+  await s.addJob(zero, 'cron', { hour: 3, misfireGraceTime: '10' });
+  // @ts-expect-error nextRunTime is a Date, number, string or null
+  await s.addJob(zero, 'cron', { hour: 3, nextRunTime: true });
+  // @ts-expect-error replaceExisting is a boolean
+  await s.addJob(zero, 'cron', { hour: 3, replaceExisting: 1 });
+  // @ts-expect-error args is an array
+  await s.addJob(zero, 'cron', { hour: 3, args: 'x' });
+  // @ts-expect-error a cron field is a number or a string
+  await s.addJob(zero, 'cron', { hour: true });
+  // @ts-expect-error an unknown trigger alias
+  await s.addJob(zero, 'crontab', { hour: 3 });
+  // @ts-expect-error trigger arguments are only accepted with an alias
+  await s.addJob(zero, new CronTrigger({ hour: 3 }), { hour: 4 });
+  // @ts-expect-error func is a function or a string
+  await s.addJob(42, 'cron', { hour: 3 });
+  // the and/or aliases need their triggers
+  // @ts-expect-error `triggers` is required
+  await s.addJob(zero, 'or', {});
+  const job = await s.addJob(send, 'cron', { hour: 3, args: [1, 'a'] });
+  // @ts-expect-error the job's args keep their types
+  await job.modify({ args: ['b'] });
+  // @ts-expect-error the job's args are read-only
+  job.args = [2, 'b'];
+  // @ts-expect-error scheduledJob checks the trigger arguments as well
+  s.scheduledJob('cron', { hours: 3 });
+  // @ts-expect-error a listener receives an event
+  s.addListener((event: number) => event);
+}
+
+describe('addJob types', () => {
+  it('the calls that must not compile are all in one function that never runs', () => {
+    expect(typeof mustNotCompile).toBe('function');
+  });
+
+  it("addJob(fn, 'cron', { hour: 3, id: 'x' }) type-checks", async () => {
+    const s = stopped();
+    const job = await s.addJob(zero, 'cron', { hour: 3, id: 'x' });
+    expectTypeOf(job).toEqualTypeOf<Job<[]>>();
+    expect(job.id).toBe('x');
+    await s.addJob(zero, 'cron', { hour: '*/2', minute: '0,30', dayOfWeek: 'mon-fri' });
+    await s.addJob(zero, 'interval', { minutes: 5, startDate: '2024-01-01 00:00' });
+    await s.addJob(zero, 'date', { runDate: new Date(0) });
+    await s.addJob(zero, 'calendarinterval', { months: 1, hour: 9 });
+    await s.addJob(zero, 'and', { triggers: [new CronTrigger({ hour: 3 })], threshold: 2 });
+    await s.addJob(zero, 'or', { triggers: [new CronTrigger({ hour: 3 })] });
+  });
+
+  it('args must match the parameters: [1, "a"] for (n: number, s: string)', async () => {
+    const s = stopped();
+    const job = await s.addJob(send, 'interval', { minutes: 1, args: [1, 'a'] });
+    expectTypeOf(job).toEqualTypeOf<Job<[number, string]>>();
+    expectTypeOf(job.args).toEqualTypeOf<[number, string]>();
+    expect(job.args).toEqual([1, 'a']);
+    const viaInstance = await s.addJob(send, new IntervalTrigger({ minutes: 1 }), {
+      args: [2, 'b'],
+    });
+    expectTypeOf(viaInstance.args).toEqualTypeOf<[number, string]>();
+    const dated = await s.addJob(asyncJob, 'date', { args: [new Date(0)] });
+    expectTypeOf(dated.args).toEqualTypeOf<[date: Date]>();
+  });
+
+  it('no args are needed for a zero-parameter function', async () => {
+    const s = stopped();
+    const a = await s.addJob(zero);
+    const b = await s.addJob(zero, 'interval', { seconds: 1 });
+    const c = await s.addJob(zero, null);
+    expectTypeOf(a).toEqualTypeOf<Job<[]>>();
+    expect([a, b, c].every((j) => j.pending)).toBe(true);
+  });
+
+  it('optional parameters: the types ask for args exactly when the run-time arity check does', async () => {
+    const s = stopped();
+    const withArgs = await s.addJob(optional, 'interval', { seconds: 1, args: [3] });
+    expectTypeOf(withArgs.args).toEqualTypeOf<[n?: number]>();
+    // `(n?: number) => …` compiles to `function (n)`: its `length` is 1 at run time, so the
+    // run-time check requires an argument, and the types require `args` as well.
+    if (false as boolean) {
+      // @ts-expect-error args is required for a function with a parameter, even an optional one
+      await s.addJob(optional, 'interval', { seconds: 1 });
+    }
+    await expect(s.addJob(optional, 'interval', { seconds: 1, args: [] })).rejects.toThrow(
+      /takes 1 required argument, but args has 0/,
+    );
+  });
+
+  it('a textual reference or task name gives an untyped Job', async () => {
+    const s = stopped();
+    s.registerTask('task', send);
+    const job = await s.addJob('task', 'cron', { hour: 3, args: [1, 'x'] });
+    expectTypeOf(job).toEqualTypeOf<Job>();
+    expectTypeOf(job.args).toEqualTypeOf<unknown[]>();
+  });
+
+  it('the other methods are typed too', async () => {
+    const s = stopped();
+    const wrapped = s.scheduledJob('cron', { hour: 3, id: 'w', args: [1, 'a'] })(send);
+    expectTypeOf(wrapped).toEqualTypeOf<typeof send>();
+    const job = await s.addJob(send, 'cron', { hour: 3, args: [1, 'a'], id: 'm' });
+    const modified = await job.modify({ args: [2, 'b'] });
+    expectTypeOf(modified.args).toEqualTypeOf<[number, string]>();
+    expectTypeOf(s.getJob('m')).resolves.toEqualTypeOf<Job | null>();
+    expectTypeOf(s.getJobs()).resolves.toEqualTypeOf<Job[]>();
+    expectTypeOf(s.resumeJob).returns.resolves.toEqualTypeOf<Job | null>();
+    expectTypeOf(s.addListener).parameter(0).parameter(0).toEqualTypeOf<SchedulerEvent>();
+    expectTypeOf(job.nextRunTime).toEqualTypeOf<Date | null>();
+    expectTypeOf(job.funcRef).toEqualTypeOf<string | null>();
+  });
+});
