@@ -5,7 +5,7 @@
 
 export const EVENT_SCHEDULER_STARTED = 1;
 /** Alias of {@link EVENT_SCHEDULER_STARTED}, as in APScheduler. */
-export const EVENT_SCHEDULER_START = EVENT_SCHEDULER_STARTED;
+export const EVENT_SCHEDULER_START = 1;
 export const EVENT_SCHEDULER_SHUTDOWN = 2;
 export const EVENT_SCHEDULER_PAUSED = 4;
 export const EVENT_SCHEDULER_RESUMED = 8;

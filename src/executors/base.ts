@@ -5,8 +5,13 @@
  * and reporting each outcome as an event. Subclasses only say how one run of
  * a job's function happens (`runOnce`).
  */
-import { tracingChannel } from 'node:diagnostics_channel';
-import { EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent } from '../events.ts';
+import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
+import {
+  EVENT_JOB_ERROR,
+  EVENT_JOB_EXECUTED,
+  EVENT_JOB_MISSED,
+  JobExecutionEvent,
+} from '../events.ts';
 import type { Job } from '../jobs/job.ts';
 import type { Executor, ExecutorContext, ShutdownOptions, SubmitOptions } from './executor.ts';
 import {
@@ -16,10 +21,18 @@ import {
   MaxInstancesReachedError,
 } from './executor.ts';
 
+/** The context object published on `horarium:job` for each run. */
+export interface JobRunContext {
+  jobId: string;
+  scheduledRunTime: Date;
+  executor: string;
+  jobstore: string | null;
+}
+
 /** Published around every run; APM tools subscribe to `horarium:job` (start, end, asyncStart, asyncEnd, error). */
-export const jobRunChannel = tracingChannel<
+export const jobRunChannel: TracingChannel<unknown, JobRunContext> = tracingChannel<
   unknown,
-  { jobId: string; scheduledRunTime: Date; executor: string; jobstore: string | null }
+  JobRunContext
 >('horarium:job');
 
 /** One batch in flight. */
@@ -74,7 +87,8 @@ export abstract class BaseExecutor implements Executor {
       last.queue.push(...runTimes);
       return;
     }
-    if (running.length >= job.maxInstances) throw new MaxInstancesReachedError(job.id, job.maxInstances);
+    if (running.length >= job.maxInstances)
+      throw new MaxInstancesReachedError(job.id, job.maxInstances);
     const batch: Batch = { job, queue: [...runTimes], controller: null, done: Promise.resolve() };
     running.push(batch);
     this.#batches.set(job.id, running);
@@ -95,7 +109,9 @@ export abstract class BaseExecutor implements Executor {
     if (!wait) {
       for (const batch of batches) {
         batch.queue.length = 0;
-        batch.controller?.abort(new JobCancelledError(batch.job.id, 'the scheduler shut down without waiting'));
+        batch.controller?.abort(
+          new JobCancelledError(batch.job.id, 'the scheduler shut down without waiting'),
+        );
       }
       await this.onShutdown(false);
       return;
@@ -114,7 +130,10 @@ export abstract class BaseExecutor implements Executor {
         for (const batch of batches) {
           batch.queue.length = 0;
           batch.controller?.abort(
-            new JobCancelledError(batch.job.id, `the run exceeded the ${options.timeout} s shutdown timeout`),
+            new JobCancelledError(
+              batch.job.id,
+              `the run exceeded the ${options.timeout} s shutdown timeout`,
+            ),
           );
         }
         await all;
@@ -156,7 +175,9 @@ export abstract class BaseExecutor implements Executor {
       }
       const controller = new AbortController();
       batch.controller = controller;
-      context.logger.debug(`Running job "${job.name}" (${job.id}) scheduled at ${runTime.toISOString()}`);
+      context.logger.debug(
+        `Running job "${job.name}" (${job.id}) scheduled at ${runTime.toISOString()}`,
+      );
       const outcome = this.#runWithLimits(job, runTime, controller);
       if (outcome instanceof Promise) {
         const pending = runTime;
@@ -178,13 +199,17 @@ export abstract class BaseExecutor implements Executor {
       context.logger.debug(`Job "${job.name}" (${job.id}) executed successfully`);
       if (context.wants(EVENT_JOB_EXECUTED)) {
         context.dispatch(
-          new JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job.jobstore, runTime, { retval: outcome.value }),
+          new JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job.jobstore, runTime, {
+            retval: outcome.value,
+          }),
         );
       }
       return;
     }
     const traceback =
-      outcome.error instanceof Error ? (outcome.error.stack ?? String(outcome.error)) : String(outcome.error);
+      outcome.error instanceof Error
+        ? (outcome.error.stack ?? String(outcome.error))
+        : String(outcome.error);
     context.logger.error(`Job "${job.name}" (${job.id}) raised an exception`, outcome.error);
     if (context.wants(EVENT_JOB_ERROR)) {
       context.dispatch(
@@ -222,10 +247,12 @@ export abstract class BaseExecutor implements Executor {
     // Either may settle after the other; neither outcome is ever left unhandled.
     aborted.catch(() => {});
     run.catch(() => {});
-    return Promise.race([run, aborted]).then(
-      (value): Outcome => ({ ok: true, value }),
-      (error: unknown): Outcome => ({ ok: false, error }),
-    ).finally(() => clearTimeout(timer));
+    return Promise.race([run, aborted])
+      .then(
+        (value): Outcome => ({ ok: true, value }),
+        (error: unknown): Outcome => ({ ok: false, error }),
+      )
+      .finally(() => clearTimeout(timer));
   }
 
   #traced(job: Job, runTime: Date, signal: AbortSignal): unknown {

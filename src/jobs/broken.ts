@@ -23,7 +23,13 @@ class BrokenTrigger implements Trigger {
 }
 
 /** A `Job` standing for a stored job that cannot be restored; `job.broken` is true and `restoreError` says why. */
-export function brokenJob(owner: JobOwner, jobId: string, jobstore: string, nextRunTime: Date | null, error: unknown): Job {
+export function brokenJob(
+  owner: JobOwner,
+  jobId: string,
+  jobstore: string,
+  nextRunTime: Date | null,
+  error: unknown,
+): Job {
   const reason = error instanceof Error ? error.message : String(error);
   return new Job(
     owner,

@@ -82,7 +82,12 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
   readonly #nextRunTime: number;
 
   /** @internal Jobs are created by the scheduler. */
-  constructor(owner: JobOwner, state: JobState<A>, jobstore: string | null, restoreError?: unknown) {
+  constructor(
+    owner: JobOwner,
+    state: JobState<A>,
+    jobstore: string | null,
+    restoreError?: unknown,
+  ) {
     this.#owner = owner;
     this.restoreError = restoreError;
     this.id = state.id;
@@ -130,12 +135,21 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
    * Jobs are immutable: the changed job is returned, this object stays as it was.
    */
   async modify(changes: JobChanges<A>): Promise<Job<A>> {
-    return (await this.#owner.modifyJob(this.id, changes as JobChanges, this.jobstore ?? undefined)) as Job<A>;
+    return (await this.#owner.modifyJob(
+      this.id,
+      changes as JobChanges,
+      this.jobstore ?? undefined,
+    )) as Job<A>;
   }
 
   /** Gives the job a new trigger and computes its next run time from now; returns the changed job. */
   async reschedule(trigger: Trigger): Promise<Job<A>> {
-    return (await this.#owner.rescheduleJob(this.id, trigger, undefined, this.jobstore ?? undefined)) as Job<A>;
+    return (await this.#owner.rescheduleJob(
+      this.id,
+      trigger,
+      undefined,
+      this.jobstore ?? undefined,
+    )) as Job<A>;
   }
 
   /** Pauses the job; returns the changed job. */
@@ -177,7 +191,8 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
   toString(): string {
     let status: string;
     if (this.broken) {
-      const reason = this.restoreError instanceof Error ? this.restoreError.message : String(this.restoreError);
+      const reason =
+        this.restoreError instanceof Error ? this.restoreError.message : String(this.restoreError);
       return `${this.id} (broken: ${reason})`;
     }
     if (this.pending) status = 'pending';

@@ -39,19 +39,29 @@ export const CHANGE_KEYS: ReadonlySet<string> = new Set([
 
 export function checkString(option: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new InvalidJobOptionError(option, `${option} must be a non-empty string, got ${describe(value)}`);
+    throw new InvalidJobOptionError(
+      option,
+      `${option} must be a non-empty string, got ${describe(value)}`,
+    );
   }
   return value;
 }
 
 export function checkBoolean(option: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new InvalidJobOptionError(option, `${option} must be true or false, got ${describe(value)}`);
+  if (typeof value !== 'boolean')
+    throw new InvalidJobOptionError(
+      option,
+      `${option} must be true or false, got ${describe(value)}`,
+    );
   return value;
 }
 
 export function checkPositiveInteger(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidJobOptionError(option, `${option} must be a positive whole number, got ${describe(value)}`);
+    throw new InvalidJobOptionError(
+      option,
+      `${option} must be a positive whole number, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -60,18 +70,26 @@ export function checkPositiveInteger(option: string, value: unknown): number {
 export function checkSecondsOrNull(option: string, value: unknown): number | null {
   if (value === null) return null;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidJobOptionError(option, `${option} must be a positive number of seconds or null, got ${describe(value)}`);
+    throw new InvalidJobOptionError(
+      option,
+      `${option} must be a positive number of seconds or null, got ${describe(value)}`,
+    );
   }
   return value;
 }
 
 export function checkArgs(value: unknown): unknown[] {
-  if (!Array.isArray(value)) throw new InvalidJobOptionError('args', `args must be an array, got ${describe(value)}`);
+  if (!Array.isArray(value))
+    throw new InvalidJobOptionError('args', `args must be an array, got ${describe(value)}`);
   return value;
 }
 
 export function checkTrigger(value: unknown): Trigger {
-  if (typeof value !== 'object' || value === null || typeof (value as Trigger).getNextFireTime !== 'function') {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as Trigger).getNextFireTime !== 'function'
+  ) {
     throw new InvalidJobOptionError('trigger', `trigger must be a Trigger, got ${describe(value)}`);
   }
   return value as Trigger;
@@ -84,7 +102,8 @@ export function checkTrigger(value: unknown): Trigger {
 export function checkNextRunTime(value: unknown): Date | null {
   if (value === null) return null;
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new InvalidJobOptionError('nextRunTime', 'nextRunTime is an invalid Date');
+    if (Number.isNaN(value.getTime()))
+      throw new InvalidJobOptionError('nextRunTime', 'nextRunTime is an invalid Date');
     return new Date(value.getTime());
   }
   if (typeof value === 'number' && Number.isFinite(value)) return new Date(value);
@@ -96,10 +115,17 @@ export function checkNextRunTime(value: unknown): Date | null {
       );
     }
     const t = Date.parse(value);
-    if (Number.isNaN(t)) throw new InvalidJobOptionError('nextRunTime', `nextRunTime ${JSON.stringify(value)} is not an ISO 8601 date`);
+    if (Number.isNaN(t))
+      throw new InvalidJobOptionError(
+        'nextRunTime',
+        `nextRunTime ${JSON.stringify(value)} is not an ISO 8601 date`,
+      );
     return new Date(t);
   }
-  throw new InvalidJobOptionError('nextRunTime', `nextRunTime must be a Date, epoch milliseconds, an ISO string or null, got ${describe(value)}`);
+  throw new InvalidJobOptionError(
+    'nextRunTime',
+    `nextRunTime must be a Date, epoch milliseconds, an ISO string or null, got ${describe(value)}`,
+  );
 }
 
 /**

@@ -29,10 +29,21 @@ import {
   type SchedulerEventListener,
 } from '../events.ts';
 import { AsyncExecutor } from '../executors/async/async-executor.ts';
-import { type Executor, type ExecutorContext, MaxInstancesReachedError, type ShutdownOptions } from '../executors/executor.ts';
+import {
+  type Executor,
+  type ExecutorContext,
+  MaxInstancesReachedError,
+  type ShutdownOptions,
+} from '../executors/executor.ts';
 import { brokenJob } from '../jobs/broken.ts';
 import { InvalidJobOptionError, JobReferenceError } from '../jobs/errors.ts';
-import { Job, type JobChanges, type JobFunction, type JobOwner, type JobState } from '../jobs/job.ts';
+import {
+  Job,
+  type JobChanges,
+  type JobFunction,
+  type JobOwner,
+  type JobState,
+} from '../jobs/job.ts';
 import { parseReference, resolveReference } from '../jobs/job-ref.ts';
 import {
   CHANGE_KEYS,
@@ -46,14 +57,25 @@ import {
   checkTrigger,
   JOB_OPTION_KEYS,
 } from '../jobs/options.ts';
-import { JOB_STATE_VERSION, type JobDocument, jobToDocument, readJobDocument } from '../jobs/serialization.ts';
+import {
+  JOB_STATE_VERSION,
+  type JobDocument,
+  jobToDocument,
+  readJobDocument,
+} from '../jobs/serialization.ts';
 import { defaultLogger, type Logger } from '../logging.ts';
 import { ConflictingIdError, JobLookupError } from '../stores/errors.ts';
 import { MemoryJobStore } from '../stores/memory/memory-store.ts';
 import type { JobStore, RestoreFailure, StoreContext } from '../stores/store.ts';
 import { getZone, localZoneName, type Zone } from '../time/zone.ts';
 import type { Trigger } from '../triggers/trigger.ts';
-import { type FlatConfig, type JobDefaults, type NormalizeOptions, normalizeConfig, type SchedulerConfig } from './config.ts';
+import {
+  type FlatConfig,
+  type JobDefaults,
+  type NormalizeOptions,
+  normalizeConfig,
+  type SchedulerConfig,
+} from './config.ts';
 import {
   ConfigurationError,
   DuplicateAliasError,
@@ -62,7 +84,12 @@ import {
   UnknownAliasError,
 } from './errors.ts';
 import { Mutex } from './mutex.ts';
-import { createExecutor, createJobStore, registerExecutorType, registerJobStoreType } from './plugins.ts';
+import {
+  createExecutor,
+  createJobStore,
+  registerExecutorType,
+  registerJobStoreType,
+} from './plugins.ts';
 import { computeRunTimes } from './run-times.ts';
 import { buildTrigger, type TriggerAlias, type TriggerArgsByAlias } from './trigger-aliases.ts';
 
@@ -112,17 +139,23 @@ export interface BaseJobOptions {
  * every declared parameter without a default value counts as required, and a
  * TypeScript optional parameter compiles to exactly that.)
  */
-export type ArgsOption<A extends unknown[]> = ArgsRequired<A> extends true ? { args: A } : { args?: A };
+export type ArgsOption<A extends unknown[]> =
+  ArgsRequired<A> extends true ? { args: A } : { args?: A };
 
 /** True for a parameter list with at least one positional parameter (rest-only lists such as `any[]` need none). */
-export type ArgsRequired<A extends unknown[]> = number extends A['length'] ? false : A extends [] ? false : true;
+export type ArgsRequired<A extends unknown[]> = number extends A['length']
+  ? false
+  : A extends []
+    ? false
+    : true;
 
 export type JobOptions<A extends unknown[] = unknown[]> = BaseJobOptions & ArgsOption<A>;
 
 /** The options argument: optional unless the function needs `args`. */
-export type OptionsArgument<F extends JobFunction, Extra> = ArgsRequired<Parameters<F>> extends true
-  ? [options: JobOptions<Parameters<F>> & Extra]
-  : [options?: JobOptions<Parameters<F>> & Extra];
+export type OptionsArgument<F extends JobFunction, Extra> =
+  ArgsRequired<Parameters<F>> extends true
+    ? [options: JobOptions<Parameters<F>> & Extra]
+    : [options?: JobOptions<Parameters<F>> & Extra];
 
 export interface StartOptions {
   /** Start paused: no job runs until `resume()`. */
@@ -155,7 +188,11 @@ interface Listener {
 /** A write the loop could not persist; retried before the store's jobs are processed again. */
 type PendingWrite = { kind: 'update'; job: Job } | { kind: 'remove' };
 
-const DEFAULT_JOB_DEFAULTS: Required<JobDefaults> = { coalesce: true, maxInstances: 1, misfireGraceTime: null };
+const DEFAULT_JOB_DEFAULTS: Required<JobDefaults> = {
+  coalesce: true,
+  maxInstances: 1,
+  misfireGraceTime: null,
+};
 
 export class BaseScheduler implements JobOwner {
   #state: SchedulerState = STATE_STOPPED;
@@ -231,17 +268,21 @@ export class BaseScheduler implements JobOwner {
    * added before are kept; an entry with the same alias replaces one.
    */
   configure(config: SchedulerConfig | FlatConfig = {}, options?: NormalizeOptions): void {
-    if (this.#state !== STATE_STOPPED || this.#starting !== undefined) throw new SchedulerAlreadyRunningError();
+    if (this.#state !== STATE_STOPPED || this.#starting !== undefined)
+      throw new SchedulerAlreadyRunningError();
     const normalized = normalizeConfig(config, options);
     if (normalized.timezone !== undefined) this.#zone = getZone(normalized.timezone);
     if (normalized.logger !== undefined) {
       this.#logger = normalized.logger;
       (this.#executorContext as { logger: Logger }).logger = normalized.logger;
     }
-    if (normalized.jobDefaults !== undefined) this.#jobDefaults = { ...this.#jobDefaults, ...normalized.jobDefaults };
-    if (normalized.jobstoreRetryInterval !== undefined) this.#retryIntervalMs = normalized.jobstoreRetryInterval * 1000;
+    if (normalized.jobDefaults !== undefined)
+      this.#jobDefaults = { ...this.#jobDefaults, ...normalized.jobDefaults };
+    if (normalized.jobstoreRetryInterval !== undefined)
+      this.#retryIntervalMs = normalized.jobstoreRetryInterval * 1000;
     if (normalized.daemon !== undefined) this.#daemon = normalized.daemon;
-    if (normalized.storePollInterval !== undefined) this.#pollIntervalMs = normalized.storePollInterval * 1000;
+    if (normalized.storePollInterval !== undefined)
+      this.#pollIntervalMs = normalized.storePollInterval * 1000;
     for (const [alias, entry] of Object.entries(normalized.executors ?? {})) {
       this.#executors.set(alias, createExecutor(alias, entry));
       this.#dispatch(new SchedulerEvent(EVENT_EXECUTOR_ADDED, alias));
@@ -254,7 +295,8 @@ export class BaseScheduler implements JobOwner {
 
   /** Starts the scheduler: executors and stores start, pending jobs are added, the loop runs. */
   async start(options: StartOptions = {}): Promise<void> {
-    if (this.#state !== STATE_STOPPED || this.#starting !== undefined) throw new SchedulerAlreadyRunningError();
+    if (this.#state !== STATE_STOPPED || this.#starting !== undefined)
+      throw new SchedulerAlreadyRunningError();
     const starting = this.#start(options.paused === true);
     this.#starting = starting;
     try {
@@ -288,7 +330,12 @@ export class BaseScheduler implements JobOwner {
       try {
         for (let i = 0; i < pending.length; i++) {
           const entry = pending[i] as PendingJob;
-          await this.#realAddJob(this.#withDefaults(entry), entry.jobstore, entry.replaceExisting, !entry.explicit.has('nextRunTime'));
+          await this.#realAddJob(
+            this.#withDefaults(entry),
+            entry.jobstore,
+            entry.replaceExisting,
+            !entry.explicit.has('nextRunTime'),
+          );
         }
       } catch (error) {
         this.#pending.unshift(...pending);
@@ -388,9 +435,16 @@ export class BaseScheduler implements JobOwner {
   // ------------------------------------------------------------------ executors and stores
 
   /** Adds an executor (an instance or a registered type) under an alias. */
-  async addExecutor(executor: Executor | string, alias = 'default', options: Record<string, unknown> = {}): Promise<void> {
+  async addExecutor(
+    executor: Executor | string,
+    alias = 'default',
+    options: Record<string, unknown> = {},
+  ): Promise<void> {
     if (this.#executors.has(alias)) throw new DuplicateAliasError('executor', alias);
-    const instance = typeof executor === 'string' ? createExecutor(alias, { ...options, type: executor }) : createExecutor(alias, executor);
+    const instance =
+      typeof executor === 'string'
+        ? createExecutor(alias, { ...options, type: executor })
+        : createExecutor(alias, executor);
     if (this.#state !== STATE_STOPPED) await instance.start(this.#executorContext, alias);
     this.#executors.set(alias, instance);
     this.#dispatch(new SchedulerEvent(EVENT_EXECUTOR_ADDED, alias));
@@ -399,16 +453,24 @@ export class BaseScheduler implements JobOwner {
   /** Removes an executor, shutting it down (waiting for its jobs) unless `shutdown` is false. */
   async removeExecutor(alias: string, shutdown = true): Promise<void> {
     const executor = this.#executors.get(alias);
-    if (executor === undefined) throw new UnknownAliasError('executor', alias, [...this.#executors.keys()]);
+    if (executor === undefined)
+      throw new UnknownAliasError('executor', alias, [...this.#executors.keys()]);
     this.#executors.delete(alias);
     if (shutdown) await executor.shutdown({ wait: true });
     this.#dispatch(new SchedulerEvent(EVENT_EXECUTOR_REMOVED, alias));
   }
 
   /** Adds a job store (an instance or a registered type) under an alias. */
-  async addJobstore(jobstore: JobStore | string, alias = 'default', options: Record<string, unknown> = {}): Promise<void> {
+  async addJobstore(
+    jobstore: JobStore | string,
+    alias = 'default',
+    options: Record<string, unknown> = {},
+  ): Promise<void> {
     if (this.#stores.has(alias)) throw new DuplicateAliasError('jobstore', alias);
-    const store = typeof jobstore === 'string' ? createJobStore(alias, { ...options, type: jobstore }) : createJobStore(alias, jobstore);
+    const store =
+      typeof jobstore === 'string'
+        ? createJobStore(alias, { ...options, type: jobstore })
+        : createJobStore(alias, jobstore);
     if (this.#state !== STATE_STOPPED) await store.start(this.#storeContext(alias), alias);
     this.#stores.set(alias, store);
     this.#dispatch(new SchedulerEvent(EVENT_JOBSTORE_ADDED, alias));
@@ -418,7 +480,8 @@ export class BaseScheduler implements JobOwner {
   /** Removes a job store; its jobs stay in the backend. */
   async removeJobstore(alias: string, shutdown = true): Promise<void> {
     const store = this.#stores.get(alias);
-    if (store === undefined) throw new UnknownAliasError('jobstore', alias, [...this.#stores.keys()]);
+    if (store === undefined)
+      throw new UnknownAliasError('jobstore', alias, [...this.#stores.keys()]);
     await this.#lock.run(async () => {
       this.#stores.delete(alias);
       this.#pendingWrites.delete(alias);
@@ -502,9 +565,13 @@ export class BaseScheduler implements JobOwner {
    */
   registerTask(name: string, func: JobFunction): void {
     if (typeof name !== 'string' || name === '' || name.includes(':')) {
-      throw new InvalidJobOptionError('name', `A task name must be a non-empty string without ':', got ${JSON.stringify(name)}`);
+      throw new InvalidJobOptionError(
+        'name',
+        `A task name must be a non-empty string without ':', got ${JSON.stringify(name)}`,
+      );
     }
-    if (typeof func !== 'function') throw new InvalidJobOptionError('func', `Task ${JSON.stringify(name)} must be a function`);
+    if (typeof func !== 'function')
+      throw new InvalidJobOptionError('func', `Task ${JSON.stringify(name)} must be a function`);
     const previous = this.#tasks.get(name);
     if (previous !== undefined) this.#taskNames.delete(previous);
     this.#tasks.set(name, func);
@@ -554,11 +621,24 @@ export class BaseScheduler implements JobOwner {
     options?: JobOptions<unknown[]> & TriggerArgsByAlias[T],
   ): Promise<Job>;
   addJob(func: string, trigger?: Trigger | null, options?: JobOptions<unknown[]>): Promise<Job>;
-  async addJob(func: JobFunction | string, trigger?: Trigger | string | null, options?: object): Promise<Job> {
-    const prepared = await this.#prepareJob(func, trigger, (options ?? {}) as Record<string, unknown>);
+  async addJob(
+    func: JobFunction | string,
+    trigger?: Trigger | string | null,
+    options?: object,
+  ): Promise<Job> {
+    const prepared = await this.#prepareJob(
+      func,
+      trigger,
+      (options ?? {}) as Record<string, unknown>,
+    );
     if (this.#starting !== undefined) await this.#starting.catch(() => {});
     if (this.#state === STATE_STOPPED) return this.#addPending(prepared);
-    return this.#realAddJob(prepared.job, prepared.jobstore, prepared.replaceExisting, !prepared.explicit.has('nextRunTime'));
+    return this.#realAddJob(
+      prepared.job,
+      prepared.jobstore,
+      prepared.replaceExisting,
+      !prepared.explicit.has('nextRunTime'),
+    );
   }
 
   /**
@@ -570,11 +650,21 @@ export class BaseScheduler implements JobOwner {
     trigger: T,
     options?: BaseJobOptions & { args?: unknown[] } & TriggerArgsByAlias[T],
   ): <F extends JobFunction>(func: F) => F;
-  scheduledJob(trigger?: Trigger | null, options?: BaseJobOptions & { args?: unknown[] }): <F extends JobFunction>(func: F) => F;
-  scheduledJob(trigger?: Trigger | string | null, options: object = {}): <F extends JobFunction>(func: F) => F {
+  scheduledJob(
+    trigger?: Trigger | null,
+    options?: BaseJobOptions & { args?: unknown[] },
+  ): <F extends JobFunction>(func: F) => F;
+  scheduledJob(
+    trigger?: Trigger | string | null,
+    options: object = {},
+  ): <F extends JobFunction>(func: F) => F {
     return <F extends JobFunction>(func: F): F => {
-      if (typeof func !== 'function') throw new InvalidJobOptionError('func', 'scheduledJob wraps a function');
-      const prepared = this.#prepareFunctionJob(func, trigger, { ...(options as Record<string, unknown>), replaceExisting: true });
+      if (typeof func !== 'function')
+        throw new InvalidJobOptionError('func', 'scheduledJob wraps a function');
+      const prepared = this.#prepareFunctionJob(func, trigger, {
+        ...(options as Record<string, unknown>),
+        replaceExisting: true,
+      });
       if (this.#state === STATE_STOPPED && this.#starting === undefined) {
         this.#addPending(prepared);
         return func;
@@ -582,20 +672,35 @@ export class BaseScheduler implements JobOwner {
       const add = async (): Promise<void> => {
         if (this.#starting !== undefined) await this.#starting.catch(() => {});
         if (this.#state === STATE_STOPPED) this.#addPending(prepared);
-        else await this.#realAddJob(prepared.job, prepared.jobstore, true, !prepared.explicit.has('nextRunTime'));
+        else
+          await this.#realAddJob(
+            prepared.job,
+            prepared.jobstore,
+            true,
+            !prepared.explicit.has('nextRunTime'),
+          );
       };
-      add().catch((error: unknown) => this.#logger.error(`scheduledJob could not add job "${prepared.job.id}"`, error));
+      add().catch((error: unknown) =>
+        this.#logger.error(`scheduledJob could not add job "${prepared.job.id}"`, error),
+      );
       return func;
     };
   }
 
-  async #prepareJob(func: JobFunction | string, trigger: Trigger | string | null | undefined, options: Record<string, unknown>) {
+  async #prepareJob(
+    func: JobFunction | string,
+    trigger: Trigger | string | null | undefined,
+    options: Record<string, unknown>,
+  ) {
     if (typeof func === 'string') {
       const resolved = await this.resolveFunction(func);
       return this.#prepareFunctionJob(resolved, trigger, options, func);
     }
     if (typeof func !== 'function') {
-      throw new InvalidJobOptionError('func', `func must be a function, a 'module:export' reference or a task name, got ${typeof func}`);
+      throw new InvalidJobOptionError(
+        'func',
+        `func must be a function, a 'module:export' reference or a task name, got ${typeof func}`,
+      );
     }
     return this.#prepareFunctionJob(func, trigger, options);
   }
@@ -607,7 +712,8 @@ export class BaseScheduler implements JobOwner {
     options: Record<string, unknown>,
     reference?: string,
   ): { job: Job; jobstore: string; replaceExisting: boolean; explicit: Set<string> } {
-    if (typeof options !== 'object' || options === null) throw new InvalidJobOptionError('options', 'options must be an object');
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidJobOptionError('options', 'options must be an object');
     const jobOptions: Record<string, unknown> = {};
     const triggerArgs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options)) {
@@ -626,25 +732,42 @@ export class BaseScheduler implements JobOwner {
           `Unknown job option${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')}${triggerArg ? ' (trigger arguments are only accepted with a trigger alias)' : ''}`,
         );
       }
-      trigger = triggerArg === undefined || triggerArg === null ? buildTrigger('date', {}, this.#zone.name) : checkTrigger(triggerArg);
+      trigger =
+        triggerArg === undefined || triggerArg === null
+          ? buildTrigger('date', {}, this.#zone.name)
+          : checkTrigger(triggerArg);
     }
-    const id = jobOptions.id === undefined ? randomUUID().replaceAll('-', '') : checkString('id', jobOptions.id);
+    const id =
+      jobOptions.id === undefined
+        ? randomUUID().replaceAll('-', '')
+        : checkString('id', jobOptions.id);
     const funcRef = reference ?? this.#taskNames.get(func) ?? null;
-    const name = jobOptions.name === undefined ? func.name || funcRef || 'anonymous' : checkString('name', jobOptions.name);
+    const name =
+      jobOptions.name === undefined
+        ? func.name || funcRef || 'anonymous'
+        : checkString('name', jobOptions.name);
     const args = jobOptions.args === undefined ? [] : checkArgs(jobOptions.args);
     checkArity(func, args, `Job "${name}" (${id})`);
-    const executor = jobOptions.executor === undefined ? 'default' : checkString('executor', jobOptions.executor);
-    const jobstore = jobOptions.jobstore === undefined ? 'default' : checkString('jobstore', jobOptions.jobstore);
+    const executor =
+      jobOptions.executor === undefined ? 'default' : checkString('executor', jobOptions.executor);
+    const jobstore =
+      jobOptions.jobstore === undefined ? 'default' : checkString('jobstore', jobOptions.jobstore);
     if (this.#state !== STATE_STOPPED) {
-      if (!this.#stores.has(jobstore)) throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys()]);
-      if (!this.#executors.has(executor)) throw new UnknownAliasError('executor', executor, [...this.#executors.keys()]);
+      if (!this.#stores.has(jobstore))
+        throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys()]);
+      if (!this.#executors.has(executor))
+        throw new UnknownAliasError('executor', executor, [...this.#executors.keys()]);
     } else {
-      if (jobstore !== 'default' && !this.#stores.has(jobstore)) throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys(), 'default']);
+      if (jobstore !== 'default' && !this.#stores.has(jobstore))
+        throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys(), 'default']);
       if (executor !== 'default' && !this.#executors.has(executor)) {
         throw new UnknownAliasError('executor', executor, [...this.#executors.keys(), 'default']);
       }
     }
-    const replaceExisting = jobOptions.replaceExisting === undefined ? false : checkBoolean('replaceExisting', jobOptions.replaceExisting);
+    const replaceExisting =
+      jobOptions.replaceExisting === undefined
+        ? false
+        : checkBoolean('replaceExisting', jobOptions.replaceExisting);
     const state: JobState = {
       id,
       name,
@@ -653,24 +776,36 @@ export class BaseScheduler implements JobOwner {
       args,
       trigger,
       executor,
-      coalesce: jobOptions.coalesce === undefined ? this.#jobDefaults.coalesce : checkBoolean('coalesce', jobOptions.coalesce),
+      coalesce:
+        jobOptions.coalesce === undefined
+          ? this.#jobDefaults.coalesce
+          : checkBoolean('coalesce', jobOptions.coalesce),
       maxInstances:
-        jobOptions.maxInstances === undefined ? this.#jobDefaults.maxInstances : checkPositiveInteger('maxInstances', jobOptions.maxInstances),
+        jobOptions.maxInstances === undefined
+          ? this.#jobDefaults.maxInstances
+          : checkPositiveInteger('maxInstances', jobOptions.maxInstances),
       misfireGraceTime:
         jobOptions.misfireGraceTime === undefined
           ? this.#jobDefaults.misfireGraceTime
           : checkSecondsOrNull('misfireGraceTime', jobOptions.misfireGraceTime),
-      timeout: jobOptions.timeout === undefined ? null : checkSecondsOrNull('timeout', jobOptions.timeout),
+      timeout:
+        jobOptions.timeout === undefined ? null : checkSecondsOrNull('timeout', jobOptions.timeout),
       nextRunTime: null,
     };
     const explicit = new Set(Object.keys(jobOptions));
-    if (jobOptions.nextRunTime !== undefined) state.nextRunTime = checkNextRunTime(jobOptions.nextRunTime);
+    if (jobOptions.nextRunTime !== undefined)
+      state.nextRunTime = checkNextRunTime(jobOptions.nextRunTime);
     const job = new Job(this, state, null);
     this.#executors.get(executor)?.validateJob?.(job);
     return { job, jobstore, replaceExisting, explicit };
   }
 
-  #addPending(prepared: { job: Job; jobstore: string; replaceExisting: boolean; explicit: Set<string> }): Job {
+  #addPending(prepared: {
+    job: Job;
+    jobstore: string;
+    replaceExisting: boolean;
+    explicit: Set<string>;
+  }): Job {
     const index = this.#pending.findIndex((p) => p.job.id === prepared.job.id);
     if (index >= 0) {
       if (!prepared.replaceExisting) throw new ConflictingIdError(prepared.job.id);
@@ -678,7 +813,9 @@ export class BaseScheduler implements JobOwner {
     } else {
       this.#pending.push(prepared);
     }
-    this.#logger.info(`Adding job tentatively -- it will be properly scheduled when the scheduler starts`);
+    this.#logger.info(
+      `Adding job tentatively -- it will be properly scheduled when the scheduler starts`,
+    );
     return prepared.job;
   }
 
@@ -687,7 +824,8 @@ export class BaseScheduler implements JobOwner {
     const state = entry.job.state();
     if (!entry.explicit.has('coalesce')) state.coalesce = this.#jobDefaults.coalesce;
     if (!entry.explicit.has('maxInstances')) state.maxInstances = this.#jobDefaults.maxInstances;
-    if (!entry.explicit.has('misfireGraceTime')) state.misfireGraceTime = this.#jobDefaults.misfireGraceTime;
+    if (!entry.explicit.has('misfireGraceTime'))
+      state.misfireGraceTime = this.#jobDefaults.misfireGraceTime;
     return new Job(this, state, null);
   }
 
@@ -695,11 +833,18 @@ export class BaseScheduler implements JobOwner {
    * Adds a job to its store. Without an explicit `nextRunTime` the trigger
    * gives the first run time now (a finished trigger adds the job paused).
    */
-  async #realAddJob(job: Job, jobstore: string, replaceExisting: boolean, computeNextRunTime: boolean): Promise<Job> {
+  async #realAddJob(
+    job: Job,
+    jobstore: string,
+    replaceExisting: boolean,
+    computeNextRunTime: boolean,
+  ): Promise<Job> {
     const store = this.#stores.get(jobstore);
-    if (store === undefined) throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys()]);
+    if (store === undefined)
+      throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys()]);
     const state = job.state();
-    if (computeNextRunTime) state.nextRunTime = state.trigger.getNextFireTime(null, new Date(Date.now()));
+    if (computeNextRunTime)
+      state.nextRunTime = state.trigger.getNextFireTime(null, new Date(Date.now()));
     const added = new Job(this, state, jobstore);
     await this.#lock.run(async () => {
       try {
@@ -717,13 +862,21 @@ export class BaseScheduler implements JobOwner {
   }
 
   /** Changes a job (all or nothing); the id cannot change. */
-  async modifyJob<A extends unknown[] = unknown[]>(id: string, changes: JobChanges<A> & { id?: string }, jobstore?: string): Promise<Job> {
-    if (typeof changes !== 'object' || changes === null) throw new InvalidJobOptionError('changes', 'changes must be an object');
+  async modifyJob<A extends unknown[] = unknown[]>(
+    id: string,
+    changes: JobChanges<A> & { id?: string },
+    jobstore?: string,
+  ): Promise<Job> {
+    if (typeof changes !== 'object' || changes === null)
+      throw new InvalidJobOptionError('changes', 'changes must be an object');
     for (const key of Object.keys(changes)) {
-      if (!CHANGE_KEYS.has(key)) throw new InvalidJobOptionError(key, `Unknown job option ${JSON.stringify(key)}`);
+      if (!CHANGE_KEYS.has(key))
+        throw new InvalidJobOptionError(key, `Unknown job option ${JSON.stringify(key)}`);
     }
-    if (changes.id !== undefined && changes.id !== id) throw new InvalidJobOptionError('id', 'The job ID may not be changed');
-    const resolvedFunc = typeof changes.func === 'string' ? await this.resolveFunction(changes.func) : undefined;
+    if (changes.id !== undefined && changes.id !== id)
+      throw new InvalidJobOptionError('id', 'The job ID may not be changed');
+    const resolvedFunc =
+      typeof changes.func === 'string' ? await this.resolveFunction(changes.func) : undefined;
     return this.#lock.run(async () => {
       const found = await this.#findJob(id, jobstore);
       const state = this.#applyChanges(found.job, changes as JobChanges, resolvedFunc);
@@ -753,11 +906,15 @@ export class BaseScheduler implements JobOwner {
         state.func = changes.func;
         state.funcRef = this.#taskNames.get(changes.func) ?? null;
       } else {
-        throw new InvalidJobOptionError('func', 'func must be a function, a reference or a task name');
+        throw new InvalidJobOptionError(
+          'func',
+          'func must be a function, a reference or a task name',
+        );
       }
     }
     if (changes.args !== undefined) state.args = checkArgs(changes.args);
-    if (changes.func !== undefined || changes.args !== undefined) checkArity(state.func, state.args, `Job "${state.name}" (${state.id})`);
+    if (changes.func !== undefined || changes.args !== undefined)
+      checkArity(state.func, state.args, `Job "${state.name}" (${state.id})`);
     if (changes.trigger !== undefined) state.trigger = checkTrigger(changes.trigger);
     if (changes.executor !== undefined) {
       state.executor = checkString('executor', changes.executor);
@@ -766,10 +923,14 @@ export class BaseScheduler implements JobOwner {
       }
     }
     if (changes.coalesce !== undefined) state.coalesce = checkBoolean('coalesce', changes.coalesce);
-    if (changes.maxInstances !== undefined) state.maxInstances = checkPositiveInteger('maxInstances', changes.maxInstances);
-    if (changes.misfireGraceTime !== undefined) state.misfireGraceTime = checkSecondsOrNull('misfireGraceTime', changes.misfireGraceTime);
-    if (changes.timeout !== undefined) state.timeout = checkSecondsOrNull('timeout', changes.timeout);
-    if (changes.nextRunTime !== undefined) state.nextRunTime = checkNextRunTime(changes.nextRunTime);
+    if (changes.maxInstances !== undefined)
+      state.maxInstances = checkPositiveInteger('maxInstances', changes.maxInstances);
+    if (changes.misfireGraceTime !== undefined)
+      state.misfireGraceTime = checkSecondsOrNull('misfireGraceTime', changes.misfireGraceTime);
+    if (changes.timeout !== undefined)
+      state.timeout = checkSecondsOrNull('timeout', changes.timeout);
+    if (changes.nextRunTime !== undefined)
+      state.nextRunTime = checkNextRunTime(changes.nextRunTime);
     const candidate = new Job(this, state, job.jobstore);
     const executor = this.#executors.get(state.executor);
     executor?.validateJob?.(candidate);
@@ -777,8 +938,16 @@ export class BaseScheduler implements JobOwner {
   }
 
   /** Gives a job a new trigger (an instance, or an alias with its arguments) and its next run time from now. */
-  async rescheduleJob(id: string, trigger: Trigger | TriggerAlias, triggerArgs: Record<string, unknown> = {}, jobstore?: string): Promise<Job> {
-    const built = typeof trigger === 'string' ? buildTrigger(trigger, triggerArgs, this.#zone.name) : checkTrigger(trigger);
+  async rescheduleJob(
+    id: string,
+    trigger: Trigger | TriggerAlias,
+    triggerArgs: Record<string, unknown> = {},
+    jobstore?: string,
+  ): Promise<Job> {
+    const built =
+      typeof trigger === 'string'
+        ? buildTrigger(trigger, triggerArgs, this.#zone.name)
+        : checkTrigger(trigger);
     const nextRunTime = built.getNextFireTime(null, new Date(Date.now()));
     return this.modifyJob(id, { trigger: built, nextRunTime }, jobstore);
   }
@@ -805,7 +974,9 @@ export class BaseScheduler implements JobOwner {
   /** Every job (pending jobs while stopped), per store sorted by next run time, paused last. */
   async getJobs(jobstore?: string): Promise<Job[]> {
     if (this.#state === STATE_STOPPED) {
-      return this.#pending.filter((p) => jobstore === undefined || p.jobstore === jobstore).map((p) => p.job);
+      return this.#pending
+        .filter((p) => jobstore === undefined || p.jobstore === jobstore)
+        .map((p) => p.job);
     }
     const jobs: Job[] = [];
     for (const [alias, store] of this.#stores) {
@@ -831,9 +1002,14 @@ export class BaseScheduler implements JobOwner {
     }
   }
 
-  async #findJob(id: string, jobstore?: string): Promise<{ job: Job; alias: string | null; store: JobStore | undefined }> {
+  async #findJob(
+    id: string,
+    jobstore?: string,
+  ): Promise<{ job: Job; alias: string | null; store: JobStore | undefined }> {
     if (this.#state === STATE_STOPPED) {
-      const entry = this.#pending.find((p) => p.job.id === id && (jobstore === undefined || p.jobstore === jobstore));
+      const entry = this.#pending.find(
+        (p) => p.job.id === id && (jobstore === undefined || p.jobstore === jobstore),
+      );
       if (entry === undefined) throw new JobLookupError(id);
       return { job: entry.job, alias: null, store: undefined };
     }
@@ -849,7 +1025,9 @@ export class BaseScheduler implements JobOwner {
   async removeJob(id: string, jobstore?: string): Promise<void> {
     const alias = await this.#lock.run(async () => {
       if (this.#state === STATE_STOPPED) {
-        const index = this.#pending.findIndex((p) => p.job.id === id && (jobstore === undefined || p.jobstore === jobstore));
+        const index = this.#pending.findIndex(
+          (p) => p.job.id === id && (jobstore === undefined || p.jobstore === jobstore),
+        );
         if (index < 0) throw new JobLookupError(id);
         this.#pending.splice(index, 1);
         return null;
@@ -875,7 +1053,8 @@ export class BaseScheduler implements JobOwner {
     await this.#lock.run(async () => {
       if (this.#state === STATE_STOPPED) {
         for (let i = this.#pending.length - 1; i >= 0; i--) {
-          if (jobstore === undefined || this.#pending[i]?.jobstore === jobstore) this.#pending.splice(i, 1);
+          if (jobstore === undefined || this.#pending[i]?.jobstore === jobstore)
+            this.#pending.splice(i, 1);
         }
         return;
       }
@@ -889,7 +1068,10 @@ export class BaseScheduler implements JobOwner {
   }
 
   /** Prints the jobs, like APScheduler's `print_jobs`. */
-  async printJobs(jobstore?: string, out: { write(text: string): unknown } = process.stdout): Promise<void> {
+  async printJobs(
+    jobstore?: string,
+    out: { write(text: string): unknown } = process.stdout,
+  ): Promise<void> {
     const lines: string[] = [];
     if (this.#state === STATE_STOPPED) {
       lines.push('Pending jobs:');
@@ -915,7 +1097,11 @@ export class BaseScheduler implements JobOwner {
   async exportJobs(jobstore?: string): Promise<string> {
     if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
     const jobs = (await this.getJobs(jobstore)).filter((job) => !job.broken);
-    const document: JobsExport = { version: EXPORT_VERSION, horariumVersion: HORARIUM_VERSION, jobs: jobs.map((job) => jobToDocument(job)) };
+    const document: JobsExport = {
+      version: EXPORT_VERSION,
+      horariumVersion: HORARIUM_VERSION,
+      jobs: jobs.map((job) => jobToDocument(job)),
+    };
     return JSON.stringify(document, null, 2);
   }
 
@@ -923,14 +1109,25 @@ export class BaseScheduler implements JobOwner {
   async importJobs(document: string | JobsExport, jobstore = 'default'): Promise<Job[]> {
     if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
     const store = this.#stores.get(jobstore);
-    if (store === undefined) throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys()]);
+    if (store === undefined)
+      throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys()]);
     const parsed: unknown = typeof document === 'string' ? JSON.parse(document) : document;
-    if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as JobsExport).jobs)) {
-      throw new InvalidJobOptionError('document', 'An import document must be an object with a "jobs" array');
+    if (
+      typeof parsed !== 'object' ||
+      parsed === null ||
+      !Array.isArray((parsed as JobsExport).jobs)
+    ) {
+      throw new InvalidJobOptionError(
+        'document',
+        'An import document must be an object with a "jobs" array',
+      );
     }
     const { version, jobs } = parsed as JobsExport;
     if (version !== EXPORT_VERSION) {
-      throw new InvalidJobOptionError('document', `Unsupported export document version ${String(version)} (this Horarium reads version ${EXPORT_VERSION})`);
+      throw new InvalidJobOptionError(
+        'document',
+        `Unsupported export document version ${String(version)} (this Horarium reads version ${EXPORT_VERSION})`,
+      );
     }
     const restored: Job[] = [];
     for (const entry of jobs) {
@@ -1044,10 +1241,19 @@ export class BaseScheduler implements JobOwner {
     return Math.max(next - Date.now(), 0);
   }
 
-  async #processDueJob(alias: string, store: JobStore, job: Job, now: number, nowDate: Date, queued: SchedulerEvent[]): Promise<void> {
+  async #processDueJob(
+    alias: string,
+    store: JobStore,
+    job: Job,
+    now: number,
+    nowDate: Date,
+    queued: SchedulerEvent[],
+  ): Promise<void> {
     const executor = this.#executors.get(job.executor);
     if (executor === undefined) {
-      this.#logger.error(`Executor lookup ("${job.executor}") failed for job "${job.name}" (${job.id}) -- removing it from the job store`);
+      this.#logger.error(
+        `Executor lookup ("${job.executor}") failed for job "${job.name}" (${job.id}) -- removing it from the job store`,
+      );
       await this.#persistRemoval(alias, store, job.id);
       return;
     }
@@ -1061,7 +1267,8 @@ export class BaseScheduler implements JobOwner {
     const batchKey = `${alias}\u0000${job.id}`;
     try {
       executor.submitJob(job, runTimes, { continuation: this.#splitBatches.has(batchKey) });
-      if (this.#listenerMask & EVENT_JOB_SUBMITTED) queued.push(new JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, runTimes));
+      if (this.#listenerMask & EVENT_JOB_SUBMITTED)
+        queued.push(new JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, runTimes));
     } catch (error) {
       if (error instanceof MaxInstancesReachedError) {
         this.#logger.warn(
@@ -1071,7 +1278,10 @@ export class BaseScheduler implements JobOwner {
           queued.push(new JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, runTimes));
         }
       } else {
-        this.#logger.error(`Error submitting job "${job.name}" (${job.id}) to executor "${job.executor}"`, error);
+        this.#logger.error(
+          `Error submitting job "${job.name}" (${job.id}) to executor "${job.executor}"`,
+          error,
+        );
       }
     }
     let next: Date | null;
@@ -1087,14 +1297,32 @@ export class BaseScheduler implements JobOwner {
     if (next === null) {
       await this.#persistRemoval(alias, store, job.id);
     } else {
-      await this.#persistUpdate(alias, store, new Job(this, { ...job.state(), nextRunTime: next }, alias));
+      await this.#persistUpdate(
+        alias,
+        store,
+        new Job(this, { ...job.state(), nextRunTime: next }, alias),
+      );
     }
   }
 
   /** A trigger that throws (e.g. MaxIterationsError) pauses its job instead of deleting it. */
-  async #pauseBrokenTrigger(alias: string, store: JobStore, job: Job, error: unknown): Promise<void> {
-    this.#logger.error(`Error computing the next run time of job "${job.name}" (${job.id}); pausing it`, error);
-    if (await this.#persistUpdate(alias, store, new Job(this, { ...job.state(), nextRunTime: null }, alias))) {
+  async #pauseBrokenTrigger(
+    alias: string,
+    store: JobStore,
+    job: Job,
+    error: unknown,
+  ): Promise<void> {
+    this.#logger.error(
+      `Error computing the next run time of job "${job.name}" (${job.id}); pausing it`,
+      error,
+    );
+    if (
+      await this.#persistUpdate(
+        alias,
+        store,
+        new Job(this, { ...job.state(), nextRunTime: null }, alias),
+      )
+    ) {
       this.#dispatch(new JobEvent(EVENT_JOB_MODIFIED, job.id, alias));
     }
   }
@@ -1159,7 +1387,12 @@ export class BaseScheduler implements JobOwner {
     return true;
   }
 
-  #storeFailed(alias: string, operation: string, error: unknown, jobId: string | null = null): void {
+  #storeFailed(
+    alias: string,
+    operation: string,
+    error: unknown,
+    jobId: string | null = null,
+  ): void {
     this.#logger.warn(
       `Job store "${alias}" failed in ${operation}${jobId === null ? '' : ` (job ${jobId})`}; retrying in ${this.#retryIntervalMs / 1000} s`,
       error,

@@ -38,7 +38,9 @@ export class UnknownAliasError extends HorariumError {
   readonly kind: 'jobstore' | 'executor';
   readonly alias: string;
   constructor(kind: 'jobstore' | 'executor', alias: string, known: readonly string[]) {
-    super(`No such ${kind === 'jobstore' ? 'job store' : 'executor'}: ${JSON.stringify(alias)} (configured: ${known.length === 0 ? 'none' : known.map((k) => JSON.stringify(k)).join(', ')})`);
+    super(
+      `No such ${kind === 'jobstore' ? 'job store' : 'executor'}: ${JSON.stringify(alias)} (configured: ${known.length === 0 ? 'none' : known.map((k) => JSON.stringify(k)).join(', ')})`,
+    );
     this.kind = kind;
     this.alias = alias;
   }
@@ -50,7 +52,9 @@ export class DuplicateAliasError extends HorariumError {
   readonly kind: 'jobstore' | 'executor';
   readonly alias: string;
   constructor(kind: 'jobstore' | 'executor', alias: string) {
-    super(`${kind === 'jobstore' ? 'A job store' : 'An executor'} with the alias ${JSON.stringify(alias)} already exists`);
+    super(
+      `${kind === 'jobstore' ? 'A job store' : 'An executor'} with the alias ${JSON.stringify(alias)} already exists`,
+    );
     this.kind = kind;
     this.alias = alias;
   }

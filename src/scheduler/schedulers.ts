@@ -1,6 +1,7 @@
 /** The three schedulers: one base and one main loop, three ways to live in a process. */
-import type { FlatConfig, SchedulerConfig } from './config.ts';
+
 import { BaseScheduler, type StartOptions } from './base-scheduler.ts';
+import type { FlatConfig, SchedulerConfig } from './config.ts';
 
 /**
  * A scheduler for programs built around the event loop. `start()` resolves

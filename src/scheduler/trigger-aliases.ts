@@ -1,7 +1,15 @@
 /** Building triggers from their aliases (`'cron'`, `'interval'`, …) and constructor arguments. */
 import { InvalidJobOptionError } from '../jobs/errors.ts';
-import { CalendarIntervalTrigger, type CalendarIntervalTriggerOptions } from '../triggers/calendar-interval.ts';
-import { AndTrigger, type AndTriggerOptions, OrTrigger, type OrTriggerOptions } from '../triggers/combining.ts';
+import {
+  CalendarIntervalTrigger,
+  type CalendarIntervalTriggerOptions,
+} from '../triggers/calendar-interval.ts';
+import {
+  AndTrigger,
+  type AndTriggerOptions,
+  OrTrigger,
+  type OrTriggerOptions,
+} from '../triggers/combining.ts';
 import { CronTrigger, type CronTriggerOptions } from '../triggers/cron/cron-trigger.ts';
 import { DateTrigger, type DateTriggerOptions } from '../triggers/date.ts';
 import { IntervalTrigger, type IntervalTriggerOptions } from '../triggers/interval.ts';
@@ -19,14 +27,25 @@ export interface TriggerArgsByAlias {
 
 export type TriggerAlias = keyof TriggerArgsByAlias;
 
-export const TRIGGER_ALIASES: readonly TriggerAlias[] = ['date', 'interval', 'cron', 'calendarinterval', 'and', 'or'];
+export const TRIGGER_ALIASES: readonly TriggerAlias[] = [
+  'date',
+  'interval',
+  'cron',
+  'calendarinterval',
+  'and',
+  'or',
+];
 
 /**
  * A trigger from an alias and its arguments; `timezone` defaults to the
  * scheduler's zone. Trigger argument errors propagate as they are (they name
  * the argument).
  */
-export function buildTrigger(alias: string, args: Record<string, unknown>, timezone: string): Trigger {
+export function buildTrigger(
+  alias: string,
+  args: Record<string, unknown>,
+  timezone: string,
+): Trigger {
   const withZone = { timezone, ...args };
   switch (alias) {
     case 'date':
@@ -40,7 +59,9 @@ export function buildTrigger(alias: string, args: Record<string, unknown>, timez
     case 'and':
     case 'or': {
       const { triggers, ...options } = args as { triggers?: Trigger[] } & AndTriggerOptions;
-      return alias === 'and' ? new AndTrigger(triggers as Trigger[], options) : new OrTrigger(triggers as Trigger[], options);
+      return alias === 'and'
+        ? new AndTrigger(triggers as Trigger[], options)
+        : new OrTrigger(triggers as Trigger[], options);
     }
     default:
       throw new InvalidJobOptionError(

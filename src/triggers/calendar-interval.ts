@@ -163,7 +163,10 @@ export class CalendarIntervalTrigger implements Trigger {
   /** The last instant of the end date (jitter may not pass it), or undefined without an end date. */
   #endLimit(): number | undefined {
     if (this.#endDay === undefined) return undefined;
-    return (this.#zone.instantOf((this.#endDay + 1) * MS_PER_DAY, 'compatible') as number) - MS_PER_SECOND;
+    return (
+      (this.#zone.instantOf((this.#endDay + 1) * MS_PER_DAY, 'compatible') as number) -
+      MS_PER_SECOND
+    );
   }
 
   /** The fire instant on a date: the wall time, shifted forward in a gap, first occurrence in a fold. */

@@ -129,13 +129,17 @@ export class IntervalTrigger implements Trigger {
   getNextFireTime(previousFireTime: Date | null, now: Date): Date | null {
     const previous = requireTimeArgument('previousFireTime', previousFireTime, true);
     const current = requireTimeArgument('now', now, false) as number;
-    if (this.#start === undefined) this.#start = ceilToSecond((previous ?? current) + this.interval);
+    if (this.#start === undefined)
+      this.#start = ceilToSecond((previous ?? current) + this.interval);
     const start = this.#start;
     let next: number;
     if (previous !== null) {
       // The first grid point strictly after the previous fire time: a jittered or
       // off-grid previous time does not drag the grid along.
-      next = previous < start ? start : start + (Math.floor((previous - start) / this.interval) + 1) * this.interval;
+      next =
+        previous < start
+          ? start
+          : start + (Math.floor((previous - start) / this.interval) + 1) * this.interval;
     } else if (current <= start) {
       next = start;
     } else {

@@ -3,7 +3,14 @@
  * the way the scheduler does (document → state, function reference → import)
  * and records the jobs a store reports as unrestorable.
  */
-import { getZone, Job, type JobOwner, readJobDocument, type RestoreFailure, type StoreContext } from '../../src/index.ts';
+import {
+  getZone,
+  Job,
+  type JobOwner,
+  type RestoreFailure,
+  readJobDocument,
+  type StoreContext,
+} from '../../src/index.ts';
 import { resolveReference } from '../../src/jobs/job-ref.ts';
 import { silentLogger } from '../../src/logging.ts';
 

@@ -1196,7 +1196,6 @@ describe('executors, job stores and listeners', () => {
     s.addListener(() => {
       throw new Error('boom');
     });
-    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a rejecting async listener is the point
     s.addListener(async () => {
       throw new Error('async boom');
     });

@@ -1067,8 +1067,6 @@ describe('listener failures are isolated', () => {
         syncCalls++;
         throw syncError;
       });
-      // An async listener on purpose (SchedulerEventListener is typed as returning void).
-      // eslint-disable-next-line @typescript-eslint/no-misused-promises
       scheduler.addListener(async () => {
         asyncCalls++;
         await Promise.resolve();

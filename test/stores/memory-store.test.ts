@@ -59,7 +59,9 @@ describe('MemoryJobStore', () => {
     const store = await startedStore();
     await store.addJob(makeJob('a', BASE_TIME));
     const trigger = new IntervalTrigger({ minutes: 5, timezone: 'UTC' });
-    expect(() => makeJob('bad', Number.NaN, { trigger })).toThrow(/Job "bad" has an invalid next run time/);
+    expect(() => makeJob('bad', Number.NaN, { trigger })).toThrow(
+      /Job "bad" has an invalid next run time/,
+    );
     expect(await store.getAllJobs()).toHaveLength(1);
     expect((await store.lookupJob('a'))?.nextRunTime).toEqual(new Date(BASE_TIME));
   });
