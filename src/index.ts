@@ -5,7 +5,7 @@
 export { HorariumError } from './errors.ts';
 export * from './events.ts';
 export { AsyncExecutor } from './executors/async/async-executor.ts';
-export { BaseExecutor, jobRunChannel } from './executors/base.ts';
+export { BaseExecutor, type JobRunContext, jobRunChannel } from './executors/base.ts';
 export {
   type Executor,
   type ExecutorContext,
@@ -94,6 +94,15 @@ export { AsyncScheduler, BackgroundScheduler, BlockingScheduler } from './schedu
 export type { TriggerAlias, TriggerArgsByAlias } from './scheduler/trigger-aliases.ts';
 export { ConflictingIdError, JobLookupError } from './stores/errors.ts';
 export { MemoryJobStore } from './stores/memory/memory-store.ts';
+export {
+  type KyselyInstance,
+  parseSqlUrl,
+  type SqlDialectName,
+  type SqliteDriverName,
+  type SqliteDurability,
+  SqlStoreSetupError,
+} from './stores/sql/dialects.ts';
+export { SqlJobStore, type SqlJobStoreOptions } from './stores/sql/sql-store.ts';
 export type { JobStore, RestoreFailure, StoreContext } from './stores/store.ts';
 export {
   daysFromCivil,

@@ -1,0 +1,189 @@
+/**
+ * The databases the SQL job store tests run against: SQLite files under
+ * os.tmpdir(), and the PostgreSQL and MariaDB/MySQL servers named by
+ * POSTGRES_URL and MYSQL_URL. Every test gets its own table (or file), so test
+ * files can run in parallel, and drops it afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { createPool, type PoolOptions } from 'mysql2';
+import pg from 'pg';
+import { describe, it } from 'vitest';
+
+export const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+/** The job table as the tests see it when they edit rows by hand. */
+export interface RawJobsTable {
+  id: string;
+  next_run_time: number | string | null;
+  job_state: string;
+}
+export type RawDatabase = Record<string, RawJobsTable>;
+
+/** One database for one test: the URL the store opens, a Kysely of the test's own on the same database, a fresh table name. */
+export interface SqlTestDatabase {
+  url: string;
+  /** The test's own connection, for editing rows by hand (and for the `db` option). */
+  db: Kysely<RawDatabase>;
+  tableName: string;
+  /** Drops the tables (or deletes the files) and closes `db`. */
+  cleanup(): Promise<void>;
+}
+
+export interface SqlBackend {
+  name: string;
+  dialect: 'sqlite' | 'postgres' | 'mysql';
+  create(): Promise<SqlTestDatabase>;
+}
+
+export function uniqueTableName(): string {
+  return `horarium_jobs_${randomBytes(5).toString('hex')}`;
+}
+
+async function dropTables(db: Kysely<RawDatabase>, table: string): Promise<void> {
+  for (const name of [table, `${table}_migrations`, `${table}_migrations_lock`]) {
+    await db.schema.dropTable(name).ifExists().execute();
+  }
+}
+
+export function tempSqlitePath(): string {
+  return join(tmpdir(), `horarium-test-${process.pid}-${randomBytes(6).toString('hex')}.db`);
+}
+
+export async function removeSqliteFiles(path: string): Promise<void> {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(path + suffix, { force: true });
+}
+
+export function openSqliteKysely(path: string): Kysely<RawDatabase> {
+  const database = new Database(path);
+  database.pragma('busy_timeout = 5000');
+  return new Kysely<RawDatabase>({ dialect: new SqliteDialect({ database }) });
+}
+
+export const sqliteBackend: SqlBackend = {
+  name: 'SQLite',
+  dialect: 'sqlite',
+  async create() {
+    const path = tempSqlitePath();
+    const db = openSqliteKysely(path);
+    return {
+      url: `sqlite:${path}`,
+      db,
+      tableName: uniqueTableName(),
+      async cleanup() {
+        await db.destroy();
+        await removeSqliteFiles(path);
+      },
+    };
+  },
+};
+
+export function openPostgresKysely(url = POSTGRES_URL): Kysely<RawDatabase> {
+  return new Kysely<RawDatabase>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }),
+  });
+}
+
+export const postgresBackend: SqlBackend = {
+  name: 'PostgreSQL',
+  dialect: 'postgres',
+  async create() {
+    const db = openPostgresKysely();
+    const tableName = uniqueTableName();
+    return {
+      url: POSTGRES_URL,
+      db,
+      tableName,
+      async cleanup() {
+        await dropTables(db, tableName);
+        await db.destroy();
+      },
+    };
+  },
+};
+
+export function openMysqlKysely(
+  url = MYSQL_URL,
+  options: Omit<PoolOptions, 'uri'> = {},
+): Kysely<RawDatabase> {
+  return new Kysely<RawDatabase>({
+    dialect: new MysqlDialect({
+      pool: createPool({ uri: url, connectionLimit: 4, charset: 'UTF8MB4_GENERAL_CI', ...options }),
+    }),
+  });
+}
+
+export const mysqlBackend: SqlBackend = {
+  name: 'MariaDB',
+  dialect: 'mysql',
+  async create() {
+    const db = openMysqlKysely();
+    const tableName = uniqueTableName();
+    return {
+      url: MYSQL_URL,
+      db,
+      tableName,
+      async cleanup() {
+        await dropTables(db, tableName);
+        await db.destroy();
+      },
+    };
+  },
+};
+
+/**
+ * Can the backend's server be reached? Resolves to null when it can, else to
+ * the reason.
+ */
+export async function unreachable(backend: SqlBackend): Promise<string | null> {
+  if (backend.dialect === 'sqlite') return null;
+  const db = backend.dialect === 'postgres' ? openPostgresKysely() : openMysqlKysely();
+  try {
+    await Promise.race([
+      sql`select 1`.execute(db),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref(),
+      ),
+    ]);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await db.destroy().catch(() => {});
+  }
+}
+
+/**
+ * Registers the tests of a backend when its server answers. Otherwise, under
+ * CI=true, one failing test says which service is missing; elsewhere the tests
+ * are skipped with that message.
+ */
+export async function describeWhenReachable(
+  backend: SqlBackend,
+  url: string,
+  register: () => void,
+): Promise<void> {
+  const reason = await unreachable(backend);
+  if (reason === null) {
+    register();
+    return;
+  }
+  const message = `${backend.name} is not reachable at ${url.replace(/:[^:@/]*@/, ':***@')} (${reason}); start it or set the URL environment variable`;
+  if (process.env.CI === 'true') {
+    describe(`${backend.name} job store`, () => {
+      it('needs its database server', () => {
+        throw new Error(message);
+      });
+    });
+  } else {
+    console.warn(`Skipping the ${backend.name} job store tests: ${message}`);
+    describe.skip(`${backend.name} job store (skipped: ${message})`, () => {
+      it('needs its database server', () => {});
+    });
+  }
+}

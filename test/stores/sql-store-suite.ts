@@ -1,0 +1,382 @@
+/**
+ * What every SQL database must do beyond the store contract: migrations,
+ * rows that cannot be restored, hostile ids and payloads, the id length limit,
+ * bulk adds across statement chunks, and leaving an application's Kysely
+ * instance open. Run by sql-sqlite, sql-postgres and sql-mariadb.
+ */
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ConflictingIdError,
+  IntervalTrigger,
+  InvalidJobOptionError,
+  JobLookupError,
+  SqlJobStore,
+  type SqlJobStoreOptions,
+} from '../../src/index.ts';
+import type { SqlBackend, SqlTestDatabase } from '../helpers/sql-backends.ts';
+import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
+import { BASE_TIME, CONTRACT_TASK_REF, describeStoreContract, makeJob } from './store-contract.ts';
+
+/** The contract, with a fresh table (or SQLite file) per test. */
+export function describeSqlContract(backend: SqlBackend): void {
+  describeStoreContract(`SqlJobStore (${backend.name})`, async () => {
+    const database = await backend.create();
+    return {
+      store: new SqlJobStore({ url: database.url, tableName: database.tableName }),
+      cleanup: () => database.cleanup(),
+    };
+  });
+}
+
+/** Code-point order, as the databases' binary collations compare ids. */
+function byCodePoint(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+export function describeSqlStore(backend: SqlBackend): void {
+  describe(`SqlJobStore (${backend.name})`, () => {
+    let database: SqlTestDatabase;
+    const started: SqlJobStore[] = [];
+
+    beforeEach(async () => {
+      database = await backend.create();
+    });
+
+    afterEach(async () => {
+      for (const store of started.splice(0)) await store.shutdown();
+      await database.cleanup();
+    });
+
+    async function startStore(
+      options: Partial<SqlJobStoreOptions> = {},
+      context: RecordingStoreContext = storeTestContext(),
+    ): Promise<{ store: SqlJobStore; context: RecordingStoreContext }> {
+      const store = new SqlJobStore({
+        ...(options.db === undefined ? { url: database.url } : {}),
+        tableName: database.tableName,
+        ...options,
+      });
+      await store.start(context, 'default');
+      started.push(store);
+      return { store, context };
+    }
+
+    const table = () => database.tableName;
+
+    async function rowCount(): Promise<number> {
+      const { rows } = await sql<{
+        n: number | string;
+      }>`select count(*) as n from ${sql.table(table())}`.execute(database.db);
+      return Number(rows[0]!.n);
+    }
+
+    async function editState(
+      id: string,
+      edit: (state: Record<string, unknown>) => unknown,
+    ): Promise<void> {
+      const row = await database.db
+        .selectFrom(table())
+        .select('job_state')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const edited = edit(JSON.parse(row.job_state) as Record<string, unknown>);
+      await setState(id, typeof edited === 'string' ? edited : JSON.stringify(edited));
+    }
+
+    async function setState(id: string, text: string): Promise<void> {
+      await database.db
+        .updateTable(table())
+        .set({ job_state: text })
+        .where('id', '=', id)
+        .execute();
+    }
+
+    describe('schema and migrations', () => {
+      it('creates the table with its index and migration record, and a second start on the same table changes nothing', async () => {
+        const { store: first } = await startStore();
+        expect(first.dialect).toBe(backend.dialect);
+        await first.addJob(makeJob('kept', BASE_TIME));
+        const { store: second } = await startStore();
+        expect((await second.getAllJobs()).map((job) => job.id)).toEqual(['kept']);
+        const { rows } = await sql<{
+          name: string;
+        }>`select name from ${sql.table(`${table()}_migrations`)}`.execute(database.db);
+        expect(rows.map((row) => row.name)).toEqual(['0001_create_jobs_table']);
+        const tables = await database.db.introspection.getTables();
+        const jobs = tables.find((t) => t.name === table());
+        expect(jobs?.columns.map((column) => column.name).sort()).toEqual([
+          'id',
+          'job_state',
+          'next_run_time',
+        ]);
+      });
+
+      it('refuses to start on a table migrated by a newer Horarium', async () => {
+        const { store } = await startStore();
+        await store.shutdown();
+        await database.db
+          .insertInto(`${table()}_migrations`)
+          .values({ name: '9999_from_the_future', timestamp: new Date().toISOString() } as never)
+          .execute();
+        const newer = new SqlJobStore({ url: database.url, tableName: table() });
+        await expect(newer.start(storeTestContext(), 'default')).rejects.toThrow(/newer Horarium/);
+      });
+    });
+
+    describe('rows that cannot be restored', () => {
+      it('skips them in every read, reports each once per read with its id and run time, and keeps the rows', async () => {
+        const { store, context } = await startStore();
+        await store.addJobs([
+          makeJob('good', BASE_TIME + 1000),
+          makeJob('json', BASE_TIME - 3000),
+          makeJob('module', BASE_TIME - 2000),
+          makeJob('export', BASE_TIME - 1000),
+          makeJob('type', BASE_TIME),
+          makeJob('paused', null),
+        ]);
+        await setState('json', '{"version": 1, "id": "json", trunc');
+        await editState('module', (state) => ({
+          ...state,
+          funcRef: 'file:///nonexistent/horarium-gone.js:task',
+        }));
+        await editState('export', (state) => ({
+          ...state,
+          funcRef: CONTRACT_TASK_REF.replace(/:contractTask$/, ':renamedTask'),
+        }));
+        await editState('type', (state) => ({ ...state, maxInstances: 'three' }));
+        const broken = ['json', 'module', 'export', 'type'];
+
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['good', 'paused']);
+        expect(context.failures.map((failure) => failure.jobId)).toEqual(broken);
+        expect(context.failures.map((failure) => failure.nextRunTime?.getTime())).toEqual([
+          BASE_TIME - 3000,
+          BASE_TIME - 2000,
+          BASE_TIME - 1000,
+          BASE_TIME,
+        ]);
+        for (const failure of context.failures) expect(failure.error).toBeInstanceOf(Error);
+        expect(String(context.failures[0]!.error)).toMatch(/not valid JSON/);
+        expect(String(context.failures[3]!.error)).toMatch(/maxInstances/);
+
+        context.failures.length = 0;
+        expect((await store.getDueJobs(new Date(BASE_TIME + 1000))).map((job) => job.id)).toEqual([
+          'good',
+        ]);
+        expect(context.failures.map((failure) => failure.jobId)).toEqual(broken);
+
+        context.failures.length = 0;
+        expect(await store.lookupJob('module')).toBeNull();
+        expect(context.failures.map((failure) => failure.jobId)).toEqual(['module']);
+
+        expect(await rowCount()).toBe(6);
+        await store.updateJob(makeJob('good', BASE_TIME + 5000));
+        expect((await store.lookupJob('good'))?.nextRunTime).toEqual(new Date(BASE_TIME + 5000));
+      });
+
+      it('does not report broken due rows as the next run time, so the scheduler never spins on them', async () => {
+        const { store, context } = await startStore();
+        await store.addJobs([
+          makeJob('broken', BASE_TIME - 60_000),
+          makeJob('later', BASE_TIME + 60_000),
+        ]);
+        await setState('broken', 'not json');
+        expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME - 60_000));
+        expect(await store.getDueJobs(new Date(BASE_TIME))).toEqual([]);
+        expect(context.failures.map((failure) => failure.jobId)).toEqual(['broken']);
+        expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME + 60_000));
+
+        // Repaired by hand: the next read restores it, and it counts again.
+        const good = await database.db
+          .selectFrom(table())
+          .select('job_state')
+          .where('id', '=', 'later')
+          .executeTakeFirstOrThrow();
+        await setState('broken', good.job_state.replace('"id":"later"', '"id":"broken"'));
+        expect((await store.getDueJobs(new Date(BASE_TIME))).map((job) => job.id)).toEqual([
+          'broken',
+        ]);
+        expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME - 60_000));
+      });
+
+      it('reports a row whose state names another job', async () => {
+        const { store, context } = await startStore();
+        await store.addJobs([makeJob('a', BASE_TIME), makeJob('b', BASE_TIME)]);
+        await editState('a', (state) => ({ ...state, id: 'b' }));
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['b']);
+        expect(context.failures.map((failure) => failure.jobId)).toEqual(['a']);
+        expect(String(context.failures[0]!.error)).toMatch(/state of job "b"/);
+      });
+
+      it('takes the next run time from the next_run_time column, so editing it reschedules the job', async () => {
+        const { store } = await startStore();
+        await store.addJob(makeJob('moved', BASE_TIME + 60_000));
+        await database.db
+          .updateTable(table())
+          .set({ next_run_time: BASE_TIME - 5 })
+          .where('id', '=', 'moved')
+          .execute();
+        const [due] = await store.getDueJobs(new Date(BASE_TIME));
+        expect(due?.nextRunTime).toEqual(new Date(BASE_TIME - 5));
+      });
+    });
+
+    describe('hostile input', () => {
+      const hostile = [
+        "it's",
+        'say "hi"',
+        'a; drop table x; --',
+        "'); delete from horarium_jobs; --",
+        'back\\slash',
+        '%_like_%',
+        'tab\there',
+        'line\nbreak',
+        'emoji 😀🎉',
+        '日本語のジョブ',
+        'A',
+        'a',
+        'a ',
+        ' a',
+        'é',
+        'e\u0301',
+        '',
+      ];
+
+      it('stores, finds, orders, updates and removes ids with quotes, semicolons, case, trailing spaces and emoji', async () => {
+        const { store } = await startStore();
+        for (const id of hostile) await store.addJob(makeJob(id, BASE_TIME));
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(
+          [...hostile].sort(byCodePoint),
+        );
+        for (const id of hostile) {
+          expect((await store.lookupJob(id))?.id).toBe(id);
+          await expect(store.addJob(makeJob(id, null))).rejects.toBeInstanceOf(ConflictingIdError);
+          await store.updateJob(makeJob(id, BASE_TIME + 1000));
+        }
+        expect(await store.getDueJobs(new Date(BASE_TIME))).toEqual([]);
+        for (const id of hostile) await store.removeJob(id);
+        expect(await store.getAllJobs()).toEqual([]);
+        expect(await rowCount()).toBe(0);
+      });
+
+      it('refuses ids with NUL or an unpaired surrogate at addJob with a clear error, and never finds them', async () => {
+        const { store } = await startStore();
+        for (const id of ['nul\u0000byte', 'lone \uD83D surrogate', 'lone \uDE00 low']) {
+          const error: unknown = await store
+            .addJob(makeJob(id, BASE_TIME))
+            .catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(InvalidJobOptionError);
+          expect(String(error)).toMatch(/NUL|surrogate/);
+          expect(await store.lookupJob(id)).toBeNull();
+          await expect(store.removeJob(id)).rejects.toBeInstanceOf(JobLookupError);
+          await expect(store.updateJob(makeJob(id, null))).rejects.toBeInstanceOf(JobLookupError);
+        }
+        expect(await rowCount()).toBe(0);
+      });
+
+      it('accepts a 191-character id (emoji count once) and refuses 192 characters with a clear error', async () => {
+        const { store } = await startStore();
+        const longest = '😀'.repeat(190) + 'x';
+        await store.addJob(makeJob(longest, BASE_TIME));
+        expect((await store.lookupJob(longest))?.id).toBe(longest);
+        const tooLong = 'x'.repeat(192);
+        await expect(store.addJob(makeJob(tooLong, BASE_TIME))).rejects.toThrow(
+          /is 192 characters long; the SQL job store holds ids of at most 191 characters/,
+        );
+        await expect(
+          store.addJobs([makeJob('ok', BASE_TIME), makeJob(tooLong, null)]),
+        ).rejects.toBeInstanceOf(InvalidJobOptionError);
+        expect(await store.lookupJob(tooLong)).toBeNull();
+        expect(await rowCount()).toBe(1);
+      });
+
+      it('round-trips a 5 MB argument', async () => {
+        const { store } = await startStore();
+        const big = `${'x'.repeat(5 * 1024 * 1024)}'; drop table t; -- 😀`;
+        await store.addJob(makeJob('big', BASE_TIME, { args: [big, { quote: '\'"\\' }] }));
+        const found = await store.lookupJob('big');
+        expect(found?.args[0]).toBe(big);
+        expect(found?.args[1]).toEqual({ quote: '\'"\\' });
+      });
+    });
+
+    describe('bulk adds', () => {
+      const trigger = new IntervalTrigger({ minutes: 5, timezone: 'UTC' });
+
+      it('adds 1,200 jobs across several statements in one transaction', async () => {
+        const { store } = await startStore();
+        const jobs = Array.from({ length: 1200 }, (_, i) =>
+          makeJob(`job${i}`, BASE_TIME + i, { trigger }),
+        );
+        await store.addJobs(jobs);
+        expect(await rowCount()).toBe(1200);
+        expect((await store.getDueJobs(new Date(BASE_TIME + 2))).map((job) => job.id)).toEqual([
+          'job0',
+          'job1',
+          'job2',
+        ]);
+      });
+
+      it('adds none of 1,200 jobs when one in the last statement exists, and names it', async () => {
+        const { store } = await startStore();
+        await store.addJob(makeJob('job1150', null));
+        const jobs = Array.from({ length: 1200 }, (_, i) =>
+          makeJob(`job${i}`, BASE_TIME + i, { trigger }),
+        );
+        const error: unknown = await store.addJobs(jobs).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConflictingIdError);
+        expect((error as ConflictingIdError).jobId).toBe('job1150');
+        expect(await rowCount()).toBe(1);
+      });
+
+      it('names an id of the table before a later repeat within the batch', async () => {
+        const { store } = await startStore();
+        await store.addJob(makeJob('b', null));
+        const error: unknown = await store
+          .addJobs([makeJob('a', BASE_TIME), makeJob('b', BASE_TIME), makeJob('a', null)])
+          .catch((e: unknown) => e);
+        expect((error as ConflictingIdError).jobId).toBe('b');
+        expect(await rowCount()).toBe(1);
+      });
+    });
+
+    describe('connections', () => {
+      it('uses an existing Kysely instance and leaves it open at shutdown', async () => {
+        const { store } = await startStore({ db: database.db });
+        await store.addJob(makeJob('shared', BASE_TIME));
+        await store.shutdown();
+        const { rows } = await sql<{ one: number }>`select 1 as one`.execute(database.db);
+        expect(Number(rows[0]!.one)).toBe(1);
+        expect(await rowCount()).toBe(1);
+      });
+
+      it('updates a job with its unchanged state without a lookup error', async () => {
+        const { store } = await startStore();
+        const job = makeJob('same', BASE_TIME);
+        await store.addJob(job);
+        await store.updateJob(job);
+        await store.updateJob(job);
+        expect((await store.lookupJob('same'))?.nextRunTime).toEqual(new Date(BASE_TIME));
+      });
+
+      it('fails clearly when used before start, and can start again after shutdown', async () => {
+        const store = new SqlJobStore({ url: database.url, tableName: table() });
+        await expect(store.getAllJobs()).rejects.toThrow(/not started/);
+        await store.start(storeTestContext(), 'default');
+        await store.addJob(makeJob('a', BASE_TIME));
+        await expect(store.start(storeTestContext(), 'default')).rejects.toThrow(/already started/);
+        await store.shutdown();
+        await store.shutdown();
+        await store.start(storeTestContext(), 'default');
+        started.push(store);
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['a']);
+      });
+    });
+  });
+}
