@@ -95,6 +95,12 @@ export type { TriggerAlias, TriggerArgsByAlias } from './scheduler/trigger-alias
 export { ConflictingIdError, JobLookupError } from './stores/errors.ts';
 export { MemoryJobStore } from './stores/memory/memory-store.ts';
 export {
+  type MongoJobDocument,
+  MongoJobStore,
+  type MongoJobStoreOptions,
+} from './stores/mongodb/mongo-store.ts';
+export { RedisJobStore, type RedisJobStoreOptions } from './stores/redis/redis-store.ts';
+export {
   type KyselyInstance,
   parseSqlUrl,
   type SqlDialectName,

@@ -1,0 +1,436 @@
+/**
+ * `MongoJobStore` (config type `'mongodb'`): jobs in one MongoDB collection,
+ * laid out as APScheduler's MongoDBJobStore with JSON instead of pickle.
+ */
+import type { Collection, Db, MongoClient, MongoClientOptions } from 'mongodb';
+import { DeserializationError, SerializationError } from '../../jobs/errors.ts';
+import type { Job } from '../../jobs/job.ts';
+import { serializeJob } from '../../jobs/serialization.ts';
+import { ConfigurationError } from '../../scheduler/errors.ts';
+import { registerJobStoreType } from '../../scheduler/plugins.ts';
+import { ConflictingIdError, JobLookupError } from '../errors.ts';
+import type { JobStore, StoreContext } from '../store.ts';
+
+/** Options of {@link MongoJobStore}: a connection URL or an existing MongoClient. */
+export interface MongoJobStoreOptions {
+  /** `mongodb://…` or `mongodb+srv://…`; the store connects at `start()` and closes the client at `shutdown()`. */
+  url?: string;
+  /** More driver options for the client opened from `url`. */
+  clientOptions?: MongoClientOptions;
+  /** A MongoClient the application owns: used as it is and never closed by the store. */
+  client?: MongoClient;
+  /** Default `'horarium'`. */
+  database?: string;
+  /** Default `'jobs'`. */
+  collection?: string;
+}
+
+/** One stored job. */
+export interface MongoJobDocument {
+  /** The job id. */
+  _id: string;
+  /** Epoch milliseconds; null when the job is paused. */
+  next_run_time: number | null;
+  /** The job state JSON (`jobToDocument`). */
+  job_state: string;
+}
+
+/** The index on next run times; only scheduled jobs (a number, not null) are in it. */
+const RUN_TIME_INDEX = 'horarium_next_run_time';
+/**
+ * Matches scheduled jobs (a run time, not null): every time a `Date` can hold
+ * is ≥ -8.64e15 ms. It is the partial index's filter, and every query on run
+ * times includes it, as MongoDB requires before it uses a partial index.
+ */
+const SCHEDULED = { $gte: -8_640_000_000_000_000 } as const;
+/** MongoDB's duplicate key error code. */
+const DUPLICATE_KEY = 11000;
+/** Ids per `$in` query when checking a batch, well inside the 16 MB command limit. */
+const ID_CHUNK = 1000;
+/** A lone UTF-16 surrogate: BSON strings are UTF-8, where it would silently become U+FFFD. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Keeps jobs in a MongoDB collection: documents `{ _id: id, next_run_time:
+ * epoch ms | null, job_state: JSON }` with a partial index on `next_run_time`.
+ * A duplicate id is refused by the `_id` index itself, so two schedulers
+ * adding the same id cannot both succeed.
+ *
+ * `addJobs` checks every id first and then inserts the batch in order; if
+ * another process inserts one of the ids in between, the jobs of the batch
+ * already inserted are deleted again before ConflictingIdError is thrown (a
+ * standalone server has no transactions to do it in one step).
+ *
+ * A stored job that cannot be restored (its module gone, a corrupt document)
+ * is skipped, reported through the scheduler, and left in place.
+ * The mongodb driver is an optional peer dependency, loaded at `start()`.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new AsyncScheduler({
+ *   jobstores: { default: new MongoJobStore({ url: 'mongodb://localhost:27017' }) },
+ * });
+ * // or, in configuration: { jobstores: { default: { type: 'mongodb', url: 'mongodb://localhost:27017' } } }
+ * ```
+ */
+export class MongoJobStore implements JobStore {
+  readonly shared = true;
+  readonly #options: MongoJobStoreOptions;
+  readonly #database: string;
+  readonly #collectionName: string;
+  #client: MongoClient | null = null;
+  #ownsClient = false;
+  #collection: Collection<MongoJobDocument> | null = null;
+  #context: StoreContext | null = null;
+  /** Ids this store found unrestorable: `getNextRunTime` looks past them, or a scheduler would wake for them forever. */
+  readonly #broken = new Set<string>();
+
+  constructor(options: MongoJobStoreOptions) {
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError('MongoJobStore needs options: { url } or { client }');
+    const hasUrl = options.url !== undefined;
+    if (hasUrl === (options.client !== undefined))
+      throw new TypeError(
+        'MongoJobStore needs exactly one of url (connection settings) or client (a MongoClient)',
+      );
+    if (hasUrl && (typeof options.url !== 'string' || options.url === ''))
+      throw new TypeError('MongoJobStore: url must be a non-empty string');
+    this.#database = nonEmpty('database', options.database ?? 'horarium');
+    this.#collectionName = nonEmpty('collection', options.collection ?? 'jobs');
+    this.#options = options;
+  }
+
+  /** The collection's namespace, `database.collection`. */
+  get namespace(): string {
+    return `${this.#database}.${this.#collectionName}`;
+  }
+
+  /**
+   * Connects (from `url`) or takes the given client, and creates the run time
+   * index when missing.
+   *
+   * @throws Error when the mongodb driver is not installed or the server cannot be reached.
+   */
+  async start(context: StoreContext, _alias: string): Promise<void> {
+    // Started again without a shutdown: release the client opened before.
+    if (this.#client !== null) await this.shutdown();
+    this.#context = context;
+    this.#broken.clear();
+    let client: MongoClient;
+    if (this.#options.client !== undefined) {
+      client = this.#options.client;
+      this.#ownsClient = false;
+    } else {
+      const url = this.#options.url as string;
+      const MongoClientClass = await loadMongoClient();
+      client = new MongoClientClass(url, this.#options.clientOptions);
+      try {
+        await client.connect();
+      } catch (error) {
+        await client.close().catch(() => {});
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(`Cannot connect to MongoDB at ${redactUrl(url)}: ${reason}`, {
+          cause: error,
+        });
+      }
+      this.#ownsClient = true;
+    }
+    this.#client = client;
+    try {
+      const db: Db = client.db(this.#database);
+      const collection = db.collection<MongoJobDocument>(this.#collectionName);
+      await collection.createIndex(
+        { next_run_time: 1 },
+        { name: RUN_TIME_INDEX, partialFilterExpression: { next_run_time: SCHEDULED } },
+      );
+      this.#collection = collection;
+    } catch (error) {
+      await this.shutdown();
+      throw error;
+    }
+  }
+
+  /** Closes the client the store opened; a client passed in stays open. */
+  async shutdown(): Promise<void> {
+    const client = this.#client;
+    const owned = this.#ownsClient;
+    this.#client = null;
+    this.#collection = null;
+    this.#ownsClient = false;
+    if (client !== null && owned) await client.close();
+  }
+
+  async lookupJob(id: string): Promise<Job | null> {
+    const document = await this.#started().findOne({ _id: id });
+    return document === null ? null : this.#restore(id, document);
+  }
+
+  async getDueJobs(now: Date): Promise<Job[]> {
+    const time = now.getTime();
+    if (Number.isNaN(time)) throw new RangeError('getDueJobs: now is an invalid Date');
+    const documents = await this.#started()
+      .find({ next_run_time: { ...SCHEDULED, $lte: time } })
+      .toArray();
+    return this.#restoreAll(documents);
+  }
+
+  async getNextRunTime(): Promise<Date | null> {
+    const filter =
+      this.#broken.size === 0
+        ? { next_run_time: SCHEDULED }
+        : { next_run_time: SCHEDULED, _id: { $nin: [...this.#broken] } };
+    const first = await this.#started()
+      .find(filter, { projection: { next_run_time: 1 } })
+      .sort({ next_run_time: 1 })
+      .limit(1)
+      .next();
+    const time = first?.next_run_time;
+    return typeof time === 'number' ? new Date(time) : null;
+  }
+
+  async getAllJobs(): Promise<Job[]> {
+    return this.#restoreAll(await this.#started().find({}).toArray());
+  }
+
+  async addJob(job: Job): Promise<void> {
+    const document = toDocument(job);
+    try {
+      await this.#started().insertOne(document);
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new ConflictingIdError(job.id);
+      throw error;
+    }
+    this.#broken.delete(job.id);
+  }
+
+  /**
+   * Adds every job or none: when an id exists in the store or repeats within
+   * `jobs`, throws ConflictingIdError for the first such job and adds nothing.
+   */
+  async addJobs(jobs: readonly Job[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const collection = this.#started();
+    const documents = jobs.map(toDocument);
+    const ids = [...new Set(documents.map((document) => document._id))];
+    const existing = new Set<string>();
+    for (let start = 0; start < ids.length; start += ID_CHUNK) {
+      const chunk = ids.slice(start, start + ID_CHUNK);
+      const found = await collection
+        .find({ _id: { $in: chunk } }, { projection: { _id: 1 } })
+        .toArray();
+      for (const { _id } of found) existing.add(_id);
+    }
+    const checked = new Set<string>();
+    for (const { _id } of documents) {
+      if (existing.has(_id) || checked.has(_id)) throw new ConflictingIdError(_id);
+      checked.add(_id);
+    }
+    try {
+      await collection.insertMany(documents, { ordered: true });
+    } catch (error) {
+      // Another process added one of the ids since the check: take the batch back.
+      const failedAt = duplicateIndex(error);
+      if (failedAt === null) throw error;
+      const inserted = documents.slice(0, failedAt).map((document) => document._id);
+      for (let start = 0; start < inserted.length; start += ID_CHUNK) {
+        await collection.deleteMany({ _id: { $in: inserted.slice(start, start + ID_CHUNK) } });
+      }
+      throw new ConflictingIdError((documents[failedAt] as MongoJobDocument)._id);
+    }
+    for (const job of jobs) this.#broken.delete(job.id);
+  }
+
+  async updateJob(job: Job): Promise<void> {
+    const { _id, ...fields } = toDocument(job);
+    const result = await this.#started().replaceOne({ _id }, fields);
+    if (result.matchedCount === 0) throw new JobLookupError(job.id);
+    this.#broken.delete(job.id);
+  }
+
+  async removeJob(id: string): Promise<void> {
+    const result = await this.#started().deleteOne({ _id: id });
+    this.#broken.delete(id);
+    if (result.deletedCount === 0) throw new JobLookupError(id);
+  }
+
+  async removeAllJobs(): Promise<void> {
+    await this.#started().deleteMany({});
+    this.#broken.clear();
+  }
+
+  #started(): Collection<MongoJobDocument> {
+    if (this.#collection === null)
+      throw new Error('The MongoDB job store is not started (call start() first)');
+    return this.#collection;
+  }
+
+  /** Restores in contract order, sorted here: MongoDB orders string ids by UTF-8 bytes, the contract by UTF-16 code units. */
+  async #restoreAll(documents: readonly MongoJobDocument[]): Promise<Job[]> {
+    const ordered = [...documents].sort(compareDocuments);
+    const jobs = await Promise.all(
+      ordered.map((document) => this.#restore(document._id, document)),
+    );
+    return jobs.filter((job): job is Job => job !== null);
+  }
+
+  /** The job of `document`, or null after reporting why it cannot be restored. */
+  async #restore(id: unknown, document: MongoJobDocument): Promise<Job | null> {
+    const context = this.#context;
+    if (context === null)
+      throw new Error('The MongoDB job store is not started (call start() first)');
+    const jobId = typeof id === 'string' ? id : String(id);
+    try {
+      if (typeof id !== 'string')
+        throw new DeserializationError(`a stored job has an _id that is not a string: ${jobId}`);
+      const job = await context.restoreJob(parseState(id, document.job_state));
+      if (job.id !== id)
+        throw new DeserializationError(
+          `the job state stored under id ${JSON.stringify(id)} belongs to job ${JSON.stringify(job.id)}`,
+          { path: 'id', jobId: id },
+        );
+      this.#broken.delete(id);
+      return job;
+    } catch (error) {
+      this.#broken.add(jobId);
+      const time = document.next_run_time;
+      context.restoreFailed({
+        jobId,
+        nextRunTime: typeof time === 'number' && Number.isFinite(time) ? new Date(time) : null,
+        error,
+      });
+      return null;
+    }
+  }
+}
+
+function nonEmpty(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '')
+    throw new TypeError(`MongoJobStore: ${name} must be a non-empty string`);
+  return value;
+}
+
+/** The document of a job; fails before MongoDB is touched when the job cannot be stored. */
+function toDocument(job: Job): MongoJobDocument {
+  if (typeof job.id !== 'string' || LONE_SURROGATE.test(job.id))
+    throw new SerializationError(
+      `job ${JSON.stringify(job.id)} cannot be stored: its id holds a lone UTF-16 surrogate, which MongoDB cannot store`,
+      { path: 'id', jobId: job.id },
+    );
+  const job_state = serializeJob(job);
+  return {
+    _id: job.id,
+    next_run_time: job.nextRunTime === null ? null : job.nextRunTime.getTime(),
+    job_state,
+  };
+}
+
+/** Paused (null) last; then by time, then id by UTF-16 code units, as the contract orders. */
+function compareDocuments(a: MongoJobDocument, b: MongoJobDocument): number {
+  const timeA = typeof a.next_run_time === 'number' ? a.next_run_time : null;
+  const timeB = typeof b.next_run_time === 'number' ? b.next_run_time : null;
+  if (timeA !== timeB) {
+    if (timeA === null) return 1;
+    if (timeB === null) return -1;
+    return timeA - timeB;
+  }
+  const idA = String(a._id);
+  const idB = String(b._id);
+  if (idA < idB) return -1;
+  return idA > idB ? 1 : 0;
+}
+
+function parseState(id: string, state: unknown): unknown {
+  if (typeof state !== 'string')
+    throw new DeserializationError(
+      `job '${id}' cannot be restored: its job_state is ${state === null || state === undefined ? 'missing' : `a ${typeof state}`}, not a JSON string`,
+      { path: 'job_state', jobId: id },
+    );
+  try {
+    return JSON.parse(state);
+  } catch (error) {
+    throw new DeserializationError(
+      `job '${id}' cannot be restored: its stored job state is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      { jobId: id },
+      { cause: error },
+    );
+  }
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === DUPLICATE_KEY;
+}
+
+/** The batch position of the duplicate that stopped an ordered `insertMany`, or null for any other error. */
+function duplicateIndex(error: unknown): number | null {
+  const writeErrors = (error as { writeErrors?: unknown } | null)?.writeErrors;
+  const list: unknown[] = Array.isArray(writeErrors)
+    ? writeErrors
+    : writeErrors !== undefined && writeErrors !== null
+      ? [writeErrors]
+      : [];
+  for (const writeError of list) {
+    const { code, index } = writeError as { code?: unknown; index?: unknown };
+    if (code === DUPLICATE_KEY && typeof index === 'number') return index;
+  }
+  return null;
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(an unparsable URL)';
+  }
+}
+
+/** Loads the mongodb driver, which is an optional peer dependency, and returns its client class. */
+async function loadMongoClient(): Promise<typeof MongoClient> {
+  try {
+    return (await import('mongodb')).MongoClient;
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+      throw new Error('install mongodb to use the mongodb job store (npm install mongodb)', {
+        cause: error,
+      });
+    throw error;
+  }
+}
+
+function optionalString(
+  key: string,
+  options: Record<string, unknown>,
+  name: string,
+): string | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new ConfigurationError(`${key}.${name}`, 'must be a string');
+  return value;
+}
+
+registerJobStoreType('mongodb', (options, { key }) => {
+  const {
+    url: _url,
+    database: _database,
+    collection: _collection,
+    client,
+    clientOptions,
+    ...rest
+  } = options;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0)
+    throw new ConfigurationError(
+      key,
+      `unknown option(s) for the mongodb job store: ${unknown.join(', ')} (known: url, client, clientOptions, database, collection)`,
+    );
+  return new MongoJobStore({
+    url: optionalString(key, options, 'url'),
+    database: optionalString(key, options, 'database'),
+    collection: optionalString(key, options, 'collection'),
+    client: client as MongoClient | undefined,
+    clientOptions: clientOptions as MongoClientOptions | undefined,
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * The Lua scripts of the Redis job store. Every script gets `KEYS[1]` = the
+ * jobs hash (id → job state JSON) and `KEYS[2]` = the run times sorted set
+ * (id → next run time in epoch ms; paused jobs are absent). A script runs
+ * atomically, so each change touching both keys is all or nothing, and no
+ * reader sees one key changed without the other.
+ *
+ * Scores travel as decimal strings of integer milliseconds (`''` = paused).
+ * Replies are flat arrays of strings, the same whatever RESP version or reply
+ * mapping the client uses.
+ */
+import { createHash } from 'node:crypto';
+
+/** A script and its SHA-1, for `EVALSHA` (with `EVAL` when the server does not know it yet). */
+export interface RedisScript {
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(name: string, source: string): RedisScript {
+  return { name, source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/** ARGV: id, state, score. Returns 1 when added, 0 when the id exists. */
+export const ADD_JOB: RedisScript = script(
+  'add',
+  `if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) end
+return 1`,
+);
+
+/**
+ * ARGV: id1, state1, score1, id2, … Checks every id first (against the store
+ * and the ids before it in the batch), then writes them all. Returns 0 when
+ * added, else the 1-based position in the batch of the first conflicting job.
+ */
+export const ADD_JOBS: RedisScript = script(
+  'addMany',
+  `local seen = {}
+for i = 1, #ARGV, 3 do
+  local id = ARGV[i]
+  if seen[id] or redis.call('HEXISTS', KEYS[1], id) == 1 then return (i + 2) / 3 end
+  seen[id] = true
+end
+for i = 1, #ARGV, 3 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  if ARGV[i + 2] ~= '' then redis.call('ZADD', KEYS[2], ARGV[i + 2], ARGV[i]) end
+end
+return 0`,
+);
+
+/** ARGV: id, state, score. Returns 1 when replaced, 0 when there is no such job. */
+export const UPDATE_JOB: RedisScript = script(
+  'update',
+  `if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == '' then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+else
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+end
+return 1`,
+);
+
+/** ARGV: id. Returns 1 when removed, 0 when there is no such job. */
+export const REMOVE_JOB: RedisScript = script(
+  'remove',
+  `local removed = redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return removed`,
+);
+
+/**
+ * ARGV: id. Returns `{state or nil, score or nil}`: the state even when it is
+ * corrupt, and the score so that a failure can say when the job was due.
+ */
+export const LOOKUP_JOB: RedisScript = script(
+  'lookup',
+  `return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('ZSCORE', KEYS[2], ARGV[1])}`,
+);
+
+/**
+ * ARGV: now (epoch ms). Returns `id, score, state` triples of the jobs due at
+ * `now`, by score then id; a state is nil when a run time has no job state.
+ */
+export const DUE_JOBS: RedisScript = script(
+  'due',
+  `local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'WITHSCORES')
+local result = {}
+for i = 1, #due, 2 do
+  result[#result + 1] = due[i]
+  result[#result + 1] = due[i + 1]
+  result[#result + 1] = redis.call('HGET', KEYS[1], due[i])
+end
+return result`,
+);
+
+/** ARGV: count. Returns `id, score` pairs of the `count` earliest run times. */
+export const FIRST_RUN_TIMES: RedisScript = script(
+  'first',
+  `return redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')`,
+);
+
+/**
+ * Returns `{hash, runTimes}`: every `id, state` pair and every `id, score`
+ * pair, read at the same instant.
+ */
+export const ALL_JOBS: RedisScript = script(
+  'all',
+  `return {redis.call('HGETALL', KEYS[1]), redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')}`,
+);

@@ -1,0 +1,437 @@
+/**
+ * `RedisJobStore` (config type `'redis'`): jobs in Redis, laid out as
+ * APScheduler's RedisJobStore — a hash of job states and a sorted set of run
+ * times — with every change that touches both in one Lua script.
+ */
+import type { Redis, RedisOptions } from 'ioredis';
+import { DeserializationError, SerializationError } from '../../jobs/errors.ts';
+import type { Job } from '../../jobs/job.ts';
+import { serializeJob } from '../../jobs/serialization.ts';
+import { ConfigurationError } from '../../scheduler/errors.ts';
+import { registerJobStoreType } from '../../scheduler/plugins.ts';
+import { ConflictingIdError, JobLookupError } from '../errors.ts';
+import type { JobStore, StoreContext } from '../store.ts';
+import {
+  ADD_JOB,
+  ADD_JOBS,
+  ALL_JOBS,
+  DUE_JOBS,
+  FIRST_RUN_TIMES,
+  LOOKUP_JOB,
+  REMOVE_JOB,
+  type RedisScript,
+  UPDATE_JOB,
+} from './redis-scripts.ts';
+
+/** Options of {@link RedisJobStore}: a connection URL or an existing ioredis client. */
+export interface RedisJobStoreOptions {
+  /** `redis://[:password@]host[:port][/db]` (or `rediss://`); the store opens a client at `start()` and closes it at `shutdown()`. */
+  url?: string;
+  /** More ioredis options for the client opened from `url`. */
+  clientOptions?: RedisOptions;
+  /** An ioredis client the application owns: used as it is and never closed by the store. */
+  client?: Redis;
+  /**
+   * Prefix of the two keys, `${keyPrefix}jobs` (hash) and `${keyPrefix}run_times`
+   * (sorted set); default `'horarium.'`. With Redis Cluster, put a hash tag in it
+   * (`'{horarium}.'`) so that both keys live in one slot.
+   */
+  keyPrefix?: string;
+}
+
+const DEFAULT_KEY_PREFIX = 'horarium.';
+
+/** A lone UTF-16 surrogate: Redis stores UTF-8, where it would silently become U+FFFD. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Keeps jobs in Redis. `${keyPrefix}jobs` maps each job id to its job state
+ * JSON (`jobToDocument`); `${keyPrefix}run_times` scores each scheduled job id
+ * with its next run time in epoch milliseconds, so due jobs are one range
+ * query and sub-second times are exact. Paused jobs have no score.
+ *
+ * Every write is one Lua script (check and write together), so two schedulers
+ * adding the same id cannot both succeed, and `addJobs` adds all or nothing.
+ * A stored job that cannot be restored (its module gone, a corrupt entry) is
+ * skipped, reported through the scheduler, and left in place.
+ *
+ * ioredis is an optional peer dependency, loaded at `start()`.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new AsyncScheduler({
+ *   jobstores: { default: new RedisJobStore({ url: 'redis://localhost:6379' }) },
+ * });
+ * // or, in configuration: { jobstores: { default: { type: 'redis', url: 'redis://localhost:6379' } } }
+ * ```
+ */
+export class RedisJobStore implements JobStore {
+  readonly shared = true;
+  readonly #options: RedisJobStoreOptions;
+  readonly #keys: [jobs: string, runTimes: string];
+  #client: Redis | null = null;
+  #ownsClient = false;
+  #context: StoreContext | null = null;
+  /** Ids this store found unrestorable: `getNextRunTime` looks past them, or a scheduler would wake for them forever. */
+  readonly #broken = new Set<string>();
+
+  constructor(options: RedisJobStoreOptions) {
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError('RedisJobStore needs options: { url } or { client }');
+    const hasUrl = options.url !== undefined;
+    const hasClient = options.client !== undefined;
+    if (hasUrl === hasClient)
+      throw new TypeError(
+        'RedisJobStore needs exactly one of url (connection settings) or client (an ioredis client)',
+      );
+    if (hasUrl && (typeof options.url !== 'string' || options.url === ''))
+      throw new TypeError('RedisJobStore: url must be a non-empty string');
+    const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    if (typeof keyPrefix !== 'string')
+      throw new TypeError('RedisJobStore: keyPrefix must be a string');
+    this.#options = options;
+    this.#keys = [`${keyPrefix}jobs`, `${keyPrefix}run_times`];
+  }
+
+  /** The hash of job states and the sorted set of run times. */
+  get keys(): { jobs: string; runTimes: string } {
+    return { jobs: this.#keys[0], runTimes: this.#keys[1] };
+  }
+
+  /**
+   * Opens the client (from `url`) or takes the given one, and checks that the
+   * server answers.
+   *
+   * @throws Error when ioredis is not installed or the server cannot be reached.
+   */
+  async start(context: StoreContext, _alias: string): Promise<void> {
+    // Started again without a shutdown: release the client opened before.
+    if (this.#client !== null) await this.shutdown();
+    this.#context = context;
+    this.#broken.clear();
+    const given = this.#options.client;
+    if (given !== undefined) {
+      try {
+        await given.call('PING');
+      } catch (error) {
+        throw new Error(`Cannot reach Redis through the given client: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+      this.#client = given;
+      this.#ownsClient = false;
+      return;
+    }
+    const url = this.#options.url as string;
+    const RedisClass = await loadIoredis();
+    const client = new RedisClass(url, { ...this.#options.clientOptions, lazyConnect: true });
+    let lastError: Error | undefined;
+    client.on('error', (error: Error) => {
+      if (lastError?.message !== error.message)
+        context.logger.warn(`Redis job store (${redactUrl(url)}): ${error.message}`);
+      lastError = error;
+    });
+    try {
+      await client.connect();
+      await client.call('PING');
+    } catch (error) {
+      client.disconnect();
+      const reason = lastError?.message ?? messageOf(error);
+      throw new Error(`Cannot connect to Redis at ${redactUrl(url)}: ${reason}`, { cause: error });
+    }
+    this.#client = client;
+    this.#ownsClient = true;
+  }
+
+  /** Closes the client the store opened; a client passed in stays open. */
+  async shutdown(): Promise<void> {
+    const client = this.#client;
+    this.#client = null;
+    if (client === null || !this.#ownsClient) return;
+    this.#ownsClient = false;
+    try {
+      await client.quit();
+    } catch {
+      // Already closed or unreachable: make sure no reconnect timer survives.
+    }
+    client.disconnect();
+  }
+
+  async lookupJob(id: string): Promise<Job | null> {
+    const reply = await this.#run(LOOKUP_JOB, [id]);
+    const [state, score] = asArray(reply, 'lookup');
+    if (state === null || state === undefined) return null;
+    return this.#restore(id, state, parseScore(score));
+  }
+
+  async getDueJobs(now: Date): Promise<Job[]> {
+    const time = now.getTime();
+    if (Number.isNaN(time)) throw new RangeError('getDueJobs: now is an invalid Date');
+    const reply = asArray(await this.#run(DUE_JOBS, [String(time)]), 'due');
+    const entries: Entry[] = [];
+    for (let i = 0; i + 2 < reply.length; i += 3) {
+      entries.push({
+        id: asString(reply[i]),
+        time: parseScore(reply[i + 1]),
+        state: reply[i + 2] ?? null,
+      });
+    }
+    // Redis orders equal scores by UTF-8 bytes; the contract orders ids by UTF-16 code units.
+    entries.sort(compareEntries);
+    return this.#restoreAll(entries);
+  }
+
+  async getNextRunTime(): Promise<Date | null> {
+    const count = this.#broken.size + 1;
+    const reply = asArray(await this.#run(FIRST_RUN_TIMES, [String(count)]), 'first');
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      if (this.#broken.has(asString(reply[i]))) continue;
+      const time = parseScore(reply[i + 1]);
+      return time === null ? null : new Date(time);
+    }
+    return null;
+  }
+
+  async getAllJobs(): Promise<Job[]> {
+    const [hash, runTimes] = asArray(await this.#run(ALL_JOBS, []), 'all');
+    const states = asArray(hash, 'all');
+    const scores = asArray(runTimes, 'all');
+    const times = new Map<string, number | null>();
+    for (let i = 0; i + 1 < scores.length; i += 2) {
+      times.set(asString(scores[i]), parseScore(scores[i + 1]));
+    }
+    const entries: Entry[] = [];
+    for (let i = 0; i + 1 < states.length; i += 2) {
+      const id = asString(states[i]);
+      entries.push({ id, time: times.get(id) ?? null, state: states[i + 1] ?? null });
+      times.delete(id);
+    }
+    // Run times without a job state: corrupt entries, reported like the others.
+    for (const [id, time] of times) entries.push({ id, time, state: null });
+    entries.sort(compareEntries);
+    return this.#restoreAll(entries);
+  }
+
+  async addJob(job: Job): Promise<void> {
+    const added = await this.#run(ADD_JOB, entryArgs(job));
+    if (added !== 1) throw new ConflictingIdError(job.id);
+    this.#broken.delete(job.id);
+  }
+
+  /**
+   * Adds every job or none, in one Lua script: when an id exists in the store
+   * or repeats within `jobs`, throws ConflictingIdError for the first such
+   * job and adds nothing.
+   */
+  async addJobs(jobs: readonly Job[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const args: string[] = [];
+    for (const job of jobs) {
+      for (const arg of entryArgs(job)) args.push(arg);
+    }
+    const conflict = await this.#run(ADD_JOBS, args);
+    if (typeof conflict === 'number' && conflict > 0) {
+      throw new ConflictingIdError((jobs[conflict - 1] as Job).id);
+    }
+    if (conflict !== 0) throw unexpectedReply('addMany', conflict);
+    for (const job of jobs) this.#broken.delete(job.id);
+  }
+
+  async updateJob(job: Job): Promise<void> {
+    const updated = await this.#run(UPDATE_JOB, entryArgs(job));
+    if (updated !== 1) throw new JobLookupError(job.id);
+    this.#broken.delete(job.id);
+  }
+
+  async removeJob(id: string): Promise<void> {
+    const removed = await this.#run(REMOVE_JOB, [id]);
+    this.#broken.delete(id);
+    if (removed !== 1) throw new JobLookupError(id);
+  }
+
+  async removeAllJobs(): Promise<void> {
+    await this.#started().call('DEL', [...this.#keys]);
+    this.#broken.clear();
+  }
+
+  #started(): Redis {
+    if (this.#client === null)
+      throw new Error('The Redis job store is not started (call start() first)');
+    return this.#client;
+  }
+
+  /** Runs a script by its SHA-1, sending its source once when the server does not know it (NOSCRIPT). */
+  async #run(script: RedisScript, args: string[]): Promise<unknown> {
+    const client = this.#started();
+    const [jobsKey, runTimesKey] = this.#keys;
+    try {
+      return await client.call('EVALSHA', [script.sha, 2, jobsKey, runTimesKey, ...args]);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return client.call('EVAL', [script.source, 2, jobsKey, runTimesKey, ...args]);
+    }
+  }
+
+  async #restoreAll(entries: Entry[]): Promise<Job[]> {
+    const jobs = await Promise.all(
+      entries.map((entry) => this.#restore(entry.id, entry.state, entry.time)),
+    );
+    return jobs.filter((job): job is Job => job !== null);
+  }
+
+  /** The job stored under `id`, or null after reporting why it cannot be restored. */
+  async #restore(id: string, state: unknown, time: number | null): Promise<Job | null> {
+    const context = this.#context;
+    if (context === null)
+      throw new Error('The Redis job store is not started (call start() first)');
+    try {
+      const job = await context.restoreJob(parseState(id, state));
+      if (job.id !== id)
+        throw new DeserializationError(
+          `the job state stored under id ${JSON.stringify(id)} belongs to job ${JSON.stringify(job.id)}`,
+          { path: 'id', jobId: id },
+        );
+      this.#broken.delete(id);
+      return job;
+    } catch (error) {
+      this.#broken.add(id);
+      context.restoreFailed({
+        jobId: id,
+        nextRunTime: time === null ? null : new Date(time),
+        error,
+      });
+      return null;
+    }
+  }
+}
+
+interface Entry {
+  id: string;
+  /** The score in the run times set (epoch ms), null when paused. */
+  time: number | null;
+  /** The raw hash value; null when the run time has no job state. */
+  state: unknown;
+}
+
+/** Paused (null) last; then by time, then id by UTF-16 code units, as the contract orders. */
+function compareEntries(a: Entry, b: Entry): number {
+  if (a.time !== b.time) {
+    if (a.time === null) return 1;
+    if (b.time === null) return -1;
+    return a.time - b.time;
+  }
+  if (a.id < b.id) return -1;
+  return a.id > b.id ? 1 : 0;
+}
+
+/** `[id, state JSON, score or '']` for the write scripts; fails before Redis is touched when the job cannot be stored. */
+function entryArgs(job: Job): [string, string, string] {
+  if (typeof job.id !== 'string' || LONE_SURROGATE.test(job.id))
+    throw new SerializationError(
+      `job ${JSON.stringify(job.id)} cannot be stored: its id holds a lone UTF-16 surrogate, which Redis cannot store`,
+      { path: 'id', jobId: job.id },
+    );
+  const state = serializeJob(job);
+  const time = job.nextRunTime === null ? '' : String(job.nextRunTime.getTime());
+  return [job.id, state, time];
+}
+
+function parseState(id: string, state: unknown): unknown {
+  if (typeof state !== 'string')
+    throw new DeserializationError(
+      `job '${id}' cannot be restored: it has a run time but no job state`,
+      { path: null, jobId: id },
+    );
+  try {
+    return JSON.parse(state);
+  } catch (error) {
+    throw new DeserializationError(
+      `job '${id}' cannot be restored: its stored job state is not valid JSON: ${messageOf(error)}`,
+      { jobId: id },
+      { cause: error },
+    );
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function parseScore(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const time = Number(value);
+  return Number.isFinite(time) ? time : null;
+}
+
+function asArray(value: unknown, script: string): unknown[] {
+  if (!Array.isArray(value)) throw unexpectedReply(script, value);
+  return value;
+}
+
+function asString(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  throw unexpectedReply('read', value);
+}
+
+function unexpectedReply(script: string, value: unknown): Error {
+  return new Error(
+    `The Redis job store got an unexpected reply from its "${script}" script: ${typeof value}`,
+  );
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(an unparsable URL)';
+  }
+}
+
+/** Loads ioredis, which is an optional peer dependency, and returns its client class. */
+async function loadIoredis(): Promise<typeof Redis> {
+  try {
+    return (await import('ioredis')).Redis;
+  } catch (error) {
+    if (isModuleNotFound(error))
+      throw new Error('install ioredis to use the redis job store (npm install ioredis)', {
+        cause: error,
+      });
+    throw error;
+  }
+}
+
+function isModuleNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
+
+function optionalString(
+  key: string,
+  options: Record<string, unknown>,
+  name: string,
+): string | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new ConfigurationError(`${key}.${name}`, 'must be a string');
+  return value;
+}
+
+registerJobStoreType('redis', (options, { key }) => {
+  const { url: _url, keyPrefix: _keyPrefix, client, clientOptions, ...rest } = options;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0)
+    throw new ConfigurationError(
+      key,
+      `unknown option(s) for the redis job store: ${unknown.join(', ')} (known: url, client, clientOptions, keyPrefix)`,
+    );
+  return new RedisJobStore({
+    url: optionalString(key, options, 'url'),
+    keyPrefix: optionalString(key, options, 'keyPrefix'),
+    client: client as Redis | undefined,
+    clientOptions: clientOptions as RedisOptions | undefined,
+  });
+});

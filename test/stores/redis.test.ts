@@ -1,0 +1,494 @@
+/**
+ * RedisJobStore against a real Redis (REDIS_URL, default redis://127.0.0.1:6379):
+ * the store contract, plus what only a shared, persistent store promises —
+ * atomic writes across clients, unrestorable jobs kept and reported, hostile
+ * ids and payloads, and client ownership. Without a server the suite is
+ * skipped, except under CI=true, where a missing Redis fails it.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  ConflictingIdError,
+  DeserializationError,
+  JobLookupError,
+  RedisJobStore,
+  SerializationError,
+} from '../../src/index.ts';
+import { createJobStore } from '../../src/scheduler/plugins.ts';
+import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
+import { BASE_TIME, CONTRACT_TASK_REF, describeStoreContract, makeJob } from './store-contract.ts';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const IN_CI = process.env.CI === 'true';
+/** Every key this run creates starts with it; afterAll deletes them all. */
+const RUN_PREFIX = `horarium-test:${process.pid}:${randomUUID()}:`;
+
+async function redisReachable(): Promise<string | null> {
+  const probe = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    retryStrategy: () => null,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+  });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    await probe.ping();
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+const unreachable = await redisReachable();
+
+/**
+ * Runs `source` (an ES module importing Horarium) in a child Node process in
+ * which the package `hidden` cannot be found, and returns its output.
+ */
+function runWithoutPackage(hidden: string, source: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'horarium-no-driver-'));
+  try {
+    writeFileSync(
+      join(dir, 'hooks.mjs'),
+      `export async function resolve(specifier, context, next) {
+  if (specifier === ${JSON.stringify(hidden)}) {
+    const error = new Error("Cannot find package '" + specifier + "'");
+    error.code = 'ERR_MODULE_NOT_FOUND';
+    throw error;
+  }
+  return next(specifier, context);
+}`,
+    );
+    writeFileSync(
+      join(dir, 'register.mjs'),
+      "import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);",
+    );
+    writeFileSync(join(dir, 'script.mts'), source);
+    return execFileSync(
+      process.execPath,
+      ['--import', 'tsx', '--import', join(dir, 'register.mjs'), join(dir, 'script.mts')],
+      { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const INDEX_URL = new URL('../../src/index.ts', import.meta.url).href;
+
+let storeCount = 0;
+function uniquePrefix(): string {
+  storeCount++;
+  return `${RUN_PREFIX}${storeCount}:`;
+}
+
+if (unreachable !== null && IN_CI) {
+  describe('RedisJobStore', () => {
+    it(`needs a Redis server at REDIS_URL (${REDIS_URL}) under CI=true`, () => {
+      throw new Error(`Redis is not reachable at ${REDIS_URL}: ${unreachable}`);
+    });
+  });
+}
+
+describe.skipIf(unreachable !== null && !IN_CI)(
+  `RedisJobStore (${unreachable === null ? REDIS_URL : `skipped: no Redis at REDIS_URL=${REDIS_URL}: ${unreachable}`})`,
+  () => {
+    const admin = new Redis(REDIS_URL, { lazyConnect: true });
+    /** Clients a test opened itself, quit in afterAll. */
+    const extraClients: Redis[] = [admin];
+
+    afterAll(async () => {
+      let cursor = '0';
+      do {
+        const [next, keys] = await admin.scan(cursor, 'MATCH', `${RUN_PREFIX}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await admin.del(...keys);
+      } while (cursor !== '0');
+      for (const client of extraClients) await client.quit().catch(() => {});
+    });
+
+    async function deleteKeys(store: RedisJobStore): Promise<void> {
+      await admin.del(store.keys.jobs, store.keys.runTimes);
+    }
+
+    describeStoreContract('RedisJobStore', async () => {
+      const store = new RedisJobStore({ url: REDIS_URL, keyPrefix: uniquePrefix() });
+      return { store, cleanup: () => deleteKeys(store) };
+    });
+
+    const stores: RedisJobStore[] = [];
+    afterEach(async () => {
+      for (const store of stores.splice(0)) {
+        await store.shutdown();
+        await deleteKeys(store);
+      }
+    });
+
+    async function startedStore(
+      options: { keyPrefix?: string; context?: RecordingStoreContext } = {},
+    ): Promise<RedisJobStore> {
+      const store = new RedisJobStore({
+        url: REDIS_URL,
+        keyPrefix: options.keyPrefix ?? uniquePrefix(),
+      });
+      await store.start(options.context ?? storeTestContext(), 'default');
+      stores.push(store);
+      return store;
+    }
+
+    describe('layout', () => {
+      it('keeps job states in a hash and run times (epoch ms) in a sorted set, paused jobs absent', async () => {
+        const store = await startedStore();
+        await store.addJob(makeJob('a', BASE_TIME + 123));
+        await store.addJob(makeJob('p', null));
+        const state = JSON.parse((await admin.hget(store.keys.jobs, 'a')) as string) as Record<
+          string,
+          unknown
+        >;
+        expect(state).toMatchObject({ version: 1, id: 'a', funcRef: CONTRACT_TASK_REF });
+        expect(await admin.hlen(store.keys.jobs)).toBe(2);
+        expect(await admin.zrange(store.keys.runTimes, '0', '-1', 'WITHSCORES')).toEqual([
+          'a',
+          String(BASE_TIME + 123),
+        ]);
+      });
+
+      it("uses the 'horarium.' key prefix by default", () => {
+        expect(new RedisJobStore({ url: REDIS_URL }).keys).toEqual({
+          jobs: 'horarium.jobs',
+          runTimes: 'horarium.run_times',
+        });
+      });
+
+      it('keeps jobs across a restart of the store, and removeAllJobs touches only its own keys', async () => {
+        const prefix = uniquePrefix();
+        const first = await startedStore({ keyPrefix: prefix });
+        const other = await startedStore();
+        await first.addJob(makeJob('a', BASE_TIME));
+        await other.addJob(makeJob('b', BASE_TIME));
+        await first.shutdown();
+        const second = await startedStore({ keyPrefix: prefix });
+        expect((await second.getAllJobs()).map((job) => job.id)).toEqual(['a']);
+        await second.removeAllJobs();
+        expect(await second.getAllJobs()).toEqual([]);
+        expect((await other.getAllJobs()).map((job) => job.id)).toEqual(['b']);
+      });
+
+      it('is a shared store', () => {
+        expect(new RedisJobStore({ url: REDIS_URL }).shared).toBe(true);
+      });
+    });
+
+    describe('atomicity across clients', () => {
+      it('lets exactly one of two schedulers add the same id, and keeps the winner’s state', async () => {
+        const prefix = uniquePrefix();
+        const one = await startedStore({ keyPrefix: prefix });
+        const two = await startedStore({ keyPrefix: prefix });
+        for (let round = 0; round < 50; round++) {
+          const id = `race${round}`;
+          const results = await Promise.allSettled([
+            one.addJob(makeJob(id, BASE_TIME, { name: 'one' })),
+            two.addJob(makeJob(id, BASE_TIME, { name: 'two' })),
+          ]);
+          const won = results.filter((result) => result.status === 'fulfilled');
+          const lost = results.filter((result) => result.status === 'rejected');
+          expect(won).toHaveLength(1);
+          expect(lost).toHaveLength(1);
+          expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictingIdError);
+          const winner = results[0]?.status === 'fulfilled' ? 'one' : 'two';
+          expect((await one.lookupJob(id))?.name).toBe(winner);
+        }
+        expect(await admin.hlen(one.keys.jobs)).toBe(50);
+        expect(await admin.zcard(one.keys.runTimes)).toBe(50);
+      });
+
+      it('applies one of two overlapping batches whole and the other not at all', async () => {
+        const prefix = uniquePrefix();
+        const one = await startedStore({ keyPrefix: prefix });
+        const two = await startedStore({ keyPrefix: prefix });
+        const batchOne = ['a', 'b', 'c', 'shared'].map((id) => makeJob(id, BASE_TIME));
+        const batchTwo = ['shared', 'x', 'y', 'z'].map((id) => makeJob(id, BASE_TIME));
+        const results = await Promise.allSettled([one.addJobs(batchOne), two.addJobs(batchTwo)]);
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+        const winner = results[0]?.status === 'fulfilled' ? batchOne : batchTwo;
+        expect((await one.getAllJobs()).map((job) => job.id)).toEqual(
+          winner.map((job) => job.id).sort(),
+        );
+      });
+
+      it('refuses a batch with a job it cannot serialize before writing anything', async () => {
+        const store = await startedStore();
+        await expect(
+          store.addJobs([
+            makeJob('fine', BASE_TIME),
+            makeJob('closure', BASE_TIME, { func: () => 1, funcRef: null }),
+          ]),
+        ).rejects.toThrow(SerializationError);
+        expect(await admin.exists(store.keys.jobs, store.keys.runTimes)).toBe(0);
+      });
+    });
+
+    describe('jobs that cannot be restored', () => {
+      async function storeWithBrokenJobs(): Promise<{
+        store: RedisJobStore;
+        context: RecordingStoreContext;
+      }> {
+        const context = storeTestContext();
+        const store = await startedStore({ context });
+        await store.addJobs([
+          makeJob('good', BASE_TIME + 1000),
+          makeJob('gone', BASE_TIME - 2000, {
+            funcRef: 'file:///nonexistent/horarium/moved-away.js:task',
+          }),
+          makeJob('renamed', BASE_TIME - 1000, {
+            funcRef: CONTRACT_TASK_REF.replace(/:contractTask$/, ':renamedTask'),
+          }),
+          makeJob('corrupt', BASE_TIME),
+          makeJob('paused-corrupt', null),
+        ]);
+        await admin.hset(store.keys.jobs, 'corrupt', '{"version": 1, "id": "corrupt", trunc');
+        await admin.hset(store.keys.jobs, 'paused-corrupt', '[]');
+        await admin.zadd(store.keys.runTimes, BASE_TIME - 500, 'orphan');
+        return { store, context };
+      }
+
+      it('skips them in getDueJobs, reports each with its id and run time, and keeps them stored', async () => {
+        const { store, context } = await storeWithBrokenJobs();
+        const due = await store.getDueJobs(new Date(BASE_TIME + 1000));
+        expect(due.map((job) => job.id)).toEqual(['good']);
+        const failures = context.failures.map((failure) => [
+          failure.jobId,
+          failure.nextRunTime?.getTime() ?? null,
+        ]);
+        expect(failures.sort()).toEqual([
+          ['corrupt', BASE_TIME],
+          ['gone', BASE_TIME - 2000],
+          ['orphan', BASE_TIME - 500],
+          ['renamed', BASE_TIME - 1000],
+        ]);
+        for (const failure of context.failures) expect(failure.error).toBeInstanceOf(Error);
+        const corrupt = context.failures.find((failure) => failure.jobId === 'corrupt');
+        expect(String(corrupt?.error)).toMatch(/not valid JSON/);
+        expect(await admin.hlen(store.keys.jobs)).toBe(5);
+        expect(await admin.zcard(store.keys.runTimes)).toBe(5);
+      });
+
+      it('lists the healthy jobs in getAllJobs and reports the others, paused ones included', async () => {
+        const { store, context } = await storeWithBrokenJobs();
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['good']);
+        expect(context.failures.map((failure) => failure.jobId).sort()).toEqual(
+          ['corrupt', 'gone', 'orphan', 'paused-corrupt', 'renamed'].sort(),
+        );
+        const paused = context.failures.find((failure) => failure.jobId === 'paused-corrupt');
+        expect(paused?.nextRunTime).toBeNull();
+        expect(paused?.error).toBeInstanceOf(DeserializationError);
+      });
+
+      it('returns null from lookupJob for them after reporting, and still removes them on request', async () => {
+        const { store, context } = await storeWithBrokenJobs();
+        expect(await store.lookupJob('gone')).toBeNull();
+        expect(context.failures.map((failure) => failure.jobId)).toEqual(['gone']);
+        await store.removeJob('gone');
+        await store.removeJob('corrupt');
+        await expect(store.removeJob('gone')).rejects.toThrow(JobLookupError);
+        expect(await admin.hexists(store.keys.jobs, 'gone')).toBe(0);
+      });
+
+      it('gives the next run time of a healthy job once the broken ones are known, so a scheduler never spins on them', async () => {
+        const { store } = await storeWithBrokenJobs();
+        await store.getDueJobs(new Date(BASE_TIME + 1000));
+        expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME + 1000));
+        await store.removeJob('good');
+        expect(await store.getNextRunTime()).toBeNull();
+      });
+
+      it('restores a job again once its entry is fixed', async () => {
+        const { store, context } = await storeWithBrokenJobs();
+        await store.getDueJobs(new Date(BASE_TIME));
+        await store.updateJob(makeJob('corrupt', BASE_TIME));
+        expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME));
+        const before = context.failures.length;
+        const due = await store.getDueJobs(new Date(BASE_TIME));
+        expect(due.map((job) => job.id)).toEqual(['corrupt']);
+        expect(
+          context.failures
+            .slice(before)
+            .map((failure) => failure.jobId)
+            .sort(),
+        ).toEqual(['gone', 'orphan', 'renamed']);
+      });
+
+      it('reports a state stored under another job’s id', async () => {
+        const context = storeTestContext();
+        const store = await startedStore({ context });
+        await store.addJob(makeJob('a', BASE_TIME));
+        await store.addJob(makeJob('b', BASE_TIME));
+        await admin.hset(store.keys.jobs, 'b', (await admin.hget(store.keys.jobs, 'a')) as string);
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['a']);
+        expect(context.failures.map((failure) => failure.jobId)).toEqual(['b']);
+      });
+    });
+
+    describe('hostile input', () => {
+      const hostileIds = [
+        `quote's "double" \`back\``,
+        'nul\u0000inside\u0000',
+        'emoji 😀🎉 and ⏰',
+        'x'.repeat(191),
+        `long-${'é'.repeat(400)}`,
+        'lua ]] %s \\ \n\t end',
+        '{horarium}.jobs',
+        '',
+      ];
+
+      it('stores, finds, orders, updates and removes jobs with hostile ids', async () => {
+        const store = await startedStore();
+        for (const [i, id] of hostileIds.entries()) await store.addJob(makeJob(id, BASE_TIME + i));
+        const all = await store.getAllJobs();
+        expect(all.map((job) => job.id)).toEqual(hostileIds);
+        for (const id of hostileIds) {
+          expect((await store.lookupJob(id))?.id).toBe(id);
+          await expect(store.addJob(makeJob(id, null))).rejects.toThrow(ConflictingIdError);
+          await store.updateJob(makeJob(id, null));
+        }
+        expect(await store.getNextRunTime()).toBeNull();
+        for (const id of hostileIds) await store.removeJob(id);
+        expect(await admin.exists(store.keys.jobs)).toBe(0);
+      });
+
+      it('orders ids by UTF-16 code units where UTF-8 byte order differs (emoji after U+FFFD)', async () => {
+        const store = await startedStore();
+        await store.addJobs([makeJob('😀', BASE_TIME), makeJob('\uFFFD', BASE_TIME)]);
+        const expected = ['😀', '\uFFFD'].sort();
+        expect((await store.getDueJobs(new Date(BASE_TIME))).map((job) => job.id)).toEqual(
+          expected,
+        );
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(expected);
+      });
+
+      it('refuses an id with a lone surrogate, which UTF-8 cannot carry, and stores nothing', async () => {
+        const store = await startedStore();
+        await expect(store.addJob(makeJob('bad\uD800', BASE_TIME))).rejects.toThrow(
+          SerializationError,
+        );
+        expect(await store.getAllJobs()).toEqual([]);
+      });
+
+      it('round-trips a 5 MB argument', async () => {
+        const store = await startedStore();
+        const big = `${'a'.repeat(5 * 1024 * 1024 - 2)}😀`;
+        await store.addJob(makeJob('big', BASE_TIME, { args: [big, { nested: [big.length] }] }));
+        const [due] = await store.getDueJobs(new Date(BASE_TIME));
+        expect(due?.args[0]).toBe(big);
+        expect(due?.args[1]).toEqual({ nested: [big.length] });
+      });
+
+      it('adds 20,000 jobs in one batch and finds the due ones among them', async () => {
+        const store = await startedStore();
+        const jobs = Array.from({ length: 20_000 }, (_, i) =>
+          makeJob(`job${i}`, BASE_TIME + 1000 + i),
+        );
+        await store.addJobs(jobs);
+        await expect(
+          store.addJobs([makeJob('new', null), makeJob('job19999', null)]),
+        ).rejects.toThrow(ConflictingIdError);
+        expect(await store.lookupJob('new')).toBeNull();
+        expect((await store.getDueJobs(new Date(BASE_TIME + 1002))).map((job) => job.id)).toEqual([
+          'job0',
+          'job1',
+          'job2',
+        ]);
+      });
+    });
+
+    describe('clients', () => {
+      it('never closes a client it was given', async () => {
+        const client = new Redis(REDIS_URL);
+        extraClients.push(client);
+        const store = new RedisJobStore({ client, keyPrefix: uniquePrefix() });
+        await store.start(storeTestContext(), 'default');
+        await store.addJob(makeJob('a', BASE_TIME));
+        await store.shutdown();
+        expect(client.status).toBe('ready');
+        expect(await client.ping()).toBe('PONG');
+        await deleteKeys(store);
+      });
+
+      it('closes the client it opened from its url at shutdown', async () => {
+        const connectionName = `horarium-test-${randomUUID()}`;
+        const store = new RedisJobStore({
+          url: REDIS_URL,
+          keyPrefix: uniquePrefix(),
+          clientOptions: { connectionName },
+        });
+        const connections = async (): Promise<number> =>
+          ((await admin.client('LIST')) as string)
+            .split('\n')
+            .filter((line) => line.includes(`name=${connectionName} `)).length;
+        await store.start(storeTestContext(), 'default');
+        expect(await connections()).toBe(1);
+        await store.shutdown();
+        await expect.poll(connections).toBe(0);
+        await expect(store.getAllJobs()).rejects.toThrow(/not started/);
+      });
+
+      it('fails start() clearly when the server is unreachable, without leaving a client running', async () => {
+        const store = new RedisJobStore({
+          url: 'redis://:secret@127.0.0.1:1/0',
+          clientOptions: { connectTimeout: 1000 },
+        });
+        const error: unknown = await store.start(storeTestContext(), 'default').then(
+          () => null,
+          (reason: unknown) => reason,
+        );
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).message).toMatch(
+          /^Cannot connect to Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1\/0: /,
+        );
+        expect((error as Error).message).not.toContain('secret');
+        await store.shutdown();
+      });
+
+      it('is created from configuration as type "redis"', async () => {
+        const store = createJobStore('default', {
+          type: 'redis',
+          url: REDIS_URL,
+          keyPrefix: uniquePrefix(),
+        });
+        expect(store).toBeInstanceOf(RedisJobStore);
+        expect(() => createJobStore('default', { type: 'redis', url: REDIS_URL, db: 2 })).toThrow(
+          /unknown option\(s\) for the redis job store: db/,
+        );
+        expect(() => new RedisJobStore({})).toThrow(/exactly one of url .* or client/);
+      });
+    });
+  },
+);
+
+describe('RedisJobStore without the ioredis package', () => {
+  it('imports Horarium fine and fails start() with "install ioredis"', () => {
+    const output = runWithoutPackage(
+      'ioredis',
+      `import { RedisJobStore, AsyncScheduler } from ${JSON.stringify(INDEX_URL)};
+const context = { logger: console, restoreJob: async () => null, restoreFailed() {} };
+console.log(typeof AsyncScheduler);
+try {
+  await new RedisJobStore({ url: 'redis://127.0.0.1:6379' }).start(context, 'default');
+  console.log('started');
+} catch (error) {
+  console.log(error.message);
+}`,
+    );
+    expect(output).toBe(
+      'function\ninstall ioredis to use the redis job store (npm install ioredis)\n',
+    );
+  });
+});
