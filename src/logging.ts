@@ -27,6 +27,17 @@ export const defaultLogger: Logger = {
   error: (message, ...details) => console.error(`horarium: ${message}`, ...details),
 };
 
+/**
+ * Does `logger.debug` do anything? False only for the default logger with
+ * `NODE_DEBUG=horarium` unset and for `silentLogger`, so hot paths can skip
+ * building debug messages.
+ */
+export function debugEnabled(logger: Logger): boolean {
+  if (logger === silentLogger) return false;
+  if (logger === defaultLogger) return debug.enabled;
+  return true;
+}
+
 /** A logger that drops everything. */
 export const silentLogger: Logger = {
   debug: () => {},

@@ -1,9 +1,9 @@
 /**
  * What every executor shares: counting instances per job for `maxInstances`,
  * running a batch of run times in order with the misfire grace check at the
- * moment each run starts, timeouts and cancellation through an AbortSignal,
- * and reporting each outcome as an event. Subclasses only say how one run of
- * a job's function happens (`runOnce`).
+ * moment each run starts, timeouts and cancellation through the run's
+ * AbortSignal, and reporting each outcome as an event. Subclasses only say how
+ * one run of a job's function happens (`runOnce`).
  */
 import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
 import {
@@ -12,7 +12,9 @@ import {
   EVENT_JOB_MISSED,
   JobExecutionEvent,
 } from '../events.ts';
+import { JobRun } from '../jobs/current-job.ts';
 import type { Job } from '../jobs/job.ts';
+import { debugEnabled } from '../logging.ts';
 import type { Executor, ExecutorContext, ShutdownOptions, SubmitOptions } from './executor.ts';
 import {
   ExecutorNotRunningError,
@@ -40,8 +42,8 @@ interface Batch {
   readonly job: Job;
   /** Run times still to run; a continuation appends to it. */
   readonly queue: Date[];
-  /** The controller of the run in progress. */
-  controller: AbortController | null;
+  /** Ends the run in progress early (timeout, cancellation); null between runs. */
+  cancel: ((reason: unknown) => void) | null;
   /** Settles when the batch has finished, whatever the outcome. */
   done: Promise<void>;
 }
@@ -79,40 +81,41 @@ export abstract class BaseExecutor implements Executor {
     return this.#batches.get(jobId)?.length ?? 0;
   }
 
-  submitJob(job: Job, runTimes: readonly Date[], options: SubmitOptions = {}): void {
+  submitJob(job: Job, runTimes: readonly Date[], options?: SubmitOptions): void {
     if (!this.#accepting) throw new ExecutorNotRunningError(this.#alias);
-    const running = this.#batches.get(job.id) ?? [];
-    const last = running[running.length - 1];
-    if (options.continuation === true && last !== undefined) {
-      last.queue.push(...runTimes);
+    const running = this.#batches.get(job.id);
+    if (options?.continuation === true && running !== undefined) {
+      (running[running.length - 1] as Batch).queue.push(...runTimes);
       return;
     }
-    if (running.length >= job.maxInstances)
+    if ((running?.length ?? 0) >= job.maxInstances) {
       throw new MaxInstancesReachedError(job.id, job.maxInstances);
-    const batch: Batch = { job, queue: [...runTimes], controller: null, done: Promise.resolve() };
-    running.push(batch);
-    this.#batches.set(job.id, running);
+    }
+    const batch: Batch = { job, queue: [...runTimes], cancel: null, done: Promise.resolve() };
+    const list = running ?? [];
+    list.push(batch);
+    if (running === undefined) this.#batches.set(job.id, list);
     const release = (): void => {
-      const list = this.#batches.get(job.id) ?? [];
       list.splice(list.indexOf(batch), 1);
-      if (list.length === 0) this.#batches.delete(job.id);
+      if (list.length === 0 && this.#batches.get(job.id) === list) this.#batches.delete(job.id);
     };
     const result = this.#runBatch(batch);
     if (result === undefined) release();
-    else batch.done = result.finally(release);
+    else batch.done = result.then(release);
   }
 
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
     this.#accepting = false;
     const batches = [...this.#batches.values()].flat();
     const wait = options.wait ?? true;
-    if (!wait) {
+    const cancelAll = (reason: (batch: Batch) => JobCancelledError): void => {
       for (const batch of batches) {
         batch.queue.length = 0;
-        batch.controller?.abort(
-          new JobCancelledError(batch.job.id, 'the scheduler shut down without waiting'),
-        );
+        batch.cancel?.(reason(batch));
       }
+    };
+    if (!wait) {
+      cancelAll((b) => new JobCancelledError(b.job.id, 'the scheduler shut down without waiting'));
       await this.onShutdown(false);
       return;
     }
@@ -127,15 +130,13 @@ export abstract class BaseExecutor implements Executor {
       const outcome = await Promise.race([all.then(() => 'done' as const), expired]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
-        for (const batch of batches) {
-          batch.queue.length = 0;
-          batch.controller?.abort(
+        cancelAll(
+          (b) =>
             new JobCancelledError(
-              batch.job.id,
+              b.job.id,
               `the run exceeded the ${options.timeout} s shutdown timeout`,
             ),
-          );
-        }
+        );
         await all;
       }
     }
@@ -147,12 +148,12 @@ export abstract class BaseExecutor implements Executor {
 
   /**
    * Runs the job's function once and returns its result: a value for a
-   * synchronous function, a promise otherwise (or throws). `signal` aborts on
-   * timeout or cancellation; implementations that can stop the work (threads,
-   * processes) must do so and reject; the in-process executor cannot stop
-   * JavaScript that ignores the signal, so the batch stops waiting for it instead.
+   * synchronous function, a promise otherwise (or throws). `run.signal` aborts
+   * on timeout or cancellation; implementations that can stop the work
+   * (threads, processes) must do so and reject. The in-process executor cannot
+   * stop JavaScript that ignores the signal, so the batch stops waiting for it.
    */
-  protected abstract runOnce(job: Job, scheduledRunTime: Date, signal: AbortSignal): unknown;
+  protected abstract runOnce(job: Job, run: JobRun): unknown;
 
   /**
    * Runs the queued run times in order. Runs of a synchronous function complete
@@ -173,21 +174,18 @@ export abstract class BaseExecutor implements Executor {
         }
         continue;
       }
-      const controller = new AbortController();
-      batch.controller = controller;
-      context.logger.debug(
-        `Running job "${job.name}" (${job.id}) scheduled at ${runTime.toISOString()}`,
-      );
-      const outcome = this.#runWithLimits(job, runTime, controller);
+      if (debugEnabled(context.logger)) {
+        context.logger.debug(
+          `Running job "${job.name}" (${job.id}) scheduled at ${runTime.toISOString()}`,
+        );
+      }
+      const outcome = this.#runOnceWithLimits(job, runTime, batch);
       if (outcome instanceof Promise) {
-        const pending = runTime;
         return outcome.then((settled) => {
-          batch.controller = null;
-          this.#report(job, pending, settled);
+          this.#report(job, runTime, settled);
           return this.#runBatch(batch);
         });
       }
-      batch.controller = null;
       this.#report(job, runTime, outcome);
     }
     return undefined;
@@ -196,7 +194,8 @@ export abstract class BaseExecutor implements Executor {
   #report(job: Job, runTime: Date, outcome: Outcome): void {
     const context = this.context;
     if (outcome.ok) {
-      context.logger.debug(`Job "${job.name}" (${job.id}) executed successfully`);
+      if (debugEnabled(context.logger))
+        context.logger.debug(`Job "${job.name}" (${job.id}) executed successfully`);
       if (context.wants(EVENT_JOB_EXECUTED)) {
         context.dispatch(
           new JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job.jobstore, runTime, {
@@ -206,12 +205,12 @@ export abstract class BaseExecutor implements Executor {
       }
       return;
     }
-    const traceback =
-      outcome.error instanceof Error
-        ? (outcome.error.stack ?? String(outcome.error))
-        : String(outcome.error);
     context.logger.error(`Job "${job.name}" (${job.id}) raised an exception`, outcome.error);
     if (context.wants(EVENT_JOB_ERROR)) {
+      const traceback =
+        outcome.error instanceof Error
+          ? (outcome.error.stack ?? String(outcome.error))
+          : String(outcome.error);
       context.dispatch(
         new JobExecutionEvent(EVENT_JOB_ERROR, job.id, job.jobstore, runTime, {
           exception: outcome.error,
@@ -221,45 +220,54 @@ export abstract class BaseExecutor implements Executor {
     }
   }
 
-  /** Runs once; an asynchronous run settles early when its signal aborts (timeout or cancellation). */
-  #runWithLimits(job: Job, runTime: Date, controller: AbortController): Outcome | Promise<Outcome> {
+  /**
+   * Runs once. A synchronous result is returned as it is; an asynchronous run
+   * settles when its promise does, or early when it times out or is cancelled
+   * (its signal is aborted then, and its own outcome is ignored, never unhandled).
+   */
+  #runOnceWithLimits(job: Job, runTime: Date, batch: Batch): Outcome | Promise<Outcome> {
+    const run = new JobRun(job.id, runTime);
     let result: unknown;
     try {
-      result = this.#traced(job, runTime, controller.signal);
+      result = this.#traced(job, run);
     } catch (error) {
       return { ok: false, error };
     }
     if (!isThenable(result)) return { ok: true, value: result };
-    const signal = controller.signal;
-    let timer: NodeJS.Timeout | undefined;
-    if (job.timeout !== null) {
-      timer = setTimeout(
-        () => controller.abort(new JobTimeoutError(job.id, job.timeout as number)),
-        job.timeout * 1000,
+    return new Promise<Outcome>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const finish = (outcome: Outcome): void => {
+        if (settled) return;
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
+        batch.cancel = null;
+        resolve(outcome);
+      };
+      batch.cancel = (reason) => {
+        run.abort(reason);
+        finish({ ok: false, error: reason });
+      };
+      if (job.timeout !== null) {
+        const seconds = job.timeout;
+        timer = setTimeout(
+          () => batch.cancel?.(new JobTimeoutError(job.id, seconds)),
+          seconds * 1000,
+        );
+        timer.unref();
+      }
+      result.then(
+        (value) => finish({ ok: true, value }),
+        (error: unknown) => finish({ ok: false, error }),
       );
-      timer.unref();
-    }
-    const aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
-    const run = Promise.resolve(result);
-    // Either may settle after the other; neither outcome is ever left unhandled.
-    aborted.catch(() => {});
-    run.catch(() => {});
-    return Promise.race([run, aborted])
-      .then(
-        (value): Outcome => ({ ok: true, value }),
-        (error: unknown): Outcome => ({ ok: false, error }),
-      )
-      .finally(() => clearTimeout(timer));
   }
 
-  #traced(job: Job, runTime: Date, signal: AbortSignal): unknown {
-    if (!jobRunChannel.hasSubscribers) return this.runOnce(job, runTime, signal);
-    return jobRunChannel.tracePromise(async () => this.runOnce(job, runTime, signal), {
+  #traced(job: Job, run: JobRun): unknown {
+    if (!jobRunChannel.hasSubscribers) return this.runOnce(job, run);
+    return jobRunChannel.tracePromise(async () => this.runOnce(job, run), {
       jobId: job.id,
-      scheduledRunTime: runTime,
+      scheduledRunTime: run.scheduledRunTime,
       executor: this.#alias,
       jobstore: job.jobstore,
     });

@@ -13,6 +13,40 @@ export interface CurrentJob {
 const storage = new AsyncLocalStorage<CurrentJob>();
 
 /**
+ * One run of a job as `currentJob()` shows it. Its AbortController is created
+ * only when someone reads `signal`: most jobs never do, and a controller per
+ * run is a measurable part of the cost of a run.
+ */
+export class JobRun implements CurrentJob {
+  readonly id: string;
+  readonly scheduledRunTime: Date;
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  constructor(id: string, scheduledRunTime: Date) {
+    this.id = id;
+    this.scheduledRunTime = scheduledRunTime;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Aborts the run's signal (now, or as soon as it is read). */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+/**
  * The job whose function is running in the current async context, or
  * undefined outside a job.
  *

@@ -201,6 +201,28 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
     return `${this.name} (trigger: ${String(this.trigger)}, ${status})`;
   }
 
+  /** @internal This job with another next run time: how the main loop advances a job. */
+  withNextRunTime(nextRunTime: Date | null): Job<A> {
+    return new Job(
+      this.#owner,
+      {
+        id: this.id,
+        name: this.name,
+        func: this.func,
+        funcRef: this.funcRef,
+        args: this.args,
+        trigger: this.trigger,
+        executor: this.executor,
+        coalesce: this.coalesce,
+        maxInstances: this.maxInstances,
+        misfireGraceTime: this.misfireGraceTime,
+        timeout: this.timeout,
+        nextRunTime,
+      },
+      this.jobstore,
+    );
+  }
+
   /** Jobs are equal when their ids are. */
   equals(other: unknown): boolean {
     return other instanceof Job && other.id === this.id;

@@ -3,7 +3,7 @@
  * loop. `AsyncScheduler`, `BackgroundScheduler` and `BlockingScheduler` only
  * differ in how they keep the process alive (see schedulers.ts).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
   EVENT_ALL,
@@ -63,7 +63,7 @@ import {
   jobToDocument,
   readJobDocument,
 } from '../jobs/serialization.ts';
-import { defaultLogger, type Logger } from '../logging.ts';
+import { debugEnabled, defaultLogger, type Logger } from '../logging.ts';
 import { ConflictingIdError, JobLookupError } from '../stores/errors.ts';
 import { MemoryJobStore } from '../stores/memory/memory-store.ts';
 import type { JobStore, RestoreFailure, StoreContext } from '../stores/store.ts';
@@ -90,7 +90,7 @@ import {
   registerExecutorType,
   registerJobStoreType,
 } from './plugins.ts';
-import { computeRunTimes } from './run-times.ts';
+import { planRuns, type RunPlan } from './run-times.ts';
 import { buildTrigger, type TriggerAlias, type TriggerArgsByAlias } from './trigger-aliases.ts';
 
 registerJobStoreType('memory', () => new MemoryJobStore());
@@ -172,6 +172,29 @@ export interface JobsExport {
 const EXPORT_VERSION = 1;
 const HORARIUM_VERSION = '0.1.0';
 
+/** A validated job, not yet in a store. */
+interface PreparedJob {
+  state: JobState;
+  jobstore: string;
+  replaceExisting: boolean;
+  /** The job options the caller gave (for the defaults of pending jobs). */
+  jobOptions: Record<string, unknown>;
+  nextRunTimeGiven: boolean;
+}
+
+/** Ids are 32 hex digits from a pool of random bytes: cheaper than a UUID per job, and a flat string. */
+let idPool: Buffer = Buffer.alloc(0);
+let idOffset = 0;
+function randomJobId(): string {
+  if (idOffset + 16 > idPool.length) {
+    idPool = randomBytes(4096);
+    idOffset = 0;
+  }
+  const id = idPool.toString('hex', idOffset, idOffset + 16);
+  idOffset += 16;
+  return id;
+}
+
 interface PendingJob {
   job: Job;
   replaceExisting: boolean;
@@ -183,6 +206,20 @@ interface PendingJob {
 interface Listener {
   callback: SchedulerEventListener;
   mask: number;
+}
+
+/** What the loop does with one due job in a pass. */
+interface DuePlan {
+  job: Job;
+  /** Undefined when the job's executor is gone (the job is removed) or its trigger failed. */
+  executor: Executor | undefined;
+  runTimes: Date[];
+  /** The job as it is stored after this pass; null removes it. */
+  updated: Job | null;
+  /** The job was paused because its trigger failed. */
+  paused: boolean;
+  /** The runs continue a split batch. */
+  continuation: boolean;
 }
 
 /** A write the loop could not persist; retried before the store's jobs are processed again. */
@@ -219,6 +256,8 @@ export class BaseScheduler implements JobOwner {
   /** `alias id` of jobs whose catch-up batch was split: the next part continues the running batch. */
   readonly #splitBatches = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires (epoch ms), undefined when none is armed. */
+  #plannedWakeAt: number | undefined;
   #sleepStartedWall = 0;
   #sleepStartedMonotonic = 0;
   #processing = false;
@@ -420,6 +459,17 @@ export class BaseScheduler implements JobOwner {
       this.#dispatch(new SchedulerEvent(EVENT_SCHEDULER_RESUMED));
       this.wakeup();
     }
+  }
+
+  /** Wakes the loop if a job now runs at `time` (epoch ms), earlier than the loop planned to wake. */
+  #wakeFor(time: number): void {
+    if (this.#state !== STATE_RUNNING || Number.isNaN(time)) return;
+    if (this.#processing) {
+      this.#wakeAgain = true;
+      return;
+    }
+    if (this.#plannedWakeAt !== undefined && time >= this.#plannedWakeAt) return;
+    this.#sleep(Math.min(Math.max(time - Date.now(), 0), MAX_SLEEP_MS));
   }
 
   /** Asks the loop to look for due jobs now. */
@@ -634,10 +684,10 @@ export class BaseScheduler implements JobOwner {
     if (this.#starting !== undefined) await this.#starting.catch(() => {});
     if (this.#state === STATE_STOPPED) return this.#addPending(prepared);
     return this.#realAddJob(
-      prepared.job,
+      prepared.state,
       prepared.jobstore,
       prepared.replaceExisting,
-      !prepared.explicit.has('nextRunTime'),
+      !prepared.nextRunTimeGiven,
     );
   }
 
@@ -674,14 +724,14 @@ export class BaseScheduler implements JobOwner {
         if (this.#state === STATE_STOPPED) this.#addPending(prepared);
         else
           await this.#realAddJob(
-            prepared.job,
+            prepared.state,
             prepared.jobstore,
             true,
-            !prepared.explicit.has('nextRunTime'),
+            !prepared.nextRunTimeGiven,
           );
       };
       add().catch((error: unknown) =>
-        this.#logger.error(`scheduledJob could not add job "${prepared.job.id}"`, error),
+        this.#logger.error(`scheduledJob could not add job "${prepared.state.id}"`, error),
       );
       return func;
     };
@@ -711,12 +761,13 @@ export class BaseScheduler implements JobOwner {
     triggerArg: Trigger | string | null | undefined,
     options: Record<string, unknown>,
     reference?: string,
-  ): { job: Job; jobstore: string; replaceExisting: boolean; explicit: Set<string> } {
+  ): PreparedJob {
     if (typeof options !== 'object' || options === null)
       throw new InvalidJobOptionError('options', 'options must be an object');
     const jobOptions: Record<string, unknown> = {};
     const triggerArgs: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(options)) {
+    for (const key of Object.keys(options)) {
+      const value = options[key];
       if (value === undefined) continue;
       if (JOB_OPTION_KEYS.has(key)) jobOptions[key] = value;
       else triggerArgs[key] = value;
@@ -737,10 +788,7 @@ export class BaseScheduler implements JobOwner {
           ? buildTrigger('date', {}, this.#zone.name)
           : checkTrigger(triggerArg);
     }
-    const id =
-      jobOptions.id === undefined
-        ? randomUUID().replaceAll('-', '')
-        : checkString('id', jobOptions.id);
+    const id = jobOptions.id === undefined ? randomJobId() : checkString('id', jobOptions.id);
     const funcRef = reference ?? this.#taskNames.get(func) ?? null;
     const name =
       jobOptions.name === undefined
@@ -792,41 +840,42 @@ export class BaseScheduler implements JobOwner {
         jobOptions.timeout === undefined ? null : checkSecondsOrNull('timeout', jobOptions.timeout),
       nextRunTime: null,
     };
-    const explicit = new Set(Object.keys(jobOptions));
-    if (jobOptions.nextRunTime !== undefined)
-      state.nextRunTime = checkNextRunTime(jobOptions.nextRunTime);
-    const job = new Job(this, state, null);
-    this.#executors.get(executor)?.validateJob?.(job);
-    return { job, jobstore, replaceExisting, explicit };
+    const nextRunTimeGiven = jobOptions.nextRunTime !== undefined;
+    if (nextRunTimeGiven) state.nextRunTime = checkNextRunTime(jobOptions.nextRunTime);
+    const validate = this.#executors.get(executor)?.validateJob;
+    if (validate !== undefined)
+      validate.call(this.#executors.get(executor), new Job(this, state, null));
+    return { state, jobstore, replaceExisting, jobOptions, nextRunTimeGiven };
   }
 
-  #addPending(prepared: {
-    job: Job;
-    jobstore: string;
-    replaceExisting: boolean;
-    explicit: Set<string>;
-  }): Job {
-    const index = this.#pending.findIndex((p) => p.job.id === prepared.job.id);
+  #addPending(prepared: PreparedJob): Job {
+    const entry: PendingJob = {
+      job: new Job(this, prepared.state, null),
+      jobstore: prepared.jobstore,
+      replaceExisting: prepared.replaceExisting,
+      explicit: new Set(Object.keys(prepared.jobOptions)),
+    };
+    const index = this.#pending.findIndex((p) => p.job.id === entry.job.id);
     if (index >= 0) {
-      if (!prepared.replaceExisting) throw new ConflictingIdError(prepared.job.id);
-      this.#pending[index] = prepared;
+      if (!entry.replaceExisting) throw new ConflictingIdError(entry.job.id);
+      this.#pending[index] = entry;
     } else {
-      this.#pending.push(prepared);
+      this.#pending.push(entry);
     }
     this.#logger.info(
       `Adding job tentatively -- it will be properly scheduled when the scheduler starts`,
     );
-    return prepared.job;
+    return entry.job;
   }
 
-  /** A pending job with the job defaults in force now for the options it did not give. */
-  #withDefaults(entry: PendingJob): Job {
+  /** A pending job's state with the job defaults in force now for the options it did not give. */
+  #withDefaults(entry: PendingJob): JobState {
     const state = entry.job.state();
     if (!entry.explicit.has('coalesce')) state.coalesce = this.#jobDefaults.coalesce;
     if (!entry.explicit.has('maxInstances')) state.maxInstances = this.#jobDefaults.maxInstances;
     if (!entry.explicit.has('misfireGraceTime'))
       state.misfireGraceTime = this.#jobDefaults.misfireGraceTime;
-    return new Job(this, state, null);
+    return state;
   }
 
   /**
@@ -834,7 +883,7 @@ export class BaseScheduler implements JobOwner {
    * gives the first run time now (a finished trigger adds the job paused).
    */
   async #realAddJob(
-    job: Job,
+    state: JobState,
     jobstore: string,
     replaceExisting: boolean,
     computeNextRunTime: boolean,
@@ -842,7 +891,6 @@ export class BaseScheduler implements JobOwner {
     const store = this.#stores.get(jobstore);
     if (store === undefined)
       throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys()]);
-    const state = job.state();
     if (computeNextRunTime)
       state.nextRunTime = state.trigger.getNextFireTime(null, new Date(Date.now()));
     const added = new Job(this, state, jobstore);
@@ -855,9 +903,11 @@ export class BaseScheduler implements JobOwner {
       }
       this.#pendingWrites.get(jobstore)?.delete(added.id);
     });
-    this.#logger.info(`Added job "${added.name}" to job store "${jobstore}"`);
-    this.#dispatch(new JobEvent(EVENT_JOB_ADDED, added.id, jobstore));
-    this.wakeup();
+    if (debugEnabled(this.#logger))
+      this.#logger.info(`Added job "${added.name}" to job store "${jobstore}"`);
+    if (this.#listenerMask & EVENT_JOB_ADDED)
+      this.#dispatch(new JobEvent(EVENT_JOB_ADDED, added.id, jobstore));
+    this.#wakeFor(added.nextRunTimeMs);
     return added;
   }
 
@@ -983,8 +1033,8 @@ export class BaseScheduler implements JobOwner {
       if (jobstore !== undefined && jobstore !== alias) continue;
       // The store reports the jobs it cannot restore while reading; list them as broken.
       this.#broken.get(alias)?.clear();
-      const healthy = await store.getAllJobs();
-      jobs.push(...healthy);
+      // A loop, not push(...all): spreading hundreds of thousands of arguments overflows the stack.
+      for (const job of await store.getAllJobs()) jobs.push(job);
       for (const failure of this.#broken.get(alias)?.values() ?? []) {
         jobs.push(brokenJob(this, failure.jobId, alias, failure.nextRunTime, failure.error));
       }
@@ -1146,10 +1196,12 @@ export class BaseScheduler implements JobOwner {
 
   #sleep(delay: number): void {
     this.#clearTimer();
+    this.#plannedWakeAt = Date.now() + delay;
     this.#sleepStartedWall = Date.now();
     this.#sleepStartedMonotonic = performance.now();
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      this.#plannedWakeAt = undefined;
       void this.#tick();
     }, delay);
     if (this.#daemon) this.#timer.unref();
@@ -1158,6 +1210,7 @@ export class BaseScheduler implements JobOwner {
   #clearTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#plannedWakeAt = undefined;
   }
 
   async #tick(): Promise<void> {
@@ -1194,37 +1247,36 @@ export class BaseScheduler implements JobOwner {
   }
 
   /**
-   * One pass of the main loop over every store: submits due jobs, persists
-   * their next run times and returns how long to sleep (ms; null = until woken).
+   * One pass of the main loop over every store: plans every due job, persists
+   * the next run times (or removals) of the pass, then submits the runs, and
+   * returns how long to sleep (ms; null = until woken). Persisting before
+   * submitting means a crash can lose a run in progress but never run it twice.
    */
   protected async processJobs(): Promise<number | null> {
     if (this.#state === STATE_PAUSED) return null;
     const queued: SchedulerEvent[] = [];
     const next = await this.#lock.run(async () => {
       const now = Date.now();
-      const nowDate = new Date(now);
       let nextWakeup: number | null = null;
       const wakeAt = (t: number): void => {
         if (nextWakeup === null || t < nextWakeup) nextWakeup = t;
       };
       for (const [alias, store] of this.#stores) {
+        // shutdown() may have begun during this pass: submit nothing more.
+        if (this.#state === STATE_STOPPED) break;
         if (!(await this.#flushPendingWrites(alias, store))) {
           wakeAt(now + this.#retryIntervalMs);
           continue;
         }
         let due: Job[];
         try {
-          due = await store.getDueJobs(nowDate);
+          due = await store.getDueJobs(new Date(now));
         } catch (error) {
           this.#storeFailed(alias, 'getDueJobs', error);
           wakeAt(now + this.#retryIntervalMs);
           continue;
         }
-        for (const job of due) {
-          // shutdown() may have begun during this pass: submit nothing more.
-          if (this.#state === STATE_STOPPED) break;
-          await this.#processDueJob(alias, store, job, now, nowDate, queued);
-        }
+        if (due.length > 0) await this.#runDueJobs(alias, store, due, now, queued);
         try {
           const storeNext = await store.getNextRunTime();
           if (storeNext !== null) wakeAt(storeNext.getTime());
@@ -1241,34 +1293,90 @@ export class BaseScheduler implements JobOwner {
     return Math.max(next - Date.now(), 0);
   }
 
-  async #processDueJob(
+  /** Plans, persists and submits one store's due jobs. */
+  async #runDueJobs(
     alias: string,
     store: JobStore,
-    job: Job,
+    due: Job[],
     now: number,
-    nowDate: Date,
     queued: SchedulerEvent[],
   ): Promise<void> {
+    const plans: DuePlan[] = [];
+    const updates: Job[] = [];
+    const removals: string[] = [];
+    for (const job of due) {
+      const plan = this.#plan(alias, job, now);
+      plans.push(plan);
+      if (plan.updated !== null) updates.push(plan.updated);
+      else removals.push(job.id);
+    }
+    const unsaved = await this.#persist(alias, store, updates, removals);
+    for (const plan of plans) {
+      if (this.#state === STATE_STOPPED) break;
+      const { job } = plan;
+      if (plan.executor !== undefined)
+        this.#submit(alias, plan.executor, job, plan.runTimes, plan.continuation, queued);
+      if (unsaved.has(job.id)) continue;
+      if (plan.updated === null) this.#dispatch(new JobEvent(EVENT_JOB_REMOVED, job.id, alias));
+      else if (plan.paused) this.#dispatch(new JobEvent(EVENT_JOB_MODIFIED, job.id, alias));
+    }
+  }
+
+  /** What to do with one due job: its runs, and its next state (null = remove it). */
+  #plan(alias: string, job: Job, now: number): DuePlan {
     const executor = this.#executors.get(job.executor);
     if (executor === undefined) {
       this.#logger.error(
         `Executor lookup ("${job.executor}") failed for job "${job.name}" (${job.id}) -- removing it from the job store`,
       );
-      await this.#persistRemoval(alias, store, job.id);
-      return;
+      return { job, executor, runTimes: [], updated: null, paused: false, continuation: false };
     }
-    let runTimes: Date[];
+    let runs: RunPlan;
     try {
-      runTimes = computeRunTimes(job.trigger, job.nextRunTime as Date, now, job.coalesce);
+      runs = planRuns(job.trigger, job.nextRunTime as Date, now, job.coalesce);
     } catch (error) {
-      await this.#pauseBrokenTrigger(alias, store, job, error);
-      return;
+      // A trigger that throws (e.g. MaxIterationsError) pauses its job instead of deleting it.
+      this.#logger.error(
+        `Error computing the run times of job "${job.name}" (${job.id}); pausing it`,
+        error,
+      );
+      return {
+        job,
+        executor: undefined,
+        runTimes: [],
+        updated: job.withNextRunTime(null),
+        paused: true,
+        continuation: false,
+      };
     }
     const batchKey = `${alias}\u0000${job.id}`;
+    const continuation = this.#splitBatches.has(batchKey);
+    // A next run time that is already due means the batch was capped and continues next pass.
+    if (runs.next !== null && runs.next.getTime() <= now) this.#splitBatches.add(batchKey);
+    else if (continuation) this.#splitBatches.delete(batchKey);
+    return {
+      job,
+      executor,
+      runTimes: runs.runTimes,
+      updated: runs.next === null ? null : job.withNextRunTime(runs.next),
+      paused: false,
+      continuation,
+    };
+  }
+
+  #submit(
+    alias: string,
+    executor: Executor,
+    job: Job,
+    runTimes: Date[],
+    continuation: boolean,
+    queued: SchedulerEvent[],
+  ): void {
     try {
-      executor.submitJob(job, runTimes, { continuation: this.#splitBatches.has(batchKey) });
-      if (this.#listenerMask & EVENT_JOB_SUBMITTED)
+      executor.submitJob(job, runTimes, continuation ? { continuation } : undefined);
+      if (this.#listenerMask & EVENT_JOB_SUBMITTED) {
         queued.push(new JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, runTimes));
+      }
     } catch (error) {
       if (error instanceof MaxInstancesReachedError) {
         this.#logger.warn(
@@ -1284,72 +1392,70 @@ export class BaseScheduler implements JobOwner {
         );
       }
     }
-    let next: Date | null;
-    try {
-      next = job.trigger.getNextFireTime(runTimes[runTimes.length - 1] as Date, nowDate);
-    } catch (error) {
-      await this.#pauseBrokenTrigger(alias, store, job, error);
-      return;
-    }
-    // A next run time that is already due means the batch was capped and continues next pass.
-    if (next !== null && next.getTime() <= now) this.#splitBatches.add(batchKey);
-    else this.#splitBatches.delete(batchKey);
-    if (next === null) {
-      await this.#persistRemoval(alias, store, job.id);
-    } else {
-      await this.#persistUpdate(
-        alias,
-        store,
-        new Job(this, { ...job.state(), nextRunTime: next }, alias),
-      );
-    }
   }
 
-  /** A trigger that throws (e.g. MaxIterationsError) pauses its job instead of deleting it. */
-  async #pauseBrokenTrigger(
+  /**
+   * Persists a pass's updates and removals (in one call each when the store
+   * has batch methods). Writes that fail are kept and retried before the
+   * store's jobs are processed again; their ids are returned. Jobs that were
+   * removed meanwhile need no write.
+   */
+  async #persist(
     alias: string,
     store: JobStore,
-    job: Job,
-    error: unknown,
-  ): Promise<void> {
-    this.#logger.error(
-      `Error computing the next run time of job "${job.name}" (${job.id}); pausing it`,
-      error,
-    );
-    if (
-      await this.#persistUpdate(
-        alias,
-        store,
-        new Job(this, { ...job.state(), nextRunTime: null }, alias),
-      )
-    ) {
-      this.#dispatch(new JobEvent(EVENT_JOB_MODIFIED, job.id, alias));
-    }
-  }
-
-  async #persistUpdate(alias: string, store: JobStore, job: Job): Promise<boolean> {
-    try {
-      await store.updateJob(job);
-      return true;
-    } catch (error) {
-      if (error instanceof JobLookupError) return false; // removed meanwhile: nothing to persist
-      this.#deferWrite(alias, job.id, { kind: 'update', job });
-      this.#storeFailed(alias, 'updateJob', error, job.id);
-      return false;
-    }
-  }
-
-  async #persistRemoval(alias: string, store: JobStore, id: string): Promise<void> {
-    try {
-      await store.removeJob(id);
-    } catch (error) {
-      if (!(error instanceof JobLookupError)) {
-        this.#deferWrite(alias, id, { kind: 'remove' });
-        this.#storeFailed(alias, 'removeJob', error, id);
-        return;
+    updates: Job[],
+    removals: string[],
+  ): Promise<Set<string>> {
+    const unsaved = new Set<string>();
+    if (updates.length > 0) {
+      if (store.updateJobs !== undefined) {
+        try {
+          await store.updateJobs(updates);
+        } catch (error) {
+          for (const job of updates) {
+            this.#deferWrite(alias, job.id, { kind: 'update', job });
+            unsaved.add(job.id);
+          }
+          this.#storeFailed(alias, 'updateJobs', error);
+        }
+      } else {
+        for (const job of updates) {
+          try {
+            await store.updateJob(job);
+          } catch (error) {
+            if (error instanceof JobLookupError) continue;
+            this.#deferWrite(alias, job.id, { kind: 'update', job });
+            unsaved.add(job.id);
+            this.#storeFailed(alias, 'updateJob', error, job.id);
+          }
+        }
       }
     }
-    this.#dispatch(new JobEvent(EVENT_JOB_REMOVED, id, alias));
+    if (removals.length > 0) {
+      if (store.removeJobs !== undefined) {
+        try {
+          await store.removeJobs(removals);
+        } catch (error) {
+          for (const id of removals) {
+            this.#deferWrite(alias, id, { kind: 'remove' });
+            unsaved.add(id);
+          }
+          this.#storeFailed(alias, 'removeJobs', error);
+        }
+      } else {
+        for (const id of removals) {
+          try {
+            await store.removeJob(id);
+          } catch (error) {
+            if (error instanceof JobLookupError) continue;
+            this.#deferWrite(alias, id, { kind: 'remove' });
+            unsaved.add(id);
+            this.#storeFailed(alias, 'removeJob', error, id);
+          }
+        }
+      }
+    }
+    return unsaved;
   }
 
   #deferWrite(alias: string, id: string, write: PendingWrite): void {

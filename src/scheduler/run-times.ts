@@ -14,25 +14,52 @@ export const MAX_BATCH_RUN_TIMES = 1000;
 /** Fire times walked one by one before switching to probing back from now. */
 const WALK_LIMIT = 16;
 
+/** The run times of a due job and the fire time that follows the last of them. */
+export interface RunPlan {
+  runTimes: Date[];
+  /** The next fire time after the last run time (> now, unless the batch was capped); null when the trigger finished. */
+  next: Date | null;
+}
+
 /**
  * Run times for a job due at `nextRunTime` (≤ now), in ascending order, never
- * empty. With `coalesce` it is the single latest fire time ≤ now.
+ * empty, plus the fire time after them. With `coalesce` it is the single latest
+ * fire time ≤ now.
  */
-export function computeRunTimes(
+export function planRuns(
   trigger: Trigger,
   nextRunTime: Date,
   now: number,
   coalesce: boolean,
-): Date[] {
-  if (coalesce) return [latestFireTime(trigger, nextRunTime, now)];
+): RunPlan {
   const nowDate = new Date(now);
+  if (coalesce) {
+    let latest = nextRunTime;
+    for (let i = 0; i < WALK_LIMIT; i++) {
+      const next = trigger.getNextFireTime(latest, nowDate);
+      if (next === null || next.getTime() > now) return { runTimes: [latest], next };
+      latest = next;
+    }
+    latest = latestFireTime(trigger, latest, now);
+    return { runTimes: [latest], next: trigger.getNextFireTime(latest, nowDate) };
+  }
   const runTimes: Date[] = [];
   let t: Date | null = nextRunTime;
   while (t !== null && t.getTime() <= now && runTimes.length < MAX_BATCH_RUN_TIMES) {
     runTimes.push(t);
     t = trigger.getNextFireTime(t, nowDate);
   }
-  return runTimes;
+  return { runTimes, next: t };
+}
+
+/** The run times alone (see {@link planRuns}). */
+export function computeRunTimes(
+  trigger: Trigger,
+  nextRunTime: Date,
+  now: number,
+  coalesce: boolean,
+): Date[] {
+  return planRuns(trigger, nextRunTime, now, coalesce).runTimes;
 }
 
 /** The latest fire time of the chain starting at `first` that is ≤ now. */

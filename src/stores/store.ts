@@ -60,5 +60,13 @@ export interface JobStore {
   updateJob(job: Job): Promise<void>;
   /** @throws JobLookupError when it does not exist. */
   removeJob(id: string): Promise<void>;
+  /**
+   * Replaces many jobs at once (one transaction or pipeline where the backend
+   * has them); jobs whose id no longer exists are skipped and their ids
+   * returned. The main loop persists a pass's next run times with it.
+   */
+  updateJobs?(jobs: readonly Job[]): Promise<string[]>;
+  /** Removes many jobs at once; ids that do not exist are skipped and returned. */
+  removeJobs?(ids: readonly string[]): Promise<string[]>;
   removeAllJobs(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 /** The `async` executor (the default): runs jobs in the event loop. */
-import { runAsCurrentJob } from '../../jobs/current-job.ts';
+import { type JobRun, runAsCurrentJob } from '../../jobs/current-job.ts';
 import type { Job } from '../../jobs/job.ts';
 import { BaseExecutor } from '../base.ts';
 
@@ -13,7 +13,7 @@ import { BaseExecutor } from '../base.ts';
  * from outside and runs on, but its outcome is no longer awaited.
  */
 export class AsyncExecutor extends BaseExecutor {
-  protected runOnce(job: Job, scheduledRunTime: Date, signal: AbortSignal): unknown {
-    return runAsCurrentJob({ id: job.id, scheduledRunTime, signal }, () => job.func(...job.args));
+  protected runOnce(job: Job, run: JobRun): unknown {
+    return runAsCurrentJob(run, () => job.func(...job.args));
   }
 }

@@ -87,6 +87,27 @@ export class MemoryJobStore implements JobStore {
   }
 
   async updateJob(job: Job): Promise<void> {
+    if (!this.#update(job)) throw new JobLookupError(job.id);
+  }
+
+  async updateJobs(jobs: readonly Job[]): Promise<string[]> {
+    const missing: string[] = [];
+    for (const job of jobs) if (!this.#update(job)) missing.push(job.id);
+    return missing;
+  }
+
+  async removeJobs(ids: readonly string[]): Promise<string[]> {
+    const missing: string[] = [];
+    for (const id of ids) {
+      const position = this.#scheduled.positionOf(id);
+      if (position !== undefined) this.#scheduled.removeAt(position);
+      else if (!this.#paused.delete(id)) missing.push(id);
+    }
+    return missing;
+  }
+
+  /** Replaces a stored job; false when there is none with that id. */
+  #update(job: Job): boolean {
     const time = runTimeOf(job);
     const position = this.#scheduled.positionOf(job.id);
     if (position !== undefined) {
@@ -104,8 +125,9 @@ export class MemoryJobStore implements JobStore {
         this.#scheduled.push(job, time);
       }
     } else {
-      throw new JobLookupError(job.id);
+      return false;
     }
+    return true;
   }
 
   async removeJob(id: string): Promise<void> {

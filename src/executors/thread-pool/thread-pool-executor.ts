@@ -1,0 +1,249 @@
+/**
+ * The `threadpool` executor: runs jobs in worker threads (piscina). Jobs must
+ * name their function by a textual `'module:export'` reference; the generic
+ * runner (src/executors/worker/runner.ts) imports and calls it in the worker.
+ */
+import { randomUUID } from 'node:crypto';
+import { BroadcastChannel, type ResourceLimits } from 'node:worker_threads';
+import type { Piscina } from 'piscina';
+import type { JobRun } from '../../jobs/current-job.ts';
+import type { Job } from '../../jobs/job.ts';
+import { moduleUrl } from '../../jobs/job-ref.ts';
+import { coerceNumber } from '../../scheduler/config.ts';
+import { registerExecutorType } from '../../scheduler/plugins.ts';
+import { BaseExecutor } from '../base.ts';
+import { type ExecutorContext, ExecutorNotRunningError } from '../executor.ts';
+import {
+  type ControlMessage,
+  checkPoolArgs,
+  decodeThrown,
+  type Envelope,
+  encodeThrown,
+  isControlMessage,
+  poolFailure,
+  poolTarget,
+  type RunTask,
+  type WarmTask,
+} from '../worker/envelope.ts';
+import { runnerEntry } from '../worker/runner.ts';
+
+export interface ThreadPoolExecutorOptions {
+  /** Most worker threads at once (default 10). Workers start on demand. */
+  maxWorkers?: number;
+  /**
+   * Seconds a run whose signal was aborted (timeout, cancellation) may take
+   * to stop by itself before its worker thread is terminated (default 1).
+   */
+  abortGracePeriod?: number;
+  /** Seconds an idle worker is kept before it exits (default 60). */
+  idleTimeout?: number;
+  /**
+   * Modules (specifiers or URLs, as in job references) every worker
+   * imports at `start()`, which then resolves only once all `maxWorkers`
+   * workers are up with them loaded: the first runs pay no start-up cost.
+   */
+  preload?: readonly string[];
+  /** Memory limits per worker thread; a worker that exceeds them is replaced and its run reported as crashed. */
+  resourceLimits?: ResourceLimits;
+}
+
+const DEFAULT_MAX_WORKERS = 10;
+const DEFAULT_ABORT_GRACE_PERIOD = 1;
+const DEFAULT_IDLE_TIMEOUT = 60;
+
+/**
+ * Runs each job in a worker thread from a piscina pool of up to `maxWorkers`
+ * threads, so CPU-bound jobs do not block the event loop. The job's
+ * `currentJob().signal` aborts in the worker on timeout or cancellation; a
+ * run that has not stopped `abortGracePeriod` seconds later has its worker
+ * terminated (and replaced). A worker that dies (uncaught error,
+ * `process.exit`, out of memory) is replaced and the run reported with a
+ * `WorkerCrashedError`.
+ */
+export class ThreadPoolExecutor extends BaseExecutor {
+  readonly maxWorkers: number;
+  readonly abortGracePeriod: number;
+  readonly idleTimeout: number;
+  readonly #preload: string[];
+  readonly #resourceLimits: ResourceLimits | undefined;
+  #pool: Piscina | undefined;
+  #channel: BroadcastChannel | undefined;
+  #channelName = '';
+  #nextToken = 1;
+  /** Settles when each task handed to the pool has left it (finished, failed or terminated). */
+  readonly #inflight = new Set<Promise<void>>();
+  /** Warm-up tasks waiting to report that their worker is ready. */
+  readonly #warming = new Map<number, () => void>();
+
+  constructor(options: ThreadPoolExecutorOptions = {}) {
+    super();
+    this.maxWorkers = coerceNumber('maxWorkers', options.maxWorkers ?? DEFAULT_MAX_WORKERS, {
+      integer: true,
+      min: 1,
+    });
+    this.abortGracePeriod = coerceNumber(
+      'abortGracePeriod',
+      options.abortGracePeriod ?? DEFAULT_ABORT_GRACE_PERIOD,
+      { min: 0 },
+    );
+    this.idleTimeout = coerceNumber('idleTimeout', options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, {
+      min: 0,
+    });
+    this.#preload = (options.preload ?? []).map((specifier) => moduleUrl(specifier));
+    this.#resourceLimits = options.resourceLimits;
+  }
+
+  /** Rejects plain functions, registered task names and uncloneable arguments at `addJob` time. */
+  validateJob(job: Job): void {
+    poolTarget(job, 'threadpool');
+    checkPoolArgs(job, 'threadpool');
+  }
+
+  override async start(context: ExecutorContext, alias: string): Promise<void> {
+    const { Piscina } = await import('piscina');
+    this.#channelName = `horarium:threadpool:${randomUUID()}`;
+    const channel = new BroadcastChannel(this.#channelName);
+    channel.onmessage = (event) => this.#onControl((event as { data?: unknown }).data);
+    channel.unref();
+    this.#channel = channel;
+    const pool = new Piscina({
+      filename: runnerEntry(),
+      maxThreads: this.maxWorkers,
+      minThreads: 0,
+      idleTimeout: this.idleTimeout * 1000,
+      ...(this.#resourceLimits === undefined ? {} : { resourceLimits: this.#resourceLimits }),
+    });
+    pool.on('error', (error: unknown) => {
+      context.logger.error(`A worker of executor "${alias}" failed outside of any job`, error);
+    });
+    this.#pool = pool;
+    await super.start(context, alias);
+    if (this.#preload.length > 0) await this.#warmUp(pool, this.#preload);
+  }
+
+  protected runOnce(job: Job, run: JobRun): Promise<unknown> {
+    const pool = this.#pool;
+    if (pool === undefined) throw new ExecutorNotRunningError(this.alias);
+    const { reference, funcRef } = poolTarget(job, 'threadpool');
+    const token = this.#nextToken++;
+    const task: RunTask = {
+      op: 'run',
+      token,
+      channel: this.#channelName,
+      reference,
+      funcRef,
+      jobId: job.id,
+      runTime: run.scheduledRunTime.getTime(),
+      args: job.args,
+    };
+    const hardStop = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const signal = run.signal;
+    const onAbort = (): void => {
+      this.#post({ horarium: 'abort', token, reason: encodeThrown(signal.reason) });
+      timer = setTimeout(() => hardStop.abort(), this.abortGracePeriod * 1000);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const outcome = (pool.run(task, { signal: hardStop.signal }) as Promise<Envelope>).then(
+      (envelope) => {
+        if (envelope.ok) return envelope.value;
+        throw decodeThrown(envelope.error);
+      },
+      (error: unknown) => {
+        // Terminated on purpose: the run was already reported with its signal's reason.
+        if (hardStop.signal.aborted) throw signal.reason;
+        throw poolFailure(job, funcRef, error);
+      },
+    );
+    const left: Promise<void> = outcome
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.#inflight.delete(left);
+      });
+    this.#inflight.add(left);
+    return outcome;
+  }
+
+  protected override onShutdown(wait: boolean): Promise<void> | void {
+    const pool = this.#pool;
+    const channel = this.#channel;
+    this.#pool = undefined;
+    this.#channel = undefined;
+    if (pool === undefined) return;
+    // Aborted runs get their grace period, then their workers are terminated.
+    const teardown = Promise.all([...this.#inflight])
+      .then(() => pool.destroy())
+      .finally(() => channel?.close());
+    const logged = teardown.catch((error: unknown) => {
+      this.context.logger.error(`Could not shut the thread pool of "${this.alias}" down`, error);
+    });
+    return wait ? logged : undefined;
+  }
+
+  #post(message: ControlMessage): void {
+    this.#channel?.postMessage(message);
+  }
+
+  #onControl(message: unknown): void {
+    if (isControlMessage(message) && message.horarium === 'ready') {
+      this.#warming.get(message.token)?.();
+    }
+  }
+
+  /** Occupies every worker at once with a warm-up task, so each one starts and loads `modules`. */
+  async #warmUp(pool: Piscina, modules: string[]): Promise<void> {
+    const tokens = Array.from({ length: this.maxWorkers }, () => this.#nextToken++);
+    const release = (): void => {
+      for (const token of tokens) {
+        this.#post({ horarium: 'abort', token, reason: encodeThrown(new Error('warmed up')) });
+      }
+    };
+    let readyCount = 0;
+    for (const token of tokens) {
+      this.#warming.set(token, () => {
+        this.#warming.delete(token);
+        readyCount += 1;
+        if (readyCount === tokens.length) release();
+      });
+    }
+    try {
+      const results = (await Promise.all(
+        tokens.map((token) => {
+          const task: WarmTask = { op: 'warm', token, channel: this.#channelName, modules };
+          return pool.run(task);
+        }),
+      )) as Envelope[];
+      for (const result of results) {
+        if (!result.ok) throw decodeThrown(result.error);
+      }
+    } finally {
+      for (const token of tokens) this.#warming.delete(token);
+    }
+  }
+}
+
+registerExecutorType('threadpool', (options, { key }) => {
+  const maxWorkers =
+    options.maxWorkers === undefined
+      ? undefined
+      : coerceNumber(`${key}.maxWorkers`, options.maxWorkers, { integer: true, min: 1 });
+  const abortGracePeriod =
+    options.abortGracePeriod === undefined
+      ? undefined
+      : coerceNumber(`${key}.abortGracePeriod`, options.abortGracePeriod, { min: 0 });
+  const idleTimeout =
+    options.idleTimeout === undefined
+      ? undefined
+      : coerceNumber(`${key}.idleTimeout`, options.idleTimeout, { min: 0 });
+  return new ThreadPoolExecutor({
+    ...options,
+    ...(maxWorkers === undefined ? {} : { maxWorkers }),
+    ...(abortGracePeriod === undefined ? {} : { abortGracePeriod }),
+    ...(idleTimeout === undefined ? {} : { idleTimeout }),
+  } as ThreadPoolExecutorOptions);
+});
