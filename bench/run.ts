@@ -9,6 +9,7 @@ interface Suite {
 
 const suites: Record<string, () => Promise<Suite>> = {
   triggers: () => import('./triggers.ts'),
+  scheduler: () => import('./scheduler.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
