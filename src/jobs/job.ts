@@ -203,24 +203,9 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
 
   /** @internal This job with another next run time: how the main loop advances a job. */
   withNextRunTime(nextRunTime: Date | null): Job<A> {
-    return new Job(
-      this.#owner,
-      {
-        id: this.id,
-        name: this.name,
-        func: this.func,
-        funcRef: this.funcRef,
-        args: this.args,
-        trigger: this.trigger,
-        executor: this.executor,
-        coalesce: this.coalesce,
-        maxInstances: this.maxInstances,
-        misfireGraceTime: this.misfireGraceTime,
-        timeout: this.timeout,
-        nextRunTime,
-      },
-      this.jobstore,
-    );
+    const state = this.state();
+    state.nextRunTime = nextRunTime;
+    return new Job(this.#owner, state, this.jobstore);
   }
 
   /** Jobs are equal when their ids are. */
