@@ -50,6 +50,8 @@ interface Batch {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+const DONE: Promise<void> = Promise.resolve();
+
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   (typeof value === 'object' || typeof value === 'function') &&
   value !== null &&
@@ -91,7 +93,7 @@ export abstract class BaseExecutor implements Executor {
     if ((running?.length ?? 0) >= job.maxInstances) {
       throw new MaxInstancesReachedError(job.id, job.maxInstances);
     }
-    const batch: Batch = { job, queue: [...runTimes], cancel: null, done: Promise.resolve() };
+    const batch: Batch = { job, queue: runTimes.slice(), cancel: null, done: DONE };
     const list = running ?? [];
     list.push(batch);
     if (running === undefined) this.#batches.set(job.id, list);

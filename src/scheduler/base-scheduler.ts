@@ -1304,8 +1304,9 @@ export class BaseScheduler implements JobOwner {
     const plans: DuePlan[] = [];
     const updates: Job[] = [];
     const removals: string[] = [];
+    const nowDate = new Date(now);
     for (const job of due) {
-      const plan = this.#plan(alias, job, now);
+      const plan = this.#plan(alias, job, now, nowDate);
       plans.push(plan);
       if (plan.updated !== null) updates.push(plan.updated);
       else removals.push(job.id);
@@ -1323,7 +1324,7 @@ export class BaseScheduler implements JobOwner {
   }
 
   /** What to do with one due job: its runs, and its next state (null = remove it). */
-  #plan(alias: string, job: Job, now: number): DuePlan {
+  #plan(alias: string, job: Job, now: number, nowDate: Date): DuePlan {
     const executor = this.#executors.get(job.executor);
     if (executor === undefined) {
       this.#logger.error(
@@ -1333,7 +1334,7 @@ export class BaseScheduler implements JobOwner {
     }
     let runs: RunPlan;
     try {
-      runs = planRuns(job.trigger, job.nextRunTime as Date, now, job.coalesce);
+      runs = planRuns(job.trigger, job.nextRunTime as Date, now, job.coalesce, nowDate);
     } catch (error) {
       // A trigger that throws (e.g. MaxIterationsError) pauses its job instead of deleting it.
       this.#logger.error(
@@ -1349,11 +1350,15 @@ export class BaseScheduler implements JobOwner {
         continuation: false,
       };
     }
-    const batchKey = `${alias}\u0000${job.id}`;
-    const continuation = this.#splitBatches.has(batchKey);
     // A next run time that is already due means the batch was capped and continues next pass.
-    if (runs.next !== null && runs.next.getTime() <= now) this.#splitBatches.add(batchKey);
-    else if (continuation) this.#splitBatches.delete(batchKey);
+    const capped = runs.next !== null && runs.next.getTime() <= now;
+    let continuation = false;
+    if (capped || this.#splitBatches.size > 0) {
+      const batchKey = `${alias}\u0000${job.id}`;
+      continuation = this.#splitBatches.has(batchKey);
+      if (capped) this.#splitBatches.add(batchKey);
+      else if (continuation) this.#splitBatches.delete(batchKey);
+    }
     return {
       job,
       executor,

@@ -31,8 +31,8 @@ export function planRuns(
   nextRunTime: Date,
   now: number,
   coalesce: boolean,
+  nowDate: Date = new Date(now),
 ): RunPlan {
-  const nowDate = new Date(now);
   if (coalesce) {
     let latest = nextRunTime;
     for (let i = 0; i < WALK_LIMIT; i++) {
