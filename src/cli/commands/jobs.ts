@@ -1,0 +1,237 @@
+/**
+ * `horarium jobs list|show|pause|resume|remove|run-now`: the jobs of a
+ * persistent store, managed from a terminal. Every change goes through the
+ * store API; a scheduler running on the store notices it within its poll
+ * interval (`storePollInterval`, default 5 s).
+ */
+import { encodeValue } from '../../jobs/codec.ts';
+import { Job } from '../../jobs/job.ts';
+import { JobLookupError } from '../../stores/errors.ts';
+import type { RestoreFailure } from '../../stores/store.ts';
+import { formatInstant } from '../../time/format.ts';
+import { getZone, localZoneName, type Zone } from '../../time/zone.ts';
+import { paint, table } from '../format.ts';
+import { CliError, type OpenStore, openStore, reasonOf, storeUrlFrom } from '../store.ts';
+
+export interface JobsOptions {
+  store?: string;
+  json?: boolean;
+  timezone?: string;
+}
+
+/** One job as the CLI shows it (also the `--json` form). */
+export interface JobView {
+  id: string;
+  name: string | null;
+  func: string | null;
+  trigger: string | null;
+  /** ISO 8601 instant in UTC; null when paused. */
+  nextRunTime: string | null;
+  status: 'scheduled' | 'paused' | 'broken';
+  executor?: string;
+  coalesce?: boolean;
+  maxInstances?: number;
+  misfireGraceTime?: number | null;
+  timeout?: number | null;
+  /** The arguments in the stored (tagged JSON) form. */
+  args?: unknown;
+  error?: string;
+}
+
+function viewOf(job: Job): JobView {
+  return {
+    id: job.id,
+    name: job.name,
+    func: job.funcRef,
+    trigger: String(job.trigger),
+    nextRunTime: job.nextRunTime?.toISOString() ?? null,
+    status: job.nextRunTime === null ? 'paused' : 'scheduled',
+    executor: job.executor,
+    coalesce: job.coalesce,
+    maxInstances: job.maxInstances,
+    misfireGraceTime: job.misfireGraceTime,
+    timeout: job.timeout,
+    args: encodeValue(job.args, 'args'),
+  };
+}
+
+function brokenView(failure: RestoreFailure): JobView {
+  return {
+    id: failure.jobId,
+    name: null,
+    func: null,
+    trigger: null,
+    nextRunTime: failure.nextRunTime?.toISOString() ?? null,
+    status: 'broken',
+    error: reasonOf(failure.error),
+  };
+}
+
+const when = (iso: string | null, zone: Zone): string =>
+  iso === null ? '-' : formatInstant(Date.parse(iso), zone);
+
+const statusText = (status: JobView['status']): string =>
+  status === 'broken'
+    ? paint('red', status)
+    : status === 'paused'
+      ? paint('yellow', status)
+      : paint('green', status);
+
+async function withStore<T>(
+  options: JobsOptions,
+  action: (open: OpenStore, zone: Zone) => Promise<T>,
+): Promise<T> {
+  const zone = getZone(options.timezone ?? localZoneName());
+  const open = await openStore(storeUrlFrom(options.store), zone);
+  try {
+    return await action(open, zone);
+  } finally {
+    await open.close();
+  }
+}
+
+const print = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
+
+/** Every job, broken ones last (by next run time). */
+async function allViews(open: OpenStore): Promise<JobView[]> {
+  open.broken.clear();
+  const jobs = (await open.store.getAllJobs()).map(viewOf);
+  const broken = [...open.broken.values()].map(brokenView);
+  return [...jobs, ...broken];
+}
+
+export async function listJobs(options: JobsOptions): Promise<void> {
+  await withStore(options, async (open, zone) => {
+    const views = await allViews(open);
+    if (options.json === true) return print(JSON.stringify(views, null, 2));
+    if (views.length === 0) return print('No jobs.');
+    print(
+      table(
+        ['id', 'name', 'trigger', `next run (${zone.name})`, 'status'],
+        views.map((v) => [
+          v.id,
+          v.name ?? '-',
+          v.trigger ?? '-',
+          when(v.nextRunTime, zone),
+          statusText(v.status),
+        ]),
+      ),
+    );
+    const broken = views.filter((v) => v.status === 'broken');
+    for (const v of broken) print(paint('red', `broken job ${v.id}: ${v.error ?? ''}`));
+  });
+}
+
+/** The job, or its failure when the row cannot be restored. */
+async function find(open: OpenStore, id: string): Promise<Job | RestoreFailure> {
+  open.broken.clear();
+  const job = await open.store.lookupJob(id);
+  if (job !== null) return job;
+  const failure = open.broken.get(id);
+  if (failure !== undefined) return failure;
+  throw new JobLookupError(id);
+}
+
+async function findHealthy(open: OpenStore, id: string, verb: string): Promise<Job> {
+  const found = await find(open, id);
+  if (found instanceof Job) return found;
+  throw new CliError(
+    `job ${id} cannot be restored (${reasonOf(found.error)}), so it cannot be ${verb}; fix the row or remove the job`,
+  );
+}
+
+export async function showJob(id: string, options: JobsOptions): Promise<void> {
+  await withStore(options, async (open, zone) => {
+    const found = await find(open, id);
+    const view = found instanceof Job ? viewOf(found) : brokenView(found);
+    if (options.json === true) return print(JSON.stringify(view, null, 2));
+    const rows: [string, string][] = [
+      ['id', view.id],
+      ['status', statusText(view.status)],
+      ['next run', when(view.nextRunTime, zone)],
+    ];
+    if (view.status === 'broken') rows.push(['error', view.error ?? '']);
+    else {
+      rows.push(
+        ['name', view.name ?? ''],
+        ['function', view.func ?? ''],
+        ['trigger', view.trigger ?? ''],
+        ['args', JSON.stringify(view.args ?? [])],
+        ['executor', view.executor ?? ''],
+        ['coalesce', String(view.coalesce)],
+        ['max instances', String(view.maxInstances)],
+        ['misfire grace', view.misfireGraceTime === null ? 'none' : `${view.misfireGraceTime} s`],
+        ['timeout', view.timeout === null ? 'none' : `${view.timeout} s`],
+      );
+    }
+    const width = Math.max(...rows.map(([k]) => k.length));
+    print(rows.map(([k, v]) => `${paint('bold', k.padEnd(width))}  ${v}`).join('\n'));
+  });
+}
+
+/** Writes the job with a new next run time (null = paused). */
+async function setNextRunTime(open: OpenStore, job: Job, next: Date | null): Promise<Job> {
+  const changed = new Job(open.owner, { ...job.state(), nextRunTime: next }, open.alias);
+  await open.store.updateJob(changed);
+  return changed;
+}
+
+function report(
+  options: JobsOptions,
+  zone: Zone,
+  message: string,
+  job: Job | null,
+  id: string,
+): void {
+  if (options.json === true) {
+    print(JSON.stringify(job === null ? { id, removed: true } : viewOf(job), null, 2));
+    return;
+  }
+  print(job === null ? message : `${message} (next run: ${when(viewOf(job).nextRunTime, zone)})`);
+}
+
+export async function pauseJob(id: string, options: JobsOptions): Promise<void> {
+  await withStore(options, async (open, zone) => {
+    const job = await findHealthy(open, id, 'paused');
+    const changed = await setNextRunTime(open, job, null);
+    report(options, zone, `Paused job ${id}`, changed, id);
+  });
+}
+
+export async function resumeJob(id: string, options: JobsOptions): Promise<void> {
+  await withStore(options, async (open, zone) => {
+    const job = await findHealthy(open, id, 'resumed');
+    const next = job.trigger.getNextFireTime(null, new Date());
+    if (next === null) {
+      // As scheduler.resumeJob: a job whose trigger has finished is removed.
+      await open.store.removeJob(id);
+      report(options, zone, `Job ${id} has no more run times; removed it`, null, id);
+      return;
+    }
+    report(options, zone, `Resumed job ${id}`, await setNextRunTime(open, job, next), id);
+  });
+}
+
+export async function runJobNow(id: string, options: JobsOptions): Promise<void> {
+  await withStore(options, async (open, zone) => {
+    const job = await findHealthy(open, id, 'run');
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const changed = await setNextRunTime(open, job, now);
+    report(
+      options,
+      zone,
+      `Job ${id} is due now; a running scheduler runs it within its poll interval`,
+      changed,
+      id,
+    );
+  });
+}
+
+export async function removeJob(id: string, options: JobsOptions): Promise<void> {
+  await withStore(options, async (open, zone) => {
+    await open.store.removeJob(id);
+    report(options, zone, `Removed job ${id}`, null, id);
+  });
+}

@@ -1,0 +1,251 @@
+/**
+ * `horarium next "<spec>"`: the next fire times of a trigger, marking those a
+ * DST change moved, and the expression in words.
+ *
+ * Spec grammar (decided for the CLI, documented in docs/cli.md):
+ * - a crontab line: 5, 6 or 7 fields, or a nickname (`@daily`), as `CronTrigger.fromCrontab`;
+ * - `<type>:<key>=<value>,<key>=<value>…` with type `cron`, `interval`,
+ *   `calendarinterval` or `date`; keys are the trigger's options in camelCase
+ *   or snake_case (`dayOfWeek`, `day_of_week`); a comma-separated item
+ *   without `=` continues the previous value (`cron:hour=1,13,minute=0`);
+ *   numbers are numbers; `date:<time>` is short for `date:runDate=<time>`.
+ */
+import { HorariumError } from '../../errors.ts';
+import { buildTrigger } from '../../scheduler/trigger-aliases.ts';
+import { fieldsFromWall, MS_PER_DAY } from '../../time/civil.ts';
+import { formatInstant } from '../../time/format.ts';
+import { parseDateInput } from '../../time/parse.ts';
+import { getZone, localZoneName, type Zone } from '../../time/zone.ts';
+import { CalendarIntervalTrigger } from '../../triggers/calendar-interval.ts';
+import { CronTrigger } from '../../triggers/cron/cron-trigger.ts';
+import { compileSchedule } from '../../triggers/cron/schedule.ts';
+import { DateTrigger } from '../../triggers/date.ts';
+import { IntervalTrigger } from '../../triggers/interval.ts';
+import type { Trigger } from '../../triggers/trigger.ts';
+import { describeCron, joinWords } from '../explain.ts';
+import { paint } from '../format.ts';
+import { CliError } from '../store.ts';
+
+export interface NextOptions {
+  tz?: string;
+  count: string;
+  from?: string;
+  json?: boolean;
+}
+
+const SPEC_TYPES = ['cron', 'interval', 'calendarinterval', 'date'] as const;
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** `day_of_week` → `dayOfWeek`. */
+const camel = (key: string): string => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Builds the trigger a spec names, in `timezone` unless the spec gives one. */
+export function parseTriggerSpec(spec: string, timezone: string): Trigger {
+  const text = spec.trim();
+  const typed = /^([a-z_]+):(.*)$/is.exec(text);
+  if (typed === null) return CronTrigger.fromCrontab(text, { timezone });
+  const type = (typed[1] as string).toLowerCase();
+  const body = (typed[2] as string).trim();
+  if (!(SPEC_TYPES as readonly string[]).includes(type)) {
+    throw new CliError(
+      `unknown trigger type ${JSON.stringify(type)} in ${JSON.stringify(spec)} (expected a crontab line or ${SPEC_TYPES.map((t) => `${t}:key=value,…`).join(', ')})`,
+    );
+  }
+  const args: Record<string, unknown> = {};
+  if (type === 'date' && body !== '' && !body.includes('=')) {
+    args.runDate = body;
+  } else {
+    let last: string | null = null;
+    for (const raw of body === '' ? [] : body.split(',')) {
+      const item = raw.trim();
+      const eq = item.indexOf('=');
+      if (eq < 0) {
+        if (last === null || item === '')
+          throw new CliError(
+            `cannot read ${JSON.stringify(item)} in ${JSON.stringify(spec)}: expected key=value`,
+          );
+        args[last] = `${String(args[last])},${item}`;
+        continue;
+      }
+      last = camel(item.slice(0, eq).trim());
+      const value = item.slice(eq + 1).trim();
+      args[last] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+    }
+  }
+  return buildTrigger(type, args, timezone);
+}
+
+/** A fire time with what DST did to it, if anything. */
+export interface PreviewEntry {
+  time: Date;
+  /** Why this time is not the plain wall time of the expression, or null. */
+  note: string | null;
+  /** The same as a sentence for the explanation, or null. */
+  explanation: string | null;
+}
+
+const clock = (wall: number): string => {
+  const f = fieldsFromWall(wall);
+  return `${pad(f.hour)}:${pad(f.minute)}${f.second === 0 ? '' : `:${pad(f.second)}`}`;
+};
+const day = (wall: number): string => {
+  const f = fieldsFromWall(wall);
+  return `${f.year}-${pad(f.month)}-${pad(f.day)}`;
+};
+const offsetText = (zone: Zone, instant: number): string => formatInstant(instant, zone).slice(19);
+
+/** Does the wall time match the trigger's own wall-clock rule (null: the trigger has none)? */
+function wallMatcher(trigger: Trigger): ((wall: number) => boolean) | null {
+  if (trigger instanceof CronTrigger) {
+    const schedule = compileSchedule(trigger.fields, trigger.dayMatching);
+    return (wall) => schedule.nextMatch(wall) === wall;
+  }
+  if (trigger instanceof CalendarIntervalTrigger) {
+    return (wall) => {
+      const f = fieldsFromWall(wall);
+      return f.hour === trigger.hour && f.minute === trigger.minute && f.second === trigger.second;
+    };
+  }
+  return null;
+}
+
+/** The next `count` fire times from `from`, each marked when DST moved it. */
+export function preview(trigger: Trigger, zone: Zone, from: Date, count: number): PreviewEntry[] {
+  const matches = wallMatcher(trigger);
+  const entries: PreviewEntry[] = [];
+  let previous: Date | null = null;
+  let now = from;
+  for (let i = 0; i < count; i++) {
+    const time = trigger.getNextFireTime(previous, now);
+    if (time === null) break;
+    const t = time.getTime();
+    const wall = zone.wallAt(t);
+    let note: string | null = null;
+    let explanation: string | null = null;
+    const resolved = zone.resolveWall(wall);
+    if (matches !== null && !matches(wall)) {
+      const gap = zone.offsetAt(t) - zone.offsetAt(t - MS_PER_DAY);
+      const original = wall - gap;
+      note = `${clock(original)} does not exist (DST gap): moved to ${clock(wall)}`;
+      explanation = `on ${day(wall)} at ${clock(wall)} because ${clock(original)} does not exist in ${zone.name}`;
+    } else if (resolved.kind === 'fold') {
+      const other = t === resolved.earlier ? resolved.later : resolved.earlier;
+      if (t === resolved.earlier) {
+        note = `${clock(wall)} occurs twice (DST fold): first pass, ${offsetText(zone, t)}`;
+        explanation =
+          trigger instanceof CronTrigger && trigger.dst.fold === 'both'
+            ? null
+            : `on ${day(wall)} once, at the first of the two ${clock(wall)}s (${offsetText(zone, t)}, not ${offsetText(zone, other)})`;
+      } else {
+        note = `${clock(wall)} occurs twice (DST fold): repeated hour, ${offsetText(zone, t)}`;
+        explanation = `on ${day(wall)} the repeated hour runs again (${offsetText(zone, t)})`;
+      }
+    } else if (matches === null && previous !== null) {
+      const before = zone.offsetAt(previous.getTime());
+      const after = zone.offsetAt(t);
+      if (before !== after) {
+        note = `UTC offset changed ${offsetText(zone, previous.getTime())} → ${offsetText(zone, t)} (DST): wall-clock time shifted`;
+        explanation = `from ${day(wall)} at ${clock(wall)} the wall-clock times shift with the UTC offset (${offsetText(zone, t)})`;
+      }
+    }
+    entries.push({ time, note, explanation });
+    previous = time;
+    now = time;
+  }
+  return entries;
+}
+
+/** `90061` → `1 day, 1 hour, 1 minute and 1 second`. */
+function duration(seconds: number): string {
+  const units: [number, string][] = [
+    [604_800, 'week'],
+    [86_400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
+  const parts: [number, string][] = [];
+  let rest = seconds;
+  for (const [size, unit] of units) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) parts.push([n, unit]);
+  }
+  const only = parts.length === 1 ? parts[0] : undefined;
+  if (only !== undefined && only[0] === 1) return only[1];
+  return joinWords(parts.map(([n, unit]) => `${n} ${unit}${n === 1 ? '' : 's'}`));
+}
+
+/** The trigger in words, without DST notes. */
+export function describeTrigger(trigger: Trigger): string {
+  if (trigger instanceof CronTrigger) return describeCron(trigger.fields, trigger.dayMatching);
+  if (trigger instanceof DateTrigger) return 'once';
+  if (trigger instanceof IntervalTrigger) return `every ${duration(trigger.interval / 1000)}`;
+  if (trigger instanceof CalendarIntervalTrigger) {
+    const parts: [number, string][] = [
+      [trigger.years, 'year'],
+      [trigger.months, 'month'],
+      [trigger.weeks, 'week'],
+      [trigger.days, 'day'],
+    ];
+    const given = parts.filter(([n]) => n > 0);
+    const every =
+      given.length === 1 && given[0]?.[0] === 1
+        ? [given[0][1]]
+        : given.map(([n, unit]) => `${n} ${unit}${n === 1 ? '' : 's'}`);
+    const at = `${pad(trigger.hour)}:${pad(trigger.minute)}${trigger.second === 0 ? '' : `:${pad(trigger.second)}`}`;
+    return `every ${joinWords(every)} at ${at}`;
+  }
+  return String(trigger);
+}
+
+function formatEntry(entry: PreviewEntry, zone: Zone): string {
+  const t = entry.time.getTime();
+  const weekday = WEEKDAYS[new Date(zone.wallAt(t)).getUTCDay()] ?? '';
+  const text = formatInstant(t, zone).replace(' ', ` ${weekday} `);
+  return entry.note === null ? `  ${text}` : `  ${text}  ${paint('yellow', `← ${entry.note}`)}`;
+}
+
+function parseCount(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > 1000)
+    throw new CliError(`-n must be a whole number from 1 to 1000, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+export function nextCommand(spec: string, options: NextOptions): void {
+  const timezone = options.tz ?? localZoneName();
+  const zone = getZone(timezone);
+  const count = parseCount(options.count);
+  let from: Date;
+  try {
+    from = options.from === undefined ? new Date() : new Date(parseDateInput(options.from, zone));
+  } catch (error) {
+    if (error instanceof HorariumError) throw new CliError(`--from: ${error.message}`);
+    throw error;
+  }
+  const trigger = parseTriggerSpec(spec, timezone);
+  const entries = preview(trigger, zone, from, count);
+  const notes = [...new Set(entries.map((e) => e.explanation).filter((e) => e !== null))];
+  const description = `${describeTrigger(trigger)}${notes.length > 0 ? `; ${joinWords(notes)}` : ''}`;
+  if (options.json === true) {
+    const document = {
+      spec,
+      trigger: String(trigger),
+      timezone: zone.name,
+      description,
+      times: entries.map((e) => ({
+        time: formatInstant(e.time.getTime(), zone).replace(' ', 'T'),
+        utc: e.time.toISOString(),
+        note: e.note,
+      })),
+    };
+    process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+    return;
+  }
+  const lines = [`${paint('bold', spec.trim())} (${zone.name}): ${description}`, ''];
+  if (entries.length === 0) lines.push('  (no more fire times)');
+  for (const entry of entries) lines.push(formatEntry(entry, zone));
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

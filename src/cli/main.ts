@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+/**
+ * The `horarium` command: `run`, `jobs` and `next`. Mistakes (a bad
+ * expression, an unknown zone, a missing store) are reported as one line on
+ * stderr, `horarium: <message>`, with exit code 1; no stack traces unless
+ * `HORARIUM_DEBUG=1` is set.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { HorariumError } from '../errors.ts';
+import {
+  type JobsOptions,
+  listJobs,
+  pauseJob,
+  removeJob,
+  resumeJob,
+  runJobNow,
+  showJob,
+} from './commands/jobs.ts';
+import { type NextOptions, nextCommand } from './commands/next.ts';
+import { type RunOptions, runCommand } from './commands/run.ts';
+import { DEFAULT_STORE_URL } from './store.ts';
+
+const VERSION = '0.1.0';
+
+/** Commander's (possibly multi-line) error text as one line with a hint. */
+function oneLine(text: string): string {
+  const message = text
+    .replace(/^error:\s*/i, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
+  return `horarium: ${message} (see 'horarium --help')\n`;
+}
+
+function storeOption(): Option {
+  return new Option(
+    '--store <url>',
+    `job store URL: sqlite:<path>, postgres://…, mysql://…, redis://… (env HORARIUM_STORE; default ${DEFAULT_STORE_URL})`,
+  );
+}
+
+function program(): Command {
+  const root = new Command('horarium')
+    .description('Horarium job scheduler: run a scheduler, manage stored jobs, preview triggers')
+    .version(VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    .configureOutput({ outputError: (text, write) => write(oneLine(text)) })
+    .exitOverride();
+
+  root
+    .command('run')
+    .description('run the jobs a module configures, until Ctrl-C')
+    .argument(
+      '<file>',
+      'module whose default export is (scheduler) => {…} or an array of job specs',
+    )
+    .addOption(storeOption())
+    .option('--timezone <zone>', "the scheduler's time zone (default: the host's)")
+    .option(
+      '--poll-interval <seconds>',
+      'how often the store is polled for external changes (default 5)',
+    )
+    .option('--verbose', 'also log the scheduler’s info messages and stack traces')
+    .action((file: string, options: RunOptions) => runCommand(file, options));
+
+  const jobs = root
+    .command('jobs')
+    .description('list and manage the jobs in a persistent store')
+    .exitOverride();
+  const jobCommand = (name: string, description: string, withId: boolean): Command => {
+    const command = jobs
+      .command(name)
+      .description(description)
+      .addOption(storeOption())
+      .option('--json', 'print JSON')
+      .option('--timezone <zone>', "zone for printed times (default: the host's)")
+      .exitOverride();
+    if (withId) command.argument('<id>', 'job id');
+    return command;
+  };
+  jobCommand('list', 'list every job (table, or --json)', false).action((options: JobsOptions) =>
+    listJobs(options),
+  );
+  jobCommand('show', 'show one job', true).action((id: string, options: JobsOptions) =>
+    showJob(id, options),
+  );
+  jobCommand('pause', 'pause a job (next run time: none)', true).action(
+    (id: string, options: JobsOptions) => pauseJob(id, options),
+  );
+  jobCommand('resume', 'resume a job from now', true).action((id: string, options: JobsOptions) =>
+    resumeJob(id, options),
+  );
+  jobCommand('remove', 'remove a job', true).action((id: string, options: JobsOptions) =>
+    removeJob(id, options),
+  );
+  jobCommand(
+    'run-now',
+    'make a job due now (a running scheduler runs it at its next poll)',
+    true,
+  ).action((id: string, options: JobsOptions) => runJobNow(id, options));
+
+  root
+    .command('next')
+    .description('preview the next fire times of a cron expression or trigger spec')
+    .argument(
+      '<spec>',
+      "crontab line ('30 2 * * *', '@daily') or type:key=value,… ('interval:minutes=5', 'cron:hour=3,minute=30')",
+    )
+    .option('--tz <zone>', "time zone (default: the host's)")
+    .option('-n, --count <n>', 'how many fire times', '10')
+    .option(
+      '--from <time>',
+      'start from this time (ISO 8601, or YYYY-MM-DD HH:MM in the zone; default now)',
+    )
+    .option('--json', 'print JSON')
+    .action((spec: string, options: NextOptions) => nextCommand(spec, options));
+
+  return root;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const root = program();
+  try {
+    await root.parseAsync(argv as string[], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are "errors" that exit 0; commander already printed the message.
+      return error.exitCode;
+    }
+    const debug = process.env.HORARIUM_DEBUG === '1';
+    if (debug && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+    const message = error instanceof Error ? error.message : String(error);
+    const known = error instanceof HorariumError;
+    // Unexpected failures say so; user mistakes are just the message.
+    process.stderr.write(
+      `horarium: ${known ? '' : 'error: '}${message.split('\n')[0]}${!known && !debug ? ' (set HORARIUM_DEBUG=1 for details)' : ''}\n`,
+    );
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // `run` may leave user timers behind after a graceful shutdown; the command is over.
+    if (process.argv[2] === 'run') process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`horarium: ${String(error)}\n`);
+    process.exit(1);
+  },
+);

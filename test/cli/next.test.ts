@@ -1,0 +1,139 @@
+/** `horarium next`: fire times, DST marks and the explanation, end to end. */
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli-helpers.ts';
+
+const TIMEOUT = 60_000;
+
+describe('horarium next', () => {
+  it(
+    'marks the spring-forward shift in Berlin and explains it',
+    async () => {
+      const r = await runCli([
+        'next',
+        '30 2 * * *',
+        '--tz',
+        'Europe/Berlin',
+        '--from',
+        '2025-03-28 12:00',
+        '-n',
+        '4',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]).toBe(
+        '30 2 * * * (Europe/Berlin): at 02:30 every day; on 2025-03-30 at 03:30 because 02:30 does not exist in Europe/Berlin',
+      );
+      const times = lines.slice(2).map((l) => l.trim());
+      expect(times).toEqual([
+        '2025-03-29 Sat 02:30:00+01:00',
+        '2025-03-30 Sun 03:30:00+02:00  ← 02:30 does not exist (DST gap): moved to 03:30',
+        '2025-03-31 Mon 02:30:00+02:00',
+        '2025-04-01 Tue 02:30:00+02:00',
+      ]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'marks the fold: a fixed-hour job fires once, at the first 02:30',
+    async () => {
+      const r = await runCli([
+        'next',
+        '30 2 * * *',
+        '--tz',
+        'Europe/Berlin',
+        '--from',
+        '2025-10-25 12:00',
+        '-n',
+        '3',
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(
+        'on 2025-10-26 once, at the first of the two 02:30s (+02:00, not +01:00)',
+      );
+      const times = r.stdout
+        .trim()
+        .split('\n')
+        .slice(2)
+        .map((l) => l.trim());
+      expect(times).toEqual([
+        '2025-10-26 Sun 02:30:00+02:00  ← 02:30 occurs twice (DST fold): first pass, +02:00',
+        '2025-10-27 Mon 02:30:00+01:00',
+        '2025-10-28 Tue 02:30:00+01:00',
+      ]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'marks the repeated hour of a wildcard-hour job in both passes',
+    async () => {
+      const r = await runCli([
+        'next',
+        '*/30 * * * *',
+        '--tz',
+        'Europe/Berlin',
+        '--from',
+        '2025-10-26 01:50',
+        '-n',
+        '5',
+        '--json',
+      ]);
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout) as {
+        description: string;
+        times: { time: string; note: string | null }[];
+      };
+      expect(doc.description).toBe(
+        'every 30 minutes; on 2025-10-26 the repeated hour runs again (+01:00)',
+      );
+      expect(doc.times.map((t) => t.time)).toEqual([
+        '2025-10-26T02:00:00+02:00',
+        '2025-10-26T02:30:00+02:00',
+        '2025-10-26T02:00:00+01:00',
+        '2025-10-26T02:30:00+01:00',
+        '2025-10-26T03:00:00+01:00',
+      ]);
+      expect(doc.times[2]?.note).toBe('02:00 occurs twice (DST fold): repeated hour, +01:00');
+      expect(doc.times[4]?.note).toBeNull();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'reads type:key=value specs (interval, cron with lists and snake_case keys)',
+    async () => {
+      const interval = await runCli([
+        'next',
+        'interval:hours=12',
+        '--tz',
+        'Europe/Berlin',
+        '--from',
+        '2025-03-29 08:00',
+        '-n',
+        '3',
+      ]);
+      expect(interval.code).toBe(0);
+      expect(interval.stdout).toContain('every 12 hours');
+      expect(interval.stdout).toContain(
+        '2025-03-30 Sun 09:00:00+02:00  ← UTC offset changed +01:00 → +02:00 (DST): wall-clock time shifted',
+      );
+      const cron = await runCli([
+        'next',
+        'cron:hour=1,13,minute=0,day_of_week=mon-fri',
+        '--tz',
+        'UTC',
+        '--from',
+        '2025-03-29 08:00',
+        '-n',
+        '3',
+      ]);
+      expect(cron.code).toBe(0);
+      expect(cron.stdout).toContain('at 01:00 and 13:00 on Monday through Friday');
+      expect(cron.stdout).toContain('2025-03-31 Mon 13:00:00+00:00');
+      expect(cron.stdout).toContain('2025-04-01 Tue 01:00:00+00:00');
+    },
+    TIMEOUT,
+  );
+});
