@@ -15,38 +15,16 @@ import {
   AndTrigger,
   CronTrigger,
   DateTrigger,
-  formatIso,
   getZone,
   HorariumError,
   IntervalTrigger,
   MaxIterationsError,
   OrTrigger,
-  type Trigger,
   triggerFromJSON,
-  type Zone,
 } from '../../src/index.ts';
+import { chain, iso } from '../helpers/trigger-chains.ts';
 
-const UTC = getZone('UTC');
 const BERLIN = getZone('Europe/Berlin');
-
-function iso(date: Date | null, zone: Zone = UTC): string | null {
-  return date === null ? null : formatIso(date.getTime(), zone);
-}
-
-/** The first `count` fire times of the chain starting at `now` (stops after a null). */
-function chain(trigger: Trigger, now: string, count: number, zone: Zone = UTC): (string | null)[] {
-  const out: (string | null)[] = [];
-  let previous: Date | null = null;
-  let current = new Date(now);
-  for (let i = 0; i < count; i++) {
-    const next = trigger.getNextFireTime(previous, current);
-    out.push(iso(next, zone));
-    if (next === null) break;
-    previous = next;
-    current = next;
-  }
-  return out;
-}
 
 const weekdaysAt9 = (): CronTrigger =>
   new CronTrigger({ dayOfWeek: 'mon-fri', hour: 9, timezone: 'UTC' });

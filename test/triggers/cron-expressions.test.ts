@@ -11,36 +11,8 @@
  * t(k+1) = getNextFireTime(t(k), t(k)).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  CronTrigger,
-  type CronTriggerOptions,
-  formatIso,
-  getZone,
-  type Trigger,
-  triggerFromJSON,
-  type Zone,
-} from '../../src/index.ts';
-
-const UTC = getZone('UTC');
-
-function iso(date: Date | null, zone: Zone = UTC): string | null {
-  return date === null ? null : formatIso(date.getTime(), zone);
-}
-
-/** The first `count` fire times of the chain starting at `now` (stops after a null). */
-function chain(trigger: Trigger, now: string, count: number, zone: Zone = UTC): (string | null)[] {
-  const out: (string | null)[] = [];
-  let previous: Date | null = null;
-  let current = new Date(now);
-  for (let i = 0; i < count; i++) {
-    const next = trigger.getNextFireTime(previous, current);
-    out.push(iso(next, zone));
-    if (next === null) break;
-    previous = next;
-    current = next;
-  }
-  return out;
-}
+import { CronTrigger, type CronTriggerOptions, getZone, triggerFromJSON } from '../../src/index.ts';
+import { chain, iso } from '../helpers/trigger-chains.ts';
 
 /** A field-form cron trigger in UTC. */
 const cron = (options: CronTriggerOptions): CronTrigger =>

@@ -6,14 +6,10 @@
  * Expected fire times are literal ISO strings worked out by hand from SPEC.
  */
 import { describe, expect, it } from 'vitest';
-import { DateTrigger, formatIso, getZone, triggerFromJSON, type Zone } from '../../src/index.ts';
+import { DateTrigger, getZone, triggerFromJSON } from '../../src/index.ts';
+import { first, iso } from '../helpers/trigger-chains.ts';
 
-const UTC = getZone('UTC');
 const BERLIN = getZone('Europe/Berlin');
-
-function iso(date: Date | null, zone: Zone = UTC): string | null {
-  return date === null ? null : formatIso(date.getTime(), zone);
-}
 
 describe('DateTrigger fires once', () => {
   it.each([
@@ -22,7 +18,7 @@ describe('DateTrigger fires once', () => {
     ['after runDate (a run date in the past is still returned)', '2024-06-01T00:00:00Z'],
   ])('a first call %s returns runDate', (_when, now) => {
     const trigger = new DateTrigger({ runDate: '2024-05-01 12:00:00', timezone: 'UTC' });
-    expect(iso(trigger.getNextFireTime(null, new Date(now)))).toBe('2024-05-01T12:00:00+00:00');
+    expect(first(trigger, now)).toBe('2024-05-01T12:00:00+00:00');
   });
 
   it('after it has fired, the next call returns null', () => {
@@ -44,24 +40,18 @@ describe('DateTrigger fires once', () => {
 describe('DateTrigger without runDate ("run once, now")', () => {
   it("fires at the first call's now, rounded up to a whole second", () => {
     const trigger = new DateTrigger({ timezone: 'UTC' });
-    expect(iso(trigger.getNextFireTime(null, new Date('2024-05-01T12:00:00.500Z')))).toBe(
-      '2024-05-01T12:00:01+00:00',
-    );
+    expect(first(trigger, '2024-05-01T12:00:00.500Z')).toBe('2024-05-01T12:00:01+00:00');
   });
 
   it('a whole-second now is the fire time itself', () => {
     const trigger = new DateTrigger({ timezone: 'UTC' });
-    expect(iso(trigger.getNextFireTime(null, new Date('2024-05-01T12:00:00Z')))).toBe(
-      '2024-05-01T12:00:00+00:00',
-    );
+    expect(first(trigger, '2024-05-01T12:00:00Z')).toBe('2024-05-01T12:00:00+00:00');
   });
 
   it('the fire time is fixed by the first call; then it finishes', () => {
     const trigger = new DateTrigger({ timezone: 'UTC' });
     const fired = trigger.getNextFireTime(null, new Date('2024-05-01T12:00:00Z'));
-    expect(iso(trigger.getNextFireTime(null, new Date('2024-05-01T12:10:00Z')))).toBe(
-      '2024-05-01T12:00:00+00:00',
-    );
+    expect(first(trigger, '2024-05-01T12:10:00Z')).toBe('2024-05-01T12:00:00+00:00');
     expect(trigger.getNextFireTime(fired, fired as Date)).toBeNull();
   });
 });
@@ -150,8 +140,6 @@ describe('DateTrigger JSON round trip', () => {
     const trigger = new DateTrigger({ timezone: 'UTC' });
     trigger.getNextFireTime(null, new Date('2024-05-01T12:00:00Z'));
     const restored = triggerFromJSON(JSON.parse(JSON.stringify(trigger.toJSON())));
-    expect(iso(restored.getNextFireTime(null, new Date('2024-05-02T00:00:00Z')))).toBe(
-      '2024-05-01T12:00:00+00:00',
-    );
+    expect(first(restored, '2024-05-02T00:00:00Z')).toBe('2024-05-01T12:00:00+00:00');
   });
 });

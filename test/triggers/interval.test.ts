@@ -10,39 +10,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  formatIso,
   getZone,
   IntervalTrigger,
   type IntervalTriggerOptions,
-  type Trigger,
   triggerFromJSON,
-  type Zone,
 } from '../../src/index.ts';
+import { chain, first, iso } from '../helpers/trigger-chains.ts';
 
-const UTC = getZone('UTC');
 const BERLIN = getZone('Europe/Berlin');
-
-function iso(date: Date | null, zone: Zone = UTC): string | null {
-  return date === null ? null : formatIso(date.getTime(), zone);
-}
-
-/** The first `count` fire times of the chain starting at `now` (stops after a null). */
-function chain(trigger: Trigger, now: string, count: number, zone: Zone = UTC): (string | null)[] {
-  const out: (string | null)[] = [];
-  let previous: Date | null = null;
-  let current = new Date(now);
-  for (let i = 0; i < count; i++) {
-    const next = trigger.getNextFireTime(previous, current);
-    out.push(iso(next, zone));
-    if (next === null) break;
-    previous = next;
-    current = next;
-  }
-  return out;
-}
-
-const first = (trigger: Trigger, now: string, zone: Zone = UTC): string | null =>
-  iso(trigger.getNextFireTime(null, new Date(now)), zone);
 
 const interval = (options: IntervalTriggerOptions): IntervalTrigger =>
   new IntervalTrigger({ timezone: 'UTC', ...options });

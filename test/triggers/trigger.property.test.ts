@@ -41,6 +41,7 @@ import {
   wallMatches,
   yearExprArb,
 } from '../helpers/cron-model.ts';
+import { fireTimes } from '../helpers/trigger-chains.ts';
 import {
   DST_HEAVY_ZONES,
   instantNearTransitionArb,
@@ -97,13 +98,11 @@ interface Chain {
 /** t0 = next(null, now); t(k+1) = next(t(k), t(k)), up to `max` fire times not after `horizon`. */
 function runChain(trigger: Trigger, now: number, max: number, horizon: number): Chain {
   const fires: number[] = [];
-  let next = trigger.getNextFireTime(null, new Date(now));
-  while (next !== null) {
+  for (const next of fireTimes(trigger, new Date(now))) {
     const t = next.getTime();
     if (t > horizon) return { fires, exhausted: true };
     fires.push(t);
     if (fires.length >= max) return { fires, exhausted: false };
-    next = trigger.getNextFireTime(next, next);
   }
   return { fires, exhausted: true };
 }
@@ -127,6 +126,33 @@ function holds<T extends Record<string, unknown>>(details: T, key: keyof T & str
 }
 
 const ceilSecond = (t: number): number => Math.ceil(t / MS_SECOND) * MS_SECOND;
+
+/**
+ * Every fire time of `chain` matches the model exactly or is a documented gap
+ * shift (never under wildcard hours), and the chain is complete: up to where it
+ * stopped (`horizon` when exhausted), it is every matching wall time from `lo`,
+ * nothing skipped, nothing doubled (when the model can enumerate them).
+ */
+function expectFollowsModel(
+  chain: Chain,
+  m: CronModel,
+  zone: Zone,
+  label: string,
+  lo: number,
+  horizon: number,
+): void {
+  for (const t of chain.fires) {
+    expect({ label, t: iso(t), kind: classifyFire(m, zone, t) }).toEqual({
+      label,
+      t: iso(t),
+      kind: expect.stringMatching(/^(exact|shifted)$/),
+    });
+  }
+  const end = chain.exhausted ? horizon : (chain.fires[chain.fires.length - 1] as number);
+  const expected = expectedFireTimes(m, zone, lo, end);
+  if (expected === undefined) return;
+  expect({ label, fires: chain.fires.map(iso) }).toEqual({ label, fires: expected.map(iso) });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Cron: random expressions from the grammar, checked against the brute-force model.
@@ -356,17 +382,7 @@ describe('CronTrigger (field form) vs the brute-force model', () => {
       const chain = runChain(trigger, c.now, 400, hi);
       const label = describeCase(trigger, c.zone, c.now);
       expectIncreasingWholeSeconds(chain.fires);
-      for (const t of chain.fires) {
-        expect({ label, t: iso(t), kind: classifyFire(m, zone, t) }).toEqual({
-          label,
-          t: iso(t),
-          kind: expect.stringMatching(/^(exact|shifted)$/),
-        });
-      }
-      const end = chain.exhausted ? hi : (chain.fires[chain.fires.length - 1] as number);
-      const expected = expectedFireTimes(m, zone, lo, end);
-      if (expected === undefined) return;
-      expect({ label, fires: chain.fires.map(iso) }).toEqual({ label, fires: expected.map(iso) });
+      expectFollowsModel(chain, m, zone, label, lo, hi);
     },
   );
 
@@ -394,19 +410,7 @@ describe('CronTrigger (field form) vs the brute-force model', () => {
           'inRange',
         );
       }
-      // (c)/(d): every fire time matches exactly, or is a documented gap shift (never under wildcard hours).
-      for (const t of chain.fires) {
-        expect({ label, t: iso(t), kind: classifyFire(m, zone, t) }).toEqual({
-          label,
-          t: iso(t),
-          kind: expect.stringMatching(/^(exact|shifted)$/),
-        });
-      }
-      // (e): completeness — nothing skipped, nothing doubled.
-      const hi = chain.exhausted ? horizon : (chain.fires[chain.fires.length - 1] as number);
-      const expected = expectedFireTimes(m, zone, lo, hi);
-      if (expected === undefined) return;
-      expect({ label, fires: chain.fires.map(iso) }).toEqual({ label, fires: expected.map(iso) });
+      expectFollowsModel(chain, m, zone, label, lo, horizon);
     },
   );
 
@@ -1258,6 +1262,36 @@ describe('IntervalTrigger and DateTrigger edge semantics', () => {
   );
 });
 
+/**
+ * The jittered chain is the plain one, each fire time delayed by [0, jitter]
+ * seconds, whole, strictly increasing, and never past `end` (unless the plain
+ * fire time itself is).
+ */
+function expectJitteredChain(
+  plain: readonly number[],
+  jittered: readonly number[],
+  jitter: number,
+  end: number | undefined,
+): void {
+  expectIncreasingWholeSeconds(jittered);
+  expect(jittered.length).toBe(plain.length);
+  jittered.forEach((t, i) => {
+    const base = plain[i] as number;
+    holds(
+      {
+        i,
+        base: iso(base),
+        t: iso(t),
+        inWindow:
+          t >= base &&
+          t <= base + jitter * MS_SECOND &&
+          (end === undefined || t <= Math.max(base, end)),
+      },
+      'inWindow',
+    );
+  });
+}
+
 describe('jitter', () => {
   const jitterArb = fc.record({
     jitter: fc.integer({ min: 1, max: 120 }),
@@ -1286,23 +1320,7 @@ describe('jitter', () => {
         20,
         c.now + 400 * MS_DAY,
       );
-      expectIncreasingWholeSeconds(jittered.fires);
-      expect(jittered.fires.length).toBe(plain.fires.length);
-      jittered.fires.forEach((t, i) => {
-        const base = plain.fires[i] as number;
-        holds(
-          {
-            i,
-            base: iso(base),
-            t: iso(t),
-            inWindow:
-              t >= base &&
-              t <= base + jitter * MS_SECOND &&
-              (c.end === undefined || t <= Math.max(base, c.end)),
-          },
-          'inWindow',
-        );
-      });
+      expectJitteredChain(plain.fires, jittered.fires, jitter, c.end);
     },
   );
 
@@ -1318,23 +1336,7 @@ describe('jitter', () => {
         15,
         c.now + 2 * YEAR_MS,
       );
-      expectIncreasingWholeSeconds(jittered.fires);
-      expect(jittered.fires.length).toBe(plain.fires.length);
-      jittered.fires.forEach((t, i) => {
-        const base = plain.fires[i] as number;
-        holds(
-          {
-            i,
-            base: iso(base),
-            t: iso(t),
-            inWindow:
-              t >= base &&
-              t <= base + jitter * MS_SECOND &&
-              (c.end === undefined || t <= Math.max(base, c.end)),
-          },
-          'inWindow',
-        );
-      });
+      expectJitteredChain(plain.fires, jittered.fires, jitter, c.end);
     },
   );
 });

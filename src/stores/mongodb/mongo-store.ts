@@ -3,11 +3,23 @@
  * laid out as APScheduler's MongoDBJobStore with JSON instead of pickle.
  */
 import type { Collection, Db, MongoClient, MongoClientOptions } from 'mongodb';
-import { DeserializationError, SerializationError } from '../../jobs/errors.ts';
+import { DeserializationError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { serializeJob } from '../../jobs/serialization.ts';
 import { ConfigurationError } from '../../scheduler/errors.ts';
 import { registerJobStoreType } from '../../scheduler/plugins.ts';
+import {
+  checkStorableId,
+  checkUrlOrClient,
+  compareRunOrder,
+  loadOptionalDriver,
+  messageOf,
+  optionalString,
+  parseJobState,
+  type RunOrderKey,
+  redactUrl,
+  restoreOrReport,
+} from '../common.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 
@@ -47,8 +59,6 @@ const SCHEDULED = { $gte: -8_640_000_000_000_000 } as const;
 const DUPLICATE_KEY = 11000;
 /** Ids per `$in` query when checking a batch, well inside the 16 MB command limit. */
 const ID_CHUNK = 1000;
-/** A lone UTF-16 surrogate: BSON strings are UTF-8, where it would silently become U+FFFD. */
-const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * Keeps jobs in a MongoDB collection: documents `{ _id: id, next_run_time:
@@ -86,15 +96,7 @@ export class MongoJobStore implements JobStore {
   readonly #broken = new Set<string>();
 
   constructor(options: MongoJobStoreOptions) {
-    if (typeof options !== 'object' || options === null)
-      throw new TypeError('MongoJobStore needs options: { url } or { client }');
-    const hasUrl = options.url !== undefined;
-    if (hasUrl === (options.client !== undefined))
-      throw new TypeError(
-        'MongoJobStore needs exactly one of url (connection settings) or client (a MongoClient)',
-      );
-    if (hasUrl && (typeof options.url !== 'string' || options.url === ''))
-      throw new TypeError('MongoJobStore: url must be a non-empty string');
+    checkUrlOrClient(options, 'MongoJobStore', 'a MongoClient');
     this.#database = nonEmpty('database', options.database ?? 'horarium');
     this.#collectionName = nonEmpty('collection', options.collection ?? 'jobs');
     this.#options = options;
@@ -122,14 +124,17 @@ export class MongoJobStore implements JobStore {
       this.#ownsClient = false;
     } else {
       const url = this.#options.url as string;
-      const MongoClientClass = await loadMongoClient();
+      const MongoClientClass = await loadOptionalDriver(
+        async () => (await import('mongodb')).MongoClient,
+        'mongodb',
+        'mongodb',
+      );
       client = new MongoClientClass(url, this.#options.clientOptions);
       try {
         await client.connect();
       } catch (error) {
         await client.close().catch(() => {});
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new Error(`Cannot connect to MongoDB at ${redactUrl(url)}: ${reason}`, {
+        throw new Error(`Cannot connect to MongoDB at ${redactUrl(url)}: ${messageOf(error)}`, {
           cause: error,
         });
       }
@@ -266,9 +271,11 @@ export class MongoJobStore implements JobStore {
 
   /** Restores in contract order, sorted here: MongoDB orders string ids by UTF-8 bytes, the contract by UTF-16 code units. */
   async #restoreAll(documents: readonly MongoJobDocument[]): Promise<Job[]> {
-    const ordered = [...documents].sort(compareDocuments);
+    const ordered = documents
+      .map((document) => ({ ...runOrderOf(document), document }))
+      .sort(compareRunOrder);
     const jobs = await Promise.all(
-      ordered.map((document) => this.#restore(document._id, document)),
+      ordered.map(({ document }) => this.#restore(document._id, document)),
     );
     return jobs.filter((job): job is Job => job !== null);
   }
@@ -279,27 +286,18 @@ export class MongoJobStore implements JobStore {
     if (context === null)
       throw new Error('The MongoDB job store is not started (call start() first)');
     const jobId = typeof id === 'string' ? id : String(id);
-    try {
-      if (typeof id !== 'string')
-        throw new DeserializationError(`a stored job has an _id that is not a string: ${jobId}`);
-      const job = await context.restoreJob(parseState(id, document.job_state));
-      if (job.id !== id)
-        throw new DeserializationError(
-          `the job state stored under id ${JSON.stringify(id)} belongs to job ${JSON.stringify(job.id)}`,
-          { path: 'id', jobId: id },
-        );
-      this.#broken.delete(id);
-      return job;
-    } catch (error) {
-      this.#broken.add(jobId);
-      const time = document.next_run_time;
-      context.restoreFailed({
-        jobId,
-        nextRunTime: typeof time === 'number' && Number.isFinite(time) ? new Date(time) : null,
-        error,
-      });
-      return null;
-    }
+    const time = document.next_run_time;
+    return restoreOrReport(
+      context,
+      this.#broken,
+      jobId,
+      typeof time === 'number' && Number.isFinite(time) ? time : null,
+      () => {
+        if (typeof id !== 'string')
+          throw new DeserializationError(`a stored job has an _id that is not a string: ${jobId}`);
+        return parseState(id, document.job_state);
+      },
+    );
   }
 }
 
@@ -311,11 +309,7 @@ function nonEmpty(name: string, value: unknown): string {
 
 /** The document of a job; fails before MongoDB is touched when the job cannot be stored. */
 function toDocument(job: Job): MongoJobDocument {
-  if (typeof job.id !== 'string' || LONE_SURROGATE.test(job.id))
-    throw new SerializationError(
-      `job ${JSON.stringify(job.id)} cannot be stored: its id holds a lone UTF-16 surrogate, which MongoDB cannot store`,
-      { path: 'id', jobId: job.id },
-    );
+  checkStorableId(job, 'MongoDB');
   const job_state = serializeJob(job);
   return {
     _id: job.id,
@@ -324,19 +318,10 @@ function toDocument(job: Job): MongoJobDocument {
   };
 }
 
-/** Paused (null) last; then by time, then id by UTF-16 code units, as the contract orders. */
-function compareDocuments(a: MongoJobDocument, b: MongoJobDocument): number {
-  const timeA = typeof a.next_run_time === 'number' ? a.next_run_time : null;
-  const timeB = typeof b.next_run_time === 'number' ? b.next_run_time : null;
-  if (timeA !== timeB) {
-    if (timeA === null) return 1;
-    if (timeB === null) return -1;
-    return timeA - timeB;
-  }
-  const idA = String(a._id);
-  const idB = String(b._id);
-  if (idA < idB) return -1;
-  return idA > idB ? 1 : 0;
+/** The sort key of a stored document, which may hold anything: a non-number run time sorts as paused. */
+function runOrderOf(document: MongoJobDocument): RunOrderKey {
+  const time = document.next_run_time;
+  return { time: typeof time === 'number' ? time : null, id: String(document._id) };
 }
 
 function parseState(id: string, state: unknown): unknown {
@@ -345,15 +330,7 @@ function parseState(id: string, state: unknown): unknown {
       `job '${id}' cannot be restored: its job_state is ${state === null || state === undefined ? 'missing' : `a ${typeof state}`}, not a JSON string`,
       { path: 'job_state', jobId: id },
     );
-  try {
-    return JSON.parse(state);
-  } catch (error) {
-    throw new DeserializationError(
-      `job '${id}' cannot be restored: its stored job state is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-      { jobId: id },
-      { cause: error },
-    );
-  }
+  return parseJobState(id, state);
 }
 
 function isDuplicateKey(error: unknown): boolean {
@@ -373,42 +350,6 @@ function duplicateIndex(error: unknown): number | null {
     if (code === DUPLICATE_KEY && typeof index === 'number') return index;
   }
   return null;
-}
-
-/** The URL without its password, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(an unparsable URL)';
-  }
-}
-
-/** Loads the mongodb driver, which is an optional peer dependency, and returns its client class. */
-async function loadMongoClient(): Promise<typeof MongoClient> {
-  try {
-    return (await import('mongodb')).MongoClient;
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
-      throw new Error('install mongodb to use the mongodb job store (npm install mongodb)', {
-        cause: error,
-      });
-    throw error;
-  }
-}
-
-function optionalString(
-  key: string,
-  options: Record<string, unknown>,
-  name: string,
-): string | undefined {
-  const value = options[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new ConfigurationError(`${key}.${name}`, 'must be a string');
-  return value;
 }
 
 registerJobStoreType('mongodb', (options, { key }) => {

@@ -4,11 +4,22 @@
  * times — with every change that touches both in one Lua script.
  */
 import type { Redis, RedisOptions } from 'ioredis';
-import { DeserializationError, SerializationError } from '../../jobs/errors.ts';
+import { DeserializationError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { serializeJob } from '../../jobs/serialization.ts';
 import { ConfigurationError } from '../../scheduler/errors.ts';
 import { registerJobStoreType } from '../../scheduler/plugins.ts';
+import {
+  checkStorableId,
+  checkUrlOrClient,
+  compareRunOrder,
+  loadOptionalDriver,
+  messageOf,
+  optionalString,
+  parseJobState,
+  redactUrl,
+  restoreOrReport,
+} from '../common.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import {
@@ -40,9 +51,6 @@ export interface RedisJobStoreOptions {
 }
 
 const DEFAULT_KEY_PREFIX = 'horarium.';
-
-/** A lone UTF-16 surrogate: Redis stores UTF-8, where it would silently become U+FFFD. */
-const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * Keeps jobs in Redis. `${keyPrefix}jobs` maps each job id to its job state
@@ -76,16 +84,7 @@ export class RedisJobStore implements JobStore {
   readonly #broken = new Set<string>();
 
   constructor(options: RedisJobStoreOptions) {
-    if (typeof options !== 'object' || options === null)
-      throw new TypeError('RedisJobStore needs options: { url } or { client }');
-    const hasUrl = options.url !== undefined;
-    const hasClient = options.client !== undefined;
-    if (hasUrl === hasClient)
-      throw new TypeError(
-        'RedisJobStore needs exactly one of url (connection settings) or client (an ioredis client)',
-      );
-    if (hasUrl && (typeof options.url !== 'string' || options.url === ''))
-      throw new TypeError('RedisJobStore: url must be a non-empty string');
+    checkUrlOrClient(options, 'RedisJobStore', 'an ioredis client');
     const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     if (typeof keyPrefix !== 'string')
       throw new TypeError('RedisJobStore: keyPrefix must be a string');
@@ -123,7 +122,11 @@ export class RedisJobStore implements JobStore {
       return;
     }
     const url = this.#options.url as string;
-    const RedisClass = await loadIoredis();
+    const RedisClass = await loadOptionalDriver(
+      async () => (await import('ioredis')).Redis,
+      'ioredis',
+      'redis',
+    );
     const client = new RedisClass(url, { ...this.#options.clientOptions, lazyConnect: true });
     let lastError: Error | undefined;
     client.on('error', (error: Error) => {
@@ -177,7 +180,7 @@ export class RedisJobStore implements JobStore {
       });
     }
     // Redis orders equal scores by UTF-8 bytes; the contract orders ids by UTF-16 code units.
-    entries.sort(compareEntries);
+    entries.sort(compareRunOrder);
     return this.#restoreAll(entries);
   }
 
@@ -208,7 +211,7 @@ export class RedisJobStore implements JobStore {
     }
     // Run times without a job state: corrupt entries, reported like the others.
     for (const [id, time] of times) entries.push({ id, time, state: null });
-    entries.sort(compareEntries);
+    entries.sort(compareRunOrder);
     return this.#restoreAll(entries);
   }
 
@@ -284,24 +287,7 @@ export class RedisJobStore implements JobStore {
     const context = this.#context;
     if (context === null)
       throw new Error('The Redis job store is not started (call start() first)');
-    try {
-      const job = await context.restoreJob(parseState(id, state));
-      if (job.id !== id)
-        throw new DeserializationError(
-          `the job state stored under id ${JSON.stringify(id)} belongs to job ${JSON.stringify(job.id)}`,
-          { path: 'id', jobId: id },
-        );
-      this.#broken.delete(id);
-      return job;
-    } catch (error) {
-      this.#broken.add(id);
-      context.restoreFailed({
-        jobId: id,
-        nextRunTime: time === null ? null : new Date(time),
-        error,
-      });
-      return null;
-    }
+    return restoreOrReport(context, this.#broken, id, time, () => parseState(id, state));
   }
 }
 
@@ -313,24 +299,9 @@ interface Entry {
   state: unknown;
 }
 
-/** Paused (null) last; then by time, then id by UTF-16 code units, as the contract orders. */
-function compareEntries(a: Entry, b: Entry): number {
-  if (a.time !== b.time) {
-    if (a.time === null) return 1;
-    if (b.time === null) return -1;
-    return a.time - b.time;
-  }
-  if (a.id < b.id) return -1;
-  return a.id > b.id ? 1 : 0;
-}
-
 /** `[id, state JSON, score or '']` for the write scripts; fails before Redis is touched when the job cannot be stored. */
 function entryArgs(job: Job): [string, string, string] {
-  if (typeof job.id !== 'string' || LONE_SURROGATE.test(job.id))
-    throw new SerializationError(
-      `job ${JSON.stringify(job.id)} cannot be stored: its id holds a lone UTF-16 surrogate, which Redis cannot store`,
-      { path: 'id', jobId: job.id },
-    );
+  checkStorableId(job, 'Redis');
   const state = serializeJob(job);
   const time = job.nextRunTime === null ? '' : String(job.nextRunTime.getTime());
   return [job.id, state, time];
@@ -342,19 +313,7 @@ function parseState(id: string, state: unknown): unknown {
       `job '${id}' cannot be restored: it has a run time but no job state`,
       { path: null, jobId: id },
     );
-  try {
-    return JSON.parse(state);
-  } catch (error) {
-    throw new DeserializationError(
-      `job '${id}' cannot be restored: its stored job state is not valid JSON: ${messageOf(error)}`,
-      { jobId: id },
-      { cause: error },
-    );
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return parseJobState(id, state);
 }
 
 function parseScore(value: unknown): number | null {
@@ -378,46 +337,6 @@ function unexpectedReply(script: string, value: unknown): Error {
   return new Error(
     `The Redis job store got an unexpected reply from its "${script}" script: ${typeof value}`,
   );
-}
-
-/** The URL without its password, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(an unparsable URL)';
-  }
-}
-
-/** Loads ioredis, which is an optional peer dependency, and returns its client class. */
-async function loadIoredis(): Promise<typeof Redis> {
-  try {
-    return (await import('ioredis')).Redis;
-  } catch (error) {
-    if (isModuleNotFound(error))
-      throw new Error('install ioredis to use the redis job store (npm install ioredis)', {
-        cause: error,
-      });
-    throw error;
-  }
-}
-
-function isModuleNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
-}
-
-function optionalString(
-  key: string,
-  options: Record<string, unknown>,
-  name: string,
-): string | undefined {
-  const value = options[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new ConfigurationError(`${key}.${name}`, 'must be a string');
-  return value;
 }
 
 registerJobStoreType('redis', (options, { key }) => {
