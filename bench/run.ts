@@ -10,6 +10,7 @@ interface Suite {
 const suites: Record<string, () => Promise<Suite>> = {
   triggers: () => import('./triggers.ts'),
   scheduler: () => import('./scheduler.ts'),
+  executors: () => import('./executors.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {

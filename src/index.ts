@@ -16,6 +16,15 @@ export {
   type ShutdownOptions,
 } from './executors/executor.ts';
 export {
+  ProcessPoolExecutor,
+  type ProcessPoolExecutorOptions,
+} from './executors/process-pool/process-pool-executor.ts';
+export {
+  ThreadPoolExecutor,
+  type ThreadPoolExecutorOptions,
+} from './executors/thread-pool/thread-pool-executor.ts';
+export { UncloneableResultError, WorkerCrashedError } from './executors/worker/envelope.ts';
+export {
   decodeValue,
   encodeValue,
   type JsonObject,
