@@ -70,6 +70,8 @@ export {
   STATE_PAUSED,
   STATE_RUNNING,
   STATE_STOPPED,
+  STORE_OPERATION_TIMEOUT_MS,
+  StoreTimeoutError,
   type StartOptions,
 } from './scheduler/base-scheduler.ts';
 export {

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { HorariumError } from '../errors.ts';
 import {
   EVENT_ALL,
   EVENT_ALL_JOBS_REMOVED,
@@ -107,6 +108,28 @@ export type SchedulerState = typeof STATE_STOPPED | typeof STATE_RUNNING | typeo
  * overflows (Node's setTimeout breaks past 2³¹ ms).
  */
 export const MAX_SLEEP_MS = 10_000;
+/** How long a pass waits for a slow store before going on with the others (the slow one finishes in the background). */
+const SLOW_STORE_MS = 1000;
+/**
+ * How long the loop waits for one operation on a shared (networked) store
+ * before treating it as failed. A dropped network often leaves connections
+ * half-open, so a write would otherwise hang until the peer returns; as a
+ * failure it is reported, kept and retried like any other.
+ */
+export const STORE_OPERATION_TIMEOUT_MS = 3000;
+
+/** A store operation that did not finish within {@link STORE_OPERATION_TIMEOUT_MS}. */
+export class StoreTimeoutError extends HorariumError {
+  override name = 'StoreTimeoutError';
+  constructor(alias: string, operation: string) {
+    super(
+      `Job store "${alias}" did not answer ${operation} within ${STORE_OPERATION_TIMEOUT_MS / 1000} s`,
+    );
+  }
+}
+
+/** The lock that guards the pending-job list while the scheduler is stopped. */
+const PENDING_LOCK = '\u0000pending';
 /** A difference between wall-clock and monotonic time over one sleep larger than this is a clock jump. */
 const CLOCK_JUMP_TOLERANCE_MS = 1000;
 
@@ -251,7 +274,14 @@ export class BaseScheduler implements JobOwner {
   readonly #pending: PendingJob[] = [];
   readonly #tasks = new Map<string, JobFunction>();
   readonly #taskNames = new Map<JobFunction, string>();
-  readonly #lock = new Mutex();
+  /** One lock per store: the loop and the API never change a store's jobs at once, and a slow store holds up only itself. */
+  readonly #locks = new Map<string, Mutex>();
+  /** Store processing still in flight from an earlier pass (a slow or unreachable store). */
+  readonly #storesInFlight = new Set<string>();
+  /** Stores a pass stopped waiting for: they wake the loop when they finish. */
+  readonly #lateStores = new Set<string>();
+  /** Each store's next wake-up time as its last pass computed it. */
+  readonly #storeWakeups = new Map<string, number | null>();
   readonly #pendingWrites = new Map<string, Map<string, PendingWrite>>();
   /** `alias id` of jobs whose catch-up batch was split: the next part continues the running batch. */
   readonly #splitBatches = new Set<string>();
@@ -419,15 +449,15 @@ export class BaseScheduler implements JobOwner {
         }
       }),
     );
-    await this.#lock.run(async () => {
-      for (const [alias, store] of this.#stores) {
+    for (const [alias, store] of this.#stores) {
+      await this.#lockOf(alias).run(async () => {
         try {
           await store.shutdown();
         } catch (error) {
           this.#logger.error(`Error shutting down job store "${alias}"`, error);
         }
-      }
-    });
+      });
+    }
     this.#pendingWrites.clear();
     this.#logger.info('Scheduler has been shut down');
     this.#dispatch(new SchedulerEvent(EVENT_SCHEDULER_SHUTDOWN));
@@ -532,15 +562,46 @@ export class BaseScheduler implements JobOwner {
     const store = this.#stores.get(alias);
     if (store === undefined)
       throw new UnknownAliasError('jobstore', alias, [...this.#stores.keys()]);
-    await this.#lock.run(async () => {
+    await this.#lockOf(alias).run(async () => {
       this.#stores.delete(alias);
       this.#pendingWrites.delete(alias);
+      this.#storeWakeups.delete(alias);
       if (shutdown) await store.shutdown();
     });
     this.#dispatch(new SchedulerEvent(EVENT_JOBSTORE_REMOVED, alias));
   }
 
   // ------------------------------------------------------------------ persistent stores
+
+  /** A store operation of the loop, bounded in time for shared stores. */
+  #bounded<T>(
+    alias: string,
+    store: JobStore,
+    operation: string,
+    call: () => Promise<T>,
+  ): Promise<T> {
+    if (store.shared !== true) return call();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreTimeoutError(alias, operation)),
+        STORE_OPERATION_TIMEOUT_MS,
+      );
+    });
+    const result = call();
+    // The operation may still settle after the timeout; its outcome is then ignored, never unhandled.
+    result.catch(() => {});
+    return Promise.race([result, expired]).finally(() => clearTimeout(timer));
+  }
+
+  #lockOf(alias: string): Mutex {
+    let lock = this.#locks.get(alias);
+    if (lock === undefined) {
+      lock = new Mutex();
+      this.#locks.set(alias, lock);
+    }
+    return lock;
+  }
 
   #storeContext(alias: string): StoreContext {
     return {
@@ -894,7 +955,7 @@ export class BaseScheduler implements JobOwner {
     if (computeNextRunTime)
       state.nextRunTime = state.trigger.getNextFireTime(null, new Date(Date.now()));
     const added = new Job(this, state, jobstore);
-    await this.#lock.run(async () => {
+    await this.#lockOf(jobstore).run(async () => {
       try {
         await store.addJob(added);
       } catch (error) {
@@ -927,8 +988,10 @@ export class BaseScheduler implements JobOwner {
       throw new InvalidJobOptionError('id', 'The job ID may not be changed');
     const resolvedFunc =
       typeof changes.func === 'string' ? await this.resolveFunction(changes.func) : undefined;
-    return this.#lock.run(async () => {
-      const found = await this.#findJob(id, jobstore);
+    const located = await this.#findJob(id, jobstore);
+    return this.#lockOf(located.alias ?? PENDING_LOCK).run(async () => {
+      // Read again under the store's lock: the loop may have advanced the job meanwhile.
+      const found = await this.#findJob(id, located.alias ?? jobstore);
       const state = this.#applyChanges(found.job, changes as JobChanges, resolvedFunc);
       const job = new Job(this, state, found.alias);
       if (found.store === undefined) {
@@ -1073,47 +1136,54 @@ export class BaseScheduler implements JobOwner {
 
   /** Removes a job. @throws JobLookupError when there is none. */
   async removeJob(id: string, jobstore?: string): Promise<void> {
-    const alias = await this.#lock.run(async () => {
-      if (this.#state === STATE_STOPPED) {
-        const index = this.#pending.findIndex(
-          (p) => p.job.id === id && (jobstore === undefined || p.jobstore === jobstore),
-        );
-        if (index < 0) throw new JobLookupError(id);
-        this.#pending.splice(index, 1);
-        return null;
-      }
-      for (const [storeAlias, store] of this.#stores) {
-        if (jobstore !== undefined && storeAlias !== jobstore) continue;
-        try {
-          await store.removeJob(id);
-          this.#pendingWrites.get(storeAlias)?.delete(id);
-          return storeAlias;
-        } catch (error) {
-          if (!(error instanceof JobLookupError)) throw error;
-        }
-      }
-      throw new JobLookupError(id);
-    });
+    const alias = await this.#removeFromFirstHolder(id, jobstore);
     this.#logger.info(`Removed job ${id}`);
     this.#dispatch(new JobEvent(EVENT_JOB_REMOVED, id, alias));
   }
 
+  /** Removes the job from the pending list or the first store that has it; returns that store's alias. */
+  async #removeFromFirstHolder(id: string, jobstore?: string): Promise<string | null> {
+    if (this.#state === STATE_STOPPED) {
+      const index = this.#pending.findIndex(
+        (p) => p.job.id === id && (jobstore === undefined || p.jobstore === jobstore),
+      );
+      if (index < 0) throw new JobLookupError(id);
+      this.#pending.splice(index, 1);
+      return null;
+    }
+    for (const [storeAlias, store] of this.#stores) {
+      if (jobstore !== undefined && storeAlias !== jobstore) continue;
+      const removed = await this.#lockOf(storeAlias).run(async () => {
+        try {
+          await store.removeJob(id);
+          this.#pendingWrites.get(storeAlias)?.delete(id);
+          return true;
+        } catch (error) {
+          if (error instanceof JobLookupError) return false;
+          throw error;
+        }
+      });
+      if (removed) return storeAlias;
+    }
+    throw new JobLookupError(id);
+  }
+
   /** Removes every job (of one store, when given). */
   async removeAllJobs(jobstore?: string): Promise<void> {
-    await this.#lock.run(async () => {
-      if (this.#state === STATE_STOPPED) {
-        for (let i = this.#pending.length - 1; i >= 0; i--) {
-          if (jobstore === undefined || this.#pending[i]?.jobstore === jobstore)
-            this.#pending.splice(i, 1);
-        }
-        return;
+    if (this.#state === STATE_STOPPED) {
+      for (let i = this.#pending.length - 1; i >= 0; i--) {
+        if (jobstore === undefined || this.#pending[i]?.jobstore === jobstore)
+          this.#pending.splice(i, 1);
       }
+    } else {
       for (const [alias, store] of this.#stores) {
         if (jobstore !== undefined && alias !== jobstore) continue;
-        await store.removeAllJobs();
-        this.#pendingWrites.delete(alias);
+        await this.#lockOf(alias).run(async () => {
+          await store.removeAllJobs();
+          this.#pendingWrites.delete(alias);
+        });
       }
-    });
+    }
     this.#dispatch(new SchedulerEvent(EVENT_ALL_JOBS_REMOVED, jobstore ?? null));
   }
 
@@ -1185,7 +1255,7 @@ export class BaseScheduler implements JobOwner {
       const func = await this.resolveFunction(state.funcRef);
       restored.push(new Job(this, { ...state, func }, jobstore));
     }
-    await this.#lock.run(async () => {
+    await this.#lockOf(jobstore).run(async () => {
       for (const job of restored) await store.addJob(job);
     });
     this.wakeup();
@@ -1254,43 +1324,85 @@ export class BaseScheduler implements JobOwner {
    */
   protected async processJobs(): Promise<number | null> {
     if (this.#state === STATE_PAUSED) return null;
-    const queued: SchedulerEvent[] = [];
-    const next = await this.#lock.run(async () => {
-      const now = Date.now();
-      let nextWakeup: number | null = null;
-      const wakeAt = (t: number): void => {
-        if (nextWakeup === null || t < nextWakeup) nextWakeup = t;
-      };
-      for (const [alias, store] of this.#stores) {
-        // shutdown() may have begun during this pass: submit nothing more.
-        if (this.#state === STATE_STOPPED) break;
-        if (!(await this.#flushPendingWrites(alias, store))) {
-          wakeAt(now + this.#retryIntervalMs);
-          continue;
-        }
-        let due: Job[];
-        try {
-          due = await store.getDueJobs(new Date(now));
-        } catch (error) {
-          this.#storeFailed(alias, 'getDueJobs', error);
-          wakeAt(now + this.#retryIntervalMs);
-          continue;
-        }
-        if (due.length > 0) await this.#runDueJobs(alias, store, due, now, queued);
-        try {
-          const storeNext = await store.getNextRunTime();
-          if (storeNext !== null) wakeAt(storeNext.getTime());
-        } catch (error) {
-          this.#storeFailed(alias, 'getNextRunTime', error);
-          wakeAt(now + this.#retryIntervalMs);
-        }
-        if ((this.#pendingWrites.get(alias)?.size ?? 0) > 0) wakeAt(now + this.#retryIntervalMs);
-      }
-      return nextWakeup;
+    const now = Date.now();
+    const started: Promise<void>[] = [];
+    for (const [alias, store] of this.#stores) {
+      // A store still busy from an earlier pass (slow or unreachable) is left to finish.
+      if (this.#storesInFlight.has(alias)) continue;
+      this.#storesInFlight.add(alias);
+      const processed = this.#lockOf(alias)
+        .run(() => this.#processStore(alias, store, now))
+        .then(
+          ({ wakeAt, queued }) => {
+            this.#storeWakeups.set(alias, wakeAt);
+            for (const event of queued) this.#dispatch(event);
+          },
+          (error: unknown) => {
+            this.#logger.error(
+              `Unexpected error while processing job store "${alias}"; retrying`,
+              error,
+            );
+            this.#storeWakeups.set(alias, now + this.#retryIntervalMs);
+          },
+        )
+        .finally(() => {
+          this.#storesInFlight.delete(alias);
+          if (this.#lateStores.delete(alias)) this.wakeup();
+        });
+      started.push(processed);
+    }
+    // Wait for the stores, but not for one that hangs: the others must keep running.
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SLOW_STORE_MS);
     });
-    for (const event of queued) this.#dispatch(event);
+    await Promise.race([Promise.all(started), slow]);
+    clearTimeout(timer);
+    let next: number | null = null;
+    for (const alias of this.#stores.keys()) {
+      if (this.#storesInFlight.has(alias)) {
+        this.#lateStores.add(alias);
+        continue;
+      }
+      const wakeAt = this.#storeWakeups.get(alias) ?? null;
+      if (wakeAt !== null && (next === null || wakeAt < next)) next = wakeAt;
+    }
     if (next === null) return null;
     return Math.max(next - Date.now(), 0);
+  }
+
+  /** One store's part of a pass; returns when the store wants the next pass, and the events to dispatch. */
+  async #processStore(
+    alias: string,
+    store: JobStore,
+    now: number,
+  ): Promise<{ wakeAt: number | null; queued: SchedulerEvent[] }> {
+    const queued: SchedulerEvent[] = [];
+    const retryAt = now + this.#retryIntervalMs;
+    // shutdown() may have begun: submit nothing more.
+    if (this.#state === STATE_STOPPED) return { wakeAt: null, queued };
+    if (!(await this.#flushPendingWrites(alias, store))) return { wakeAt: retryAt, queued };
+    let due: Job[];
+    try {
+      due = await this.#bounded(alias, store, 'getDueJobs', () => store.getDueJobs(new Date(now)));
+    } catch (error) {
+      this.#storeFailed(alias, 'getDueJobs', error);
+      return { wakeAt: retryAt, queued };
+    }
+    if (due.length > 0) await this.#runDueJobs(alias, store, due, now, queued);
+    let wakeAt: number | null = null;
+    try {
+      const storeNext = await this.#bounded(alias, store, 'getNextRunTime', () =>
+        store.getNextRunTime(),
+      );
+      if (storeNext !== null) wakeAt = storeNext.getTime();
+    } catch (error) {
+      this.#storeFailed(alias, 'getNextRunTime', error);
+      wakeAt = retryAt;
+    }
+    if ((this.#pendingWrites.get(alias)?.size ?? 0) > 0 && (wakeAt === null || retryAt < wakeAt))
+      wakeAt = retryAt;
+    return { wakeAt, queued };
   }
 
   /** Plans, persists and submits one store's due jobs. */
@@ -1415,7 +1527,9 @@ export class BaseScheduler implements JobOwner {
     if (updates.length > 0) {
       if (store.updateJobs !== undefined) {
         try {
-          await store.updateJobs(updates);
+          await this.#bounded(alias, store, 'updateJobs', () =>
+            (store.updateJobs as (jobs: Job[]) => Promise<string[]>).call(store, updates),
+          );
         } catch (error) {
           for (const job of updates) {
             this.#deferWrite(alias, job.id, { kind: 'update', job });
@@ -1426,7 +1540,7 @@ export class BaseScheduler implements JobOwner {
       } else {
         for (const job of updates) {
           try {
-            await store.updateJob(job);
+            await this.#bounded(alias, store, 'updateJob', () => store.updateJob(job));
           } catch (error) {
             if (error instanceof JobLookupError) continue;
             this.#deferWrite(alias, job.id, { kind: 'update', job });
@@ -1439,7 +1553,9 @@ export class BaseScheduler implements JobOwner {
     if (removals.length > 0) {
       if (store.removeJobs !== undefined) {
         try {
-          await store.removeJobs(removals);
+          await this.#bounded(alias, store, 'removeJobs', () =>
+            (store.removeJobs as (ids: string[]) => Promise<string[]>).call(store, removals),
+          );
         } catch (error) {
           for (const id of removals) {
             this.#deferWrite(alias, id, { kind: 'remove' });
@@ -1450,7 +1566,7 @@ export class BaseScheduler implements JobOwner {
       } else {
         for (const id of removals) {
           try {
-            await store.removeJob(id);
+            await this.#bounded(alias, store, 'removeJob', () => store.removeJob(id));
           } catch (error) {
             if (error instanceof JobLookupError) continue;
             this.#deferWrite(alias, id, { kind: 'remove' });
@@ -1482,8 +1598,9 @@ export class BaseScheduler implements JobOwner {
     if (writes === undefined || writes.size === 0) return true;
     for (const [id, write] of [...writes]) {
       try {
-        if (write.kind === 'update') await store.updateJob(write.job);
-        else await store.removeJob(id);
+        if (write.kind === 'update')
+          await this.#bounded(alias, store, 'updateJob', () => store.updateJob(write.job));
+        else await this.#bounded(alias, store, 'removeJob', () => store.removeJob(id));
         writes.delete(id);
         if (write.kind === 'remove') this.#dispatch(new JobEvent(EVENT_JOB_REMOVED, id, alias));
       } catch (error) {

@@ -127,7 +127,17 @@ export class RedisJobStore implements JobStore {
       'ioredis',
       'redis',
     );
-    const client = new RedisClass(url, { ...this.#options.clientOptions, lazyConnect: true });
+    // While Redis is unreachable, commands fail at once instead of queueing until it
+    // returns: the scheduler then reports the outage and retries, and the store's
+    // lock is not held for the whole outage. ioredis keeps reconnecting meanwhile.
+    const client = new RedisClass(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      // Reconnect within a second of Redis coming back (ioredis backs off to 2 s by default).
+      retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
+      ...this.#options.clientOptions,
+      lazyConnect: true,
+    });
     let lastError: Error | undefined;
     client.on('error', (error: Error) => {
       if (lastError?.message !== error.message)
