@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   triggers: () => import('./triggers.ts'),
   scheduler: () => import('./scheduler.ts'),
   executors: () => import('./executors.ts'),
+  stores: () => import('./stores.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {

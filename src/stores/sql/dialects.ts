@@ -152,6 +152,18 @@ export interface OpenOptions {
   onPoolError: (error: unknown) => void;
 }
 
+/** A database the store opened: its Kysely instance, and for SQLite the connection under it. */
+export interface OpenedDatabase<DB> {
+  db: Kysely<DB>;
+  /**
+   * SQLite: the one connection under `db`, for statements the store prepares
+   * once and reuses. Only for work that runs synchronously from start to end
+   * (a statement, or a whole transaction), so that it never interleaves with
+   * a query or transaction Kysely has in progress on the same connection.
+   */
+  sqlite: SqliteDatabase | null;
+}
+
 /**
  * Opens the database a URL names, loading its driver now.
  *
@@ -161,7 +173,7 @@ export interface OpenOptions {
 export async function openDatabase<DB>(
   target: SqlTarget,
   options: OpenOptions,
-): Promise<Kysely<DB>> {
+): Promise<OpenedDatabase<DB>> {
   switch (target.dialect) {
     case 'sqlite': {
       const database = await openSqlite(target.path, options);
@@ -172,7 +184,7 @@ export async function openDatabase<DB>(
         await db.destroy();
         throw error;
       }
-      return db;
+      return { db, sqlite: database };
     }
     case 'postgres': {
       const pg = await loadDriver<typeof import('pg')>('pg', 'pg@8', 'PostgreSQL');
@@ -182,7 +194,14 @@ export async function openDatabase<DB>(
         ...(options.poolSize === undefined ? {} : { max: options.poolSize }),
       });
       pool.on('error', options.onPoolError);
-      return new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool as PostgresPool }) });
+      // pg emits 'error' on a client that is checked out (mid-query or mid-transaction)
+      // when its connection drops; pg-pool only listens while clients are idle, so
+      // without this listener a network outage would be an uncaught exception.
+      pool.on('connect', (client) => client.on('error', options.onPoolError));
+      return {
+        db: new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool as PostgresPool }) }),
+        sqlite: null,
+      };
     }
     case 'mysql': {
       const mysql = await loadDriver<typeof import('mysql2')>(
@@ -200,7 +219,7 @@ export async function openDatabase<DB>(
         ...(options.poolSize === undefined ? {} : { connectionLimit: options.poolSize }),
       });
       pool.on('connection', (connection) => connection.on('error', options.onPoolError));
-      return new Kysely<DB>({
+      const db = new Kysely<DB>({
         dialect: new MysqlDialect({
           pool: pool as unknown as MysqlPool,
           // mysql2 inlines parameters with backslash escapes; NO_BACKSLASH_ESCAPES would
@@ -214,6 +233,7 @@ export async function openDatabase<DB>(
           },
         }),
       });
+      return { db, sqlite: null };
     }
   }
 }

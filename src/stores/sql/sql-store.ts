@@ -14,8 +14,14 @@
  * The `next_run_time` column is authoritative: a restored job takes its next
  * run time from it, so editing the column by hand reschedules the job.
  */
-import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
+import {
+  CompiledQuery,
+  type Kysely,
+  type QueryResult,
+  type SqliteDatabase,
+  type SqliteStatement,
+  sql,
+} from 'kysely';
 import { DeserializationError, InvalidJobOptionError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { serializeJob } from '../../jobs/serialization.ts';
@@ -101,6 +107,139 @@ const DEFAULT_TABLE = 'horarium_jobs';
 const BATCH_ROWS = 500;
 /** …and about this many characters of job state (MySQL's max_allowed_packet is 16 MiB by default). */
 const BATCH_CHARS = 4 * 1024 * 1024;
+/** PostgreSQL batch statements pass three arrays, whatever the number of rows: this many rows at most. */
+const UNNEST_ROWS = 5_000;
+
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
+
+/** The placeholder value of argument `i` in a query compiled once (see {@link Template}). */
+function slot(i: number): string {
+  return `\u{e000}horarium-argument-${i}\u{e000}`;
+}
+const SLOT = /^\u{e000}horarium-argument-(\d+)\u{e000}$/u;
+
+/**
+ * A query built and compiled once (Kysely's builders cost more per call than
+ * a database round trip on SQLite) and run with new arguments: values given
+ * as `slot(i)` when it was built are replaced with argument `i`.
+ */
+class Template {
+  readonly #query: CompiledQuery;
+  /** Per parameter of the compiled query: the argument it takes, or -1 for a constant. */
+  readonly #slots: readonly number[];
+
+  constructor(query: CompiledQuery) {
+    this.#query = query;
+    this.#slots = query.parameters.map((parameter) => {
+      const match = typeof parameter === 'string' ? SLOT.exec(parameter) : null;
+      return match === null ? -1 : Number(match[1]);
+    });
+  }
+
+  /** The query with these arguments. */
+  bind(args: readonly unknown[]): CompiledQuery {
+    const { query, queryId, sql: text, parameters } = this.#query;
+    const slots = this.#slots;
+    const values = new Array<unknown>(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      const at = slots[i]!;
+      values[i] = at === -1 ? parameters[i] : args[at];
+    }
+    return { query, queryId, sql: text, parameters: values };
+  }
+}
+
+/** The store's queries on one table, compiled once. */
+interface Queries {
+  /** (id, next_run_time, job_state) */
+  insert: Template;
+  /** (id, next_run_time, job_state) */
+  update: Template;
+  /** (id) */
+  remove: Template;
+  /** (id) */
+  lookup: Template;
+  /** (id) */
+  exists: Template;
+  /** (now in epoch ms) */
+  due: Template;
+  nextRunTime: Template;
+  all: Template;
+  removeAll: Template;
+  /** PostgreSQL: (ids[], next_run_times[], job_states[]) */
+  insertMany: Template;
+  /** PostgreSQL: (ids[], next_run_times[], job_states[]), returns the ids updated */
+  updateMany: Template;
+  /** PostgreSQL: (ids[]), returns the ids removed */
+  removeMany: Template;
+}
+
+function compileQueries(db: Kysely<JobsDatabase>, table: string): Queries {
+  const columns = ['id', 'next_run_time', 'job_state'] as const;
+  const t = sql.table(table);
+  const arrays = sql`unnest(${slot(0)}::text[], ${slot(1)}::bigint[], ${slot(2)}::text[])`;
+  return {
+    insert: new Template(
+      db
+        .insertInto(table)
+        .values({ id: slot(0), next_run_time: slot(1), job_state: slot(2) })
+        .compile(),
+    ),
+    update: new Template(
+      db
+        .updateTable(table)
+        .set({ next_run_time: slot(1), job_state: slot(2) })
+        .where('id', '=', slot(0))
+        .compile(),
+    ),
+    remove: new Template(db.deleteFrom(table).where('id', '=', slot(0)).compile()),
+    lookup: new Template(db.selectFrom(table).select(columns).where('id', '=', slot(0)).compile()),
+    exists: new Template(db.selectFrom(table).select('id').where('id', '=', slot(0)).compile()),
+    due: new Template(
+      db
+        .selectFrom(table)
+        .select(columns)
+        .where('next_run_time', '<=', slot(0))
+        .orderBy('next_run_time')
+        .orderBy('id')
+        .compile(),
+    ),
+    nextRunTime: new Template(
+      db
+        .selectFrom(table)
+        .select((eb) => eb.fn.min('next_run_time').as('next'))
+        .compile(),
+    ),
+    all: new Template(
+      db
+        .selectFrom(table)
+        .select(columns)
+        .orderBy(sql`next_run_time is null`)
+        .orderBy('next_run_time')
+        .orderBy('id')
+        .compile(),
+    ),
+    removeAll: new Template(db.deleteFrom(table).compile()),
+    insertMany: new Template(
+      sql`insert into ${t} (id, next_run_time, job_state) select * from ${arrays}`.compile(db),
+    ),
+    updateMany: new Template(
+      sql`update ${t} as t set next_run_time = v.next_run_time, job_state = v.job_state
+        from ${arrays} as v(id, next_run_time, job_state)
+        where t.id = v.id returning t.id`.compile(db),
+    ),
+    removeMany: new Template(
+      sql`delete from ${t} where id = any(${slot(0)}::text[]) returning id`.compile(db),
+    ),
+  };
+}
+
+/** The arguments of a PostgreSQL batch statement: one array per column. */
+function columnsOf(rows: readonly InsertRow[]): [string[], (number | null)[], string[]] {
+  return [rows.map((r) => r.id), rows.map((r) => r.next_run_time), rows.map((r) => r.job_state)];
+}
 
 /**
  * Stores jobs in a SQL database, shared with other processes (`shared`), so
@@ -132,6 +271,15 @@ export class SqlJobStore implements JobStore {
   #dialect: SqlDialectName = 'sqlite';
   /** Did this store open the database (so that it closes it)? */
   #owned = false;
+  /**
+   * The SQLite connection the store opened, on which it runs its statements
+   * directly, each prepared once (null: every query goes through Kysely).
+   */
+  #sqlite: SqliteDatabase | null = null;
+  /** Prepared SQLite statements by SQL text. */
+  readonly #statements = new Map<string, SqliteStatement>();
+  /** The store's queries, compiled once at `start()`. */
+  #queries: Queries | null = null;
   #context: StoreContext | null = null;
   #alias = '';
   /**
@@ -169,6 +317,7 @@ export class SqlJobStore implements JobStore {
     this.#alias = alias;
     const { db: given, url } = this.#options;
     let db: Kysely<JobsDatabase>;
+    let sqlite: SqliteDatabase | null = null;
     if (given !== undefined) {
       const kysely = given as unknown as Kysely<JobsDatabase>;
       if (kysely.isTransaction) {
@@ -182,7 +331,7 @@ export class SqlJobStore implements JobStore {
     } else {
       const target = parseSqlUrl(url as string);
       this.#dialect = target.dialect;
-      db = await openDatabase<JobsDatabase>(target, {
+      const opened = await openDatabase<JobsDatabase>(target, {
         durability: this.#options.durability,
         busyTimeout: this.#options.busyTimeout * 1000,
         sqliteDriver: this.#options.sqliteDriver,
@@ -191,6 +340,8 @@ export class SqlJobStore implements JobStore {
         onPoolError: (error) =>
           context.logger.error(`Job store "${alias}": an idle database connection failed`, error),
       });
+      db = opened.db;
+      sqlite = opened.sqlite;
       this.#owned = true;
     }
     try {
@@ -200,6 +351,9 @@ export class SqlJobStore implements JobStore {
       throw error;
     }
     this.#broken.clear();
+    this.#statements.clear();
+    this.#queries = compileQueries(db, this.#table);
+    this.#sqlite = sqlite;
     this.#db = db;
   }
 
@@ -207,51 +361,43 @@ export class SqlJobStore implements JobStore {
   async shutdown(): Promise<void> {
     const db = this.#db;
     this.#db = null;
+    this.#sqlite = null;
+    this.#queries = null;
+    this.#statements.clear();
     if (db !== null && this.#owned) await db.destroy();
   }
 
   async lookupJob(id: string): Promise<Job | null> {
-    const db = this.#started();
+    const { lookup } = this.#started();
     if (idProblem(id) !== null) return null;
-    const row = await db
-      .selectFrom(this.#table)
-      .select(['id', 'next_run_time', 'job_state'])
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const { rows } = await this.#run<JobRow>(lookup.bind([id]));
+    const row = rows[0];
     return row === undefined ? null : this.#restore(row);
   }
 
   async getDueJobs(now: Date): Promise<Job[]> {
-    const db = this.#started();
-    const rows = await db
-      .selectFrom(this.#table)
-      .select(['id', 'next_run_time', 'job_state'])
-      .where('next_run_time', '<=', epochMs(now, 'now'))
-      .orderBy('next_run_time')
-      .orderBy('id')
-      .execute();
+    const { due } = this.#started();
+    const { rows } = await this.#run<JobRow>(due.bind([epochMs(now, 'now')]));
     return this.#restoreAll(rows);
   }
 
   async getNextRunTime(): Promise<Date | null> {
-    const db = this.#started();
+    const { nextRunTime } = this.#started();
     if (this.#broken.size === 0) {
-      const row = await db
-        .selectFrom(this.#table)
-        .select((eb) => eb.fn.min('next_run_time').as('next'))
-        .executeTakeFirst();
-      return toDate(row?.next ?? null);
+      const { rows } = await this.#run<{ next: unknown }>(nextRunTime.bind([]));
+      return toDate(rows[0]?.next ?? null);
     }
     // Read as many (id, time) pairs as there are broken rows, plus one: at
     // least one of them is a job that was not broken when last read.
-    const rows = await db
-      .selectFrom(this.#table)
-      .select(['id', 'next_run_time'])
-      .where('next_run_time', 'is not', null)
-      .orderBy('next_run_time')
-      .orderBy('id')
-      .limit(this.#broken.size + 1)
-      .execute();
+    const { rows } = await this.#run<{ id: string; next_run_time: unknown }>(
+      this.#db!.selectFrom(this.#table)
+        .select(['id', 'next_run_time'])
+        .where('next_run_time', 'is not', null)
+        .orderBy('next_run_time')
+        .orderBy('id')
+        .limit(this.#broken.size + 1)
+        .compile(),
+    );
     for (const row of rows) {
       if (this.#broken.has(row.id) && sameTime(this.#broken.get(row.id), row.next_run_time))
         continue;
@@ -262,14 +408,8 @@ export class SqlJobStore implements JobStore {
   }
 
   async getAllJobs(): Promise<Job[]> {
-    const db = this.#started();
-    const rows = await db
-      .selectFrom(this.#table)
-      .select(['id', 'next_run_time', 'job_state'])
-      .orderBy(sql`next_run_time is null`)
-      .orderBy('next_run_time')
-      .orderBy('id')
-      .execute();
+    const { all } = this.#started();
+    const { rows } = await this.#run<JobRow>(all.bind([]));
     return this.#restoreAll(rows);
   }
 
@@ -279,10 +419,10 @@ export class SqlJobStore implements JobStore {
    * @throws SerializationError when the job cannot be stored (no textual function reference, unserializable arguments).
    */
   async addJob(job: Job): Promise<void> {
-    const db = this.#started();
+    const { insert } = this.#started();
     const row = rowOf(job);
     try {
-      await db.insertInto(this.#table).values(row).execute();
+      await this.#run(insert.bind([row.id, row.next_run_time, row.job_state]));
     } catch (error) {
       if (isUniqueViolation(this.#dialect, error)) throw new ConflictingIdError(job.id);
       throw error;
@@ -296,7 +436,7 @@ export class SqlJobStore implements JobStore {
    * touched.
    */
   async addJobs(jobs: readonly Job[]): Promise<void> {
-    const db = this.#started();
+    const queries = this.#started();
     const rows = jobs.map(rowOf);
     const seen = new Set<string>();
     let repeat = rows.findIndex((row) => seen.has(row.id) || !seen.add(row.id));
@@ -304,12 +444,48 @@ export class SqlJobStore implements JobStore {
     // Insert the rows before the first repeated id; a duplicate among them means
     // one of them exists in the table, and it is an earlier conflict than the repeat.
     const distinct = rows.slice(0, repeat);
-    try {
-      await db.transaction().execute(async (trx) => {
-        for (const chunk of chunks(distinct))
-          await trx.insertInto(this.#table).values(chunk).execute();
-        if (repeat < rows.length) throw new ConflictingIdError(rows[repeat]!.id);
+    const conflictAtRepeat = (): void => {
+      if (repeat < rows.length) throw new ConflictingIdError(rows[repeat]!.id);
+    };
+    if (this.#sqlite !== null) {
+      // One prepared insert per row, in one synchronous transaction: the rows
+      // go in order, so the first that fails is the first existing id.
+      this.#sqliteTransaction(() => {
+        for (const row of distinct) {
+          try {
+            this.#runSqlite(queries.insert.bind([row.id, row.next_run_time, row.job_state]));
+          } catch (error) {
+            if (isUniqueViolation('sqlite', error)) throw new ConflictingIdError(row.id);
+            throw error;
+          }
+        }
+        conflictAtRepeat();
       });
+      return;
+    }
+    try {
+      if (this.#dialect === 'postgres') {
+        if (repeat < rows.length) {
+          // Nothing is written: name the first id of the table before the repeat, else the repeat.
+          const existing = new Set(await this.#existing(distinct.map((row) => row.id)));
+          throw new ConflictingIdError(
+            (distinct.find((row) => existing.has(row.id)) ?? rows[repeat]!).id,
+          );
+        }
+        // One statement is atomic by itself: a transaction only when there are several.
+        await this.#inPostgresTransaction([...chunks(distinct, UNNEST_ROWS)], async (run) => {
+          for (const chunk of run.chunks)
+            await run.executor.executeQuery(queries.insertMany.bind(columnsOf(chunk)));
+        });
+      } else {
+        await this.#started()
+          .db.transaction()
+          .execute(async (trx) => {
+            for (const chunk of chunks(distinct))
+              await trx.insertInto(this.#table).values(chunk).execute();
+            conflictAtRepeat();
+          });
+      }
     } catch (error) {
       if (!isUniqueViolation(this.#dialect, error)) throw error;
       throw new ConflictingIdError(await this.#firstExisting(distinct));
@@ -321,50 +497,215 @@ export class SqlJobStore implements JobStore {
    * @throws SerializationError when the job cannot be stored.
    */
   async updateJob(job: Job): Promise<void> {
-    const db = this.#started();
+    const { update } = this.#started();
     if (idProblem(job.id) !== null) throw new JobLookupError(job.id);
-    const { id, ...values } = rowOf(job);
-    const result = await db
-      .updateTable(this.#table)
-      .set(values)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = rowOf(job);
+    const result = await this.#run(update.bind([row.id, row.next_run_time, row.job_state]));
     // A MySQL client without FOUND_ROWS counts only changed rows: 0 may mean "unchanged".
-    if (result.numUpdatedRows === 0n && !(await this.#exists(id))) throw new JobLookupError(id);
-    this.#broken.delete(id);
+    if (!result.numAffectedRows && !(await this.#exists(row.id))) throw new JobLookupError(row.id);
+    this.#broken.delete(row.id);
+  }
+
+  /**
+   * Replaces many jobs in one transaction. Jobs whose id is not in the table
+   * (or that no job can have) are skipped; their ids are returned. Every job
+   * is serialized before the database is touched.
+   *
+   * @throws SerializationError when a job cannot be stored; nothing is written then.
+   */
+  async updateJobs(jobs: readonly Job[]): Promise<string[]> {
+    const queries = this.#started();
+    const missing: string[] = [];
+    // The last version of each job wins, as with one updateJob call after another.
+    const latest = new Map<string, InsertRow>();
+    for (const job of jobs) {
+      if (idProblem(job.id) !== null) missing.push(job.id);
+      else latest.set(job.id, rowOf(job));
+    }
+    const rows = [...latest.values()];
+    if (rows.length === 0) return missing;
+    let found: Set<string>;
+    if (this.#sqlite !== null) {
+      found = this.#sqliteTransaction(() => {
+        const updated = new Set<string>();
+        for (const row of rows) {
+          const result = this.#runSqlite(
+            queries.update.bind([row.id, row.next_run_time, row.job_state]),
+          );
+          if (result.numAffectedRows) updated.add(row.id);
+        }
+        return updated;
+      });
+    } else if (this.#dialect === 'postgres') {
+      // One statement is atomic by itself: a transaction only when there are several.
+      found = await this.#inPostgresTransaction([...chunks(rows, UNNEST_ROWS)], async (run) => {
+        const updated = new Set<string>();
+        for (const chunk of run.chunks) {
+          const result = await run.executor.executeQuery<{ id: string }>(
+            queries.updateMany.bind(columnsOf(chunk)),
+          );
+          for (const { id } of result.rows) updated.add(id);
+        }
+        return updated;
+      });
+    } else {
+      found = await this.#started()
+        .db.transaction()
+        .execute(async (trx) => {
+          const updated = new Set<string>();
+          for (const row of rows) {
+            const result = await trx.executeQuery(
+              queries.update.bind([row.id, row.next_run_time, row.job_state]),
+            );
+            if (result.numAffectedRows) updated.add(row.id);
+          }
+          // A MySQL client without FOUND_ROWS counts only changed rows: 0 may mean "unchanged".
+          const unsure = rows.filter((row) => !updated.has(row.id)).map((row) => row.id);
+          for (const id of await this.#existing(unsure, trx)) updated.add(id);
+          return updated;
+        });
+    }
+    for (const row of rows) {
+      if (found.has(row.id)) this.#broken.delete(row.id);
+    }
+    for (const job of jobs) {
+      if (latest.has(job.id) && !found.has(job.id)) missing.push(job.id);
+    }
+    return missing;
   }
 
   /** @throws JobLookupError when no job has this id. */
   async removeJob(id: string): Promise<void> {
-    const db = this.#started();
+    const { remove } = this.#started();
     if (idProblem(id) !== null) throw new JobLookupError(id);
-    const result = await db.deleteFrom(this.#table).where('id', '=', id).executeTakeFirst();
-    if (result.numDeletedRows === 0n) throw new JobLookupError(id);
+    const result = await this.#run(remove.bind([id]));
+    if (!result.numAffectedRows) throw new JobLookupError(id);
     this.#broken.delete(id);
   }
 
+  /** Removes many jobs in one transaction; ids not in the table are skipped and returned. */
+  async removeJobs(ids: readonly string[]): Promise<string[]> {
+    const queries = this.#started();
+    const valid = [...new Set(ids.filter((id) => idProblem(id) === null))];
+    let removed: Set<string>;
+    if (valid.length === 0) {
+      removed = new Set();
+    } else if (this.#sqlite !== null) {
+      removed = this.#sqliteTransaction(() => {
+        const gone = new Set<string>();
+        for (const id of valid) {
+          if (this.#runSqlite(queries.remove.bind([id])).numAffectedRows) gone.add(id);
+        }
+        return gone;
+      });
+    } else if (this.#dialect === 'postgres') {
+      removed = new Set();
+      for (const chunk of chunks(valid, UNNEST_ROWS)) {
+        const result = await this.#run<{ id: string }>(queries.removeMany.bind([chunk]));
+        for (const { id } of result.rows) removed.add(id);
+      }
+    } else {
+      removed = await this.#started()
+        .db.transaction()
+        .execute(async (trx) => {
+          const gone = new Set<string>();
+          for (const id of valid) {
+            if ((await trx.executeQuery(queries.remove.bind([id]))).numAffectedRows) gone.add(id);
+          }
+          return gone;
+        });
+    }
+    for (const id of removed) this.#broken.delete(id);
+    // Each id that was removed counts once; a repeat of it is missing, as with removeJob.
+    const counted = new Set<string>();
+    return ids.filter((id) => !removed.has(id) || counted.has(id) || !counted.add(id));
+  }
+
   async removeAllJobs(): Promise<void> {
-    const db = this.#started();
-    await db.deleteFrom(this.#table).execute();
+    const { removeAll } = this.#started();
+    await this.#run(removeAll.bind([]));
     this.#broken.clear();
   }
 
-  #started(): Kysely<JobsDatabase> {
-    if (this.#db === null) {
+  #started(): Queries & { db: Kysely<JobsDatabase> } {
+    if (this.#db === null || this.#queries === null) {
       throw new SqlStoreSetupError(
         'SqlJobStore is not started: add it to a scheduler (or call start()) first',
       );
     }
-    return this.#db;
+    return { ...this.#queries, db: this.#db };
+  }
+
+  /** Runs one query: on the store's own SQLite connection through a prepared statement, else through Kysely. */
+  async #run<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.#sqlite !== null) return this.#runSqlite<R>(query);
+    return this.#db!.executeQuery<R>(query);
+  }
+
+  /** Runs a query synchronously on the store's own SQLite connection, preparing it once. */
+  #runSqlite<R>(query: CompiledQuery): QueryResult<R> {
+    let statement = this.#statements.get(query.sql);
+    if (statement === undefined) {
+      statement = this.#sqlite!.prepare(query.sql);
+      this.#statements.set(query.sql, statement);
+    }
+    if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
+    const { changes } = statement.run(query.parameters);
+    return { rows: [], numAffectedRows: BigInt(changes) };
+  }
+
+  /**
+   * Runs `work` in one write transaction on the store's own SQLite
+   * connection. `work` is synchronous, so nothing else runs on the
+   * connection meanwhile.
+   */
+  #sqliteTransaction<T>(work: () => T): T {
+    this.#runSqlite(BEGIN_IMMEDIATE);
+    let result: T;
+    try {
+      result = work();
+      this.#runSqlite(COMMIT);
+    } catch (error) {
+      try {
+        this.#runSqlite(ROLLBACK);
+      } catch {
+        // SQLite may have rolled back already (e.g. after SQLITE_FULL).
+      }
+      throw error;
+    }
+    return result;
+  }
+
+  /** Runs `work` over `chunks`: in a transaction when there are several, else on the pool. */
+  async #inPostgresTransaction<T, C>(
+    chunks: C[],
+    work: (run: { chunks: C[]; executor: Kysely<JobsDatabase> }) => Promise<T>,
+  ): Promise<T> {
+    const db = this.#started().db;
+    if (chunks.length <= 1) return work({ chunks, executor: db });
+    return db.transaction().execute((trx) => work({ chunks, executor: trx }));
   }
 
   async #exists(id: string): Promise<boolean> {
-    const row = await this.#started()
-      .selectFrom(this.#table)
-      .select('id')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return row !== undefined;
+    const { rows } = await this.#run(this.#started().exists.bind([id]));
+    return rows.length > 0;
+  }
+
+  /** The ids among `ids` that are in the table. */
+  async #existing(
+    ids: readonly string[],
+    executor: Kysely<JobsDatabase> = this.#started().db,
+  ): Promise<string[]> {
+    const existing: string[] = [];
+    for (let i = 0; i < ids.length; i += BATCH_ROWS) {
+      const found = await executor
+        .selectFrom(this.#table)
+        .select('id')
+        .where('id', 'in', ids.slice(i, i + BATCH_ROWS))
+        .execute();
+      for (const row of found) existing.push(row.id);
+    }
+    return existing;
   }
 
   /**
@@ -373,19 +714,7 @@ export class SqlJobStore implements JobStore {
    * the batch stands in then.
    */
   async #firstExisting(rows: readonly InsertRow[]): Promise<string> {
-    const existing = new Set<string>();
-    for (const chunk of chunks(rows)) {
-      const found = await this.#started()
-        .selectFrom(this.#table)
-        .select('id')
-        .where(
-          'id',
-          'in',
-          chunk.map((row) => row.id),
-        )
-        .execute();
-      for (const row of found) existing.add(row.id);
-    }
+    const existing = new Set(await this.#existing(rows.map((row) => row.id)));
     return (rows.find((row) => existing.has(row.id)) ?? rows[0]!).id;
   }
 
@@ -481,20 +810,22 @@ function rowOf(job: Job): InsertRow {
   return { id: job.id, next_run_time: time, job_state: serializeJob(job) };
 }
 
-function* chunks(rows: readonly InsertRow[]): Generator<InsertRow[]> {
-  let chunk: InsertRow[] = [];
+/** Batches of at most `maxRows` items and about BATCH_CHARS characters of job state (or id). */
+function* chunks<T extends InsertRow | string>(
+  items: readonly T[],
+  maxRows: number = BATCH_ROWS,
+): Generator<T[]> {
+  let chunk: T[] = [];
   let chars = 0;
-  for (const row of rows) {
-    if (
-      chunk.length > 0 &&
-      (chunk.length >= BATCH_ROWS || chars + row.job_state.length > BATCH_CHARS)
-    ) {
+  for (const item of items) {
+    const size = typeof item === 'string' ? item.length : item.job_state.length;
+    if (chunk.length > 0 && (chunk.length >= maxRows || chars + size > BATCH_CHARS)) {
       yield chunk;
       chunk = [];
       chars = 0;
     }
-    chunk.push(row);
-    chars += row.job_state.length;
+    chunk.push(item);
+    chars += size;
   }
   if (chunk.length > 0) yield chunk;
 }
