@@ -71,8 +71,8 @@ export {
   STATE_RUNNING,
   STATE_STOPPED,
   STORE_OPERATION_TIMEOUT_MS,
-  StoreTimeoutError,
   type StartOptions,
+  StoreTimeoutError,
 } from './scheduler/base-scheduler.ts';
 export {
   type CoerceNumberOptions,

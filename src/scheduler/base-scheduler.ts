@@ -58,12 +58,7 @@ import {
   checkTrigger,
   JOB_OPTION_KEYS,
 } from '../jobs/options.ts';
-import {
-  JOB_STATE_VERSION,
-  type JobDocument,
-  jobToDocument,
-  readJobDocument,
-} from '../jobs/serialization.ts';
+import { type JobDocument, jobToDocument, readJobDocument } from '../jobs/serialization.ts';
 import { debugEnabled, defaultLogger, type Logger } from '../logging.ts';
 import { ConflictingIdError, JobLookupError } from '../stores/errors.ts';
 import { MemoryJobStore } from '../stores/memory/memory-store.ts';
@@ -78,7 +73,6 @@ import {
   type SchedulerConfig,
 } from './config.ts';
 import {
-  ConfigurationError,
   DuplicateAliasError,
   SchedulerAlreadyRunningError,
   SchedulerNotRunningError,

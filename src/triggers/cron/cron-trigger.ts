@@ -16,7 +16,7 @@ import {
   requireTimeArgument,
   resolveZone,
 } from '../common.ts';
-import { CronSyntaxError, InvalidTriggerError } from '../errors.ts';
+import { InvalidTriggerError } from '../errors.ts';
 import { registerTrigger } from '../registry.ts';
 import type { DstPolicy, RandomSource, Trigger, TriggerJSON } from '../trigger.ts';
 import { parseCrontab } from './crontab.ts';
