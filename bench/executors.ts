@@ -1,6 +1,13 @@
-// Executor overhead: 20,000 tiny jobs (throughput) and sequential round trips (latency) through the
-// async, threadpool and processpool executors, driven directly through submitJob with a recording
-// context (no scheduler loop), beside raw piscina / tinypool running the same tiny task in the same run.
+// Executor overhead: tiny jobs through the async, threadpool and processpool executors, driven
+// directly through submitJob with a recording context (no scheduler loop), beside raw piscina /
+// tinypool running the same tiny task (test/fixtures/bench-tiny-job.mjs) in the same run.
+//
+// Fairness: the same task, the same pool size, workers started and the module loaded before
+// timing, the same number of runs in flight (a window of IN_FLIGHT for throughput, one for
+// round trips). The raw pool and the executor are both up at once and measured in short
+// alternating segments (raw first in odd rounds, executor first in even ones), so that changes
+// in the machine's load hit both alike; the figures are medians over the segments and the
+// overhead is the median of the per-segment-pair ratios.
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
@@ -24,9 +31,15 @@ function add(a: number, b: number): number {
 }
 
 const TASK_URL = new URL('../test/fixtures/bench-tiny-job.mjs', import.meta.url).href;
-const BURST = 20_000;
-const ROUND_TRIPS = 1_000;
 const WORKERS = 2;
+/** Runs in the pool at once during the throughput segments, raw and executor alike. */
+const IN_FLIGHT = 64;
+const ROUNDS = Number(process.env.BENCH_EXECUTOR_ROUNDS ?? 9);
+/** Runs per throughput segment and per round-trip segment, for the thread pools; process pools do a third. */
+const BURST = 6_000;
+const ROUND_TRIPS = 1_500;
+const WARM_UP = 2_000;
+const TARGET = 0.2;
 
 const owner = { zone: getZone('UTC') } as unknown as JobOwner;
 let counter = 0;
@@ -49,48 +62,64 @@ function makeJob(): Job {
   return new Job(owner, state, 'default');
 }
 
-async function measureExecutor(
-  executor: Executor,
-): Promise<{ perSecond: number; latencyUs: number }> {
+/** Something that runs `count` tiny tasks with at most `window` in flight; resolves when all are done. */
+interface Runner {
+  /** Prepares the next `count` runs (untimed: the executor's jobs are made here). */
+  prepare(count: number): void;
+  runAll(count: number, window: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function executorRunner(executor: Executor): Promise<Runner> {
   let done = 0;
-  let wake: () => void = () => {};
+  let onDone: () => void = () => {};
   await executor.start(
     {
       logger: silentLogger,
       now: Date.now,
       dispatch: (_event: SchedulerEvent) => {
         done += 1;
-        if (done === target) wake();
+        onDone();
       },
       wants: () => true,
     },
     'bench',
   );
-  let target = 0;
-  const waitFor = (count: number): Promise<void> =>
-    new Promise<void>((resolve) => {
-      target = count;
-      wake = resolve;
-      if (done >= count) resolve();
-    });
-  // Warm-up (starts the workers).
-  for (let i = 0; i < WORKERS * 4; i += 1) executor.submitJob(makeJob(), [new Date()]);
-  await waitFor(WORKERS * 4);
-  const jobs = Array.from({ length: BURST }, makeJob);
   const runTime = [new Date()];
-  let start = performance.now();
-  for (const job of jobs) executor.submitJob(job, runTime);
-  await waitFor(WORKERS * 4 + BURST);
-  const perSecond = BURST / ((performance.now() - start) / 1000);
-  const sequential = Array.from({ length: ROUND_TRIPS }, makeJob);
-  start = performance.now();
-  for (let i = 1; i <= ROUND_TRIPS; i += 1) {
-    executor.submitJob(sequential[i - 1] as Job, runTime);
-    await waitFor(WORKERS * 4 + BURST + i);
-  }
-  const latencyUs = ((performance.now() - start) * 1000) / ROUND_TRIPS;
-  await executor.shutdown({ wait: true });
-  return { perSecond, latencyUs };
+  // A job runs one batch at a time: a fresh job per run, made before timing.
+  let jobs: Job[] = [];
+  return {
+    prepare(count) {
+      jobs = Array.from({ length: count }, makeJob);
+    },
+    runAll(count, window) {
+      return new Promise<void>((resolve) => {
+        const target = done + count;
+        let next = 0;
+        // A synchronous job reports inside submitJob: a trampoline instead of recursion.
+        let owed = 0;
+        let submitting = false;
+        const submit = (): void => {
+          owed += 1;
+          if (submitting) return;
+          submitting = true;
+          while (owed > 0) {
+            owed -= 1;
+            const job = jobs[next];
+            next += 1;
+            if (job !== undefined) executor.submitJob(job, runTime);
+          }
+          submitting = false;
+        };
+        onDone = () => {
+          if (done === target) resolve();
+          else submit();
+        };
+        for (let i = 0; i < window; i += 1) submit();
+      });
+    },
+    close: () => executor.shutdown({ wait: true }),
+  };
 }
 
 interface RawPool {
@@ -98,60 +127,146 @@ interface RawPool {
   destroy(): Promise<void>;
 }
 
-async function measureRaw(pool: RawPool): Promise<{ perSecond: number; latencyUs: number }> {
-  await Promise.all(Array.from({ length: WORKERS * 4 }, () => pool.run({ a: 1, b: 2 })));
-  let start = performance.now();
-  await Promise.all(Array.from({ length: BURST }, () => pool.run({ a: 1, b: 2 })));
-  const perSecond = BURST / ((performance.now() - start) / 1000);
-  start = performance.now();
-  for (let i = 0; i < ROUND_TRIPS; i += 1) await pool.run({ a: 1, b: 2 });
-  const latencyUs = ((performance.now() - start) * 1000) / ROUND_TRIPS;
-  await pool.destroy();
-  return { perSecond, latencyUs };
+function rawRunner(pool: RawPool): Runner {
+  return {
+    prepare() {},
+    runAll(count, window) {
+      return new Promise<void>((resolve, reject) => {
+        let started = 0;
+        let finished = 0;
+        const submit = (): void => {
+          if (started === count) return;
+          started += 1;
+          pool.run({ a: 1, b: 2 }).then(() => {
+            finished += 1;
+            if (finished === count) resolve();
+            else submit();
+          }, reject);
+        };
+        for (let i = 0; i < window; i += 1) submit();
+      });
+    },
+    close: () => pool.destroy(),
+  };
 }
 
-function row(
-  name: string,
-  r: { perSecond: number; latencyUs: number },
-  raw?: { perSecond: number; latencyUs: number },
-): void {
+type Result = { perSecond: number; latencyUs: number };
+
+async function timed(runner: Runner, count: number, window: number): Promise<number> {
+  runner.prepare(count);
+  const start = performance.now();
+  await runner.runAll(count, window);
+  return performance.now() - start;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+interface Comparison {
+  raw: Result;
+  executor: Result;
+  /** Median over segment pairs of raw throughput ÷ executor throughput − 1. */
+  throughputOverhead: number;
+  /** Median over segment pairs of executor round trip ÷ raw round trip − 1. */
+  latencyOverhead: number;
+}
+
+/** Raw pool and executor side by side, in alternating segments. */
+async function compare(raw: Runner, executor: Runner, scale: number): Promise<Comparison> {
+  const burst = Math.round(BURST * scale);
+  const trips = Math.round(ROUND_TRIPS * scale);
+  for (const runner of [raw, executor]) await timed(runner, WARM_UP, IN_FLIGHT);
+  const rawBurst: number[] = [];
+  const exeBurst: number[] = [];
+  const rawTrip: number[] = [];
+  const exeTrip: number[] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const rawFirst = round % 2 === 0;
+    for (const which of rawFirst ? ['raw', 'exe'] : ['exe', 'raw']) {
+      const runner = which === 'raw' ? raw : executor;
+      const ms = await timed(runner, burst, IN_FLIGHT);
+      (which === 'raw' ? rawBurst : exeBurst).push(burst / (ms / 1000));
+    }
+    for (const which of rawFirst ? ['raw', 'exe'] : ['exe', 'raw']) {
+      const runner = which === 'raw' ? raw : executor;
+      const ms = await timed(runner, trips, 1);
+      (which === 'raw' ? rawTrip : exeTrip).push((ms * 1000) / trips);
+    }
+  }
+  await raw.close();
+  await executor.close();
+  return {
+    raw: { perSecond: median(rawBurst), latencyUs: median(rawTrip) },
+    executor: { perSecond: median(exeBurst), latencyUs: median(exeTrip) },
+    throughputOverhead: median(rawBurst.map((r, i) => r / (exeBurst[i] as number) - 1)),
+    latencyOverhead: median(exeTrip.map((e, i) => e / (rawTrip[i] as number) - 1)),
+  };
+}
+
+const percent = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
+
+function row(name: string, r: Result, comparison?: Comparison): void {
   const overhead =
-    raw === undefined
+    comparison === undefined
       ? ''
-      : `  overhead vs raw: throughput ${((raw.perSecond / r.perSecond - 1) * 100).toFixed(1)}%, latency ${((r.latencyUs / raw.latencyUs - 1) * 100).toFixed(1)}%`;
+      : `  overhead vs raw: throughput ${percent(comparison.throughputOverhead)}, latency ${percent(comparison.latencyOverhead)}`;
   console.log(
     `${name.padEnd(22)} ${r.perSecond.toFixed(0).padStart(8)} jobs/s  ${r.latencyUs.toFixed(1).padStart(8)} µs/round trip${overhead}`,
+  );
+}
+
+function verdict(name: string, comparison: Comparison): void {
+  const mark = (overhead: number): string => (overhead < TARGET ? 'PASS' : 'MISS');
+  const target = `(target < ${TARGET * 100}%)`;
+  console.log(
+    `${mark(comparison.throughputOverhead)} ${name} throughput overhead ${percent(comparison.throughputOverhead)} ${target}`,
+  );
+  console.log(
+    `${mark(comparison.latencyOverhead)} ${name} round-trip overhead ${percent(comparison.latencyOverhead)} ${target}`,
   );
 }
 
 export async function run(): Promise<void> {
   const file = fileURLToPath(TASK_URL);
   console.log(
-    `${BURST} tiny jobs in a burst, then ${ROUND_TRIPS} sequential round trips; ${WORKERS} workers`,
+    `tiny jobs, ${IN_FLIGHT} in flight for throughput (${BURST} per segment; processes ${BURST / 3}), one at a time for round trips (${ROUND_TRIPS} per segment; processes ${ROUND_TRIPS / 3}); ${WORKERS} workers; medians of ${ROUNDS} alternating segment pairs`,
   );
-  row('async executor', await measureExecutor(new AsyncExecutor()));
-  const rawPiscina = await measureRaw(
-    new Piscina({ filename: file, maxThreads: WORKERS, minThreads: WORKERS }),
+  const asyncRunner = await executorRunner(new AsyncExecutor());
+  await timed(asyncRunner, WARM_UP, IN_FLIGHT);
+  const asyncBurst = await timed(asyncRunner, BURST, IN_FLIGHT);
+  const asyncTrips = await timed(asyncRunner, ROUND_TRIPS, 1);
+  await asyncRunner.close();
+  row('async executor', {
+    perSecond: BURST / (asyncBurst / 1000),
+    latencyUs: (asyncTrips * 1000) / ROUND_TRIPS,
+  });
+  const threads = await compare(
+    rawRunner(new Piscina({ filename: file, maxThreads: WORKERS, minThreads: WORKERS })),
+    await executorRunner(new ThreadPoolExecutor({ maxWorkers: WORKERS, preload: [TASK_URL] })),
+    1,
   );
-  row('raw piscina', rawPiscina);
-  row(
-    'threadpool executor',
-    await measureExecutor(new ThreadPoolExecutor({ maxWorkers: WORKERS })),
-    rawPiscina,
+  row('raw piscina', threads.raw);
+  row('threadpool executor', threads.executor, threads);
+  const processes = await compare(
+    rawRunner(
+      new Tinypool({
+        filename: file,
+        runtime: 'child_process',
+        maxThreads: WORKERS,
+        minThreads: WORKERS,
+        serialization: 'advanced',
+      }),
+    ),
+    await executorRunner(new ProcessPoolExecutor({ maxWorkers: WORKERS, preload: [TASK_URL] })),
+    1 / 3,
   );
-  const rawTinypool = await measureRaw(
-    new Tinypool({
-      filename: file,
-      runtime: 'child_process',
-      maxThreads: WORKERS,
-      minThreads: WORKERS,
-      serialization: 'advanced',
-    }),
-  );
-  row('raw tinypool (process)', rawTinypool);
-  row(
-    'processpool executor',
-    await measureExecutor(new ProcessPoolExecutor({ maxWorkers: WORKERS })),
-    rawTinypool,
-  );
+  row('raw tinypool (process)', processes.raw);
+  row('processpool executor', processes.executor, processes);
+  verdict('threadpool', threads);
+  verdict('processpool', processes);
 }

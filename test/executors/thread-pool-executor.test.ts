@@ -1,3 +1,6 @@
+// Every contract test starts a fresh executor: preloading the job module makes its workers ready
+// before the test's clock starts, and a short grace period lets the workers of the previous test
+// (shut down without waiting) go quickly.
 import { ThreadPoolExecutor } from '../../src/executors/thread-pool/thread-pool-executor.ts';
 import { describePoolExecutor } from '../fixtures/pool-executor-cases.ts';
 import * as poolJobs from '../fixtures/pool-executor-jobs.ts';
@@ -10,7 +13,7 @@ describeExecutorContract(
   () =>
     new ThreadPoolExecutor({
       maxWorkers: 2,
-      abortGracePeriod: 0.25,
+      abortGracePeriod: 0.1,
       preload: [poolJobs.POOL_JOBS_MODULE],
     }),
   jobs,

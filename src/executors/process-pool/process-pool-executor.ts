@@ -15,15 +15,15 @@ import { type ExecutorContext, ExecutorNotRunningError } from '../executor.ts';
 import {
   type AbortMessage,
   checkPoolArgs,
-  decodeThrown,
   type Envelope,
   encodeThrown,
   isControlMessage,
-  poolFailure,
   poolTarget,
   type RunTask,
   type WarmTask,
 } from '../worker/envelope.ts';
+import { openEnvelope } from '../worker/error-classes.ts';
+import { PoolRun } from '../worker/pool-run.ts';
 import { runnerEntry } from '../worker/runner.ts';
 
 export interface ProcessPoolExecutorOptions {
@@ -53,6 +53,28 @@ const DEFAULT_ABORT_GRACE_PERIOD = 1;
 const DEFAULT_KILL_GRACE_PERIOD = 5;
 const DEFAULT_IDLE_TIMEOUT = 60;
 
+/** What the pool executor uses of tinypool's `ProcessWorker` beyond its typed interface. */
+interface WorkerInternals {
+  /** The channel of the task it runs (set when a task with a channel is dispatched to it). */
+  channel?: unknown;
+  /** Sends a message to the child over IPC. */
+  send?: (message: unknown) => void;
+}
+
+/** One run handed to the pool, with what stopping a run with a timeout takes. */
+class Flight extends PoolRun {
+  /** Runs with a timeout: the IPC link to the child running it, and tinypool's signal. */
+  child: ChildTask | null = null;
+  dequeue: AbortController | null = null;
+  /** Grace-period and kill timers (made only when a run is stopped). */
+  timers: NodeJS.Timeout[] | null = null;
+
+  addTimer(timer: NodeJS.Timeout): void {
+    this.timers ??= [];
+    this.timers.push(timer);
+  }
+}
+
 /** One task handed to tinypool, with the IPC link to whichever child runs it. */
 class ChildTask {
   readonly channel: TinypoolChannel;
@@ -60,7 +82,7 @@ class ChildTask {
   #send: ((message: unknown) => void) | undefined;
   #pending: unknown[] = [];
 
-  constructor(onMessage: (message: unknown) => void) {
+  constructor(onMessage: (message: unknown) => void = () => {}) {
     this.channel = {
       onMessage: (send) => {
         this.#send = send;
@@ -100,8 +122,10 @@ export class ProcessPoolExecutor extends BaseExecutor {
   readonly #execArgv: string[] | undefined;
   #pool: Tinypool | undefined;
   #nextToken = 1;
-  /** Settles when each task handed to the pool has left it (finished, failed or killed). */
-  readonly #inflight = new Set<Promise<void>>();
+  /** The runs handed to the pool that have not come back, by task token. */
+  readonly #flights = new Map<number, Flight>();
+  /** Called when the last run in the pool comes back. */
+  readonly #drained: (() => void)[] = [];
 
   constructor(options: ProcessPoolExecutorOptions = {}) {
     super();
@@ -160,105 +184,127 @@ export class ProcessPoolExecutor extends BaseExecutor {
     if (this.#preload.length > 0) await this.#warmUp(pool, this.#preload);
   }
 
-  protected runOnce(job: Job, run: JobRun): Promise<unknown> {
+  protected runOnce(job: Job, run: JobRun): PromiseLike<unknown> {
     const pool = this.#pool;
     if (pool === undefined) throw new ExecutorNotRunningError(this.alias);
     const { reference, funcRef } = poolTarget(job, 'processpool');
     const token = this.#nextToken++;
-    const task: RunTask = {
-      op: 'run',
-      token,
-      reference,
-      funcRef,
-      jobId: job.id,
-      runTime: run.scheduledRunTime.getTime(),
-      args: job.args,
+    const task: RunTask = [token, reference, job.id, run.scheduledRunTime.getTime(), job.args];
+    const flight = new Flight(job, run, token, funcRef, this.#land);
+    this.#flights.set(token, flight);
+    if (job.timeout === null) {
+      // The common case pays for no channel, AbortController or listener: such a run
+      // is only ever cancelled by shutdown, which stops it (see onShutdown).
+      flight.sent = pool.run(task);
+    } else {
+      const child = new ChildTask();
+      const dequeue = new AbortController();
+      flight.child = child;
+      flight.dequeue = dequeue;
+      run.signal.addEventListener('abort', () => this.#stop(pool, flight), { once: true });
+      flight.sent = pool.run(task, { channel: child.channel, signal: dequeue.signal });
+    }
+    return flight;
+  }
+
+  /**
+   * Asks the child to abort the run's signal; a run with its own channel (a
+   * timeout) has its process sent SIGTERM `abortGracePeriod` seconds later if
+   * it still runs, SIGKILL after `killGracePeriod` more. Other runs are only
+   * stopped by shutdown, which does the same to every process.
+   */
+  #stop(pool: Tinypool, flight: Flight): void {
+    if (flight.stopping || !this.#flights.has(flight.token)) return;
+    flight.stopping = true;
+    const message: AbortMessage = {
+      horarium: 'abort',
+      token: flight.token,
+      reason: encodeThrown(flight.run.signal.reason),
     };
-    const child = new ChildTask(() => {});
-    const dequeue = new AbortController();
-    let stopping = false;
-    let settled = false;
-    const timers: NodeJS.Timeout[] = [];
-    const signal = run.signal;
-    const onAbort = (): void => {
-      stopping = true;
-      if (!child.dispatched) {
-        // Still queued: tinypool drops it.
-        dequeue.abort();
-        return;
-      }
-      child.send({
-        horarium: 'abort',
-        token,
-        reason: encodeThrown(signal.reason),
-      } satisfies AbortMessage);
-      timers.push(
-        setTimeout(() => {
-          if (!settled) this.#kill(pool, child, dequeue, timers, () => settled);
-        }, this.abortGracePeriod * 1000),
-      );
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    const outcome = (
-      pool.run(task, { channel: child.channel, signal: dequeue.signal }) as Promise<Envelope>
-    ).then(
-      (envelope) => {
-        if (envelope.ok) return envelope.value;
-        throw decodeThrown(envelope.error);
-      },
-      (error: unknown) => {
-        // Stopped on purpose: the run was already reported with its signal's reason.
-        if (stopping) throw signal.reason;
-        throw poolFailure(job, funcRef, error);
-      },
+    const { child, dequeue } = flight;
+    if (child === null || dequeue === null) {
+      // No channel of its own: every child hears it, the one running the task acts on it.
+      for (const worker of pool.threads)
+        (worker as TinypoolWorker & WorkerInternals).send?.(message);
+      return;
+    }
+    if (!child.dispatched) {
+      // Still queued: tinypool drops it.
+      dequeue.abort();
+      return;
+    }
+    child.send(message);
+    flight.addTimer(
+      setTimeout(() => {
+        if (this.#flights.has(flight.token)) this.#kill(pool, flight, child, dequeue);
+      }, this.abortGracePeriod * 1000),
     );
-    const left: Promise<void> = outcome
-      .then(
-        () => {},
-        () => {},
-      )
-      .finally(() => {
-        settled = true;
-        for (const timer of timers) clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.#inflight.delete(left);
-      });
-    this.#inflight.add(left);
-    return outcome;
   }
 
   /** SIGTERM to the child running the task, SIGKILL `killGracePeriod` seconds later if it is still there. */
-  #kill(
-    pool: Tinypool,
-    child: ChildTask,
-    dequeue: AbortController,
-    timers: NodeJS.Timeout[],
-    settled: () => boolean,
-  ): void {
+  #kill(pool: Tinypool, flight: Flight, child: ChildTask, dequeue: AbortController): void {
     const worker = pool.threads.find(
       (candidate: TinypoolWorker) =>
-        (candidate as TinypoolWorker & { channel?: unknown }).channel === child.channel,
+        (candidate as TinypoolWorker & WorkerInternals).channel === child.channel,
     );
     if (worker === undefined) {
       // Not found (tinypool internals changed?): tinypool's own stop (SIGTERM, SIGKILL after 1 s).
       dequeue.abort();
       return;
     }
-    const pid = worker.threadId;
+    this.#terminate(worker.threadId, flight);
+  }
+
+  /** SIGTERM now, SIGKILL `killGracePeriod` seconds later while the flight is still in the pool. */
+  #terminate(pid: number, flight: Flight | null): void {
     signalProcess(pid, 'SIGTERM');
     const timer = setTimeout(() => {
-      if (!settled()) signalProcess(pid, 'SIGKILL');
+      if (flight === null || this.#flights.has(flight.token)) signalProcess(pid, 'SIGKILL');
     }, this.killGracePeriod * 1000);
     timer.unref();
-    timers.push(timer);
+    flight?.addTimer(timer);
+  }
+
+  /** A task has left the pool. */
+  readonly #land = (run: PoolRun): void => {
+    const flight = run as Flight;
+    if (flight.timers !== null) for (const timer of flight.timers) clearTimeout(timer);
+    this.#flights.delete(flight.token);
+    if (this.#flights.size === 0 && this.#drained.length > 0) {
+      for (const resolve of this.#drained.splice(0)) resolve();
+    }
+  };
+
+  /** Resolves once no task is in the pool, or after `ms` milliseconds. */
+  #drain(ms: number): Promise<void> {
+    if (this.#flights.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#drained.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   protected override onShutdown(wait: boolean): Promise<void> | void {
     const pool = this.#pool;
     this.#pool = undefined;
     if (pool === undefined) return;
-    // Aborted runs get their grace period (and their kill sequence) first.
-    const teardown = Promise.all([...this.#inflight]).then(() => pool.destroy());
+    // Every run still in the pool was cancelled (or timed out): tell each to stop.
+    for (const flight of this.#flights.values()) {
+      if (flight.run.signal.aborted) this.#stop(pool, flight);
+    }
+    const teardown = (async () => {
+      // They get their grace period; then every process still running one gets
+      // SIGTERM, and SIGKILL after killGracePeriod (runs with a timeout have their own sequence).
+      await this.#drain(this.abortGracePeriod * 1000);
+      if (this.#flights.size > 0) {
+        for (const worker of pool.threads) this.#terminate(worker.threadId, null);
+        await this.#drain(this.killGracePeriod * 1000 + 1000);
+      }
+      await pool.destroy();
+    })();
     const logged = teardown.catch((error: unknown) => {
       this.context.logger.error(`Could not shut the process pool of "${this.alias}" down`, error);
     });
@@ -289,7 +335,7 @@ export class ProcessPoolExecutor extends BaseExecutor {
       runs.push(pool.run(task, { channel: child.channel }) as Promise<Envelope>);
     }
     for (const result of await Promise.all(runs)) {
-      if (!result.ok) throw decodeThrown(result.error);
+      if (!Array.isArray(result)) openEnvelope(result, '(warm-up)', '(warm-up)');
     }
   }
 }

@@ -16,15 +16,16 @@ import { type ExecutorContext, ExecutorNotRunningError } from '../executor.ts';
 import {
   type ControlMessage,
   checkPoolArgs,
-  decodeThrown,
   type Envelope,
   encodeThrown,
   isControlMessage,
-  poolFailure,
   poolTarget,
+  type RunnerWorkerData,
   type RunTask,
   type WarmTask,
 } from '../worker/envelope.ts';
+import { openEnvelope } from '../worker/error-classes.ts';
+import { PoolRun } from '../worker/pool-run.ts';
 import { runnerEntry } from '../worker/runner.ts';
 
 export interface ThreadPoolExecutorOptions {
@@ -51,6 +52,14 @@ const DEFAULT_MAX_WORKERS = 10;
 const DEFAULT_ABORT_GRACE_PERIOD = 1;
 const DEFAULT_IDLE_TIMEOUT = 60;
 
+/** One run handed to the pool, with what stopping a run with a timeout takes. */
+class Flight extends PoolRun {
+  /** Terminates its worker through piscina (only runs with a timeout have one). */
+  hardStop: AbortController | null = null;
+  /** The grace period before `hardStop`. */
+  timer: NodeJS.Timeout | null = null;
+}
+
 /**
  * Runs each job in a worker thread from a piscina pool of up to `maxWorkers`
  * threads, so CPU-bound jobs do not block the event loop. The job's
@@ -70,8 +79,10 @@ export class ThreadPoolExecutor extends BaseExecutor {
   #channel: BroadcastChannel | undefined;
   #channelName = '';
   #nextToken = 1;
-  /** Settles when each task handed to the pool has left it (finished, failed or terminated). */
-  readonly #inflight = new Set<Promise<void>>();
+  /** The runs handed to the pool that have not come back, by task token. */
+  readonly #flights = new Map<number, Flight>();
+  /** Called when the last run in the pool comes back. */
+  readonly #drained: (() => void)[] = [];
   /** Warm-up tasks waiting to report that their worker is ready. */
   readonly #warming = new Map<number, () => void>();
 
@@ -111,6 +122,8 @@ export class ThreadPoolExecutor extends BaseExecutor {
       maxThreads: this.maxWorkers,
       minThreads: 0,
       idleTimeout: this.idleTimeout * 1000,
+      // The runner listens for control messages on this channel.
+      workerData: { horariumChannel: this.#channelName } satisfies RunnerWorkerData,
       ...(this.#resourceLimits === undefined ? {} : { resourceLimits: this.#resourceLimits }),
     });
     pool.on('error', (error: unknown) => {
@@ -121,62 +134,77 @@ export class ThreadPoolExecutor extends BaseExecutor {
     if (this.#preload.length > 0) await this.#warmUp(pool, this.#preload);
   }
 
-  protected runOnce(job: Job, run: JobRun): Promise<unknown> {
+  protected runOnce(job: Job, run: JobRun): PromiseLike<unknown> {
     const pool = this.#pool;
     if (pool === undefined) throw new ExecutorNotRunningError(this.alias);
     const { reference, funcRef } = poolTarget(job, 'threadpool');
     const token = this.#nextToken++;
-    const task: RunTask = {
-      op: 'run',
-      token,
-      channel: this.#channelName,
-      reference,
-      funcRef,
-      jobId: job.id,
-      runTime: run.scheduledRunTime.getTime(),
-      args: job.args,
-    };
-    const hardStop = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const signal = run.signal;
-    const onAbort = (): void => {
-      this.#post({ horarium: 'abort', token, reason: encodeThrown(signal.reason) });
-      timer = setTimeout(() => hardStop.abort(), this.abortGracePeriod * 1000);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    const outcome = (pool.run(task, { signal: hardStop.signal }) as Promise<Envelope>).then(
-      (envelope) => {
-        if (envelope.ok) return envelope.value;
-        throw decodeThrown(envelope.error);
-      },
-      (error: unknown) => {
-        // Terminated on purpose: the run was already reported with its signal's reason.
-        if (hardStop.signal.aborted) throw signal.reason;
-        throw poolFailure(job, funcRef, error);
-      },
-    );
-    const left: Promise<void> = outcome
-      .then(
-        () => {},
-        () => {},
-      )
-      .finally(() => {
+    const task: RunTask = [token, reference, job.id, run.scheduledRunTime.getTime(), job.args];
+    const flight = new Flight(job, run, token, funcRef, this.#land);
+    this.#flights.set(token, flight);
+    if (job.timeout === null) {
+      // The common case pays for no AbortController, listener or piscina abort handling:
+      // such a run is only ever cancelled by shutdown, which stops it (see onShutdown).
+      flight.sent = pool.run(task);
+    } else {
+      const hardStop = new AbortController();
+      flight.hardStop = hardStop;
+      run.signal.addEventListener('abort', () => this.#stop(flight), { once: true });
+      flight.sent = pool.run(task, { signal: hardStop.signal });
+    }
+    return flight;
+  }
+
+  /** Asks the worker to abort the run's signal; terminates it `abortGracePeriod` seconds later if it still runs. */
+  #stop(flight: Flight): void {
+    if (flight.stopping || !this.#flights.has(flight.token)) return;
+    flight.stopping = true;
+    this.#post({
+      horarium: 'abort',
+      token: flight.token,
+      reason: encodeThrown(flight.run.signal.reason),
+    });
+    const { hardStop } = flight;
+    // Without its own AbortSignal in piscina, a run is terminated with the pool (shutdown).
+    if (hardStop !== null) {
+      flight.timer = setTimeout(() => hardStop.abort(), this.abortGracePeriod * 1000);
+    }
+  }
+
+  /** A task has left the pool. */
+  readonly #land = (run: PoolRun): void => {
+    const flight = run as Flight;
+    if (flight.timer !== null) clearTimeout(flight.timer);
+    this.#flights.delete(flight.token);
+    if (this.#flights.size === 0 && this.#drained.length > 0) {
+      for (const resolve of this.#drained.splice(0)) resolve();
+    }
+  };
+
+  /** Resolves once no task is in the pool, or after `ms` milliseconds. */
+  #drain(ms: number): Promise<void> {
+    if (this.#flights.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#drained.push(() => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.#inflight.delete(left);
+        resolve();
       });
-    this.#inflight.add(left);
-    return outcome;
+    });
   }
 
   protected override onShutdown(wait: boolean): Promise<void> | void {
     const pool = this.#pool;
     const channel = this.#channel;
+    if (pool === undefined) return;
+    // Every run still in the pool was cancelled (or timed out): tell each to stop.
+    for (const flight of this.#flights.values()) {
+      if (flight.run.signal.aborted) this.#stop(flight);
+    }
     this.#pool = undefined;
     this.#channel = undefined;
-    if (pool === undefined) return;
-    // Aborted runs get their grace period, then their workers are terminated.
-    const teardown = Promise.all([...this.#inflight])
+    // They get their grace period, then the pool terminates whichever workers still run.
+    const teardown = this.#drain(this.abortGracePeriod * 1000)
       .then(() => pool.destroy())
       .finally(() => channel?.close());
     const logged = teardown.catch((error: unknown) => {
@@ -214,12 +242,12 @@ export class ThreadPoolExecutor extends BaseExecutor {
     try {
       const results = (await Promise.all(
         tokens.map((token) => {
-          const task: WarmTask = { op: 'warm', token, channel: this.#channelName, modules };
+          const task: WarmTask = { op: 'warm', token, modules };
           return pool.run(task);
         }),
       )) as Envelope[];
       for (const result of results) {
-        if (!result.ok) throw decodeThrown(result.error);
+        if (!Array.isArray(result)) openEnvelope(result, '(warm-up)', '(warm-up)');
       }
     } finally {
       for (const token of tokens) this.#warming.delete(token);

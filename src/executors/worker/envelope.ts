@@ -1,7 +1,7 @@
 /**
  * What crosses the boundary between the pool executors and their workers
  * (threads or child processes): the task, the control messages, and the
- * result envelope `{ ok: true, value } | { ok: false, error }`.
+ * result envelope `[value] | { error } | { uncloneable }`.
  *
  * Pools disagree on what survives of an error (most drop `code`, one turns it
  * into a plain object), so errors travel as our own record — name, message,
@@ -29,36 +29,38 @@ export interface ErrorRecord {
   thrown?: { value: unknown };
 }
 
-/** The result of one run, as the worker returns it. */
-export type Envelope = { ok: true; value: unknown } | { ok: false; error: ErrorRecord };
+/**
+ * The result of one run, as the worker returns it: `[value]`, the error it
+ * threw, or why its return value cannot be passed back (the main side turns
+ * that into an {@link UncloneableResultError}, knowing the job). A one-element
+ * array is the cheapest shape to clone.
+ */
+export type Envelope = [value: unknown] | { error: ErrorRecord } | { uncloneable: string };
 
-/** How a task's control messages travel. */
-interface TaskControl {
-  /** Tells this task's control messages apart from other tasks'. */
-  token: number;
-  /**
-   * Thread pools: the name of the pool's `BroadcastChannel` that control
-   * messages travel on. Absent in process pools, which use the IPC channel.
-   */
-  channel?: string;
+/** The name of a thread pool's `BroadcastChannel`, given to its workers as `workerData`. */
+export interface RunnerWorkerData {
+  horariumChannel: string;
 }
 
-/** One run of a job, as the main side sends it to the runner. */
-export interface RunTask extends TaskControl {
-  op: 'run';
+/**
+ * One run of a job, as the main side sends it to the runner: a tuple, since
+ * every run is cloned to its worker and back (property names are cloned too).
+ */
+export type RunTask = [
+  /** Tells this run's control messages (abort) apart from other runs'. */
+  token: number,
   /** `'file:///…/jobs.js:send'`: the job's reference with its module already resolved on the main side. */
-  reference: string;
-  /** The reference as the user wrote it (for messages). */
-  funcRef: string;
-  jobId: string;
+  reference: string,
+  jobId: string,
   /** Epoch ms of the scheduled run time. */
-  runTime: number;
-  args: unknown[];
-}
+  runTime: number,
+  args: unknown[],
+];
 
 /** Warms a worker up: imports `modules`, reports `ready` and holds the worker until released (an abort message). */
-export interface WarmTask extends TaskControl {
+export interface WarmTask {
   op: 'warm';
+  token: number;
   modules: string[];
 }
 
@@ -88,7 +90,54 @@ export function isControlMessage(message: unknown): message is ControlMessage {
   );
 }
 
-/** Would this value survive `postMessage` / advanced IPC serialization? Returns the reason when not. */
+/** Most nodes {@link cloneProblem} walks before it leaves the question to `structuredClone`. */
+const CLONE_WALK_BUDGET = 10_000;
+/** Deeper than this, {@link cloneProblem} leaves the question to `structuredClone` (cycles end up there). */
+const CLONE_WALK_DEPTH = 64;
+
+/**
+ * Is `value` plain data that certainly survives structured cloning: primitives
+ * (not symbols), `Date`s, arrays and plain objects of those? A walk that
+ * copies nothing, much cheaper than `structuredClone`. False means "not sure",
+ * not "cannot be cloned". `budget[0]` counts the nodes left to visit.
+ */
+function isPlainData(value: unknown, depth: number, budget: [number]): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'undefined':
+      return true;
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  budget[0] -= 1;
+  if (budget[0] < 0 || depth > CLONE_WALK_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      if (!isPlainData(value[i], depth + 1, budget)) return false;
+    }
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Date.prototype) return true;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in value) {
+    if (!isPlainData((value as Record<string, unknown>)[key], depth + 1, budget)) return false;
+  }
+  return true;
+}
+
+/**
+ * Would this value survive `postMessage` / advanced IPC serialization? Returns
+ * the reason when not. Plain data is accepted by a cheap walk; anything else
+ * (class instances, maps, typed arrays, cycles, functions) is settled by
+ * `structuredClone`, which also gives the reason.
+ */
 export function cloneProblem(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   const type = typeof value;
@@ -97,6 +146,7 @@ export function cloneProblem(value: unknown): string | null {
   if (type === 'function') return 'a function cannot be cloned';
   if (type === 'symbol') return 'a symbol cannot be cloned';
   try {
+    if (isPlainData(value, 0, [CLONE_WALK_BUDGET])) return null;
     structuredClone(value);
     return null;
   } catch (error) {
@@ -156,16 +206,30 @@ function describeThrown(thrown: unknown): string {
   return String(thrown);
 }
 
-/** Rebuilds what an {@link ErrorRecord} describes: an `Error` with its name, message, stack, code, cause and properties. */
-export function decodeThrown(record: ErrorRecord): unknown {
+/** Error classes by name, for {@link decodeThrown} to rebuild instances of (the main side passes Horarium's). */
+export type ErrorClasses = ReadonlyMap<string, abstract new (...args: never[]) => Error>;
+
+/**
+ * Rebuilds what an {@link ErrorRecord} describes: an `Error` with its name,
+ * message, stack, code, cause and properties. When `classes` knows the
+ * record's name, the error is an instance of that class (its constructor is
+ * not run: the fields come from the record), so `instanceof` works.
+ */
+export function decodeThrown(record: ErrorRecord, classes?: ErrorClasses): unknown {
   if (record.thrown !== undefined) return record.thrown.value;
-  const options = record.cause === undefined ? undefined : { cause: decodeThrown(record.cause) };
-  const error = new Error(record.message, options);
+  const options =
+    record.cause === undefined ? undefined : { cause: decodeThrown(record.cause, classes) };
+  const known = classes?.get(record.name);
+  const error: Error =
+    known === undefined
+      ? new Error(record.message, options)
+      : (Reflect.construct(Error, [record.message, options], known) as Error);
+  // As the classes declare it (a field): an own property.
   Object.defineProperty(error, 'name', {
     value: record.name,
     writable: true,
     configurable: true,
-    enumerable: false,
+    enumerable: known !== undefined,
   });
   if (record.stack !== undefined) error.stack = record.stack;
   const target = error as unknown as Record<string, unknown>;
@@ -174,14 +238,10 @@ export function decodeThrown(record: ErrorRecord): unknown {
   return error;
 }
 
-/** The envelope for a value a job returned: an error envelope when the value cannot be passed back. */
-export function encodeResult(value: unknown, funcRef: string, jobId: string): Envelope {
+/** The envelope for a value a job returned: why it cannot be passed back, when it cannot. */
+export function encodeResult(value: unknown): Envelope {
   const problem = cloneProblem(value);
-  if (problem === null) return { ok: true, value };
-  return {
-    ok: false,
-    error: encodeThrown(new UncloneableResultError(jobId, funcRef, problem)),
-  };
+  return problem === null ? [value] : { uncloneable: problem };
 }
 
 /** The job's return value cannot cross from its worker to the scheduler (e.g. it is or holds a function). */

@@ -20,10 +20,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BroadcastChannel, isMainThread } from 'node:worker_threads';
+import { BroadcastChannel, isMainThread, workerData } from 'node:worker_threads';
 import { JobRun, runAsCurrentJob } from '../../jobs/current-job.ts';
 import type { JobFunction } from '../../jobs/job.ts';
-import { parseReference, resolveReference } from '../../jobs/job-ref.ts';
+import { moduleUrl, parseReference, resolveReference } from '../../jobs/job-ref.ts';
 import {
   type ControlMessage,
   decodeThrown,
@@ -31,6 +31,7 @@ import {
   encodeResult,
   encodeThrown,
   isControlMessage,
+  type RunnerWorkerData,
   type RunTask,
   type WarmTask,
   type WorkerTask,
@@ -45,49 +46,48 @@ const EARLY_ABORTS_KEPT = 256;
 // ---------------------------------------------------------------------------
 // Control messages
 
-type ControlListener = (message: ControlMessage) => void;
-
-/** Listeners per task token, fed by whichever transport this worker has. */
-const listeners = new Map<number, ControlListener>();
+/** The runs in progress in this worker, by task token (a worker runs one at a time, but an abandoned one may linger). */
+const runs = new Map<number, JobRun>();
+/** Warm-up tasks waiting for their release, by task token. */
+const warmups = new Map<number, () => void>();
 /** Aborts that arrived before their run started here (threads: broadcast to every worker). */
 const earlyAborts = new Map<number, ControlMessage>();
-const channels = new Map<string, BroadcastChannel>();
-let ipcListening = false;
 
 function dispatchControl(message: unknown): void {
-  if (!isControlMessage(message)) return;
-  const listener = listeners.get(message.token);
-  if (listener !== undefined) {
-    listener(message);
+  if (!isControlMessage(message) || message.horarium !== 'abort') return;
+  const run = runs.get(message.token);
+  if (run !== undefined) {
+    run.abort(decodeThrown(message.reason));
     return;
   }
-  if (message.horarium === 'abort') {
-    earlyAborts.set(message.token, message);
-    if (earlyAborts.size > EARLY_ABORTS_KEPT) {
-      const [oldest] = earlyAborts.keys();
-      if (oldest !== undefined) earlyAborts.delete(oldest);
-    }
+  const release = warmups.get(message.token);
+  if (release !== undefined) {
+    release();
+    return;
+  }
+  earlyAborts.set(message.token, message);
+  if (earlyAborts.size > EARLY_ABORTS_KEPT) {
+    const [oldest] = earlyAborts.keys();
+    if (oldest !== undefined) earlyAborts.delete(oldest);
   }
 }
 
-function transport(task: WorkerTask): (message: ControlMessage) => void {
-  if (task.channel !== undefined) {
-    let channel = channels.get(task.channel);
-    if (channel === undefined) {
-      channel = new BroadcastChannel(task.channel);
-      channel.onmessage = (event) => dispatchControl((event as { data?: unknown }).data);
-      // Never keeps the worker alive on its own.
-      channel.unref();
-      channels.set(task.channel, channel);
-    }
-    const open = channel;
-    return (message) => open.postMessage(message);
+/**
+ * Listens for control messages, once per worker, when the runner is loaded:
+ * on the pool's `BroadcastChannel` in a thread (named in `workerData`), on the
+ * IPC channel in a child process. Returns how to answer the main side.
+ */
+function openControl(): (message: ControlMessage) => void {
+  const data = workerData as Partial<RunnerWorkerData> | null | undefined;
+  if (!isMainThread && typeof data?.horariumChannel === 'string') {
+    const channel = new BroadcastChannel(data.horariumChannel);
+    channel.onmessage = (event) => dispatchControl((event as { data?: unknown }).data);
+    // Never keeps the worker alive on its own.
+    channel.unref();
+    return (message) => channel.postMessage(message);
   }
-  if (typeof process.send === 'function') {
-    if (!ipcListening) {
-      ipcListening = true;
-      process.on('message', dispatchControl);
-    }
+  if (isMainThread && typeof process.send === 'function') {
+    process.on('message', dispatchControl);
     return (message) => {
       process.send?.(message);
     };
@@ -95,17 +95,14 @@ function transport(task: WorkerTask): (message: ControlMessage) => void {
   return () => {};
 }
 
-/** Listens for this task's control messages until the returned function is called. */
-function listen(task: WorkerTask, listener: ControlListener): () => void {
-  listeners.set(task.token, listener);
-  const early = earlyAborts.get(task.token);
-  if (early !== undefined) {
-    earlyAborts.delete(task.token);
-    listener(early);
-  }
-  return () => {
-    listeners.delete(task.token);
-  };
+const reply = openControl();
+
+/** Takes the abort that arrived for this token before its task started here, if any. */
+function takeEarlyAbort(token: number): ControlMessage | undefined {
+  if (earlyAborts.size === 0) return undefined;
+  const early = earlyAborts.get(token);
+  if (early !== undefined) earlyAborts.delete(token);
+  return early;
 }
 
 // ---------------------------------------------------------------------------
@@ -151,9 +148,52 @@ async function prepareImport(url: string): Promise<void> {
   if (TYPESCRIPT_MODULE.test(url) && !loadsTypeScript()) await registerTypeScript();
 }
 
+/** A reference whose module is loaded: its namespace and export path. */
+interface LoadedReference {
+  namespace: Record<string, unknown>;
+  path: readonly string[];
+}
+
+/** References loaded in this worker; a hit is resolved without a single `await`. */
+const loaded = new Map<string, LoadedReference>();
+
+/**
+ * The function a loaded reference names (read from the module at every call,
+ * as `resolveReference` does), or undefined when the reference is not loaded
+ * yet or no longer names a function (then the slow path explains why).
+ */
+function loadedFunction(reference: string): JobFunction | undefined {
+  const entry = loaded.get(reference);
+  if (entry === undefined) return undefined;
+  const { path } = entry;
+  if (path.length === 1) {
+    const target = entry.namespace[path[0] as string];
+    return typeof target === 'function' ? (target as JobFunction) : undefined;
+  }
+  let holder: unknown;
+  let target: unknown = entry.namespace;
+  for (const name of path) {
+    if ((typeof target !== 'object' && typeof target !== 'function') || target === null)
+      return undefined;
+    holder = target;
+    target = (target as Record<string, unknown>)[name];
+  }
+  return typeof target === 'function' ? (target as JobFunction).bind(holder) : undefined;
+}
+
+/** Loads a reference's module (the first time; failures are not kept) and returns its function. */
 async function loadFunction(reference: string): Promise<JobFunction> {
-  await prepareImport(parseReference(reference)?.module ?? reference);
-  return resolveReference(reference);
+  const parsed = parseReference(reference);
+  const url = moduleUrl(parsed?.module ?? reference);
+  await prepareImport(url);
+  // Throws the JobReferenceError that says what is wrong.
+  const func = await resolveReference(reference);
+  if (parsed !== null) {
+    const namespace = (await import(url)) as Record<string, unknown>;
+    if (loaded.size > 10_000) loaded.clear();
+    loaded.set(reference, { namespace, path: parsed.path });
+  }
+  return func;
 }
 
 // ---------------------------------------------------------------------------
@@ -220,50 +260,87 @@ export default runner.default;
 // ---------------------------------------------------------------------------
 // Tasks
 
-async function runJob(task: RunTask): Promise<Envelope> {
-  const run = new JobRun(task.jobId, new Date(task.runTime));
-  transport(task);
-  const stop = listen(task, (message) => {
-    if (message.horarium === 'abort') run.abort(decodeThrown(message.reason));
-  });
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === 'object' || typeof value === 'function') &&
+  value !== null &&
+  typeof (value as PromiseLike<unknown>).then === 'function';
+
+/**
+ * Runs a job. With its module already loaded and a synchronous function, this
+ * returns the envelope without a single promise; an asynchronous function
+ * costs one `then`.
+ */
+function runJob(task: RunTask): Envelope | Promise<Envelope> {
+  const func = loadedFunction(task[1]);
+  if (func === undefined) return loadAndRun(task);
+  return runLoaded(func, task);
+}
+
+async function loadAndRun(task: RunTask): Promise<Envelope> {
+  let func: JobFunction;
   try {
-    const func = await loadFunction(task.reference);
-    const value: unknown = await runAsCurrentJob(run, () => func(...task.args));
-    return encodeResult(value, task.funcRef, task.jobId);
+    func = await loadFunction(task[1]);
   } catch (error) {
-    return { ok: false, error: encodeThrown(error) };
-  } finally {
-    stop();
+    takeEarlyAbort(task[0]);
+    return { error: encodeThrown(error) };
   }
+  return runLoaded(func, task);
+}
+
+function runLoaded(func: JobFunction, task: RunTask): Envelope | Promise<Envelope> {
+  const [token, , jobId, runTime, args] = task;
+  const run = new JobRun(jobId, new Date(runTime));
+  const early = takeEarlyAbort(token);
+  if (early?.horarium === 'abort') run.abort(decodeThrown(early.reason));
+  runs.set(token, run);
+  let value: unknown;
+  try {
+    value = runAsCurrentJob(run, () => func(...args));
+  } catch (error) {
+    runs.delete(token);
+    return { error: encodeThrown(error) };
+  }
+  if (!isThenable(value)) {
+    runs.delete(token);
+    return encodeResult(value);
+  }
+  return Promise.resolve(value).then(
+    (resolved) => {
+      runs.delete(token);
+      return encodeResult(resolved);
+    },
+    (error: unknown) => {
+      runs.delete(token);
+      return { error: encodeThrown(error) };
+    },
+  );
 }
 
 async function warm(task: WarmTask): Promise<Envelope> {
-  const send = transport(task);
   let release: () => void = () => {};
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const stop = listen(task, (message) => {
-    if (message.horarium === 'abort') release();
-  });
+  if (takeEarlyAbort(task.token) !== undefined) release();
+  warmups.set(task.token, release);
   try {
     for (const url of task.modules) {
       await prepareImport(url);
       await import(url);
     }
-    send({ horarium: 'ready', token: task.token });
+    reply({ horarium: 'ready', token: task.token });
     const timer = setTimeout(release, WARM_HOLD_MS);
     await released;
     clearTimeout(timer);
-    return { ok: true, value: process.pid };
+    return [process.pid];
   } catch (error) {
-    return { ok: false, error: encodeThrown(error) };
+    return { error: encodeThrown(error) };
   } finally {
-    stop();
+    warmups.delete(task.token);
   }
 }
 
 /** The runner's entry point: piscina and tinypool call the default export with the task. */
-export default function runTask(task: WorkerTask): Promise<Envelope> {
-  return task.op === 'run' ? runJob(task) : warm(task);
+export default function runTask(task: WorkerTask): Envelope | Promise<Envelope> {
+  return Array.isArray(task) ? runJob(task) : warm(task);
 }

@@ -1,0 +1,97 @@
+/**
+ * Main side only: Horarium's error classes by name, so that an error thrown in
+ * a worker as one of them (a `JobReferenceError` from loading the job, a
+ * `JobTimeoutError` rethrown by the job, …) is rebuilt on the main side as an
+ * instance of that class, and `instanceof` works on the events' exceptions.
+ * Workers do not load this module (it would pull every error module in).
+ */
+import { HorariumError } from '../../errors.ts';
+import {
+  DeserializationError,
+  InvalidJobOptionError,
+  JobReferenceError,
+  SerializationError,
+} from '../../jobs/errors.ts';
+import {
+  ConfigurationError,
+  DuplicateAliasError,
+  SchedulerAlreadyRunningError,
+  SchedulerNotRunningError,
+  UnknownAliasError,
+} from '../../scheduler/errors.ts';
+import { ConflictingIdError, JobLookupError } from '../../stores/errors.ts';
+import {
+  AmbiguousTimeError,
+  InvalidDateError,
+  NonexistentTimeError,
+  UnknownTimeZoneError,
+} from '../../time/errors.ts';
+import {
+  CronSyntaxError,
+  InvalidTriggerError,
+  MaxIterationsError,
+  TriggerRestoreError,
+} from '../../triggers/errors.ts';
+import {
+  ExecutorNotRunningError,
+  JobCancelledError,
+  JobTimeoutError,
+  MaxInstancesReachedError,
+} from '../executor.ts';
+import {
+  decodeThrown,
+  type Envelope,
+  type ErrorClasses,
+  type ErrorRecord,
+  UncloneableResultError,
+  WorkerCrashedError,
+} from './envelope.ts';
+
+const classes: [string, abstract new (...args: never[]) => Error][] = [
+  ['HorariumError', HorariumError],
+  ['InvalidJobOptionError', InvalidJobOptionError],
+  ['JobReferenceError', JobReferenceError],
+  ['SerializationError', SerializationError],
+  ['DeserializationError', DeserializationError],
+  ['ConfigurationError', ConfigurationError],
+  ['DuplicateAliasError', DuplicateAliasError],
+  ['SchedulerAlreadyRunningError', SchedulerAlreadyRunningError],
+  ['SchedulerNotRunningError', SchedulerNotRunningError],
+  ['UnknownAliasError', UnknownAliasError],
+  ['ConflictingIdError', ConflictingIdError],
+  ['JobLookupError', JobLookupError],
+  ['AmbiguousTimeError', AmbiguousTimeError],
+  ['InvalidDateError', InvalidDateError],
+  ['NonexistentTimeError', NonexistentTimeError],
+  ['UnknownTimeZoneError', UnknownTimeZoneError],
+  ['CronSyntaxError', CronSyntaxError],
+  ['InvalidTriggerError', InvalidTriggerError],
+  ['MaxIterationsError', MaxIterationsError],
+  ['TriggerRestoreError', TriggerRestoreError],
+  ['ExecutorNotRunningError', ExecutorNotRunningError],
+  ['JobCancelledError', JobCancelledError],
+  ['JobTimeoutError', JobTimeoutError],
+  ['MaxInstancesReachedError', MaxInstancesReachedError],
+  ['UncloneableResultError', UncloneableResultError],
+  ['WorkerCrashedError', WorkerCrashedError],
+];
+
+/** Horarium's error classes by their `name`. */
+export const HORARIUM_ERROR_CLASSES: ErrorClasses = new Map(classes);
+
+/** {@link decodeThrown} with Horarium's classes: a worker's `JobReferenceError` arrives as one. */
+export function rebuildThrown(record: ErrorRecord): unknown {
+  return decodeThrown(record, HORARIUM_ERROR_CLASSES);
+}
+
+/**
+ * What a run's envelope says: its value, or throws what the job threw (rebuilt
+ * with Horarium's classes) or an {@link UncloneableResultError}.
+ */
+export function openEnvelope(envelope: Envelope, jobId: string, funcRef: string): unknown {
+  if (Array.isArray(envelope)) return envelope[0];
+  if ('uncloneable' in envelope) {
+    throw new UncloneableResultError(jobId, funcRef, envelope.uncloneable);
+  }
+  throw rebuildThrown(envelope.error);
+}
