@@ -122,6 +122,8 @@ export class StoreTimeoutError extends HorariumError {
   }
 }
 
+/** Due jobs planned, persisted and submitted together in one step of a pass. */
+const DUE_CHUNK = 1000;
 /** The lock that guards the pending-job list while the scheduler is stopped. */
 const PENDING_LOCK = '\u0000pending';
 /** A difference between wall-clock and monotonic time over one sleep larger than this is a clock jump. */
@@ -586,6 +588,11 @@ export class BaseScheduler implements JobOwner {
     // The operation may still settle after the timeout; its outcome is then ignored, never unhandled.
     result.catch(() => {});
     return Promise.race([result, expired]).finally(() => clearTimeout(timer));
+  }
+
+  /** A method, not a field read, so that the check is not narrowed away across awaits. */
+  #isStopped(): boolean {
+    return this.#state === STATE_STOPPED;
   }
 
   #lockOf(alias: string): Mutex {
@@ -1383,7 +1390,10 @@ export class BaseScheduler implements JobOwner {
       this.#storeFailed(alias, 'getDueJobs', error);
       return { wakeAt: retryAt, queued };
     }
-    if (due.length > 0) await this.#runDueJobs(alias, store, due, now, queued);
+    // In chunks, so that the first runs of a large burst start while later jobs are still planned.
+    for (let i = 0; i < due.length && !this.#isStopped(); i += DUE_CHUNK) {
+      await this.#runDueJobs(alias, store, due.slice(i, i + DUE_CHUNK), now, queued);
+    }
     let wakeAt: number | null = null;
     try {
       const storeNext = await this.#bounded(alias, store, 'getNextRunTime', () =>
