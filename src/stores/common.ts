@@ -159,7 +159,8 @@ export async function loadOptionalDriver<T>(
   }
 }
 
-function isModuleNotFound(error: unknown): boolean {
+/** Did an import fail because the module is not installed? */
+export function isModuleNotFound(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }

@@ -20,6 +20,7 @@ import {
   type SqliteStatement,
 } from 'kysely';
 import { HorariumError } from '../../errors.ts';
+import { isModuleNotFound } from '../common.ts';
 
 /** The databases the SQL job store supports. */
 export type SqlDialectName = 'sqlite' | 'postgres' | 'mysql';
@@ -250,11 +251,6 @@ async function loadDriver<T>(name: string, install: string, database: string): P
     }
     throw error;
   }
-}
-
-function isModuleNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }
 
 /** Opens a SQLite file (or `:memory:`) with better-sqlite3 or `node:sqlite`. */
