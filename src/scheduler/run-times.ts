@@ -52,16 +52,6 @@ export function planRuns(
   return { runTimes, next: t };
 }
 
-/** The run times alone (see {@link planRuns}). */
-export function computeRunTimes(
-  trigger: Trigger,
-  nextRunTime: Date,
-  now: number,
-  coalesce: boolean,
-): Date[] {
-  return planRuns(trigger, nextRunTime, now, coalesce).runTimes;
-}
-
 /** The latest fire time of the chain starting at `first` that is ≤ now. */
 export function latestFireTime(trigger: Trigger, first: Date, now: number): Date {
   const nowDate = new Date(now);
