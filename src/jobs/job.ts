@@ -171,6 +171,10 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
 
   /** The job's settings, for copying into a changed job. */
   state(): JobState<A> {
+    return this.#stateWith(this.nextRunTime);
+  }
+
+  #stateWith(nextRunTime: Date | null): JobState<A> {
     return {
       id: this.id,
       name: this.name,
@@ -183,7 +187,7 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
       maxInstances: this.maxInstances,
       misfireGraceTime: this.misfireGraceTime,
       timeout: this.timeout,
-      nextRunTime: this.nextRunTime,
+      nextRunTime,
     };
   }
 
@@ -203,9 +207,7 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
 
   /** @internal This job with another next run time: how the main loop advances a job. */
   withNextRunTime(nextRunTime: Date | null): Job<A> {
-    const state = this.state();
-    state.nextRunTime = nextRunTime;
-    return new Job(this.#owner, state, this.jobstore);
+    return new Job(this.#owner, this.#stateWith(nextRunTime), this.jobstore);
   }
 
   /** Jobs are equal when their ids are. */

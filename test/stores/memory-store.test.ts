@@ -7,7 +7,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { IntervalTrigger, MemoryJobStore } from '../../src/index.ts';
 import type { Job } from '../../src/jobs/job.ts';
-import { duePositions, JobHeap } from '../../src/stores/memory/job-heap.ts';
+import { duePositions, HEAP_ARITY, JobHeap, parentOf } from '../../src/stores/memory/job-heap.ts';
 import { storeTestContext } from '../helpers/store-context.ts';
 import { BASE_TIME, describeStoreContract, makeJob } from './store-contract.ts';
 
@@ -85,7 +85,7 @@ describe('MemoryJobStore', () => {
 });
 
 describe('duePositions (the pruned walk behind getDueJobs)', () => {
-  it('reads at most 2k + 1 run times to find k due jobs in a heap of 100,000', () => {
+  it('reads at most 4k + 1 run times to find k due jobs in a heap of 100,000', () => {
     const heap = new JobHeap();
     const trigger = new IntervalTrigger({ minutes: 5, timezone: 'UTC' });
     const background = Array.from({ length: 100_000 }, (_, i) =>
@@ -106,7 +106,7 @@ describe('duePositions (the pruned walk behind getDueJobs)', () => {
       expect(due.map((position) => heap.jobAt(position).id).sort()).toEqual(
         Array.from({ length: k }, (_, i) => `due${k}-${i}`).sort(),
       );
-      expect(reads).toBeLessThanOrEqual(2 * k + 1);
+      expect(reads).toBeLessThanOrEqual(HEAP_ARITY * k + 1);
       for (const position of due.sort((a, b) => b - a)) heap.removeAt(position);
     }
   });
@@ -115,26 +115,38 @@ describe('duePositions (the pruned walk behind getDueJobs)', () => {
 type HeapOperation =
   | { kind: 'push'; id: number; time: number }
   | { kind: 'replace'; pick: number; time: number }
-  | { kind: 'remove'; pick: number };
+  | { kind: 'remove'; pick: number }
+  | { kind: 'replaceMany'; picks: number[]; times: number[] }
+  | { kind: 'removeMany'; picks: number[]; absent: number };
 
 const heapTimeArb = fc.integer({ min: 0, max: 50 });
 const heapOperationArb: fc.Arbitrary<HeapOperation> = fc.oneof(
   fc.record({ kind: fc.constant('push'), id: fc.nat(), time: heapTimeArb }),
   fc.record({ kind: fc.constant('replace'), pick: fc.nat(), time: heapTimeArb }),
   fc.record({ kind: fc.constant('remove'), pick: fc.nat() }),
+  // Batches from one job to more than the heap holds, so that both the one-by-one and the rebuild paths run.
+  fc.record({
+    kind: fc.constant('replaceMany'),
+    picks: fc.array(fc.nat(), { maxLength: 120 }),
+    times: fc.array(heapTimeArb, { minLength: 120, maxLength: 120 }),
+  }),
+  fc.record({
+    kind: fc.constant('removeMany'),
+    picks: fc.array(fc.nat(), { maxLength: 120 }),
+    absent: fc.nat({ max: 3 }),
+  }),
 );
 
-/** Every parent precedes its children by (time, id), and every job's recorded position is where it is. */
+/** No child runs before its parent, and every job's recorded position is where it is. */
 function expectHeapInvariant(heap: JobHeap): void {
   for (let position = 0; position < heap.size; position++) {
     const job = heap.jobAt(position);
     expect(heap.positionOf(job.id)).toBe(position);
     if (position === 0) continue;
-    const parent = (position - 1) >> 1;
-    const parentKey = [heap.timeAt(parent), heap.jobAt(parent).id] as const;
-    const key = [heap.timeAt(position), job.id] as const;
-    const ordered = parentKey[0] < key[0] || (parentKey[0] === key[0] && parentKey[1] < key[1]);
-    expect(ordered, `parent ${parent} before child ${position}`).toBe(true);
+    const parent = parentOf(position);
+    expect(heap.timeAt(parent), `parent ${parent} not after child ${position}`).toBeLessThanOrEqual(
+      heap.timeAt(position),
+    );
   }
 }
 
@@ -166,6 +178,30 @@ describe('JobHeap', () => {
             if (heap.size === 0) break;
             const removed = heap.removeAt(operation.pick % heap.size);
             model.delete(removed.id);
+            break;
+          }
+          case 'replaceMany': {
+            if (heap.size === 0) break;
+            const ids = operation.picks.map((pick) => heap.jobAt(pick % heap.size).id);
+            const times = ids.map((_, i) => operation.times[i] as number);
+            heap.replaceMany(
+              ids.map((id) => makeJob(id, null)),
+              times,
+            );
+            // A repeated id ends with its last time.
+            ids.forEach((id, i) => model.set(id, times[i] as number));
+            break;
+          }
+          case 'removeMany': {
+            const present =
+              heap.size === 0 ? [] : operation.picks.map((pick) => heap.jobAt(pick % heap.size).id);
+            const missing = Array.from({ length: operation.absent }, (_, i) => `absent${i}`);
+            const ids = [...present, ...missing];
+            const absent = heap.removeMany(ids);
+            // Every id not in the heap any more when its turn came: the missing ones and repeats.
+            const expectedAbsent = ids.filter((id, i) => !model.has(id) || ids.indexOf(id) !== i);
+            expect(absent).toEqual(expectedAbsent);
+            for (const id of present) model.delete(id);
             break;
           }
         }

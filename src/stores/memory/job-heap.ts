@@ -1,6 +1,6 @@
 /**
- * `JobHeap`: the memory store's index of scheduled jobs — an indexed binary
- * min-heap ordered by (next run time, id).
+ * `JobHeap`: the memory store's index of scheduled jobs — an indexed 4-ary
+ * min-heap by next run time.
  *
  * Layout, chosen for a million jobs: two parallel arrays in heap order (the
  * jobs, and their run times as epoch milliseconds in a plain number array,
@@ -9,16 +9,33 @@
  * two array slots. The position map is what makes removing or re-positioning
  * an arbitrary job O(log n): every move inside the heap records the job's new
  * position.
+ *
+ * The heap orders by run time alone: ties (every job of a burst) are ordered
+ * by id only when jobs are listed, so sifting never compares strings and a job
+ * never moves past another with the same time.
+ *
+ * Four children per node rather than two: recording a move in the position map
+ * costs far more than comparing run times, and a 4-ary heap is half as deep,
+ * so a job sifted to the bottom (a due job given its next run time) moves half
+ * as often for twice the comparisons.
  */
 import type { Job } from '../../jobs/job.ts';
+
+/** Children per heap node. */
+export const HEAP_ARITY = 4;
+
+/** The heap position of the parent of `position` (> 0). */
+export function parentOf(position: number): number {
+  return (position - 1) >> 2;
+}
 
 /**
  * Heap positions of every entry whose run time is ≤ `now`, in no particular
  * order. Walks down from the root and never descends below an entry that is
- * not due (its whole subtree is later), so it reads at most 2k + 1 run times
+ * not due (its whole subtree is later), so it reads at most 4k + 1 run times
  * for k due entries, however large the heap.
  *
- * @param times run times in heap order (a min-heap: `times[i] ≤ times[2i+1], times[2i+2]`)
+ * @param times run times in heap order (a min-heap: each ≤ those of its children)
  */
 export function duePositions(times: ArrayLike<number>, size: number, now: number): number[] {
   const due: number[] = [];
@@ -27,9 +44,9 @@ export function duePositions(times: ArrayLike<number>, size: number, now: number
   while (pending.length > 0) {
     const position = pending.pop()!;
     due.push(position);
-    const left = 2 * position + 1;
-    if (left < size && times[left]! <= now) pending.push(left);
-    if (left + 1 < size && times[left + 1]! <= now) pending.push(left + 1);
+    const first = HEAP_ARITY * position + 1;
+    const end = Math.min(first + HEAP_ARITY, size);
+    for (let child = first; child < end; child++) if (times[child]! <= now) pending.push(child);
   }
   return due;
 }
@@ -38,11 +55,6 @@ export function duePositions(times: ArrayLike<number>, size: number, now: number
 export function compareIds(a: string, b: string): number {
   if (a < b) return -1;
   return a > b ? 1 : 0;
-}
-
-/** Does the entry (timeA, idA) come before (timeB, idB)? */
-function precedes(timeA: number, idA: string, timeB: number, idB: string): boolean {
-  return timeA < timeB || (timeA === timeB && idA < idB);
 }
 
 export class JobHeap {
@@ -84,6 +96,30 @@ export class JobHeap {
     this.#settle(position, job, time);
   }
 
+  /**
+   * Gives many jobs already in the heap a new run time: `jobs[i]` (with the id
+   * of a job in the heap) takes the place of that job, at `times[i]`. When the
+   * batch is large against the heap (a pass's due jobs), the heap is rebuilt
+   * once in O(n) instead of settling each job in O(log n).
+   */
+  replaceMany(jobs: readonly Job[], times: readonly number[]): void {
+    if (!this.#rebuildIsCheaper(jobs.length)) {
+      for (let i = 0; i < jobs.length; i++) {
+        const job = jobs[i]!;
+        this.#settle(this.#positions.get(job.id)!, job, times[i]!);
+      }
+      return;
+    }
+    // Written in place, positions do not change; the rebuild then restores the order.
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
+      const position = this.#positions.get(job.id)!;
+      this.#jobs[position] = job;
+      this.#times[position] = times[i]!;
+    }
+    this.#heapify();
+  }
+
   /** Removes and returns the job at a heap position. O(log n). */
   removeAt(position: number): Job {
     const removed = this.#jobs[position]!;
@@ -92,6 +128,50 @@ export class JobHeap {
     const lastTime = this.#times.pop()!;
     if (position < this.#jobs.length) this.#settle(position, last, lastTime);
     return removed;
+  }
+
+  /**
+   * Removes the jobs with these ids and returns the ids that were not in the
+   * heap. Like `replaceMany`, rebuilds the heap once when that is cheaper.
+   */
+  removeMany(ids: readonly string[]): string[] {
+    const absent: string[] = [];
+    if (!this.#rebuildIsCheaper(ids.length)) {
+      for (const id of ids) {
+        const position = this.#positions.get(id);
+        if (position === undefined) absent.push(id);
+        else this.removeAt(position);
+      }
+      return absent;
+    }
+    const jobs = this.#jobs;
+    const times = this.#times;
+    const positions = this.#positions;
+    const removed = new Uint8Array(jobs.length);
+    for (const id of ids) {
+      const position = positions.get(id);
+      if (position === undefined) {
+        absent.push(id);
+        continue;
+      }
+      removed[position] = 1;
+      positions.delete(id);
+    }
+    let kept = 0;
+    for (let position = 0; position < jobs.length; position++) {
+      if (removed[position] === 1) continue;
+      if (kept !== position) {
+        const job = jobs[position]!;
+        jobs[kept] = job;
+        times[kept] = times[position]!;
+        positions.set(job.id, kept);
+      }
+      kept++;
+    }
+    jobs.length = kept;
+    times.length = kept;
+    this.#heapify();
+    return absent;
   }
 
   clear(): void {
@@ -110,17 +190,55 @@ export class JobHeap {
     return this.#jobsInOrder(Array.from(this.#jobs, (_job, position) => position));
   }
 
+  /**
+   * Sorts by run time with a numeric comparison, then each run of equal times
+   * by id with the built-in string sort (UTF-16 code unit order, as
+   * `compareIds`): jobs due together usually share one run time, and comparing
+   * their ids one pair at a time in a JavaScript comparator was most of the
+   * cost of a large due list.
+   */
   #jobsInOrder(positions: number[]): Job[] {
     const jobs = this.#jobs;
     const times = this.#times;
-    positions.sort((a, b) => times[a]! - times[b]! || compareIds(jobs[a]!.id, jobs[b]!.id));
-    return positions.map((position) => jobs[position]!);
+    positions.sort((a, b) => times[a]! - times[b]!);
+    const ordered: Job[] = new Array(positions.length);
+    for (let start = 0; start < positions.length; ) {
+      const time = times[positions[start]!]!;
+      let end = start + 1;
+      while (end < positions.length && times[positions[end]!] === time) end++;
+      if (end - start === 1) {
+        ordered[start] = jobs[positions[start]!]!;
+      } else {
+        const ids: string[] = [];
+        for (let i = start; i < end; i++) ids.push(jobs[positions[i]!]!.id);
+        ids.sort();
+        for (let i = start; i < end; i++) ordered[i] = jobs[this.#positions.get(ids[i - start]!)!]!;
+      }
+      start = end;
+    }
+    return ordered;
+  }
+
+  /** Is rebuilding the heap (O(n)) cheaper than settling `count` jobs one by one (O(count · depth))? */
+  #rebuildIsCheaper(count: number): boolean {
+    const size = this.#jobs.length;
+    const depth = Math.log2(size + 1) / 2 + 1;
+    return count * depth > 2 * size;
+  }
+
+  /** Restores the heap order of the whole array bottom-up (Floyd), O(n). */
+  #heapify(): void {
+    const jobs = this.#jobs;
+    const times = this.#times;
+    for (let position = parentOf(jobs.length - 1); position >= 0; position--) {
+      this.#siftDown(position, jobs[position]!, times[position]!);
+    }
   }
 
   /** Writes (job, time) into the hole at `position`, moving it up or down to where it belongs. */
   #settle(position: number, job: Job, time: number): void {
-    const parent = (position - 1) >> 1;
-    if (position > 0 && precedes(time, job.id, this.#times[parent]!, this.#jobs[parent]!.id)) {
+    const parent = parentOf(position);
+    if (position > 0 && time < this.#times[parent]!) {
       this.#siftUp(position, job, time);
     } else {
       this.#siftDown(position, job, time);
@@ -129,42 +247,37 @@ export class JobHeap {
 
   /** Moves (job, time) from the hole at `position` towards the root; each parent passed over moves down a level. */
   #siftUp(position: number, job: Job, time: number): void {
+    const jobs = this.#jobs;
+    const times = this.#times;
     let hole = position;
     while (hole > 0) {
-      const parent = (hole - 1) >> 1;
-      if (!precedes(time, job.id, this.#times[parent]!, this.#jobs[parent]!.id)) break;
-      this.#moveTo(hole, parent);
+      const parent = parentOf(hole);
+      if (time >= times[parent]!) break;
+      this.#place(hole, jobs[parent]!, times[parent]!);
       hole = parent;
     }
     this.#place(hole, job, time);
   }
 
-  /** Moves (job, time) from the hole at `position` towards the leaves; each smaller child passed over moves up a level. */
+  /** Moves (job, time) from the hole at `position` towards the leaves; the earliest child passed over moves up a level. */
   #siftDown(position: number, job: Job, time: number): void {
     const jobs = this.#jobs;
     const times = this.#times;
     const size = jobs.length;
     let hole = position;
     for (;;) {
-      let child = 2 * hole + 1;
-      if (child >= size) break;
-      const right = child + 1;
-      if (
-        right < size &&
-        precedes(times[right]!, jobs[right]!.id, times[child]!, jobs[child]!.id)
-      ) {
-        child = right;
+      const first = HEAP_ARITY * hole + 1;
+      if (first >= size) break;
+      const end = Math.min(first + HEAP_ARITY, size);
+      let child = first;
+      for (let other = first + 1; other < end; other++) {
+        if (times[other]! < times[child]!) child = other;
       }
-      if (!precedes(times[child]!, jobs[child]!.id, time, job.id)) break;
-      this.#moveTo(hole, child);
+      if (times[child]! >= time) break;
+      this.#place(hole, jobs[child]!, times[child]!);
       hole = child;
     }
     this.#place(hole, job, time);
-  }
-
-  #moveTo(target: number, source: number): void {
-    const job = this.#jobs[source]!;
-    this.#place(target, job, this.#times[source]!);
   }
 
   #place(position: number, job: Job, time: number): void {

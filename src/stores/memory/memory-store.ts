@@ -90,18 +90,37 @@ export class MemoryJobStore implements JobStore {
     if (!this.#update(job)) throw new JobLookupError(job.id);
   }
 
+  /**
+   * Jobs that stay scheduled are replaced in one heap operation (a pass's due
+   * jobs given their next run times); the others, in order, one by one.
+   */
   async updateJobs(jobs: readonly Job[]): Promise<string[]> {
     const missing: string[] = [];
-    for (const job of jobs) if (!this.#update(job)) missing.push(job.id);
+    let replaced: Job[] = [];
+    let times: number[] = [];
+    for (const job of jobs) {
+      const time = runTimeOf(job);
+      if (time !== null && this.#scheduled.positionOf(job.id) !== undefined) {
+        replaced.push(job);
+        times.push(time);
+        continue;
+      }
+      // A job that moves between the heap and the paused jobs: the replacements before it go first.
+      if (replaced.length > 0) {
+        this.#scheduled.replaceMany(replaced, times);
+        replaced = [];
+        times = [];
+      }
+      if (!this.#update(job)) missing.push(job.id);
+    }
+    if (replaced.length > 0) this.#scheduled.replaceMany(replaced, times);
     return missing;
   }
 
   async removeJobs(ids: readonly string[]): Promise<string[]> {
     const missing: string[] = [];
-    for (const id of ids) {
-      const position = this.#scheduled.positionOf(id);
-      if (position !== undefined) this.#scheduled.removeAt(position);
-      else if (!this.#paused.delete(id)) missing.push(id);
+    for (const id of this.#scheduled.removeMany(ids)) {
+      if (!this.#paused.delete(id)) missing.push(id);
     }
     return missing;
   }
