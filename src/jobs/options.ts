@@ -134,11 +134,12 @@ export function checkNextRunTime(value: unknown): Date | null {
  * parameter (`Function.length`); a TypeScript optional parameter compiles to a
  * plain one, so it counts too — give it a default value to leave it out.
  */
-export function checkArity(func: JobFunction, args: readonly unknown[], name: string): void {
+/** @param job how to name the job in the error (a function, so that no string is built when the arity is fine) */
+export function checkArity(func: JobFunction, args: readonly unknown[], job: () => string): void {
   if (args.length < func.length) {
     throw new InvalidJobOptionError(
       'args',
-      `${name} takes ${func.length} required argument${func.length === 1 ? '' : 's'}, but args has ${args.length} ` +
+      `${job()} takes ${func.length} required argument${func.length === 1 ? '' : 's'}, but args has ${args.length} ` +
         '(parameters without a default value count as required)',
     );
   }

@@ -86,7 +86,12 @@ import {
   registerJobStoreType,
 } from './plugins.ts';
 import { planRuns, type RunPlan } from './run-times.ts';
-import { buildTrigger, type TriggerAlias, type TriggerArgsByAlias } from './trigger-aliases.ts';
+import {
+  buildTrigger,
+  type TriggerAlias,
+  type TriggerArgsByAlias,
+  ZONED_ALIASES,
+} from './trigger-aliases.ts';
 
 registerJobStoreType('memory', () => new MemoryJobStore());
 registerExecutorType('async', () => new AsyncExecutor());
@@ -122,6 +127,8 @@ export class StoreTimeoutError extends HorariumError {
   }
 }
 
+/** The arguments of every job added without `args`: one shared frozen array rather than one per job. */
+const NO_ARGS: unknown[] = Object.freeze([]) as unknown as unknown[];
 /** Due jobs planned, persisted and submitted together in one step of a pass. */
 const DUE_CHUNK = 1000;
 /** The lock that guards the pending-job list while the scheduler is stopped. */
@@ -595,6 +602,10 @@ export class BaseScheduler implements JobOwner {
     return this.#state === STATE_STOPPED;
   }
 
+  #isRunning(): boolean {
+    return this.#state !== STATE_STOPPED;
+  }
+
   #lockOf(alias: string): Mutex {
     let lock = this.#locks.get(alias);
     if (lock === undefined) {
@@ -733,10 +744,39 @@ export class BaseScheduler implements JobOwner {
     options?: JobOptions<unknown[]> & TriggerArgsByAlias[T],
   ): Promise<Job>;
   addJob(func: string, trigger?: Trigger | null, options?: JobOptions<unknown[]>): Promise<Job>;
-  async addJob(
+  addJob(
     func: JobFunction | string,
     trigger?: Trigger | string | null,
     options?: object,
+  ): Promise<Job> {
+    // A function added to a running scheduler is validated and, when its store
+    // can take it synchronously, added before this returns: no promise round trips.
+    if (typeof func === 'function' && this.#starting === undefined && this.#isRunning()) {
+      try {
+        const prepared = this.#prepareFunctionJob(
+          func,
+          trigger,
+          (options ?? {}) as Record<string, unknown>,
+        );
+        const added = this.#addJobNow(prepared);
+        if (added !== undefined) return Promise.resolve(added);
+        return this.#realAddJob(
+          prepared.state,
+          prepared.jobstore,
+          prepared.replaceExisting,
+          !prepared.nextRunTimeGiven,
+        );
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#addJobWhenReady(func, trigger, options);
+  }
+
+  async #addJobWhenReady(
+    func: JobFunction | string,
+    trigger: Trigger | string | null | undefined,
+    options: object | undefined,
   ): Promise<Job> {
     const prepared = await this.#prepareJob(
       func,
@@ -827,7 +867,11 @@ export class BaseScheduler implements JobOwner {
     if (typeof options !== 'object' || options === null)
       throw new InvalidJobOptionError('options', 'options must be an object');
     const jobOptions: Record<string, unknown> = {};
-    const triggerArgs: Record<string, unknown> = {};
+    // A zoned alias's trigger takes the scheduler's zone unless the options give one.
+    const triggerArgs: Record<string, unknown> =
+      typeof triggerArg === 'string' && ZONED_ALIASES.has(triggerArg)
+        ? { timezone: this.#zone.name }
+        : {};
     for (const key of Object.keys(options)) {
       const value = options[key];
       if (value === undefined) continue;
@@ -856,8 +900,8 @@ export class BaseScheduler implements JobOwner {
       jobOptions.name === undefined
         ? func.name || funcRef || 'anonymous'
         : checkString('name', jobOptions.name);
-    const args = jobOptions.args === undefined ? [] : checkArgs(jobOptions.args);
-    checkArity(func, args, `Job "${name}" (${id})`);
+    const args = jobOptions.args === undefined ? NO_ARGS : checkArgs(jobOptions.args);
+    checkArity(func, args, () => `Job "${name}" (${id})`);
     const executor =
       jobOptions.executor === undefined ? 'default' : checkString('executor', jobOptions.executor);
     const jobstore =
@@ -940,10 +984,7 @@ export class BaseScheduler implements JobOwner {
     return state;
   }
 
-  /**
-   * Adds a job to its store. Without an explicit `nextRunTime` the trigger
-   * gives the first run time now (a finished trigger adds the job paused).
-   */
+  /** Adds a job to its store, under the store's lock. */
   async #realAddJob(
     state: JobState,
     jobstore: string,
@@ -953,9 +994,7 @@ export class BaseScheduler implements JobOwner {
     const store = this.#stores.get(jobstore);
     if (store === undefined)
       throw new UnknownAliasError('jobstore', jobstore, [...this.#stores.keys()]);
-    if (computeNextRunTime)
-      state.nextRunTime = state.trigger.getNextFireTime(null, new Date(Date.now()));
-    const added = new Job(this, state, jobstore);
+    const added = this.#jobToAdd(state, jobstore, computeNextRunTime);
     await this.#lockOf(jobstore).run(async () => {
       try {
         await store.addJob(added);
@@ -965,12 +1004,49 @@ export class BaseScheduler implements JobOwner {
       }
       this.#pendingWrites.get(jobstore)?.delete(added.id);
     });
+    this.#jobAdded(added, jobstore);
+    return added;
+  }
+
+  /**
+   * `#realAddJob` done synchronously, when the store has synchronous methods
+   * and nobody holds its lock; undefined (nothing done) otherwise.
+   */
+  #addJobNow(prepared: PreparedJob): Job | undefined {
+    const { jobstore, replaceExisting } = prepared;
+    const store = this.#stores.get(jobstore);
+    if (
+      store?.addJobSync === undefined ||
+      (replaceExisting && store.updateJobSync === undefined) ||
+      !this.#lockOf(jobstore).idle
+    ) {
+      return undefined;
+    }
+    const added = this.#jobToAdd(prepared.state, jobstore, !prepared.nextRunTimeGiven);
+    try {
+      store.addJobSync(added);
+    } catch (error) {
+      if (!(error instanceof ConflictingIdError) || !replaceExisting) throw error;
+      (store.updateJobSync as (job: Job) => void).call(store, added);
+    }
+    this.#pendingWrites.get(jobstore)?.delete(added.id);
+    this.#jobAdded(added, jobstore);
+    return added;
+  }
+
+  /** The job to store. Without an explicit `nextRunTime` the trigger gives the first run time now (a finished trigger adds the job paused). */
+  #jobToAdd(state: JobState, jobstore: string, computeNextRunTime: boolean): Job {
+    if (computeNextRunTime)
+      state.nextRunTime = state.trigger.getNextFireTime(null, new Date(Date.now()));
+    return new Job(this, state, jobstore);
+  }
+
+  #jobAdded(added: Job, jobstore: string): void {
     if (debugEnabled(this.#logger))
       this.#logger.info(`Added job "${added.name}" to job store "${jobstore}"`);
     if (this.#listenerMask & EVENT_JOB_ADDED)
       this.#dispatch(new JobEvent(EVENT_JOB_ADDED, added.id, jobstore));
     this.#wakeFor(added.nextRunTimeMs);
-    return added;
   }
 
   /** Changes a job (all or nothing); the id cannot change. */
@@ -1028,7 +1104,7 @@ export class BaseScheduler implements JobOwner {
     }
     if (changes.args !== undefined) state.args = checkArgs(changes.args);
     if (changes.func !== undefined || changes.args !== undefined)
-      checkArity(state.func, state.args, `Job "${state.name}" (${state.id})`);
+      checkArity(state.func, state.args, () => `Job "${state.name}" (${state.id})`);
     if (changes.trigger !== undefined) state.trigger = checkTrigger(changes.trigger);
     if (changes.executor !== undefined) {
       state.executor = checkString('executor', changes.executor);

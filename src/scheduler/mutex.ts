@@ -5,14 +5,25 @@
  */
 export class Mutex {
   #tail: Promise<void> = Promise.resolve();
+  /** Holders running or waiting. */
+  #holders = 0;
+
+  /**
+   * True when nobody holds or waits for the lock: synchronous work done now
+   * cannot interleave with a holder, exactly as if it had taken the lock.
+   */
+  get idle(): boolean {
+    return this.#holders === 0;
+  }
 
   /** Runs `fn` once every earlier holder has finished. */
   run<T>(fn: () => Promise<T>): Promise<T> {
+    this.#holders++;
     const result = this.#tail.then(fn);
-    this.#tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
+    const release = (): void => {
+      this.#holders--;
+    };
+    this.#tail = result.then(release, release);
     return result;
   }
 }

@@ -36,6 +36,14 @@ export const TRIGGER_ALIASES: readonly TriggerAlias[] = [
   'or',
 ];
 
+/** Aliases whose triggers take a `timezone` (the scheduler's zone by default). */
+export const ZONED_ALIASES: ReadonlySet<string> = new Set([
+  'date',
+  'interval',
+  'cron',
+  'calendarinterval',
+]);
+
 /**
  * A trigger from an alias and its arguments; `timezone` defaults to the
  * scheduler's zone. Trigger argument errors propagate as they are (they name
@@ -46,7 +54,7 @@ export function buildTrigger(
   args: Record<string, unknown>,
   timezone: string,
 ): Trigger {
-  const withZone = { timezone, ...args };
+  const withZone = args.timezone === undefined ? { timezone, ...args } : args;
   switch (alias) {
     case 'date':
       return new DateTrigger(withZone as DateTriggerOptions);

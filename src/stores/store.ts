@@ -69,4 +69,13 @@ export interface JobStore {
   /** Removes many jobs at once; ids that do not exist are skipped and returned. */
   removeJobs?(ids: readonly string[]): Promise<string[]>;
   removeAllJobs(): Promise<void>;
+  /**
+   * Synchronous `addJob`, for stores whose operations complete within the
+   * process (the memory store). Optional; when the store is not busy the
+   * scheduler adds through it, sparing each add the promise round trips.
+   * @throws ConflictingIdError when the id exists.
+   */
+  addJobSync?(job: Job): void;
+  /** Synchronous `updateJob`, with `addJobSync`. @throws JobLookupError when it does not exist. */
+  updateJobSync?(job: Job): void;
 }

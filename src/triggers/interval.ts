@@ -82,7 +82,6 @@ export class IntervalTrigger implements Trigger {
         throw new InvalidTriggerError(key, `Unknown IntervalTrigger option ${JSON.stringify(key)}`);
     }
     let interval = 0;
-    const units: Record<string, number> = {};
     for (const [unit, size] of UNITS) {
       const value = options[unit];
       if (value === undefined || value === null) continue;
@@ -92,7 +91,6 @@ export class IntervalTrigger implements Trigger {
           `${unit} must be a non-negative number, got ${String(value)}`,
         );
       }
-      if (value !== 0) units[unit] = value;
       interval += value * size;
     }
     interval = Math.round(interval);

@@ -35,6 +35,7 @@ import {
   EVENT_SCHEDULER_STARTED,
   IntervalTrigger,
   InvalidJobOptionError,
+  InvalidTriggerError,
   type Job,
   JobEvent,
   JobExecutionEvent,
@@ -430,6 +431,63 @@ describe('addJob: functions and triggers', () => {
 });
 
 // ---------------------------------------------------------------------------
+
+describe('addJob on a running scheduler', () => {
+  it('never throws: invalid options reject the promise it returns', async () => {
+    const s = scheduler();
+    await s.start();
+    let result: Promise<Job> | undefined;
+    expect(() => {
+      result = s.addJob(noop, 'interval', untyped({ seconds: -1 }));
+    }).not.toThrow();
+    await expect(result).rejects.toBeInstanceOf(InvalidTriggerError);
+    await expect(s.addJob(noop, 'interval', { minutes: 1, id: 'x' })).resolves.toBeDefined();
+    await expect(s.addJob(noop, 'interval', { minutes: 1, id: 'x' })).rejects.toBeInstanceOf(
+      ConflictingIdError,
+    );
+  });
+
+  it('a job added from inside a running job, while the loop holds the store, is stored and runs', async () => {
+    const s = scheduler();
+    await s.start();
+    const inner = vi.fn();
+    let added: Promise<Job> | undefined;
+    await s.addJob(
+      () => {
+        added = s.addJob(inner, 'interval', { seconds: 10, id: 'inner' });
+      },
+      'date',
+      { runDate: new Date(T0.getTime() + 1_000), id: 'outer' },
+    );
+    await settle(1_000);
+    expect((await added)?.id).toBe('inner');
+    expect((await s.getJob('inner'))?.nextRunTime).toEqual(new Date(T0.getTime() + 11_000));
+    await settle(10_000);
+    expect(inner).toHaveBeenCalledTimes(1);
+  });
+
+  it('a store without synchronous methods is added to through its async ones, replaceExisting included', async () => {
+    class AsyncOnlyStore extends MemoryJobStore {
+      override addJobSync = undefined;
+      override updateJobSync = undefined;
+    }
+    const store = new AsyncOnlyStore();
+    const addJob = vi.spyOn(store, 'addJob');
+    const updateJob = vi.spyOn(store, 'updateJob');
+    const s = scheduler({ jobstores: { default: store } });
+    await s.start();
+    await s.addJob(noop, 'interval', { minutes: 1, id: 'a' });
+    const replaced = await s.addJob(noop, 'interval', {
+      minutes: 2,
+      id: 'a',
+      replaceExisting: true,
+    });
+    expect(addJob).toHaveBeenCalledTimes(2);
+    expect(updateJob).toHaveBeenCalledTimes(1);
+    expect((await s.getJob('a'))?.nextRunTime).toEqual(replaced.nextRunTime);
+    expect(replaced.nextRunTime).toEqual(new Date(T0.getTime() + 120_000));
+  });
+});
 
 describe('addJob: job options', () => {
   it('id, name, args, executor, jobstore and the explicit defaults are kept', async () => {

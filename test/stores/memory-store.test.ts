@@ -5,7 +5,12 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { IntervalTrigger, MemoryJobStore } from '../../src/index.ts';
+import {
+  ConflictingIdError,
+  IntervalTrigger,
+  JobLookupError,
+  MemoryJobStore,
+} from '../../src/index.ts';
 import type { Job } from '../../src/jobs/job.ts';
 import { duePositions, HEAP_ARITY, JobHeap, parentOf } from '../../src/stores/memory/job-heap.ts';
 import { storeTestContext } from '../helpers/store-context.ts';
@@ -81,6 +86,22 @@ describe('MemoryJobStore', () => {
     const due = await store.getDueJobs(new Date(BASE_TIME + 59_999));
     expect(due.map((job) => job.id)).toEqual(['due0', 'due1', 'due2', 'due3', 'due4']);
     expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME - 1));
+  });
+});
+
+describe('synchronous addJobSync / updateJobSync', () => {
+  it('behave as addJob / updateJob, with the same errors', async () => {
+    const store = new MemoryJobStore();
+    await store.start(storeTestContext(), 'default');
+    store.addJobSync(makeJob('a', BASE_TIME + 1_000));
+    store.addJobSync(makeJob('b', null));
+    expect(() => store.addJobSync(makeJob('a', BASE_TIME))).toThrow(ConflictingIdError);
+    expect(() => store.addJobSync(makeJob('b', BASE_TIME))).toThrow(ConflictingIdError);
+    store.updateJobSync(makeJob('b', BASE_TIME));
+    store.updateJobSync(makeJob('a', null));
+    expect(() => store.updateJobSync(makeJob('c', BASE_TIME))).toThrow(JobLookupError);
+    expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['b', 'a']);
+    expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME));
   });
 });
 

@@ -67,6 +67,10 @@ export class MemoryJobStore implements JobStore {
     this.#add(job);
   }
 
+  addJobSync(job: Job): void {
+    this.#add(job);
+  }
+
   /**
    * Adds every job or none: when an id exists in the store or repeats within
    * `jobs`, throws ConflictingIdError for the first such id and adds nothing.
@@ -87,6 +91,10 @@ export class MemoryJobStore implements JobStore {
   }
 
   async updateJob(job: Job): Promise<void> {
+    if (!this.#update(job)) throw new JobLookupError(job.id);
+  }
+
+  updateJobSync(job: Job): void {
     if (!this.#update(job)) throw new JobLookupError(job.id);
   }
 
@@ -171,7 +179,10 @@ export class MemoryJobStore implements JobStore {
   }
 
   #contains(id: string): boolean {
-    return this.#scheduled.positionOf(id) !== undefined || this.#paused.has(id);
+    return (
+      this.#scheduled.positionOf(id) !== undefined ||
+      (this.#paused.size > 0 && this.#paused.has(id))
+    );
   }
 
   #clear(): void {
