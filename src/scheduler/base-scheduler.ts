@@ -129,7 +129,13 @@ export class StoreTimeoutError extends HorariumError {
 
 /** The arguments of every job added without `args`: one shared frozen array rather than one per job. */
 const NO_ARGS: unknown[] = Object.freeze([]) as unknown as unknown[];
-/** Due jobs planned, persisted and submitted together in one step of a pass. */
+/**
+ * Due jobs planned, persisted and submitted together in one step of a pass:
+ * the first step takes FIRST_DUE_CHUNK jobs, each next one twice as many, up
+ * to DUE_CHUNK. Small first steps start the first runs of a large burst
+ * sooner; large later ones keep the number of store writes low.
+ */
+const FIRST_DUE_CHUNK = 125;
 const DUE_CHUNK = 1000;
 /** The lock that guards the pending-job list while the scheduler is stopped. */
 const PENDING_LOCK = '\u0000pending';
@@ -1467,8 +1473,12 @@ export class BaseScheduler implements JobOwner {
       return { wakeAt: retryAt, queued };
     }
     // In chunks, so that the first runs of a large burst start while later jobs are still planned.
-    for (let i = 0; i < due.length && !this.#isStopped(); i += DUE_CHUNK) {
-      await this.#runDueJobs(alias, store, due.slice(i, i + DUE_CHUNK), now, queued);
+    let chunk = FIRST_DUE_CHUNK;
+    let start = 0;
+    while (start < due.length && !this.#isStopped()) {
+      await this.#runDueJobs(alias, store, due.slice(start, start + chunk), now, queued);
+      start += chunk;
+      chunk = Math.min(chunk * 2, DUE_CHUNK);
     }
     let wakeAt: number | null = null;
     try {
