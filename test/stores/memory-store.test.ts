@@ -210,7 +210,7 @@ describe('JobHeap', () => {
               times,
             );
             // A repeated id ends with its last time.
-            ids.forEach((id, i) => model.set(id, times[i] as number));
+            for (const [i, id] of ids.entries()) model.set(id, times[i] as number);
             break;
           }
           case 'removeMany': {
