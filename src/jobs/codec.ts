@@ -35,6 +35,7 @@
  * a `"__proto__"` key becomes an own property, never a prototype.
  */
 import { Buffer } from 'node:buffer';
+import { isoInstant } from '../time/format.ts';
 import { DeserializationError, SerializationError } from './errors.ts';
 
 /** A value JSON can hold. */
@@ -256,6 +257,44 @@ export function encodeValue(value: unknown, path = 'value'): JsonValue {
   }
 }
 
+/**
+ * `JSON.stringify(encodeValue(value, path))`, the same text, faster for the
+ * common case of an array of strings, booleans, nulls and finite numbers
+ * (other than -0), which encodes to itself.
+ *
+ * @throws SerializationError as {@link encodeValue}.
+ */
+export function encodeValueToJson(value: unknown, path = 'value'): string {
+  return flatArrayJson(value) ?? JSON.stringify(encodeValue(value, path));
+}
+
+/**
+ * The JSON text of an array of JSON scalars that encode to themselves, or
+ * null for anything else. Each item is read once, so what is checked is what
+ * is written.
+ */
+function flatArrayJson(value: unknown): string | null {
+  if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) return null;
+  const array = value as unknown[];
+  if (array.length === 0) return '[]';
+  let text = '[';
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    let json: string;
+    if (typeof item === 'string') json = JSON.stringify(item);
+    else if (typeof item === 'number') {
+      // NaN, the infinities and -0 are tagged by encodeValue.
+      if (!Number.isFinite(item) || Object.is(item, -0)) return null;
+      json = String(item);
+    } else if (typeof item === 'boolean') json = item ? 'true' : 'false';
+    else if (item === null) json = 'null';
+    // Anything else (undefined, a hole, an object) is for encodeValue to tag or refuse.
+    else return null;
+    text += i === 0 ? json : `,${json}`;
+  }
+  return `${text}]`;
+}
+
 function encodeNode(
   value: unknown,
   path: Path,
@@ -289,7 +328,7 @@ function encodeNode(
   // Values without children.
   if (proto === Date.prototype) {
     const time = (value as Date).getTime();
-    return { [TAG]: 'Date', v: Number.isNaN(time) ? null : (value as Date).toISOString() };
+    return { [TAG]: 'Date', v: Number.isNaN(time) ? null : isoInstant(time) };
   }
   if (proto !== null && typeof proto === 'object') {
     const typed = typedArrayByPrototype.get(proto);

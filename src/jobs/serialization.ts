@@ -32,7 +32,8 @@ import '../triggers/combining.ts';
 import '../triggers/cron/cron-trigger.ts';
 import '../triggers/date.ts';
 import '../triggers/interval.ts';
-import { decodeValue, encodeValue, type JsonValue } from './codec.ts';
+import { isoInstant } from '../time/format.ts';
+import { decodeValue, encodeValue, encodeValueToJson, type JsonValue } from './codec.ts';
 import { DeserializationError, SerializationError } from './errors.ts';
 import type { JobFunction, JobState } from './job.ts';
 
@@ -64,6 +65,73 @@ function quoteId(id: string): string {
   return `'${id}'`;
 }
 
+/** Throws the error of a job that cannot be stored. */
+function cannotStore(id: string, reason: string, path: string | null, cause?: unknown): never {
+  throw new SerializationError(
+    `job ${quoteId(id)} cannot be stored: ${reason}`,
+    { path, jobId: id },
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function checkFuncRef(job: JobState): string {
+  if (typeof job.funcRef !== 'string' || job.funcRef === '') {
+    const fn = typeof job.func === 'function' && job.func.name ? ` (${job.func.name})` : '';
+    cannotStore(
+      job.id,
+      `its function${fn} has no textual reference ('module:export' or a registered task name); ` +
+        "pass it as a reference such as './tasks.js:send', register it with registerTask(name, fn), or keep the job in a memory job store",
+      'funcRef',
+    );
+  }
+  return job.funcRef as string;
+}
+
+/** Runs `encode` on the job's arguments, naming the job in its error. */
+function encodeArgs<T>(job: JobState, encode: (value: unknown, path: string) => T): T {
+  try {
+    return encode(job.args, 'args');
+  } catch (error) {
+    if (error instanceof SerializationError)
+      return cannotStore(job.id, error.message, error.path, error);
+    throw error;
+  }
+}
+
+/** Runs `read` on the job's trigger, naming the job in the error of a state that cannot be serialized. */
+function readTrigger<T>(job: JobState, read: (trigger: Trigger) => T): T {
+  try {
+    return read(job.trigger);
+  } catch (error) {
+    return cannotStore(
+      job.id,
+      `its trigger state cannot be serialized: ${error instanceof Error ? error.message : String(error)}`,
+      'trigger',
+      error,
+    );
+  }
+}
+
+/** The trigger's state, proven to survive JSON (no BigInts, no cycles). */
+function triggerState(trigger: Trigger): TriggerJSON {
+  const state = trigger.toJSON();
+  JSON.stringify(state);
+  return state;
+}
+
+/** The JSON text of the trigger's state (undefined when `toJSON` returns nothing JSON can hold). */
+function triggerText(trigger: Trigger): string | undefined {
+  return JSON.stringify(trigger.toJSON());
+}
+
+function nextRunTimeText(job: JobState): string | null {
+  const next = job.nextRunTime;
+  if (next === null) return null;
+  const time = next instanceof Date ? next.getTime() : Number.NaN;
+  if (Number.isNaN(time)) cannotStore(job.id, 'its nextRunTime is not a valid Date', 'nextRunTime');
+  return isoInstant(time);
+}
+
 /**
  * The document of a job.
  *
@@ -72,52 +140,14 @@ function quoteId(id: string): string {
  *   trigger state or next run time is not serializable.
  */
 export function jobToDocument(job: JobState): JobDocument {
-  const { id } = job;
-  const fail = (reason: string, path: string | null = null, cause?: unknown): never => {
-    throw new SerializationError(
-      `job ${quoteId(id)} cannot be stored: ${reason}`,
-      { path, jobId: id },
-      cause === undefined ? undefined : { cause },
-    );
-  };
-  if (typeof job.funcRef !== 'string' || job.funcRef === '') {
-    const fn = typeof job.func === 'function' && job.func.name ? ` (${job.func.name})` : '';
-    fail(
-      `its function${fn} has no textual reference ('module:export' or a registered task name); ` +
-        "pass it as a reference such as './tasks.js:send', register it with registerTask(name, fn), or keep the job in a memory job store",
-      'funcRef',
-    );
-  }
-  let args: JsonValue;
-  try {
-    args = encodeValue(job.args, 'args');
-  } catch (error) {
-    if (error instanceof SerializationError) return fail(error.message, error.path, error);
-    throw error;
-  }
-  let trigger: TriggerJSON;
-  try {
-    trigger = job.trigger.toJSON();
-    // A custom trigger's state must survive JSON unchanged in kind; catch BigInts and cycles here.
-    JSON.stringify(trigger);
-  } catch (error) {
-    return fail(
-      `its trigger state cannot be serialized: ${error instanceof Error ? error.message : String(error)}`,
-      'trigger',
-      error,
-    );
-  }
-  let nextRunTime: string | null = null;
-  if (job.nextRunTime !== null) {
-    if (!(job.nextRunTime instanceof Date) || Number.isNaN(job.nextRunTime.getTime()))
-      fail('its nextRunTime is not a valid Date', 'nextRunTime');
-    nextRunTime = job.nextRunTime.toISOString();
-  }
+  const funcRef = checkFuncRef(job);
+  const args = encodeArgs(job, encodeValue);
+  const trigger = readTrigger(job, triggerState);
   return {
     version: JOB_STATE_VERSION,
-    id,
+    id: job.id,
     name: job.name,
-    funcRef: job.funcRef as string,
+    funcRef,
     args,
     trigger,
     executor: job.executor,
@@ -125,18 +155,71 @@ export function jobToDocument(job: JobState): JobDocument {
     maxInstances: job.maxInstances,
     misfireGraceTime: job.misfireGraceTime,
     timeout: job.timeout,
-    nextRunTime,
+    nextRunTime: nextRunTimeText(job),
   };
 }
 
+/** The JSON text of a number option or null, as `JSON.stringify` writes it inside the document. */
+function numberOrNullJson(value: number | null): string {
+  return value === null ? 'null' : JSON.stringify(value);
+}
+
 /**
- * The job state document as JSON text. Call it when a job is added, so that a
- * job that cannot be stored fails at `addJob`.
+ * `JSON.stringify(text)`, remembering the last text: most jobs share their
+ * function reference, name and executor with the job stored before them.
+ */
+class JsonStringMemo {
+  #text = '';
+  #json = '""';
+
+  of(text: string): string {
+    if (text !== this.#text) {
+      this.#json = JSON.stringify(text);
+      this.#text = text;
+    }
+    return this.#json;
+  }
+}
+
+const funcRefJson = new JsonStringMemo();
+const nameJson = new JsonStringMemo();
+const executorJson = new JsonStringMemo();
+
+/**
+ * The job state document as JSON text: `JSON.stringify(jobToDocument(job))`,
+ * the same text, written field by field (the trigger state is made JSON once,
+ * and flat argument lists skip the codec's tree). Call it when a job is added,
+ * so that a job that cannot be stored fails at `addJob`.
  *
  * @throws SerializationError as {@link jobToDocument}.
  */
 export function serializeJob(job: JobState): string {
-  return JSON.stringify(jobToDocument(job));
+  const { id, name, executor, coalesce, maxInstances, misfireGraceTime, timeout } = job;
+  const funcRef = checkFuncRef(job);
+  const args = encodeArgs(job, encodeValueToJson);
+  const trigger = readTrigger(job, triggerText);
+  const nextRunTime = nextRunTimeText(job);
+  if (
+    typeof id !== 'string' ||
+    typeof name !== 'string' ||
+    typeof executor !== 'string' ||
+    typeof coalesce !== 'boolean' ||
+    typeof maxInstances !== 'number' ||
+    (misfireGraceTime !== null && typeof misfireGraceTime !== 'number') ||
+    (timeout !== null && typeof timeout !== 'number') ||
+    trigger === undefined
+  ) {
+    // Fields of other types (possible only from untyped code) are left to JSON.stringify.
+    return JSON.stringify(jobToDocument(job));
+  }
+  return (
+    `{"version":${JOB_STATE_VERSION},"id":${JSON.stringify(id)},"name":${nameJson.of(name)}` +
+    `,"funcRef":${funcRefJson.of(funcRef)},"args":${args},"trigger":${trigger}` +
+    `,"executor":${executorJson.of(executor)},"coalesce":${coalesce ? 'true' : 'false'}` +
+    `,"maxInstances":${JSON.stringify(maxInstances)}` +
+    `,"misfireGraceTime":${numberOrNullJson(misfireGraceTime)},"timeout":${numberOrNullJson(timeout)}` +
+    `,"nextRunTime":${nextRunTime === null ? 'null' : `"${nextRunTime}"`}}`
+  );
 }
 
 function kindOf(value: unknown): string {

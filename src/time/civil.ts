@@ -49,9 +49,8 @@ export function wallFromFields(
   );
 }
 
-export function fieldsFromWall(wall: number): WallFields {
-  const days = Math.floor(wall / MS_PER_DAY);
-  let rest = wall - days * MS_PER_DAY;
+/** The proleptic Gregorian date of a day count since 1970-01-01 (days counted in 400-year eras from 0000-03-01). */
+export function civilFromDays(days: number): { year: number; month: number; day: number } {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
@@ -62,7 +61,13 @@ export function fieldsFromWall(wall: number): WallFields {
   const mp = Math.floor((5 * doy + 2) / 153);
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
+}
+
+export function fieldsFromWall(wall: number): WallFields {
+  const days = Math.floor(wall / MS_PER_DAY);
+  let rest = wall - days * MS_PER_DAY;
+  const { year, month, day } = civilFromDays(days);
   const hour = Math.floor(rest / MS_PER_HOUR);
   rest -= hour * MS_PER_HOUR;
   const minute = Math.floor(rest / MS_PER_MINUTE);

@@ -4,7 +4,7 @@
  */
 import { MS_PER_SECOND } from '../time/civil.ts';
 import { InvalidDateError } from '../time/errors.ts';
-import { formatIso } from '../time/format.ts';
+import { formatIso, isoInstant } from '../time/format.ts';
 import { type DateInput, parseDateInput } from '../time/parse.ts';
 import { getZone, localZoneName, type Zone } from '../time/zone.ts';
 import { InvalidTriggerError } from './errors.ts';
@@ -88,7 +88,7 @@ export function applyJitter(
 
 /** The JSON form of an optional instant. */
 export const isoOrNull = (t: number | undefined): string | null =>
-  t === undefined ? null : new Date(t).toISOString();
+  t === undefined ? null : isoInstant(t);
 
 export function requireTimeArgument(
   argument: string,

@@ -5,8 +5,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeValue, encodeValue, MAX_NESTING_DEPTH } from '../../src/jobs/codec.ts';
+import {
+  decodeValue,
+  encodeValue,
+  encodeValueToJson,
+  MAX_NESTING_DEPTH,
+} from '../../src/jobs/codec.ts';
 import { DeserializationError, SerializationError } from '../../src/jobs/errors.ts';
+import { isoInstant } from '../../src/time/format.ts';
 
 /** Encode, go through JSON text, decode. */
 function roundTrip(value: unknown): unknown {
@@ -635,5 +641,99 @@ describe('round-trip property', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The JSON text shortcuts persistent stores write with.
+
+/** `encodeValueToJson`'s error, or its text. */
+function textOrError(write: () => string): string | SerializationError {
+  try {
+    return write();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SerializationError);
+    return error as SerializationError;
+  }
+}
+
+describe('encodeValueToJson', () => {
+  const flatArb = fc.array(
+    fc.oneof(
+      fc.string({ unit: 'grapheme' }),
+      fc.string({ unit: 'binary' }),
+      fc.double(),
+      fc.integer(),
+      fc.constantFrom(-0, 0, Number.NaN, Number.POSITIVE_INFINITY, 1e21, 5e-324),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+    ),
+    { maxLength: 8 },
+  );
+
+  it('writes the same text as JSON.stringify(encodeValue(…)) for flat argument lists', () => {
+    fc.assert(
+      fc.property(flatArb, (args) => {
+        expect(encodeValueToJson(args, 'args')).toBe(JSON.stringify(encodeValue(args, 'args')));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('writes the same text for any supported value', () => {
+    fc.assert(
+      fc.property(supportedArb, (value) => {
+        expect(encodeValueToJson(value)).toBe(JSON.stringify(encodeValue(value)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('tags -0, NaN and undefined in a flat list, and refuses holes and array subclasses as encodeValue does', () => {
+    expect(encodeValueToJson([1, -0, Number.NaN, undefined, 'x'])).toBe(
+      '[1,{"$t":"Number","v":"-0"},{"$t":"Number","v":"NaN"},{"$t":"undefined"},"x"]',
+    );
+    const holed = [1, 2, 3];
+    delete holed[1];
+    for (const value of [holed, new (class Args extends Array {})(), [() => 1]]) {
+      const fast = textOrError(() => encodeValueToJson(value, 'args'));
+      const slow = textOrError(() => JSON.stringify(encodeValue(value, 'args')));
+      expect(fast).toBeInstanceOf(SerializationError);
+      expect((fast as SerializationError).message).toBe((slow as SerializationError).message);
+    }
+  });
+});
+
+describe('isoInstant', () => {
+  it('writes what toISOString writes, for every valid time', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (ms) => {
+        expect(isoInstant(ms)).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('at the edges of days, leap days, years 0 and 9999 and beyond', () => {
+    const edges = [
+      0,
+      -1,
+      86_399_999,
+      Date.UTC(2024, 1, 29, 23, 59, 59, 999),
+      Date.UTC(2100, 1, 28, 12),
+      Date.UTC(2000, 1, 29),
+      Date.UTC(0, 0, 1) - 1,
+      new Date('0000-01-01T00:00:00.000Z').getTime(),
+      new Date('9999-12-31T23:59:59.999Z').getTime(),
+      new Date('+010000-01-01T00:00:00.000Z').getTime(),
+      -8.64e15,
+      8.64e15,
+    ];
+    for (const ms of edges) {
+      // Twice: the second call takes the day it remembered.
+      expect(isoInstant(ms)).toBe(new Date(ms).toISOString());
+      expect(isoInstant(ms)).toBe(new Date(ms).toISOString());
+    }
   });
 });

@@ -3,6 +3,7 @@
  * built-in trigger, and the errors for jobs that cannot be stored and for
  * stored states that cannot be restored.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   AndTrigger,
@@ -425,5 +426,99 @@ describe('stored states that cannot be restored', () => {
     const restored = deserializeJob(`{"__proto__":{"polluted":true},${text.slice(1)}`, resolve);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.hasOwn(restored.args[0] as object, '__proto__')).toBe(true);
+  });
+});
+
+describe('the stored text', () => {
+  const textArb = fc.oneof(
+    fc.string({ unit: 'grapheme' }),
+    fc.string({ unit: 'binary' }),
+    fc.constantFrom('', 'say "hi"', 'back\\slash', 'line\nbreak', '</script>', '\u2028'),
+  );
+  const argsArb = fc.oneof(
+    fc.array(fc.oneof(textArb, fc.double(), fc.integer(), fc.boolean(), fc.constant(null))),
+    fc.array(
+      fc.oneof(
+        fc.constant(undefined),
+        fc.constant(-0),
+        fc.date({ noInvalidDate: true }),
+        fc.bigInt(),
+        fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(textArb, fc.integer())),
+      ),
+      { maxLength: 4 },
+    ),
+  );
+  const secondsArb = fc.oneof(fc.constant(null), fc.double({ min: 0, noNaN: true }));
+  const timeArb = fc.oneof(
+    fc.constant(null),
+    fc.integer({ min: -8.64e15, max: 8.64e15 }).map((ms) => new Date(ms)),
+  );
+  const stateArb = fc.record({
+    id: textArb,
+    name: textArb,
+    funcRef: textArb.filter((ref) => ref !== ''),
+    args: argsArb,
+    trigger: fc.constantFrom(...triggers.map(([, make]) => make())),
+    executor: textArb,
+    coalesce: fc.boolean(),
+    maxInstances: fc.integer({ min: 1, max: 1000 }),
+    misfireGraceTime: secondsArb,
+    timeout: secondsArb,
+    nextRunTime: timeArb,
+  });
+
+  it('is JSON.stringify(jobToDocument(job)), byte for byte, for any job', () => {
+    fc.assert(
+      fc.property(stateArb, (state) => {
+        const job: JobState = { ...state, func: send };
+        expect(serializeJob(job)).toBe(JSON.stringify(jobToDocument(job)));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('is JSON.stringify(jobToDocument(job)) also for fields of other types from untyped code', () => {
+    const odd = [
+      { name: undefined },
+      { maxInstances: Number.NaN },
+      { misfireGraceTime: Number.POSITIVE_INFINITY },
+      { coalesce: 'yes' },
+      {
+        trigger: {
+          getNextFireTime: () => null,
+          toJSON: () => undefined,
+          toString: () => 'nothing',
+        },
+      },
+    ] as unknown as Partial<JobState>[];
+    for (const overrides of odd) {
+      const job = jobState(overrides);
+      expect(serializeJob(job)).toBe(JSON.stringify(jobToDocument(job)));
+    }
+  });
+
+  // Written by Horarium 0.1.0, which built the document and called JSON.stringify on it.
+  const storedBy010 = [
+    '{"version":1,"id":"nightly \\"report\\"","name":"send","funcRef":"tasks.js:send","args":["ops@example.com",{"at":{"$t":"Date","v":"2025-01-01T00:00:00.000Z"},"tries":{"$t":"BigInt","v":"3"},"tags":{"$t":"Set","v":["a"]}},{"$t":"Number","v":"-0"},{"$t":"undefined"}],"trigger":{"type":"cron","version":1,"fields":{"month":"*","day":"*","dayOfWeek":"1-5","hour":"3","minute":"0"},"dayMatching":"or","timezone":"Europe/Berlin","startDate":null,"endDate":null,"jitter":null,"dst":null},"executor":"default","coalesce":true,"maxInstances":1,"misfireGraceTime":1,"timeout":null,"nextRunTime":"2025-01-02T02:00:00.000Z"}',
+    '{"version":1,"id":"every-5-min","name":"send","funcRef":"tasks.js:send","args":[],"trigger":{"type":"interval","version":1,"minutes":5,"startDate":"2025-01-01T00:00:00.000Z","endDate":null,"timezone":"UTC","jitter":null},"executor":"default","coalesce":false,"maxInstances":3,"misfireGraceTime":null,"timeout":2.5,"nextRunTime":null}',
+  ];
+
+  it.each(storedBy010)(
+    'reads a job state stored by Horarium 0.1.0 and writes it back unchanged (%#)',
+    (text) => {
+      const restored = deserializeJob(text, resolve);
+      expect(restored.func).toBe(send);
+      expect(serializeJob(restored)).toBe(text);
+    },
+  );
+
+  it('reads a stored state edited by hand (keys reordered, spaces added)', () => {
+    const document = JSON.parse(storedBy010[1]!) as Record<string, unknown>;
+    const reordered = Object.fromEntries(Object.entries(document).reverse());
+    const restored = deserializeJob(JSON.stringify(reordered, null, 2), resolve);
+    expect(restored.id).toBe('every-5-min');
+    expect(restored.timeout).toBe(2.5);
+    expect(restored.trigger.toString()).toBe('interval[0:05:00]');
+    expect(serializeJob(restored)).toBe(storedBy010[1]);
   });
 });
