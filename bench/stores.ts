@@ -1,7 +1,12 @@
 // Job store throughput: single `addJob` calls, bulk `addJobs` calls and due-job processing through a
-// real AsyncScheduler, per store — SQLite (a file in os.tmpdir(), default durability), PostgreSQL,
-// MariaDB/MySQL, Redis, and the memory store for reference. Every store gets its own table / key
-// prefix, dropped afterwards; a server that cannot be reached is reported and skipped.
+// real AsyncScheduler, per store — SQLite (a file in os.tmpdir(), default durability), PostgreSQL
+// (default durability, then again with the opt-in `durability: 'relaxed'`), MariaDB/MySQL, Redis,
+// and the memory store for reference. Every store gets its own table / key prefix, dropped
+// afterwards; a server that cannot be reached is reported and skipped.
+//
+// For the SQL servers, the `driver floor` column is what the bare driver reaches with the same
+// single-row inserts (a prepared statement, one commit each, sequential) on the same server:
+// the cost of the server's commit, which no store can go below without changing durability.
 //
 // Servers: POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test), MYSQL_URL (default
 // mysql://root@127.0.0.1:3306/test), REDIS_URL (default redis://127.0.0.1:6379).
@@ -15,6 +20,7 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
+import { createConnection as createMysqlConnection } from 'mysql2/promise';
 import pg from 'pg';
 import {
   AsyncScheduler,
@@ -28,7 +34,9 @@ import {
   RedisJobStore,
   readJobDocument,
   SqlJobStore,
+  type SqlJobStoreOptions,
   type StoreContext,
+  serializeJob,
   silentLogger,
 } from '../src/index.ts';
 
@@ -55,9 +63,13 @@ const SAMPLE_BUDGET_MS = 3_000;
 /** Longest the due-job case may take from the due instant. */
 const DUE_CAP_MS = 60_000;
 
+/** The store name of PostgreSQL with the opt-in relaxed durability (the default is the row named 'PostgreSQL'). */
+const POSTGRES_RELAXED = "PostgreSQL, durability 'relaxed' (opt-in)";
+
 const TARGETS = {
   SQLite: { single: 10_000, bulk: 100_000, due: 5_000 },
   PostgreSQL: { single: 3_000, bulk: 50_000, due: 5_000 },
+  [POSTGRES_RELAXED]: { single: 3_000, bulk: 50_000, due: 5_000 },
   MariaDB: { single: 3_000, bulk: 50_000, due: null },
 } as const satisfies Record<string, { single: number; bulk: number; due: number | null }>;
 
@@ -84,6 +96,8 @@ interface Backend {
   open(): Promise<string>;
   /** A new, unstarted store instance on the backend's table / key prefix. */
   store(): BenchStore;
+  /** SQL servers: single-row inserts per second of the bare driver (after the store created its table). */
+  driverFloor?(): Promise<number>;
   /** Removes every trace of the benchmark (tables, files, keys) and closes the helper connection. */
   cleanup(): Promise<void>;
 }
@@ -122,14 +136,28 @@ function sqliteBackend(): Backend {
   };
 }
 
-function serverSqlBackend(name: 'PostgreSQL' | 'MariaDB', url: string): Backend {
+interface ServerSqlBackendOptions {
+  readonly name: string;
+  readonly dialect: 'postgres' | 'mysql';
+  readonly url: string;
+  /** Store options beyond url and tableName. */
+  readonly storeOptions?: Partial<SqlJobStoreOptions>;
+}
+
+function serverSqlBackend({
+  name,
+  dialect,
+  url,
+  storeOptions = {},
+}: ServerSqlBackendOptions): Backend {
   const table = uniqueName();
+  const relaxed = storeOptions.durability === 'relaxed';
   let db: AnyDb | null = null;
   return {
     name,
     async open() {
       db =
-        name === 'PostgreSQL'
+        dialect === 'postgres'
           ? new Kysely({
               dialect: new PostgresDialect({
                 pool: new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 3000 }),
@@ -140,11 +168,26 @@ function serverSqlBackend(name: 'PostgreSQL' | 'MariaDB', url: string): Backend 
                 pool: createPool({ uri: url, connectionLimit: 1, connectTimeout: 3000 }),
               }),
             });
-      const { rows } = await sql<{ v: string }>`select version() as v`.execute(db);
-      const version = String(rows[0]?.v ?? '?');
-      return name === 'PostgreSQL' ? version.split(',')[0]! : `MariaDB/MySQL ${version}`;
+      if (dialect === 'postgres') {
+        const { rows } = await sql<{
+          v: string;
+          commit: string;
+        }>`select version() as v, current_setting('synchronous_commit') as commit`.execute(db);
+        const version = String(rows[0]?.v ?? '?').split(',')[0]!;
+        const commit = relaxed ? "off on the store's sessions" : (rows[0]?.commit ?? '?');
+        return `${version}, synchronous_commit=${commit}`;
+      }
+      const { rows } = await sql<{
+        v: string;
+        flush: string;
+      }>`select version() as v, @@innodb_flush_log_at_trx_commit as flush`.execute(db);
+      return `MariaDB/MySQL ${String(rows[0]?.v ?? '?')}, innodb_flush_log_at_trx_commit=${String(rows[0]?.flush ?? '?')}`;
     },
-    store: () => new SqlJobStore({ url, tableName: table }),
+    store: () => new SqlJobStore({ url, tableName: table, ...storeOptions }),
+    driverFloor: () =>
+      dialect === 'postgres'
+        ? postgresDriverFloor(url, table, relaxed)
+        : mysqlDriverFloor(url, table),
     async cleanup() {
       if (db === null) return;
       try {
@@ -155,6 +198,60 @@ function serverSqlBackend(name: 'PostgreSQL' | 'MariaDB', url: string): Backend 
       }
     },
   };
+}
+
+/** Sequential single-row inserts per second through `insert(i)`, removed afterwards with `clear()`. */
+async function measureFloor(
+  insert: (i: number) => Promise<unknown>,
+  clear: () => Promise<unknown>,
+): Promise<number> {
+  for (let i = 0; i < 200; i++) await insert(i);
+  await clear();
+  const t0 = performance.now();
+  let added = 0;
+  while (added < SINGLE_JOBS) {
+    await insert(added);
+    added++;
+    if ((added & 63) === 0 && performance.now() - t0 > SAMPLE_BUDGET_MS) break;
+  }
+  const rate = (added * 1000) / (performance.now() - t0);
+  await clear();
+  return rate;
+}
+
+/** A job state as the store writes it, for the driver floor's rows. */
+function floorState(): string {
+  return serializeJob(makeJobs('floor', 1, FUTURE)[0]!);
+}
+
+async function postgresDriverFloor(url: string, table: string, relaxed: boolean): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    if (relaxed) await client.query('set synchronous_commit = off');
+    const state = floorState();
+    const text = `insert into "${table}" (id, next_run_time, job_state) values ($1, $2, $3)`;
+    return await measureFloor(
+      (i) => client.query({ name: 'floor_insert', text, values: [`floor-${i}`, FUTURE, state] }),
+      () => client.query(`delete from "${table}" where id like 'floor-%'`),
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+async function mysqlDriverFloor(url: string, table: string): Promise<number> {
+  const connection = await createMysqlConnection({ uri: url, charset: 'UTF8MB4_GENERAL_CI' });
+  try {
+    const state = floorState();
+    const text = `insert into \`${table}\` (id, next_run_time, job_state) values (?, ?, ?)`;
+    return await measureFloor(
+      (i) => connection.execute(text, [`floor-${i}`, FUTURE, state]),
+      () => connection.query(`delete from \`${table}\` where id like 'floor-%'`),
+    );
+  } finally {
+    await connection.end();
+  }
 }
 
 function redisBackend(): Backend {
@@ -476,12 +573,18 @@ function printHeader(): void {
     `due: ${fmt(DUE_JOBS)} interval jobs due at one whole second in a started AsyncScheduler, no-op task by ` +
       'module path; from the due instant until all have run and their next run times are persisted',
   );
+  console.log(
+    'driver floor (SQL servers): the bare driver inserting the same rows one by one, a prepared statement ' +
+      `and a commit each, one sample of ${fmt(SINGLE_JOBS)} rows (or ${SAMPLE_BUDGET_MS / 1000} s): what the server's commit allows`,
+  );
 }
 
 interface Row {
   readonly name: string;
   readonly version: string;
   readonly single: number | null;
+  /** The bare driver's single-row inserts per second on the same server (SQL servers only). */
+  readonly floor: number | null;
   readonly bulk: number | null;
   readonly due: DueResult | null;
   readonly error: string | null;
@@ -495,8 +598,14 @@ export async function run(): Promise<void> {
   printHeader();
   const backends: Backend[] = [
     sqliteBackend(),
-    serverSqlBackend('PostgreSQL', POSTGRES_URL),
-    serverSqlBackend('MariaDB', MYSQL_URL),
+    serverSqlBackend({ name: 'PostgreSQL', dialect: 'postgres', url: POSTGRES_URL }),
+    serverSqlBackend({
+      name: POSTGRES_RELAXED,
+      dialect: 'postgres',
+      url: POSTGRES_URL,
+      storeOptions: { durability: 'relaxed' },
+    }),
+    serverSqlBackend({ name: 'MariaDB', dialect: 'mysql', url: MYSQL_URL }),
     redisBackend(),
     memoryBackend(),
   ];
@@ -504,6 +613,7 @@ export async function run(): Promise<void> {
   for (const backend of backends) {
     let version = '?';
     let single: number | null = null;
+    let floor: number | null = null;
     let bulk: number | null = null;
     let due: DueResult | null = null;
     let error: string | null = null;
@@ -513,6 +623,7 @@ export async function run(): Promise<void> {
       await store.start(context, 'default');
       try {
         single = await measureSingle(store);
+        floor = (await backend.driverFloor?.()) ?? null;
         bulk = await measureBulk(store);
       } finally {
         await store.shutdown();
@@ -527,16 +638,25 @@ export async function run(): Promise<void> {
         console.log(`WARNING: cleaning up after ${backend.name} failed: ${String(caught)}`);
       }
     }
-    rows.push({ name: backend.name, version, single, bulk, due, error });
+    rows.push({ name: backend.name, version, single, floor, bulk, due, error });
     console.log(`${backend.name}: ${error === null ? version : `SKIPPED — ${error}`}`);
   }
 
   console.log();
   printTable(
-    ['store', 'single adds/s', 'bulk adds/s', 'due runs/s', 'due: last run', 'due: persisted'],
+    [
+      'store',
+      'single adds/s',
+      'driver floor/s',
+      'bulk adds/s',
+      'due runs/s',
+      'due: last run',
+      'due: persisted',
+    ],
     rows.map((r) => [
       r.name,
       fmt(r.single),
+      fmt(r.floor),
       fmt(r.bulk),
       r.due === null ? '—' : fmt((r.due.ran * 1000) / Math.max(r.due.totalMs, 1)),
       r.due === null ? '—' : `${fmt(r.due.lastRunMs)} ms`,
@@ -563,8 +683,9 @@ export async function run(): Promise<void> {
       console.log(`MISS  ${name}: not measured (${r?.error ?? 'no result'})`);
       continue;
     }
+    const floor = r.floor === null ? '' : ` (bare driver on this server: ${fmt(r.floor)}/s)`;
     console.log(
-      `${verdict((r.single ?? 0) >= target.single)}  ${name} single addJob >= ${fmt(target.single)}/s: ${fmt(r.single)}/s`,
+      `${verdict((r.single ?? 0) >= target.single)}  ${name} single addJob >= ${fmt(target.single)}/s: ${fmt(r.single)}/s${floor}`,
     );
     console.log(
       `${verdict((r.bulk ?? 0) >= target.bulk)}  ${name} bulk addJobs >= ${fmt(target.bulk)}/s: ${fmt(r.bulk)}/s`,
@@ -579,4 +700,9 @@ export async function run(): Promise<void> {
       );
     }
   }
+  console.log(
+    `note: 'PostgreSQL' is the store's default, fully durable (a write resolves after the server flushed it). ` +
+      `${JSON.stringify(POSTGRES_RELAXED)} sets synchronous_commit = off on the store's sessions: ` +
+      'a crash of the server or its machine may lose the last fraction of a second of writes.',
+  );
 }

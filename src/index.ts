@@ -115,6 +115,7 @@ export {
   type KyselyInstance,
   parseSqlUrl,
   type SqlDialectName,
+  type SqlDurability,
   type SqliteDriverName,
   type SqliteDurability,
   SqlStoreSetupError,

@@ -156,6 +156,34 @@ describe('SqlJobStore (SQLite) specifics', () => {
     fails({ url: 'ftp://x' }, /jobstores\.main\.url: Unsupported database URL/);
   });
 
+  it("accepts durability 'relaxed' for a PostgreSQL URL only, and says why elsewhere", async () => {
+    const fails = (options: Record<string, unknown>, message: RegExp) => {
+      expect(() => createJobStore('main', { type: 'sql', ...options })).toThrow(
+        expect.objectContaining({
+          name: 'ConfigurationError',
+          message: expect.stringMatching(message),
+        }),
+      );
+    };
+    expect(
+      createJobStore('main', { type: 'sql', url: 'postgres://h/db', durability: 'relaxed' }),
+    ).toBeInstanceOf(SqlJobStore);
+    fails(
+      { url: 'mysql://h/db', durability: 'relaxed' },
+      /jobstores\.main\.durability: .*server-wide setting \(innodb_flush_log_at_trx_commit\)/,
+    );
+    fails(
+      { url: 'sqlite::memory:', durability: 'relaxed' },
+      /jobstores\.main\.durability: .*SQLite takes 'normal' \(the default\) or 'full'/,
+    );
+    const db = openSqliteKysely(':memory:');
+    try {
+      fails({ db, durability: 'relaxed' }, /connections the store opens from a url/);
+    } finally {
+      await db.destroy();
+    }
+  });
+
   it('fails to start with a clear error when the directory does not exist', async () => {
     const store = new SqlJobStore({ url: 'sqlite:/nonexistent-horarium-dir/jobs.db' });
     await expect(store.start(storeTestContext(), 'default')).rejects.toThrow(

@@ -346,6 +346,116 @@ export function describeSqlStore(backend: SqlBackend): void {
       });
     });
 
+    describe('bulk adds in multi-row statements', () => {
+      const trigger = new IntervalTrigger({ minutes: 5, timezone: 'UTC' });
+      const jobsFrom = (prefix: string, count: number) =>
+        Array.from({ length: count }, (_, i) =>
+          makeJob(`${prefix}-${String(i).padStart(3, '0')}`, BASE_TIME + i, { trigger }),
+        );
+
+      it('adds batches of every size from 1 to 70 rows, reusing each statement shape', async () => {
+        const { store } = await startStore();
+        let total = 0;
+        for (let size = 1; size <= 70; size++) {
+          await store.addJobs(jobsFrom(`b${size}`, size));
+          total += size;
+        }
+        // A second round runs the statements each connection has prepared already.
+        await store.addJobs(jobsFrom('again', 70));
+        expect(await rowCount()).toBe(total + 70);
+        const found = await store.lookupJob('b37-036');
+        expect(found?.nextRunTime).toEqual(new Date(BASE_TIME + 36));
+        expect(found?.args).toEqual(['contract', 1]);
+      });
+
+      it('names the first existing id in batch order when it sits inside a statement', async () => {
+        const { store } = await startStore();
+        await store.addJobs([makeJob('job-150', null), makeJob('job-070', null)]);
+        const error: unknown = await store.addJobs(jobsFrom('job', 200)).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConflictingIdError);
+        expect((error as ConflictingIdError).jobId).toBe('job-070');
+        expect(await rowCount()).toBe(2);
+      });
+    });
+
+    describe('batch updates and removals', () => {
+      it('updateJobs replaces existing jobs (changed or not), keeps the last version of a repeat, and returns the ids it skipped', async () => {
+        const { store } = await startStore();
+        const same = makeJob('same', BASE_TIME);
+        await store.addJobs([same, makeJob('moved', BASE_TIME), makeJob('paused', BASE_TIME)]);
+        const missing = await store.updateJobs([
+          same,
+          makeJob('moved', BASE_TIME + 1000),
+          makeJob('gone', BASE_TIME),
+          makeJob('paused', BASE_TIME + 5),
+          makeJob('paused', null),
+          makeJob('nul\u0000', BASE_TIME),
+        ]);
+        expect(missing).toEqual(['nul\u0000', 'gone']);
+        expect(
+          (await store.getAllJobs()).map((job) => [job.id, job.nextRunTime?.getTime() ?? null]),
+        ).toEqual([
+          ['same', BASE_TIME],
+          ['moved', BASE_TIME + 1000],
+          ['paused', null],
+        ]);
+      });
+
+      it('updateJobs writes 1,200 jobs in one call', async () => {
+        const { store } = await startStore();
+        const trigger = new IntervalTrigger({ minutes: 5, timezone: 'UTC' });
+        const jobs = Array.from({ length: 1200 }, (_, i) =>
+          makeJob(`job${i}`, BASE_TIME, { trigger }),
+        );
+        await store.addJobs(jobs);
+        const moved = jobs.map((job, i) => job.withNextRunTime(new Date(BASE_TIME + 60_000 + i)));
+        expect(await store.updateJobs(moved)).toEqual([]);
+        expect(await store.getDueJobs(new Date(BASE_TIME + 59_999))).toEqual([]);
+        expect((await store.getDueJobs(new Date(BASE_TIME + 60_001))).map((job) => job.id)).toEqual(
+          ['job0', 'job1'],
+        );
+      });
+
+      it('removeJobs removes the ids it finds, once each, and returns the others', async () => {
+        const { store } = await startStore();
+        await store.addJobs([makeJob('a', BASE_TIME), makeJob('b', null), makeJob('c', BASE_TIME)]);
+        expect(await store.removeJobs(['a', 'x', 'b', 'a', 'nul\u0000'])).toEqual([
+          'x',
+          'a',
+          'nul\u0000',
+        ]);
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['c']);
+      });
+    });
+
+    describe('stored format', () => {
+      it('restores a row written by Horarium 0.1.0 and writes it back byte for byte', async () => {
+        const { store } = await startStore();
+        // The text Horarium 0.1.0 stored for this job (JSON.stringify of its document).
+        const text =
+          `{"version":1,"id":"old","name":"contractTask","funcRef":${JSON.stringify(CONTRACT_TASK_REF)},` +
+          '"args":["contract",{"at":{"$t":"Date","v":"2025-01-01T00:00:00.000Z"}}],' +
+          '"trigger":{"type":"interval","version":1,"minutes":5,"startDate":"2025-01-01T00:00:00.000Z","endDate":null,"timezone":"UTC","jitter":null},' +
+          '"executor":"default","coalesce":true,"maxInstances":1,"misfireGraceTime":null,"timeout":null,' +
+          '"nextRunTime":"2025-01-01T00:05:00.000Z"}';
+        const time = Date.UTC(2025, 0, 1, 0, 5);
+        await database.db
+          .insertInto(table())
+          .values({ id: 'old', next_run_time: time, job_state: text })
+          .execute();
+        const job = await store.lookupJob('old');
+        expect(job?.args).toEqual(['contract', { at: new Date(Date.UTC(2025, 0, 1)) }]);
+        expect(job?.nextRunTime).toEqual(new Date(time));
+        await store.updateJob(job!);
+        const row = await database.db
+          .selectFrom(table())
+          .select('job_state')
+          .where('id', '=', 'old')
+          .executeTakeFirstOrThrow();
+        expect(row.job_state).toBe(text);
+      });
+    });
+
     describe('connections', () => {
       it('uses an existing Kysely instance and leaves it open at shutdown', async () => {
         const { store } = await startStore({ db: database.db });

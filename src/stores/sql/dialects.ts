@@ -21,6 +21,9 @@ import {
 } from 'kysely';
 import { HorariumError } from '../../errors.ts';
 import { isModuleNotFound } from '../common.ts';
+import { type MysqlCallbackPool, MysqlPoolRunner } from './mysql-runner.ts';
+import { type PgPool, PostgresPoolRunner } from './postgres-runner.ts';
+import type { StatementRunner } from './statement-runner.ts';
 
 /** The databases the SQL job store supports. */
 export type SqlDialectName = 'sqlite' | 'postgres' | 'mysql';
@@ -41,6 +44,27 @@ export type SqliteDriverName = 'auto' | 'better-sqlite3' | 'node:sqlite';
  *   flushes), at the price of one fsync per write transaction.
  */
 export type SqliteDurability = 'normal' | 'full';
+
+/**
+ * The `durability` option of the SQL job store: SQLite's two levels (see
+ * {@link SqliteDurability}), and for PostgreSQL an opt-in `'relaxed'`:
+ *
+ * - PostgreSQL, `'normal'` or `'full'` (the default is `'normal'`): the
+ *   server's own settings; with PostgreSQL's default `synchronous_commit = on`
+ *   a write resolves only after the server has flushed it to disk, so it
+ *   survives a crash of the server or of its machine.
+ * - PostgreSQL, `'relaxed'`: the store's own connections run with
+ *   `synchronous_commit = off`. A write resolves once the server has it in
+ *   memory; the server writes it to disk within about 3 × `wal_writer_delay`
+ *   (600 ms by default). Data stays consistent, and nothing is lost when the
+ *   application's process dies, but a crash of the server or its machine may
+ *   lose the writes of that last fraction of a second. In exchange a single
+ *   write costs no disk flush.
+ * - MySQL/MariaDB have no per-connection equivalent (their flush setting,
+ *   `innodb_flush_log_at_trx_commit`, is server-wide), so `'relaxed'` is
+ *   refused there, as on SQLite.
+ */
+export type SqlDurability = SqliteDurability | 'relaxed';
 
 /** Any `Kysely<DB>` instance, whatever its `DB` type. */
 export interface KyselyInstance {
@@ -140,8 +164,8 @@ export function isKysely(value: unknown): value is KyselyInstance {
 
 /** Connection settings that apply when the store opens the database itself. */
 export interface OpenOptions {
-  /** SQLite only. */
-  durability: SqliteDurability;
+  /** SQLite's level, or PostgreSQL's `'relaxed'` (any other value leaves the server's settings alone). */
+  durability: SqlDurability;
   /** SQLite only: how long a write waits for another process's lock (ms). */
   busyTimeout: number;
   sqliteDriver: SqliteDriverName;
@@ -151,11 +175,18 @@ export interface OpenOptions {
   connectTimeout: number;
   /** Receives errors of idle pooled connections, which would otherwise crash the process. */
   onPoolError: (error: unknown) => void;
+  /** Receives the error of a setting (PostgreSQL's relaxed durability) that a new connection could not take. */
+  onSessionSetupError: (error: unknown) => void;
 }
 
-/** A database the store opened: its Kysely instance, and for SQLite the connection under it. */
+/** A database the store opened: its Kysely instance, and what lies under it. */
 export interface OpenedDatabase<DB> {
   db: Kysely<DB>;
+  /**
+   * PostgreSQL and MySQL: runs the store's statements on the same pool as
+   * `db`, each prepared once per connection (null for SQLite).
+   */
+  runner: StatementRunner | null;
   /**
    * SQLite: the one connection under `db`, for statements the store prepares
    * once and reuses. Only for work that runs synchronously from start to end
@@ -185,7 +216,7 @@ export async function openDatabase<DB>(
         await db.destroy();
         throw error;
       }
-      return { db, sqlite: database };
+      return { db, runner: null, sqlite: database };
     }
     case 'postgres': {
       const pg = await loadDriver<typeof import('pg')>('pg', 'pg@8', 'PostgreSQL');
@@ -199,8 +230,16 @@ export async function openDatabase<DB>(
       // when its connection drops; pg-pool only listens while clients are idle, so
       // without this listener a network outage would be an uncaught exception.
       pool.on('connect', (client) => client.on('error', options.onPoolError));
+      if (options.durability === 'relaxed') {
+        // pg queues this before any statement on the new connection. Should it fail,
+        // the connection stays fully durable, which errs on the safe side.
+        pool.on('connect', (client) => {
+          client.query('set synchronous_commit = off').catch(options.onSessionSetupError);
+        });
+      }
       return {
         db: new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool as PostgresPool }) }),
+        runner: new PostgresPoolRunner(pool as unknown as PgPool),
         sqlite: null,
       };
     }
@@ -234,7 +273,11 @@ export async function openDatabase<DB>(
           },
         }),
       });
-      return { db, sqlite: null };
+      return {
+        db,
+        runner: new MysqlPoolRunner(pool as unknown as MysqlCallbackPool),
+        sqlite: null,
+      };
     }
   }
 }

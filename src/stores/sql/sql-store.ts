@@ -1,7 +1,9 @@
 /**
  * `SqlJobStore` (config type `'sql'`): jobs in one table of a SQLite,
  * PostgreSQL or MySQL/MariaDB database, through Kysely — APScheduler's
- * SQLAlchemyJobStore with JSON instead of pickle.
+ * SQLAlchemyJobStore with JSON instead of pickle. Its statements are built
+ * once (`queries.ts`); on connections the store opens itself they run as
+ * prepared statements of the driver (`statement-runner.ts`).
  *
  * Layout (created and upgraded by `migrations.ts`):
  *
@@ -14,14 +16,7 @@
  * The `next_run_time` column is authoritative: a restored job takes its next
  * run time from it, so editing the column by hand reschedules the job.
  */
-import {
-  CompiledQuery,
-  type Kysely,
-  type QueryResult,
-  type SqliteDatabase,
-  type SqliteStatement,
-  sql,
-} from 'kysely';
+import type { CompiledQuery, Kysely, QueryResult, SqliteDatabase, SqliteStatement } from 'kysely';
 import { DeserializationError, InvalidJobOptionError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { serializeJob } from '../../jobs/serialization.ts';
@@ -38,11 +33,23 @@ import {
   openDatabase,
   parseSqlUrl,
   type SqlDialectName,
+  type SqlDurability,
   type SqliteDriverName,
-  type SqliteDurability,
   SqlStoreSetupError,
 } from './dialects.ts';
 import { checkTableName, MAX_ID_LENGTH, migrateJobsTable } from './migrations.ts';
+import {
+  BEGIN_IMMEDIATE,
+  COMMIT,
+  compileQueries,
+  InsertStatements,
+  insertSizes,
+  type JobsDatabase,
+  MAX_INSERT_ROWS,
+  type Queries,
+  ROLLBACK,
+} from './queries.ts';
+import { kyselyRunner, type RunStatement, type StatementRunner } from './statement-runner.ts';
 
 /** Options of {@link SqlJobStore}: a `url` or a `db`, not both. */
 export interface SqlJobStoreOptions {
@@ -63,12 +70,22 @@ export interface SqlJobStoreOptions {
   /** The table (default `'horarium_jobs'`); its migration tables are `<tableName>_migrations` and `<tableName>_migrations_lock`. */
   tableName?: string;
   /**
-   * SQLite only (always in WAL mode). `'normal'` (default): an acknowledged
+   * SQLite (always in WAL mode): `'normal'` (default): an acknowledged
    * write survives a crash or `kill -9` of the process, but a power loss or OS
    * crash may lose the last writes. `'full'`: an fsync per write, and
    * acknowledged writes also survive a power loss.
+   *
+   * PostgreSQL: by default the server's settings, fully durable with
+   * PostgreSQL's defaults. `'relaxed'` (opt-in, with `url` only) runs the
+   * store's connections with `synchronous_commit = off`: writes are several
+   * times faster and stay consistent, and survive the application's process
+   * dying, but a crash of the database server or its machine may lose the
+   * last fraction of a second of them. See {@link SqlDurability}.
+   *
+   * MySQL/MariaDB: the server's settings (`innodb_flush_log_at_trx_commit` is
+   * server-wide); `'relaxed'` is refused.
    */
-  durability?: SqliteDurability;
+  durability?: SqlDurability;
   /** SQLite only: seconds a write waits for another process's lock before failing (default 5). */
   busyTimeout?: number;
   /** SQLite only: `'auto'` (default) uses better-sqlite3 when installed, else `node:sqlite` (Node ≥ 22.13). */
@@ -78,17 +95,6 @@ export interface SqlJobStoreOptions {
   /** PostgreSQL / MySQL with `url`: seconds to wait for a connection (default 10). */
   connectTimeout?: number;
 }
-
-/** The job table as Kysely sees it; any table name maps to it. */
-interface JobsTable {
-  id: string;
-  /** pg returns bigint as text, mysql2 and SQLite as number; a hand-edited SQLite row may hold anything. */
-  next_run_time: number | string | bigint | null;
-  /** Text as written; a hand-edited row may hold something else. */
-  job_state: unknown;
-}
-
-type JobsDatabase = Record<string, JobsTable>;
 
 interface JobRow {
   id: string;
@@ -103,142 +109,30 @@ interface InsertRow {
 }
 
 const DEFAULT_TABLE = 'horarium_jobs';
-/** addJobs inserts this many rows per statement at most (3 parameters each; SQLite allows 32,766)… */
-const BATCH_ROWS = 500;
-/** …and about this many characters of job state (MySQL's max_allowed_packet is 16 MiB by default). */
+/** Conflict lookups pass this many ids per statement at most. */
+const LOOKUP_IDS = 500;
+/** A statement carries about this many characters of job state at most (MySQL's max_allowed_packet is 16 MiB by default). */
 const BATCH_CHARS = 4 * 1024 * 1024;
 /** PostgreSQL batch statements pass three arrays, whatever the number of rows: this many rows at most. */
 const UNNEST_ROWS = 5_000;
 
-const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
-const COMMIT = CompiledQuery.raw('commit');
-const ROLLBACK = CompiledQuery.raw('rollback');
-
-/** The placeholder value of argument `i` in a query compiled once (see {@link Template}). */
-function slot(i: number): string {
-  return `\u{e000}horarium-argument-${i}\u{e000}`;
-}
-const SLOT = /^\u{e000}horarium-argument-(\d+)\u{e000}$/u;
-
-/**
- * A query built and compiled once (Kysely's builders cost more per call than
- * a database round trip on SQLite) and run with new arguments: values given
- * as `slot(i)` when it was built are replaced with argument `i`.
- */
-class Template {
-  readonly #query: CompiledQuery;
-  /** Per parameter of the compiled query: the argument it takes, or -1 for a constant. */
-  readonly #slots: readonly number[];
-
-  constructor(query: CompiledQuery) {
-    this.#query = query;
-    this.#slots = query.parameters.map((parameter) => {
-      const match = typeof parameter === 'string' ? SLOT.exec(parameter) : null;
-      return match === null ? -1 : Number(match[1]);
-    });
-  }
-
-  /** The query with these arguments. */
-  bind(args: readonly unknown[]): CompiledQuery {
-    const { query, queryId, sql: text, parameters } = this.#query;
-    const slots = this.#slots;
-    const values = new Array<unknown>(slots.length);
-    for (let i = 0; i < slots.length; i++) {
-      const at = slots[i]!;
-      values[i] = at === -1 ? parameters[i] : args[at];
-    }
-    return { query, queryId, sql: text, parameters: values };
-  }
-}
-
-/** The store's queries on one table, compiled once. */
-interface Queries {
-  /** (id, next_run_time, job_state) */
-  insert: Template;
-  /** (id, next_run_time, job_state) */
-  update: Template;
-  /** (id) */
-  remove: Template;
-  /** (id) */
-  lookup: Template;
-  /** (id) */
-  exists: Template;
-  /** (now in epoch ms) */
-  due: Template;
-  nextRunTime: Template;
-  all: Template;
-  removeAll: Template;
-  /** PostgreSQL: (ids[], next_run_times[], job_states[]) */
-  insertMany: Template;
-  /** PostgreSQL: (ids[], next_run_times[], job_states[]), returns the ids updated */
-  updateMany: Template;
-  /** PostgreSQL: (ids[]), returns the ids removed */
-  removeMany: Template;
-}
-
-function compileQueries(db: Kysely<JobsDatabase>, table: string): Queries {
-  const columns = ['id', 'next_run_time', 'job_state'] as const;
-  const t = sql.table(table);
-  const arrays = sql`unnest(${slot(0)}::text[], ${slot(1)}::bigint[], ${slot(2)}::text[])`;
-  return {
-    insert: new Template(
-      db
-        .insertInto(table)
-        .values({ id: slot(0), next_run_time: slot(1), job_state: slot(2) })
-        .compile(),
-    ),
-    update: new Template(
-      db
-        .updateTable(table)
-        .set({ next_run_time: slot(1), job_state: slot(2) })
-        .where('id', '=', slot(0))
-        .compile(),
-    ),
-    remove: new Template(db.deleteFrom(table).where('id', '=', slot(0)).compile()),
-    lookup: new Template(db.selectFrom(table).select(columns).where('id', '=', slot(0)).compile()),
-    exists: new Template(db.selectFrom(table).select('id').where('id', '=', slot(0)).compile()),
-    due: new Template(
-      db
-        .selectFrom(table)
-        .select(columns)
-        .where('next_run_time', '<=', slot(0))
-        .orderBy('next_run_time')
-        .orderBy('id')
-        .compile(),
-    ),
-    nextRunTime: new Template(
-      db
-        .selectFrom(table)
-        .select((eb) => eb.fn.min('next_run_time').as('next'))
-        .compile(),
-    ),
-    all: new Template(
-      db
-        .selectFrom(table)
-        .select(columns)
-        .orderBy(sql`next_run_time is null`)
-        .orderBy('next_run_time')
-        .orderBy('id')
-        .compile(),
-    ),
-    removeAll: new Template(db.deleteFrom(table).compile()),
-    insertMany: new Template(
-      sql`insert into ${t} (id, next_run_time, job_state) select * from ${arrays}`.compile(db),
-    ),
-    updateMany: new Template(
-      sql`update ${t} as t set next_run_time = v.next_run_time, job_state = v.job_state
-        from ${arrays} as v(id, next_run_time, job_state)
-        where t.id = v.id returning t.id`.compile(db),
-    ),
-    removeMany: new Template(
-      sql`delete from ${t} where id = any(${slot(0)}::text[]) returning id`.compile(db),
-    ),
-  };
-}
-
 /** The arguments of a PostgreSQL batch statement: one array per column. */
 function columnsOf(rows: readonly InsertRow[]): [string[], (number | null)[], string[]] {
   return [rows.map((r) => r.id), rows.map((r) => r.next_run_time), rows.map((r) => r.job_state)];
+}
+
+/** What a started store works with. */
+interface Connection {
+  db: Kysely<JobsDatabase>;
+  queries: Queries;
+  inserts: InsertStatements;
+  /**
+   * The SQLite connection the store opened, on which it runs its statements
+   * directly, each prepared once; null when the store runs them through `runner`.
+   */
+  sqlite: SqliteDatabase | null;
+  /** Runs the store's statements when `sqlite` is null. */
+  runner: StatementRunner;
 }
 
 /**
@@ -267,19 +161,12 @@ export class SqlJobStore implements JobStore {
   readonly shared = true;
   readonly #options: NormalizedOptions;
   readonly #table: string;
-  #db: Kysely<JobsDatabase> | null = null;
+  #connection: Connection | null = null;
   #dialect: SqlDialectName = 'sqlite';
   /** Did this store open the database (so that it closes it)? */
   #owned = false;
-  /**
-   * The SQLite connection the store opened, on which it runs its statements
-   * directly, each prepared once (null: every query goes through Kysely).
-   */
-  #sqlite: SqliteDatabase | null = null;
   /** Prepared SQLite statements by SQL text. */
   readonly #statements = new Map<string, SqliteStatement>();
-  /** The store's queries, compiled once at `start()`. */
-  #queries: Queries | null = null;
   #context: StoreContext | null = null;
   #alias = '';
   /**
@@ -311,13 +198,14 @@ export class SqlJobStore implements JobStore {
    * @throws SqlStoreSetupError when the URL, driver or schema is unusable.
    */
   async start(context: StoreContext, alias: string): Promise<void> {
-    if (this.#db !== null)
+    if (this.#connection !== null)
       throw new SqlStoreSetupError(`SqlJobStore "${alias}" is already started`);
     this.#context = context;
     this.#alias = alias;
     const { db: given, url } = this.#options;
     let db: Kysely<JobsDatabase>;
     let sqlite: SqliteDatabase | null = null;
+    let runner: StatementRunner | null = null;
     if (given !== undefined) {
       const kysely = given as unknown as Kysely<JobsDatabase>;
       if (kysely.isTransaction) {
@@ -339,9 +227,15 @@ export class SqlJobStore implements JobStore {
         connectTimeout: this.#options.connectTimeout * 1000,
         onPoolError: (error) =>
           context.logger.error(`Job store "${alias}": an idle database connection failed`, error),
+        onSessionSetupError: (error) =>
+          context.logger.error(
+            `Job store "${alias}": a new database connection could not be set up as configured; it runs with the server's settings`,
+            error,
+          ),
       });
       db = opened.db;
       sqlite = opened.sqlite;
+      runner = opened.runner;
       this.#owned = true;
     }
     try {
@@ -352,45 +246,48 @@ export class SqlJobStore implements JobStore {
     }
     this.#broken.clear();
     this.#statements.clear();
-    this.#queries = compileQueries(db, this.#table);
-    this.#sqlite = sqlite;
-    this.#db = db;
+    this.#connection = {
+      db,
+      queries: compileQueries(db, this.#table),
+      inserts: new InsertStatements(db, this.#table),
+      sqlite,
+      runner: runner ?? kyselyRunner(db),
+    };
   }
 
   /** Closes the connection (pool) if the store opened it; a `db` given to the store stays open. */
   async shutdown(): Promise<void> {
-    const db = this.#db;
-    this.#db = null;
-    this.#sqlite = null;
-    this.#queries = null;
+    const connection = this.#connection;
+    this.#connection = null;
     this.#statements.clear();
-    if (db !== null && this.#owned) await db.destroy();
+    if (connection !== null && this.#owned) await connection.db.destroy();
   }
 
   async lookupJob(id: string): Promise<Job | null> {
-    const { lookup } = this.#started();
+    const { queries } = this.#started();
     if (idProblem(id) !== null) return null;
-    const { rows } = await this.#run<JobRow>(lookup.bind([id]));
+    const { rows } = await this.#run<JobRow>(queries.lookup.bind([id]));
     const row = rows[0];
     return row === undefined ? null : this.#restore(row);
   }
 
   async getDueJobs(now: Date): Promise<Job[]> {
-    const { due } = this.#started();
-    const { rows } = await this.#run<JobRow>(due.bind([epochMs(now, 'now')]));
+    const { queries } = this.#started();
+    const { rows } = await this.#run<JobRow>(queries.due.bind([epochMs(now, 'now')]));
     return this.#restoreAll(rows);
   }
 
   async getNextRunTime(): Promise<Date | null> {
-    const { nextRunTime } = this.#started();
+    const { db, queries } = this.#started();
     if (this.#broken.size === 0) {
-      const { rows } = await this.#run<{ next: unknown }>(nextRunTime.bind([]));
+      const { rows } = await this.#run<{ next: unknown }>(queries.nextRunTime.bind([]));
       return toDate(rows[0]?.next ?? null);
     }
     // Read as many (id, time) pairs as there are broken rows, plus one: at
     // least one of them is a job that was not broken when last read.
-    const { rows } = await this.#run<{ id: string; next_run_time: unknown }>(
-      this.#db!.selectFrom(this.#table)
+    const { rows } = await this.#runOnce<{ id: string; next_run_time: unknown }>(
+      db
+        .selectFrom(this.#table)
         .select(['id', 'next_run_time'])
         .where('next_run_time', 'is not', null)
         .orderBy('next_run_time')
@@ -408,8 +305,8 @@ export class SqlJobStore implements JobStore {
   }
 
   async getAllJobs(): Promise<Job[]> {
-    const { all } = this.#started();
-    const { rows } = await this.#run<JobRow>(all.bind([]));
+    const { queries } = this.#started();
+    const { rows } = await this.#run<JobRow>(queries.all.bind([]));
     return this.#restoreAll(rows);
   }
 
@@ -419,10 +316,10 @@ export class SqlJobStore implements JobStore {
    * @throws SerializationError when the job cannot be stored (no textual function reference, unserializable arguments).
    */
   async addJob(job: Job): Promise<void> {
-    const { insert } = this.#started();
+    const { queries } = this.#started();
     const row = rowOf(job);
     try {
-      await this.#run(insert.bind([row.id, row.next_run_time, row.job_state]));
+      await this.#run(queries.insert.bind([row.id, row.next_run_time, row.job_state]));
     } catch (error) {
       if (isUniqueViolation(this.#dialect, error)) throw new ConflictingIdError(job.id);
       throw error;
@@ -436,56 +333,35 @@ export class SqlJobStore implements JobStore {
    * touched.
    */
   async addJobs(jobs: readonly Job[]): Promise<void> {
-    const queries = this.#started();
+    const connection = this.#started();
     const rows = jobs.map(rowOf);
     const seen = new Set<string>();
     let repeat = rows.findIndex((row) => seen.has(row.id) || !seen.add(row.id));
     if (repeat === -1) repeat = rows.length;
-    // Insert the rows before the first repeated id; a duplicate among them means
-    // one of them exists in the table, and it is an earlier conflict than the repeat.
+    // The rows before the first repeated id; one of them in the table is an
+    // earlier conflict than the repeat.
     const distinct = rows.slice(0, repeat);
-    const conflictAtRepeat = (): void => {
-      if (repeat < rows.length) throw new ConflictingIdError(rows[repeat]!.id);
-    };
-    if (this.#sqlite !== null) {
-      // One prepared insert per row, in one synchronous transaction: the rows
-      // go in order, so the first that fails is the first existing id.
+    if (connection.sqlite !== null) {
       this.#sqliteTransaction(() => {
-        for (const row of distinct) {
-          try {
-            this.#runSqlite(queries.insert.bind([row.id, row.next_run_time, row.job_state]));
-          } catch (error) {
-            if (isUniqueViolation('sqlite', error)) throw new ConflictingIdError(row.id);
-            throw error;
-          }
-        }
-        conflictAtRepeat();
+        this.#insertSqlite(connection.inserts, distinct);
+        if (repeat < rows.length) throw new ConflictingIdError(rows[repeat]!.id);
       });
       return;
     }
+    if (repeat < rows.length) {
+      // Nothing is written: name the first id of the table before the repeat, else the repeat.
+      const existing = new Set(await this.#existing(distinct.map((row) => row.id)));
+      throw new ConflictingIdError(
+        (distinct.find((row) => existing.has(row.id)) ?? rows[repeat]!).id,
+      );
+    }
+    const statements = [...insertBatches(distinct, MAX_INSERT_ROWS[this.#dialect])].map((batch) =>
+      insertStatement(connection.inserts, batch),
+    );
     try {
-      if (this.#dialect === 'postgres') {
-        if (repeat < rows.length) {
-          // Nothing is written: name the first id of the table before the repeat, else the repeat.
-          const existing = new Set(await this.#existing(distinct.map((row) => row.id)));
-          throw new ConflictingIdError(
-            (distinct.find((row) => existing.has(row.id)) ?? rows[repeat]!).id,
-          );
-        }
-        // One statement is atomic by itself: a transaction only when there are several.
-        await this.#inPostgresTransaction([...chunks(distinct, UNNEST_ROWS)], async (run) => {
-          for (const chunk of run.chunks)
-            await run.executor.executeQuery(queries.insertMany.bind(columnsOf(chunk)));
-        });
-      } else {
-        await this.#started()
-          .db.transaction()
-          .execute(async (trx) => {
-            for (const chunk of chunks(distinct))
-              await trx.insertInto(this.#table).values(chunk).execute();
-            conflictAtRepeat();
-          });
-      }
+      await this.#inTransaction(statements.length, async (run) => {
+        for (const statement of statements) await run(statement);
+      });
     } catch (error) {
       if (!isUniqueViolation(this.#dialect, error)) throw error;
       throw new ConflictingIdError(await this.#firstExisting(distinct));
@@ -497,12 +373,13 @@ export class SqlJobStore implements JobStore {
    * @throws SerializationError when the job cannot be stored.
    */
   async updateJob(job: Job): Promise<void> {
-    const { update } = this.#started();
+    const { queries } = this.#started();
     if (idProblem(job.id) !== null) throw new JobLookupError(job.id);
     const row = rowOf(job);
-    const result = await this.#run(update.bind([row.id, row.next_run_time, row.job_state]));
+    const result = await this.#run(queries.update.bind([row.id, row.next_run_time, row.job_state]));
     // A MySQL client without FOUND_ROWS counts only changed rows: 0 may mean "unchanged".
-    if (!result.numAffectedRows && !(await this.#exists(row.id))) throw new JobLookupError(row.id);
+    if (!result.numAffectedRows && !(await this.#exists(this.#run, row.id)))
+      throw new JobLookupError(row.id);
     this.#broken.delete(row.id);
   }
 
@@ -514,7 +391,7 @@ export class SqlJobStore implements JobStore {
    * @throws SerializationError when a job cannot be stored; nothing is written then.
    */
   async updateJobs(jobs: readonly Job[]): Promise<string[]> {
-    const queries = this.#started();
+    const { queries, sqlite } = this.#started();
     const missing: string[] = [];
     // The last version of each job wins, as with one updateJob call after another.
     const latest = new Map<string, InsertRow>();
@@ -525,7 +402,7 @@ export class SqlJobStore implements JobStore {
     const rows = [...latest.values()];
     if (rows.length === 0) return missing;
     let found: Set<string>;
-    if (this.#sqlite !== null) {
+    if (sqlite !== null) {
       found = this.#sqliteTransaction(() => {
         const updated = new Set<string>();
         for (const row of rows) {
@@ -537,33 +414,25 @@ export class SqlJobStore implements JobStore {
         return updated;
       });
     } else if (this.#dialect === 'postgres') {
-      // One statement is atomic by itself: a transaction only when there are several.
-      found = await this.#inPostgresTransaction([...chunks(rows, UNNEST_ROWS)], async (run) => {
+      const batches = [...chunks(rows, UNNEST_ROWS)];
+      found = await this.#inTransaction(batches.length, async (run) => {
         const updated = new Set<string>();
-        for (const chunk of run.chunks) {
-          const result = await run.executor.executeQuery<{ id: string }>(
-            queries.updateMany.bind(columnsOf(chunk)),
-          );
+        for (const batch of batches) {
+          const result = await run<{ id: string }>(queries.updateMany.bind(columnsOf(batch)));
           for (const { id } of result.rows) updated.add(id);
         }
         return updated;
       });
     } else {
-      found = await this.#started()
-        .db.transaction()
-        .execute(async (trx) => {
-          const updated = new Set<string>();
-          for (const row of rows) {
-            const result = await trx.executeQuery(
-              queries.update.bind([row.id, row.next_run_time, row.job_state]),
-            );
-            if (result.numAffectedRows) updated.add(row.id);
-          }
+      found = await this.#inTransaction(2, async (run) => {
+        const updated = new Set<string>();
+        for (const row of rows) {
+          const result = await run(queries.update.bind([row.id, row.next_run_time, row.job_state]));
           // A MySQL client without FOUND_ROWS counts only changed rows: 0 may mean "unchanged".
-          const unsure = rows.filter((row) => !updated.has(row.id)).map((row) => row.id);
-          for (const id of await this.#existing(unsure, trx)) updated.add(id);
-          return updated;
-        });
+          if (result.numAffectedRows || (await this.#exists(run, row.id))) updated.add(row.id);
+        }
+        return updated;
+      });
     }
     for (const row of rows) {
       if (found.has(row.id)) this.#broken.delete(row.id);
@@ -576,21 +445,21 @@ export class SqlJobStore implements JobStore {
 
   /** @throws JobLookupError when no job has this id. */
   async removeJob(id: string): Promise<void> {
-    const { remove } = this.#started();
+    const { queries } = this.#started();
     if (idProblem(id) !== null) throw new JobLookupError(id);
-    const result = await this.#run(remove.bind([id]));
+    const result = await this.#run(queries.remove.bind([id]));
     if (!result.numAffectedRows) throw new JobLookupError(id);
     this.#broken.delete(id);
   }
 
   /** Removes many jobs in one transaction; ids not in the table are skipped and returned. */
   async removeJobs(ids: readonly string[]): Promise<string[]> {
-    const queries = this.#started();
+    const { queries, sqlite } = this.#started();
     const valid = [...new Set(ids.filter((id) => idProblem(id) === null))];
     let removed: Set<string>;
     if (valid.length === 0) {
       removed = new Set();
-    } else if (this.#sqlite !== null) {
+    } else if (sqlite !== null) {
       removed = this.#sqliteTransaction(() => {
         const gone = new Set<string>();
         for (const id of valid) {
@@ -600,20 +469,18 @@ export class SqlJobStore implements JobStore {
       });
     } else if (this.#dialect === 'postgres') {
       removed = new Set();
-      for (const chunk of chunks(valid, UNNEST_ROWS)) {
-        const result = await this.#run<{ id: string }>(queries.removeMany.bind([chunk]));
+      for (const batch of chunks(valid, UNNEST_ROWS)) {
+        const result = await this.#run<{ id: string }>(queries.removeMany.bind([batch]));
         for (const { id } of result.rows) removed.add(id);
       }
     } else {
-      removed = await this.#started()
-        .db.transaction()
-        .execute(async (trx) => {
-          const gone = new Set<string>();
-          for (const id of valid) {
-            if ((await trx.executeQuery(queries.remove.bind([id]))).numAffectedRows) gone.add(id);
-          }
-          return gone;
-        });
+      removed = await this.#inTransaction(valid.length, async (run) => {
+        const gone = new Set<string>();
+        for (const id of valid) {
+          if ((await run(queries.remove.bind([id]))).numAffectedRows) gone.add(id);
+        }
+        return gone;
+      });
     }
     for (const id of removed) this.#broken.delete(id);
     // Each id that was removed counts once; a repeat of it is missing, as with removeJob.
@@ -622,31 +489,43 @@ export class SqlJobStore implements JobStore {
   }
 
   async removeAllJobs(): Promise<void> {
-    const { removeAll } = this.#started();
-    await this.#run(removeAll.bind([]));
+    const { queries } = this.#started();
+    await this.#run(queries.removeAll.bind([]));
     this.#broken.clear();
   }
 
-  #started(): Queries & { db: Kysely<JobsDatabase> } {
-    if (this.#db === null || this.#queries === null) {
+  #started(): Connection {
+    if (this.#connection === null) {
       throw new SqlStoreSetupError(
         'SqlJobStore is not started: add it to a scheduler (or call start()) first',
       );
     }
-    return { ...this.#queries, db: this.#db };
+    return this.#connection;
   }
 
-  /** Runs one query: on the store's own SQLite connection through a prepared statement, else through Kysely. */
-  async #run<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (this.#sqlite !== null) return this.#runSqlite<R>(query);
-    return this.#db!.executeQuery<R>(query);
+  /**
+   * Runs one of the store's statements: on the store's own SQLite connection
+   * through a prepared statement, else through the runner (which may prepare
+   * it on the server, so only statements of a fixed shape come here).
+   */
+  readonly #run: RunStatement = async <R>(query: CompiledQuery) => {
+    const connection = this.#started();
+    if (connection.sqlite !== null) return this.#runSqlite<R>(query);
+    return connection.runner.run<R>(query);
+  };
+
+  /** Runs a statement of a shape the store does not use again, through Kysely. */
+  async #runOnce<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const connection = this.#started();
+    if (connection.sqlite !== null) return this.#runSqlite<R>(query);
+    return connection.db.executeQuery<R>(query);
   }
 
   /** Runs a query synchronously on the store's own SQLite connection, preparing it once. */
   #runSqlite<R>(query: CompiledQuery): QueryResult<R> {
     let statement = this.#statements.get(query.sql);
     if (statement === undefined) {
-      statement = this.#sqlite!.prepare(query.sql);
+      statement = this.#started().sqlite!.prepare(query.sql);
       this.#statements.set(query.sql, statement);
     }
     if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
@@ -676,34 +555,59 @@ export class SqlJobStore implements JobStore {
     return result;
   }
 
-  /** Runs `work` over `chunks`: in a transaction when there are several, else on the pool. */
-  async #inPostgresTransaction<T, C>(
-    chunks: C[],
-    work: (run: { chunks: C[]; executor: Kysely<JobsDatabase> }) => Promise<T>,
-  ): Promise<T> {
-    const db = this.#started().db;
-    if (chunks.length <= 1) return work({ chunks, executor: db });
-    return db.transaction().execute((trx) => work({ chunks, executor: trx }));
+  /**
+   * Inserts `rows` in multi-row statements, in order, inside a SQLite
+   * transaction. @throws ConflictingIdError for the first row whose id exists
+   */
+  #insertSqlite(inserts: InsertStatements, rows: readonly InsertRow[]): void {
+    for (const batch of insertBatches(rows, MAX_INSERT_ROWS.sqlite)) {
+      try {
+        this.#runSqlite(insertStatement(inserts, batch));
+      } catch (error) {
+        if (!isUniqueViolation('sqlite', error)) throw error;
+        // SQLite undid the failed statement alone: insert its rows one by one
+        // to name the first that exists (the transaction is rolled back anyway).
+        for (const row of batch) {
+          try {
+            this.#runSqlite(insertStatement(inserts, [row]));
+          } catch (rowError) {
+            if (isUniqueViolation('sqlite', rowError)) throw new ConflictingIdError(row.id);
+            throw rowError;
+          }
+        }
+        throw error;
+      }
+    }
   }
 
-  async #exists(id: string): Promise<boolean> {
-    const { rows } = await this.#run(this.#started().exists.bind([id]));
+  /**
+   * Runs `work` with the runner: in one transaction when it runs several
+   * statements (`statements` > 1), else as one statement, which is atomic by itself.
+   */
+  #inTransaction<T>(statements: number, work: (run: RunStatement) => Promise<T>): Promise<T> {
+    const { runner } = this.#started();
+    if (statements <= 1) return work(runner.run);
+    return runner.transaction(work);
+  }
+
+  async #exists(run: RunStatement, id: string): Promise<boolean> {
+    const { rows } = await run(this.#started().queries.exists.bind([id]));
     return rows.length > 0;
   }
 
   /** The ids among `ids` that are in the table. */
-  async #existing(
-    ids: readonly string[],
-    executor: Kysely<JobsDatabase> = this.#started().db,
-  ): Promise<string[]> {
+  async #existing(ids: readonly string[]): Promise<string[]> {
+    const { db } = this.#started();
     const existing: string[] = [];
-    for (let i = 0; i < ids.length; i += BATCH_ROWS) {
-      const found = await executor
-        .selectFrom(this.#table)
-        .select('id')
-        .where('id', 'in', ids.slice(i, i + BATCH_ROWS))
-        .execute();
-      for (const row of found) existing.push(row.id);
+    for (let i = 0; i < ids.length; i += LOOKUP_IDS) {
+      const { rows } = await this.#runOnce<{ id: string }>(
+        db
+          .selectFrom(this.#table)
+          .select('id')
+          .where('id', 'in', ids.slice(i, i + LOOKUP_IDS))
+          .compile(),
+      );
+      for (const row of rows) existing.push(row.id);
     }
     return existing;
   }
@@ -813,7 +717,7 @@ function rowOf(job: Job): InsertRow {
 /** Batches of at most `maxRows` items and about BATCH_CHARS characters of job state (or id). */
 function* chunks<T extends InsertRow | string>(
   items: readonly T[],
-  maxRows: number = BATCH_ROWS,
+  maxRows: number,
 ): Generator<T[]> {
   let chunk: T[] = [];
   let chars = 0;
@@ -828,6 +732,32 @@ function* chunks<T extends InsertRow | string>(
     chars += size;
   }
   if (chunk.length > 0) yield chunk;
+}
+
+/**
+ * `rows` in the batches of one multi-row insert each: at most `maxRows` rows
+ * and about BATCH_CHARS characters, in the few sizes of {@link insertSizes}.
+ */
+function* insertBatches(rows: readonly InsertRow[], maxRows: number): Generator<InsertRow[]> {
+  for (const chunk of chunks(rows, maxRows)) {
+    let at = 0;
+    for (const size of insertSizes(chunk.length, maxRows)) {
+      yield chunk.slice(at, at + size);
+      at += size;
+    }
+  }
+}
+
+/** The multi-row insert of `rows`. */
+function insertStatement(inserts: InsertStatements, rows: readonly InsertRow[]): CompiledQuery {
+  const args = new Array<unknown>(rows.length * 3);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    args[3 * i] = row.id;
+    args[3 * i + 1] = row.next_run_time;
+    args[3 * i + 2] = row.job_state;
+  }
+  return inserts.rows(rows.length).bind(args);
 }
 
 /**
@@ -970,11 +900,13 @@ function normalizeOptions(options: Record<string, unknown>, key: string): Normal
     options[name] === undefined
       ? fallback
       : coerceNumber(`${key}.${name}`, options[name], { min: 0, max: 86_400 });
+  const durability = oneOf<SqlDurability>('durability', ['normal', 'full', 'relaxed'], 'normal');
+  if (durability === 'relaxed') checkRelaxable(key, url as string | undefined);
   return {
     url: url as string | undefined,
     db: db as KyselyInstance | undefined,
     tableName,
-    durability: oneOf<SqliteDurability>('durability', ['normal', 'full'], 'normal'),
+    durability,
     busyTimeout: seconds('busyTimeout', 5),
     sqliteDriver: oneOf<SqliteDriverName>(
       'sqliteDriver',
@@ -987,4 +919,25 @@ function normalizeOptions(options: Record<string, unknown>, key: string): Normal
         : coerceNumber(`${key}.poolSize`, options.poolSize, { integer: true, min: 1, max: 1000 }),
     connectTimeout: seconds('connectTimeout', 10),
   };
+}
+
+/**
+ * `durability: 'relaxed'` changes the sessions of a PostgreSQL pool the
+ * store opens, and nothing else. @throws ConfigurationError otherwise
+ */
+function checkRelaxable(key: string, url: string | undefined): void {
+  const fail = (reason: string): never => {
+    throw new ConfigurationError(`${key}.durability`, reason);
+  };
+  if (url === undefined)
+    fail(
+      "'relaxed' applies to the connections the store opens from a url; with your own Kysely instance, set synchronous_commit on its pool",
+    );
+  const dialect = parseSqlUrl(url as string).dialect;
+  if (dialect === 'mysql')
+    fail(
+      "'relaxed' is for PostgreSQL: MySQL and MariaDB flush commits by a server-wide setting (innodb_flush_log_at_trx_commit), which a job store does not change",
+    );
+  if (dialect === 'sqlite')
+    fail("'relaxed' is for PostgreSQL: SQLite takes 'normal' (the default) or 'full'");
 }
