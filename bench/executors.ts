@@ -7,7 +7,9 @@
 // round trips). The raw pool and the executor are both up at once and measured in short
 // alternating segments (raw first in odd rounds, executor first in even ones), so that changes
 // in the machine's load hit both alike; the figures are medians over the segments and the
-// overhead is the median of the per-segment-pair ratios.
+// overhead is the median of the per-segment-pair ratios, printed with their interquartile range
+// and the load average before and after, so that a run disturbed by other work shows as one.
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
@@ -159,21 +161,35 @@ async function timed(runner: Runner, count: number, window: number): Promise<num
   return performance.now() - start;
 }
 
-function median(values: readonly number[]): number {
+/** The `q`-quantile of `values` (0.5: the median), interpolating between neighbours. */
+function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  const position = (sorted.length - 1) * q;
+  const below = sorted[Math.floor(position)] as number;
+  const above = sorted[Math.ceil(position)] as number;
+  return below + (above - below) * (position - Math.floor(position));
+}
+
+const median = (values: readonly number[]): number => quantile(values, 0.5);
+
+/** How a per-pair ratio is spread: its median and interquartile range. */
+interface Spread {
+  median: number;
+  q1: number;
+  q3: number;
+}
+
+function spread(values: readonly number[]): Spread {
+  return { median: median(values), q1: quantile(values, 0.25), q3: quantile(values, 0.75) };
 }
 
 interface Comparison {
   raw: Result;
   executor: Result;
-  /** Median over segment pairs of raw throughput ÷ executor throughput − 1. */
-  throughputOverhead: number;
-  /** Median over segment pairs of executor round trip ÷ raw round trip − 1. */
-  latencyOverhead: number;
+  /** Over segment pairs: raw throughput ÷ executor throughput − 1. */
+  throughputOverhead: Spread;
+  /** Over segment pairs: executor round trip ÷ raw round trip − 1. */
+  latencyOverhead: Spread;
 }
 
 /** Raw pool and executor side by side, in alternating segments. */
@@ -203,36 +219,44 @@ async function compare(raw: Runner, executor: Runner, scale: number): Promise<Co
   return {
     raw: { perSecond: median(rawBurst), latencyUs: median(rawTrip) },
     executor: { perSecond: median(exeBurst), latencyUs: median(exeTrip) },
-    throughputOverhead: median(rawBurst.map((r, i) => r / (exeBurst[i] as number) - 1)),
-    latencyOverhead: median(exeTrip.map((e, i) => e / (rawTrip[i] as number) - 1)),
+    throughputOverhead: spread(rawBurst.map((r, i) => r / (exeBurst[i] as number) - 1)),
+    latencyOverhead: spread(exeTrip.map((e, i) => e / (rawTrip[i] as number) - 1)),
   };
 }
 
 const percent = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
+const withRange = ({ median, q1, q3 }: Spread): string =>
+  `${percent(median)} (IQR ${percent(q1)}…${percent(q3)})`;
 
 function row(name: string, r: Result, comparison?: Comparison): void {
   const overhead =
     comparison === undefined
       ? ''
-      : `  overhead vs raw: throughput ${percent(comparison.throughputOverhead)}, latency ${percent(comparison.latencyOverhead)}`;
+      : `  overhead vs raw: throughput ${withRange(comparison.throughputOverhead)}, latency ${withRange(comparison.latencyOverhead)}`;
   console.log(
     `${name.padEnd(22)} ${r.perSecond.toFixed(0).padStart(8)} jobs/s  ${r.latencyUs.toFixed(1).padStart(8)} µs/round trip${overhead}`,
   );
 }
 
 function verdict(name: string, comparison: Comparison): void {
-  const mark = (overhead: number): string => (overhead < TARGET ? 'PASS' : 'MISS');
+  const mark = ({ median }: Spread): string => (median < TARGET ? 'PASS' : 'MISS');
   const target = `(target < ${TARGET * 100}%)`;
   console.log(
-    `${mark(comparison.throughputOverhead)} ${name} throughput overhead ${percent(comparison.throughputOverhead)} ${target}`,
+    `${mark(comparison.throughputOverhead)} ${name} throughput overhead ${percent(comparison.throughputOverhead.median)} ${target}`,
   );
   console.log(
-    `${mark(comparison.latencyOverhead)} ${name} round-trip overhead ${percent(comparison.latencyOverhead)} ${target}`,
+    `${mark(comparison.latencyOverhead)} ${name} round-trip overhead ${percent(comparison.latencyOverhead.median)} ${target}`,
   );
 }
 
+const load = (): string =>
+  `load average ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')} on ${availableParallelism()} CPUs`;
+
 export async function run(): Promise<void> {
   const file = fileURLToPath(TASK_URL);
+  console.log(`before: ${load()}`);
   console.log(
     `tiny jobs, ${IN_FLIGHT} in flight for throughput (${BURST} per segment; processes ${BURST / 3}), one at a time for round trips (${ROUND_TRIPS} per segment; processes ${ROUND_TRIPS / 3}); ${WORKERS} workers; medians of ${ROUNDS} alternating segment pairs`,
   );
@@ -269,4 +293,5 @@ export async function run(): Promise<void> {
   row('processpool executor', processes.executor, processes);
   verdict('threadpool', threads);
   verdict('processpool', processes);
+  console.log(`after: ${load()}`);
 }

@@ -23,7 +23,11 @@ export {
   ThreadPoolExecutor,
   type ThreadPoolExecutorOptions,
 } from './executors/thread-pool/thread-pool-executor.ts';
-export { UncloneableResultError, WorkerCrashedError } from './executors/worker/envelope.ts';
+export {
+  UncloneableResultError,
+  WorkerCrashedError,
+  WorkerStartError,
+} from './executors/worker/envelope.ts';
 export {
   decodeValue,
   encodeValue,

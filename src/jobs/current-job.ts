@@ -47,6 +47,15 @@ export class JobRun implements CurrentJob {
 }
 
 /**
+ * In a pool worker, the run in progress when it started without
+ * AsyncLocalStorage (see {@link runAsWorkerJob}): what `currentJob()` returns
+ * to code that has no store.
+ */
+let unscopedRun: CurrentJob | undefined;
+/** Has any code in this thread asked for its current job? */
+let asked = false;
+
+/**
  * The job whose function is running in the current async context, or
  * undefined outside a job.
  *
@@ -59,10 +68,39 @@ export class JobRun implements CurrentJob {
  * ```
  */
 export function currentJob(): CurrentJob | undefined {
-  return storage.getStore();
+  asked = true;
+  return storage.getStore() ?? unscopedRun;
 }
 
 /** Runs `fn` with `job` as the current job. */
 export function runAsCurrentJob<T>(job: CurrentJob, fn: () => T): T {
   return storage.run(job, fn);
+}
+
+/**
+ * Calls `fn(...args)` as `job` in a pool worker, which runs one job at a time; call
+ * {@link endWorkerJob} once the run has settled.
+ *
+ * In Node 20, using AsyncLocalStorage at all puts hooks on every promise the
+ * thread creates, the pool's own included — a large part of a tiny job's
+ * cost in a worker. So until some code in this thread has called
+ * `currentJob()`, runs skip it, and `currentJob()` returns the run in
+ * progress: right for the job itself, synchronous or not. The first call
+ * switches the following runs to AsyncLocalStorage, so that work a run
+ * leaves behind keeps seeing its own run. (While that first asking run is in
+ * progress, code outside of it would see it too.)
+ */
+export function runAsWorkerJob<A extends unknown[], T>(
+  job: CurrentJob,
+  fn: (...args: A) => T,
+  args: A,
+): T {
+  if (asked) return storage.run(job, () => fn(...args));
+  unscopedRun = job;
+  return fn(...args);
+}
+
+/** The run started by {@link runAsWorkerJob} has settled. */
+export function endWorkerJob(job: CurrentJob): void {
+  if (unscopedRun === job) unscopedRun = undefined;
 }

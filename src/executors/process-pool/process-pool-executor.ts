@@ -4,7 +4,7 @@
  * `'module:export'` reference; the generic runner
  * (src/executors/worker/runner.ts) imports and calls it in the child.
  */
-import type { Tinypool, TinypoolChannel, TinypoolWorker } from 'tinypool';
+import type { Tinypool, TinypoolWorker } from 'tinypool';
 import type { JobRun } from '../../jobs/current-job.ts';
 import type { Job } from '../../jobs/job.ts';
 import { moduleUrl } from '../../jobs/job-ref.ts';
@@ -15,16 +15,18 @@ import { type ExecutorContext, ExecutorNotRunningError } from '../executor.ts';
 import {
   type AbortMessage,
   checkPoolArgs,
-  type Envelope,
   encodeThrown,
   isControlMessage,
   poolTarget,
   type RunTask,
   type WarmTask,
 } from '../worker/envelope.ts';
-import { openEnvelope } from '../worker/error-classes.ts';
-import { PoolRun } from '../worker/pool-run.ts';
+import { PoolRecovery } from '../worker/pool-recovery.ts';
+import type { PoolRun } from '../worker/pool-run.ts';
 import { runnerEntry } from '../worker/runner.ts';
+import { RunsInFlight } from '../worker/runs-in-flight.ts';
+import { failWaitingRuns, warmUpFailure } from '../worker/start-failure.ts';
+import { ChildTask } from './child-task.ts';
 
 export interface ProcessPoolExecutorOptions {
   /** Most child processes at once (default 10). Processes start on demand. */
@@ -61,48 +63,17 @@ interface WorkerInternals {
   send?: (message: unknown) => void;
 }
 
-/** One run handed to the pool, with what stopping a run with a timeout takes. */
-class Flight extends PoolRun {
-  /** Runs with a timeout: the IPC link to the child running it, and tinypool's signal. */
-  child: ChildTask | null = null;
-  dequeue: AbortController | null = null;
-  /** Grace-period and kill timers (made only when a run is stopped). */
-  timers: NodeJS.Timeout[] | null = null;
-
-  addTimer(timer: NodeJS.Timeout): void {
-    this.timers ??= [];
-    this.timers.push(timer);
-  }
+/**
+ * How a run with a timeout is stopped: its own channel reaches the child
+ * running it, and aborting `dequeue` has tinypool drop it while it is queued.
+ * Runs without a timeout have neither; shutdown stops them with the pool.
+ */
+interface ChildStop {
+  child: ChildTask;
+  dequeue: AbortController;
 }
 
-/** One task handed to tinypool, with the IPC link to whichever child runs it. */
-class ChildTask {
-  readonly channel: TinypoolChannel;
-  /** Sends to the child running the task; set when tinypool hands the task to a child. */
-  #send: ((message: unknown) => void) | undefined;
-  #pending: unknown[] = [];
-
-  constructor(onMessage: (message: unknown) => void = () => {}) {
-    this.channel = {
-      onMessage: (send) => {
-        this.#send = send;
-        for (const message of this.#pending) send(message);
-        this.#pending = [];
-      },
-      postMessage: onMessage,
-    };
-  }
-
-  /** Has a child taken the task? */
-  get dispatched(): boolean {
-    return this.#send !== undefined;
-  }
-
-  send(message: unknown): void {
-    if (this.#send === undefined) this.#pending.push(message);
-    else this.#send(message);
-  }
-}
+type TinypoolClass = typeof Tinypool;
 
 /**
  * Runs each job in a child process from a tinypool pool of up to
@@ -111,7 +82,8 @@ class ChildTask {
  * seconds later has its process sent SIGTERM, then SIGKILL after
  * `killGracePeriod` seconds. A process that dies (uncaught error,
  * `process.exit`, out of memory, a signal) is replaced and the run reported
- * with a `WorkerCrashedError`.
+ * with a `WorkerCrashedError`; when processes cannot start at all, the runs
+ * waiting for one are reported with a `WorkerStartError`.
  */
 export class ProcessPoolExecutor extends BaseExecutor {
   readonly maxWorkers: number;
@@ -120,12 +92,14 @@ export class ProcessPoolExecutor extends BaseExecutor {
   readonly idleTimeout: number;
   readonly #preload: string[];
   readonly #execArgv: string[] | undefined;
+  #Tinypool: TinypoolClass | undefined;
   #pool: Tinypool | undefined;
-  #nextToken = 1;
-  /** The runs handed to the pool that have not come back, by task token. */
-  readonly #flights = new Map<number, Flight>();
-  /** Called when the last run in the pool comes back. */
-  readonly #drained: (() => void)[] = [];
+  /** Why the processes of the last replaced pool could not start (warm-up reports it). */
+  #startFailure: unknown;
+  /** Warm-up tasks not yet answered. */
+  #warming = 0;
+  readonly #runs: RunsInFlight<ChildStop>;
+  readonly #recovery: PoolRecovery<Tinypool>;
 
   constructor(options: ProcessPoolExecutorOptions = {}) {
     super();
@@ -148,6 +122,12 @@ export class ProcessPoolExecutor extends BaseExecutor {
     });
     this.#preload = (options.preload ?? []).map((specifier) => moduleUrl(specifier));
     this.#execArgv = options.execArgv;
+    this.#recovery = new PoolRecovery<Tinypool>({
+      pool: () => this.#pool,
+      pending: () => this.#runs.size > 0 || this.#warming > 0,
+      startFailed: (pool, error) => this.#replacePool(pool, error),
+    });
+    this.#runs = new RunsInFlight<ChildStop>(() => this.#recovery.taskFailed());
   }
 
   /** Rejects plain functions, registered task names and uncloneable arguments at `addJob` time. */
@@ -158,6 +138,14 @@ export class ProcessPoolExecutor extends BaseExecutor {
 
   override async start(context: ExecutorContext, alias: string): Promise<void> {
     const { Tinypool } = await import('tinypool');
+    this.#Tinypool = Tinypool;
+    const pool = this.#createPool(Tinypool);
+    this.#pool = pool;
+    await super.start(context, alias);
+    if (this.#preload.length > 0) await this.#warmUp(pool, this.#preload);
+  }
+
+  #createPool(Tinypool: TinypoolClass): Tinypool {
     const pool = new Tinypool({
       filename: runnerEntry(),
       runtime: 'child_process',
@@ -174,35 +162,50 @@ export class ProcessPoolExecutor extends BaseExecutor {
       ...(this.#execArgv === undefined ? {} : { execArgv: this.#execArgv }),
     });
     pool.on('error', (error: unknown) => {
-      context.logger.error(
-        `A child process of executor "${alias}" failed outside of any job`,
+      this.context.logger.error(
+        `A child process of executor "${this.alias}" failed outside of any job`,
         error,
       );
+      this.#recovery.workerFailed(pool, error);
     });
-    this.#pool = pool;
-    await super.start(context, alias);
-    if (this.#preload.length > 0) await this.#warmUp(pool, this.#preload);
+    return pool;
+  }
+
+  /** The processes of `failed` could not start: its waiting runs fail, later runs go to a new pool. */
+  #replacePool(failed: Tinypool, error: unknown): void {
+    failWaitingRuns(this.#runs, error);
+    this.#startFailure = error;
+    if (this.#Tinypool !== undefined) this.#pool = this.#createPool(this.#Tinypool);
+    // Rejects the waiting tasks; their runs report the failure set above.
+    failed.destroy().catch((destroyError: unknown) => {
+      this.context.logger.error(
+        `Could not tear a process pool of "${this.alias}" down`,
+        destroyError,
+      );
+    });
   }
 
   protected runOnce(job: Job, run: JobRun): PromiseLike<unknown> {
     const pool = this.#pool;
     if (pool === undefined) throw new ExecutorNotRunningError(this.alias);
     const { reference, funcRef } = poolTarget(job, 'processpool');
-    const token = this.#nextToken++;
-    const task: RunTask = [token, reference, job.id, run.scheduledRunTime.getTime(), job.args];
-    const flight = new Flight(job, run, token, funcRef, this.#land);
-    this.#flights.set(token, flight);
+    const flight = this.#runs.start(job, run, funcRef);
+    const task: RunTask = [
+      flight.token,
+      reference,
+      job.id,
+      run.scheduledRunTime.getTime(),
+      job.args,
+    ];
     if (job.timeout === null) {
       // The common case pays for no channel, AbortController or listener: such a run
       // is only ever cancelled by shutdown, which stops it (see onShutdown).
       flight.sent = pool.run(task);
     } else {
-      const child = new ChildTask();
-      const dequeue = new AbortController();
-      flight.child = child;
-      flight.dequeue = dequeue;
-      run.signal.addEventListener('abort', () => this.#stop(pool, flight), { once: true });
-      flight.sent = pool.run(task, { channel: child.channel, signal: dequeue.signal });
+      const stop: ChildStop = { child: new ChildTask(), dequeue: new AbortController() };
+      flight.stop = stop;
+      this.#runs.stopWhenAborted(flight, (stopped) => this.#stop(pool, stopped));
+      flight.sent = pool.run(task, { channel: stop.child.channel, signal: stop.dequeue.signal });
     }
     return flight;
   }
@@ -213,36 +216,30 @@ export class ProcessPoolExecutor extends BaseExecutor {
    * it still runs, SIGKILL after `killGracePeriod` more. Other runs are only
    * stopped by shutdown, which does the same to every process.
    */
-  #stop(pool: Tinypool, flight: Flight): void {
-    if (flight.stopping || !this.#flights.has(flight.token)) return;
-    flight.stopping = true;
+  #stop(pool: Tinypool, flight: PoolRun<ChildStop>): void {
     const message: AbortMessage = {
       horarium: 'abort',
       token: flight.token,
       reason: encodeThrown(flight.run.signal.reason),
     };
-    const { child, dequeue } = flight;
-    if (child === null || dequeue === null) {
+    const stop = flight.stop;
+    if (stop === null) {
       // No channel of its own: every child hears it, the one running the task acts on it.
       for (const worker of pool.threads)
         (worker as TinypoolWorker & WorkerInternals).send?.(message);
       return;
     }
-    if (!child.dispatched) {
+    if (!stop.child.dispatched) {
       // Still queued: tinypool drops it.
-      dequeue.abort();
+      stop.dequeue.abort();
       return;
     }
-    child.send(message);
-    flight.addTimer(
-      setTimeout(() => {
-        if (this.#flights.has(flight.token)) this.#kill(pool, flight, child, dequeue);
-      }, this.abortGracePeriod * 1000),
-    );
+    stop.child.send(message);
+    flight.after(this.abortGracePeriod, () => this.#kill(pool, flight, stop));
   }
 
   /** SIGTERM to the child running the task, SIGKILL `killGracePeriod` seconds later if it is still there. */
-  #kill(pool: Tinypool, flight: Flight, child: ChildTask, dequeue: AbortController): void {
+  #kill(pool: Tinypool, flight: PoolRun<ChildStop>, { child, dequeue }: ChildStop): void {
     const worker = pool.threads.find(
       (candidate: TinypoolWorker) =>
         (candidate as TinypoolWorker & WorkerInternals).channel === child.channel,
@@ -255,36 +252,15 @@ export class ProcessPoolExecutor extends BaseExecutor {
     this.#terminate(worker.threadId, flight);
   }
 
-  /** SIGTERM now, SIGKILL `killGracePeriod` seconds later while the flight is still in the pool. */
-  #terminate(pid: number, flight: Flight | null): void {
+  /** SIGTERM now, SIGKILL `killGracePeriod` seconds later while the run (if any) is still in the pool. */
+  #terminate(pid: number, flight: PoolRun<ChildStop> | null): void {
     signalProcess(pid, 'SIGTERM');
-    const timer = setTimeout(() => {
-      if (flight === null || this.#flights.has(flight.token)) signalProcess(pid, 'SIGKILL');
-    }, this.killGracePeriod * 1000);
+    const kill = (): void => signalProcess(pid, 'SIGKILL');
+    const timer =
+      flight === null
+        ? setTimeout(kill, this.killGracePeriod * 1000)
+        : flight.after(this.killGracePeriod, kill);
     timer.unref();
-    flight?.addTimer(timer);
-  }
-
-  /** A task has left the pool. */
-  readonly #land = (run: PoolRun): void => {
-    const flight = run as Flight;
-    if (flight.timers !== null) for (const timer of flight.timers) clearTimeout(timer);
-    this.#flights.delete(flight.token);
-    if (this.#flights.size === 0 && this.#drained.length > 0) {
-      for (const resolve of this.#drained.splice(0)) resolve();
-    }
-  };
-
-  /** Resolves once no task is in the pool, or after `ms` milliseconds. */
-  #drain(ms: number): Promise<void> {
-    if (this.#flights.size === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#drained.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 
   protected override onShutdown(wait: boolean): Promise<void> | void {
@@ -292,16 +268,14 @@ export class ProcessPoolExecutor extends BaseExecutor {
     this.#pool = undefined;
     if (pool === undefined) return;
     // Every run still in the pool was cancelled (or timed out): tell each to stop.
-    for (const flight of this.#flights.values()) {
-      if (flight.run.signal.aborted) this.#stop(pool, flight);
-    }
+    this.#runs.stopAborted((flight) => this.#stop(pool, flight));
     const teardown = (async () => {
       // They get their grace period; then every process still running one gets
       // SIGTERM, and SIGKILL after killGracePeriod (runs with a timeout have their own sequence).
-      await this.#drain(this.abortGracePeriod * 1000);
-      if (this.#flights.size > 0) {
+      await this.#runs.drain(this.abortGracePeriod * 1000);
+      if (this.#runs.size > 0) {
         for (const worker of pool.threads) this.#terminate(worker.threadId, null);
-        await this.#drain(this.killGracePeriod * 1000 + 1000);
+        await this.#runs.drain(this.killGracePeriod * 1000 + 1000);
       }
       await pool.destroy();
     })();
@@ -327,15 +301,20 @@ export class ProcessPoolExecutor extends BaseExecutor {
         } satisfies AbortMessage);
       }
     };
-    const runs: Promise<Envelope>[] = [];
+    const runs: Promise<unknown>[] = [];
     for (let index = 0; index < this.maxWorkers; index += 1) {
       const child = new ChildTask(onMessage);
       children.push(child);
       const task: WarmTask = { op: 'warm', token: index, modules };
-      runs.push(pool.run(task, { channel: child.channel }) as Promise<Envelope>);
+      runs.push(pool.run(task, { channel: child.channel }));
     }
-    for (const result of await Promise.all(runs)) {
-      if (!Array.isArray(result)) openEnvelope(result, '(warm-up)', '(warm-up)');
+    this.#warming += runs.length;
+    try {
+      await Promise.all(runs);
+    } catch (error) {
+      throw warmUpFailure(error, this.#startFailure);
+    } finally {
+      this.#warming -= runs.length;
     }
   }
 }

@@ -16,7 +16,6 @@ import { type ExecutorContext, ExecutorNotRunningError } from '../executor.ts';
 import {
   type ControlMessage,
   checkPoolArgs,
-  type Envelope,
   encodeThrown,
   isControlMessage,
   poolTarget,
@@ -24,9 +23,11 @@ import {
   type RunTask,
   type WarmTask,
 } from '../worker/envelope.ts';
-import { openEnvelope } from '../worker/error-classes.ts';
-import { PoolRun } from '../worker/pool-run.ts';
+import { PoolRecovery } from '../worker/pool-recovery.ts';
+import type { PoolRun } from '../worker/pool-run.ts';
 import { runnerEntry } from '../worker/runner.ts';
+import { RunsInFlight } from '../worker/runs-in-flight.ts';
+import { failWaitingRuns, warmUpFailure } from '../worker/start-failure.ts';
 
 export interface ThreadPoolExecutorOptions {
   /** Most worker threads at once (default 10). Workers start on demand. */
@@ -52,13 +53,14 @@ const DEFAULT_MAX_WORKERS = 10;
 const DEFAULT_ABORT_GRACE_PERIOD = 1;
 const DEFAULT_IDLE_TIMEOUT = 60;
 
-/** One run handed to the pool, with what stopping a run with a timeout takes. */
-class Flight extends PoolRun {
-  /** Terminates its worker through piscina (only runs with a timeout have one). */
-  hardStop: AbortController | null = null;
-  /** The grace period before `hardStop`. */
-  timer: NodeJS.Timeout | null = null;
-}
+/**
+ * How a run with a timeout is stopped: aborting this signal has piscina
+ * terminate its worker. Runs without a timeout have none (piscina gives
+ * abortable tasks special scheduling); shutdown stops them with the pool.
+ */
+type HardStop = AbortController;
+
+type PiscinaClass = typeof Piscina;
 
 /**
  * Runs each job in a worker thread from a piscina pool of up to `maxWorkers`
@@ -67,7 +69,8 @@ class Flight extends PoolRun {
  * run that has not stopped `abortGracePeriod` seconds later has its worker
  * terminated (and replaced). A worker that dies (uncaught error,
  * `process.exit`, out of memory) is replaced and the run reported with a
- * `WorkerCrashedError`.
+ * `WorkerCrashedError`; when workers cannot start at all, the runs waiting
+ * for one are reported with a `WorkerStartError`.
  */
 export class ThreadPoolExecutor extends BaseExecutor {
   readonly maxWorkers: number;
@@ -75,14 +78,14 @@ export class ThreadPoolExecutor extends BaseExecutor {
   readonly idleTimeout: number;
   readonly #preload: string[];
   readonly #resourceLimits: ResourceLimits | undefined;
+  #Piscina: PiscinaClass | undefined;
   #pool: Piscina | undefined;
   #channel: BroadcastChannel | undefined;
   #channelName = '';
-  #nextToken = 1;
-  /** The runs handed to the pool that have not come back, by task token. */
-  readonly #flights = new Map<number, Flight>();
-  /** Called when the last run in the pool comes back. */
-  readonly #drained: (() => void)[] = [];
+  /** Why the workers of the last replaced pool could not start (warm-up reports it). */
+  #startFailure: unknown;
+  readonly #runs: RunsInFlight<HardStop>;
+  readonly #recovery: PoolRecovery<Piscina>;
   /** Warm-up tasks waiting to report that their worker is ready. */
   readonly #warming = new Map<number, () => void>();
 
@@ -102,6 +105,12 @@ export class ThreadPoolExecutor extends BaseExecutor {
     });
     this.#preload = (options.preload ?? []).map((specifier) => moduleUrl(specifier));
     this.#resourceLimits = options.resourceLimits;
+    this.#recovery = new PoolRecovery<Piscina>({
+      pool: () => this.#pool,
+      pending: () => this.#runs.size > 0 || this.#warming.size > 0,
+      startFailed: (pool, error) => this.#replacePool(pool, error),
+    });
+    this.#runs = new RunsInFlight<HardStop>(() => this.#recovery.taskFailed());
   }
 
   /** Rejects plain functions, registered task names and uncloneable arguments at `addJob` time. */
@@ -112,11 +121,19 @@ export class ThreadPoolExecutor extends BaseExecutor {
 
   override async start(context: ExecutorContext, alias: string): Promise<void> {
     const { Piscina } = await import('piscina');
+    this.#Piscina = Piscina;
     this.#channelName = `horarium:threadpool:${randomUUID()}`;
     const channel = new BroadcastChannel(this.#channelName);
     channel.onmessage = (event) => this.#onControl((event as { data?: unknown }).data);
     channel.unref();
     this.#channel = channel;
+    const pool = this.#createPool(Piscina);
+    this.#pool = pool;
+    await super.start(context, alias);
+    if (this.#preload.length > 0) await this.#warmUp(pool, this.#preload);
+  }
+
+  #createPool(Piscina: PiscinaClass): Piscina {
     const pool = new Piscina({
       filename: runnerEntry(),
       maxThreads: this.maxWorkers,
@@ -127,84 +144,77 @@ export class ThreadPoolExecutor extends BaseExecutor {
       ...(this.#resourceLimits === undefined ? {} : { resourceLimits: this.#resourceLimits }),
     });
     pool.on('error', (error: unknown) => {
-      context.logger.error(`A worker of executor "${alias}" failed outside of any job`, error);
+      this.context.logger.error(
+        `A worker of executor "${this.alias}" failed outside of any job`,
+        error,
+      );
+      this.#recovery.workerFailed(pool, error);
     });
-    this.#pool = pool;
-    await super.start(context, alias);
-    if (this.#preload.length > 0) await this.#warmUp(pool, this.#preload);
+    return pool;
+  }
+
+  /** The workers of `failed` could not start: its waiting runs fail, later runs go to a new pool. */
+  #replacePool(failed: Piscina, error: unknown): void {
+    failWaitingRuns(this.#runs, error);
+    this.#startFailure = error;
+    if (this.#Piscina !== undefined) this.#pool = this.#createPool(this.#Piscina);
+    // Rejects the waiting tasks; their runs report the failure set above.
+    failed.destroy().catch((destroyError: unknown) => {
+      this.context.logger.error(
+        `Could not tear a thread pool of "${this.alias}" down`,
+        destroyError,
+      );
+    });
   }
 
   protected runOnce(job: Job, run: JobRun): PromiseLike<unknown> {
     const pool = this.#pool;
     if (pool === undefined) throw new ExecutorNotRunningError(this.alias);
     const { reference, funcRef } = poolTarget(job, 'threadpool');
-    const token = this.#nextToken++;
-    const task: RunTask = [token, reference, job.id, run.scheduledRunTime.getTime(), job.args];
-    const flight = new Flight(job, run, token, funcRef, this.#land);
-    this.#flights.set(token, flight);
+    const flight = this.#runs.start(job, run, funcRef);
+    const task: RunTask = [
+      flight.token,
+      reference,
+      job.id,
+      run.scheduledRunTime.getTime(),
+      job.args,
+    ];
     if (job.timeout === null) {
       // The common case pays for no AbortController, listener or piscina abort handling:
       // such a run is only ever cancelled by shutdown, which stops it (see onShutdown).
       flight.sent = pool.run(task);
     } else {
       const hardStop = new AbortController();
-      flight.hardStop = hardStop;
-      run.signal.addEventListener('abort', () => this.#stop(flight), { once: true });
+      flight.stop = hardStop;
+      this.#runs.stopWhenAborted(flight, this.#stop);
       flight.sent = pool.run(task, { signal: hardStop.signal });
     }
     return flight;
   }
 
   /** Asks the worker to abort the run's signal; terminates it `abortGracePeriod` seconds later if it still runs. */
-  #stop(flight: Flight): void {
-    if (flight.stopping || !this.#flights.has(flight.token)) return;
-    flight.stopping = true;
+  readonly #stop = (flight: PoolRun<HardStop>): void => {
     this.#post({
       horarium: 'abort',
       token: flight.token,
       reason: encodeThrown(flight.run.signal.reason),
     });
-    const { hardStop } = flight;
+    const hardStop = flight.stop;
     // Without its own AbortSignal in piscina, a run is terminated with the pool (shutdown).
-    if (hardStop !== null) {
-      flight.timer = setTimeout(() => hardStop.abort(), this.abortGracePeriod * 1000);
-    }
-  }
-
-  /** A task has left the pool. */
-  readonly #land = (run: PoolRun): void => {
-    const flight = run as Flight;
-    if (flight.timer !== null) clearTimeout(flight.timer);
-    this.#flights.delete(flight.token);
-    if (this.#flights.size === 0 && this.#drained.length > 0) {
-      for (const resolve of this.#drained.splice(0)) resolve();
-    }
+    if (hardStop !== null) flight.after(this.abortGracePeriod, () => hardStop.abort());
   };
-
-  /** Resolves once no task is in the pool, or after `ms` milliseconds. */
-  #drain(ms: number): Promise<void> {
-    if (this.#flights.size === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#drained.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
 
   protected override onShutdown(wait: boolean): Promise<void> | void {
     const pool = this.#pool;
     const channel = this.#channel;
     if (pool === undefined) return;
     // Every run still in the pool was cancelled (or timed out): tell each to stop.
-    for (const flight of this.#flights.values()) {
-      if (flight.run.signal.aborted) this.#stop(flight);
-    }
+    this.#runs.stopAborted(this.#stop);
     this.#pool = undefined;
     this.#channel = undefined;
     // They get their grace period, then the pool terminates whichever workers still run.
-    const teardown = this.#drain(this.abortGracePeriod * 1000)
+    const teardown = this.#runs
+      .drain(this.abortGracePeriod * 1000)
       .then(() => pool.destroy())
       .finally(() => channel?.close());
     const logged = teardown.catch((error: unknown) => {
@@ -225,7 +235,7 @@ export class ThreadPoolExecutor extends BaseExecutor {
 
   /** Occupies every worker at once with a warm-up task, so each one starts and loads `modules`. */
   async #warmUp(pool: Piscina, modules: string[]): Promise<void> {
-    const tokens = Array.from({ length: this.maxWorkers }, () => this.#nextToken++);
+    const tokens = Array.from({ length: this.maxWorkers }, () => this.#runs.token());
     const release = (): void => {
       for (const token of tokens) {
         this.#post({ horarium: 'abort', token, reason: encodeThrown(new Error('warmed up')) });
@@ -240,15 +250,14 @@ export class ThreadPoolExecutor extends BaseExecutor {
       });
     }
     try {
-      const results = (await Promise.all(
+      await Promise.all(
         tokens.map((token) => {
           const task: WarmTask = { op: 'warm', token, modules };
           return pool.run(task);
         }),
-      )) as Envelope[];
-      for (const result of results) {
-        if (!Array.isArray(result)) openEnvelope(result, '(warm-up)', '(warm-up)');
-      }
+      );
+    } catch (error) {
+      throw warmUpFailure(error, this.#startFailure);
     } finally {
       for (const token of tokens) this.#warming.delete(token);
     }

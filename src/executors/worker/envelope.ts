@@ -1,7 +1,7 @@
 /**
  * What crosses the boundary between the pool executors and their workers
- * (threads or child processes): the task, the control messages, and the
- * result envelope `[value] | { error } | { uncloneable }`.
+ * (threads or child processes): the task, the control messages, and how a run
+ * ends — its return value as it is, or a thrown {@link RunFailure}.
  *
  * Pools disagree on what survives of an error (most drop `code`, one turns it
  * into a plain object), so errors travel as our own record — name, message,
@@ -30,12 +30,32 @@ export interface ErrorRecord {
 }
 
 /**
- * The result of one run, as the worker returns it: `[value]`, the error it
- * threw, or why its return value cannot be passed back (the main side turns
- * that into an {@link UncloneableResultError}, knowing the job). A one-element
- * array is the cheapest shape to clone.
+ * Why a run failed in its worker: what the job threw, or why its return value
+ * cannot be passed back (the main side turns that into an
+ * {@link UncloneableResultError}, knowing the job).
  */
-export type Envelope = [value: unknown] | { error: ErrorRecord } | { uncloneable: string };
+export type FailureRecord =
+  | { kind: 'threw'; error: ErrorRecord }
+  | { kind: 'uncloneable'; reason: string };
+
+/**
+ * A failed run as the runner throws it, so that the pool rejects the task with
+ * it. A successful run's value travels as it is: no wrapper to allocate and
+ * clone on every run. The pools' own failures (a worker that died, arguments
+ * that cannot be cloned) are `Error`s and never carry `horariumFailure`.
+ */
+export interface RunFailure {
+  horariumFailure: FailureRecord;
+}
+
+/** Is this rejection reason a failure the runner reported (rather than the pool's own)? */
+export function isRunFailure(reason: unknown): reason is RunFailure {
+  return (
+    typeof reason === 'object' &&
+    reason !== null &&
+    typeof (reason as Partial<RunFailure>).horariumFailure === 'object'
+  );
+}
 
 /** The name of a thread pool's `BroadcastChannel`, given to its workers as `workerData`. */
 export interface RunnerWorkerData {
@@ -64,7 +84,15 @@ export interface WarmTask {
   modules: string[];
 }
 
-export type WorkerTask = RunTask | WarmTask;
+/**
+ * Answered at once. Handing one to a pool that has runs queued but no worker
+ * left makes it start a worker (pools start workers only when a task comes).
+ */
+export interface PingTask {
+  op: 'ping';
+}
+
+export type WorkerTask = RunTask | WarmTask | PingTask;
 
 /** Main → worker: abort the run's signal with this reason (also releases a warm-up task). */
 export interface AbortMessage {
@@ -238,12 +266,6 @@ export function decodeThrown(record: ErrorRecord, classes?: ErrorClasses): unkno
   return error;
 }
 
-/** The envelope for a value a job returned: why it cannot be passed back, when it cannot. */
-export function encodeResult(value: unknown): Envelope {
-  const problem = cloneProblem(value);
-  return problem === null ? [value] : { uncloneable: problem };
-}
-
 /** The job's return value cannot cross from its worker to the scheduler (e.g. it is or holds a function). */
 export class UncloneableResultError extends HorariumError {
   override name = 'UncloneableResultError';
@@ -269,6 +291,31 @@ export class WorkerCrashedError extends HorariumError {
   }
 }
 
+/**
+ * The workers of a pool executor could not start (the runner failed to load,
+ * a worker died while starting): the runs waiting for one fail with this and
+ * release their slots, and the next run starts workers afresh. At `start()`,
+ * warming the workers up fails with it too.
+ */
+export class WorkerStartError extends HorariumError {
+  override name = 'WorkerStartError';
+  /** The job whose run never reached a worker; null for the warm-up at `start()`. */
+  readonly jobId: string | null;
+  constructor(
+    detail: string,
+    run: { jobId: string; funcRef: string } | null,
+    options?: ErrorOptions,
+  ) {
+    super(
+      run === null
+        ? `The workers of the executor could not start: ${detail}`
+        : `Job "${run.jobId}" (${run.funcRef}) did not run: the workers of its executor could not start: ${detail}`,
+      options,
+    );
+    this.jobId = run?.jobId ?? null;
+  }
+}
+
 /** Where a pool finds a job's function: its reference with the module resolved (against the main thread's cwd). */
 export interface PoolTarget {
   /** `'file:///…/jobs.js:send'` or `'my-pkg:task'`. */
@@ -278,6 +325,13 @@ export interface PoolTarget {
 }
 
 const targets = new Map<string, PoolTarget>();
+/**
+ * The reference the last job named, and its target. Runs of one job, and
+ * bursts of jobs added with the same reference, follow each other: comparing
+ * two strings is cheaper than hashing a job's string the first time it runs.
+ */
+let lastFuncRef = '';
+let lastTarget: PoolTarget | undefined;
 
 /**
  * Checks that a pool executor can run `job` — its function must be a
@@ -294,6 +348,7 @@ export function poolTarget(job: Job, executorType: string): PoolTarget {
       `Job "${job.id}" cannot run in a ${executorType} executor: its function has no textual reference. Functions cannot be sent to another thread or process; pass a 'module-specifier:exportName' reference (e.g. './jobs.js:sendReport') instead of the function itself.`,
     );
   }
+  if (funcRef === lastFuncRef && lastTarget !== undefined) return lastTarget;
   let target = targets.get(funcRef);
   if (target === undefined) {
     const parsed = parseReference(funcRef);
@@ -307,6 +362,8 @@ export function poolTarget(job: Job, executorType: string): PoolTarget {
     if (targets.size > 10_000) targets.clear();
     targets.set(funcRef, target);
   }
+  lastFuncRef = funcRef;
+  lastTarget = target;
   return target;
 }
 

@@ -40,11 +40,12 @@ import {
 } from '../executor.ts';
 import {
   decodeThrown,
-  type Envelope,
   type ErrorClasses,
   type ErrorRecord,
+  type FailureRecord,
   UncloneableResultError,
   WorkerCrashedError,
+  WorkerStartError,
 } from './envelope.ts';
 
 const classes: [string, abstract new (...args: never[]) => Error][] = [
@@ -74,6 +75,7 @@ const classes: [string, abstract new (...args: never[]) => Error][] = [
   ['MaxInstancesReachedError', MaxInstancesReachedError],
   ['UncloneableResultError', UncloneableResultError],
   ['WorkerCrashedError', WorkerCrashedError],
+  ['WorkerStartError', WorkerStartError],
 ];
 
 /** Horarium's error classes by their `name`. */
@@ -85,13 +87,11 @@ export function rebuildThrown(record: ErrorRecord): unknown {
 }
 
 /**
- * What a run's envelope says: its value, or throws what the job threw (rebuilt
- * with Horarium's classes) or an {@link UncloneableResultError}.
+ * The error a failed run reports: what the job threw (rebuilt with Horarium's
+ * classes) or an {@link UncloneableResultError}.
  */
-export function openEnvelope(envelope: Envelope, jobId: string, funcRef: string): unknown {
-  if (Array.isArray(envelope)) return envelope[0];
-  if ('uncloneable' in envelope) {
-    throw new UncloneableResultError(jobId, funcRef, envelope.uncloneable);
-  }
-  throw rebuildThrown(envelope.error);
+export function failureError(failure: FailureRecord, jobId: string, funcRef: string): unknown {
+  if (failure.kind === 'uncloneable')
+    return new UncloneableResultError(jobId, funcRef, failure.reason);
+  return rebuildThrown(failure.error);
 }

@@ -3,8 +3,9 @@
  * workers (piscina threads, tinypool child processes). Its default export
  * takes a {@link WorkerTask}, imports the job's module (cached per URL, see
  * `resolveReference`), calls the export with `currentJob()` set up (id,
- * scheduled run time, a signal that the main side can abort), and returns an
- * {@link Envelope} — never throws, so every pool passes errors back the same way.
+ * scheduled run time, a signal that the main side can abort), and returns
+ * the job's value as it is — or throws a {@link RunFailure}, so that every
+ * pool passes errors back the same way, as our own record.
  *
  * Control messages (abort, warm-up release) arrive on the pool's
  * `BroadcastChannel` in threads and on the IPC channel in child processes.
@@ -21,16 +22,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BroadcastChannel, isMainThread, workerData } from 'node:worker_threads';
-import { JobRun, runAsCurrentJob } from '../../jobs/current-job.ts';
+import { endWorkerJob, JobRun, runAsWorkerJob } from '../../jobs/current-job.ts';
 import type { JobFunction } from '../../jobs/job.ts';
 import { moduleUrl, parseReference, resolveReference } from '../../jobs/job-ref.ts';
 import {
   type ControlMessage,
+  cloneProblem,
   decodeThrown,
-  type Envelope,
-  encodeResult,
   encodeThrown,
+  type FailureRecord,
   isControlMessage,
+  type RunFailure,
   type RunnerWorkerData,
   type RunTask,
   type WarmTask,
@@ -46,7 +48,11 @@ const EARLY_ABORTS_KEPT = 256;
 // ---------------------------------------------------------------------------
 // Control messages
 
-/** The runs in progress in this worker, by task token (a worker runs one at a time, but an abandoned one may linger). */
+/**
+ * The runs awaiting something in this worker, by task token (a worker runs one
+ * at a time, but an abandoned one may linger). A synchronous run is never
+ * here: control messages only arrive while the worker awaits.
+ */
 const runs = new Map<number, JobRun>();
 /** Warm-up tasks waiting for their release, by task token. */
 const warmups = new Map<number, () => void>();
@@ -156,6 +162,13 @@ interface LoadedReference {
 
 /** References loaded in this worker; a hit is resolved without a single `await`. */
 const loaded = new Map<string, LoadedReference>();
+/**
+ * The reference the last run named, and its entry: runs of one job follow
+ * each other, and comparing two strings is cheaper than hashing the one that
+ * arrived with the task.
+ */
+let lastReference = '';
+let lastEntry: LoadedReference | undefined;
 
 /**
  * The function a loaded reference names (read from the module at every call,
@@ -163,8 +176,13 @@ const loaded = new Map<string, LoadedReference>();
  * yet or no longer names a function (then the slow path explains why).
  */
 function loadedFunction(reference: string): JobFunction | undefined {
-  const entry = loaded.get(reference);
-  if (entry === undefined) return undefined;
+  let entry = lastEntry;
+  if (reference !== lastReference || entry === undefined) {
+    entry = loaded.get(reference);
+    if (entry === undefined) return undefined;
+    lastReference = reference;
+    lastEntry = entry;
+  }
   const { path } = entry;
   if (path.length === 1) {
     const target = entry.namespace[path[0] as string];
@@ -192,6 +210,7 @@ async function loadFunction(reference: string): Promise<JobFunction> {
     const namespace = (await import(url)) as Record<string, unknown>;
     if (loaded.size > 10_000) loaded.clear();
     loaded.set(reference, { namespace, path: parsed.path });
+    lastEntry = undefined;
   }
   return func;
 }
@@ -266,57 +285,81 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof (value as PromiseLike<unknown>).then === 'function';
 
 /**
- * Runs a job. With its module already loaded and a synchronous function, this
- * returns the envelope without a single promise; an asynchronous function
- * costs one `then`.
+ * Ends a run as failed: the pool rejects the task with this record. It is an
+ * object on `Error.prototype` with the record as an own property, since the
+ * pools pass a thrown value on differently: piscina clones it as a plain
+ * object, tinypool's child process keeps the own properties of an `Error`
+ * (and turns anything else into a string).
  */
-function runJob(task: RunTask): Envelope | Promise<Envelope> {
+function fail(failure: FailureRecord): never {
+  const thrown = Object.create(Error.prototype) as RunFailure;
+  thrown.horariumFailure = failure;
+  throw thrown;
+}
+
+const failWith = (error: unknown): never => fail({ kind: 'threw', error: encodeThrown(error) });
+
+/** The value as the pool passes it back; a failure when it cannot cross to the main side. */
+function passBack(value: unknown): unknown {
+  const problem = cloneProblem(value);
+  if (problem !== null) fail({ kind: 'uncloneable', reason: problem });
+  return value;
+}
+
+/**
+ * Runs a job. With its module already loaded and a synchronous function, this
+ * returns its value without a single promise; an asynchronous function costs
+ * one `then`.
+ */
+function runJob(task: RunTask): unknown {
   const func = loadedFunction(task[1]);
   if (func === undefined) return loadAndRun(task);
   return runLoaded(func, task);
 }
 
-async function loadAndRun(task: RunTask): Promise<Envelope> {
+async function loadAndRun(task: RunTask): Promise<unknown> {
   let func: JobFunction;
   try {
     func = await loadFunction(task[1]);
   } catch (error) {
     takeEarlyAbort(task[0]);
-    return { error: encodeThrown(error) };
+    return failWith(error);
   }
   return runLoaded(func, task);
 }
 
-function runLoaded(func: JobFunction, task: RunTask): Envelope | Promise<Envelope> {
+function runLoaded(func: JobFunction, task: RunTask): unknown {
   const [token, , jobId, runTime, args] = task;
   const run = new JobRun(jobId, new Date(runTime));
   const early = takeEarlyAbort(token);
   if (early?.horarium === 'abort') run.abort(decodeThrown(early.reason));
-  runs.set(token, run);
   let value: unknown;
   try {
-    value = runAsCurrentJob(run, () => func(...args));
+    value = runAsWorkerJob(run, func, args);
   } catch (error) {
-    runs.delete(token);
-    return { error: encodeThrown(error) };
+    endWorkerJob(run);
+    return failWith(error);
   }
   if (!isThenable(value)) {
-    runs.delete(token);
-    return encodeResult(value);
+    endWorkerJob(run);
+    return passBack(value);
   }
+  runs.set(token, run);
   return Promise.resolve(value).then(
     (resolved) => {
       runs.delete(token);
-      return encodeResult(resolved);
+      endWorkerJob(run);
+      return passBack(resolved);
     },
     (error: unknown) => {
       runs.delete(token);
-      return { error: encodeThrown(error) };
+      endWorkerJob(run);
+      return failWith(error);
     },
   );
 }
 
-async function warm(task: WarmTask): Promise<Envelope> {
+async function warm(task: WarmTask): Promise<number> {
   let release: () => void = () => {};
   const released = new Promise<void>((resolve) => {
     release = resolve;
@@ -332,15 +375,16 @@ async function warm(task: WarmTask): Promise<Envelope> {
     const timer = setTimeout(release, WARM_HOLD_MS);
     await released;
     clearTimeout(timer);
-    return [process.pid];
+    return process.pid;
   } catch (error) {
-    return { error: encodeThrown(error) };
+    return failWith(error);
   } finally {
     warmups.delete(task.token);
   }
 }
 
 /** The runner's entry point: piscina and tinypool call the default export with the task. */
-export default function runTask(task: WorkerTask): Envelope | Promise<Envelope> {
-  return Array.isArray(task) ? runJob(task) : warm(task);
+export default function runTask(task: WorkerTask): unknown {
+  if (Array.isArray(task)) return runJob(task);
+  return task.op === 'warm' ? warm(task) : null;
 }
