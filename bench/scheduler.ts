@@ -28,6 +28,7 @@ import {
   RATE_SECONDS,
   type WorkerResult,
 } from './scheduler-worker.ts';
+import { printTable } from './table.ts';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const WORKER = path.join('bench', 'scheduler-worker.ts');
@@ -151,18 +152,6 @@ function fmtRatio(value: number): string {
 function fmtShare(cpuMs: number | null, wallMs: number | null): string {
   if (cpuMs === null || wallMs === null || wallMs <= 0) return '—';
   return `${Math.round((100 * cpuMs) / wallMs)}%`;
-}
-
-function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) console.log(line(row));
 }
 
 function verdict(ok: boolean): string {

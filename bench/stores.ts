@@ -39,6 +39,7 @@ import {
   serializeJob,
   silentLogger,
 } from '../src/index.ts';
+import { printTable } from './table.ts';
 
 const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -543,17 +544,6 @@ const intFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 function fmt(value: number | null): string {
   return value === null ? '—' : intFormat.format(value);
-}
-
-function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join('  ');
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) console.log(line(row));
 }
 
 function printHeader(): void {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { CronExpressionParser } from 'cron-parser';
 import { Cron } from 'croner';
 import { CronTrigger } from '../src/index.ts';
+import { printTable } from './table.ts';
 
 const EXPRESSIONS: readonly string[] = [
   '*/5 * * * *',
@@ -199,17 +200,6 @@ function fmtRatio(value: number): string {
     : value >= 10
       ? `${value.toFixed(1)}×`
       : `${value.toFixed(2)}×`;
-}
-
-function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join('  ');
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) console.log(line(row));
 }
 
 function localFormatter(zone: string): (ms: number) => string {

@@ -20,6 +20,7 @@ import {
   SerializationError,
 } from '../../src/index.ts';
 import { createJobStore } from '../../src/scheduler/plugins.ts';
+import { redisUnreachable } from '../helpers/durability.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
 import { BASE_TIME, CONTRACT_TASK_REF, describeStoreContract, makeJob } from './store-contract.ts';
 
@@ -28,26 +29,7 @@ const IN_CI = process.env.CI === 'true';
 /** Every key this run creates starts with it; afterAll deletes them all. */
 const RUN_PREFIX = `horarium-test:${process.pid}:${randomUUID()}:`;
 
-async function redisReachable(): Promise<string | null> {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    retryStrategy: () => null,
-    connectTimeout: 2000,
-    maxRetriesPerRequest: 0,
-  });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    await probe.ping();
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const unreachable = await redisReachable();
+const unreachable = await redisUnreachable(REDIS_URL);
 
 /**
  * Runs `source` (an ES module importing Horarium) in a child Node process in
