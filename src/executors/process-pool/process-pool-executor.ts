@@ -5,32 +5,25 @@
  * (src/executors/worker/runner.ts) imports and calls it in the child.
  */
 import type { Tinypool, TinypoolWorker } from 'tinypool';
-import type { JobRun } from '../../jobs/current-job.ts';
-import type { Job } from '../../jobs/job.ts';
-import { moduleUrl } from '../../jobs/job-ref.ts';
 import { coerceNumber } from '../../scheduler/config.ts';
 import { registerExecutorType } from '../../scheduler/plugins.ts';
-import { BaseExecutor } from '../base.ts';
-import { type ExecutorContext, ExecutorNotRunningError } from '../executor.ts';
 import {
   type AbortMessage,
-  checkPoolArgs,
   encodeThrown,
   isControlMessage,
-  poolTarget,
   type RunTask,
   type WarmTask,
 } from '../worker/envelope.ts';
-import { PoolRecovery } from '../worker/pool-recovery.ts';
+import {
+  numericPoolOptions,
+  PoolExecutor,
+  type PoolExecutorOptions,
+} from '../worker/pool-executor.ts';
 import type { PoolRun } from '../worker/pool-run.ts';
 import { runnerEntry } from '../worker/runner.ts';
-import { RunsInFlight } from '../worker/runs-in-flight.ts';
-import { failWaitingRuns, warmUpFailure } from '../worker/start-failure.ts';
 import { ChildTask } from './child-task.ts';
 
-export interface ProcessPoolExecutorOptions {
-  /** Most child processes at once (default 10). Processes start on demand. */
-  maxWorkers?: number;
+export interface ProcessPoolExecutorOptions extends PoolExecutorOptions {
   /**
    * Seconds a run whose signal was aborted (timeout, cancellation) may take
    * to stop by itself before its process is sent SIGTERM (default 1).
@@ -38,22 +31,11 @@ export interface ProcessPoolExecutorOptions {
   abortGracePeriod?: number;
   /** Seconds between SIGTERM and SIGKILL for a process that does not exit (default 5). */
   killGracePeriod?: number;
-  /** Seconds an idle process is kept before it exits (default 60). */
-  idleTimeout?: number;
-  /**
-   * Modules (specifiers or URLs, as in job references) every process imports
-   * at `start()`, which then resolves only once all `maxWorkers` processes
-   * are up with them loaded: the first runs pay no start-up cost.
-   */
-  preload?: readonly string[];
   /** Node.js flags for the child processes (default: the host's `process.execArgv`). */
   execArgv?: string[];
 }
 
-const DEFAULT_MAX_WORKERS = 10;
-const DEFAULT_ABORT_GRACE_PERIOD = 1;
 const DEFAULT_KILL_GRACE_PERIOD = 5;
-const DEFAULT_IDLE_TIMEOUT = 60;
 
 /** What the pool executor uses of tinypool's `ProcessWorker` beyond its typed interface. */
 interface WorkerInternals {
@@ -85,68 +67,28 @@ type TinypoolClass = typeof Tinypool;
  * with a `WorkerCrashedError`; when processes cannot start at all, the runs
  * waiting for one are reported with a `WorkerStartError`.
  */
-export class ProcessPoolExecutor extends BaseExecutor {
-  readonly maxWorkers: number;
-  readonly abortGracePeriod: number;
+export class ProcessPoolExecutor extends PoolExecutor<Tinypool, ChildStop> {
   readonly killGracePeriod: number;
-  readonly idleTimeout: number;
-  readonly #preload: string[];
   readonly #execArgv: string[] | undefined;
   #Tinypool: TinypoolClass | undefined;
-  #pool: Tinypool | undefined;
-  /** Why the processes of the last replaced pool could not start (warm-up reports it). */
-  #startFailure: unknown;
-  /** Warm-up tasks not yet answered. */
-  #warming = 0;
-  readonly #runs: RunsInFlight<ChildStop>;
-  readonly #recovery: PoolRecovery<Tinypool>;
 
   constructor(options: ProcessPoolExecutorOptions = {}) {
-    super();
-    this.maxWorkers = coerceNumber('maxWorkers', options.maxWorkers ?? DEFAULT_MAX_WORKERS, {
-      integer: true,
-      min: 1,
-    });
-    this.abortGracePeriod = coerceNumber(
-      'abortGracePeriod',
-      options.abortGracePeriod ?? DEFAULT_ABORT_GRACE_PERIOD,
-      { min: 0 },
-    );
+    super('processpool', options);
     this.killGracePeriod = coerceNumber(
       'killGracePeriod',
       options.killGracePeriod ?? DEFAULT_KILL_GRACE_PERIOD,
       { min: 0 },
     );
-    this.idleTimeout = coerceNumber('idleTimeout', options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, {
-      min: 0,
-    });
-    this.#preload = (options.preload ?? []).map((specifier) => moduleUrl(specifier));
     this.#execArgv = options.execArgv;
-    this.#recovery = new PoolRecovery<Tinypool>({
-      pool: () => this.#pool,
-      pending: () => this.#runs.size > 0 || this.#warming > 0,
-      startFailed: (pool, error) => this.#replacePool(pool, error),
-    });
-    this.#runs = new RunsInFlight<ChildStop>(() => this.#recovery.taskFailed());
   }
 
-  /** Rejects plain functions, registered task names and uncloneable arguments at `addJob` time. */
-  validateJob(job: Job): void {
-    poolTarget(job, 'processpool');
-    checkPoolArgs(job, 'processpool');
+  protected async loadPoolLibrary(): Promise<void> {
+    this.#Tinypool = (await import('tinypool')).Tinypool;
   }
 
-  override async start(context: ExecutorContext, alias: string): Promise<void> {
-    const { Tinypool } = await import('tinypool');
-    this.#Tinypool = Tinypool;
-    const pool = this.#createPool(Tinypool);
-    this.#pool = pool;
-    await super.start(context, alias);
-    if (this.#preload.length > 0) await this.#warmUp(pool, this.#preload);
-  }
-
-  #createPool(Tinypool: TinypoolClass): Tinypool {
-    const pool = new Tinypool({
+  protected openPool(): Tinypool {
+    const Tinypool = this.#Tinypool as TinypoolClass;
+    return new Tinypool({
       filename: runnerEntry(),
       runtime: 'child_process',
       maxThreads: this.maxWorkers,
@@ -161,53 +103,17 @@ export class ProcessPoolExecutor extends BaseExecutor {
       serialization: 'advanced',
       ...(this.#execArgv === undefined ? {} : { execArgv: this.#execArgv }),
     });
-    pool.on('error', (error: unknown) => {
-      this.context.logger.error(
-        `A child process of executor "${this.alias}" failed outside of any job`,
-        error,
-      );
-      this.#recovery.workerFailed(pool, error);
-    });
-    return pool;
   }
 
-  /** The processes of `failed` could not start: its waiting runs fail, later runs go to a new pool. */
-  #replacePool(failed: Tinypool, error: unknown): void {
-    failWaitingRuns(this.#runs, error);
-    this.#startFailure = error;
-    if (this.#Tinypool !== undefined) this.#pool = this.#createPool(this.#Tinypool);
-    // Rejects the waiting tasks; their runs report the failure set above.
-    failed.destroy().catch((destroyError: unknown) => {
-      this.context.logger.error(
-        `Could not tear a process pool of "${this.alias}" down`,
-        destroyError,
-      );
-    });
-  }
-
-  protected runOnce(job: Job, run: JobRun): PromiseLike<unknown> {
-    const pool = this.#pool;
-    if (pool === undefined) throw new ExecutorNotRunningError(this.alias);
-    const { reference, funcRef } = poolTarget(job, 'processpool');
-    const flight = this.#runs.start(job, run, funcRef);
-    const task: RunTask = [
-      flight.token,
-      reference,
-      job.id,
-      run.scheduledRunTime.getTime(),
-      job.args,
-    ];
-    if (job.timeout === null) {
-      // The common case pays for no channel, AbortController or listener: such a run
-      // is only ever cancelled by shutdown, which stops it (see onShutdown).
-      flight.sent = pool.run(task);
-    } else {
-      const stop: ChildStop = { child: new ChildTask(), dequeue: new AbortController() };
-      flight.stop = stop;
-      this.#runs.stopWhenAborted(flight, (stopped) => this.#stop(pool, stopped));
-      flight.sent = pool.run(task, { channel: stop.child.channel, signal: stop.dequeue.signal });
-    }
-    return flight;
+  protected sendStoppable(
+    pool: Tinypool,
+    task: RunTask,
+    flight: PoolRun<ChildStop>,
+  ): Promise<unknown> {
+    const stop: ChildStop = { child: new ChildTask(), dequeue: new AbortController() };
+    flight.stop = stop;
+    this.runs.stopWhenAborted(flight, (stopped) => this.#stop(pool, stopped));
+    return pool.run(task, { channel: stop.child.channel, signal: stop.dequeue.signal });
   }
 
   /**
@@ -263,36 +169,27 @@ export class ProcessPoolExecutor extends BaseExecutor {
     timer.unref();
   }
 
-  protected override onShutdown(wait: boolean): Promise<void> | void {
-    const pool = this.#pool;
-    this.#pool = undefined;
-    if (pool === undefined) return;
+  protected async closePool(pool: Tinypool): Promise<void> {
     // Every run still in the pool was cancelled (or timed out): tell each to stop.
-    this.#runs.stopAborted((flight) => this.#stop(pool, flight));
-    const teardown = (async () => {
-      // They get their grace period; then every process still running one gets
-      // SIGTERM, and SIGKILL after killGracePeriod (runs with a timeout have their own sequence).
-      await this.#runs.drain(this.abortGracePeriod * 1000);
-      if (this.#runs.size > 0) {
-        for (const worker of pool.threads) this.#terminate(worker.threadId, null);
-        await this.#runs.drain(this.killGracePeriod * 1000 + 1000);
-      }
-      await pool.destroy();
-    })();
-    const logged = teardown.catch((error: unknown) => {
-      this.context.logger.error(`Could not shut the process pool of "${this.alias}" down`, error);
-    });
-    return wait ? logged : undefined;
+    this.runs.stopAborted((flight) => this.#stop(pool, flight));
+    // They get their grace period; then every process still running one gets
+    // SIGTERM, and SIGKILL after killGracePeriod (runs with a timeout have their own sequence).
+    await this.runs.drain(this.abortGracePeriod * 1000);
+    if (this.runs.size > 0) {
+      for (const worker of pool.threads) this.#terminate(worker.threadId, null);
+      await this.runs.drain(this.killGracePeriod * 1000 + 1000);
+    }
+    await pool.destroy();
   }
 
-  /** Occupies every process at once with a warm-up task, so each one starts and loads `modules`. */
-  async #warmUp(pool: Tinypool, modules: string[]): Promise<void> {
+  protected warmUpTasks(pool: Tinypool, modules: readonly string[]): Promise<unknown>[] {
     const children: ChildTask[] = [];
     let readyCount = 0;
     const onMessage = (message: unknown): void => {
       if (!isControlMessage(message) || message.horarium !== 'ready') return;
       readyCount += 1;
       if (readyCount < children.length) return;
+      // Every process is up and holding its task: release them all.
       for (const [index, child] of children.entries()) {
         child.send({
           horarium: 'abort',
@@ -301,21 +198,14 @@ export class ProcessPoolExecutor extends BaseExecutor {
         } satisfies AbortMessage);
       }
     };
-    const runs: Promise<unknown>[] = [];
+    const tasks: Promise<unknown>[] = [];
     for (let index = 0; index < this.maxWorkers; index += 1) {
       const child = new ChildTask(onMessage);
       children.push(child);
       const task: WarmTask = { op: 'warm', token: index, modules };
-      runs.push(pool.run(task, { channel: child.channel }));
+      tasks.push(pool.run(task, { channel: child.channel }));
     }
-    this.#warming += runs.length;
-    try {
-      await Promise.all(runs);
-    } catch (error) {
-      throw warmUpFailure(error, this.#startFailure);
-    } finally {
-      this.#warming -= runs.length;
-    }
+    return tasks;
   }
 }
 
@@ -327,23 +217,16 @@ function signalProcess(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-registerExecutorType('processpool', (options, { key }) => {
-  const numeric = (name: string, integer: boolean): Record<string, number> => {
-    const value = options[name];
-    if (value === undefined) return {};
-    return {
-      [name]: coerceNumber(
-        `${key}.${name}`,
-        value,
-        integer ? { integer: true, min: 1 } : { min: 0 },
-      ),
-    };
-  };
-  return new ProcessPoolExecutor({
-    ...options,
-    ...numeric('maxWorkers', true),
-    ...numeric('abortGracePeriod', false),
-    ...numeric('killGracePeriod', false),
-    ...numeric('idleTimeout', false),
-  } as ProcessPoolExecutorOptions);
-});
+registerExecutorType(
+  'processpool',
+  (options, { key }) =>
+    new ProcessPoolExecutor({
+      ...options,
+      ...numericPoolOptions(options, key, [
+        'maxWorkers',
+        'abortGracePeriod',
+        'killGracePeriod',
+        'idleTimeout',
+      ]),
+    } as ProcessPoolExecutorOptions),
+);

@@ -81,7 +81,7 @@ export type RunTask = [
 export interface WarmTask {
   op: 'warm';
   token: number;
-  modules: string[];
+  modules: readonly string[];
 }
 
 /**

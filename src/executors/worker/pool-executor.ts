@@ -1,0 +1,230 @@
+/**
+ * Main side only: what the two pool executors share. A subclass says how to
+ * load its pool library and open a pool, how to hand a run with a timeout to
+ * it and stop that run, how to warm workers up and how to shut down; this
+ * class owns the options common to both, the runs in flight, the recovery of
+ * a pool whose last worker is gone, and the replacement of a pool whose
+ * workers cannot start.
+ */
+import type { JobRun } from '../../jobs/current-job.ts';
+import type { Job } from '../../jobs/job.ts';
+import { moduleUrl } from '../../jobs/job-ref.ts';
+import { coerceNumber } from '../../scheduler/config.ts';
+import { BaseExecutor } from '../base.ts';
+import { type ExecutorContext, ExecutorNotRunningError } from '../executor.ts';
+import { checkPoolArgs, poolTarget, type RunTask } from './envelope.ts';
+import { PoolRecovery, type RecoverablePool } from './pool-recovery.ts';
+import type { PoolRun } from './pool-run.ts';
+import { RunsInFlight } from './runs-in-flight.ts';
+import { failWaitingRuns, warmUpFailure } from './start-failure.ts';
+
+/** What a pool executor needs of a pool (piscina and tinypool both have it). */
+export interface WorkerPool extends RecoverablePool {
+  run(task: unknown, options?: object): Promise<unknown>;
+  destroy(): Promise<void>;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+}
+
+/** The options both pool executors take. */
+export interface PoolExecutorOptions {
+  /** Most workers at once (default 10). Workers start on demand. */
+  maxWorkers?: number;
+  /**
+   * Seconds a run whose signal was aborted (timeout, cancellation) may take
+   * to stop by itself before its worker is stopped (default 1).
+   */
+  abortGracePeriod?: number;
+  /** Seconds an idle worker is kept before it exits (default 60). */
+  idleTimeout?: number;
+  /**
+   * Modules (specifiers or URLs, as in job references) every worker imports
+   * at `start()`, which then resolves only once all `maxWorkers` workers are
+   * up with them loaded: the first runs pay no start-up cost.
+   */
+  preload?: readonly string[];
+}
+
+export type PoolKind = 'threadpool' | 'processpool';
+
+const DEFAULT_MAX_WORKERS = 10;
+const DEFAULT_ABORT_GRACE_PERIOD = 1;
+const DEFAULT_IDLE_TIMEOUT = 60;
+
+/** How the log names a pool kind's workers and pools. */
+const WORDING: Record<PoolKind, { worker: string; pool: string }> = {
+  threadpool: { worker: 'A worker', pool: 'thread pool' },
+  processpool: { worker: 'A child process', pool: 'process pool' },
+};
+
+/**
+ * A pool executor. `Pool` is the pool library's pool; `Stop` is what a run
+ * with a timeout carries so that it can be stopped early (runs without one
+ * carry nothing: they are only stopped by shutdown, with the pool).
+ */
+export abstract class PoolExecutor<Pool extends WorkerPool, Stop> extends BaseExecutor {
+  readonly maxWorkers: number;
+  readonly abortGracePeriod: number;
+  readonly idleTimeout: number;
+  /** Preloaded module URLs. */
+  protected readonly preload: readonly string[];
+  protected readonly runs: RunsInFlight<Stop>;
+  readonly #kind: PoolKind;
+  #pool: Pool | undefined;
+  /** Why the workers of the last replaced pool could not start (warm-up reports it). */
+  #startFailure: unknown;
+  /** Warm-up tasks not yet answered. */
+  #warming = 0;
+  readonly #recovery: PoolRecovery<Pool>;
+
+  constructor(kind: PoolKind, options: PoolExecutorOptions) {
+    super();
+    this.#kind = kind;
+    this.maxWorkers = coerceNumber('maxWorkers', options.maxWorkers ?? DEFAULT_MAX_WORKERS, {
+      integer: true,
+      min: 1,
+    });
+    this.abortGracePeriod = coerceNumber(
+      'abortGracePeriod',
+      options.abortGracePeriod ?? DEFAULT_ABORT_GRACE_PERIOD,
+      { min: 0 },
+    );
+    this.idleTimeout = coerceNumber('idleTimeout', options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, {
+      min: 0,
+    });
+    this.preload = (options.preload ?? []).map((specifier) => moduleUrl(specifier));
+    this.#recovery = new PoolRecovery<Pool>({
+      pool: () => this.#pool,
+      pending: () => this.runs.size > 0 || this.#warming > 0,
+      startFailed: (pool, error) => this.#replacePool(pool, error),
+    });
+    this.runs = new RunsInFlight<Stop>(() => this.#recovery.taskFailed());
+  }
+
+  /** Loads the pool library (at `start()`, so that an unused executor costs no import). */
+  protected abstract loadPoolLibrary(): Promise<void>;
+
+  /** A new pool, with nothing running yet. */
+  protected abstract openPool(): Pool;
+
+  /**
+   * Hands the task of a run with a timeout to `pool`, with what stopping it
+   * early needs (`flight.stop`, a listener on the run's signal).
+   */
+  protected abstract sendStoppable(
+    pool: Pool,
+    task: RunTask,
+    flight: PoolRun<Stop>,
+  ): Promise<unknown>;
+
+  /** Occupies every worker of `pool` at once with a warm-up task loading `modules`; resolves when all are released. */
+  protected abstract warmUpTasks(pool: Pool, modules: readonly string[]): Promise<unknown>[];
+
+  /** Stops `pool`, already detached from the executor, and its workers (see `BaseExecutor.onShutdown`). */
+  protected abstract closePool(pool: Pool): Promise<void>;
+
+  /** Rejects plain functions, registered task names and uncloneable arguments at `addJob` time. */
+  validateJob(job: Job): void {
+    poolTarget(job, this.#kind);
+    checkPoolArgs(job, this.#kind);
+  }
+
+  override async start(context: ExecutorContext, alias: string): Promise<void> {
+    await this.loadPoolLibrary();
+    const pool = this.#newPool();
+    this.#pool = pool;
+    await super.start(context, alias);
+    if (this.preload.length > 0) await this.#warmUp(pool);
+  }
+
+  protected runOnce(job: Job, run: JobRun): PromiseLike<unknown> {
+    const pool = this.#pool;
+    if (pool === undefined) throw new ExecutorNotRunningError(this.alias);
+    const { reference, funcRef } = poolTarget(job, this.#kind);
+    const flight = this.runs.start(job, run, funcRef);
+    const task: RunTask = [
+      flight.token,
+      reference,
+      job.id,
+      run.scheduledRunTime.getTime(),
+      job.args,
+    ];
+    // The common run (no timeout) pays for no channel, AbortController or listener:
+    // it is only ever cancelled by shutdown, which stops it with the pool.
+    flight.sent = job.timeout === null ? pool.run(task) : this.sendStoppable(pool, task, flight);
+    return flight;
+  }
+
+  protected override onShutdown(wait: boolean): Promise<void> | void {
+    const pool = this.#pool;
+    if (pool === undefined) return;
+    this.#pool = undefined;
+    const logged = this.closePool(pool).catch((error: unknown) => {
+      this.context.logger.error(
+        `Could not shut the ${WORDING[this.#kind].pool} of "${this.alias}" down`,
+        error,
+      );
+    });
+    return wait ? logged : undefined;
+  }
+
+  #newPool(): Pool {
+    const pool = this.openPool();
+    pool.on('error', (error: unknown) => {
+      this.context.logger.error(
+        `${WORDING[this.#kind].worker} of executor "${this.alias}" failed outside of any job`,
+        error,
+      );
+      this.#recovery.workerFailed(pool, error);
+    });
+    return pool;
+  }
+
+  /** The workers of `failed` could not start: its waiting runs fail, later runs go to a new pool. */
+  #replacePool(failed: Pool, error: unknown): void {
+    failWaitingRuns(this.runs, error);
+    this.#startFailure = error;
+    this.#pool = this.#newPool();
+    // Rejects the waiting tasks; their runs report the failure set above.
+    failed.destroy().catch((destroyError: unknown) => {
+      this.context.logger.error(
+        `Could not tear a ${WORDING[this.#kind].pool} of "${this.alias}" down`,
+        destroyError,
+      );
+    });
+  }
+
+  async #warmUp(pool: Pool): Promise<void> {
+    const tasks = this.warmUpTasks(pool, this.preload);
+    this.#warming += tasks.length;
+    try {
+      await Promise.all(tasks);
+    } catch (error) {
+      throw warmUpFailure(error, this.#startFailure);
+    } finally {
+      this.#warming -= tasks.length;
+    }
+  }
+}
+
+/**
+ * The numeric options among `names` of a pool executor's configuration
+ * (`key` names it in errors), coerced from strings: `maxWorkers` is a
+ * positive integer, the others are seconds ≥ 0.
+ */
+export function numericPoolOptions(
+  options: Record<string, unknown>,
+  key: string,
+  names: readonly string[],
+): Record<string, number> {
+  const numbers: Record<string, number> = {};
+  for (const name of names) {
+    const value = options[name];
+    if (value === undefined) continue;
+    numbers[name] = coerceNumber(
+      `${key}.${name}`,
+      value,
+      name === 'maxWorkers' ? { integer: true, min: 1 } : { min: 0 },
+    );
+  }
+  return numbers;
+}
