@@ -9,6 +9,12 @@
 // in the machine's load hit both alike; the figures are medians over the segments and the
 // overhead is the median of the per-segment-pair ratios, printed with their interquartile range
 // and the load average before and after, so that a run disturbed by other work shows as one.
+//
+// Besides wall-clock time, each segment's CPU time is read for the whole process tree (this
+// process with its worker threads, and the pools' child processes) from the kernel's per-thread
+// run-time counters: CPU per run is what the executor layer itself costs, and unlike round-trip
+// latency it hardly moves when other work on the machine delays the wake-ups.
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -154,11 +160,62 @@ function rawRunner(pool: RawPool): Runner {
 
 type Result = { perSecond: number; latencyUs: number };
 
-async function timed(runner: Runner, count: number, window: number): Promise<number> {
+/** Nanoseconds on CPU of every thread of process `pid` (Linux `/proc/<pid>/task/<tid>/schedstat`). */
+function processCpuNs(pid: number | 'self'): number {
+  let total = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  } catch {
+    // The process ended meanwhile.
+  }
+  return total;
+}
+
+/** The pids of this process's children (the process pools' workers). */
+function childPids(): number[] {
+  const pids: number[] = [];
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const text = readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim();
+      if (text !== '') for (const pid of text.split(' ')) pids.push(Number(pid));
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return pids;
+}
+
+/** CPU time of this process and its children so far, in µs; NaN where the kernel does not tell. */
+function treeCpuUs(): number {
+  try {
+    readFileSync('/proc/self/schedstat', 'utf8');
+  } catch {
+    return Number.NaN;
+  }
+  let ns = processCpuNs('self');
+  for (const pid of childPids()) ns += processCpuNs(pid);
+  return ns / 1000;
+}
+
+/** Wall-clock ms and tree CPU µs of one segment. */
+interface Segment {
+  ms: number;
+  cpuUs: number;
+}
+
+async function timed(runner: Runner, count: number, window: number): Promise<Segment> {
   runner.prepare(count);
+  const cpu = treeCpuUs();
   const start = performance.now();
   await runner.runAll(count, window);
-  return performance.now() - start;
+  const ms = performance.now() - start;
+  return { ms, cpuUs: treeCpuUs() - cpu };
 }
 
 /** The `q`-quantile of `values` (0.5: the median), interpolating between neighbours. */
@@ -190,6 +247,25 @@ interface Comparison {
   throughputOverhead: Spread;
   /** Over segment pairs: executor round trip ÷ raw round trip − 1. */
   latencyOverhead: Spread;
+  /** Medians of CPU µs per run (process tree), throughput and round-trip segments. */
+  rawCpu: CpuPerRun;
+  executorCpu: CpuPerRun;
+  /** Over segment pairs: executor CPU per run ÷ raw CPU per run − 1. */
+  throughputCpuOverhead: Spread;
+  latencyCpuOverhead: Spread;
+}
+
+interface CpuPerRun {
+  throughput: number;
+  latency: number;
+}
+
+/** The per-segment figures of one side of a comparison. */
+class Side {
+  readonly perSecond: number[] = [];
+  readonly tripUs: number[] = [];
+  readonly burstCpu: number[] = [];
+  readonly tripCpu: number[] = [];
 }
 
 /** Raw pool and executor side by side, in alternating segments. */
@@ -197,30 +273,34 @@ async function compare(raw: Runner, executor: Runner, scale: number): Promise<Co
   const burst = Math.round(BURST * scale);
   const trips = Math.round(ROUND_TRIPS * scale);
   for (const runner of [raw, executor]) await timed(runner, WARM_UP, IN_FLIGHT);
-  const rawBurst: number[] = [];
-  const exeBurst: number[] = [];
-  const rawTrip: number[] = [];
-  const exeTrip: number[] = [];
+  const sides = { raw: new Side(), exe: new Side() };
   for (let round = 0; round < ROUNDS; round += 1) {
-    const rawFirst = round % 2 === 0;
-    for (const which of rawFirst ? ['raw', 'exe'] : ['exe', 'raw']) {
-      const runner = which === 'raw' ? raw : executor;
-      const ms = await timed(runner, burst, IN_FLIGHT);
-      (which === 'raw' ? rawBurst : exeBurst).push(burst / (ms / 1000));
+    const order = round % 2 === 0 ? (['raw', 'exe'] as const) : (['exe', 'raw'] as const);
+    for (const which of order) {
+      const segment = await timed(which === 'raw' ? raw : executor, burst, IN_FLIGHT);
+      sides[which].perSecond.push(burst / (segment.ms / 1000));
+      sides[which].burstCpu.push(segment.cpuUs / burst);
     }
-    for (const which of rawFirst ? ['raw', 'exe'] : ['exe', 'raw']) {
-      const runner = which === 'raw' ? raw : executor;
-      const ms = await timed(runner, trips, 1);
-      (which === 'raw' ? rawTrip : exeTrip).push((ms * 1000) / trips);
+    for (const which of order) {
+      const segment = await timed(which === 'raw' ? raw : executor, trips, 1);
+      sides[which].tripUs.push((segment.ms * 1000) / trips);
+      sides[which].tripCpu.push(segment.cpuUs / trips);
     }
   }
   await raw.close();
   await executor.close();
+  const { raw: r, exe: e } = sides;
+  const ratio = (over: number[], under: number[]): Spread =>
+    spread(over.map((value, i) => value / (under[i] as number) - 1));
   return {
-    raw: { perSecond: median(rawBurst), latencyUs: median(rawTrip) },
-    executor: { perSecond: median(exeBurst), latencyUs: median(exeTrip) },
-    throughputOverhead: spread(rawBurst.map((r, i) => r / (exeBurst[i] as number) - 1)),
-    latencyOverhead: spread(exeTrip.map((e, i) => e / (rawTrip[i] as number) - 1)),
+    raw: { perSecond: median(r.perSecond), latencyUs: median(r.tripUs) },
+    executor: { perSecond: median(e.perSecond), latencyUs: median(e.tripUs) },
+    throughputOverhead: ratio(r.perSecond, e.perSecond),
+    latencyOverhead: ratio(e.tripUs, r.tripUs),
+    rawCpu: { throughput: median(r.burstCpu), latency: median(r.tripCpu) },
+    executorCpu: { throughput: median(e.burstCpu), latency: median(e.tripCpu) },
+    throughputCpuOverhead: ratio(e.burstCpu, r.burstCpu),
+    latencyCpuOverhead: ratio(e.tripCpu, r.tripCpu),
   };
 }
 
@@ -235,6 +315,16 @@ function row(name: string, r: Result, comparison?: Comparison): void {
       : `  overhead vs raw: throughput ${withRange(comparison.throughputOverhead)}, latency ${withRange(comparison.latencyOverhead)}`;
   console.log(
     `${name.padEnd(22)} ${r.perSecond.toFixed(0).padStart(8)} jobs/s  ${r.latencyUs.toFixed(1).padStart(8)} µs/round trip${overhead}`,
+  );
+}
+
+/** CPU per run of the process tree, raw and executor, and the executor's extra share. */
+function cpuRow(name: string, comparison: Comparison): void {
+  const { rawCpu, executorCpu } = comparison;
+  if (Number.isNaN(rawCpu.latency)) return;
+  const us = (value: number): string => value.toFixed(1);
+  console.log(
+    `${`${name} CPU/run`.padEnd(22)} in flight: raw ${us(rawCpu.throughput)} µs, executor ${us(executorCpu.throughput)} µs (${withRange(comparison.throughputCpuOverhead)}); one at a time: raw ${us(rawCpu.latency)} µs, executor ${us(executorCpu.latency)} µs (${withRange(comparison.latencyCpuOverhead)})`,
   );
 }
 
@@ -266,8 +356,8 @@ export async function run(): Promise<void> {
   const asyncTrips = await timed(asyncRunner, ROUND_TRIPS, 1);
   await asyncRunner.close();
   row('async executor', {
-    perSecond: BURST / (asyncBurst / 1000),
-    latencyUs: (asyncTrips * 1000) / ROUND_TRIPS,
+    perSecond: BURST / (asyncBurst.ms / 1000),
+    latencyUs: (asyncTrips.ms * 1000) / ROUND_TRIPS,
   });
   const threads = await compare(
     rawRunner(new Piscina({ filename: file, maxThreads: WORKERS, minThreads: WORKERS })),
@@ -276,6 +366,7 @@ export async function run(): Promise<void> {
   );
   row('raw piscina', threads.raw);
   row('threadpool executor', threads.executor, threads);
+  cpuRow('threadpool', threads);
   const processes = await compare(
     rawRunner(
       new Tinypool({
@@ -291,6 +382,7 @@ export async function run(): Promise<void> {
   );
   row('raw tinypool (process)', processes.raw);
   row('processpool executor', processes.executor, processes);
+  cpuRow('processpool', processes);
   verdict('threadpool', threads);
   verdict('processpool', processes);
   console.log(`after: ${load()}`);
