@@ -10,6 +10,9 @@
 //
 // Servers: POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test), MYSQL_URL (default
 // mysql://root@127.0.0.1:3306/test), REDIS_URL (default redis://127.0.0.1:6379).
+//
+// For quick trials: BENCH_STORES=sqlite,postgres,postgres-relaxed,mariadb,redis,memory runs only
+// those stores, BENCH_STORE_CASES=single,bulk,due only those cases (default: all of both).
 
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -64,6 +67,22 @@ const SAMPLE_BUDGET_MS = 3_000;
 /** Longest the due-job case may take from the due instant. */
 const DUE_CAP_MS = 60_000;
 
+const CASES = ['single', 'bulk', 'due'] as const;
+type Case = (typeof CASES)[number];
+
+/** The comma-separated names in environment variable `name` (lower case), or null when it is unset or empty. */
+function listFromEnv(name: string): string[] | null {
+  const names = (process.env[name] ?? '')
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .filter((part) => part !== '');
+  return names.length === 0 ? null : names;
+}
+
+const SELECTED_STORES = listFromEnv('BENCH_STORES');
+const SELECTED_CASES = new Set<string>(listFromEnv('BENCH_STORE_CASES') ?? CASES);
+const runsCase = (name: Case): boolean => SELECTED_CASES.has(name);
+
 /** The store name of PostgreSQL with the opt-in relaxed durability (the default is the row named 'PostgreSQL'). */
 const POSTGRES_RELAXED = "PostgreSQL, durability 'relaxed' (opt-in)";
 
@@ -93,6 +112,8 @@ type BenchStore = JobStore;
 
 interface Backend {
   readonly name: string;
+  /** What BENCH_STORES calls it. */
+  readonly key: string;
   /** Opens the helper connection (checks reachability); returns the server version. */
   open(): Promise<string>;
   /** A new, unstarted store instance on the backend's table / key prefix. */
@@ -123,6 +144,7 @@ function sqliteBackend(): Backend {
   const table = uniqueName();
   return {
     name: 'SQLite',
+    key: 'sqlite',
     async open() {
       const db = new Database(':memory:');
       const version = String(db.prepare('select sqlite_version() as v').pluck().get());
@@ -139,6 +161,7 @@ function sqliteBackend(): Backend {
 
 interface ServerSqlBackendOptions {
   readonly name: string;
+  readonly key: string;
   readonly dialect: 'postgres' | 'mysql';
   readonly url: string;
   /** Store options beyond url and tableName. */
@@ -147,6 +170,7 @@ interface ServerSqlBackendOptions {
 
 function serverSqlBackend({
   name,
+  key,
   dialect,
   url,
   storeOptions = {},
@@ -156,6 +180,7 @@ function serverSqlBackend({
   let db: AnyDb | null = null;
   return {
     name,
+    key,
     async open() {
       db =
         dialect === 'postgres'
@@ -260,6 +285,7 @@ function redisBackend(): Backend {
   let client: Redis | null = null;
   return {
     name: 'Redis',
+    key: 'redis',
     async open() {
       client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
       client.on('error', () => {});
@@ -283,6 +309,7 @@ function redisBackend(): Backend {
 function memoryBackend(): Backend {
   return {
     name: 'memory',
+    key: 'memory',
     open: async () => 'in-process',
     store: () => new MemoryJobStore(),
     cleanup: async () => {},
@@ -588,17 +615,23 @@ export async function run(): Promise<void> {
   printHeader();
   const backends: Backend[] = [
     sqliteBackend(),
-    serverSqlBackend({ name: 'PostgreSQL', dialect: 'postgres', url: POSTGRES_URL }),
+    serverSqlBackend({
+      name: 'PostgreSQL',
+      key: 'postgres',
+      dialect: 'postgres',
+      url: POSTGRES_URL,
+    }),
     serverSqlBackend({
       name: POSTGRES_RELAXED,
+      key: 'postgres-relaxed',
       dialect: 'postgres',
       url: POSTGRES_URL,
       storeOptions: { durability: 'relaxed' },
     }),
-    serverSqlBackend({ name: 'MariaDB', dialect: 'mysql', url: MYSQL_URL }),
+    serverSqlBackend({ name: 'MariaDB', key: 'mariadb', dialect: 'mysql', url: MYSQL_URL }),
     redisBackend(),
     memoryBackend(),
-  ];
+  ].filter((backend) => SELECTED_STORES === null || SELECTED_STORES.includes(backend.key));
   const rows: Row[] = [];
   for (const backend of backends) {
     let version = '?';
@@ -612,13 +645,15 @@ export async function run(): Promise<void> {
       const store = backend.store();
       await store.start(context, 'default');
       try {
-        single = await measureSingle(store);
-        floor = (await backend.driverFloor?.()) ?? null;
-        bulk = await measureBulk(store);
+        if (runsCase('single')) {
+          single = await measureSingle(store);
+          floor = (await backend.driverFloor?.()) ?? null;
+        }
+        if (runsCase('bulk')) bulk = await measureBulk(store);
       } finally {
         await store.shutdown();
       }
-      due = await measureDue(backend, bulk);
+      if (runsCase('due')) due = await measureDue(backend, bulk ?? 10_000);
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
     } finally {
@@ -669,18 +704,23 @@ export async function run(): Promise<void> {
   console.log('\n--- targets ---');
   for (const [name, target] of Object.entries(TARGETS)) {
     const r = rows.find((row) => row.name === name);
+    if (r === undefined && SELECTED_STORES !== null) continue;
     if (r === undefined || r.error !== null) {
       console.log(`MISS  ${name}: not measured (${r?.error ?? 'no result'})`);
       continue;
     }
     const floor = r.floor === null ? '' : ` (bare driver on this server: ${fmt(r.floor)}/s)`;
-    console.log(
-      `${verdict((r.single ?? 0) >= target.single)}  ${name} single addJob >= ${fmt(target.single)}/s: ${fmt(r.single)}/s${floor}`,
-    );
-    console.log(
-      `${verdict((r.bulk ?? 0) >= target.bulk)}  ${name} bulk addJobs >= ${fmt(target.bulk)}/s: ${fmt(r.bulk)}/s`,
-    );
-    if (target.due !== null) {
+    if (runsCase('single')) {
+      console.log(
+        `${verdict((r.single ?? 0) >= target.single)}  ${name} single addJob >= ${fmt(target.single)}/s: ${fmt(r.single)}/s${floor}`,
+      );
+    }
+    if (runsCase('bulk')) {
+      console.log(
+        `${verdict((r.bulk ?? 0) >= target.bulk)}  ${name} bulk addJobs >= ${fmt(target.bulk)}/s: ${fmt(r.bulk)}/s`,
+      );
+    }
+    if (target.due !== null && runsCase('due')) {
       const d = r.due;
       const rate = d === null ? 0 : (d.ran * 1000) / Math.max(d.totalMs, 1);
       const complete = d !== null && d.ran >= DUE_JOBS && d.persisted >= DUE_JOBS;

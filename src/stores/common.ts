@@ -71,6 +71,11 @@ export function compareRunOrder(a: RunOrderKey, b: RunOrderKey): number {
 /** A lone UTF-16 surrogate: a backend that stores UTF-8 would silently turn it into U+FFFD. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/** Can a UTF-8 backend hold this id: a string without a lone UTF-16 surrogate? */
+export function isStorableId(id: unknown): id is string {
+  return typeof id === 'string' && !LONE_SURROGATE.test(id);
+}
+
 /**
  * Refuses, before the backend is touched, a job whose id is not a string or
  * holds a lone UTF-16 surrogate (`backend` names the store in the message).
@@ -78,7 +83,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * @throws SerializationError
  */
 export function checkStorableId(job: Job, backend: string): void {
-  if (typeof job.id !== 'string' || LONE_SURROGATE.test(job.id))
+  if (!isStorableId(job.id))
     throw new SerializationError(
       `job ${JSON.stringify(job.id)} cannot be stored: its id holds a lone UTF-16 surrogate, which ${backend} cannot store`,
       { path: 'id', jobId: job.id },

@@ -218,6 +218,153 @@ describe.skipIf(unreachable !== null && !IN_CI)(
       });
     });
 
+    describe('batch updates and removals', () => {
+      it('updateJobs replaces stored jobs (changed or not), keeps the last version of a repeat, and returns the ids it skipped in order', async () => {
+        const store = await startedStore();
+        const same = makeJob('same', BASE_TIME);
+        await store.addJobs([
+          same,
+          makeJob('moved', BASE_TIME),
+          makeJob('paused', BASE_TIME),
+          makeJob('resumed', null),
+        ]);
+        const missing = await store.updateJobs([
+          same,
+          makeJob('moved', BASE_TIME + 1000),
+          makeJob('gone', BASE_TIME),
+          makeJob('paused', BASE_TIME + 5),
+          makeJob('paused', null),
+          makeJob('resumed', null),
+          makeJob('lone\uD800', BASE_TIME),
+          makeJob('resumed', BASE_TIME + 7),
+          makeJob('gone', null),
+        ]);
+        expect(missing).toEqual(['gone', 'lone\uD800', 'gone']);
+        expect(
+          (await store.getAllJobs()).map((job) => [job.id, job.nextRunTime?.getTime() ?? null]),
+        ).toEqual([
+          ['same', BASE_TIME],
+          ['resumed', BASE_TIME + 7],
+          ['moved', BASE_TIME + 1000],
+          ['paused', null],
+        ]);
+        expect(await admin.hexists(store.keys.jobs, 'gone')).toBe(0);
+        expect(await admin.zscore(store.keys.runTimes, 'gone')).toBeNull();
+      });
+
+      it('updateJobs and removeJobs of no jobs send nothing and return no ids', async () => {
+        const store = await startedStore();
+        expect(await store.updateJobs([])).toEqual([]);
+        expect(await store.removeJobs([])).toEqual([]);
+        expect(await admin.exists(store.keys.jobs, store.keys.runTimes)).toBe(0);
+      });
+
+      it('updateJobs refuses a batch with a job it cannot serialize before writing anything', async () => {
+        const store = await startedStore();
+        await store.addJob(makeJob('fine', BASE_TIME));
+        await expect(
+          store.updateJobs([
+            makeJob('fine', BASE_TIME + 1000),
+            makeJob('closure', BASE_TIME, { func: () => 1, funcRef: null }),
+          ]),
+        ).rejects.toThrow(SerializationError);
+        expect((await store.lookupJob('fine'))?.nextRunTime).toEqual(new Date(BASE_TIME));
+      });
+
+      it('updateJobs and removeJobs handle 2,500 jobs in one call (past the script’s write chunks)', async () => {
+        const store = await startedStore();
+        const jobs = Array.from({ length: 2500 }, (_, i) => makeJob(`job${i}`, BASE_TIME));
+        await store.addJobs(jobs);
+        const moved = jobs.map((job, i) =>
+          job.withNextRunTime(i % 2 === 0 ? new Date(BASE_TIME + 60_000 + i) : null),
+        );
+        expect(await store.updateJobs(moved)).toEqual([]);
+        expect(await admin.zcard(store.keys.runTimes)).toBe(1250);
+        expect(await store.getDueJobs(new Date(BASE_TIME + 59_999))).toEqual([]);
+        expect((await store.getDueJobs(new Date(BASE_TIME + 60_002))).map((job) => job.id)).toEqual(
+          ['job0', 'job2'],
+        );
+        const ids = jobs.map((job) => job.id);
+        expect(await store.removeJobs([...ids.slice(0, 1200), 'x', ...ids.slice(1200)])).toEqual([
+          'x',
+        ]);
+        expect(await admin.exists(store.keys.jobs, store.keys.runTimes)).toBe(0);
+      });
+
+      it('removeJobs removes the ids it finds, once each, and returns the others, dropping an orphan run time too', async () => {
+        const store = await startedStore();
+        await store.addJobs([makeJob('a', BASE_TIME), makeJob('b', null), makeJob('c', BASE_TIME)]);
+        await admin.zadd(store.keys.runTimes, BASE_TIME, 'orphan');
+        expect(await store.removeJobs(['a', 'x', 'b', 'a', 'orphan', 'lone\uDC00'])).toEqual([
+          'x',
+          'a',
+          'orphan',
+          'lone\uDC00',
+        ]);
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['c']);
+        expect(await admin.zrange(store.keys.runTimes, '0', '-1')).toEqual(['c']);
+      });
+
+      it('updateJobs and removeJobs find hostile ids exactly, never one that merely looks alike', async () => {
+        const store = await startedStore();
+        const ids = [
+          `quote's "double" \`back\``,
+          'nul\u0000inside\u0000',
+          'emoji 😀🎉 and ⏰',
+          'lua ]] %s \\ \n\t end',
+          '{horarium}.jobs',
+          'a',
+          '',
+        ];
+        await store.addJobs(ids.map((id) => makeJob(id, BASE_TIME)));
+        const lookalikes = ['a ', 'A', 'nul', 'emoji 😀🎉 and'];
+        expect(
+          await store.updateJobs([...ids, ...lookalikes].map((id) => makeJob(id, BASE_TIME + 5))),
+        ).toEqual(lookalikes);
+        expect(await store.getDueJobs(new Date(BASE_TIME))).toEqual([]);
+        expect(await store.removeJobs([...lookalikes, ...ids])).toEqual(lookalikes);
+        expect(await admin.exists(store.keys.jobs, store.keys.runTimes)).toBe(0);
+      });
+
+      it('updateJobs repairs an entry that could not be restored, which is then due again', async () => {
+        const context = storeTestContext();
+        const store = await startedStore({ context });
+        await store.addJobs([makeJob('corrupt', BASE_TIME), makeJob('good', BASE_TIME + 1000)]);
+        await admin.hset(store.keys.jobs, 'corrupt', '{"version": 1, trunc');
+        await store.getDueJobs(new Date(BASE_TIME));
+        expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME + 1000));
+        expect(await store.updateJobs([makeJob('corrupt', BASE_TIME)])).toEqual([]);
+        expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME));
+        expect((await store.getDueJobs(new Date(BASE_TIME))).map((job) => job.id)).toEqual([
+          'corrupt',
+        ]);
+      });
+
+      it('updateJobs never brings back a job that another client removes meanwhile', async () => {
+        const prefix = uniquePrefix();
+        const one = await startedStore({ keyPrefix: prefix });
+        const two = await startedStore({ keyPrefix: prefix });
+        const ids = Array.from({ length: 400 }, (_, i) => `job${i}`);
+        for (let round = 0; round < 5; round++) {
+          await one.addJobs(ids.map((id) => makeJob(id, BASE_TIME)));
+          const removed = ids.filter((_, i) => (i + round) % 3 === 0);
+          const [missing, notFound] = await Promise.all([
+            one.updateJobs(ids.map((id) => makeJob(id, BASE_TIME + 1000))),
+            two.removeJobs(removed),
+          ]);
+          expect(notFound).toEqual([]);
+          for (const id of missing) expect(removed).toContain(id);
+          const left = await one.getAllJobs();
+          expect(left.map((job) => job.id).sort()).toEqual(
+            ids.filter((id) => !removed.includes(id)).sort(),
+          );
+          for (const job of left) expect(job.nextRunTime).toEqual(new Date(BASE_TIME + 1000));
+          expect(await admin.zcard(one.keys.runTimes)).toBe(left.length);
+          await one.removeAllJobs();
+        }
+      });
+    });
+
     describe('jobs that cannot be restored', () => {
       async function storeWithBrokenJobs(): Promise<{
         store: RedisJobStore;
@@ -354,6 +501,14 @@ describe.skipIf(unreachable !== null && !IN_CI)(
           expected,
         );
         expect((await store.getAllJobs()).map((job) => job.id)).toEqual(expected);
+      });
+
+      it('never finds or removes the job whose id a lone surrogate would turn into (U+FFFD)', async () => {
+        const store = await startedStore();
+        await store.addJob(makeJob('x\uFFFD', BASE_TIME));
+        expect(await store.lookupJob('x\uD800')).toBeNull();
+        await expect(store.removeJob('x\uD800')).rejects.toThrow(JobLookupError);
+        expect((await store.lookupJob('x\uFFFD'))?.id).toBe('x\uFFFD');
       });
 
       it('refuses an id with a lone surrogate, which UTF-8 cannot carry, and stores nothing', async () => {

@@ -1,10 +1,16 @@
 /**
  * How the SQL job store splits a bulk add into multi-row inserts
- * (src/stores/sql/queries.ts): few statement shapes, every row once, in order.
+ * and a batch update or removal into padded statements (src/stores/sql/queries.ts):
+ * few statement shapes, every row once, in order.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { insertSizes, MAX_INSERT_ROWS } from '../../src/stores/sql/queries.ts';
+import {
+  insertSizes,
+  MAX_INSERT_ROWS,
+  MAX_PADDED_ROWS,
+  paddedSizes,
+} from '../../src/stores/sql/queries.ts';
 
 describe('insertSizes', () => {
   it('fills statements of the largest size, then takes the binary digits of the rest', () => {
@@ -30,5 +36,39 @@ describe('insertSizes', () => {
         }),
       );
     }
+  });
+});
+
+describe('paddedSizes', () => {
+  it('takes one statement for the scheduler’s batches and splits where padding would exceed a fifth of it', () => {
+    expect(paddedSizes(0, 1024)).toEqual([]);
+    expect(paddedSizes(1, 1024)).toEqual([1]);
+    expect(paddedSizes(3, 1024)).toEqual([2, 1]);
+    expect(paddedSizes(125, 1024)).toEqual([128]);
+    expect(paddedSizes(250, 1024)).toEqual([256]);
+    expect(paddedSizes(500, 1024)).toEqual([512]);
+    expect(paddedSizes(1000, 1024)).toEqual([1024]);
+    expect(paddedSizes(600, 1024)).toEqual([512, 64, 16, 8]);
+    expect(paddedSizes(2100, 1024)).toEqual([1024, 1024, 64]);
+  });
+
+  it('covers every row with powers of two up to the maximum, padding at most a fifth of a statement', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 5 * MAX_PADDED_ROWS }), (rows) => {
+        const sizes = paddedSizes(rows, MAX_PADDED_ROWS);
+        const room = sizes.reduce((sum, size) => sum + size, 0);
+        expect(room).toBeGreaterThanOrEqual(rows);
+        if (rows > 0) {
+          // Only the last statement is padded, by at most a fifth of itself.
+          expect(sizes.slice(0, -1).reduce((sum, size) => sum + size, 0)).toBeLessThan(rows);
+          expect((room - rows) * 5).toBeLessThanOrEqual(sizes.at(-1)!);
+        }
+        for (const size of sizes) {
+          expect(size <= MAX_PADDED_ROWS && Number.isInteger(Math.log2(size))).toBe(true);
+        }
+        // Three parameters a row, within MySQL's 65,535.
+        expect(MAX_PADDED_ROWS * 3).toBeLessThanOrEqual(65_535);
+      }),
+    );
   });
 });

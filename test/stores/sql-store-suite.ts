@@ -29,6 +29,27 @@ export function describeSqlContract(backend: SqlBackend): void {
   });
 }
 
+/** Ids with quotes, semicolons, case, trailing spaces, combining marks and emoji. */
+const HOSTILE_IDS = [
+  "it's",
+  'say "hi"',
+  'a; drop table x; --',
+  "'); delete from horarium_jobs; --",
+  'back\\slash',
+  '%_like_%',
+  'tab\there',
+  'line\nbreak',
+  'emoji 😀🎉',
+  '日本語のジョブ',
+  'A',
+  'a',
+  'a ',
+  ' a',
+  'é',
+  'e\u0301',
+  '',
+];
+
 /** Code-point order, as the databases' binary collations compare ids. */
 function byCodePoint(a: string, b: string): number {
   const x = [...a];
@@ -228,25 +249,7 @@ export function describeSqlStore(backend: SqlBackend): void {
     });
 
     describe('hostile input', () => {
-      const hostile = [
-        "it's",
-        'say "hi"',
-        'a; drop table x; --',
-        "'); delete from horarium_jobs; --",
-        'back\\slash',
-        '%_like_%',
-        'tab\there',
-        'line\nbreak',
-        'emoji 😀🎉',
-        '日本語のジョブ',
-        'A',
-        'a',
-        'a ',
-        ' a',
-        'é',
-        'e\u0301',
-        '',
-      ];
+      const hostile = HOSTILE_IDS;
 
       it('stores, finds, orders, updates and removes ids with quotes, semicolons, case, trailing spaces and emoji', async () => {
         const { store } = await startStore();
@@ -414,6 +417,102 @@ export function describeSqlStore(backend: SqlBackend): void {
         expect((await store.getDueJobs(new Date(BASE_TIME + 60_001))).map((job) => job.id)).toEqual(
           ['job0', 'job1'],
         );
+      });
+
+      it('updateJobs and removeJobs of no jobs write nothing and return no ids', async () => {
+        const { store } = await startStore();
+        await store.addJob(makeJob('kept', BASE_TIME));
+        expect(await store.updateJobs([])).toEqual([]);
+        expect(await store.removeJobs([])).toEqual([]);
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['kept']);
+      });
+
+      it('updateJobs writes batches of every size from 1 to 70 and of 1,100 jobs, skipping the missing ids among them', async () => {
+        const { store } = await startStore();
+        const trigger = new IntervalTrigger({ minutes: 5, timezone: 'UTC' });
+        const ids = Array.from({ length: 1100 }, (_, i) => `job-${String(i).padStart(4, '0')}`);
+        await store.addJobs(ids.map((id) => makeJob(id, BASE_TIME, { trigger })));
+        let time = BASE_TIME;
+        const sizes = [...Array.from({ length: 70 }, (_, i) => i + 1), 1100];
+        for (const size of sizes) {
+          time += 1000;
+          const batch = ids.slice(0, size).map((id) => makeJob(id, time, { trigger }));
+          // A missing id in the middle of the batch, and one at the end.
+          batch.splice(size >> 1, 0, makeJob(`gone-${size}`, time, { trigger }));
+          if (size % 2 === 0) batch.push(makeJob(`also-gone-${size}`, time, { trigger }));
+          const expected = [`gone-${size}`, ...(size % 2 === 0 ? [`also-gone-${size}`] : [])];
+          expect(await store.updateJobs(batch)).toEqual(expected);
+          const { rows } = await sql<{ n: number | string }>`
+            select count(*) as n from ${sql.table(table())} where next_run_time = ${time}`.execute(
+            database.db,
+          );
+          expect(Number(rows[0]!.n)).toBe(size);
+        }
+        expect(await rowCount()).toBe(1100);
+        expect((await store.lookupJob('job-1099'))?.nextRunTime).toEqual(new Date(time));
+      });
+
+      it('updateJobs writes a batch of small jobs and a 2.5 MB one (a statement padded with copies of the large one would pass MySQL’s 16 MiB packet limit)', async () => {
+        const { store } = await startStore();
+        const big = 'x'.repeat(2.5 * 1024 * 1024);
+        const jobs = Array.from({ length: 26 }, (_, i) =>
+          makeJob(`job-${String(i).padStart(2, '0')}`, BASE_TIME, i === 25 ? { args: [big] } : {}),
+        );
+        await store.addJobs(jobs);
+        const moved = jobs.map((job) => job.withNextRunTime(new Date(BASE_TIME + 1000)));
+        expect(await store.updateJobs(moved)).toEqual([]);
+        expect(await store.getDueJobs(new Date(BASE_TIME))).toEqual([]);
+        expect((await store.lookupJob('job-25'))?.args).toEqual([big]);
+      });
+
+      it('updateJobs and removeJobs find ids with quotes, emoji, case and trailing spaces exactly', async () => {
+        const { store } = await startStore();
+        const stored = HOSTILE_IDS.filter((id) => id !== 'a ' && id !== 'A');
+        await store.addJobs(stored.map((id) => makeJob(id, BASE_TIME)));
+        // 'a ' and 'A' are not stored: 'a' must not stand in for them.
+        expect(
+          await store.updateJobs(HOSTILE_IDS.map((id) => makeJob(id, BASE_TIME + 1000))),
+        ).toEqual(['A', 'a ']);
+        expect(await store.getDueJobs(new Date(BASE_TIME))).toEqual([]);
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(
+          [...stored].sort(byCodePoint),
+        );
+        expect(await store.removeJobs(['a ', ...HOSTILE_IDS, 'é'])).toEqual(['a ', 'A', 'a ', 'é']);
+        expect(await rowCount()).toBe(0);
+      });
+
+      it('removeJobs removes 1,100 ids in one call and returns the missing ones among them', async () => {
+        const { store } = await startStore();
+        const ids = Array.from({ length: 1100 }, (_, i) => `job-${i}`);
+        await store.addJobs(ids.map((id) => makeJob(id, BASE_TIME)));
+        await store.addJob(makeJob('kept', BASE_TIME));
+        expect(await store.removeJobs([...ids.slice(0, 600), 'x', ...ids.slice(600), 'y'])).toEqual(
+          ['x', 'y'],
+        );
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['kept']);
+      });
+
+      it('updateJobs never brings back a job that another store removes meanwhile', async () => {
+        const { store } = await startStore();
+        const { store: other } = await startStore();
+        const ids = Array.from({ length: 400 }, (_, i) => `job-${i}`);
+        for (let round = 0; round < 5; round++) {
+          await store.addJobs(ids.map((id) => makeJob(id, BASE_TIME)));
+          const removed = ids.filter((_, i) => (i + round) % 3 === 0);
+          const [missing, notFound] = await Promise.all([
+            store.updateJobs(ids.map((id) => makeJob(id, BASE_TIME + 1000))),
+            other.removeJobs(removed),
+          ]);
+          expect(notFound).toEqual([]);
+          // Each removed job was either updated first (then removed) or skipped.
+          for (const id of missing) expect(removed).toContain(id);
+          const left = await store.getAllJobs();
+          expect(left.map((job) => job.id).sort()).toEqual(
+            ids.filter((id) => !removed.includes(id)).sort(),
+          );
+          for (const job of left) expect(job.nextRunTime).toEqual(new Date(BASE_TIME + 1000));
+          await store.removeAllJobs();
+        }
       });
 
       it('removeJobs removes the ids it finds, once each, and returns the others', async () => {

@@ -32,22 +32,38 @@ return 1`,
 );
 
 /**
+ * Lua: `flush(command, key, items)` runs `command key item1 item2 …` in calls
+ * of at most 1000 items (Lua's `unpack` is bounded by its stack), for writes
+ * gathered over a whole batch.
+ */
+const FLUSH = `local function flush(command, key, items)
+  for at = 1, #items, 1000 do
+    redis.call(command, key, unpack(items, at, math.min(at + 999, #items)))
+  end
+end
+`;
+
+/**
  * ARGV: id1, state1, score1, id2, … Checks every id first (against the store
  * and the ids before it in the batch), then writes them all. Returns 0 when
  * added, else the 1-based position in the batch of the first conflicting job.
  */
 export const ADD_JOBS: RedisScript = script(
   'addMany',
-  `local seen = {}
+  `${FLUSH}local seen, states, scores = {}, {}, {}
 for i = 1, #ARGV, 3 do
   local id = ARGV[i]
   if seen[id] or redis.call('HEXISTS', KEYS[1], id) == 1 then return (i + 2) / 3 end
   seen[id] = true
+  states[#states + 1] = id
+  states[#states + 1] = ARGV[i + 1]
+  if ARGV[i + 2] ~= '' then
+    scores[#scores + 1] = ARGV[i + 2]
+    scores[#scores + 1] = id
+  end
 end
-for i = 1, #ARGV, 3 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  if ARGV[i + 2] ~= '' then redis.call('ZADD', KEYS[2], ARGV[i + 2], ARGV[i]) end
-end
+flush('HSET', KEYS[1], states)
+flush('ZADD', KEYS[2], scores)
 return 0`,
 );
 
@@ -62,6 +78,50 @@ else
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 end
 return 1`,
+);
+
+/**
+ * ARGV: id1, state1, score1, id2, … Replaces every job that exists (a later
+ * entry with the same id wins) and skips the others. Returns the 1-based
+ * positions in the batch of the entries skipped.
+ */
+export const UPDATE_JOBS: RedisScript = script(
+  'updateMany',
+  `${FLUSH}local skipped, states, scores, unscored, last = {}, {}, {}, {}, {}
+for i = 1, #ARGV, 3 do last[ARGV[i]] = i end
+for i = 1, #ARGV, 3 do
+  local id = ARGV[i]
+  if redis.call('HEXISTS', KEYS[1], id) == 0 then
+    skipped[#skipped + 1] = (i + 2) / 3
+  elseif last[id] == i then
+    states[#states + 1] = id
+    states[#states + 1] = ARGV[i + 1]
+    if ARGV[i + 2] == '' then
+      unscored[#unscored + 1] = id
+    else
+      scores[#scores + 1] = ARGV[i + 2]
+      scores[#scores + 1] = id
+    end
+  end
+end
+flush('HSET', KEYS[1], states)
+flush('ZREM', KEYS[2], unscored)
+flush('ZADD', KEYS[2], scores)
+return skipped`,
+);
+
+/**
+ * ARGV: id1, id2, … Removes every job that exists. Returns the 1-based
+ * positions of the ids not found (a repeat of an id removed before it included).
+ */
+export const REMOVE_JOBS: RedisScript = script(
+  'removeMany',
+  `${FLUSH}local missing = {}
+for i = 1, #ARGV do
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 0 then missing[#missing + 1] = i end
+end
+flush('ZREM', KEYS[2], ARGV)
+return missing`,
 );
 
 /** ARGV: id. Returns 1 when removed, 0 when there is no such job. */

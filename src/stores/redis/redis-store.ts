@@ -13,6 +13,7 @@ import {
   checkStorableId,
   checkUrlOrClient,
   compareRunOrder,
+  isStorableId,
   loadOptionalDriver,
   messageOf,
   optionalString,
@@ -30,8 +31,10 @@ import {
   FIRST_RUN_TIMES,
   LOOKUP_JOB,
   REMOVE_JOB,
+  REMOVE_JOBS,
   type RedisScript,
   UPDATE_JOB,
+  UPDATE_JOBS,
 } from './redis-scripts.ts';
 
 /** Options of {@link RedisJobStore}: a connection URL or an existing ioredis client. */
@@ -171,6 +174,8 @@ export class RedisJobStore implements JobStore {
   }
 
   async lookupJob(id: string): Promise<Job | null> {
+    // No entry has such an id; sent, it would arrive as another (U+FFFD for the surrogate).
+    if (!isStorableId(id)) return null;
     const reply = await this.#run(LOOKUP_JOB, [id]);
     const [state, score] = asArray(reply, 'lookup');
     if (state === null || state === undefined) return null;
@@ -256,7 +261,69 @@ export class RedisJobStore implements JobStore {
     this.#broken.delete(job.id);
   }
 
+  /**
+   * Replaces every job of `jobs` that is stored, in one Lua script (a later
+   * job with the same id wins), and returns the ids of the others, in
+   * `jobs` order. Every job is serialized before Redis is touched.
+   *
+   * @throws SerializationError when a job cannot be stored; nothing is written then.
+   */
+  async updateJobs(jobs: readonly Job[]): Promise<string[]> {
+    const args: string[] = [];
+    /** The position in `jobs` of each entry sent. */
+    const sent: number[] = [];
+    const unstorable = new Set<number>();
+    jobs.forEach((job, i) => {
+      // An id no entry can have is not stored, so it is skipped.
+      if (!isStorableId(job.id)) {
+        unstorable.add(i);
+        return;
+      }
+      for (const arg of entryArgs(job)) args.push(arg);
+      sent.push(i);
+    });
+    const skipped = new Set<number>(unstorable);
+    if (sent.length > 0) {
+      for (const position of asArray(await this.#run(UPDATE_JOBS, args), 'updateMany'))
+        skipped.add(sent[asPosition(position, sent.length, 'updateMany')]!);
+    }
+    const missing: string[] = [];
+    jobs.forEach((job, i) => {
+      if (skipped.has(i)) missing.push(job.id);
+      else this.#broken.delete(job.id);
+    });
+    return missing;
+  }
+
+  /**
+   * Removes every job of `ids` that is stored, in one Lua script, and returns
+   * the other ids (and the repeats of an id removed once), in `ids` order.
+   */
+  async removeJobs(ids: readonly string[]): Promise<string[]> {
+    // An id no entry can have is not stored (sent, it would arrive as another id).
+    const sent: number[] = [];
+    const missing = new Set<number>();
+    ids.forEach((id, i) => {
+      if (isStorableId(id)) sent.push(i);
+      else missing.add(i);
+    });
+    if (sent.length > 0) {
+      const reply = asArray(
+        await this.#run(
+          REMOVE_JOBS,
+          sent.map((i) => ids[i]!),
+        ),
+        'removeMany',
+      );
+      for (const position of reply)
+        missing.add(sent[asPosition(position, sent.length, 'removeMany')]!);
+    }
+    for (const id of ids) this.#broken.delete(id);
+    return ids.filter((_, i) => missing.has(i));
+  }
+
   async removeJob(id: string): Promise<void> {
+    if (!isStorableId(id)) throw new JobLookupError(id);
     const removed = await this.#run(REMOVE_JOB, [id]);
     this.#broken.delete(id);
     if (removed !== 1) throw new JobLookupError(id);
@@ -313,7 +380,9 @@ interface Entry {
 function entryArgs(job: Job): [string, string, string] {
   checkStorableId(job, 'Redis');
   const state = serializeJob(job);
-  const time = job.nextRunTime === null ? '' : String(job.nextRunTime.getTime());
+  // NaN when paused: a Job never holds an invalid Date.
+  const ms = job.nextRunTimeMs;
+  const time = Number.isNaN(ms) ? '' : String(ms);
   return [job.id, state, time];
 }
 
@@ -335,6 +404,13 @@ function parseScore(value: unknown): number | null {
 function asArray(value: unknown, script: string): unknown[] {
   if (!Array.isArray(value)) throw unexpectedReply(script, value);
   return value;
+}
+
+/** A 1-based position in a batch of `count` entries, from a script's reply, as a 0-based index. */
+function asPosition(value: unknown, count: number, script: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > count)
+    throw unexpectedReply(script, value);
+  return value - 1;
 }
 
 function asString(value: unknown): string {

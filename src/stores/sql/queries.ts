@@ -2,7 +2,8 @@
  * The SQL job store's statements, built with Kysely once per store (Kysely's
  * builders cost more per call than a database round trip on SQLite) and run
  * many times with new arguments: the single-row statements, PostgreSQL's
- * array statements, and multi-row inserts in a few fixed sizes.
+ * array statements, and the statements of many rows (multi-row inserts,
+ * MySQL's locks, upserts and deletes of a batch) in a few fixed sizes.
  */
 import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { SqlDialectName } from './dialects.ts';
@@ -175,29 +176,104 @@ export function insertSizes(rows: number, max: number): number[] {
   return sizes;
 }
 
-/** Multi-row inserts of (id, next_run_time, job_state) rows, compiled once per row count. */
-export class InsertStatements {
-  readonly #db: Kysely<JobsDatabase>;
-  readonly #table: string;
+/**
+ * The statement sizes (rows a statement has room for) that carry `rows`
+ * rows, each a power of two of at most `max` (itself a power of two): a
+ * statement with more room than rows is filled up with a repeat of its last
+ * row, which the statements that take padding (`IN` lists, upserts of rows
+ * already locked) treat as the row itself. Padding stays within a fifth of a
+ * statement; past that the rest is split (600 rows at 1024: 512, 64, 16, 8),
+ * so the scheduler's batches of 125, 250, 500 and 1000 jobs are one statement each.
+ */
+export function paddedSizes(rows: number, max: number): number[] {
+  const sizes: number[] = [];
+  let rest = rows;
+  for (; rest >= max; rest -= max) sizes.push(max);
+  while (rest > 0) {
+    const up = 2 ** Math.ceil(Math.log2(rest));
+    if ((up - rest) * 4 <= rest) {
+      sizes.push(up);
+      break;
+    }
+    const down = up / 2;
+    sizes.push(down);
+    rest -= down;
+  }
+  return sizes;
+}
+
+/** The most rows one padded MySQL batch statement (a lock, an upsert, a delete) holds. */
+export const MAX_PADDED_ROWS = 1024;
+
+/** Statements whose shape depends on a row count, each compiled once per count. */
+export class SizedStatements {
+  readonly #build: (rows: number) => CompiledQuery;
   readonly #byRows = new Map<number, Template>();
 
-  constructor(db: Kysely<JobsDatabase>, table: string) {
-    this.#db = db;
-    this.#table = table;
+  /** `build(rows)` compiles the statement for `rows` rows, its values given as `slot(i)`. */
+  constructor(build: (rows: number) => CompiledQuery) {
+    this.#build = build;
   }
 
-  /** The insert of `rows` rows; its arguments are the rows' columns one row after another. */
+  /** The statement for `rows` rows. */
   rows(rows: number): Template {
     let template = this.#byRows.get(rows);
     if (template === undefined) {
-      const values = Array.from({ length: rows }, (_, i) => ({
-        id: slot(3 * i),
-        next_run_time: slot(3 * i + 1),
-        job_state: slot(3 * i + 2),
-      }));
-      template = new Template(this.#db.insertInto(this.#table).values(values).compile());
+      template = new Template(this.#build(rows));
       this.#byRows.set(rows, template);
     }
     return template;
   }
+}
+
+/** The slots of `rows` (id, next_run_time, job_state) rows, one row after another. */
+function rowSlots(rows: number): { id: string; next_run_time: string; job_state: string }[] {
+  return Array.from({ length: rows }, (_, i) => ({
+    id: slot(3 * i),
+    next_run_time: slot(3 * i + 1),
+    job_state: slot(3 * i + 2),
+  }));
+}
+
+function idSlots(ids: number): string[] {
+  return Array.from({ length: ids }, (_, i) => slot(i));
+}
+
+/** The store's statements whose shape depends on a row count. */
+export interface BatchStatements {
+  /** Multi-row inserts; arguments: the rows' columns one row after another. */
+  insert: SizedStatements;
+  /** MySQL: `select id … where id in (…) for update`; arguments: the ids. */
+  lock: SizedStatements;
+  /**
+   * MySQL: multi-row inserts that replace the row with the same id; only for
+   * ids locked in the same transaction (else it would add rows); arguments as `insert`.
+   */
+  upsert: SizedStatements;
+  /** `delete … where id in (…)`; arguments: the ids. */
+  remove: SizedStatements;
+}
+
+export function batchStatements(db: Kysely<JobsDatabase>, table: string): BatchStatements {
+  return {
+    insert: new SizedStatements((rows) => db.insertInto(table).values(rowSlots(rows)).compile()),
+    lock: new SizedStatements((ids) =>
+      db.selectFrom(table).select('id').where('id', 'in', idSlots(ids)).forUpdate().compile(),
+    ),
+    upsert: new SizedStatements((rows) =>
+      db
+        .insertInto(table)
+        .values(rowSlots(rows))
+        .onDuplicateKeyUpdate({
+          // VALUES(column): the value the row would have inserted. MySQL 8.0.20+ deprecates
+          // it (a warning) for a row alias, which MariaDB does not have.
+          next_run_time: sql<number>`values(next_run_time)`,
+          job_state: sql<string>`values(job_state)`,
+        })
+        .compile(),
+    ),
+    remove: new SizedStatements((ids) =>
+      db.deleteFrom(table).where('id', 'in', idSlots(ids)).compile(),
+    ),
+  };
 }

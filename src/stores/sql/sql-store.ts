@@ -39,15 +39,19 @@ import {
 } from './dialects.ts';
 import { checkTableName, MAX_ID_LENGTH, migrateJobsTable } from './migrations.ts';
 import {
+  type BatchStatements,
   BEGIN_IMMEDIATE,
+  batchStatements,
   COMMIT,
   compileQueries,
-  InsertStatements,
   insertSizes,
   type JobsDatabase,
   MAX_INSERT_ROWS,
+  MAX_PADDED_ROWS,
+  paddedSizes,
   type Queries,
   ROLLBACK,
+  type SizedStatements,
 } from './queries.ts';
 import { kyselyRunner, type RunStatement, type StatementRunner } from './statement-runner.ts';
 
@@ -125,7 +129,7 @@ function columnsOf(rows: readonly InsertRow[]): [string[], (number | null)[], st
 interface Connection {
   db: Kysely<JobsDatabase>;
   queries: Queries;
-  inserts: InsertStatements;
+  batches: BatchStatements;
   /**
    * The SQLite connection the store opened, on which it runs its statements
    * directly, each prepared once; null when the store runs them through `runner`.
@@ -249,7 +253,7 @@ export class SqlJobStore implements JobStore {
     this.#connection = {
       db,
       queries: compileQueries(db, this.#table),
-      inserts: new InsertStatements(db, this.#table),
+      batches: batchStatements(db, this.#table),
       sqlite,
       runner: runner ?? kyselyRunner(db),
     };
@@ -343,7 +347,7 @@ export class SqlJobStore implements JobStore {
     const distinct = rows.slice(0, repeat);
     if (connection.sqlite !== null) {
       this.#sqliteTransaction(() => {
-        this.#insertSqlite(connection.inserts, distinct);
+        this.#insertSqlite(connection.batches.insert, distinct);
         if (repeat < rows.length) throw new ConflictingIdError(rows[repeat]!.id);
       });
       return;
@@ -356,7 +360,7 @@ export class SqlJobStore implements JobStore {
       );
     }
     const statements = [...insertBatches(distinct, MAX_INSERT_ROWS[this.#dialect])].map((batch) =>
-      insertStatement(connection.inserts, batch),
+      rowsStatement(connection.batches.insert, batch),
     );
     try {
       await this.#inTransaction(statements.length, async (run) => {
@@ -424,15 +428,7 @@ export class SqlJobStore implements JobStore {
         return updated;
       });
     } else {
-      found = await this.#inTransaction(2, async (run) => {
-        const updated = new Set<string>();
-        for (const row of rows) {
-          const result = await run(queries.update.bind([row.id, row.next_run_time, row.job_state]));
-          // A MySQL client without FOUND_ROWS counts only changed rows: 0 may mean "unchanged".
-          if (result.numAffectedRows || (await this.#exists(run, row.id))) updated.add(row.id);
-        }
-        return updated;
-      });
+      found = await this.#inTransaction(2, (run) => this.#replaceExisting(run, rows));
     }
     for (const row of rows) {
       if (found.has(row.id)) this.#broken.delete(row.id);
@@ -474,10 +470,13 @@ export class SqlJobStore implements JobStore {
         for (const { id } of result.rows) removed.add(id);
       }
     } else {
-      removed = await this.#inTransaction(valid.length, async (run) => {
+      removed = await this.#inTransaction(2, async (run) => {
         const gone = new Set<string>();
-        for (const id of valid) {
-          if ((await run(queries.remove.bind([id]))).numAffectedRows) gone.add(id);
+        for (const chunk of chunks(valid, MAX_PADDED_ROWS)) {
+          const locked = [...(await this.#lock(run, chunk))];
+          for (const batch of paddedBatches(locked, MAX_PADDED_ROWS))
+            await run(this.#started().batches.remove.rows(batch.length).bind(batch));
+          for (const id of locked) gone.add(id);
         }
         return gone;
       });
@@ -559,17 +558,17 @@ export class SqlJobStore implements JobStore {
    * Inserts `rows` in multi-row statements, in order, inside a SQLite
    * transaction. @throws ConflictingIdError for the first row whose id exists
    */
-  #insertSqlite(inserts: InsertStatements, rows: readonly InsertRow[]): void {
+  #insertSqlite(inserts: SizedStatements, rows: readonly InsertRow[]): void {
     for (const batch of insertBatches(rows, MAX_INSERT_ROWS.sqlite)) {
       try {
-        this.#runSqlite(insertStatement(inserts, batch));
+        this.#runSqlite(rowsStatement(inserts, batch));
       } catch (error) {
         if (!isUniqueViolation('sqlite', error)) throw error;
         // SQLite undid the failed statement alone: insert its rows one by one
         // to name the first that exists (the transaction is rolled back anyway).
         for (const row of batch) {
           try {
-            this.#runSqlite(insertStatement(inserts, [row]));
+            this.#runSqlite(rowsStatement(inserts, [row]));
           } catch (rowError) {
             if (isUniqueViolation('sqlite', rowError)) throw new ConflictingIdError(row.id);
             throw rowError;
@@ -588,6 +587,45 @@ export class SqlJobStore implements JobStore {
     const { runner } = this.#started();
     if (statements <= 1) return work(runner.run);
     return runner.transaction(work);
+  }
+
+  /**
+   * MySQL, inside the caller's transaction: replaces the rows of the table
+   * that have the id of one of `rows` (distinct ids) and returns those ids.
+   * A batch at a time, it locks the rows (`select … for update`, which also
+   * tells which exist) and rewrites the locked ones with one upsert, which
+   * cannot add a row since every id it writes is locked and present: two
+   * statements for up to MAX_PADDED_ROWS jobs instead of one per job.
+   */
+  async #replaceExisting(run: RunStatement, rows: readonly InsertRow[]): Promise<Set<string>> {
+    const { upsert } = this.#started().batches;
+    const found = new Set<string>();
+    for (const chunk of chunks(rows, MAX_PADDED_ROWS)) {
+      const locked = await this.#lock(
+        run,
+        chunk.map((row) => row.id),
+      );
+      const present = chunk.filter((row) => locked.has(row.id));
+      for (const batch of paddedBatches(present, MAX_PADDED_ROWS))
+        await run(rowsStatement(upsert, batch));
+      for (const id of locked) found.add(id);
+    }
+    return found;
+  }
+
+  /**
+   * MySQL, inside the caller's transaction: locks the rows with these ids
+   * until it ends and returns the ids found (as stored: a PAD SPACE collation
+   * may find `'a'` for `'a '`, which then does not count as found).
+   */
+  async #lock(run: RunStatement, ids: readonly string[]): Promise<Set<string>> {
+    const { lock } = this.#started().batches;
+    const locked = new Set<string>();
+    for (const batch of paddedBatches(ids, MAX_PADDED_ROWS)) {
+      const { rows } = await run<{ id: string }>(lock.rows(batch.length).bind(batch));
+      for (const { id } of rows) locked.add(id);
+    }
+    return locked;
   }
 
   async #exists(run: RunStatement, id: string): Promise<boolean> {
@@ -700,18 +738,19 @@ function describeId(id: string): string {
   return JSON.stringify(preview);
 }
 
-/** The row of a job. @throws InvalidJobOptionError, SerializationError, RangeError */
+/** The row of a job. @throws InvalidJobOptionError, SerializationError */
 function rowOf(job: Job): InsertRow {
   const problem = idProblem(job.id);
   if (problem !== null) {
     throw new InvalidJobOptionError('id', `Job id ${describeId(job.id)} ${problem}`);
   }
-  let time: number | null = null;
-  if (job.nextRunTime !== null) {
-    time = job.nextRunTime.getTime();
-    if (Number.isNaN(time)) throw new RangeError(`Job "${job.id}" has an invalid next run time`);
-  }
-  return { id: job.id, next_run_time: time, job_state: serializeJob(job) };
+  // NaN when paused: a Job never holds an invalid Date.
+  const time = job.nextRunTimeMs;
+  return {
+    id: job.id,
+    next_run_time: Number.isNaN(time) ? null : time,
+    job_state: serializeJob(job),
+  };
 }
 
 /** Batches of at most `maxRows` items and about BATCH_CHARS characters of job state (or id). */
@@ -748,8 +787,34 @@ function* insertBatches(rows: readonly InsertRow[], maxRows: number): Generator<
   }
 }
 
-/** The multi-row insert of `rows`. */
-function insertStatement(inserts: InsertStatements, rows: readonly InsertRow[]): CompiledQuery {
+/**
+ * `items` in batches of the statement sizes of {@link paddedSizes}, each
+ * filled up to its size with repeats of one of its items: the row with the
+ * shortest job state, so that padding adds at most a quarter to a
+ * statement's size, or the last id.
+ */
+function* paddedBatches<T extends InsertRow | string>(
+  items: readonly T[],
+  max: number,
+): Generator<T[]> {
+  let at = 0;
+  for (const size of paddedSizes(items.length, max)) {
+    const batch = items.slice(at, at + size);
+    at += batch.length;
+    let filler = batch[batch.length - 1] as T;
+    if (batch.length < size && typeof filler !== 'string') {
+      for (const item of batch) {
+        if ((item as InsertRow).job_state.length < (filler as InsertRow).job_state.length)
+          filler = item;
+      }
+    }
+    while (batch.length < size) batch.push(filler);
+    yield batch;
+  }
+}
+
+/** The statement of `statements` for `rows` (an insert or upsert), with their columns as arguments. */
+function rowsStatement(statements: SizedStatements, rows: readonly InsertRow[]): CompiledQuery {
   const args = new Array<unknown>(rows.length * 3);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
@@ -757,7 +822,7 @@ function insertStatement(inserts: InsertStatements, rows: readonly InsertRow[]):
     args[3 * i + 1] = row.next_run_time;
     args[3 * i + 2] = row.job_state;
   }
-  return inserts.rows(rows.length).bind(args);
+  return statements.rows(rows.length).bind(args);
 }
 
 /**
