@@ -3,7 +3,7 @@
  * APScheduler's RedisJobStore — a hash of job states and a sorted set of run
  * times — with every change that touches both in one Lua script.
  */
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { DeserializationError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { serializeJob } from '../../jobs/serialization.ts';
@@ -43,12 +43,17 @@ export interface RedisJobStoreOptions {
   url?: string;
   /** More ioredis options for the client opened from `url`. */
   clientOptions?: RedisOptions;
-  /** An ioredis client the application owns: used as it is and never closed by the store. */
-  client?: Redis;
+  /**
+   * An ioredis client the application owns, `Redis` or `Cluster`: used as it
+   * is and never closed by the store. With a `Cluster`, `keyPrefix` must hold
+   * a hash tag (see below).
+   */
+  client?: Redis | Cluster;
   /**
    * Prefix of the two keys, `${keyPrefix}jobs` (hash) and `${keyPrefix}run_times`
-   * (sorted set); default `'horarium.'`. With Redis Cluster, put a hash tag in it
-   * (`'{horarium}.'`) so that both keys live in one slot.
+   * (sorted set); default `'horarium.'`. With a Redis Cluster client it must
+   * hold a hash tag (`'{horarium}.'`), so that both keys live in one slot and
+   * every change to them stays one atomic script.
    */
   keyPrefix?: string;
 }
@@ -80,7 +85,7 @@ export class RedisJobStore implements JobStore {
   readonly shared = true;
   readonly #options: RedisJobStoreOptions;
   readonly #keys: [jobs: string, runTimes: string];
-  #client: Redis | null = null;
+  #client: Redis | Cluster | null = null;
   #ownsClient = false;
   #context: StoreContext | null = null;
   /** Ids this store found unrestorable: `getNextRunTime` looks past them, or a scheduler would wake for them forever. */
@@ -91,6 +96,12 @@ export class RedisJobStore implements JobStore {
     const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     if (typeof keyPrefix !== 'string')
       throw new TypeError('RedisJobStore: keyPrefix must be a string');
+    if (isCluster(options.client) && hashTagOf(keyPrefix) === null) {
+      throw new ConfigurationError(
+        'keyPrefix',
+        `with a Redis Cluster client the key prefix needs a hash tag, e.g. '{horarium}.', so that the store's two keys live in one slot (got ${JSON.stringify(keyPrefix)})`,
+      );
+    }
     this.#options = options;
     this.#keys = [`${keyPrefix}jobs`, `${keyPrefix}run_times`];
   }
@@ -334,7 +345,7 @@ export class RedisJobStore implements JobStore {
     this.#broken.clear();
   }
 
-  #started(): Redis {
+  #started(): Redis | Cluster {
     if (this.#client === null)
       throw new Error('The Redis job store is not started (call start() first)');
     return this.#client;
@@ -366,6 +377,25 @@ export class RedisJobStore implements JobStore {
       throw new Error('The Redis job store is not started (call start() first)');
     return restoreOrReport(context, this.#broken, id, time, () => parseState(id, state));
   }
+}
+
+/** Is `client` an ioredis `Cluster` (told apart without loading ioredis)? */
+function isCluster(client: Redis | Cluster | undefined): client is Cluster {
+  return (client as { isCluster?: unknown } | undefined)?.isCluster === true;
+}
+
+/**
+ * The hash tag of a key prefix, as Redis Cluster reads keys: the text between
+ * the first '{' and the next '}', when that '}' is inside the prefix and the
+ * text is not empty. Null when keys with this prefix hash whole, and so
+ * `…jobs` and `…run_times` would land in different slots.
+ */
+export function hashTagOf(prefix: string): string | null {
+  const open = prefix.indexOf('{');
+  if (open === -1) return null;
+  const close = prefix.indexOf('}', open + 1);
+  if (close === -1 || close === open + 1) return null;
+  return prefix.slice(open + 1, close);
 }
 
 interface Entry {
@@ -436,7 +466,7 @@ registerJobStoreType('redis', (options, { key }) => {
   return new RedisJobStore({
     url: optionalString(key, options, 'url'),
     keyPrefix: optionalString(key, options, 'keyPrefix'),
-    client: client as Redis | undefined,
+    client: client as Redis | Cluster | undefined,
     clientOptions: clientOptions as RedisOptions | undefined,
   });
 });
