@@ -4,8 +4,8 @@
  * pauses, resumes, runs and removes its jobs.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqliteFile } from '../helpers/sql-backends.ts';
 import { type CliProcess, count, runCli, startCli, tempDir } from './cli-helpers.ts';
 
 const TIMEOUT = 120_000;
@@ -177,7 +177,7 @@ describe('horarium run + horarium jobs on a SQLite store', () => {
   it(
     'lists a row that cannot be restored as broken, with its id and next run time; remove still works',
     async () => {
-      const sqlite = new Database(db);
+      const sqlite = openSqliteFile(db);
       sqlite.prepare("update horarium_jobs set job_state = '{oops' where id = 'nightly'").run();
       sqlite.close();
       const list = await runCli(['jobs', 'list', ...store, '--timezone', 'UTC']);

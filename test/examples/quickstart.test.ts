@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteFile } from '../helpers/sql-backends.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const main = join(root, 'examples/quickstart/main.ts');
@@ -80,7 +80,7 @@ async function interrupt(run: Run): Promise<number | null> {
 }
 
 const storedIds = (): string[] => {
-  const db = new Database(join(cwd, 'horarium.sqlite'), { readonly: true });
+  const db = openSqliteFile(join(cwd, 'horarium.sqlite'), { readonly: true });
   try {
     const rows = db.prepare('select id from horarium_jobs order by id').all() as { id: string }[];
     return rows.map((row) => row.id);

@@ -41,12 +41,17 @@ const ref = (name: string): ContractJob => ({
   funcRef: `${POOL_JOBS_MODULE}:${name}`,
 });
 
-/** A pool executor whose workers die while starting. */
+/**
+ * A pool executor whose workers die while starting. A thread gets a heap of
+ * 4 MB: too small for Node to boot a worker in, large enough for V8 to set
+ * its isolate up (from Node 22 on, a heap of 2 MB or less cannot even hold
+ * the isolate's snapshot, and V8 aborts the whole process).
+ */
 function failingToStart(kind: PoolKind, preload: readonly string[] = []): Executor {
   return kind === 'threads'
     ? new ThreadPoolExecutor({
         maxWorkers: 1,
-        resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 },
+        resourceLimits: { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1 },
         preload,
       })
     : new ProcessPoolExecutor({

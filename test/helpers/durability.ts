@@ -11,11 +11,17 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { describe, it } from 'vitest';
-import { type JobStore, RedisJobStore, SqlJobStore } from '../../src/index.ts';
+import {
+  type JobStore,
+  RedisJobStore,
+  type SqliteDriverName,
+  SqlJobStore,
+} from '../../src/index.ts';
 import type { RunRecord } from '../fixtures/durability-jobs.ts';
 import {
   MYSQL_URL,
   mysqlBackend,
+  nodeSqliteBackend,
   POSTGRES_URL,
   postgresBackend,
   type SqlBackend,
@@ -31,12 +37,14 @@ export interface DurableStoreTarget {
   url: string;
   /** The SQL table name or the Redis key prefix. */
   name: string;
+  /** SQLite: the driver the stores open the file with (default 'auto'). */
+  sqliteDriver?: SqliteDriverName;
   /** Drops the table / deletes the keys (and files). */
   cleanup(): Promise<void>;
 }
 
 export interface DurableBackend {
-  name: 'SQLite' | 'PostgreSQL' | 'MariaDB' | 'Redis';
+  name: 'SQLite' | 'SQLite (node:sqlite)' | 'PostgreSQL' | 'MariaDB' | 'Redis';
   /** Where its server is, for messages. */
   url: string;
   /** Null when the server answers, else why not. */
@@ -44,14 +52,19 @@ export interface DurableBackend {
   create(): Promise<DurableStoreTarget>;
 }
 
-function fromSql(backend: SqlBackend, url: string): DurableBackend {
+function fromSql(backend: SqlBackend, name: DurableBackend['name'], url: string): DurableBackend {
   return {
-    name: backend.name as DurableBackend['name'],
+    name,
     url,
     unreachable: () => unreachable(backend),
     async create() {
       const database = await backend.create();
-      return { url: database.url, name: database.tableName, cleanup: () => database.cleanup() };
+      return {
+        url: database.url,
+        name: database.tableName,
+        sqliteDriver: backend.sqliteDriver,
+        cleanup: () => database.cleanup(),
+      };
     },
   };
 }
@@ -112,9 +125,10 @@ export const redisBackend: DurableBackend = {
 };
 
 export const durableBackends: Record<DurableBackend['name'], DurableBackend> = {
-  SQLite: fromSql(sqliteBackend, 'sqlite:<tmpdir>'),
-  PostgreSQL: fromSql(postgresBackend, POSTGRES_URL),
-  MariaDB: fromSql(mysqlBackend, MYSQL_URL),
+  SQLite: fromSql(sqliteBackend, 'SQLite', 'sqlite:<tmpdir>'),
+  'SQLite (node:sqlite)': fromSql(nodeSqliteBackend, 'SQLite (node:sqlite)', 'sqlite:<tmpdir>'),
+  PostgreSQL: fromSql(postgresBackend, 'PostgreSQL', POSTGRES_URL),
+  MariaDB: fromSql(mysqlBackend, 'MariaDB', MYSQL_URL),
   Redis: redisBackend,
 };
 
@@ -160,7 +174,7 @@ export function describeBackend(
 export function tempRunLog(label: string): string {
   return join(
     tmpdir(),
-    `horarium-${label}-${process.pid}-${randomBytes(5).toString('hex')}.runlog`,
+    `horarium-${label.replace(/[^\w-]+/g, '-')}-${process.pid}-${randomBytes(5).toString('hex')}.runlog`,
   );
 }
 
@@ -225,5 +239,9 @@ export { sleep };
 export function openStore(target: DurableStoreTarget): JobStore {
   return target.url.startsWith('redis')
     ? new RedisJobStore({ url: target.url, keyPrefix: target.name })
-    : new SqlJobStore({ url: target.url, tableName: target.name });
+    : new SqlJobStore({
+        url: target.url,
+        tableName: target.name,
+        sqliteDriver: target.sqliteDriver,
+      });
 }

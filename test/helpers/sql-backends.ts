@@ -1,8 +1,9 @@
 /**
  * The databases the SQL job store tests run against: SQLite files under
- * os.tmpdir(), and the PostgreSQL and MariaDB/MySQL servers named by
- * POSTGRES_URL and MYSQL_URL. Every test gets its own table (or file), so test
- * files can run in parallel, and drops it afterwards.
+ * os.tmpdir() (through better-sqlite3, and through node:sqlite where Node has
+ * it), and the PostgreSQL and MariaDB/MySQL servers named by POSTGRES_URL and
+ * MYSQL_URL. Every test gets its own table (or file), so test files can run in
+ * parallel, and drops it afterwards.
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -13,6 +14,8 @@ import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysel
 import { createPool, type PoolOptions } from 'mysql2';
 import pg from 'pg';
 import { describe, it } from 'vitest';
+import type { SqliteDriverName } from '../../src/index.ts';
+import { openDatabase } from '../../src/stores/sql/dialects.ts';
 
 export const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -38,6 +41,8 @@ export interface SqlTestDatabase {
 export interface SqlBackend {
   name: string;
   dialect: 'sqlite' | 'postgres' | 'mysql';
+  /** SQLite: the driver every store of the backend opens its file with (default 'auto'). */
+  sqliteDriver?: SqliteDriverName;
   create(): Promise<SqlTestDatabase>;
 }
 
@@ -49,6 +54,38 @@ async function dropTables(db: Kysely<RawDatabase>, table: string): Promise<void>
   for (const name of [table, `${table}_migrations`, `${table}_migrations_lock`]) {
     await db.schema.dropTable(name).ifExists().execute();
   }
+}
+
+/**
+ * Can better-sqlite3 run in this process? Not on Node 24: better-sqlite3 12
+ * built against Node 24.19 or later aborts the process when V8 collects one of
+ * its statements outside JavaScript (a change to `node::ObjectWrap`,
+ * nodejs/node#65446), at a random moment of a test run. There the tests use
+ * node:sqlite instead, and the better-sqlite3 ones are skipped with this reason.
+ */
+export const BETTER_SQLITE3_SAFE = !process.versions.node.startsWith('24.');
+export const BETTER_SQLITE3_UNSAFE_REASON = `better-sqlite3 12 can abort the process on Node ${process.versions.node} (node::ObjectWrap cleanup hooks, nodejs/node#65446)`;
+
+/** Does this Node have node:sqlite (22.13 and later)? */
+export const HAS_NODE_SQLITE = process.getBuiltinModule?.('node:sqlite') !== undefined;
+
+/** A SQLite file opened for a few synchronous statements by hand. */
+export interface RawSqliteFile {
+  prepare(sql: string): {
+    run(...parameters: unknown[]): unknown;
+    all(...parameters: unknown[]): unknown[];
+  };
+  close(): void;
+}
+
+/** Opens a SQLite file by hand: with better-sqlite3 where it is safe, else with node:sqlite. */
+export function openSqliteFile(path: string, options: { readonly?: boolean } = {}): RawSqliteFile {
+  const readonly = options.readonly ?? false;
+  if (BETTER_SQLITE3_SAFE) return new Database(path, { readonly });
+  const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as {
+    DatabaseSync: new (path: string, options: { readOnly: boolean }) => RawSqliteFile;
+  };
+  return new DatabaseSync(path, { readOnly: readonly });
 }
 
 export function tempSqlitePath(): string {
@@ -65,12 +102,51 @@ export function openSqliteKysely(path: string): Kysely<RawDatabase> {
   return new Kysely<RawDatabase>({ dialect: new SqliteDialect({ database }) });
 }
 
+/** SQLite through better-sqlite3, for the stores and for the test's own connection. */
 export const sqliteBackend: SqlBackend = {
   name: 'SQLite',
   dialect: 'sqlite',
+  sqliteDriver: 'better-sqlite3',
   async create() {
     const path = tempSqlitePath();
     const db = openSqliteKysely(path);
+    return {
+      url: `sqlite:${path}`,
+      db,
+      tableName: uniqueTableName(),
+      async cleanup() {
+        await db.destroy();
+        await removeSqliteFiles(path);
+      },
+    };
+  },
+};
+
+/** A Kysely instance on a SQLite file through node:sqlite (and the store's adapter for it). */
+export async function openNodeSqliteKysely(path: string): Promise<Kysely<RawDatabase>> {
+  const { db } = await openDatabase<RawDatabase>(
+    { dialect: 'sqlite', path },
+    {
+      durability: 'normal',
+      busyTimeout: 5000,
+      sqliteDriver: 'node:sqlite',
+      poolSize: undefined,
+      connectTimeout: 0,
+      onPoolError: () => {},
+      onSessionSetupError: () => {},
+    },
+  );
+  return db;
+}
+
+/** SQLite through node:sqlite, for the stores and for the test's own connection. */
+export const nodeSqliteBackend: SqlBackend = {
+  name: 'SQLite, node:sqlite',
+  dialect: 'sqlite',
+  sqliteDriver: 'node:sqlite',
+  async create() {
+    const path = tempSqlitePath();
+    const db = await openNodeSqliteKysely(path);
     return {
       url: `sqlite:${path}`,
       db,

@@ -1,6 +1,7 @@
 /**
- * Crash and restart on every persistent store (SQLite, PostgreSQL, MariaDB,
- * Redis). A child process (test/fixtures/durability-child.ts) runs a
+ * Crash and restart on every persistent store (SQLite through better-sqlite3,
+ * except on Node 24, and through node:sqlite where Node has it; PostgreSQL,
+ * MariaDB, Redis). A child process (test/fixtures/durability-child.ts) runs a
  * scheduler on the store and is killed with SIGKILL while jobs run; a fresh
  * scheduler in this process then opens the same store and must find every
  * acknowledged job with the right next run time, and — restarted — run no
@@ -38,6 +39,11 @@ import {
   tempRunLog,
   waitFor,
 } from '../helpers/durability.ts';
+import {
+  BETTER_SQLITE3_SAFE,
+  BETTER_SQLITE3_UNSAFE_REASON,
+  HAS_NODE_SQLITE,
+} from '../helpers/sql-backends.ts';
 
 const CHILD = fileURLToPath(new URL('../fixtures/durability-child.ts', import.meta.url));
 const TEST_TIMEOUT = 60_000;
@@ -47,7 +53,8 @@ const DOWNTIME_MS = 3000;
 const RESTART_RUN_MS = 4000;
 
 const backends: DurableBackend[] = [
-  durableBackends.SQLite,
+  ...(BETTER_SQLITE3_SAFE ? [durableBackends.SQLite] : []),
+  ...(HAS_NODE_SQLITE ? [durableBackends['SQLite (node:sqlite)']] : []),
   durableBackends.PostgreSQL,
   durableBackends.MariaDB,
   durableBackends.Redis,
@@ -73,7 +80,16 @@ class DurabilityChild {
   constructor(target: DurableStoreTarget, runLog: string, mode: 'mix' | 'crash-in-job') {
     this.process = spawn(
       process.execPath,
-      ['--import', 'tsx', CHILD, target.url, target.name, runLog, mode],
+      [
+        '--import',
+        'tsx',
+        CHILD,
+        target.url,
+        target.name,
+        runLog,
+        mode,
+        ...(target.sqliteDriver === undefined ? [] : [target.sqliteDriver]),
+      ],
       { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.process.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.#onStdout(chunk));
@@ -168,6 +184,16 @@ afterAll(async () => {
 });
 
 describe.concurrent('crash and restart (SIGKILL of a scheduler process)', () => {
+  if (!BETTER_SQLITE3_SAFE) {
+    describe.skip(`${BETTER_SQLITE3_UNSAFE_REASON}: crash and restart on the better-sqlite3 driver skipped`, () => {
+      it('needs better-sqlite3', () => {});
+    });
+  }
+  if (!HAS_NODE_SQLITE) {
+    describe.skip(`node:sqlite absent in Node ${process.versions.node}: crash and restart on the node:sqlite driver skipped`, () => {
+      it('needs node:sqlite (Node ≥ 22.13)', () => {});
+    });
+  }
   for (const backend of backends) {
     describeBackend(`${backend.name} store`, backend, reasons.get(backend.name), () => {
       it(

@@ -36,9 +36,18 @@ import {
   uniqueRedisPrefix,
   waitFor,
 } from '../helpers/durability.ts';
-import { type RawDatabase, sqliteBackend } from '../helpers/sql-backends.ts';
+import {
+  BETTER_SQLITE3_SAFE,
+  nodeSqliteBackend,
+  type RawDatabase,
+  sqliteBackend,
+} from '../helpers/sql-backends.ts';
 
-const backends: DurableBackend[] = [durableBackends.SQLite, durableBackends.Redis];
+/** SQLite through better-sqlite3, or through node:sqlite where better-sqlite3 is not safe (Node 24). */
+const sqlite = BETTER_SQLITE3_SAFE
+  ? { durable: durableBackends.SQLite, sql: sqliteBackend }
+  : { durable: durableBackends['SQLite (node:sqlite)'], sql: nodeSqliteBackend };
+const backends: DurableBackend[] = [sqlite.durable, durableBackends.Redis];
 const reasons = await reachability(backends);
 
 /** Store reads, counted to show that the loop does not spin. */
@@ -94,11 +103,15 @@ interface Fixture {
 }
 
 async function sqliteFixture(): Promise<Fixture> {
-  const database = await sqliteBackend.create();
+  const database = await sqlite.sql.create();
   const db: Kysely<RawDatabase> = database.db;
   const table = database.tableName;
   return {
-    store: new CountingSqlStore({ url: database.url, tableName: table }),
+    store: new CountingSqlStore({
+      url: database.url,
+      tableName: table,
+      sqliteDriver: sqlite.sql.sqliteDriver,
+    }),
     name: table,
     async rawState(id) {
       const row = await db
@@ -282,7 +295,7 @@ describe.concurrent('hostile input through a scheduler', () => {
             } catch (error) {
               outcome = error instanceof Error ? error : new Error(String(error));
             }
-            if (backend.name === 'SQLite') {
+            if (backend !== durableBackends.Redis) {
               // The SQL store holds no NUL (PostgreSQL cannot) and no lone surrogate, on every database.
               expect(outcome, JSON.stringify(id)).toBeInstanceOf(Error);
             }

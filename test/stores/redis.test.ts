@@ -40,7 +40,7 @@ function runWithoutPackage(hidden: string, source: string): string {
   try {
     writeFileSync(
       join(dir, 'hooks.mjs'),
-      `export async function resolve(specifier, context, next) {
+      `export function resolve(specifier, context, next) {
   if (specifier === ${JSON.stringify(hidden)}) {
     const error = new Error("Cannot find package '" + specifier + "'");
     error.code = 'ERR_MODULE_NOT_FOUND';
@@ -51,7 +51,11 @@ function runWithoutPackage(hidden: string, source: string): string {
     );
     writeFileSync(
       join(dir, 'register.mjs'),
-      "import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);",
+      // module.register() is deprecated from Node 26 on; registerHooks() runs the same hook.
+      `import * as module from 'node:module';
+import { resolve } from './hooks.mjs';
+if (typeof module.registerHooks === 'function') module.registerHooks({ resolve });
+else module.register('./hooks.mjs', import.meta.url);`,
     );
     writeFileSync(join(dir, 'script.mts'), source);
     return execFileSync(

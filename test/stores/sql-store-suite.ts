@@ -23,7 +23,11 @@ export function describeSqlContract(backend: SqlBackend): void {
   describeStoreContract(`SqlJobStore (${backend.name})`, async () => {
     const database = await backend.create();
     return {
-      store: new SqlJobStore({ url: database.url, tableName: database.tableName }),
+      store: new SqlJobStore({
+        url: database.url,
+        tableName: database.tableName,
+        sqliteDriver: backend.sqliteDriver,
+      }),
       cleanup: () => database.cleanup(),
     };
   });
@@ -82,6 +86,7 @@ export function describeSqlStore(backend: SqlBackend): void {
       const store = new SqlJobStore({
         ...(options.db === undefined ? { url: database.url } : {}),
         tableName: database.tableName,
+        sqliteDriver: backend.sqliteDriver,
         ...options,
       });
       await store.start(context, 'default');
@@ -146,7 +151,11 @@ export function describeSqlStore(backend: SqlBackend): void {
           .insertInto(`${table()}_migrations`)
           .values({ name: '9999_from_the_future', timestamp: new Date().toISOString() } as never)
           .execute();
-        const newer = new SqlJobStore({ url: database.url, tableName: table() });
+        const newer = new SqlJobStore({
+          url: database.url,
+          tableName: table(),
+          sqliteDriver: backend.sqliteDriver,
+        });
         await expect(newer.start(storeTestContext(), 'default')).rejects.toThrow(/newer Horarium/);
       });
     });
@@ -575,7 +584,11 @@ export function describeSqlStore(backend: SqlBackend): void {
       });
 
       it('fails clearly when used before start, and can start again after shutdown', async () => {
-        const store = new SqlJobStore({ url: database.url, tableName: table() });
+        const store = new SqlJobStore({
+          url: database.url,
+          tableName: table(),
+          sqliteDriver: backend.sqliteDriver,
+        });
         await expect(store.getAllJobs()).rejects.toThrow(/not started/);
         await store.start(storeTestContext(), 'default');
         await store.addJob(makeJob('a', BASE_TIME));

@@ -4,6 +4,8 @@
  * Horarium never requires pg, mysql2 or better-sqlite3), which dialect an
  * existing Kysely instance speaks, and how each driver reports a duplicate key.
  */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   CompiledQuery,
   Kysely,
@@ -28,7 +30,11 @@ import type { StatementRunner } from './statement-runner.ts';
 /** The databases the SQL job store supports. */
 export type SqlDialectName = 'sqlite' | 'postgres' | 'mysql';
 
-/** Which SQLite driver to use: `'auto'` takes better-sqlite3 when installed, else `node:sqlite`. */
+/**
+ * Which SQLite driver to use. `'auto'` takes `node:sqlite` on Node 24 and
+ * later; on Node 20 and 22 it takes better-sqlite3 when installed, else
+ * `node:sqlite` (Node ≥ 22.13).
+ */
 export type SqliteDriverName = 'auto' | 'better-sqlite3' | 'node:sqlite';
 
 /**
@@ -296,11 +302,30 @@ async function loadDriver<T>(name: string, install: string, database: string): P
   }
 }
 
+/**
+ * Does `'auto'` try `node:sqlite` before better-sqlite3? From Node 24 on, where
+ * `node:sqlite` is stable, and where better-sqlite3 12 (built against Node
+ * 24.19 or later) aborts the process when V8 collects one of its statements
+ * outside JavaScript (a change to `node::ObjectWrap`, nodejs/node#65446).
+ */
+const AUTO_PREFERS_NODE_SQLITE = Number(process.versions.node.split('.')[0]) >= 24;
+
 /** Opens a SQLite file (or `:memory:`) with better-sqlite3 or `node:sqlite`. */
 async function openSqlite(path: string, options: OpenOptions): Promise<SqliteDatabase> {
   const choice = options.sqliteDriver;
+  const drivers: readonly Exclude<SqliteDriverName, 'auto'>[] =
+    choice !== 'auto'
+      ? [choice]
+      : AUTO_PREFERS_NODE_SQLITE
+        ? ['node:sqlite', 'better-sqlite3']
+        : ['better-sqlite3', 'node:sqlite'];
   const failures: unknown[] = [];
-  if (choice !== 'node:sqlite') {
+  for (const driver of drivers) {
+    if (driver === 'node:sqlite') {
+      const nodeSqlite = await loadNodeSqlite();
+      if (nodeSqlite !== null) return new NodeSqliteDatabase(openNodeSqlite(nodeSqlite, path));
+      continue;
+    }
     try {
       const { default: Database } = await import('better-sqlite3');
       return new Database(path);
@@ -309,8 +334,6 @@ async function openSqlite(path: string, options: OpenOptions): Promise<SqliteDat
       failures.push(error);
     }
   }
-  const nodeSqlite = await loadNodeSqlite();
-  if (nodeSqlite !== null) return new NodeSqliteDatabase(new nodeSqlite.DatabaseSync(path));
   throw new SqlStoreSetupError(
     choice === 'node:sqlite'
       ? `node:sqlite is not available in Node ${process.versions.node}: use Node ≥ 22.13, or install better-sqlite3 (npm install better-sqlite3@12) and set sqliteDriver to 'better-sqlite3' or 'auto'`
@@ -345,6 +368,7 @@ interface NodeSqliteStatement {
   run(...parameters: unknown[]): { changes: number | bigint; lastInsertRowid: number | bigint };
   iterate?(...parameters: unknown[]): IterableIterator<unknown>;
   columns?(): unknown[];
+  setReadBigInts(enabled: boolean): void;
 }
 
 interface NodeSqliteConnection {
@@ -368,10 +392,92 @@ async function loadNodeSqlite(): Promise<NodeSqliteModule | null> {
   }
 }
 
+/** Opens `path` with `node:sqlite`, naming a missing directory as better-sqlite3 does. */
+function openNodeSqlite(nodeSqlite: NodeSqliteModule, path: string): NodeSqliteConnection {
+  try {
+    return new nodeSqlite.DatabaseSync(path);
+  } catch (error) {
+    // SQLITE_CANTOPEN (14) only says "unable to open database file".
+    const errcode = (error as { errcode?: unknown } | null)?.errcode;
+    if (errcode === 14 && path !== ':memory:' && !existsSync(dirname(path))) {
+      throw new SqlStoreSetupError(
+        `Cannot open SQLite database ${JSON.stringify(path)}: the directory does not exist`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
 /** Statements that return rows, for `node:sqlite` versions without `columns()` (before 22.16). */
 const READER = /^\s*(?:select|with|pragma|values|explain)\b|\breturning\b/i;
+/** Statements that write and return rows: running one again to read its rows would write twice. */
+const RETURNING = /\breturning\b/i;
 
-/** Kysely's `SqliteDatabase` over `node:sqlite`'s `DatabaseSync`. */
+/** Did `node:sqlite` refuse to read an INTEGER that does not fit a number? */
+function isOutOfRange(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ERR_OUT_OF_RANGE';
+}
+
+/** Turns the BigInts of a row read with `setReadBigInts(true)` into numbers, in place. */
+function bigIntsToNumbers(row: unknown): unknown {
+  const record = row as Record<string, unknown>;
+  for (const key in record) {
+    const value = record[key];
+    if (typeof value === 'bigint') record[key] = Number(value);
+  }
+  return row;
+}
+
+/**
+ * All rows of a statement, with every INTEGER as a number. `node:sqlite`
+ * throws ERR_OUT_OF_RANGE for an INTEGER beyond `Number.MAX_SAFE_INTEGER`
+ * where better-sqlite3 returns the nearest number, so that one hand-edited row (a `next_run_time`
+ * of 2^62, say) would fail every read of the table instead of being reported
+ * as a row that cannot be restored. Such a read runs again with BigInts,
+ * turned into numbers; a statement that writes reads BigInts from the start.
+ */
+function readAll(
+  statement: NodeSqliteStatement,
+  writes: boolean,
+  parameters: readonly unknown[],
+): unknown[] {
+  if (!writes) {
+    try {
+      return statement.all(...parameters);
+    } catch (error) {
+      if (!isOutOfRange(error)) throw error;
+    }
+  }
+  statement.setReadBigInts(true);
+  try {
+    return statement.all(...parameters).map(bigIntsToNumbers);
+  } finally {
+    statement.setReadBigInts(false);
+  }
+}
+
+/** The rows of a statement one by one, with every INTEGER as a number (see {@link readAll}). */
+function* readEach(
+  statement: NodeSqliteStatement,
+  parameters: readonly unknown[],
+): IterableIterator<unknown> {
+  statement.setReadBigInts(true);
+  try {
+    const rows =
+      typeof statement.iterate === 'function'
+        ? statement.iterate(...parameters)
+        : statement.all(...parameters);
+    for (const row of rows) yield bigIntsToNumbers(row);
+  } finally {
+    statement.setReadBigInts(false);
+  }
+}
+
+/**
+ * Kysely's `SqliteDatabase` over `node:sqlite`'s `DatabaseSync`, reading what
+ * better-sqlite3 reads: numbers for INTEGERs, even unsafe ones.
+ */
 class NodeSqliteDatabase implements SqliteDatabase {
   readonly #db: NodeSqliteConnection;
 
@@ -387,14 +493,12 @@ class NodeSqliteDatabase implements SqliteDatabase {
     const statement = this.#db.prepare(sql);
     const reader =
       typeof statement.columns === 'function' ? statement.columns().length > 0 : READER.test(sql);
+    const writes = RETURNING.test(sql);
     return {
       reader,
-      all: (parameters) => statement.all(...parameters),
+      all: (parameters) => readAll(statement, writes, parameters),
       run: (parameters) => statement.run(...parameters),
-      iterate: (parameters) => {
-        if (typeof statement.iterate === 'function') return statement.iterate(...parameters);
-        return statement.all(...parameters)[Symbol.iterator]();
-      },
+      iterate: (parameters) => readEach(statement, parameters),
     };
   }
 }

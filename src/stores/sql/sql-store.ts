@@ -92,7 +92,10 @@ export interface SqlJobStoreOptions {
   durability?: SqlDurability;
   /** SQLite only: seconds a write waits for another process's lock before failing (default 5). */
   busyTimeout?: number;
-  /** SQLite only: `'auto'` (default) uses better-sqlite3 when installed, else `node:sqlite` (Node ≥ 22.13). */
+  /**
+   * SQLite only: `'auto'` (default) uses `node:sqlite` on Node ≥ 24; on Node 20
+   * and 22, better-sqlite3 when installed, else `node:sqlite` (Node ≥ 22.13).
+   */
   sqliteDriver?: SqliteDriverName;
   /** PostgreSQL / MySQL with `url`: the most connections in the pool (default: the driver's, 10). */
   poolSize?: number;
