@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { BroadcastChannel, type ResourceLimits } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
+import { coerceNumber } from '../../scheduler/config.ts';
 import { registerExecutorType } from '../../scheduler/plugins.ts';
 import type { ExecutorContext } from '../executor.ts';
 import {
@@ -25,7 +26,10 @@ import type { PoolRun } from '../worker/pool-run.ts';
 import { runnerEntry } from '../worker/runner.ts';
 
 export interface ThreadPoolExecutorOptions extends PoolExecutorOptions {
-  /** Memory limits per worker thread; a worker that exceeds them is replaced and its run reported as crashed. */
+  /**
+   * Memory limits per worker thread; a worker that exceeds them is replaced and
+   * its run reported as crashed. `maxOldGenerationSizeMb` must be at least 4.
+   */
   resourceLimits?: ResourceLimits;
 }
 
@@ -37,6 +41,9 @@ export interface ThreadPoolExecutorOptions extends PoolExecutorOptions {
 type HardStop = AbortController;
 
 type PiscinaClass = typeof Piscina;
+
+/** The smallest old-generation limit (MB) a worker thread can be given without risking the process. */
+const MIN_OLD_GENERATION_MB = 4;
 
 /**
  * Runs each job in a worker thread from a piscina pool of up to `maxWorkers`
@@ -59,7 +66,15 @@ export class ThreadPoolExecutor extends PoolExecutor<Piscina, HardStop> {
 
   constructor(options: ThreadPoolExecutorOptions = {}) {
     super('threadpool', options);
-    this.#resourceLimits = options.resourceLimits;
+    const limits = options.resourceLimits;
+    if (limits?.maxOldGenerationSizeMb !== undefined) {
+      // Below this, from Node 22 on, V8 cannot even set a worker's isolate up and aborts
+      // the whole process instead of failing the worker.
+      coerceNumber('resourceLimits.maxOldGenerationSizeMb', limits.maxOldGenerationSizeMb, {
+        min: MIN_OLD_GENERATION_MB,
+      });
+    }
+    this.#resourceLimits = limits;
   }
 
   override async start(context: ExecutorContext, alias: string): Promise<void> {
