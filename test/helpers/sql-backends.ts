@@ -13,9 +13,10 @@ import Database from 'better-sqlite3';
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { createPool, type PoolOptions } from 'mysql2';
 import pg from 'pg';
-import { describe, it } from 'vitest';
-import type { SqliteDriverName } from '../../src/index.ts';
+import { afterEach, describe, it } from 'vitest';
+import { type SqliteDriverName, SqlJobStore } from '../../src/index.ts';
 import { openDatabase } from '../../src/stores/sql/dialects.ts';
+import { storeTestContext } from './store-context.ts';
 
 export const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -94,6 +95,48 @@ export function tempSqlitePath(): string {
 
 export async function removeSqliteFiles(path: string): Promise<void> {
   for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(path + suffix, { force: true });
+}
+
+/** Options of the stores a {@link sqliteStoreFixture} opens. */
+export interface SqliteFixtureStoreOptions {
+  durability?: 'normal' | 'full';
+  busyTimeout?: number;
+  sqliteDriver?: SqliteDriverName;
+}
+
+/**
+ * Temporary SQLite files and started stores on them through `driver`, for the
+ * tests of one `describe`: every store is shut down and every file removed
+ * after each test.
+ */
+export function sqliteStoreFixture(driver: SqliteDriverName): {
+  newPath(): string;
+  open(url: string, options?: SqliteFixtureStoreOptions): Promise<SqlJobStore>;
+  /** Shuts a store the test started itself down after the test. */
+  track(store: SqlJobStore): void;
+} {
+  const paths: string[] = [];
+  const stores: SqlJobStore[] = [];
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.shutdown();
+    for (const path of paths.splice(0)) await removeSqliteFiles(path);
+  });
+  return {
+    newPath() {
+      const path = tempSqlitePath();
+      paths.push(path);
+      return path;
+    },
+    async open(url, options = {}) {
+      const store = new SqlJobStore({ url, sqliteDriver: driver, ...options });
+      await store.start(storeTestContext(), 'default');
+      stores.push(store);
+      return store;
+    },
+    track(store) {
+      stores.push(store);
+    },
+  };
 }
 
 export function openSqliteKysely(path: string): Kysely<RawDatabase> {

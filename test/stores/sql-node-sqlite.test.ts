@@ -9,8 +9,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type SqliteDriverName, SqlJobStore } from '../../src/index.ts';
+import { describe, expect, it } from 'vitest';
+import { SqlJobStore } from '../../src/index.ts';
 import {
   BETTER_SQLITE3_SAFE,
   BETTER_SQLITE3_UNSAFE_REASON,
@@ -18,8 +18,7 @@ import {
   nodeSqliteBackend,
   openNodeSqliteKysely,
   openSqliteFile,
-  removeSqliteFiles,
-  tempSqlitePath,
+  sqliteStoreFixture,
 } from '../helpers/sql-backends.ts';
 import { storeTestContext } from '../helpers/store-context.ts';
 import { describeSqlContract, describeSqlStore } from './sql-store-suite.ts';
@@ -65,33 +64,7 @@ describe.skipIf(!HAS_NODE_SQLITE)(
     describeSqlStore(nodeSqliteBackend);
 
     describe('SqlJobStore (SQLite, node:sqlite) specifics', () => {
-      const paths: string[] = [];
-      const stores: SqlJobStore[] = [];
-
-      afterEach(async () => {
-        for (const store of stores.splice(0)) await store.shutdown();
-        for (const path of paths.splice(0)) await removeSqliteFiles(path);
-      });
-
-      function newPath(): string {
-        const path = tempSqlitePath();
-        paths.push(path);
-        return path;
-      }
-
-      async function open(
-        url: string,
-        options: {
-          durability?: 'normal' | 'full';
-          busyTimeout?: number;
-          sqliteDriver?: SqliteDriverName;
-        } = {},
-      ): Promise<SqlJobStore> {
-        const store = new SqlJobStore({ url, sqliteDriver: 'node:sqlite', ...options });
-        await store.start(storeTestContext(), 'default');
-        stores.push(store);
-        return store;
-      }
+      const { newPath, open, track } = sqliteStoreFixture('node:sqlite');
 
       it('puts the database file in WAL mode, with either durability', async () => {
         for (const durability of ['normal', 'full'] as const) {
@@ -157,7 +130,7 @@ describe.skipIf(!HAS_NODE_SQLITE)(
         const context = storeTestContext();
         const store = new SqlJobStore({ url: `sqlite:${path}`, sqliteDriver: 'node:sqlite' });
         await store.start(context, 'default');
-        stores.push(store);
+        track(store);
         await store.addJobs([makeJob('bad', BASE_TIME), makeJob('good', BASE_TIME)]);
         const db = await openNodeSqliteKysely(path);
         try {
@@ -180,7 +153,7 @@ describe.skipIf(!HAS_NODE_SQLITE)(
         const context = storeTestContext();
         const store = new SqlJobStore({ url: `sqlite:${path}`, sqliteDriver: 'node:sqlite' });
         await store.start(context, 'default');
-        stores.push(store);
+        track(store);
         await store.addJobs([makeJob('far', BASE_TIME), makeJob('good', BASE_TIME + 1000)]);
         const db = await openNodeSqliteKysely(path);
         try {

@@ -6,7 +6,7 @@
  * (sql-node-sqlite.test.ts runs the same suites on node:sqlite).
  */
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ConfigurationError,
   parseSqlUrl,
@@ -18,9 +18,8 @@ import {
   BETTER_SQLITE3_SAFE,
   BETTER_SQLITE3_UNSAFE_REASON,
   openSqliteKysely,
-  removeSqliteFiles,
   sqliteBackend,
-  tempSqlitePath,
+  sqliteStoreFixture,
 } from '../helpers/sql-backends.ts';
 import { storeTestContext } from '../helpers/store-context.ts';
 import { describeSqlContract, describeSqlStore } from './sql-store-suite.ts';
@@ -35,26 +34,7 @@ describe.skipIf(!BETTER_SQLITE3_SAFE)(
     describeSqlStore(sqliteBackend);
 
     describe('SqlJobStore (SQLite) specifics', () => {
-      const paths: string[] = [];
-      const stores: SqlJobStore[] = [];
-
-      afterEach(async () => {
-        for (const store of stores.splice(0)) await store.shutdown();
-        for (const path of paths.splice(0)) await removeSqliteFiles(path);
-      });
-
-      function newPath(): string {
-        const path = tempSqlitePath();
-        paths.push(path);
-        return path;
-      }
-
-      async function open(url: string, options: { durability?: 'normal' | 'full' } = {}) {
-        const store = new SqlJobStore({ url, sqliteDriver: 'better-sqlite3', ...options });
-        await store.start(storeTestContext(), 'default');
-        stores.push(store);
-        return store;
-      }
+      const { newPath, open, track } = sqliteStoreFixture('better-sqlite3');
 
       it('keeps its jobs in the file across a shutdown and a new store on the same file', async () => {
         const path = newPath();
@@ -98,7 +78,7 @@ describe.skipIf(!BETTER_SQLITE3_SAFE)(
         const context = storeTestContext();
         const store = new SqlJobStore({ url: `sqlite:${path}`, sqliteDriver: 'better-sqlite3' });
         await store.start(context, 'default');
-        stores.push(store);
+        track(store);
         await store.addJobs([makeJob('bad', BASE_TIME), makeJob('good', BASE_TIME)]);
         const db = openSqliteKysely(path);
         try {
@@ -122,7 +102,7 @@ describe.skipIf(!BETTER_SQLITE3_SAFE)(
         const context = storeTestContext();
         const store = new SqlJobStore({ url: `sqlite:${path}`, sqliteDriver: 'better-sqlite3' });
         await store.start(context, 'default');
-        stores.push(store);
+        track(store);
         await store.addJobs([makeJob('far', BASE_TIME), makeJob('good', BASE_TIME + 1000)]);
         const db = openSqliteKysely(path);
         try {
