@@ -98,4 +98,34 @@ await describeWhenReachable(postgresBackend, POSTGRES_URL, () => {
       }
     });
   });
+
+  describe('SqlJobStore (PostgreSQL) schemas', () => {
+    it('creates and migrates its tables in the current schema even when another schema has tables of the same names', async () => {
+      const database = await postgresBackend.create();
+      const table = database.tableName;
+      const other = `other_${table}`;
+      const { db } = database;
+      try {
+        await sql`create schema ${sql.id(other)}`.execute(db);
+        // Another application's copy of the same tables, in a schema the store does not use.
+        for (const name of [table, `${table}_migrations`, `${table}_migrations_lock`]) {
+          await sql`create table ${sql.id(other, name)} (id varchar(255) primary key)`.execute(db);
+        }
+        const store = new SqlJobStore({ url: database.url, tableName: table });
+        await store.start(storeTestContext(), 'default');
+        await store.addJob(makeJob('mine', BASE_TIME));
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['mine']);
+        await store.shutdown();
+        const { rows } = await sql<{ name: string }>`
+          select name from ${sql.table(`${table}_migrations`)}`.execute(db);
+        expect(rows.map((row) => row.name)).toEqual(['0001_create_jobs_table']);
+        const { rows: others } = await sql<{ count: string }>`
+          select count(*) as count from ${sql.id(other, `${table}_migrations_lock`)}`.execute(db);
+        expect(Number(others[0]!.count)).toBe(0);
+      } finally {
+        await sql`drop schema if exists ${sql.id(other)} cascade`.execute(db);
+        await database.cleanup();
+      }
+    });
+  });
 });

@@ -11,6 +11,7 @@
  */
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { type SqlDialectName, SqlStoreSetupError } from './dialects.ts';
+import { withOwnTablesIntrospection } from './own-tables.ts';
 
 /** Longest job id, in Unicode characters (code points): 191 × 4 bytes fits MySQL's index key limit. */
 export const MAX_ID_LENGTH = 191;
@@ -108,7 +109,7 @@ export async function migrateJobsTable(
 ): Promise<void> {
   const names = tableNames(table);
   const migrator = new Migrator({
-    db,
+    db: withOwnTablesIntrospection(db, dialect, [names.migrations, names.migrationLock]),
     provider: { getMigrations: async () => migrations(dialect, table) },
     migrationTableName: names.migrations,
     migrationLockTableName: names.migrationLock,
