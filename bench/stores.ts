@@ -19,7 +19,6 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
@@ -42,6 +41,7 @@ import {
   serializeJob,
   silentLogger,
 } from '../src/index.ts';
+import { openDatabase, parseSqlUrl } from '../src/stores/sql/dialects.ts';
 import { printTable } from './table.ts';
 
 const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -146,10 +146,21 @@ function sqliteBackend(): Backend {
     name: 'SQLite',
     key: 'sqlite',
     async open() {
-      const db = new Database(':memory:');
-      const version = String(db.prepare('select sqlite_version() as v').pluck().get());
-      db.close();
-      return `SQLite ${version} (better-sqlite3, WAL, synchronous=NORMAL) at ${path}`;
+      // The driver the store's default ('auto') picks on this Node.
+      const { db, sqlite } = await openDatabase<unknown>(parseSqlUrl('sqlite::memory:'), {
+        durability: 'normal',
+        busyTimeout: 5000,
+        sqliteDriver: 'auto',
+        poolSize: undefined,
+        connectTimeout: 10_000,
+        onPoolError: () => {},
+        onSessionSetupError: () => {},
+      });
+      const driver =
+        sqlite?.constructor.name === 'NodeSqliteDatabase' ? 'node:sqlite' : 'better-sqlite3';
+      const { rows } = await sql<{ v: string }>`select sqlite_version() as v`.execute(db);
+      await db.destroy();
+      return `SQLite ${rows[0]!.v} (${driver}, WAL, synchronous=NORMAL) at ${path}`;
     },
     store: () => new SqlJobStore({ url: `sqlite:${path}`, tableName: table }),
     async cleanup() {
