@@ -336,6 +336,24 @@ export function describeStoreContract(
       expect(await store.lookupJob('b')).toBeNull();
     });
 
+    it('never reaches a stored job through an id that differs only by a lone surrogate', async () => {
+      // UTF-8 backends turn a lone surrogate into U+FFFD when they encode it, so the
+      // id 'x\uD800' sent as is would arrive as the stored 'x\uFFFD'.
+      await addAll(makeJob('x\uFFFD', BASE_TIME), makeJob('y\uFFFD', null));
+      for (const lone of ['x\uD800', 'y\uDC00']) {
+        expect(await store.lookupJob(lone)).toBeNull();
+        await expectRejection(store.updateJob(makeJob(lone, BASE_TIME + 5)), JobLookupError, lone);
+        await expectRejection(store.removeJob(lone), JobLookupError, lone);
+      }
+      if (store.updateJobs !== undefined)
+        expect(await store.updateJobs([makeJob('x\uD800', BASE_TIME + 5)])).toEqual(['x\uD800']);
+      if (store.removeJobs !== undefined)
+        expect(await store.removeJobs(['x\uDFFF', 'y\uD800'])).toEqual(['x\uDFFF', 'y\uD800']);
+      const all = await store.getAllJobs();
+      expect(ids(all)).toEqual(['x\uFFFD', 'y\uFFFD']);
+      expect(all.map((job) => job.nextRunTime?.getTime() ?? null)).toEqual([BASE_TIME, null]);
+    });
+
     it('replaces a job on update and moves it to its new place in the order', async () => {
       await addAll(
         makeJob('a', BASE_TIME),

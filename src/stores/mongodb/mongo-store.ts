@@ -12,6 +12,7 @@ import {
   checkStorableId,
   checkUrlOrClient,
   compareRunOrder,
+  isStorableId,
   loadOptionalDriver,
   messageOf,
   optionalString,
@@ -165,7 +166,10 @@ export class MongoJobStore implements JobStore {
     if (client !== null && owned) await client.close();
   }
 
+  // An id with a lone surrogate names no document: BSON would send it as the id
+  // with U+FFFD in its place, and so reach another job.
   async lookupJob(id: string): Promise<Job | null> {
+    if (!isStorableId(id)) return null;
     const document = await this.#started().findOne({ _id: id });
     return document === null ? null : this.#restore(id, document);
   }
@@ -246,6 +250,7 @@ export class MongoJobStore implements JobStore {
   }
 
   async updateJob(job: Job): Promise<void> {
+    if (!isStorableId(job.id)) throw new JobLookupError(job.id);
     const { _id, ...fields } = toDocument(job);
     const result = await this.#started().replaceOne({ _id }, fields);
     if (result.matchedCount === 0) throw new JobLookupError(job.id);
@@ -253,6 +258,7 @@ export class MongoJobStore implements JobStore {
   }
 
   async removeJob(id: string): Promise<void> {
+    if (!isStorableId(id)) throw new JobLookupError(id);
     const result = await this.#started().deleteOne({ _id: id });
     this.#broken.delete(id);
     if (result.deletedCount === 0) throw new JobLookupError(id);

@@ -267,6 +267,8 @@ export class RedisJobStore implements JobStore {
   }
 
   async updateJob(job: Job): Promise<void> {
+    // No entry has such an id; sent, it would arrive as another (U+FFFD for the surrogate).
+    if (!isStorableId(job.id)) throw new JobLookupError(job.id);
     const updated = await this.#run(UPDATE_JOB, entryArgs(job));
     if (updated !== 1) throw new JobLookupError(job.id);
     this.#broken.delete(job.id);
