@@ -1,27 +1,22 @@
 /**
  * SqlJobStore on SQLite through node:sqlite (`sqliteDriver: 'node:sqlite'`,
- * Node ≥ 22.13): the store contract and the SQL store suite, unchanged, and
- * what the node:sqlite adapter must do as the store does on better-sqlite3 —
- * WAL mode, the busy timeout, INTEGERs beyond 2^53, closing the file, a clear
- * error for a missing directory, files that either driver opens. Where Node
- * has no node:sqlite (Node 20), these tests are skipped and say so.
+ * Node ≥ 22.13): the store contract and the SQL store suite, unchanged, what
+ * either SQLite driver must do (sqlite-driver-suite.ts), and what the
+ * node:sqlite adapter must do besides: the busy timeout, files that either
+ * driver opens. Where Node has no node:sqlite (Node 20), these tests are
+ * skipped and say so.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { SqlJobStore } from '../../src/index.ts';
 import {
   BETTER_SQLITE3_SAFE,
   BETTER_SQLITE3_UNSAFE_REASON,
   HAS_NODE_SQLITE,
   nodeSqliteBackend,
-  openNodeSqliteKysely,
-  openSqliteFile,
   sqliteStoreFixture,
 } from '../helpers/sql-backends.ts';
-import { storeTestContext } from '../helpers/store-context.ts';
 import { describeSqlContract, describeSqlStore } from './sql-store-suite.ts';
+import { describeSqliteDriver } from './sqlite-driver-suite.ts';
 import { BASE_TIME, makeJob } from './store-contract.ts';
 
 /**
@@ -63,43 +58,12 @@ describe.skipIf(!HAS_NODE_SQLITE)(
     describeSqlContract(nodeSqliteBackend);
     describeSqlStore(nodeSqliteBackend);
 
+    describe('SqlJobStore (SQLite) on node:sqlite, as on either driver', () => {
+      describeSqliteDriver('node:sqlite');
+    });
+
     describe('SqlJobStore (SQLite, node:sqlite) specifics', () => {
-      const { newPath, open, track } = sqliteStoreFixture('node:sqlite');
-
-      it('puts the database file in WAL mode, with either durability', async () => {
-        for (const durability of ['normal', 'full'] as const) {
-          const path = newPath();
-          const store = await open(`sqlite:${path}`, { durability });
-          await store.addJob(makeJob('a', BASE_TIME));
-          const file = openSqliteFile(path);
-          try {
-            expect(file.prepare('pragma journal_mode').all()).toEqual([{ journal_mode: 'wal' }]);
-          } finally {
-            file.close();
-          }
-        }
-      });
-
-      it('works in memory (sqlite::memory: and sqlite://)', async () => {
-        for (const url of ['sqlite::memory:', 'sqlite://']) {
-          const store = await open(url);
-          await store.addJob(makeJob('m', BASE_TIME));
-          expect((await store.lookupJob('m'))?.id).toBe('m');
-        }
-      });
-
-      it('closes the file at shutdown', async () => {
-        const path = newPath();
-        const store = new SqlJobStore({ url: `sqlite:${path}`, sqliteDriver: 'node:sqlite' });
-        await store.start(storeTestContext(), 'default');
-        await store.addJobs([makeJob('a', BASE_TIME), makeJob('p', null)]);
-        expect(existsSync(`${path}-wal`)).toBe(true);
-        await store.shutdown();
-        // The last connection to close checkpoints the WAL into the file and deletes it.
-        expect(existsSync(`${path}-wal`)).toBe(false);
-        const again = await open(`sqlite:${path}`);
-        expect((await again.getAllJobs()).map((job) => job.id)).toEqual(['a', 'p']);
-      });
+      const { newPath, open } = sqliteStoreFixture('node:sqlite');
 
       it.skipIf(!BETTER_SQLITE3_SAFE)(
         BETTER_SQLITE3_SAFE
@@ -125,57 +89,6 @@ describe.skipIf(!HAS_NODE_SQLITE)(
         },
       );
 
-      it('reports a row whose next_run_time holds text, with an unknown run time', async () => {
-        const path = newPath();
-        const context = storeTestContext();
-        const store = new SqlJobStore({ url: `sqlite:${path}`, sqliteDriver: 'node:sqlite' });
-        await store.start(context, 'default');
-        track(store);
-        await store.addJobs([makeJob('bad', BASE_TIME), makeJob('good', BASE_TIME)]);
-        const db = await openNodeSqliteKysely(path);
-        try {
-          await db
-            .updateTable('horarium_jobs')
-            .set({ next_run_time: 'soon' })
-            .where('id', '=', 'bad')
-            .execute();
-        } finally {
-          await db.destroy();
-        }
-        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['good']);
-        expect(context.failures).toHaveLength(1);
-        expect(context.failures[0]).toMatchObject({ jobId: 'bad', nextRunTime: null });
-        expect(String(context.failures[0]!.error)).toMatch(/next_run_time column holds "soon"/);
-      });
-
-      it('reports a row whose next_run_time is an integer beyond 2^53, and reads the others', async () => {
-        const path = newPath();
-        const context = storeTestContext();
-        const store = new SqlJobStore({ url: `sqlite:${path}`, sqliteDriver: 'node:sqlite' });
-        await store.start(context, 'default');
-        track(store);
-        await store.addJobs([makeJob('far', BASE_TIME), makeJob('good', BASE_TIME + 1000)]);
-        const db = await openNodeSqliteKysely(path);
-        try {
-          await sql`update horarium_jobs set next_run_time = 4611686018427387904 where id = 'far'`.execute(
-            db,
-          );
-        } finally {
-          await db.destroy();
-        }
-        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['good']);
-        expect(context.failures.map((failure) => failure.jobId)).toEqual(['far']);
-        expect(String(context.failures[0]!.error)).toContain(
-          // 2^62 as the number it reads as: "4611686018427388000".
-          `next_run_time column holds "${2 ** 62}"`,
-        );
-        expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME + 1000));
-        expect((await store.getDueJobs(new Date(BASE_TIME + 1000))).map((job) => job.id)).toEqual([
-          'good',
-        ]);
-        expect(await store.lookupJob('far')).toBeNull();
-      });
-
       it('waits up to busyTimeout for a write lock another process holds', async () => {
         const path = newPath();
         const hurried = await open(`sqlite:${path}`, { busyTimeout: 0.2 });
@@ -196,16 +109,6 @@ describe.skipIf(!HAS_NODE_SQLITE)(
         expect(performance.now() - locked).toBeGreaterThanOrEqual(holdMs - 200);
         expect(await lock.exited).toBe(0);
         expect((await hurried.getAllJobs()).map((job) => job.id)).toEqual(['patient']);
-      });
-
-      it('fails to start with a clear error when the directory does not exist', async () => {
-        const store = new SqlJobStore({
-          url: 'sqlite:/nonexistent-horarium-dir/jobs.db',
-          sqliteDriver: 'node:sqlite',
-        });
-        await expect(store.start(storeTestContext(), 'default')).rejects.toThrow(
-          /directory does not exist/,
-        );
       });
     });
   },

@@ -1,11 +1,11 @@
 /**
  * SqlJobStore on SQLite through better-sqlite3 (files under os.tmpdir()): the
- * store contract, the SQL store suite, and what is particular to the embedded
- * database — WAL mode, reopening a file, URLs, drivers and configuration.
+ * store contract, the SQL store suite, what either SQLite driver must do
+ * (sqlite-driver-suite.ts), and what is particular to this file's cases:
+ * URLs, configuration and the durability options.
  * Skipped on Node 24, where better-sqlite3 12 can abort the process
  * (sql-node-sqlite.test.ts runs the same suites on node:sqlite).
  */
-import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigurationError,
@@ -19,11 +19,10 @@ import {
   BETTER_SQLITE3_UNSAFE_REASON,
   openSqliteKysely,
   sqliteBackend,
-  sqliteStoreFixture,
 } from '../helpers/sql-backends.ts';
 import { storeTestContext } from '../helpers/store-context.ts';
 import { describeSqlContract, describeSqlStore } from './sql-store-suite.ts';
-import { BASE_TIME, makeJob } from './store-contract.ts';
+import { describeSqliteDriver } from './sqlite-driver-suite.ts';
 
 describe.skipIf(!BETTER_SQLITE3_SAFE)(
   BETTER_SQLITE3_SAFE
@@ -33,94 +32,11 @@ describe.skipIf(!BETTER_SQLITE3_SAFE)(
     describeSqlContract(sqliteBackend);
     describeSqlStore(sqliteBackend);
 
+    describe('SqlJobStore (SQLite) on better-sqlite3, as on either driver', () => {
+      describeSqliteDriver('better-sqlite3');
+    });
+
     describe('SqlJobStore (SQLite) specifics', () => {
-      const { newPath, open, track } = sqliteStoreFixture('better-sqlite3');
-
-      it('keeps its jobs in the file across a shutdown and a new store on the same file', async () => {
-        const path = newPath();
-        const first = new SqlJobStore({ url: `sqlite:${path}`, sqliteDriver: 'better-sqlite3' });
-        await first.start(storeTestContext(), 'default');
-        await first.addJobs([makeJob('a', BASE_TIME), makeJob('p', null)]);
-        await first.shutdown();
-        const second = await open(`sqlite:${path}`);
-        const jobs = await second.getAllJobs();
-        expect(jobs.map((job) => [job.id, job.nextRunTime?.getTime() ?? null])).toEqual([
-          ['a', BASE_TIME],
-          ['p', null],
-        ]);
-      });
-
-      it('puts the database file in WAL mode, with either durability', async () => {
-        for (const durability of ['normal', 'full'] as const) {
-          const path = newPath();
-          const store = await open(`sqlite:${path}`, { durability });
-          await store.addJob(makeJob('a', BASE_TIME));
-          const db = openSqliteKysely(path);
-          try {
-            const { rows } = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(db);
-            expect(rows[0]?.journal_mode).toBe('wal');
-          } finally {
-            await db.destroy();
-          }
-        }
-      });
-
-      it('works in memory (sqlite::memory: and sqlite://)', async () => {
-        for (const url of ['sqlite::memory:', 'sqlite://']) {
-          const store = await open(url);
-          await store.addJob(makeJob('m', BASE_TIME));
-          expect((await store.lookupJob('m'))?.id).toBe('m');
-        }
-      });
-
-      it('reports a row whose next_run_time holds text, with an unknown run time', async () => {
-        const path = newPath();
-        const context = storeTestContext();
-        const store = new SqlJobStore({ url: `sqlite:${path}`, sqliteDriver: 'better-sqlite3' });
-        await store.start(context, 'default');
-        track(store);
-        await store.addJobs([makeJob('bad', BASE_TIME), makeJob('good', BASE_TIME)]);
-        const db = openSqliteKysely(path);
-        try {
-          await db
-            .updateTable('horarium_jobs')
-            .set({ next_run_time: 'soon' })
-            .where('id', '=', 'bad')
-            .execute();
-        } finally {
-          await db.destroy();
-        }
-        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['good']);
-        expect(context.failures).toHaveLength(1);
-        expect(context.failures[0]).toMatchObject({ jobId: 'bad', nextRunTime: null });
-        expect(String(context.failures[0]!.error)).toMatch(/next_run_time column holds "soon"/);
-        expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME));
-      });
-
-      it('reports a row whose next_run_time is an integer beyond 2^53, and reads the others', async () => {
-        const path = newPath();
-        const context = storeTestContext();
-        const store = new SqlJobStore({ url: `sqlite:${path}`, sqliteDriver: 'better-sqlite3' });
-        await store.start(context, 'default');
-        track(store);
-        await store.addJobs([makeJob('far', BASE_TIME), makeJob('good', BASE_TIME + 1000)]);
-        const db = openSqliteKysely(path);
-        try {
-          await sql`update horarium_jobs set next_run_time = 4611686018427387904 where id = 'far'`.execute(
-            db,
-          );
-        } finally {
-          await db.destroy();
-        }
-        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['good']);
-        expect(context.failures.map((failure) => failure.jobId)).toEqual(['far']);
-        expect(String(context.failures[0]!.error)).toContain(
-          // 2^62 as the number it reads as: "4611686018427388000".
-          `next_run_time column holds "${2 ** 62}"`,
-        );
-        expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME + 1000));
-      });
-
       it('parses SQLite URLs in its own and in SQLAlchemy form, and refuses others clearly', () => {
         expect(parseSqlUrl('sqlite:jobs.db')).toEqual({ dialect: 'sqlite', path: 'jobs.db' });
         expect(parseSqlUrl('sqlite:/var/lib/jobs.db')).toEqual({
@@ -205,16 +121,6 @@ describe.skipIf(!BETTER_SQLITE3_SAFE)(
         } finally {
           await db.destroy();
         }
-      });
-
-      it('fails to start with a clear error when the directory does not exist', async () => {
-        const store = new SqlJobStore({
-          url: 'sqlite:/nonexistent-horarium-dir/jobs.db',
-          sqliteDriver: 'better-sqlite3',
-        });
-        await expect(store.start(storeTestContext(), 'default')).rejects.toThrow(
-          /directory does not exist/,
-        );
       });
 
       it.runIf(!process.getBuiltinModule?.('node:sqlite'))(
