@@ -22,7 +22,13 @@ import {
 import { createJobStore } from '../../src/scheduler/plugins.ts';
 import { redisUnreachable } from '../helpers/durability.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
-import { BASE_TIME, CONTRACT_TASK_REF, describeStoreContract, makeJob } from './store-contract.ts';
+import {
+  BASE_TIME,
+  CONTRACT_TASK_REF,
+  describeStoreContract,
+  expectBatchUpdateNeverRestoresRemovedJobs,
+  makeJob,
+} from './store-contract.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const IN_CI = process.env.CI === 'true';
@@ -348,24 +354,9 @@ describe.skipIf(unreachable !== null && !IN_CI)(
         const prefix = uniquePrefix();
         const one = await startedStore({ keyPrefix: prefix });
         const two = await startedStore({ keyPrefix: prefix });
-        const ids = Array.from({ length: 400 }, (_, i) => `job${i}`);
-        for (let round = 0; round < 5; round++) {
-          await one.addJobs(ids.map((id) => makeJob(id, BASE_TIME)));
-          const removed = ids.filter((_, i) => (i + round) % 3 === 0);
-          const [missing, notFound] = await Promise.all([
-            one.updateJobs(ids.map((id) => makeJob(id, BASE_TIME + 1000))),
-            two.removeJobs(removed),
-          ]);
-          expect(notFound).toEqual([]);
-          for (const id of missing) expect(removed).toContain(id);
-          const left = await one.getAllJobs();
-          expect(left.map((job) => job.id).sort()).toEqual(
-            ids.filter((id) => !removed.includes(id)).sort(),
-          );
-          for (const job of left) expect(job.nextRunTime).toEqual(new Date(BASE_TIME + 1000));
+        await expectBatchUpdateNeverRestoresRemovedJobs(one, two, async (left) => {
           expect(await admin.zcard(one.keys.runTimes)).toBe(left.length);
-          await one.removeAllJobs();
-        }
+        });
       });
     });
 

@@ -16,7 +16,13 @@ import {
 } from '../../src/index.ts';
 import type { SqlBackend, SqlTestDatabase } from '../helpers/sql-backends.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
-import { BASE_TIME, CONTRACT_TASK_REF, describeStoreContract, makeJob } from './store-contract.ts';
+import {
+  BASE_TIME,
+  CONTRACT_TASK_REF,
+  describeStoreContract,
+  expectBatchUpdateNeverRestoresRemovedJobs,
+  makeJob,
+} from './store-contract.ts';
 
 /** The contract, with a fresh table (or SQLite file) per test. */
 export function describeSqlContract(backend: SqlBackend): void {
@@ -504,24 +510,7 @@ export function describeSqlStore(backend: SqlBackend): void {
       it('updateJobs never brings back a job that another store removes meanwhile', async () => {
         const { store } = await startStore();
         const { store: other } = await startStore();
-        const ids = Array.from({ length: 400 }, (_, i) => `job-${i}`);
-        for (let round = 0; round < 5; round++) {
-          await store.addJobs(ids.map((id) => makeJob(id, BASE_TIME)));
-          const removed = ids.filter((_, i) => (i + round) % 3 === 0);
-          const [missing, notFound] = await Promise.all([
-            store.updateJobs(ids.map((id) => makeJob(id, BASE_TIME + 1000))),
-            other.removeJobs(removed),
-          ]);
-          expect(notFound).toEqual([]);
-          // Each removed job was either updated first (then removed) or skipped.
-          for (const id of missing) expect(removed).toContain(id);
-          const left = await store.getAllJobs();
-          expect(left.map((job) => job.id).sort()).toEqual(
-            ids.filter((id) => !removed.includes(id)).sort(),
-          );
-          for (const job of left) expect(job.nextRunTime).toEqual(new Date(BASE_TIME + 1000));
-          await store.removeAllJobs();
-        }
+        await expectBatchUpdateNeverRestoresRemovedJobs(store, other);
       });
 
       it('removeJobs removes the ids it finds, once each, and returns the others', async () => {

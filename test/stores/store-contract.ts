@@ -195,6 +195,43 @@ async function applyOperation(
 }
 
 /**
+ * Two stores on one backend: `one` updates 400 due jobs in a batch while `two`
+ * removes a third of them, five rounds. A removed job must stay removed (the
+ * batch reports it missing, or updates it just before the removal), and every
+ * other job must carry its new run time. `afterRound` checks backend details.
+ */
+export async function expectBatchUpdateNeverRestoresRemovedJobs(
+  one: JobStore,
+  two: JobStore,
+  afterRound: (left: Job[]) => Promise<void> = async () => {},
+): Promise<void> {
+  const addJobs = one.addJobs?.bind(one);
+  const updateJobs = one.updateJobs?.bind(one);
+  const removeJobs = two.removeJobs?.bind(two);
+  if (addJobs === undefined || updateJobs === undefined || removeJobs === undefined)
+    throw new Error('the store has no batch addJobs/updateJobs/removeJobs');
+  const ids = Array.from({ length: 400 }, (_, i) => `job-${i}`);
+  for (let round = 0; round < 5; round++) {
+    await addJobs(ids.map((id) => makeJob(id, BASE_TIME)));
+    const removed = ids.filter((_, i) => (i + round) % 3 === 0);
+    const [missing, notFound] = await Promise.all([
+      updateJobs(ids.map((id) => makeJob(id, BASE_TIME + 1000))),
+      removeJobs(removed),
+    ]);
+    expect(notFound).toEqual([]);
+    // Each removed job was either updated first (then removed) or skipped.
+    for (const id of missing) expect(removed).toContain(id);
+    const left = await one.getAllJobs();
+    expect(left.map((job) => job.id).sort()).toEqual(
+      ids.filter((id) => !removed.includes(id)).sort(),
+    );
+    for (const job of left) expect(job.nextRunTime).toEqual(new Date(BASE_TIME + 1000));
+    await afterRound(left);
+    await one.removeAllJobs();
+  }
+}
+
+/**
  * Registers the contract suite for one store. Each test gets a new store from
  * `makeStore`, starts it, and shuts it down and calls `cleanup` afterwards.
  */
