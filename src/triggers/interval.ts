@@ -62,11 +62,9 @@ const OPTION_KEYS = new Set<string>([
  * ```
  */
 export class IntervalTrigger implements Trigger {
-  readonly timezone: string;
-  readonly endDate: Date | null;
-  readonly jitter: number | null;
   /** The interval in milliseconds (a whole number of seconds). */
   readonly interval: number;
+  // A million jobs hold a million triggers: only what cannot be derived is a field.
   readonly #zone: Zone;
   readonly #end: number | undefined;
   readonly #jitterMs: number;
@@ -77,8 +75,8 @@ export class IntervalTrigger implements Trigger {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidTriggerError('options', 'IntervalTrigger options must be an object');
     }
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key))
+    for (const key in options) {
+      if (Object.hasOwn(options, key) && !OPTION_KEYS.has(key))
         throw new InvalidTriggerError(key, `Unknown IntervalTrigger option ${JSON.stringify(key)}`);
     }
     let interval = 0;
@@ -108,15 +106,27 @@ export class IntervalTrigger implements Trigger {
     }
     this.interval = interval;
     this.#zone = resolveZone(options.timezone);
-    this.timezone = this.#zone.name;
     const start = optionalDate('startDate', options.startDate, this.#zone);
     this.#start = start === undefined ? undefined : ceilToSecond(start);
     this.#end = optionalDate('endDate', options.endDate, this.#zone);
     checkDateOrder(start, this.#end, this.#zone);
-    this.endDate = this.#end === undefined ? null : new Date(this.#end);
     this.#jitterMs = parseJitter(options.jitter);
-    this.jitter = this.#jitterMs > 0 ? this.#jitterMs / MS_PER_SECOND : null;
     this.#random = options.random ?? Math.random;
+  }
+
+  /** The zone naive dates are read in and times are printed in. */
+  get timezone(): string {
+    return this.#zone.name;
+  }
+
+  /** The last possible fire time, or null. */
+  get endDate(): Date | null {
+    return this.#end === undefined ? null : new Date(this.#end);
+  }
+
+  /** The most a fire time is delayed at random, in seconds, or null. */
+  get jitter(): number | null {
+    return this.#jitterMs > 0 ? this.#jitterMs / MS_PER_SECOND : null;
   }
 
   /** The grid's anchor, or null until the first call fixes it at `now + interval`. */

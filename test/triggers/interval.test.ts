@@ -236,6 +236,44 @@ describe('IntervalTrigger toString prints the interval like a Python timedelta',
   });
 });
 
+describe('IntervalTrigger read-only values', () => {
+  it('shows its interval, zone, end date and jitter as given, and null for those left out', () => {
+    const full = new IntervalTrigger({
+      hours: 1,
+      timezone: 'Europe/Berlin',
+      endDate: '2024-06-01 12:00',
+      jitter: 30,
+    });
+    expect(full.interval).toBe(3_600_000);
+    expect(full.timezone).toBe('Europe/Berlin');
+    expect(full.endDate).toEqual(new Date('2024-06-01T10:00:00Z'));
+    expect(full.jitter).toBe(30);
+    const bare = interval({ seconds: 10 });
+    expect([bare.timezone, bare.endDate, bare.jitter, bare.startDate]).toEqual([
+      'UTC',
+      null,
+      null,
+      null,
+    ]);
+  });
+
+  it('hands out a copy of the end date, so changing it changes nothing', () => {
+    const trigger = interval({
+      hours: 1,
+      startDate: '2024-01-01T00:00:00Z',
+      endDate: '2024-01-01T02:00:00Z',
+    });
+    trigger.endDate?.setTime(0);
+    expect(trigger.endDate).toEqual(new Date('2024-01-01T02:00:00Z'));
+    expect(chain(trigger, '2024-01-01T00:00:00Z', 5)).toEqual([
+      '2024-01-01T00:00:00+00:00',
+      '2024-01-01T01:00:00+00:00',
+      '2024-01-01T02:00:00+00:00',
+      null,
+    ]);
+  });
+});
+
 describe('IntervalTrigger JSON round trip', () => {
   it('a restored trigger has the same chain and toString', () => {
     const make = (): IntervalTrigger =>
