@@ -4,16 +4,18 @@
 //   node --expose-gc --import tsx bench/scheduler-worker.ts <impl> <case>
 //
 // impl: horarium | node-schedule | toad;  case: add | add-ids | burst | lateness.
+// impl bare (lateness only): no scheduler, the least any scheduler must do per run, as a reference.
 // Diagnostics go to stderr; the result is the last stdout line, `RESULT <json>` (see WorkerResult).
 // Sizes can be overridden for quick trials: BENCH_ADD_JOBS, BENCH_BURST_JOBS, BENCH_RATE_JOBS.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import schedule from 'node-schedule';
 import { AsyncTask, SimpleIntervalJob, ToadScheduler } from 'toad-scheduler';
 import { AsyncScheduler, currentJob } from '../src/index.ts';
 
-export const IMPL_NAMES = ['horarium', 'node-schedule', 'toad'] as const;
+export const IMPL_NAMES = ['horarium', 'node-schedule', 'toad', 'bare'] as const;
 export type ImplName = (typeof IMPL_NAMES)[number];
 export const CASE_NAMES = ['add', 'add-ids', 'burst', 'lateness'] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
@@ -513,7 +515,38 @@ async function toadLateness(): Promise<LatenessResult> {
 
 // ---------------------------------------------------------------------------------------------
 
-const CASES: Record<ImplName, Record<CaseName, () => Promise<WorkerResult>>> = {
+// ---------------------------------------------------------------------------------------------
+// bare: the least work a scheduler with a per-run context can do (reference for the lateness case)
+
+/**
+ * One timer per whole second; its callback starts every run of that second:
+ * each an async function called inside AsyncLocalStorage.run (how a run can
+ * know which run it is), with a completion handler attached. No store, no
+ * events, no bookkeeping: what remains is the cost of starting the runs.
+ */
+async function bareLateness(): Promise<LatenessResult> {
+  const log = new LatenessLog(RATE_JOBS, RATE_SECONDS);
+  const context = new AsyncLocalStorage<{ scheduled: number }>();
+  const first = dueAfter(Date.now());
+  const job = async (): Promise<void> => {
+    const now = wallNow();
+    const scheduled = context.getStore()?.scheduled ?? Number.NaN;
+    log.record(Math.round((scheduled - first) / 1000), now - scheduled, now);
+  };
+  let completed = 0;
+  const onDone = (): void => {
+    completed++;
+  };
+  for (let second = 0; second < RATE_SECONDS; second++) {
+    const scheduled = first + second * 1000;
+    await sleep(Math.max(0, scheduled - Date.now()));
+    for (let i = 0; i < RATE_JOBS; i++) context.run({ scheduled }, job).then(onDone, onDone);
+  }
+  await waitUntil(() => completed >= log.expected, first + RATE_SECONDS * 1000 + 2000);
+  return log.summary(null);
+}
+
+const CASES: Record<ImplName, Partial<Record<CaseName, () => Promise<WorkerResult>>>> = {
   horarium: {
     add: () => horariumAdd(false),
     'add-ids': () => horariumAdd(true),
@@ -532,6 +565,7 @@ const CASES: Record<ImplName, Record<CaseName, () => Promise<WorkerResult>>> = {
     burst: toadBurst,
     lateness: toadLateness,
   },
+  bare: { lateness: bareLateness },
 };
 
 function isImpl(value: string | undefined): value is ImplName {
@@ -550,7 +584,12 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  const result = await CASES[impl][name]();
+  const measure = CASES[impl][name];
+  if (measure === undefined) {
+    console.error(`${impl} has no ${name} case`);
+    process.exit(2);
+  }
+  const result = await measure();
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   // Peers may leave timers behind (node-schedule's long timeouts); the result is out, so leave.
   process.exit(0);

@@ -8,7 +8,8 @@
 // 2. burst: 100,000 no-op jobs due at the same whole second: time from that instant to the start
 //    of the last run.
 // 3. lateness: 10,000 jobs on a 1-second interval for 10 seconds (10,000 runs per second, all due
-//    at each whole second): start − scheduled time of every run.
+//    at each whole second): start − scheduled time of every run. A reference row, "bare start
+//    loop", starts the same runs with no scheduler at all: the floor for this workload.
 
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -51,10 +52,12 @@ const PEERS: readonly Impl[] = [
   { key: 'toad', name: 'toad-scheduler' },
 ];
 const IMPLS: readonly Impl[] = [HORARIUM, ...PEERS];
+/** Lateness case only: no scheduler, just the runs started by one timer per second. */
+const BARE: Impl = { key: 'bare', name: 'bare start loop' };
 
 /** What each implementation does in each case, printed under the tables. */
 const WORKLOADS: Readonly<
-  Record<'add' | 'burst' | 'lateness', Readonly<Record<ImplName, string>>>
+  Record<'add' | 'burst' | 'lateness', Readonly<Partial<Record<ImplName, string>>>>
 > = {
   add: {
     horarium:
@@ -72,6 +75,7 @@ const WORKLOADS: Readonly<
       "addJob(fn, 'interval', { seconds: 1, startDate }); lateness = start − currentJob().scheduledRunTime",
     'node-schedule': "scheduleJob({ start, rule: '* * * * * *' }, fn); lateness = start − fireDate",
     toad: 'SimpleIntervalJob({ seconds: 1 }) created in one synchronous block at a whole second; lateness vs creation + k s',
+    bare: "no scheduler (reference): a timer at each whole second starts that second's 10,000 runs, each an async function in AsyncLocalStorage.run with a completion handler; the least a scheduler with a per-run context can do",
   },
 };
 
@@ -163,7 +167,10 @@ function printNotes(notes: readonly string[]): void {
 }
 
 function printWorkloads(kind: keyof typeof WORKLOADS): void {
-  for (const impl of IMPLS) console.log(`  ${impl.name}: ${WORKLOADS[kind][impl.key]}`);
+  for (const impl of [...IMPLS, BARE]) {
+    const workload = WORKLOADS[kind][impl.key];
+    if (workload !== undefined) console.log(`  ${impl.name}: ${workload}`);
+  }
 }
 
 /** Low CPU shares mean that other processes competed for the CPU during the measurement. */
@@ -333,10 +340,11 @@ async function scenarioLateness(): Promise<Map<Impl, Outcome<LatenessResult>>> {
       `(${fmtInt(RATE_JOBS)} runs/s, all due at each whole second) ---`,
   );
   const results = new Map<Impl, Outcome<LatenessResult>>();
-  for (const impl of IMPLS) results.set(impl, await runCase(impl.key, 'lateness', 'lateness'));
+  const measured = [...IMPLS, BARE];
+  for (const impl of measured) results.set(impl, await runCase(impl.key, 'lateness', 'lateness'));
   const notes: string[] = [];
   const h = results.get(HORARIUM);
-  const table = IMPLS.map((impl) => {
+  const table = measured.map((impl) => {
     const outcome = results.get(impl)!;
     if (!outcome.ok) {
       notes.push(`${impl.name} failed: ${outcome.error}`);
@@ -462,6 +470,14 @@ export async function run(): Promise<void> {
       `${verdict(ok)}  lateness p99 <= ${TARGET_LATENESS_P99_MS} ms at ${fmtInt(RATE_JOBS)} runs/s: ` +
         `p99 ${fmtMs(r.p99)} ms (${fmtInt(r.ran)} of ${fmtInt(expected)} runs)`,
     );
+    const bare = lateness.get(BARE);
+    if (bare?.ok === true) {
+      console.log(
+        `note: fire times are whole seconds, so ${fmtInt(RATE_JOBS)} runs/s are ${fmtInt(RATE_JOBS)} runs due at once; ` +
+          `on this machine the bare start loop alone reaches p99 ${fmtMs(bare.result.p99)} ms ` +
+          `(${fmtMs((1000 * bare.result.cpuMs) / bare.result.ran)} µs of CPU per run)`,
+      );
+    }
   } else {
     console.log('MISS  lateness: no result');
   }
