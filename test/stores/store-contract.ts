@@ -444,6 +444,63 @@ export function describeStoreContract(
       expect(ids(await store.getAllJobs())).toEqual(['a']);
     });
 
+    describe('updateJobs and removeJobs (batches)', () => {
+      it('updateJobs replaces stored jobs, changed or not, keeps the last version of a repeat, and returns the ids it skipped', async ({
+        skip,
+      }) => {
+        if (store.updateJobs === undefined) return skip('the store has no updateJobs');
+        const same = makeJob('same', BASE_TIME);
+        await addAll(
+          same,
+          makeJob('moved', BASE_TIME),
+          makeJob('paused', BASE_TIME),
+          makeJob('resumed', null),
+        );
+        const missing = await store.updateJobs([
+          same,
+          makeJob('moved', BASE_TIME + 1000),
+          makeJob('gone', BASE_TIME),
+          makeJob('paused', BASE_TIME + 5),
+          makeJob('paused', null),
+          makeJob('resumed', null),
+          makeJob('resumed', BASE_TIME + 7),
+          makeJob('gone', null),
+        ]);
+        // One entry per skipped job; the order is the store's.
+        expect([...missing].sort()).toEqual(['gone', 'gone']);
+        expect(entries(await store.getAllJobs())).toEqual([
+          ['same', BASE_TIME],
+          ['resumed', BASE_TIME + 7],
+          ['moved', BASE_TIME + 1000],
+          ['paused', null],
+        ]);
+        expect(await store.lookupJob('gone')).toBeNull();
+        expect(await store.getNextRunTime()).toEqual(new Date(BASE_TIME));
+      });
+
+      it('removeJobs removes the ids it finds, once each, and returns the others', async ({
+        skip,
+      }) => {
+        if (store.removeJobs === undefined) return skip('the store has no removeJobs');
+        await addAll(makeJob('a', BASE_TIME), makeJob('b', null), makeJob('c', BASE_TIME));
+        const missing = await store.removeJobs(['a', 'x', 'b', 'a']);
+        expect([...missing].sort()).toEqual(['a', 'x']);
+        expect(ids(await store.getAllJobs())).toEqual(['c']);
+        expect(await store.lookupJob('b')).toBeNull();
+      });
+
+      it('updateJobs and removeJobs of no jobs change nothing and return no ids', async ({
+        skip,
+      }) => {
+        if (store.updateJobs === undefined || store.removeJobs === undefined)
+          return skip('the store has no batch methods');
+        await addAll(makeJob('kept', BASE_TIME));
+        expect(await store.updateJobs([])).toEqual([]);
+        expect(await store.removeJobs([])).toEqual([]);
+        expect(entries(await store.getAllJobs())).toEqual([['kept', BASE_TIME]]);
+      });
+    });
+
     describe('addJobs (bulk, all or nothing)', () => {
       it('adds every job of the batch', async ({ skip }) => {
         if (store.addJobs === undefined) return skip('the store has no addJobs');
