@@ -75,8 +75,8 @@ export class IntervalTrigger implements Trigger {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidTriggerError('options', 'IntervalTrigger options must be an object');
     }
-    for (const key in options) {
-      if (Object.hasOwn(options, key) && !OPTION_KEYS.has(key))
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.has(key))
         throw new InvalidTriggerError(key, `Unknown IntervalTrigger option ${JSON.stringify(key)}`);
     }
     let interval = 0;

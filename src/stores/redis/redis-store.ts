@@ -285,17 +285,17 @@ export class RedisJobStore implements JobStore {
     const args: string[] = [];
     /** The position in `jobs` of each entry sent. */
     const sent: number[] = [];
-    const unstorable = new Set<number>();
+    /** Positions in `jobs` of the jobs not stored. */
+    const skipped = new Set<number>();
     jobs.forEach((job, i) => {
       // An id no entry can have is not stored, so it is skipped.
       if (!isStorableId(job.id)) {
-        unstorable.add(i);
+        skipped.add(i);
         return;
       }
       for (const arg of entryArgs(job)) args.push(arg);
       sent.push(i);
     });
-    const skipped = new Set<number>(unstorable);
     if (sent.length > 0) {
       for (const position of asArray(await this.#run(UPDATE_JOBS, args), 'updateMany'))
         skipped.add(sent[asPosition(position, sent.length, 'updateMany')]!);

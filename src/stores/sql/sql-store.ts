@@ -23,6 +23,7 @@ import { serializeJob } from '../../jobs/serialization.ts';
 import { coerceNumber } from '../../scheduler/config.ts';
 import { ConfigurationError } from '../../scheduler/errors.ts';
 import { registerJobStoreType } from '../../scheduler/plugins.ts';
+import { isStorableId } from '../common.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import {
@@ -725,7 +726,7 @@ registerJobStoreType('sql', (options, { key }) => new SqlJobStore(normalizeOptio
 function idProblem(id: string): string | null {
   if (typeof id !== 'string') return 'is not a string';
   if (id.includes('\u0000')) return 'contains a NUL character, which PostgreSQL text cannot hold';
-  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(id))
+  if (!isStorableId(id))
     return 'contains an unpaired UTF-16 surrogate, which is not valid Unicode text';
   if (id.length > MAX_ID_LENGTH) {
     let length = 0;
