@@ -54,6 +54,8 @@ const PEERS: readonly Impl[] = [
 const IMPLS: readonly Impl[] = [HORARIUM, ...PEERS];
 /** Lateness case only: no scheduler, just the runs started by one timer per second. */
 const BARE: Impl = { key: 'bare', name: 'bare start loop' };
+/** The peers and, where a case has it, the reference. */
+const ALL_IMPLS: readonly Impl[] = [...IMPLS, BARE];
 
 /** What each implementation does in each case, printed under the tables. */
 const WORKLOADS: Readonly<
@@ -167,7 +169,7 @@ function printNotes(notes: readonly string[]): void {
 }
 
 function printWorkloads(kind: keyof typeof WORKLOADS): void {
-  for (const impl of [...IMPLS, BARE]) {
+  for (const impl of ALL_IMPLS) {
     const workload = WORKLOADS[kind][impl.key];
     if (workload !== undefined) console.log(`  ${impl.name}: ${workload}`);
   }
@@ -340,11 +342,10 @@ async function scenarioLateness(): Promise<Map<Impl, Outcome<LatenessResult>>> {
       `(${fmtInt(RATE_JOBS)} runs/s, all due at each whole second) ---`,
   );
   const results = new Map<Impl, Outcome<LatenessResult>>();
-  const measured = [...IMPLS, BARE];
-  for (const impl of measured) results.set(impl, await runCase(impl.key, 'lateness', 'lateness'));
+  for (const impl of ALL_IMPLS) results.set(impl, await runCase(impl.key, 'lateness', 'lateness'));
   const notes: string[] = [];
   const h = results.get(HORARIUM);
-  const table = measured.map((impl) => {
+  const table = ALL_IMPLS.map((impl) => {
     const outcome = results.get(impl)!;
     if (!outcome.ok) {
       notes.push(`${impl.name} failed: ${outcome.error}`);
