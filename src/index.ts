@@ -2,6 +2,15 @@
  * Horarium: a job scheduler for Node.js with APScheduler's model — triggers,
  * job stores, executors, schedulers and events.
  */
+
+export {
+  type CoerceNumberOptions,
+  coerceBoolean,
+  coerceNullableNumber,
+  coerceNumber,
+} from './config/coerce.ts';
+export { ConfigurationError } from './config/errors.ts';
+export { checkOptionNames } from './config/suggest.ts';
 export { HorariumError } from './errors.ts';
 export * from './events.ts';
 export { AsyncExecutor } from './executors/async/async-executor.ts';
@@ -79,10 +88,6 @@ export {
   StoreTimeoutError,
 } from './scheduler/base-scheduler.ts';
 export {
-  type CoerceNumberOptions,
-  coerceBoolean,
-  coerceNullableNumber,
-  coerceNumber,
   type FlatConfig,
   type JobDefaults,
   type NormalizedConfig,
@@ -92,7 +97,6 @@ export {
   type SchedulerConfig,
 } from './scheduler/config.ts';
 export {
-  ConfigurationError,
   DuplicateAliasError,
   SchedulerAlreadyRunningError,
   SchedulerNotRunningError,

@@ -79,12 +79,8 @@ import {
   UnknownAliasError,
 } from './errors.ts';
 import { Mutex } from './mutex.ts';
-import {
-  createExecutor,
-  createJobStore,
-  registerExecutorType,
-  registerJobStoreType,
-} from './plugins.ts';
+import './builtins.ts';
+import { createExecutor, createJobStore } from './plugins.ts';
 import { planRuns, type RunPlan } from './run-times.ts';
 import {
   buildTrigger,
@@ -92,9 +88,6 @@ import {
   type TriggerArgsByAlias,
   ZONED_ALIASES,
 } from './trigger-aliases.ts';
-
-registerJobStoreType('memory', () => new MemoryJobStore());
-registerExecutorType('async', () => new AsyncExecutor());
 
 export const STATE_STOPPED = 0;
 export const STATE_RUNNING = 1;

@@ -23,12 +23,18 @@
  * - `undefined` values mean "not given" and are skipped; the first problem found
  *   throws a `ConfigurationError` whose `key` is the full dotted key as written.
  */
+
+import { coerceBoolean, coerceNullableNumber, coerceNumber } from '../config/coerce.ts';
+import { describeValue } from '../config/describe.ts';
+import { ConfigurationError } from '../config/errors.ts';
+import { nestFlat, normalizePrefix } from '../config/flat-form.ts';
+import { isRecord } from '../config/records.ts';
+import { unknownOptionProblem } from '../config/suggest.ts';
 import type { Executor } from '../executors/executor.ts';
 import type { Logger } from '../logging.ts';
 import type { JobStore } from '../stores/store.ts';
 import { UnknownTimeZoneError } from '../time/errors.ts';
 import { getZone } from '../time/zone.ts';
-import { ConfigurationError } from './errors.ts';
 
 /** A store or executor given by plugin type name plus its constructor options. */
 export interface PluginEntry {
@@ -85,8 +91,6 @@ export interface NormalizeOptions {
   prefix?: string | null;
 }
 
-export const DEFAULT_CONFIG_PREFIX = 'horarium.';
-
 const TOP_LEVEL_KEYS = [
   'jobstores',
   'executors',
@@ -102,138 +106,7 @@ const JOB_DEFAULT_KEYS = ['coalesce', 'maxInstances', 'misfireGraceTime'] as con
 const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
 
 // ---------------------------------------------------------------------------
-// Coercion helpers (also for plugins)
-
-export interface CoerceNumberOptions {
-  /** Require a whole number. */
-  integer?: boolean;
-  /** Require a value > 0. */
-  positive?: boolean;
-  /** Smallest accepted value (inclusive). */
-  min?: number;
-  /** Largest accepted value (inclusive). */
-  max?: number;
-}
-
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 'yes', 'on', 'y', 't', '1']);
-const FALSE_WORDS: ReadonlySet<string> = new Set(['false', 'no', 'off', 'n', 'f', '0']);
-const NULL_WORDS: ReadonlySet<string> = new Set(['none', 'null', '']);
-
-/** A short description of a value for error messages: strings quoted, objects by kind. */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object' && value !== null) {
-    const proto: unknown = Object.getPrototypeOf(value);
-    const ctor =
-      typeof proto === 'object' && proto !== null
-        ? (proto as { constructor?: unknown }).constructor
-        : undefined;
-    const name = typeof ctor === 'function' ? ctor.name : '';
-    if (name === '' || name === 'Object') return 'an object';
-    return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
-  }
-  return String(value);
-}
-
-function describeNumber(options: CoerceNumberOptions): string {
-  let text = `a ${options.positive === true ? 'positive ' : ''}${options.integer === true ? 'whole number' : 'number'}`;
-  const { min, max } = options;
-  if (min !== undefined && max !== undefined) text += ` from ${min} to ${max}`;
-  else if (min !== undefined) text += ` of at least ${min}`;
-  else if (max !== undefined) text += ` of at most ${max}`;
-  return text;
-}
-
-function readNumber(value: unknown, options: CoerceNumberOptions): number | undefined {
-  let n: number | undefined;
-  if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && DECIMAL.test(value.trim())) n = Number(value.trim());
-  if (n === undefined || !Number.isFinite(n)) return undefined;
-  if (options.integer === true && !Number.isInteger(n)) return undefined;
-  if (options.positive === true && !(n > 0)) return undefined;
-  if (options.min !== undefined && n < options.min) return undefined;
-  if (options.max !== undefined && n > options.max) return undefined;
-  return n === 0 ? 0 : n; // no -0
-}
-
-/**
- * A number from a number or decimal text (`'20'`, `' 1.5 '`, `'1e3'`), checked
- * against the constraints.
- *
- * @throws ConfigurationError naming `key` and the value otherwise.
- */
-export function coerceNumber(
-  key: string,
-  value: unknown,
-  options: CoerceNumberOptions = {},
-): number {
-  const n = readNumber(value, options);
-  if (n === undefined) {
-    throw new ConfigurationError(
-      key,
-      `expected ${describeNumber(options)}, got ${describeValue(value)}`,
-    );
-  }
-  return n;
-}
-
-/**
- * Like `coerceNumber`, but `null` and the text `'none'`, `'null'` or `''`
- * (case-insensitive, trimmed) give `null`.
- */
-export function coerceNullableNumber(
-  key: string,
-  value: unknown,
-  options: CoerceNumberOptions = {},
-): number | null {
-  if (value === null) return null;
-  if (typeof value === 'string' && NULL_WORDS.has(value.trim().toLowerCase())) return null;
-  const n = readNumber(value, options);
-  if (n === undefined) {
-    throw new ConfigurationError(
-      key,
-      `expected ${describeNumber(options)} or null ('none'), got ${describeValue(value)}`,
-    );
-  }
-  return n;
-}
-
-/**
- * A boolean from a boolean, `0`/`1`, or the text `true/yes/on/y/t/1` or
- * `false/no/off/n/f/0` (case-insensitive, trimmed) — APScheduler's `asbool`.
- *
- * @throws ConfigurationError naming `key` and the value otherwise.
- */
-export function coerceBoolean(key: string, value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  if (value === 0 || value === 1) return value === 1;
-  if (typeof value === 'string') {
-    const word = value.trim().toLowerCase();
-    if (TRUE_WORDS.has(word)) return true;
-    if (FALSE_WORDS.has(word)) return false;
-  }
-  throw new ConfigurationError(
-    key,
-    `expected a boolean (true/yes/on/y/t/1 or false/no/off/n/f/0), got ${describeValue(value)}`,
-  );
-}
-
-// ---------------------------------------------------------------------------
 // Store and executor entries
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (!isRecord(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 function hasMethods(value: unknown, methods: readonly string[]): boolean {
   if (typeof value !== 'object' || value === null) return false;
@@ -408,40 +281,6 @@ function normalizeLogger(key: string, value: unknown): Logger {
   return value as Logger;
 }
 
-// ---------------------------------------------------------------------------
-// Unknown keys, with a suggestion for typos and APScheduler's snake_case names
-
-function squash(name: string): string {
-  return name.toLowerCase().replace(/[_\-\s]/g, '');
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
-function suggest(name: string, candidates: readonly string[]): string | undefined {
-  const squashed = squash(name);
-  let best: string | undefined;
-  let bestDistance = 3; // suggest only within two edits
-  for (const candidate of candidates) {
-    const distance = editDistance(squashed, squash(candidate));
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
 function unknownKey(
   key: string,
   name: string,
@@ -449,119 +288,8 @@ function unknownKey(
   what: string,
   hint = '',
 ): ConfigurationError {
-  const suggestion = suggest(name, known);
-  const didYouMean = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
-  return new ConfigurationError(
-    key,
-    `unknown ${what}${didYouMean}; known: ${known.join(', ')}${hint}`,
-  );
+  return new ConfigurationError(key, unknownOptionProblem(name, known, `unknown ${what}`) + hint);
 }
-
-// ---------------------------------------------------------------------------
-// Flat form: prefix filtering and dotted-key nesting
-
-/** Nodes created (or copied) while nesting; only these may be written to. */
-type Tree = Record<string, unknown>;
-
-function newNode(): Tree {
-  return Object.create(null) as Tree;
-}
-
-function copyNode(source: Record<string, unknown>): Tree {
-  return Object.assign(newNode(), source);
-}
-
-class Nester {
-  readonly root: Tree = newNode();
-  readonly #owned = new WeakSet<object>([this.root]);
-  /** The full key that set each path (joined with '.'), for conflict messages. */
-  readonly #setBy = new Map<string, string>();
-
-  /** Sets `value` at `segments` under `node`; `path` is the dotted path of `node`. */
-  set(node: Tree, path: string, segments: readonly string[], value: unknown, key: string): void {
-    let current = node;
-    let currentPath = path;
-    for (let i = 0; i < segments.length - 1; i++) {
-      const segment = segments[i]!;
-      currentPath = currentPath === '' ? segment : `${currentPath}.${segment}`;
-      current = this.#child(current, segment, currentPath, key);
-    }
-    const last = segments[segments.length - 1]!;
-    const lastPath = currentPath === '' ? last : `${currentPath}.${last}`;
-    const existing = current[last];
-    if (existing === undefined) {
-      current[last] = value;
-      this.#setBy.set(lastPath, key);
-      return;
-    }
-    if (isPlainObject(existing) && isPlainObject(value)) {
-      const target = this.#child(current, last, lastPath, key);
-      for (const name of Object.keys(value)) {
-        if (value[name] === undefined) continue;
-        this.set(target, lastPath, [name], value[name], `${key}.${name}`);
-      }
-      return;
-    }
-    throw this.#conflict(key, lastPath);
-  }
-
-  /** The writable plain-object node at `current[segment]`, creating or copying it. */
-  #child(current: Tree, segment: string, path: string, key: string): Tree {
-    const existing = current[segment];
-    if (existing === undefined) {
-      const created = newNode();
-      this.#owned.add(created);
-      current[segment] = created;
-      return created;
-    }
-    if (!isPlainObject(existing)) throw this.#conflict(key, path);
-    if (this.#owned.has(existing)) return existing;
-    const copy = copyNode(existing); // never write into the caller's objects
-    this.#owned.add(copy);
-    current[segment] = copy;
-    return copy;
-  }
-
-  #conflict(key: string, path: string): ConfigurationError {
-    let other: string | undefined;
-    for (
-      let at = path;
-      other === undefined && at !== '';
-      at = at.slice(0, Math.max(0, at.lastIndexOf('.')))
-    ) {
-      other = this.#setBy.get(at);
-    }
-    return new ConfigurationError(
-      key,
-      `conflicts with ${other === undefined ? `another key setting "${path}"` : `"${other}"`}: each setting may be given only once`,
-    );
-  }
-}
-
-function nestFlat(input: Record<string, unknown>, keys: readonly string[], prefix: string): Tree {
-  const nester = new Nester();
-  for (const key of keys) {
-    const value = input[key];
-    if (value === undefined) continue;
-    const segments = key.slice(prefix.length).split('.');
-    if (segments.some((segment) => segment === '')) {
-      throw new ConfigurationError(
-        key,
-        `empty segment in dotted key (expected ${prefix === '' ? '' : `"${prefix}"`}name.name…)`,
-      );
-    }
-    nester.set(nester.root, '', segments, value, key);
-  }
-  return nester.root;
-}
-
-function normalizePrefix(prefix: string | null | undefined): string {
-  if (prefix === undefined) return DEFAULT_CONFIG_PREFIX;
-  if (prefix === null || prefix === '') return '';
-  return prefix.endsWith('.') ? prefix : `${prefix}.`;
-}
-
-// ---------------------------------------------------------------------------
 
 /**
  * Validates and normalizes a scheduler configuration given in the structured

@@ -1,21 +1,5 @@
 import { HorariumError } from '../errors.ts';
 
-/**
- * A scheduler configuration value that is missing, of the wrong type, out of
- * range, or not recognised. The message starts with the full dotted key, as
- * the user wrote it (`horarium.jobDefaults.maxInstances: expected a positive
- * whole number, got "many"`).
- */
-export class ConfigurationError extends HorariumError {
-  override name = 'ConfigurationError';
-  /** The full dotted key at fault, e.g. `'horarium.jobDefaults.maxInstances'` (`''` for the whole configuration). */
-  readonly key: string;
-  constructor(key: string, problem: string, options?: ErrorOptions) {
-    super(`${key === '' ? 'configuration' : key}: ${problem}`, options);
-    this.key = key;
-  }
-}
-
 /** `start()` or `configure()` on a scheduler that is not stopped. */
 export class SchedulerAlreadyRunningError extends HorariumError {
   override name = 'SchedulerAlreadyRunningError';

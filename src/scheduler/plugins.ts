@@ -1,8 +1,8 @@
 /**
  * The plugin registry: how `{ type: 'sql', ...options }` entries in a
- * scheduler configuration become job store and executor instances. Built-in
- * stores and executors register themselves under their type name when their
- * module loads; applications may register their own.
+ * scheduler configuration become job store and executor instances. The
+ * built-in types are registered in one place (`./builtins.ts`); applications
+ * may register their own.
  *
  * Decisions: registering a type again replaces its factory (as the trigger
  * registry does); type names are matched exactly (case-sensitive); a factory
@@ -10,18 +10,19 @@
  * configuration key so that it can name the key in its own errors
  * (`coerceNumber(`${key}.maxWorkers`, options.maxWorkers, …)`).
  */
+
+import { describeValue } from '../config/describe.ts';
+import { ConfigurationError } from '../config/errors.ts';
 import type { Executor } from '../executors/executor.ts';
 import type { JobStore } from '../stores/store.ts';
 import {
   configKeyOf,
-  describeValue,
   EXECUTOR_KIND,
   JOB_STORE_KIND,
   normalizeEntry,
   type PluginEntry,
   type PluginKind,
 } from './config.ts';
-import { ConfigurationError } from './errors.ts';
 
 /** What a factory gets besides the options. */
 export interface PluginContext {

@@ -7,9 +7,10 @@
  *
  * Internal to the stores; not exported from the package.
  */
+
+import { ConfigurationError } from '../config/errors.ts';
 import { DeserializationError, SerializationError } from '../jobs/errors.ts';
 import type { Job } from '../jobs/job.ts';
-import { ConfigurationError } from '../scheduler/errors.ts';
 import type { StoreContext } from './store.ts';
 
 /** The message of an error, or the thrown value as a string. */

@@ -13,9 +13,11 @@ import {
   coerceNumber,
   HorariumError,
   normalizeConfig,
+  ProcessPoolExecutor,
   registerExecutorType,
   registerJobStoreType,
   type SchedulerConfig,
+  ThreadPoolExecutor,
   UnknownTimeZoneError,
 } from '../../src/index.ts';
 import { type Logger, silentLogger } from '../../src/logging.ts';
@@ -768,5 +770,72 @@ describe('plugin registry', () => {
   it('uses a custom logger type-safely', () => {
     const logger: Logger = silentLogger;
     expect(normalizeConfig({ logger }).logger).toBe(logger);
+  });
+});
+
+describe('built-in store and executor options', () => {
+  const create = (entry: Record<string, unknown>) =>
+    createExecutor('pp', normalizeConfig({ 'horarium.executors.pp': entry }).executors!.pp!);
+
+  it("refuses APScheduler's max_workers, suggesting maxWorkers, instead of ignoring it", () => {
+    const error = configError(() => create({ type: 'processpool', max_workers: '5' }));
+    expect(error.key).toBe('horarium.executors.pp.max_workers');
+    expect(error.message).toBe(
+      'horarium.executors.pp.max_workers: unknown processpool executor option (did you mean "maxWorkers"?); known: maxWorkers, abortGracePeriod, idleTimeout, preload, killGracePeriod, execArgv',
+    );
+  });
+
+  it('suggests the option a typo meant, and says what to do with APScheduler options that have no counterpart', () => {
+    expect(configError(() => create({ type: 'threadpool', maxWorkrs: 5 })).message).toMatch(
+      /^horarium\.executors\.pp\.maxWorkrs: unknown threadpool executor option \(did you mean "maxWorkers"\?\)/,
+    );
+    expect(configError(() => create({ type: 'threadpool', pool_kwargs: {} })).message).toMatch(
+      /pool_kwargs: unknown threadpool executor option \(give the pool options directly in the executor entry\)/,
+    );
+  });
+
+  it('coerces the flat form strings of the pool options', () => {
+    const pool = create({
+      type: 'processpool',
+      maxWorkers: '5',
+      execArgv: '--no-warnings  --trace-uncaught',
+    });
+    expect(pool).toBeInstanceOf(ProcessPoolExecutor);
+    expect((pool as ProcessPoolExecutor).maxWorkers).toBe(5);
+    const threads = create({
+      type: 'threadpool',
+      maxWorkers: '3',
+      preload: './a.js, ./b.js',
+      resourceLimits: { maxOldGenerationSizeMb: '64' },
+    });
+    expect((threads as ThreadPoolExecutor).maxWorkers).toBe(3);
+    expect(
+      configError(() =>
+        create({ type: 'threadpool', resourceLimits: { max_old_generation_size_mb: 64 } }),
+      ).message,
+    ).toMatch(
+      /^horarium\.executors\.pp\.resourceLimits\.max_old_generation_size_mb: unknown resource limit \(did you mean "maxOldGenerationSizeMb"\?\)/,
+    );
+    expect(configError(() => create({ type: 'processpool', execArgv: 3 })).key).toBe(
+      'horarium.executors.pp.execArgv',
+    );
+  });
+
+  it('checks the options of executors constructed in code too', () => {
+    const error = configError(() => new ThreadPoolExecutor({ maxWorkrs: 5 } as never));
+    expect(error.key).toBe('maxWorkrs');
+    expect(error.message).toMatch(/did you mean "maxWorkers"/);
+    expect(() => new ProcessPoolExecutor({ max_workers: 2 } as never)).toThrow(ConfigurationError);
+  });
+
+  it('refuses options given to the memory store and the async executor, which take none', () => {
+    const store = configError(() => createJobStore('m', { type: 'memory', url: 'x' }));
+    expect(store.message).toBe(
+      'jobstores.m.url: unknown memory job store option; it takes no options',
+    );
+    const executor = configError(() => createExecutor('a', { type: 'async', maxWorkers: 5 }));
+    expect(executor.message).toBe(
+      'executors.a.maxWorkers: unknown async executor option; it takes no options',
+    );
   });
 });

@@ -580,7 +580,7 @@ describe.skipIf(unreachable !== null && !IN_CI)(
         });
         expect(store).toBeInstanceOf(RedisJobStore);
         expect(() => createJobStore('default', { type: 'redis', url: REDIS_URL, db: 2 })).toThrow(
-          /unknown option\(s\) for the redis job store: db/,
+          /^jobstores\.default\.db: unknown redis job store option; known: url, client, clientOptions, keyPrefix$/,
         );
         expect(() => new RedisJobStore({})).toThrow(/exactly one of url .* or client/);
       });

@@ -84,7 +84,7 @@ describe.skipIf(!BETTER_SQLITE3_SAFE)(
         fails({}, /needs a url/);
         fails(
           { url: 'sqlite::memory:', tabelName: 'x' },
-          /jobstores\.main\.tabelName: unknown SQL job store option/,
+          /jobstores\.main\.tabelName: unknown SQL job store option \(did you mean "tableName"\?\)/,
         );
         fails({ url: 'sqlite::memory:', busyTimeout: 'soon' }, /jobstores\.main\.busyTimeout/);
         fails(

@@ -5,8 +5,8 @@
  * (src/executors/worker/runner.ts) imports and calls it in the child.
  */
 import type { Tinypool, TinypoolWorker } from 'tinypool';
-import { coerceNumber } from '../../scheduler/config.ts';
-import { registerExecutorType } from '../../scheduler/plugins.ts';
+import { coerceNumber } from '../../config/coerce.ts';
+import { ConfigurationError } from '../../config/errors.ts';
 import {
   type AbortMessage,
   encodeThrown,
@@ -15,9 +15,10 @@ import {
   type WarmTask,
 } from '../worker/envelope.ts';
 import {
-  numericPoolOptions,
+  POOL_OPTION_NAMES,
   PoolExecutor,
   type PoolExecutorOptions,
+  poolOptionsFromConfig,
 } from '../worker/pool-executor.ts';
 import type { PoolRun } from '../worker/pool-run.ts';
 import { runnerEntry } from '../worker/runner.ts';
@@ -36,6 +37,7 @@ export interface ProcessPoolExecutorOptions extends PoolExecutorOptions {
 }
 
 const DEFAULT_KILL_GRACE_PERIOD = 5;
+const OPTION_NAMES: readonly string[] = [...POOL_OPTION_NAMES, 'killGracePeriod', 'execArgv'];
 
 /** What the pool executor uses of tinypool's `ProcessWorker` beyond its typed interface. */
 interface WorkerInternals {
@@ -73,7 +75,7 @@ export class ProcessPoolExecutor extends PoolExecutor<Tinypool, ChildStop> {
   #Tinypool: TinypoolClass | undefined;
 
   constructor(options: ProcessPoolExecutorOptions = {}) {
-    super('processpool', options);
+    super('processpool', options, OPTION_NAMES);
     this.killGracePeriod = coerceNumber(
       'killGracePeriod',
       options.killGracePeriod ?? DEFAULT_KILL_GRACE_PERIOD,
@@ -217,16 +219,26 @@ function signalProcess(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-registerExecutorType(
-  'processpool',
-  (options, { key }) =>
-    new ProcessPoolExecutor({
-      ...options,
-      ...numericPoolOptions(options, key, [
-        'maxWorkers',
-        'abortGracePeriod',
-        'killGracePeriod',
-        'idleTimeout',
-      ]),
-    } as ProcessPoolExecutorOptions),
-);
+/** A `processpool` executor from a configuration entry's options; `key` names the entry in errors. */
+export function processPoolExecutorFromConfig(
+  options: Record<string, unknown>,
+  key: string,
+): ProcessPoolExecutor {
+  const checked = poolOptionsFromConfig(options, key, 'processpool', OPTION_NAMES, [
+    'maxWorkers',
+    'abortGracePeriod',
+    'killGracePeriod',
+    'idleTimeout',
+  ]);
+  const { execArgv } = options;
+  if (typeof execArgv === 'string') checked.execArgv = execArgv.split(/\s+/).filter(Boolean);
+  else if (
+    execArgv !== undefined &&
+    !(Array.isArray(execArgv) && execArgv.every((arg) => typeof arg === 'string'))
+  )
+    throw new ConfigurationError(
+      `${key}.execArgv`,
+      'expected an array of Node.js flags, or one string of flags separated by spaces',
+    );
+  return new ProcessPoolExecutor(checked as ProcessPoolExecutorOptions);
+}

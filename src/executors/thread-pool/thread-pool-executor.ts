@@ -6,8 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { BroadcastChannel, type ResourceLimits } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { coerceNumber } from '../../scheduler/config.ts';
-import { registerExecutorType } from '../../scheduler/plugins.ts';
+import { coerceNumber } from '../../config/coerce.ts';
+import { ConfigurationError } from '../../config/errors.ts';
+import { isRecord } from '../../config/records.ts';
+import { checkOptionNames } from '../../config/suggest.ts';
 import type { ExecutorContext } from '../executor.ts';
 import {
   type ControlMessage,
@@ -18,9 +20,10 @@ import {
   type WarmTask,
 } from '../worker/envelope.ts';
 import {
-  numericPoolOptions,
+  POOL_OPTION_NAMES,
   PoolExecutor,
   type PoolExecutorOptions,
+  poolOptionsFromConfig,
 } from '../worker/pool-executor.ts';
 import type { PoolRun } from '../worker/pool-run.ts';
 import { runnerEntry } from '../worker/runner.ts';
@@ -41,6 +44,14 @@ export interface ThreadPoolExecutorOptions extends PoolExecutorOptions {
 type HardStop = AbortController;
 
 type PiscinaClass = typeof Piscina;
+
+const OPTION_NAMES: readonly string[] = [...POOL_OPTION_NAMES, 'resourceLimits'];
+const RESOURCE_LIMIT_NAMES: readonly string[] = [
+  'maxOldGenerationSizeMb',
+  'maxYoungGenerationSizeMb',
+  'codeRangeSizeMb',
+  'stackSizeMb',
+];
 
 /** The smallest old-generation limit (MB) a worker thread can be given without risking the process. */
 const MIN_OLD_GENERATION_MB = 4;
@@ -65,16 +76,11 @@ export class ThreadPoolExecutor extends PoolExecutor<Piscina, HardStop> {
   readonly #warming = new Map<number, () => void>();
 
   constructor(options: ThreadPoolExecutorOptions = {}) {
-    super('threadpool', options);
-    const limits = options.resourceLimits;
-    if (limits?.maxOldGenerationSizeMb !== undefined) {
-      // Below this, from Node 22 on, V8 cannot even set a worker's isolate up and aborts
-      // the whole process instead of failing the worker.
-      coerceNumber('resourceLimits.maxOldGenerationSizeMb', limits.maxOldGenerationSizeMb, {
-        min: MIN_OLD_GENERATION_MB,
-      });
-    }
-    this.#resourceLimits = limits;
+    super('threadpool', options, OPTION_NAMES);
+    this.#resourceLimits =
+      options.resourceLimits === undefined
+        ? undefined
+        : resourceLimitsOf('resourceLimits', options.resourceLimits);
   }
 
   override async start(context: ExecutorContext, alias: string): Promise<void> {
@@ -178,11 +184,37 @@ export class ThreadPoolExecutor extends PoolExecutor<Piscina, HardStop> {
   }
 }
 
-registerExecutorType(
-  'threadpool',
-  (options, { key }) =>
-    new ThreadPoolExecutor({
-      ...options,
-      ...numericPoolOptions(options, key, ['maxWorkers', 'abortGracePeriod', 'idleTimeout']),
-    } as ThreadPoolExecutorOptions),
-);
+/**
+ * Memory limits per worker, checked: known names only, numbers (coerced from
+ * strings in configuration), and an old-generation limit of at least 4 MB —
+ * below that, from Node 22 on, V8 cannot even set a worker's isolate up and
+ * aborts the whole process instead of failing the worker.
+ */
+function resourceLimitsOf(key: string, value: unknown): ResourceLimits {
+  if (!isRecord(value))
+    throw new ConfigurationError(key, 'expected an object of memory limits in MB');
+  checkOptionNames(key, value, RESOURCE_LIMIT_NAMES, 'resource limit');
+  const limits: Record<string, number> = {};
+  for (const name of RESOURCE_LIMIT_NAMES) {
+    if (value[name] === undefined) continue;
+    limits[name] = coerceNumber(`${key}.${name}`, value[name], {
+      min: name === 'maxOldGenerationSizeMb' ? MIN_OLD_GENERATION_MB : 0,
+    });
+  }
+  return limits;
+}
+
+/** A `threadpool` executor from a configuration entry's options; `key` names the entry in errors. */
+export function threadPoolExecutorFromConfig(
+  options: Record<string, unknown>,
+  key: string,
+): ThreadPoolExecutor {
+  const checked = poolOptionsFromConfig(options, key, 'threadpool', OPTION_NAMES, [
+    'maxWorkers',
+    'abortGracePeriod',
+    'idleTimeout',
+  ]);
+  if (options.resourceLimits !== undefined)
+    checked.resourceLimits = resourceLimitsOf(`${key}.resourceLimits`, options.resourceLimits);
+  return new ThreadPoolExecutor(checked as ThreadPoolExecutorOptions);
+}

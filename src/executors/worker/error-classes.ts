@@ -5,6 +5,8 @@
  * instance of that class, and `instanceof` works on the events' exceptions.
  * Workers do not load this module (it would pull every error module in).
  */
+
+import { ConfigurationError } from '../../config/errors.ts';
 import { HorariumError } from '../../errors.ts';
 import {
   DeserializationError,
@@ -12,13 +14,6 @@ import {
   JobReferenceError,
   SerializationError,
 } from '../../jobs/errors.ts';
-import {
-  ConfigurationError,
-  DuplicateAliasError,
-  SchedulerAlreadyRunningError,
-  SchedulerNotRunningError,
-  UnknownAliasError,
-} from '../../scheduler/errors.ts';
 import { ConflictingIdError, JobLookupError } from '../../stores/errors.ts';
 import {
   AmbiguousTimeError,
@@ -55,10 +50,6 @@ const classes: [string, abstract new (...args: never[]) => Error][] = [
   ['SerializationError', SerializationError],
   ['DeserializationError', DeserializationError],
   ['ConfigurationError', ConfigurationError],
-  ['DuplicateAliasError', DuplicateAliasError],
-  ['SchedulerAlreadyRunningError', SchedulerAlreadyRunningError],
-  ['SchedulerNotRunningError', SchedulerNotRunningError],
-  ['UnknownAliasError', UnknownAliasError],
   ['ConflictingIdError', ConflictingIdError],
   ['JobLookupError', JobLookupError],
   ['AmbiguousTimeError', AmbiguousTimeError],
@@ -78,8 +69,21 @@ const classes: [string, abstract new (...args: never[]) => Error][] = [
   ['WorkerStartError', WorkerStartError],
 ];
 
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+const known = new Map<string, ErrorClass>(classes);
+
 /** Horarium's error classes by their `name`. */
-export const HORARIUM_ERROR_CLASSES: ErrorClasses = new Map(classes);
+export const HORARIUM_ERROR_CLASSES: ErrorClasses = known;
+
+/**
+ * Adds error classes of higher layers (the scheduler's) to the table, so that
+ * they too arrive from a worker as instances of their class.
+ */
+export function registerErrorClasses(entries: Iterable<ErrorClass>): void {
+  // A class's own name is the `name` its instances carry (`override name = 'SchedulerNotRunningError'`).
+  for (const errorClass of entries) known.set(errorClass.name, errorClass);
+}
 
 /** {@link decodeThrown} with Horarium's classes: a worker's `JobReferenceError` arrives as one. */
 export function rebuildThrown(record: ErrorRecord): unknown {

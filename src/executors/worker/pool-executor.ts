@@ -6,10 +6,11 @@
  * a pool whose last worker is gone, and the replacement of a pool whose
  * workers cannot start.
  */
+import { coerceNumber } from '../../config/coerce.ts';
+import { checkOptionNames } from '../../config/suggest.ts';
 import type { JobRun } from '../../jobs/current-job.ts';
 import type { Job } from '../../jobs/job.ts';
 import { moduleUrl } from '../../jobs/job-ref.ts';
-import { coerceNumber } from '../../scheduler/config.ts';
 import { BaseExecutor } from '../base.ts';
 import { type ExecutorContext, ExecutorNotRunningError } from '../executor.ts';
 import { checkPoolArgs, poolTarget, type RunTask } from './envelope.ts';
@@ -24,6 +25,14 @@ export interface WorkerPool extends RecoverablePool {
   destroy(): Promise<void>;
   on(event: 'error', listener: (error: unknown) => void): unknown;
 }
+
+/** The names of the options both pool executors take. */
+export const POOL_OPTION_NAMES = [
+  'maxWorkers',
+  'abortGracePeriod',
+  'idleTimeout',
+  'preload',
+] as const;
 
 /** The options both pool executors take. */
 export interface PoolExecutorOptions {
@@ -76,8 +85,17 @@ export abstract class PoolExecutor<Pool extends WorkerPool, Stop> extends BaseEx
   #warming = 0;
   readonly #recovery: PoolRecovery<Pool>;
 
-  constructor(kind: PoolKind, options: PoolExecutorOptions) {
+  /** @param optionNames every option the subclass takes; any other name is refused */
+  constructor(kind: PoolKind, options: PoolExecutorOptions, optionNames: readonly string[]) {
     super();
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError(`The ${kind} executor's options must be an object`);
+    checkOptionNames(
+      '',
+      options as Record<string, unknown>,
+      optionNames,
+      `${kind} executor option`,
+    );
     this.#kind = kind;
     this.maxWorkers = coerceNumber('maxWorkers', options.maxWorkers ?? DEFAULT_MAX_WORKERS, {
       integer: true,
@@ -207,24 +225,38 @@ export abstract class PoolExecutor<Pool extends WorkerPool, Stop> extends BaseEx
 }
 
 /**
- * The numeric options among `names` of a pool executor's configuration
- * (`key` names it in errors), coerced from strings: `maxWorkers` is a
- * positive integer, the others are seconds ≥ 0.
+ * A pool executor's options as a configuration entry gives them (`key` names
+ * the entry in errors): unknown names refused with a suggestion (APScheduler's
+ * `max_workers` → `maxWorkers`), numbers coerced from strings (`maxWorkers` a
+ * positive integer, the `numeric` others seconds ≥ 0), and a `preload` string
+ * split at commas.
  */
-export function numericPoolOptions(
+export function poolOptionsFromConfig(
   options: Record<string, unknown>,
   key: string,
-  names: readonly string[],
-): Record<string, number> {
-  const numbers: Record<string, number> = {};
-  for (const name of names) {
+  kind: PoolKind,
+  optionNames: readonly string[],
+  numeric: readonly string[],
+): Record<string, unknown> {
+  checkOptionNames(key, options, optionNames, `${kind} executor option`);
+  const result: Record<string, unknown> = { ...options };
+  for (const name of numeric) {
     const value = options[name];
     if (value === undefined) continue;
-    numbers[name] = coerceNumber(
+    result[name] = coerceNumber(
       `${key}.${name}`,
       value,
       name === 'maxWorkers' ? { integer: true, min: 1 } : { min: 0 },
     );
   }
-  return numbers;
+  if (typeof options.preload === 'string') result.preload = splitList(options.preload);
+  return result;
+}
+
+/** `'a, b'` → `['a', 'b']`: how the flat configuration form writes a list. */
+export function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }

@@ -3,11 +3,10 @@
  * laid out as APScheduler's MongoDBJobStore with JSON instead of pickle.
  */
 import type { Collection, Db, MongoClient, MongoClientOptions } from 'mongodb';
+import { checkOptionNames } from '../../config/suggest.ts';
 import { DeserializationError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { serializeJob } from '../../jobs/serialization.ts';
-import { ConfigurationError } from '../../scheduler/errors.ts';
-import { registerJobStoreType } from '../../scheduler/plugins.ts';
 import {
   checkStorableId,
   checkUrlOrClient,
@@ -84,6 +83,14 @@ const ID_CHUNK = 1000;
  * // or, in configuration: { jobstores: { default: { type: 'mongodb', url: 'mongodb://localhost:27017' } } }
  * ```
  */
+const OPTION_NAMES: readonly string[] = [
+  'url',
+  'client',
+  'clientOptions',
+  'database',
+  'collection',
+];
+
 export class MongoJobStore implements JobStore {
   readonly shared = true;
   readonly #options: MongoJobStoreOptions;
@@ -358,21 +365,13 @@ function duplicateIndex(error: unknown): number | null {
   return null;
 }
 
-registerJobStoreType('mongodb', (options, { key }) => {
-  const {
-    url: _url,
-    database: _database,
-    collection: _collection,
-    client,
-    clientOptions,
-    ...rest
-  } = options;
-  const unknown = Object.keys(rest);
-  if (unknown.length > 0)
-    throw new ConfigurationError(
-      key,
-      `unknown option(s) for the mongodb job store: ${unknown.join(', ')} (known: url, client, clientOptions, database, collection)`,
-    );
+/** A MongoDB job store from a configuration entry's options; `key` names the entry in errors. */
+export function mongoJobStoreFromConfig(
+  options: Record<string, unknown>,
+  key: string,
+): MongoJobStore {
+  checkOptionNames(key, options, OPTION_NAMES, 'mongodb job store option');
+  const { client, clientOptions } = options;
   return new MongoJobStore({
     url: optionalString(key, options, 'url'),
     database: optionalString(key, options, 'database'),
@@ -380,4 +379,4 @@ registerJobStoreType('mongodb', (options, { key }) => {
     client: client as MongoClient | undefined,
     clientOptions: clientOptions as MongoClientOptions | undefined,
   });
-});
+}

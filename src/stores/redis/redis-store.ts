@@ -4,11 +4,11 @@
  * times — with every change that touches both in one Lua script.
  */
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { ConfigurationError } from '../../config/errors.ts';
+import { checkOptionNames } from '../../config/suggest.ts';
 import { DeserializationError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { serializeJob } from '../../jobs/serialization.ts';
-import { ConfigurationError } from '../../scheduler/errors.ts';
-import { registerJobStoreType } from '../../scheduler/plugins.ts';
 import {
   checkStorableId,
   checkUrlOrClient,
@@ -81,6 +81,8 @@ const DEFAULT_KEY_PREFIX = 'horarium.';
  * // or, in configuration: { jobstores: { default: { type: 'redis', url: 'redis://localhost:6379' } } }
  * ```
  */
+const OPTION_NAMES: readonly string[] = ['url', 'client', 'clientOptions', 'keyPrefix'];
+
 export class RedisJobStore implements JobStore {
   readonly shared = true;
   readonly #options: RedisJobStoreOptions;
@@ -457,18 +459,17 @@ function unexpectedReply(script: string, value: unknown): Error {
   );
 }
 
-registerJobStoreType('redis', (options, { key }) => {
-  const { url: _url, keyPrefix: _keyPrefix, client, clientOptions, ...rest } = options;
-  const unknown = Object.keys(rest);
-  if (unknown.length > 0)
-    throw new ConfigurationError(
-      key,
-      `unknown option(s) for the redis job store: ${unknown.join(', ')} (known: url, client, clientOptions, keyPrefix)`,
-    );
+/** A Redis job store from a configuration entry's options; `key` names the entry in errors. */
+export function redisJobStoreFromConfig(
+  options: Record<string, unknown>,
+  key: string,
+): RedisJobStore {
+  checkOptionNames(key, options, OPTION_NAMES, 'redis job store option');
+  const { client, clientOptions } = options;
   return new RedisJobStore({
     url: optionalString(key, options, 'url'),
     keyPrefix: optionalString(key, options, 'keyPrefix'),
     client: client as Redis | Cluster | undefined,
     clientOptions: clientOptions as RedisOptions | undefined,
   });
-});
+}

@@ -17,12 +17,12 @@
  * run time from it, so editing the column by hand reschedules the job.
  */
 import type { CompiledQuery, Kysely, QueryResult, SqliteDatabase, SqliteStatement } from 'kysely';
+import { coerceNumber } from '../../config/coerce.ts';
+import { ConfigurationError } from '../../config/errors.ts';
+import { checkOptionNames } from '../../config/suggest.ts';
 import { DeserializationError, InvalidJobOptionError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { serializeJob } from '../../jobs/serialization.ts';
-import { coerceNumber } from '../../scheduler/config.ts';
-import { ConfigurationError } from '../../scheduler/errors.ts';
-import { registerJobStoreType } from '../../scheduler/plugins.ts';
 import { isStorableId } from '../common.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import type { JobStore, StoreContext } from '../store.ts';
@@ -716,7 +716,10 @@ export class SqlJobStore implements JobStore {
   }
 }
 
-registerJobStoreType('sql', (options, { key }) => new SqlJobStore(normalizeOptions(options, key)));
+/** A SQL job store from a configuration entry's options; `key` names the entry in errors. */
+export function sqlJobStoreFromConfig(options: Record<string, unknown>, key: string): SqlJobStore {
+  return new SqlJobStore(normalizeOptions(options, key));
+}
 
 // ------------------------------------------------------------------ rows
 
@@ -921,14 +924,7 @@ function normalizeOptions(options: Record<string, unknown>, key: string): Normal
   if (typeof options !== 'object' || options === null) {
     throw new ConfigurationError(key, 'expected an options object with a url or a db');
   }
-  for (const name of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(name) && options[name] !== undefined) {
-      throw new ConfigurationError(
-        `${key}.${name}`,
-        `unknown SQL job store option (known: ${OPTION_NAMES.join(', ')})`,
-      );
-    }
-  }
+  checkOptionNames(key, options, OPTION_NAMES, 'SQL job store option');
   const { url, db } = options;
   if ((url === undefined) === (db === undefined)) {
     throw new ConfigurationError(
