@@ -71,21 +71,11 @@ export {
 } from './jobs/serialization.ts';
 export { defaultLogger, type Logger, silentLogger } from './logging.ts';
 export {
-  type ArgsOption,
-  type ArgsRequired,
-  type BaseJobOptions,
   BaseScheduler,
-  type JobOptions,
-  type JobsExport,
-  MAX_SLEEP_MS,
-  type OptionsArgument,
   type SchedulerState,
   STATE_PAUSED,
   STATE_RUNNING,
   STATE_STOPPED,
-  STORE_OPERATION_TIMEOUT_MS,
-  type StartOptions,
-  StoreTimeoutError,
 } from './scheduler/base-scheduler.ts';
 export {
   type FlatConfig,
@@ -102,6 +92,17 @@ export {
   SchedulerNotRunningError,
   UnknownAliasError,
 } from './scheduler/errors.ts';
+export type {
+  ArgsOption,
+  ArgsRequired,
+  BaseJobOptions,
+  JobOptions,
+  OptionsArgument,
+  StartOptions,
+} from './scheduler/job-options.ts';
+export type { JobsExport } from './scheduler/jobs-export.ts';
+export { MAX_SLEEP_MS } from './scheduler/loop/wake-timer.ts';
+export { STORE_OPERATION_TIMEOUT_MS, StoreTimeoutError } from './scheduler/managed-store.ts';
 export {
   type ExecutorFactory,
   type JobStoreFactory,

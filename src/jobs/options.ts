@@ -6,35 +6,26 @@ import { describeInput } from '../time/errors.ts';
 import type { Trigger } from '../triggers/trigger.ts';
 import { InvalidJobOptionError } from './errors.ts';
 import type { JobFunction } from './job.ts';
+import { JOB_SETTING_NAMES } from './job-fields.ts';
 
 /** The options of `addJob` that configure the job (all others are trigger arguments). */
 export const JOB_OPTION_KEYS: ReadonlySet<string> = new Set([
   'id',
-  'name',
   'args',
-  'misfireGraceTime',
-  'coalesce',
-  'maxInstances',
   'nextRunTime',
   'jobstore',
-  'executor',
   'replaceExisting',
-  'timeout',
+  ...JOB_SETTING_NAMES,
 ]);
 
 /** Keys `modifyJob` accepts. */
 export const CHANGE_KEYS: ReadonlySet<string> = new Set([
   'id',
-  'name',
   'func',
   'args',
   'trigger',
-  'executor',
-  'coalesce',
-  'maxInstances',
-  'misfireGraceTime',
-  'timeout',
   'nextRunTime',
+  ...JOB_SETTING_NAMES,
 ]);
 
 export function checkString(option: string, value: unknown): string {
@@ -53,28 +44,6 @@ export function checkBoolean(option: string, value: unknown): boolean {
       option,
       `${option} must be true or false, got ${describe(value)}`,
     );
-  return value;
-}
-
-export function checkPositiveInteger(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidJobOptionError(
-      option,
-      `${option} must be a positive whole number, got ${describe(value)}`,
-    );
-  }
-  return value;
-}
-
-/** Seconds > 0, or null for "no limit". */
-export function checkSecondsOrNull(option: string, value: unknown): number | null {
-  if (value === null) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidJobOptionError(
-      option,
-      `${option} must be a positive number of seconds or null, got ${describe(value)}`,
-    );
-  }
   return value;
 }
 

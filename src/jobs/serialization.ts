@@ -36,6 +36,7 @@ import { isoInstant } from '../time/format.ts';
 import { decodeValue, encodeValue, encodeValueToJson, type JsonValue } from './codec.ts';
 import { DeserializationError, SerializationError } from './errors.ts';
 import type { JobFunction, JobState } from './job.ts';
+import { JOB_SETTING_NAMES, type JobSettings, settingProblem } from './job-fields.ts';
 
 /** The newest job state document version this Horarium writes and reads. */
 export const JOB_STATE_VERSION = 1;
@@ -143,20 +144,15 @@ export function jobToDocument(job: JobState): JobDocument {
   const funcRef = checkFuncRef(job);
   const args = encodeArgs(job, encodeValue);
   const trigger = readTrigger(job, triggerState);
-  return {
-    version: JOB_STATE_VERSION,
-    id: job.id,
-    name: job.name,
-    funcRef,
-    args,
-    trigger,
-    executor: job.executor,
-    coalesce: job.coalesce,
-    maxInstances: job.maxInstances,
-    misfireGraceTime: job.misfireGraceTime,
-    timeout: job.timeout,
-    nextRunTime: nextRunTimeText(job),
-  };
+  const document: Record<string, unknown> = { version: JOB_STATE_VERSION, id: job.id };
+  // The settings in their declared order, between the structural fields, as serializeJob writes them.
+  document.name = job.name;
+  document.funcRef = funcRef;
+  document.args = args;
+  document.trigger = trigger;
+  for (const name of JOB_SETTING_NAMES) if (name !== 'name') document[name] = job[name];
+  document.nextRunTime = nextRunTimeText(job);
+  return document as unknown as JobDocument;
 }
 
 /** The JSON text of a number option or null, as `JSON.stringify` writes it inside the document. */
@@ -269,30 +265,20 @@ export function readJobDocument(document: unknown): UnresolvedJobState {
       `it was stored in job state version ${String(version)} by a newer Horarium; this version reads up to version ${JOB_STATE_VERSION}`,
     );
 
-  const str = (key: string, nonEmpty: boolean): string => {
+  const str = (key: string): string => {
     const value = field(key);
-    if (typeof value !== 'string' || (nonEmpty && value === ''))
-      return wrongType(key, nonEmpty ? 'a non-empty string' : 'a string', value);
+    if (typeof value !== 'string' || value === '')
+      return wrongType(key, 'a non-empty string', value);
     return value;
   };
-  const optionalSeconds = (key: string): number | null => {
-    const value = field(key);
-    if (value === null) return null;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-      return wrongType(key, 'a non-negative number of seconds or null', value);
-    return value;
-  };
-
-  const name = str('name', false);
-  const funcRef = str('funcRef', true);
-  const executor = str('executor', true);
-  const coalesce = field('coalesce');
-  if (typeof coalesce !== 'boolean') wrongType('coalesce', 'a boolean', coalesce);
-  const maxInstances = field('maxInstances');
-  if (typeof maxInstances !== 'number' || !Number.isInteger(maxInstances) || maxInstances < 1)
-    wrongType('maxInstances', 'a positive integer', maxInstances);
-  const misfireGraceTime = optionalSeconds('misfireGraceTime');
-  const timeout = optionalSeconds('timeout');
+  const funcRef = str('funcRef');
+  const settings: Record<string, unknown> = {};
+  for (const name of JOB_SETTING_NAMES) {
+    const value = field(name);
+    const problem = settingProblem(name, value);
+    if (problem !== undefined) fail(name, `${problem}, not ${kindOf(value)}`);
+    settings[name] = value;
+  }
 
   const rawNext = field('nextRunTime');
   let nextRunTime: Date | null = null;
@@ -332,19 +318,7 @@ export function readJobDocument(document: unknown): UnresolvedJobState {
     );
   }
 
-  return {
-    id,
-    name,
-    funcRef,
-    args,
-    trigger,
-    executor,
-    coalesce: coalesce as boolean,
-    maxInstances: maxInstances as number,
-    misfireGraceTime,
-    timeout,
-    nextRunTime,
-  };
+  return { id, funcRef, args, trigger, nextRunTime, ...(settings as JobSettings) };
 }
 
 /**

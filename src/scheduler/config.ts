@@ -24,13 +24,18 @@
  *   throws a `ConfigurationError` whose `key` is the full dotted key as written.
  */
 
-import { coerceBoolean, coerceNullableNumber, coerceNumber } from '../config/coerce.ts';
+import { coerceBoolean, coerceNumber } from '../config/coerce.ts';
 import { describeValue } from '../config/describe.ts';
 import { ConfigurationError } from '../config/errors.ts';
 import { nestFlat, normalizePrefix } from '../config/flat-form.ts';
 import { isRecord } from '../config/records.ts';
 import { unknownOptionProblem } from '../config/suggest.ts';
 import type { Executor } from '../executors/executor.ts';
+import {
+  coerceJobDefault,
+  DEFAULTABLE_SETTINGS,
+  type DefaultableSetting,
+} from '../jobs/job-fields.ts';
 import type { Logger } from '../logging.ts';
 import type { JobStore } from '../stores/store.ts';
 import { UnknownTimeZoneError } from '../time/errors.ts';
@@ -42,6 +47,7 @@ export interface PluginEntry {
   [option: string]: unknown;
 }
 
+/** Scheduler-wide defaults of the job settings that may have one (`jobs/job-fields.ts`). */
 export interface JobDefaults {
   /** Run a job once, not once per missed run time, when several are due (default true). */
   coalesce?: boolean;
@@ -50,6 +56,10 @@ export interface JobDefaults {
   /** Seconds after its scheduled time a run may still start; `null` = no limit (the default). */
   misfireGraceTime?: number | null;
 }
+
+// Every defaultable job setting has its documented field above, and nothing else does.
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _jobDefaultsMatchSettings: SameKeys<keyof JobDefaults, DefaultableSetting> = true;
 
 /** The structured configuration form. */
 export interface SchedulerConfig {
@@ -102,7 +112,6 @@ const TOP_LEVEL_KEYS = [
   'storePollInterval',
 ] as const;
 const TOP_LEVEL_KEY_SET: ReadonlySet<string> = new Set(TOP_LEVEL_KEYS);
-const JOB_DEFAULT_KEYS = ['coalesce', 'maxInstances', 'misfireGraceTime'] as const;
 const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
 
 // ---------------------------------------------------------------------------
@@ -217,29 +226,19 @@ function normalizeJobDefaults(key: string, value: unknown): JobDefaults {
   if (!isRecord(value)) {
     throw new ConfigurationError(
       key,
-      `expected an object with ${JOB_DEFAULT_KEYS.join(', ')}, got ${describeValue(value)}`,
+      `expected an object with ${DEFAULTABLE_SETTINGS.join(', ')}, got ${describeValue(value)}`,
     );
   }
-  const defaults: JobDefaults = {};
+  const defaults: Record<string, unknown> = {};
   for (const name of Object.keys(value)) {
     const optionKey = `${key}.${name}`;
     const option = value[name];
     if (option === undefined) continue;
-    switch (name) {
-      case 'coalesce':
-        defaults.coalesce = coerceBoolean(optionKey, option);
-        break;
-      case 'maxInstances':
-        defaults.maxInstances = coerceNumber(optionKey, option, { integer: true, positive: true });
-        break;
-      case 'misfireGraceTime':
-        defaults.misfireGraceTime = coerceNullableNumber(optionKey, option, { positive: true });
-        break;
-      default:
-        throw unknownKey(optionKey, name, JOB_DEFAULT_KEYS, 'job default');
-    }
+    if (!(DEFAULTABLE_SETTINGS as readonly string[]).includes(name))
+      throw unknownKey(optionKey, name, DEFAULTABLE_SETTINGS, 'job default');
+    defaults[name] = coerceJobDefault(name as DefaultableSetting, optionKey, option);
   }
-  return defaults;
+  return defaults as JobDefaults;
 }
 
 function normalizeTimezone(key: string, value: unknown): string {

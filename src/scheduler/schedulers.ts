@@ -1,7 +1,8 @@
 /** The three schedulers: one base and one main loop, three ways to live in a process. */
 
-import { BaseScheduler, type StartOptions } from './base-scheduler.ts';
+import { BaseScheduler } from './base-scheduler.ts';
 import type { FlatConfig, SchedulerConfig } from './config.ts';
+import type { StartOptions } from './job-options.ts';
 
 /**
  * A scheduler for programs built around the event loop. `start()` resolves

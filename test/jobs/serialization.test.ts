@@ -16,6 +16,7 @@ import {
 } from '../../src/index.ts';
 import { DeserializationError, SerializationError } from '../../src/jobs/errors.ts';
 import type { JobFunction, JobState } from '../../src/jobs/job.ts';
+import { JOB_SETTING_NAMES } from '../../src/jobs/job-fields.ts';
 import {
   deserializeJob,
   JOB_STATE_VERSION,
@@ -153,7 +154,7 @@ describe('round trip', () => {
       timeout: 2.5,
       maxInstances: 4,
       coalesce: false,
-      name: '',
+      name: 'név ☃ "quoted"\n',
     });
     const restored = deserializeJob(serializeJob(original), resolve);
     expect(restored.nextRunTime).toBeNull();
@@ -317,7 +318,8 @@ describe('stored states that cannot be restored', () => {
       [],
       /field "version" must be a positive integer, not the string "1"/,
     ],
-    ['name', { name: 5 }, [], /field "name" must be a string, not number 5/],
+    ['name', { name: 5 }, [], /field "name" must be a non-empty string, not number 5/],
+    ['name empty', { name: '' }, [], /field "name" must be a non-empty string, not the string ""/],
     ['funcRef empty', { funcRef: '' }, [], /field "funcRef" must be a non-empty string/],
     ['funcRef null', { funcRef: null }, [], /field "funcRef" must be a non-empty string, not null/],
     [
@@ -330,33 +332,33 @@ describe('stored states that cannot be restored', () => {
       'coalesce',
       { coalesce: 'yes' },
       [],
-      /field "coalesce" must be a boolean, not the string "yes"/,
+      /field "coalesce" must be true or false, not the string "yes"/,
     ],
     [
       'maxInstances 0',
       { maxInstances: 0 },
       [],
-      /field "maxInstances" must be a positive integer, not number 0/,
+      /field "maxInstances" must be a positive whole number, not number 0/,
     ],
     [
       'maxInstances 1.5',
       { maxInstances: 1.5 },
       [],
-      /field "maxInstances" must be a positive integer/,
+      /field "maxInstances" must be a positive whole number/,
     ],
     [
       'misfireGraceTime',
       { misfireGraceTime: '30' },
       [],
-      /field "misfireGraceTime" must be a non-negative number of seconds or null/,
+      /field "misfireGraceTime" must be a positive number of seconds or null/,
     ],
     [
       'timeout missing',
       {},
       ['timeout'],
-      /field "timeout" must be a non-negative number of seconds or null, not undefined/,
+      /field "timeout" must be a positive number of seconds or null, not undefined/,
     ],
-    ['timeout negative', { timeout: -1 }, [], /field "timeout" must be a non-negative number/],
+    ['timeout negative', { timeout: -1 }, [], /field "timeout" must be a positive number/],
     [
       'nextRunTime number',
       { nextRunTime: 0 },
@@ -474,6 +476,13 @@ describe('the stored text', () => {
         expect(serializeJob(job)).toBe(JSON.stringify(jobToDocument(job)));
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('writes every declared job setting, and nothing else besides the structural fields', () => {
+    const keys = Object.keys(JSON.parse(serializeJob(jobState())) as object);
+    expect(keys.sort()).toEqual(
+      ['version', 'id', 'funcRef', 'args', 'trigger', 'nextRunTime', ...JOB_SETTING_NAMES].sort(),
     );
   });
 

@@ -39,7 +39,7 @@ import {
   type SchedulerEvent,
 } from '../../events.ts';
 import type { Logger } from '../../logging.ts';
-import type { JobOptions } from '../../scheduler/base-scheduler.ts';
+import type { JobOptions } from '../../scheduler/job-options.ts';
 import { BlockingScheduler } from '../../scheduler/schedulers.ts';
 import type { TriggerAlias } from '../../scheduler/trigger-aliases.ts';
 import { formatInstant } from '../../time/format.ts';

@@ -7,7 +7,7 @@
  * latest fire time by probing back from `now` in growing windows, and a
  * non-coalescing batch is capped, its remainder left due for the next pass.
  */
-import type { Trigger } from '../triggers/trigger.ts';
+import type { Trigger } from '../../triggers/trigger.ts';
 
 /** Run times submitted in one batch at most when not coalescing; the rest stay due for the next pass. */
 export const MAX_BATCH_RUN_TIMES = 1000;

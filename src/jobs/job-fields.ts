@@ -1,0 +1,150 @@
+/**
+ * The settings of a job, each declared once: what values it takes, its
+ * default, whether the scheduler's `jobDefaults` may set it (and how a
+ * configuration string is coerced), and that the stored document holds it
+ * as a plain JSON value. `addJob` and `modifyJob` check options with
+ * {@link checkJobSetting}, restoring a stored job with
+ * {@link readJobSetting}, and the configuration's `jobDefaults` with
+ * {@link coerceJobDefault} — the same rule everywhere, so a value refused by
+ * one path can never get in through another.
+ *
+ * The structural fields (id, function, args, trigger, next run time) have
+ * codecs of their own in `serialization.ts`.
+ */
+import { coerceBoolean, coerceNullableNumber, coerceNumber } from '../config/coerce.ts';
+import { describeValue } from '../config/describe.ts';
+import { InvalidJobOptionError } from './errors.ts';
+
+/** One setting of a job. */
+interface SettingSpec<T> {
+  /** What a valid value is, for messages: "a positive whole number". */
+  readonly expected: string;
+  readonly test: (value: unknown) => value is T;
+  /** The value when neither the job nor `jobDefaults` gives one. */
+  readonly default: T;
+  /** Coerces a configuration string; only settings that `jobDefaults` may set have it. */
+  readonly coerce?: (key: string, value: unknown) => T;
+}
+
+const isNonEmptyString = (value: unknown): value is string =>
+  typeof value === 'string' && value !== '';
+const isBoolean = (value: unknown): value is boolean => typeof value === 'boolean';
+const isPositiveInteger = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1;
+const isSecondsOrNull = (value: unknown): value is number | null =>
+  value === null || (typeof value === 'number' && Number.isFinite(value) && value > 0);
+
+const SECONDS_OR_NULL = 'a positive number of seconds or null';
+
+/** Every setting, in the order of the stored document. */
+export const JOB_SETTINGS = {
+  name: {
+    expected: 'a non-empty string',
+    test: isNonEmptyString,
+    default: 'anonymous',
+  } satisfies SettingSpec<string>,
+  executor: {
+    expected: 'a non-empty string',
+    test: isNonEmptyString,
+    default: 'default',
+  } satisfies SettingSpec<string>,
+  coalesce: {
+    expected: 'true or false',
+    test: isBoolean,
+    default: true,
+    coerce: coerceBoolean,
+  } satisfies SettingSpec<boolean>,
+  maxInstances: {
+    expected: 'a positive whole number',
+    test: isPositiveInteger,
+    default: 1,
+    coerce: (key, value) => coerceNumber(key, value, { integer: true, positive: true }),
+  } satisfies SettingSpec<number>,
+  misfireGraceTime: {
+    expected: SECONDS_OR_NULL,
+    test: isSecondsOrNull,
+    // No limit: APScheduler 3's 1-second default is its most reported surprise.
+    default: null,
+    coerce: (key, value) => coerceNullableNumber(key, value, { positive: true }),
+  } satisfies SettingSpec<number | null>,
+  timeout: {
+    expected: SECONDS_OR_NULL,
+    test: isSecondsOrNull,
+    default: null,
+  } satisfies SettingSpec<number | null>,
+} as const;
+
+export type JobSettingName = keyof typeof JOB_SETTINGS;
+
+/** The type of each setting's value. */
+export type JobSettings = {
+  -readonly [K in JobSettingName]: (typeof JOB_SETTINGS)[K]['default'] extends boolean
+    ? boolean
+    : (typeof JOB_SETTINGS)[K]['default'] extends string
+      ? string
+      : (typeof JOB_SETTINGS)[K]['default'] extends number
+        ? number
+        : number | null;
+};
+
+/** The settings whose scheduler-wide default `jobDefaults` may set. */
+export type DefaultableSetting = {
+  [K in JobSettingName]: (typeof JOB_SETTINGS)[K] extends { coerce: unknown } ? K : never;
+}[JobSettingName];
+
+export const JOB_SETTING_NAMES = Object.keys(JOB_SETTINGS) as JobSettingName[];
+
+/** The names `jobDefaults` accepts. */
+export const DEFAULTABLE_SETTINGS = JOB_SETTING_NAMES.filter(
+  (name) => 'coerce' in JOB_SETTINGS[name],
+) as DefaultableSetting[];
+
+function spec(name: JobSettingName): SettingSpec<unknown> {
+  return JOB_SETTINGS[name] as SettingSpec<unknown>;
+}
+
+/**
+ * A setting given to `addJob` or `modifyJob`.
+ * @throws InvalidJobOptionError naming the option, what it takes and the value.
+ */
+export function checkJobSetting<K extends JobSettingName>(name: K, value: unknown): JobSettings[K] {
+  const { test, expected } = spec(name);
+  if (!test(value)) {
+    throw new InvalidJobOptionError(
+      name,
+      `${name} must be ${expected}, got ${describeSettingValue(value)}`,
+    );
+  }
+  return value as JobSettings[K];
+}
+
+/**
+ * A setting read from a stored document: the problem with it (for a
+ * `DeserializationError` of the caller's), or undefined when it is valid.
+ */
+export function settingProblem(name: JobSettingName, value: unknown): string | undefined {
+  const { test, expected } = spec(name);
+  return test(value) ? undefined : `field "${name}" must be ${expected}`;
+}
+
+/** A `jobDefaults` value from configuration, strings coerced. @throws ConfigurationError naming `key` */
+export function coerceJobDefault<K extends DefaultableSetting>(
+  name: K,
+  key: string,
+  value: unknown,
+): JobSettings[K] {
+  const { coerce } = JOB_SETTINGS[name];
+  return coerce(key, value) as JobSettings[K];
+}
+
+/** The defaults of the settings `jobDefaults` may set, as a scheduler starts with them. */
+export function builtInJobDefaults(): Pick<JobSettings, DefaultableSetting> {
+  const defaults: Record<string, unknown> = {};
+  for (const name of DEFAULTABLE_SETTINGS) defaults[name] = JOB_SETTINGS[name].default;
+  return defaults as Pick<JobSettings, DefaultableSetting>;
+}
+
+function describeSettingValue(value: unknown): string {
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
+  return describeValue(value);
+}

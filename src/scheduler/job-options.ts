@@ -1,0 +1,57 @@
+/**
+ * The option types of the job API: what `addJob`, `scheduledJob` and
+ * `start()` take. Their checks live in `job-builder.ts` and `jobs/job-fields.ts`.
+ */
+import type { JobFunction } from '../jobs/job.ts';
+
+/** Job options of `addJob` other than the trigger's arguments. */
+export interface BaseJobOptions {
+  /** Explicit id (default: 32 random hex digits). Persistent stores need explicit ids for jobs created at start-up. */
+  id?: string;
+  /** Human-readable name (default: the function's name or the reference). */
+  name?: string;
+  /** Seconds after its scheduled time a run may still start; null = no limit (the default). */
+  misfireGraceTime?: number | null;
+  /** Run missed runs once instead of once each (default true). */
+  coalesce?: boolean;
+  /** Concurrent runs of this job allowed (default 1). */
+  maxInstances?: number;
+  /** First run time; null adds the job paused; omitted: computed from the trigger. */
+  nextRunTime?: Date | number | string | null;
+  /** Alias of the store to add to (default `'default'`). */
+  jobstore?: string;
+  /** Alias of the executor that runs it (default `'default'`). */
+  executor?: string;
+  /** Replace a job with the same id instead of failing with ConflictingIdError. */
+  replaceExisting?: boolean;
+  /** Seconds a run may take before its signal aborts and it is reported as an error (default: no limit). */
+  timeout?: number | null;
+}
+
+/**
+ * `args` may be left out only for a function without parameters. (At run time
+ * every declared parameter without a default value counts as required, and a
+ * TypeScript optional parameter compiles to exactly that.)
+ */
+export type ArgsOption<A extends unknown[]> =
+  ArgsRequired<A> extends true ? { args: A } : { args?: A };
+
+/** True for a parameter list with at least one positional parameter (rest-only lists such as `any[]` need none). */
+export type ArgsRequired<A extends unknown[]> = number extends A['length']
+  ? false
+  : A extends []
+    ? false
+    : true;
+
+export type JobOptions<A extends unknown[] = unknown[]> = BaseJobOptions & ArgsOption<A>;
+
+/** The options argument: optional unless the function needs `args`. */
+export type OptionsArgument<F extends JobFunction, Extra> =
+  ArgsRequired<Parameters<F>> extends true
+    ? [options: JobOptions<Parameters<F>> & Extra]
+    : [options?: JobOptions<Parameters<F>> & Extra];
+
+export interface StartOptions {
+  /** Start paused: no job runs until `resume()`. */
+  paused?: boolean;
+}

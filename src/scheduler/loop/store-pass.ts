@@ -1,0 +1,272 @@
+/**
+ * One pass of the main loop: for every store, the due jobs are planned (their
+ * run times and next run time), the next run times (or removals) persisted,
+ * and only then the runs submitted — so a crash can lose a run in progress
+ * but never run one twice. Stores are processed side by side, each under its
+ * own lock: a slow or unreachable store holds up only its own jobs.
+ */
+import {
+  EVENT_JOB_MAX_INSTANCES,
+  EVENT_JOB_MODIFIED,
+  EVENT_JOB_REMOVED,
+  EVENT_JOB_SUBMITTED,
+  JobEvent,
+  JobSubmissionEvent,
+  type SchedulerEvent,
+} from '../../events.ts';
+import { type Executor, MaxInstancesReachedError } from '../../executors/executor.ts';
+import type { Job } from '../../jobs/job.ts';
+import type { Logger } from '../../logging.ts';
+import type { ManagedStore } from '../managed-store.ts';
+import { planRuns, type RunPlan } from './run-times.ts';
+
+/** How long a pass waits for a slow store before going on with the others (the slow one finishes in the background). */
+const SLOW_STORE_MS = 1000;
+/**
+ * Due jobs planned, persisted and submitted together in one step of a pass:
+ * the first step takes FIRST_DUE_CHUNK jobs, each next one twice as many, up
+ * to DUE_CHUNK. Small first steps start the first runs of a large burst
+ * sooner; large later ones keep the number of store writes low.
+ */
+const FIRST_DUE_CHUNK = 125;
+const DUE_CHUNK = 1000;
+
+/** What a pass needs from its scheduler. */
+export interface PassHost {
+  readonly logger: Logger;
+  readonly retryIntervalMs: number;
+  /** False once `shutdown()` has begun: nothing more is submitted. */
+  isRunning(): boolean;
+  stores(): Iterable<ManagedStore>;
+  executor(alias: string): Executor | undefined;
+  dispatch(event: SchedulerEvent): void;
+  wants(mask: number): boolean;
+  /** Asks for another pass as soon as possible (a late store finished). */
+  wakeup(): void;
+}
+
+/** What the loop does with one due job in a pass. */
+interface DuePlan {
+  job: Job;
+  /** Undefined when the job's executor is gone (the job is removed) or its trigger failed. */
+  executor: Executor | undefined;
+  runTimes: Date[];
+  /** The job as it is stored after this pass; null removes it. */
+  updated: Job | null;
+  /** The job was paused because its trigger failed. */
+  paused: boolean;
+  /** The runs continue a split batch. */
+  continuation: boolean;
+}
+
+/**
+ * One pass over every store that is not still busy with an earlier one.
+ * Returns how long to sleep (ms; null = until woken).
+ */
+export async function processStores(host: PassHost): Promise<number | null> {
+  const now = Date.now();
+  const started: Promise<void>[] = [];
+  const stores = [...host.stores()];
+  for (const managed of stores) {
+    // A store still busy from an earlier pass (slow or unreachable) is left to finish.
+    if (managed.busy) continue;
+    managed.busy = true;
+    const processed = managed.lock
+      .run(() => processStore(host, managed, now))
+      .then(
+        ({ wakeAt, queued }) => {
+          managed.wakeAt = wakeAt;
+          for (const event of queued) host.dispatch(event);
+        },
+        (error: unknown) => {
+          host.logger.error(
+            `Unexpected error while processing job store "${managed.alias}"; retrying`,
+            error,
+          );
+          managed.wakeAt = now + host.retryIntervalMs;
+        },
+      )
+      .finally(() => {
+        managed.busy = false;
+        if (managed.late) {
+          managed.late = false;
+          host.wakeup();
+        }
+      });
+    started.push(processed);
+  }
+  // Wait for the stores, but not for one that hangs: the others must keep running.
+  let timer: NodeJS.Timeout | undefined;
+  const slow = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, SLOW_STORE_MS);
+  });
+  await Promise.race([Promise.all(started), slow]);
+  clearTimeout(timer);
+  let next: number | null = null;
+  for (const managed of stores) {
+    if (managed.busy) {
+      managed.late = true;
+      continue;
+    }
+    const { wakeAt } = managed;
+    if (wakeAt !== null && (next === null || wakeAt < next)) next = wakeAt;
+  }
+  if (next === null) return null;
+  return Math.max(next - Date.now(), 0);
+}
+
+/** One store's part of a pass; returns when the store wants the next pass, and the events to dispatch. */
+async function processStore(
+  host: PassHost,
+  managed: ManagedStore,
+  now: number,
+): Promise<{ wakeAt: number | null; queued: SchedulerEvent[] }> {
+  const queued: SchedulerEvent[] = [];
+  const retryAt = now + host.retryIntervalMs;
+  const { alias, store } = managed;
+  // shutdown() may have begun: submit nothing more.
+  if (!host.isRunning()) return { wakeAt: null, queued };
+  const flushed = await managed.flushPendingWrites((id) =>
+    host.dispatch(new JobEvent(EVENT_JOB_REMOVED, id, alias)),
+  );
+  if (!flushed) return { wakeAt: retryAt, queued };
+  let due: Job[];
+  try {
+    due = await managed.withTimeout('getDueJobs', () => store.getDueJobs(new Date(now)));
+  } catch (error) {
+    managed.reportFailure('getDueJobs', error);
+    return { wakeAt: retryAt, queued };
+  }
+  // In chunks, so that the first runs of a large burst start while later jobs are still planned.
+  let chunk = FIRST_DUE_CHUNK;
+  let start = 0;
+  while (start < due.length && host.isRunning()) {
+    await runDueJobs(host, managed, due.slice(start, start + chunk), now, queued);
+    start += chunk;
+    chunk = Math.min(chunk * 2, DUE_CHUNK);
+  }
+  let wakeAt: number | null = null;
+  try {
+    const storeNext = await managed.withTimeout('getNextRunTime', () => store.getNextRunTime());
+    if (storeNext !== null) wakeAt = storeNext.getTime();
+  } catch (error) {
+    managed.reportFailure('getNextRunTime', error);
+    wakeAt = retryAt;
+  }
+  if (managed.hasPendingWrites && (wakeAt === null || retryAt < wakeAt)) wakeAt = retryAt;
+  return { wakeAt, queued };
+}
+
+/** Plans, persists and submits one store's due jobs. */
+async function runDueJobs(
+  host: PassHost,
+  managed: ManagedStore,
+  due: Job[],
+  now: number,
+  queued: SchedulerEvent[],
+): Promise<void> {
+  const plans: DuePlan[] = [];
+  const updates: Job[] = [];
+  const removals: string[] = [];
+  const nowDate = new Date(now);
+  for (const job of due) {
+    const plan = planJob(host, managed, job, now, nowDate);
+    plans.push(plan);
+    if (plan.updated !== null) updates.push(plan.updated);
+    else removals.push(job.id);
+  }
+  const unsaved = await managed.persist(updates, removals);
+  const { alias } = managed;
+  for (const plan of plans) {
+    if (!host.isRunning()) break;
+    const { job } = plan;
+    if (plan.executor !== undefined)
+      submit(host, alias, plan.executor, job, plan.runTimes, plan.continuation, queued);
+    if (unsaved.has(job.id)) continue;
+    if (plan.updated === null) host.dispatch(new JobEvent(EVENT_JOB_REMOVED, job.id, alias));
+    else if (plan.paused) host.dispatch(new JobEvent(EVENT_JOB_MODIFIED, job.id, alias));
+  }
+}
+
+/** What to do with one due job: its runs, and its next state (null = remove it). */
+function planJob(
+  host: PassHost,
+  managed: ManagedStore,
+  job: Job,
+  now: number,
+  nowDate: Date,
+): DuePlan {
+  const executor = host.executor(job.executor);
+  if (executor === undefined) {
+    host.logger.error(
+      `Executor lookup ("${job.executor}") failed for job "${job.name}" (${job.id}) -- removing it from the job store`,
+    );
+    return { job, executor, runTimes: [], updated: null, paused: false, continuation: false };
+  }
+  let runs: RunPlan;
+  try {
+    runs = planRuns(job.trigger, job.nextRunTime as Date, now, job.coalesce, nowDate);
+  } catch (error) {
+    // A trigger that throws (e.g. MaxIterationsError) pauses its job instead of deleting it.
+    host.logger.error(
+      `Error computing the run times of job "${job.name}" (${job.id}); pausing it`,
+      error,
+    );
+    return {
+      job,
+      executor: undefined,
+      runTimes: [],
+      updated: job.withNextRunTime(null),
+      paused: true,
+      continuation: false,
+    };
+  }
+  // A next run time that is already due means the batch was capped and continues next pass.
+  const capped = runs.next !== null && runs.next.getTime() <= now;
+  let continuation = false;
+  const { splitBatches } = managed;
+  if (capped || splitBatches.size > 0) {
+    continuation = splitBatches.has(job.id);
+    if (capped) splitBatches.add(job.id);
+    else if (continuation) splitBatches.delete(job.id);
+  }
+  return {
+    job,
+    executor,
+    runTimes: runs.runTimes,
+    updated: runs.next === null ? null : job.withNextRunTime(runs.next),
+    paused: false,
+    continuation,
+  };
+}
+
+function submit(
+  host: PassHost,
+  alias: string,
+  executor: Executor,
+  job: Job,
+  runTimes: Date[],
+  continuation: boolean,
+  queued: SchedulerEvent[],
+): void {
+  try {
+    executor.submitJob(job, runTimes, continuation ? { continuation } : undefined);
+    if (host.wants(EVENT_JOB_SUBMITTED)) {
+      queued.push(new JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, runTimes));
+    }
+  } catch (error) {
+    if (error instanceof MaxInstancesReachedError) {
+      host.logger.warn(
+        `Execution of job "${job.name}" (${job.id}) skipped: maximum number of running instances reached (${job.maxInstances})`,
+      );
+      if (host.wants(EVENT_JOB_MAX_INSTANCES)) {
+        queued.push(new JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, runTimes));
+      }
+    } else {
+      host.logger.error(
+        `Error submitting job "${job.name}" (${job.id}) to executor "${job.executor}"`,
+        error,
+      );
+    }
+  }
+}
