@@ -26,7 +26,6 @@ import {
 } from '../events.ts';
 import { AsyncExecutor } from '../executors/async/async-executor.ts';
 import type { Executor, ExecutorContext, ShutdownOptions } from '../executors/executor.ts';
-import { brokenJob } from '../jobs/broken.ts';
 import { InvalidJobOptionError } from '../jobs/errors.ts';
 import {
   Job,
@@ -43,7 +42,7 @@ import {
 import { CHANGE_KEYS, checkTrigger } from '../jobs/options.ts';
 import { readJobDocument } from '../jobs/serialization.ts';
 import { debugEnabled, defaultLogger, type Logger } from '../logging.ts';
-import { ConflictingIdError, JobLookupError } from '../stores/errors.ts';
+import { JobLookupError } from '../stores/errors.ts';
 import { MemoryJobStore } from '../stores/memory/memory-store.ts';
 import type { JobStore } from '../stores/store.ts';
 import { getZone, localZoneName, type Zone } from '../time/zone.ts';
@@ -68,14 +67,14 @@ import {
   prepareJob,
   withCurrentDefaults,
 } from './job-builder.ts';
+import { JobLocations } from './job-locations.ts';
 import type { BaseJobOptions, JobOptions, OptionsArgument, StartOptions } from './job-options.ts';
 import { type JobsExport, readJobsExport, writeJobsExport } from './jobs-export.ts';
 import { Listeners } from './listeners.ts';
 import { MainLoop } from './loop/main-loop.ts';
 import { type PassHost, processStores } from './loop/store-pass.ts';
 import { ManagedStore, type StoreHost } from './managed-store.ts';
-import { Mutex } from './mutex.ts';
-import { type PendingJob, PendingJobs } from './pending-jobs.ts';
+import { PendingJobs } from './pending-jobs.ts';
 import { createExecutor, createJobStore } from './plugins.ts';
 import { TaskRegistry } from './tasks.ts';
 import { buildTrigger, type TriggerAlias, type TriggerArgsByAlias } from './trigger-aliases.ts';
@@ -84,11 +83,6 @@ export const STATE_STOPPED = 0;
 export const STATE_RUNNING = 1;
 export const STATE_PAUSED = 2;
 export type SchedulerState = typeof STATE_STOPPED | typeof STATE_RUNNING | typeof STATE_PAUSED;
-
-/** Where a job was found: in a store, or in the pending list of a stopped scheduler. */
-type Located =
-  | { job: Job; managed: ManagedStore; pending?: undefined }
-  | { job: Job; managed?: undefined; pending: PendingJob };
 
 export class BaseScheduler implements JobOwner {
   #state: SchedulerState = STATE_STOPPED;
@@ -103,8 +97,11 @@ export class BaseScheduler implements JobOwner {
   readonly #listeners = new Listeners(() => this.#logger);
   readonly #tasks = new TaskRegistry();
   readonly #pending = new PendingJobs();
-  /** Guards the pending list while a change to a pending job is read and written back. */
-  readonly #pendingLock = new Mutex();
+  readonly #jobs = new JobLocations(
+    this.#stores,
+    this.#pending,
+    () => this.#state === STATE_STOPPED,
+  );
   readonly #loop: MainLoop;
   readonly #storeHost: StoreHost;
   readonly #passHost: PassHost;
@@ -632,45 +629,23 @@ export class BaseScheduler implements JobOwner {
     replaceExisting: boolean,
     computeNextRunTime: boolean,
   ): Promise<Job> {
-    const managed = this.#managedStore(jobstore);
+    const managed = this.#jobs.store(jobstore);
     const added = this.#jobToStore(state, jobstore, computeNextRunTime);
-    await managed.lock.run(async () => {
-      try {
-        await managed.store.addJob(added);
-      } catch (error) {
-        if (!(error instanceof ConflictingIdError) || !replaceExisting) throw error;
-        await managed.store.updateJob(added);
-      }
-      managed.forgetWrite(added.id);
-    });
+    await managed.add(added, replaceExisting);
     this.#jobAdded(added, jobstore);
     return added;
   }
 
   /**
-   * `#storeJob` done synchronously, when the store has synchronous methods
-   * and nobody holds its lock; undefined (nothing done) otherwise.
+   * `#storePrepared` done synchronously, when the store can take the job at
+   * once (see `ManagedStore.addNow`); undefined (nothing done) otherwise.
    */
   #storeJobNow(prepared: PreparedJob): Job | undefined {
-    const { jobstore, replaceExisting } = prepared;
+    const { jobstore } = prepared;
     const managed = this.#stores.get(jobstore);
-    const store = managed?.store;
-    if (
-      managed === undefined ||
-      store?.addJobSync === undefined ||
-      (replaceExisting && store.updateJobSync === undefined) ||
-      !managed.lock.idle
-    ) {
-      return undefined;
-    }
+    if (managed === undefined || !managed.canAddNow(prepared.replaceExisting)) return undefined;
     const added = this.#jobToStore(prepared.state, jobstore, !prepared.nextRunTimeGiven);
-    try {
-      store.addJobSync(added);
-    } catch (error) {
-      if (!(error instanceof ConflictingIdError) || !replaceExisting) throw error;
-      (store.updateJobSync as (job: Job) => void).call(store, added);
-    }
-    managed.forgetWrite(added.id);
+    managed.addNow(added, prepared.replaceExisting);
     this.#jobAdded(added, jobstore);
     return added;
   }
@@ -708,11 +683,10 @@ export class BaseScheduler implements JobOwner {
       throw new InvalidJobOptionError('id', 'The job ID may not be changed');
     const resolvedFunc =
       typeof changes.func === 'string' ? await this.resolveFunction(changes.func) : undefined;
-    const located = await this.#findJob(id, jobstore);
-    const lock = located.managed?.lock ?? this.#pendingLock;
-    return lock.run(async () => {
+    const located = await this.#jobs.find(id, jobstore);
+    return this.#jobs.lockOf(located).run(async () => {
       // Read again under the lock: the loop may have advanced the job meanwhile.
-      const found = await this.#findJob(id, located.managed?.alias ?? jobstore);
+      const found = await this.#jobs.find(id, located.managed?.alias ?? jobstore);
       const state = applyChanges(
         this.#buildContext,
         found.job,
@@ -721,12 +695,7 @@ export class BaseScheduler implements JobOwner {
       );
       const alias = found.managed?.alias ?? null;
       const job = new Job(this, state, alias);
-      if (found.managed === undefined) {
-        this.#pending.replace(found.pending, job, Object.keys(changes));
-      } else {
-        await found.managed.store.updateJob(job);
-        found.managed.forgetWrite(id);
-      }
+      await this.#jobs.replace(found, job, Object.keys(changes));
       this.#listeners.dispatch(new JobEvent(EVENT_JOB_MODIFIED, id, alias));
       this.wakeup();
       return job;
@@ -758,7 +727,7 @@ export class BaseScheduler implements JobOwner {
    * Returns null (and removes the job) when its trigger has finished.
    */
   async resumeJob(id: string, jobstore?: string): Promise<Job | null> {
-    const { job } = await this.#findJob(id, jobstore);
+    const { job } = await this.#jobs.find(id, jobstore);
     const next = job.trigger.getNextFireTime(null, new Date(Date.now()));
     if (next === null) {
       await this.removeJob(id, jobstore);
@@ -770,87 +739,30 @@ export class BaseScheduler implements JobOwner {
   // ------------------------------------------------------------------ reading and removing jobs
 
   /** Every job (pending jobs while stopped), per store sorted by next run time, paused last. */
-  async getJobs(jobstore?: string): Promise<Job[]> {
-    if (this.#state === STATE_STOPPED) return this.#pending.list(jobstore);
-    const jobs: Job[] = [];
-    for (const managed of this.#storesFor(jobstore)) {
-      // The store reports the jobs it cannot restore while reading; list them as broken.
-      managed.broken.clear();
-      // A loop, not push(...all): spreading hundreds of thousands of arguments overflows the stack.
-      for (const job of await managed.store.getAllJobs()) jobs.push(job);
-      for (const failure of managed.broken.values()) {
-        jobs.push(
-          brokenJob(this, failure.jobId, managed.alias, failure.nextRunTime, failure.error),
-        );
-      }
-    }
-    return jobs;
+  getJobs(jobstore?: string): Promise<Job[]> {
+    return this.#jobs.list(this, jobstore);
   }
 
   /** The job with this id, or null. */
   async getJob(id: string, jobstore?: string): Promise<Job | null> {
     try {
-      return (await this.#findJob(id, jobstore)).job;
+      return (await this.#jobs.find(id, jobstore)).job;
     } catch (error) {
       if (error instanceof JobLookupError) return null;
       throw error;
     }
   }
 
-  async #findJob(id: string, jobstore?: string): Promise<Located> {
-    if (this.#state === STATE_STOPPED) {
-      const pending = this.#pending.find(id, jobstore);
-      if (pending !== undefined) return { job: pending.job, pending };
-      throw new JobLookupError(id);
-    }
-    for (const managed of this.#storesFor(jobstore)) {
-      const job = await managed.store.lookupJob(id);
-      if (job !== null) return { job, managed };
-    }
-    throw new JobLookupError(id);
-  }
-
   /** Removes a job. @throws JobLookupError when there is none. */
   async removeJob(id: string, jobstore?: string): Promise<void> {
-    const alias = await this.#removeFromFirstHolder(id, jobstore);
+    const alias = await this.#jobs.remove(id, jobstore);
     this.#logger.info(`Removed job ${id}`);
     this.#listeners.dispatch(new JobEvent(EVENT_JOB_REMOVED, id, alias));
   }
 
-  /** Removes the job from the pending list or the first store that has it; returns that store's alias. */
-  async #removeFromFirstHolder(id: string, jobstore?: string): Promise<string | null> {
-    if (this.#state === STATE_STOPPED) {
-      if (this.#pending.remove(id, jobstore)) return null;
-      throw new JobLookupError(id);
-    }
-    for (const managed of this.#storesFor(jobstore)) {
-      const removed = await managed.lock.run(async () => {
-        try {
-          await managed.store.removeJob(id);
-          managed.forgetWrite(id);
-          return true;
-        } catch (error) {
-          if (error instanceof JobLookupError) return false;
-          throw error;
-        }
-      });
-      if (removed) return managed.alias;
-    }
-    throw new JobLookupError(id);
-  }
-
   /** Removes every job (of one store, when given). */
   async removeAllJobs(jobstore?: string): Promise<void> {
-    if (this.#state === STATE_STOPPED) {
-      this.#pending.removeAll(jobstore);
-    } else {
-      for (const managed of this.#storesFor(jobstore)) {
-        await managed.lock.run(async () => {
-          await managed.store.removeAllJobs();
-          managed.forgetAllWrites();
-        });
-      }
-    }
+    await this.#jobs.removeAll(jobstore);
     this.#listeners.dispatch(new SchedulerEvent(EVENT_ALL_JOBS_REMOVED, jobstore ?? null));
   }
 
@@ -869,7 +781,7 @@ export class BaseScheduler implements JobOwner {
       for (const alias of [...this.#stores.keys()].sort()) {
         if (jobstore !== undefined && alias !== jobstore) continue;
         lines.push(`Jobstore ${alias}:`);
-        const jobs = await this.#managedStore(alias).store.getAllJobs();
+        const jobs = await this.#jobs.store(alias).store.getAllJobs();
         if (jobs.length === 0) lines.push('    No scheduled jobs');
         for (const job of jobs) lines.push(`    ${String(job)}`);
       }
@@ -889,7 +801,7 @@ export class BaseScheduler implements JobOwner {
   /** Adds the jobs of an `exportJobs` document to a store (no events, as in APScheduler). */
   async importJobs(document: string | JobsExport, jobstore = 'default'): Promise<Job[]> {
     if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
-    const managed = this.#managedStore(jobstore);
+    const managed = this.#jobs.store(jobstore);
     const restored: Job[] = [];
     for (const entry of readJobsExport(document)) {
       restored.push(await this.#restoreJob(jobstore, entry));
@@ -899,21 +811,6 @@ export class BaseScheduler implements JobOwner {
     });
     this.wakeup();
     return restored;
-  }
-
-  /** The stores a call names: the one given, or all of them in order. */
-  #storesFor(jobstore: string | undefined): Iterable<ManagedStore> {
-    if (jobstore === undefined) return this.#stores.values();
-    const managed = this.#stores.get(jobstore);
-    return managed === undefined ? [] : [managed];
-  }
-
-  /** @throws UnknownAliasError when there is no such store */
-  #managedStore(alias: string): ManagedStore {
-    const managed = this.#stores.get(alias);
-    if (managed === undefined)
-      throw new UnknownAliasError('jobstore', alias, [...this.#stores.keys()]);
-    return managed;
   }
 
   #isRunning(): boolean {

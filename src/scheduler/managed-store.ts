@@ -10,7 +10,7 @@ import { HorariumError } from '../errors.ts';
 import { JobRestoreFailedEvent, JobStoreErrorEvent, type SchedulerEvent } from '../events.ts';
 import type { Job } from '../jobs/job.ts';
 import type { Logger } from '../logging.ts';
-import { JobLookupError } from '../stores/errors.ts';
+import { ConflictingIdError, JobLookupError } from '../stores/errors.ts';
 import type { JobStore, RestoreFailure, StoreContext } from '../stores/store.ts';
 import { Mutex } from './mutex.ts';
 
@@ -91,6 +91,45 @@ export class ManagedStore {
 
   start(): Promise<void> {
     return this.store.start(this.context(), this.alias);
+  }
+
+  /** Adds a job under the store's lock; with `replaceExisting` a job with the same id is replaced. */
+  async add(job: Job, replaceExisting: boolean): Promise<void> {
+    await this.lock.run(async () => {
+      try {
+        await this.store.addJob(job);
+      } catch (error) {
+        if (!(error instanceof ConflictingIdError) || !replaceExisting) throw error;
+        await this.store.updateJob(job);
+      }
+      this.forgetWrite(job.id);
+    });
+  }
+
+  /**
+   * Can {@link addNow} add a job synchronously? Only a store with synchronous
+   * methods (the memory store) that nobody holds the lock of: work done now
+   * then cannot interleave with a holder, exactly as if it had taken the lock.
+   */
+  canAddNow(replaceExisting: boolean): boolean {
+    const { store } = this;
+    return (
+      store.addJobSync !== undefined &&
+      (!replaceExisting || store.updateJobSync !== undefined) &&
+      this.lock.idle
+    );
+  }
+
+  /** {@link add} without a promise round trip; only when {@link canAddNow} says so. */
+  addNow(job: Job, replaceExisting: boolean): void {
+    const { store } = this;
+    try {
+      (store.addJobSync as (job: Job) => void).call(store, job);
+    } catch (error) {
+      if (!(error instanceof ConflictingIdError) || !replaceExisting) throw error;
+      (store.updateJobSync as (job: Job) => void).call(store, job);
+    }
+    this.forgetWrite(job.id);
   }
 
   /** A store operation of the loop, bounded in time for shared stores. */

@@ -1,0 +1,140 @@
+/**
+ * Where a scheduler's jobs are: in the pending list while the scheduler is
+ * stopped, in its stores while it runs. The job API finds, lists, replaces
+ * and removes jobs through this one place, so it never branches on the
+ * scheduler's state itself.
+ */
+import { brokenJob } from '../jobs/broken.ts';
+import type { Job, JobOwner } from '../jobs/job.ts';
+import { JobLookupError } from '../stores/errors.ts';
+import { UnknownAliasError } from './errors.ts';
+import type { ManagedStore } from './managed-store.ts';
+import { Mutex } from './mutex.ts';
+import type { PendingJob, PendingJobs } from './pending-jobs.ts';
+
+/** Where a job was found: in a store, or in the pending list of a stopped scheduler. */
+export type Located =
+  | { job: Job; managed: ManagedStore; pending?: undefined }
+  | { job: Job; managed?: undefined; pending: PendingJob };
+
+export class JobLocations {
+  readonly #stores: ReadonlyMap<string, ManagedStore>;
+  readonly #pending: PendingJobs;
+  readonly #stopped: () => boolean;
+  /** Guards the pending list while a change to a pending job is read and written back. */
+  readonly #pendingLock = new Mutex();
+
+  constructor(
+    stores: ReadonlyMap<string, ManagedStore>,
+    pending: PendingJobs,
+    stopped: () => boolean,
+  ) {
+    this.#stores = stores;
+    this.#pending = pending;
+    this.#stopped = stopped;
+  }
+
+  /** The job with this id (in the given store only, when given). @throws JobLookupError */
+  async find(id: string, jobstore?: string): Promise<Located> {
+    if (this.#stopped()) {
+      const pending = this.#pending.find(id, jobstore);
+      if (pending !== undefined) return { job: pending.job, pending };
+      throw new JobLookupError(id);
+    }
+    for (const managed of this.storesFor(jobstore)) {
+      const job = await managed.store.lookupJob(id);
+      if (job !== null) return { job, managed };
+    }
+    throw new JobLookupError(id);
+  }
+
+  /** The lock to hold while a job found at `located` is read again and written back. */
+  lockOf(located: Located): Mutex {
+    return located.managed?.lock ?? this.#pendingLock;
+  }
+
+  /** Writes a changed job back where it was found; `changedKeys` count as given for a pending job. */
+  async replace(located: Located, job: Job, changedKeys: readonly string[]): Promise<void> {
+    if (located.managed === undefined) {
+      this.#pending.replace(located.pending, job, changedKeys);
+      return;
+    }
+    await located.managed.store.updateJob(job);
+    located.managed.forgetWrite(job.id);
+  }
+
+  /**
+   * Every job (of one store, when given), per store sorted by next run time,
+   * paused last; stored jobs that cannot be restored are listed as broken jobs.
+   */
+  async list(owner: JobOwner, jobstore?: string): Promise<Job[]> {
+    if (this.#stopped()) return this.#pending.list(jobstore);
+    const jobs: Job[] = [];
+    for (const managed of this.storesFor(jobstore)) {
+      // The store reports the jobs it cannot restore while reading; list them as broken.
+      managed.broken.clear();
+      // A loop, not push(...all): spreading hundreds of thousands of arguments overflows the stack.
+      for (const job of await managed.store.getAllJobs()) jobs.push(job);
+      for (const failure of managed.broken.values()) {
+        jobs.push(
+          brokenJob(owner, failure.jobId, managed.alias, failure.nextRunTime, failure.error),
+        );
+      }
+    }
+    return jobs;
+  }
+
+  /**
+   * Removes the job from the pending list or the first store that has it;
+   * returns that store's alias (null for a pending job). @throws JobLookupError
+   */
+  async remove(id: string, jobstore?: string): Promise<string | null> {
+    if (this.#stopped()) {
+      if (this.#pending.remove(id, jobstore)) return null;
+      throw new JobLookupError(id);
+    }
+    for (const managed of this.storesFor(jobstore)) {
+      const removed = await managed.lock.run(async () => {
+        try {
+          await managed.store.removeJob(id);
+          managed.forgetWrite(id);
+          return true;
+        } catch (error) {
+          if (error instanceof JobLookupError) return false;
+          throw error;
+        }
+      });
+      if (removed) return managed.alias;
+    }
+    throw new JobLookupError(id);
+  }
+
+  /** Removes every job (of one store, when given). */
+  async removeAll(jobstore?: string): Promise<void> {
+    if (this.#stopped()) {
+      this.#pending.removeAll(jobstore);
+      return;
+    }
+    for (const managed of this.storesFor(jobstore)) {
+      await managed.lock.run(async () => {
+        await managed.store.removeAllJobs();
+        managed.forgetAllWrites();
+      });
+    }
+  }
+
+  /** The stores a call names: the one given, or all of them in order. */
+  storesFor(jobstore: string | undefined): Iterable<ManagedStore> {
+    if (jobstore === undefined) return this.#stores.values();
+    const managed = this.#stores.get(jobstore);
+    return managed === undefined ? [] : [managed];
+  }
+
+  /** @throws UnknownAliasError when there is no such store */
+  store(alias: string): ManagedStore {
+    const managed = this.#stores.get(alias);
+    if (managed === undefined)
+      throw new UnknownAliasError('jobstore', alias, [...this.#stores.keys()]);
+    return managed;
+  }
+}
