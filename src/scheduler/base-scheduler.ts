@@ -437,8 +437,15 @@ export class BaseScheduler implements JobOwner {
     this.#listeners.dispatch(new SchedulerEvent(EVENT_JOBSTORE_REMOVED, alias));
   }
 
+  /**
+   * A stored job as this scheduler can run it. A job whose executor is not
+   * configured here cannot be restored: its store keeps it and reports it (a
+   * renamed or mistyped executor must never cost a stored job).
+   */
   async #restoreJob(alias: string, document: unknown): Promise<Job> {
     const state = readJobDocument(document);
+    if (!this.#executors.has(state.executor))
+      throw new UnknownAliasError('executor', state.executor, [...this.#executors.keys()]);
     const func = await this.resolveFunction(state.funcRef);
     return new Job(this, { ...state, func }, alias);
   }

@@ -56,6 +56,8 @@ export class ManagedStore {
   wakeAt: number | null = null;
   /** A pass over this store is still running (a slow or unreachable store). */
   busy = false;
+  /** After a failure, no pass touches the store before this time (epoch ms): `jobstoreRetryInterval`. */
+  retryAt = 0;
   /** A pass stopped waiting for this store: it wakes the loop when it finishes. */
   late = false;
   /** Ids of jobs whose catch-up batch was split: the next part continues the running batch. */

@@ -1196,18 +1196,20 @@ describe('executors, job stores and listeners', () => {
     ]);
   });
 
-  it('a due job whose executor was removed is removed from its store (APScheduler)', async () => {
+  it('a due job whose executor was removed is paused, not deleted (APScheduler deleted it)', async () => {
     const s = scheduler();
     await s.addExecutor(new AsyncExecutor(), 'pool');
     await s.start();
     const fn = vi.fn();
     await s.addJob(fn, 'interval', { seconds: 10, id: 'orphan', executor: 'pool' });
     await s.removeExecutor('pool');
-    const events = recordEvents(s, EVENT_JOB_REMOVED);
+    const removed = recordEvents(s, EVENT_JOB_REMOVED);
+    const modified = recordEvents(s, EVENT_JOB_MODIFIED);
     await settle(10_000);
     expect(fn).not.toHaveBeenCalled();
-    expect(await s.getJob('orphan')).toBeNull();
-    expect(events.map((e) => (e as JobEvent).jobId)).toEqual(['orphan']);
+    expect((await s.getJob('orphan'))?.nextRunTime).toBeNull();
+    expect(removed).toEqual([]);
+    expect(modified.map((e) => (e as JobEvent).jobId)).toEqual(['orphan']);
   });
 
   it('removeJobstore with shutdown: false leaves the store running and its jobs intact', async () => {

@@ -541,8 +541,9 @@ describe('a job removed while its run is in progress', () => {
 });
 
 describe('executor lookup failure', () => {
-  it('a due job whose executor was removed is removed (EVENT_JOB_REMOVED), not run, and the loop goes on', async () => {
-    const scheduler = makeScheduler();
+  it('a due job whose executor was removed is paused (EVENT_JOB_MODIFIED), kept, not run, and the loop goes on', async () => {
+    const logger = new RecordingLogger();
+    const scheduler = makeScheduler({ logger });
     const recorder = new EventRecorder(scheduler);
     const orphan = recordingJob();
     const healthy = recordingJob();
@@ -565,10 +566,20 @@ describe('executor lookup failure', () => {
     ]);
     await advanceTo(5 * SECOND);
     expect(orphan.runs).toEqual([]);
-    expect(recorder.lines('orphan')).toEqual(['JOB_ADDED', 'JOB_REMOVED']);
-    expect(await scheduler.getJob('orphan')).toBeNull();
+    expect(recorder.lines('orphan')).toEqual(['JOB_ADDED', 'JOB_MODIFIED']);
+    const kept = await scheduler.getJob('orphan');
+    expect(kept?.nextRunTime).toBeNull();
+    expect(logger.at('error').map((r) => r.message)).toContain(
+      'Job "fn" (orphan) is paused: its executor "spare" is not configured; add the executor and resume the job',
+    );
     await advanceTo(10 * SECOND);
     expect(healthy.runs).toEqual([isoAt(5 * SECOND), isoAt(10 * SECOND)]);
+    // Once the executor is back, resuming the job runs it on its schedule again.
+    await scheduler.addExecutor(new AsyncExecutor(), 'spare');
+    await advanceTo(12 * SECOND);
+    await scheduler.resumeJob('orphan');
+    await advanceTo(15 * SECOND);
+    expect(orphan.runs).toEqual([isoAt(15 * SECOND)]);
   });
 });
 
@@ -709,6 +720,31 @@ describe('job store failures are evented and retried after jobstoreRetryInterval
     const errors = recorder.select(undefined, EVENT_JOBSTORE_ERROR);
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.every((e) => e.alias === 'flaky')).toBe(true);
+  });
+
+  it('a failed store is tried again after jobstoreRetryInterval, not whenever another store wakes the loop', async () => {
+    const flaky = new FlakyStore();
+    const scheduler = makeScheduler({
+      jobstores: { default: new MemoryJobStore(), flaky },
+      jobstoreRetryInterval: 10,
+    });
+    const busy = recordingJob();
+    await scheduler.start();
+    // A job every second in the healthy store wakes the loop every second.
+    await scheduler.addJob(busy.fn, new IntervalTrigger({ seconds: 1, startDate: t(SECOND) }), {
+      id: 'busy',
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    flaky.fail('getDueJobs');
+    await advanceTo(SECOND);
+    expect(flaky.failureCount('getDueJobs')).toBe(1);
+    await advanceTo(11 * SECOND - 1);
+    expect(busy.runs).toHaveLength(10);
+    expect(flaky.failureCount('getDueJobs')).toBe(1);
+    await advanceTo(11 * SECOND);
+    expect(flaky.failureCount('getDueJobs')).toBe(2);
+    await advanceTo(31 * SECOND);
+    expect(flaky.failureCount('getDueJobs')).toBe(4);
   });
 
   it('updateJob failing after a submission: evented, retried, no run lost and none doubled', async () => {

@@ -68,8 +68,9 @@ export async function processStores(host: PassHost): Promise<number | null> {
   const started: Promise<void>[] = [];
   const stores = [...host.stores()];
   for (const managed of stores) {
-    // A store still busy from an earlier pass (slow or unreachable) is left to finish.
-    if (managed.busy) continue;
+    // A store still busy from an earlier pass (slow or unreachable) is left to finish;
+    // one that failed is left alone until its retry time, whatever else wakes the loop.
+    if (managed.busy || now < managed.retryAt) continue;
     managed.busy = true;
     const processed = managed.lock
       .run(() => processStore(host, managed, now))
@@ -83,7 +84,8 @@ export async function processStores(host: PassHost): Promise<number | null> {
             `Unexpected error while processing job store "${managed.alias}"; retrying`,
             error,
           );
-          managed.wakeAt = now + host.retryIntervalMs;
+          managed.retryAt = now + host.retryIntervalMs;
+          managed.wakeAt = managed.retryAt;
         },
       )
       .finally(() => {
@@ -108,7 +110,8 @@ export async function processStores(host: PassHost): Promise<number | null> {
       managed.late = true;
       continue;
     }
-    const { wakeAt } = managed;
+    // Nothing of a store waiting for its retry time happens before it.
+    const wakeAt = managed.wakeAt === null ? null : Math.max(managed.wakeAt, managed.retryAt);
     if (wakeAt !== null && (next === null || wakeAt < next)) next = wakeAt;
   }
   if (next === null) return null;
@@ -126,16 +129,20 @@ async function processStore(
   const { alias, store } = managed;
   // shutdown() may have begun: submit nothing more.
   if (!host.isRunning()) return { wakeAt: null, queued };
+  const failed = (): { wakeAt: number; queued: SchedulerEvent[] } => {
+    managed.retryAt = retryAt;
+    return { wakeAt: retryAt, queued };
+  };
   const flushed = await managed.flushPendingWrites((id) =>
     host.dispatch(new JobEvent(EVENT_JOB_REMOVED, id, alias)),
   );
-  if (!flushed) return { wakeAt: retryAt, queued };
+  if (!flushed) return failed();
   let due: Job[];
   try {
     due = await managed.withTimeout('getDueJobs', () => store.getDueJobs(new Date(now)));
   } catch (error) {
     managed.reportFailure('getDueJobs', error);
-    return { wakeAt: retryAt, queued };
+    return failed();
   }
   // In chunks, so that the first runs of a large burst start while later jobs are still planned.
   let chunk = FIRST_DUE_CHUNK;
@@ -153,7 +160,11 @@ async function processStore(
     managed.reportFailure('getNextRunTime', error);
     wakeAt = retryAt;
   }
-  if (managed.hasPendingWrites && (wakeAt === null || retryAt < wakeAt)) wakeAt = retryAt;
+  // Writes waiting for a retry hold the store's due jobs back until they are persisted.
+  if (managed.hasPendingWrites) {
+    managed.retryAt = retryAt;
+    wakeAt = retryAt;
+  }
   return { wakeAt, queued };
 }
 
@@ -198,10 +209,11 @@ function planJob(
 ): DuePlan {
   const executor = host.executor(job.executor);
   if (executor === undefined) {
+    // Never deleted: the executor may only be misnamed or not added yet.
     host.logger.error(
-      `Executor lookup ("${job.executor}") failed for job "${job.name}" (${job.id}) -- removing it from the job store`,
+      `Job "${job.name}" (${job.id}) is paused: its executor "${job.executor}" is not configured; add the executor and resume the job`,
     );
-    return { job, executor, runTimes: [], updated: null, paused: false, continuation: false };
+    return pausedPlan(job);
   }
   let runs: RunPlan;
   try {
@@ -212,14 +224,7 @@ function planJob(
       `Error computing the run times of job "${job.name}" (${job.id}); pausing it`,
       error,
     );
-    return {
-      job,
-      executor: undefined,
-      runTimes: [],
-      updated: job.withNextRunTime(null),
-      paused: true,
-      continuation: false,
-    };
+    return pausedPlan(job);
   }
   // A next run time that is already due means the batch was capped and continues next pass.
   const capped = runs.next !== null && runs.next.getTime() <= now;
@@ -237,6 +242,18 @@ function planJob(
     updated: runs.next === null ? null : job.withNextRunTime(runs.next),
     paused: false,
     continuation,
+  };
+}
+
+/** The plan of a job that cannot run: it is paused (kept, with nothing submitted). */
+function pausedPlan(job: Job): DuePlan {
+  return {
+    job,
+    executor: undefined,
+    runTimes: [],
+    updated: job.withNextRunTime(null),
+    paused: true,
+    continuation: false,
   };
 }
 
