@@ -102,7 +102,13 @@ export type {
 } from './scheduler/job-options.ts';
 export type { JobsExport } from './scheduler/jobs-export.ts';
 export { MAX_SLEEP_MS } from './scheduler/loop/wake-timer.ts';
-export { STORE_OPERATION_TIMEOUT_MS, StoreTimeoutError } from './scheduler/managed-store.ts';
+export {
+  JobStoreStartError,
+  JobStoreUnavailableError,
+  STORE_OPERATION_TIMEOUT_MS,
+  StoreStartTimeoutError,
+  StoreTimeoutError,
+} from './scheduler/managed-store.ts';
 export {
   type ExecutorFactory,
   type JobStoreFactory,

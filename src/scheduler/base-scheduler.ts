@@ -73,8 +73,8 @@ import { type JobsExport, readJobsExport, writeJobsExport } from './jobs-export.
 import { Listeners } from './listeners.ts';
 import { MainLoop } from './loop/main-loop.ts';
 import { type PassHost, processStores } from './loop/store-pass.ts';
-import { ManagedStore, type StoreHost } from './managed-store.ts';
-import { PendingJobs } from './pending-jobs.ts';
+import { JobStoreStartError, ManagedStore, type StoreHost } from './managed-store.ts';
+import { type PendingJob, PendingJobs } from './pending-jobs.ts';
 import { createExecutor, createJobStore } from './plugins.ts';
 import { TaskRegistry } from './tasks.ts';
 import { buildTrigger, type TriggerAlias, type TriggerArgsByAlias } from './trigger-aliases.ts';
@@ -91,6 +91,8 @@ export class BaseScheduler implements JobOwner {
   #logger: Logger = defaultLogger;
   #jobDefaults: Pick<JobSettings, DefaultableSetting> = builtInJobDefaults();
   #retryIntervalMs = 10_000;
+  #storeStartTimeoutMs = 10_000;
+  #requireJobstores = false;
   #pollIntervalMs = 5000;
   readonly #stores = new Map<string, ManagedStore>();
   readonly #executors = new Map<string, Executor>();
@@ -140,6 +142,7 @@ export class BaseScheduler implements JobOwner {
       },
       dispatch: (event) => this.#listeners.dispatch(event),
       restoreJob: (alias, document) => this.#restoreJob(alias, document),
+      storeStarted: (managed) => this.#storeCameUp(managed),
     };
     this.#passHost = {
       get logger() {
@@ -220,6 +223,10 @@ export class BaseScheduler implements JobOwner {
       this.#jobDefaults = { ...this.#jobDefaults, ...normalized.jobDefaults };
     if (normalized.jobstoreRetryInterval !== undefined)
       this.#retryIntervalMs = normalized.jobstoreRetryInterval * 1000;
+    if (normalized.jobstoreStartTimeout !== undefined)
+      this.#storeStartTimeoutMs = normalized.jobstoreStartTimeout * 1000;
+    if (normalized.requireJobstores !== undefined)
+      this.#requireJobstores = normalized.requireJobstores;
     if (normalized.daemon !== undefined) this.#loop.daemon = normalized.daemon;
     if (normalized.storePollInterval !== undefined)
       this.#pollIntervalMs = normalized.storePollInterval * 1000;
@@ -260,34 +267,29 @@ export class BaseScheduler implements JobOwner {
       this.#listeners.dispatch(new SchedulerEvent(EVENT_JOBSTORE_ADDED, 'default'));
     }
     const startedExecutors: Executor[] = [];
-    const startedStores: JobStore[] = [];
     try {
       for (const [alias, executor] of this.#executors) {
         await executor.start(this.#executorContext, alias);
         startedExecutors.push(executor);
       }
-      for (const managed of this.#stores.values()) {
-        await managed.start();
-        startedStores.push(managed.store);
-      }
+      await this.#startStores();
       const pending = this.#pending.takeAll();
+      const waiting: PendingJob[] = [];
       try {
         for (const entry of pending) {
-          await this.#storeJob(
-            withCurrentDefaults(entry.job.state(), entry.explicit, this.#jobDefaults),
-            entry.jobstore,
-            entry.replaceExisting,
-            !entry.explicit.has('nextRunTime'),
-          );
+          // Jobs for a store that has not started wait for it.
+          if (this.#stores.get(entry.jobstore)?.available === true) await this.#storePending(entry);
+          else waiting.push(entry);
         }
       } catch (error) {
         this.#pending.putBack(pending);
         throw error;
       }
+      this.#pending.putBack(waiting);
     } catch (error) {
       // Leave nothing half-started: the scheduler stays stopped and can be started again.
       await Promise.allSettled(startedExecutors.map((e) => e.shutdown({ wait: false })));
-      await Promise.allSettled(startedStores.map((s) => s.shutdown()));
+      await Promise.allSettled([...this.#stores.values()].map((managed) => managed.stop()));
       throw error;
     }
     let resolveStopped: () => void = () => {};
@@ -299,6 +301,63 @@ export class BaseScheduler implements JobOwner {
     this.#logger.info('Scheduler started');
     this.#listeners.dispatch(new SchedulerEvent(EVENT_SCHEDULER_STARTED));
     if (!paused) this.wakeup();
+  }
+
+  /**
+   * Starts every store at once, each bounded by `jobstoreStartTimeout`. A store
+   * that cannot start fails `start()` with `requireJobstores`; otherwise it is
+   * reported and retried every `jobstoreRetryInterval` while the others run,
+   * and the jobs added for it before `start()` wait until it has started.
+   */
+  async #startStores(): Promise<void> {
+    const stores = [...this.#stores.values()];
+    const outcomes = await Promise.allSettled(
+      stores.map((managed) => managed.start(this.#storeStartTimeoutMs)),
+    );
+    const failures: { managed: ManagedStore; error: unknown }[] = [];
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected')
+        failures.push({ managed: stores[i] as ManagedStore, error: outcome.reason });
+    });
+    if (failures.length === 0) return;
+    if (this.#requireJobstores) {
+      const [{ managed, error }] = failures as [(typeof failures)[0]];
+      throw new JobStoreStartError(managed.alias, error);
+    }
+    for (const { managed, error } of failures) {
+      managed.reportFailure('start', error);
+      managed.retryStart(this.#retryIntervalMs, this.#storeStartTimeoutMs);
+    }
+  }
+
+  /** A store that could not start has started: the jobs waiting for it are stored, the loop looks at it. */
+  #storeCameUp(managed: ManagedStore): void {
+    if (this.#state === STATE_STOPPED || !managed.available) return;
+    this.#logger.info(`Job store "${managed.alias}" has started`);
+    const waiting = this.#pending.takeFor(managed.alias);
+    void (async () => {
+      for (const entry of waiting) {
+        try {
+          await this.#storePending(entry);
+        } catch (error) {
+          this.#logger.error(
+            `Job "${entry.job.id}" added before start() could not be added to job store "${managed.alias}"`,
+            error,
+          );
+        }
+      }
+      this.wakeup();
+    })();
+  }
+
+  /** Stores a job added before `start()`, with the job defaults in force now for what it did not give. */
+  #storePending(entry: PendingJob): Promise<Job> {
+    return this.#storeJob(
+      withCurrentDefaults(entry.job.state(), entry.explicit, this.#jobDefaults),
+      entry.jobstore,
+      entry.replaceExisting,
+      !entry.explicit.has('nextRunTime'),
+    );
   }
 
   /**
@@ -323,16 +382,7 @@ export class BaseScheduler implements JobOwner {
         }
       }),
     );
-    for (const managed of this.#stores.values()) {
-      await managed.lock.run(async () => {
-        try {
-          await managed.store.shutdown();
-        } catch (error) {
-          this.#logger.error(`Error shutting down job store "${managed.alias}"`, error);
-        }
-      });
-      managed.forgetAllWrites();
-    }
+    for (const managed of this.#stores.values()) await managed.stop();
     this.#logger.info('Scheduler has been shut down');
     this.#listeners.dispatch(new SchedulerEvent(EVENT_SCHEDULER_SHUTDOWN));
     this.#stopped?.resolve();
@@ -419,7 +469,7 @@ export class BaseScheduler implements JobOwner {
         ? createJobStore(alias, { ...options, type: jobstore })
         : createJobStore(alias, jobstore);
     const managed = this.#manage(alias, store);
-    if (this.#state !== STATE_STOPPED) await managed.start();
+    if (this.#state !== STATE_STOPPED) await managed.start(this.#storeStartTimeoutMs);
     this.#stores.set(alias, managed);
     this.#listeners.dispatch(new SchedulerEvent(EVENT_JOBSTORE_ADDED, alias));
     this.wakeup();
@@ -430,10 +480,8 @@ export class BaseScheduler implements JobOwner {
     const managed = this.#stores.get(alias);
     if (managed === undefined)
       throw new UnknownAliasError('jobstore', alias, [...this.#stores.keys()]);
-    await managed.lock.run(async () => {
-      this.#stores.delete(alias);
-      if (shutdown) await managed.store.shutdown();
-    });
+    this.#stores.delete(alias);
+    if (shutdown) await managed.stop();
     this.#listeners.dispatch(new SchedulerEvent(EVENT_JOBSTORE_REMOVED, alias));
   }
 
@@ -788,7 +836,14 @@ export class BaseScheduler implements JobOwner {
       for (const alias of [...this.#stores.keys()].sort()) {
         if (jobstore !== undefined && alias !== jobstore) continue;
         lines.push(`Jobstore ${alias}:`);
-        const jobs = await this.#jobs.store(alias).store.getAllJobs();
+        const managed = this.#jobs.store(alias);
+        if (!managed.available) {
+          lines.push(
+            `    Not available (it could not start; retried every ${this.#retryIntervalMs / 1000} s)`,
+          );
+          continue;
+        }
+        const jobs = await managed.store.getAllJobs();
         if (jobs.length === 0) lines.push('    No scheduled jobs');
         for (const job of jobs) lines.push(`    ${String(job)}`);
       }
@@ -809,6 +864,7 @@ export class BaseScheduler implements JobOwner {
   async importJobs(document: string | JobsExport, jobstore = 'default'): Promise<Job[]> {
     if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
     const managed = this.#jobs.store(jobstore);
+    managed.requireAvailable();
     const restored: Job[] = [];
     for (const entry of readJobsExport(document)) {
       restored.push(await this.#restoreJob(jobstore, entry));

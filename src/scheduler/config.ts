@@ -71,6 +71,18 @@ export interface SchedulerConfig {
   logger?: Logger;
   /** Seconds before retrying a job store that failed (default 10). */
   jobstoreRetryInterval?: number;
+  /**
+   * Seconds `start()` waits for a job store to start (default 10). A store that
+   * has not started by then is treated as failed (and, unless
+   * `requireJobstores`, retried while the others run).
+   */
+  jobstoreStartTimeout?: number;
+  /**
+   * `start()` fails unless every job store starts (default false: a store that
+   * cannot start is reported and retried every `jobstoreRetryInterval` while
+   * the others run).
+   */
+  requireJobstores?: boolean;
   /** Unref the scheduler's timers so they do not keep the process alive. */
   daemon?: boolean;
   /** Seconds between polls of shared persistent stores for jobs added by other processes. */
@@ -92,6 +104,8 @@ export interface NormalizedConfig {
   timezone?: string;
   logger?: Logger;
   jobstoreRetryInterval?: number;
+  jobstoreStartTimeout?: number;
+  requireJobstores?: boolean;
   daemon?: boolean;
   storePollInterval?: number;
 }
@@ -108,6 +122,8 @@ const TOP_LEVEL_KEYS = [
   'timezone',
   'logger',
   'jobstoreRetryInterval',
+  'jobstoreStartTimeout',
+  'requireJobstores',
   'daemon',
   'storePollInterval',
 ] as const;
@@ -359,6 +375,12 @@ function normalizeTree(
         break;
       case 'jobstoreRetryInterval':
         config.jobstoreRetryInterval = coerceNumber(key, value, { positive: true });
+        break;
+      case 'jobstoreStartTimeout':
+        config.jobstoreStartTimeout = coerceNumber(key, value, { positive: true });
+        break;
+      case 'requireJobstores':
+        config.requireJobstores = coerceBoolean(key, value);
         break;
       case 'daemon':
         config.daemon = coerceBoolean(key, value);

@@ -41,10 +41,17 @@ export class JobLocations {
       if (pending !== undefined) return { job: pending.job, pending };
       throw new JobLookupError(id);
     }
+    let unavailable: ManagedStore | undefined;
     for (const managed of this.storesFor(jobstore)) {
+      if (!managed.available) {
+        unavailable ??= managed;
+        continue;
+      }
       const job = await managed.store.lookupJob(id);
       if (job !== null) return { job, managed };
     }
+    // Not found, but a store that has not started may hold it: that is not "no such job".
+    unavailable?.requireAvailable();
     throw new JobLookupError(id);
   }
 
@@ -71,6 +78,7 @@ export class JobLocations {
     if (this.#stopped()) return this.#pending.list(jobstore);
     const jobs: Job[] = [];
     for (const managed of this.storesFor(jobstore)) {
+      managed.requireAvailable();
       // The store reports the jobs it cannot restore while reading; list them as broken.
       managed.broken.clear();
       // A loop, not push(...all): spreading hundreds of thousands of arguments overflows the stack.
@@ -93,7 +101,12 @@ export class JobLocations {
       if (this.#pending.remove(id, jobstore)) return null;
       throw new JobLookupError(id);
     }
+    let unavailable: ManagedStore | undefined;
     for (const managed of this.storesFor(jobstore)) {
+      if (!managed.available) {
+        unavailable ??= managed;
+        continue;
+      }
       const removed = await managed.lock.run(async () => {
         try {
           await managed.store.removeJob(id);
@@ -106,6 +119,7 @@ export class JobLocations {
       });
       if (removed) return managed.alias;
     }
+    unavailable?.requireAvailable();
     throw new JobLookupError(id);
   }
 
@@ -115,6 +129,7 @@ export class JobLocations {
       this.#pending.removeAll(jobstore);
       return;
     }
+    for (const managed of this.storesFor(jobstore)) managed.requireAvailable();
     for (const managed of this.storesFor(jobstore)) {
       await managed.lock.run(async () => {
         await managed.store.removeAllJobs();

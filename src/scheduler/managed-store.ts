@@ -32,6 +32,42 @@ export class StoreTimeoutError extends HorariumError {
   }
 }
 
+/** A job store that did not start within `jobstoreStartTimeout`. */
+export class StoreStartTimeoutError extends HorariumError {
+  override name = 'StoreStartTimeoutError';
+  constructor(alias: string, timeoutMs: number) {
+    super(
+      `Job store "${alias}" did not start within ${timeoutMs / 1000} s (jobstoreStartTimeout); is its server reachable?`,
+    );
+  }
+}
+
+/** `start()` with `requireJobstores`: a job store could not start. */
+export class JobStoreStartError extends HorariumError {
+  override name = 'JobStoreStartError';
+  readonly alias: string;
+  constructor(alias: string, cause: unknown) {
+    super(
+      `Job store "${alias}" could not start: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.alias = alias;
+  }
+}
+
+/** A job API call that needs a job store which has not started (it is being retried). */
+export class JobStoreUnavailableError extends HorariumError {
+  override name = 'JobStoreUnavailableError';
+  readonly alias: string;
+  constructor(alias: string, cause: unknown) {
+    super(
+      `Job store "${alias}" is not available: it could not start${cause === undefined ? '' : ` (${cause instanceof Error ? cause.message : String(cause)})`}; the scheduler keeps trying every jobstoreRetryInterval`,
+      { cause },
+    );
+    this.alias = alias;
+  }
+}
+
 /** A write the loop could not persist; retried before the store's jobs are processed again. */
 type PendingWrite = { kind: 'update'; job: Job } | { kind: 'remove' };
 
@@ -43,6 +79,8 @@ export interface StoreHost {
   dispatch(event: SchedulerEvent): void;
   /** Rebuilds a stored job from its document (resolving its function). */
   restoreJob(alias: string, document: unknown): Promise<Job>;
+  /** The store has started (also when a start that timed out or failed before succeeds later). */
+  storeStarted(managed: ManagedStore): void;
 }
 
 export class ManagedStore {
@@ -73,6 +111,16 @@ export class ManagedStore {
     this.#host = host;
   }
 
+  /** Where the store is in its life: only a started store is used. */
+  status: 'stopped' | 'starting' | 'started' | 'failed' = 'stopped';
+  /** The error of the last start that failed. */
+  #startError: unknown;
+  /** The start in progress (a store's start is never run twice at once). */
+  #starting: Promise<void> | undefined;
+  /** Closing a store that was stopped while it was starting. */
+  #closing: Promise<void> | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+
   /** True for stores other processes can change: they are polled. */
   get shared(): boolean {
     return this.store.shared === true;
@@ -91,12 +139,125 @@ export class ManagedStore {
     };
   }
 
-  start(): Promise<void> {
-    return this.store.start(this.context(), this.alias);
+  /** True once the store has started: the scheduler uses it. */
+  get available(): boolean {
+    return this.status === 'started';
+  }
+
+  /** @throws JobStoreUnavailableError unless the store has started */
+  requireAvailable(): void {
+    if (this.status !== 'started') throw new JobStoreUnavailableError(this.alias, this.#startError);
+  }
+
+  /**
+   * Starts the store, waiting at most `timeoutMs`. A start still running then
+   * is not abandoned: if it succeeds later, the store becomes available and
+   * the host is told (`storeStarted`).
+   *
+   * @throws the store's error, or StoreStartTimeoutError
+   */
+  start(timeoutMs: number): Promise<void> {
+    if (this.status === 'started') return Promise.resolve();
+    let starting = this.#starting;
+    if (starting === undefined) {
+      this.status = 'starting';
+      // A store stopped while it was starting is closed first; only then may it start again.
+      const closed = this.#closing ?? Promise.resolve();
+      const attempt: Promise<void> = closed
+        .then(() => this.store.start(this.context(), this.alias))
+        .then(
+          () => {
+            // stop() was called meanwhile (and took the attempt over): the store is closed, not used.
+            if (this.#starting !== attempt) return;
+            this.#starting = undefined;
+            this.status = 'started';
+            this.#startError = undefined;
+            this.#host.storeStarted(this);
+          },
+          (error: unknown) => {
+            if (this.#starting === attempt) {
+              this.#starting = undefined;
+              this.status = 'failed';
+              this.#startError = error;
+            }
+            throw error;
+          },
+        );
+      this.#starting = attempt;
+      starting = attempt;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new StoreStartTimeoutError(this.alias, timeoutMs);
+        this.#startError = error;
+        reject(error);
+      }, timeoutMs);
+    });
+    // The start may settle after the timeout; its failure then is the retry's business, never unhandled.
+    starting.catch(() => {});
+    return Promise.race([starting, expired]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Tries to start the store again every `intervalMs` until it starts or
+   * {@link stop} is called; every failed attempt is reported.
+   */
+  retryStart(intervalMs: number, timeoutMs: number): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.start(timeoutMs).catch(async (error: unknown) => {
+        if (this.status === 'stopped') return;
+        this.reportFailure('start', error);
+        // An attempt that timed out may still be running: the next begins when it has failed.
+        await this.#starting?.catch(() => {});
+        if (this.status === 'failed' || this.status === 'starting')
+          this.retryStart(intervalMs, timeoutMs);
+      });
+    }, intervalMs);
+    this.#retryTimer.unref();
+  }
+
+  /**
+   * Shuts the store down and stops retrying its start. A start still running
+   * is not waited for (it may hang): the store is closed when it ends.
+   */
+  async stop(): Promise<void> {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    const { status } = this;
+    this.status = 'stopped';
+    this.forgetAllWrites();
+    const starting = this.#starting;
+    if (starting !== undefined) {
+      this.#starting = undefined;
+      this.#closing = starting
+        .then(
+          () => this.store.shutdown(),
+          () => {},
+        )
+        .catch((error: unknown) =>
+          this.#host.logger.error(`Error shutting down job store "${this.alias}"`, error),
+        )
+        .finally(() => {
+          this.#closing = undefined;
+        });
+      return;
+    }
+    if (status !== 'started') return;
+    await this.lock.run(async () => {
+      try {
+        await this.store.shutdown();
+      } catch (error) {
+        this.#host.logger.error(`Error shutting down job store "${this.alias}"`, error);
+      }
+    });
   }
 
   /** Adds a job under the store's lock; with `replaceExisting` a job with the same id is replaced. */
   async add(job: Job, replaceExisting: boolean): Promise<void> {
+    this.requireAvailable();
     await this.lock.run(async () => {
       try {
         await this.store.addJob(job);
@@ -109,13 +270,15 @@ export class ManagedStore {
   }
 
   /**
-   * Can {@link addNow} add a job synchronously? Only a store with synchronous
-   * methods (the memory store) that nobody holds the lock of: work done now
-   * then cannot interleave with a holder, exactly as if it had taken the lock.
+   * Can {@link addNow} add a job synchronously? Only a started store with
+   * synchronous methods (the memory store) that nobody holds the lock of: work
+   * done now then cannot interleave with a holder, exactly as if it had taken
+   * the lock.
    */
   canAddNow(replaceExisting: boolean): boolean {
     const { store } = this;
     return (
+      this.status === 'started' &&
       store.addJobSync !== undefined &&
       (!replaceExisting || store.updateJobSync !== undefined) &&
       this.lock.idle

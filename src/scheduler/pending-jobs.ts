@@ -76,6 +76,13 @@ export class PendingJobs {
     return this.#entries.splice(0);
   }
 
+  /** Takes out the entries meant for one store, in order. */
+  takeFor(jobstore: string): PendingJob[] {
+    const taken = this.#entries.filter((p) => p.jobstore === jobstore);
+    for (const entry of taken) this.#entries.splice(this.#entries.indexOf(entry), 1);
+    return taken;
+  }
+
   /** Puts entries taken by {@link takeAll} back in front (a start that failed). */
   putBack(entries: readonly PendingJob[]): void {
     this.#entries.unshift(...entries);

@@ -2,7 +2,9 @@
  * A TCP proxy for outage tests: listens on 127.0.0.1 (a free port) and
  * forwards every connection to a server. `cut()` destroys every open
  * connection (both sides) and closes new ones at once until `restore()`, which is what
- * a client sees when the network or the server goes away.
+ * a client sees when the network or the server goes away. `silence()` accepts
+ * connections and never answers on them, like a server that hangs or a
+ * firewall that drops packets, until `restore()`.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -10,6 +12,7 @@ export class TcpProxy {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   #cut = false;
+  #silent = false;
   /** Connections accepted (and forwarded) so far. */
   accepted = 0;
   /** Connections closed at once because the proxy was cut. */
@@ -65,8 +68,21 @@ export class TcpProxy {
     this.#sockets.clear();
   }
 
-  restore(): void {
+  /** Accepts connections and never answers on them until `restore()`; open connections are dropped. */
+  silence(): void {
+    this.cut();
     this.#cut = false;
+    this.#silent = true;
+  }
+
+  /** Forwards connections again; connections held while silent are dropped, as a recovering network would. */
+  restore(): void {
+    if (this.#silent) {
+      for (const socket of this.#sockets) socket.destroy();
+      this.#sockets.clear();
+    }
+    this.#cut = false;
+    this.#silent = false;
   }
 
   async close(): Promise<void> {
@@ -79,6 +95,11 @@ export class TcpProxy {
     if (this.#cut) {
       this.refused += 1;
       client.destroy();
+      return;
+    }
+    if (this.#silent) {
+      this.#sockets.add(client);
+      client.on('close', () => this.#sockets.delete(client));
       return;
     }
     this.accepted += 1;

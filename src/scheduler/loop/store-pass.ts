@@ -70,7 +70,7 @@ export async function processStores(host: PassHost): Promise<number | null> {
   for (const managed of stores) {
     // A store still busy from an earlier pass (slow or unreachable) is left to finish;
     // one that failed is left alone until its retry time, whatever else wakes the loop.
-    if (managed.busy || now < managed.retryAt) continue;
+    if (!managed.available || managed.busy || now < managed.retryAt) continue;
     managed.busy = true;
     const processed = managed.lock
       .run(() => processStore(host, managed, now))
@@ -106,6 +106,7 @@ export async function processStores(host: PassHost): Promise<number | null> {
   clearTimeout(timer);
   let next: number | null = null;
   for (const managed of stores) {
+    if (!managed.available) continue;
     if (managed.busy) {
       managed.late = true;
       continue;
