@@ -227,6 +227,15 @@ describe('CronTrigger.fromCrontab', () => {
     expectError(() => CronTrigger.fromCrontab(expr, { timezone: 'UTC' }), CronSyntaxError, expr);
   });
 
+  it('says "cron expression" once for a malformed line (not "expression expression")', () => {
+    const error = expectError(
+      () => CronTrigger.fromCrontab('* * * *', { timezone: 'UTC' }),
+      CronSyntaxError,
+    );
+    expect(error.message).toMatch(/^Invalid cron expression "\* \* \* \*": expected 5 fields/);
+    expect((error as CronSyntaxError).field).toBe('expression');
+  });
+
   it('rejects an empty expression', () => {
     expectError(() => CronTrigger.fromCrontab('', { timezone: 'UTC' }), CronSyntaxError);
   });
