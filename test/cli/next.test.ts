@@ -36,6 +36,20 @@ describe('horarium next', () => {
   );
 
   it(
+    'takes the zone as --timezone, as the other commands do (--tz is its alias)',
+    async () => {
+      const args = ['next', '30 2 * * *', '--from', '2025-03-28 12:00', '-n', '2'];
+      const long = await runCli([...args, '--timezone', 'Europe/Berlin']);
+      const short = await runCli([...args, '--tz', 'Europe/Berlin']);
+      expect(long.stderr).toBe('');
+      expect(long.code).toBe(0);
+      expect(long.stdout).toContain('2025-03-30 Sun 03:30:00+02:00');
+      expect(short.stdout).toBe(long.stdout);
+    },
+    TIMEOUT,
+  );
+
+  it(
     'marks the fold: a fixed-hour job fires once, at the first 02:30',
     async () => {
       const r = await runCli([

@@ -27,7 +27,7 @@ import { paint } from '../format.ts';
 import { CliError } from '../store.ts';
 
 export interface NextOptions {
-  tz?: string;
+  timezone?: string;
   count: string;
   from?: string;
   json?: boolean;
@@ -215,7 +215,7 @@ function parseCount(text: string): number {
 }
 
 export function nextCommand(spec: string, options: NextOptions): void {
-  const timezone = options.tz ?? localZoneName();
+  const timezone = options.timezone ?? localZoneName();
   const zone = getZone(timezone);
   const count = parseCount(options.count);
   let from: Date;
