@@ -227,6 +227,98 @@ describe('CronTrigger.fromCrontab', () => {
     expectError(() => CronTrigger.fromCrontab(expr, { timezone: 'UTC' }), CronSyntaxError, expr);
   });
 
+  describe('forms of other cron dialects that are refused say what to write instead', () => {
+    it.each<{
+      readonly expr: string;
+      readonly field: string;
+      readonly text: string;
+      readonly hint: string;
+    }>([
+      {
+        expr: '@reboot',
+        field: 'expression',
+        text: '@reboot',
+        hint: 'scheduler.addJob(func) runs it once, now',
+      },
+      {
+        expr: '@every 1h30m',
+        field: 'expression',
+        text: '@every 1h30m',
+        hint: 'new IntervalTrigger({ hours: 1, minutes: 30 })',
+      },
+      {
+        expr: 'TZ=Europe/Berlin 0 3 * * *',
+        field: 'expression',
+        text: 'TZ=Europe/Berlin 0 3 * * *',
+        hint: "{ timezone: 'Europe/Berlin' }",
+      },
+      {
+        expr: 'CRON_TZ=Asia/Tokyo 0 9 * * *',
+        field: 'expression',
+        text: 'CRON_TZ=Asia/Tokyo 0 9 * * *',
+        hint: "{ timezone: 'Asia/Tokyo' }",
+      },
+      {
+        expr: '2030-01-23T00:00:00',
+        field: 'expression',
+        text: '2030-01-23T00:00:00',
+        hint: 'new DateTrigger({ runDate })',
+      },
+      {
+        expr: '0 5 * * * /usr/bin/backup.sh',
+        field: 'expression',
+        text: '0 5 * * * /usr/bin/backup.sh',
+        hint: '"/usr/bin/backup.sh" looks like a command: pass only the schedule',
+      },
+      {
+        expr: '0 0 * * L',
+        field: 'dayOfWeek',
+        text: 'L',
+        hint: 'write SAT for Saturdays, or 5L / FRI#L for the last Friday of the month',
+      },
+      {
+        expr: '0 0 1-15W * *',
+        field: 'day',
+        text: '1-15W',
+        hint: 'applies to one day, as in "15W"',
+      },
+      { expr: '0~30 * * * *', field: 'minute', text: '0~30', hint: 'write H(a-b)' },
+      { expr: '/10 * * * *', field: 'minute', text: '/10', hint: 'write "*/10"' },
+      {
+        expr: '0 0 1#2 * *',
+        field: 'day',
+        text: '1#2',
+        hint: 'belongs in the dayOfWeek field ("fri#2")',
+      },
+      {
+        expr: '0 0 * * 5W',
+        field: 'dayOfWeek',
+        text: '5W',
+        hint: 'W (the nearest weekday) belongs in the day field',
+      },
+    ])("'$expr' names $field and '$text' and says: $hint", ({ expr, field, text, hint }) => {
+      const error = expectError(
+        () => CronTrigger.fromCrontab(expr, { timezone: 'UTC' }),
+        CronSyntaxError,
+        text,
+        hint,
+      );
+      expect((error as CronSyntaxError).field).toBe(field);
+      expect((error as CronSyntaxError).expression).toBe(text);
+    });
+  });
+
+  it('rejects an unknown fromCrontab option, such as a field given beside the line', () => {
+    expectError(
+      () =>
+        CronTrigger.fromCrontab('0 3 * * *', { timezone: 'UTC', hour: 4 } as Parameters<
+          typeof CronTrigger.fromCrontab
+        >[1]),
+      InvalidTriggerError,
+      '"hour"',
+    );
+  });
+
   it('says "cron expression" once for a malformed line (not "expression expression")', () => {
     const error = expectError(
       () => CronTrigger.fromCrontab('* * * *', { timezone: 'UTC' }),

@@ -98,7 +98,7 @@ const offsetText = (zone: Zone, instant: number): string => formatInstant(instan
 /** Does the wall time match the trigger's own wall-clock rule (null: the trigger has none)? */
 function wallMatcher(trigger: Trigger): ((wall: number) => boolean) | null {
   if (trigger instanceof CronTrigger) {
-    const schedule = compileSchedule(trigger.fields, trigger.dayMatching);
+    const schedule = compileSchedule(trigger.fields, trigger.dayMatching, trigger.syntax);
     return (wall) => schedule.nextMatch(wall) === wall;
   }
   if (trigger instanceof CalendarIntervalTrigger) {

@@ -20,6 +20,7 @@ import { InvalidTriggerError } from '../errors.ts';
 import { registerTrigger } from '../registry.ts';
 import type { DstPolicy, RandomSource, Trigger, TriggerJSON } from '../trigger.ts';
 import { parseCrontab } from './crontab.ts';
+import { type CompiledField, type CronSyntax, compileField } from './expressions.ts';
 import { CRON_FIELDS, type CronFieldName, FIELD_DEFAULTS } from './fields.ts';
 import { type CronSchedule, compileSchedule, type DayMatching } from './schedule.ts';
 
@@ -56,6 +57,26 @@ export interface CrontabOptions
     'timezone' | 'dayMatching' | 'startDate' | 'endDate' | 'jitter' | 'dst' | 'random'
   > {}
 
+/**
+ * Marks options built by {@link CronTrigger.fromCrontab}: their fields are read
+ * with a crontab line's grammar. A symbol, so that it is no public option.
+ */
+const CRONTAB = Symbol('crontab');
+
+interface InternalOptions extends CronTriggerOptions {
+  [CRONTAB]?: true;
+}
+
+const CRONTAB_OPTION_KEYS = new Set<string>([
+  'timezone',
+  'dayMatching',
+  'startDate',
+  'endDate',
+  'jitter',
+  'dst',
+  'random',
+]);
+
 /** Window within which DST transitions can move a wall time's instant (covers the 24-hour jump of Samoa in 2011). */
 const DST_WINDOW = 2 * MS_PER_DAY;
 
@@ -85,6 +106,11 @@ export class CronTrigger implements Trigger {
   readonly endDate: Date | null;
   readonly jitter: number | null;
   readonly dayMatching: DayMatching;
+  /**
+   * The grammar the fields are read with: `'crontab'` for {@link CronTrigger.fromCrontab}
+   * (steps as large as their range, `?` anywhere, `L-n`, `#L`, …), `'fields'` otherwise.
+   */
+  readonly syntax: CronSyntax;
   /** The DST policy in force (derived from the hour field unless overridden). */
   readonly dst: Required<DstPolicy>;
   /** Every field's expression after defaulting. */
@@ -145,7 +171,10 @@ export class CronTrigger implements Trigger {
         );
       }
     }
-    this.#schedule = compileSchedule(fields, dayMatching);
+    const syntax: CronSyntax =
+      (options as InternalOptions)[CRONTAB] === true ? 'crontab' : 'fields';
+    this.syntax = syntax;
+    this.#schedule = compileSchedule(fields, dayMatching, syntax);
     this.fields = Object.freeze(fields);
     this.#given = given;
     this.dayMatching = dayMatching;
@@ -161,7 +190,7 @@ export class CronTrigger implements Trigger {
     this.#random = options.random ?? Math.random;
     this.#dstOverride = validateDst(options.dst);
     const hour = fields.hour.trim();
-    const wildcardHour = hour === '*' || /^\*\/\d+$/.test(hour);
+    const wildcardHour = /^[*?](?:\/\d+)?$/.test(hour);
     this.dst = {
       gap: this.#dstOverride?.gap ?? (wildcardHour ? 'skip' : 'shift'),
       fold: this.#dstOverride?.fold ?? (wildcardHour ? 'both' : 'first'),
@@ -172,10 +201,35 @@ export class CronTrigger implements Trigger {
    * A trigger from a crontab line: `min hour dom mon dow`, with an optional
    * leading seconds field and trailing year field, or a nickname such as
    * `@daily`. Day of month and day of week combine with OR when both are
-   * restricted, as in Vixie cron (`dayMatching: 'and'` for APScheduler's AND).
+   * restricted, as in Vixie cron (`dayMatching: 'and'`, or croner's `+` before
+   * the day of week, for APScheduler's AND).
    */
   static fromCrontab(expression: string, options: CrontabOptions = {}): CronTrigger {
-    return new CronTrigger({ ...parseCrontab(expression), dayMatching: 'or', ...options });
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidTriggerError('options', 'fromCrontab options must be an object');
+    }
+    for (const key of Object.keys(options)) {
+      if (!CRONTAB_OPTION_KEYS.has(key)) {
+        throw new InvalidTriggerError(
+          key,
+          `Unknown fromCrontab option ${JSON.stringify(key)} (expected ${[...CRONTAB_OPTION_KEYS].join(', ')}; the schedule itself goes in the expression)`,
+        );
+      }
+    }
+    const parsed = parseCrontab(expression);
+    if (parsed.dayMatching === 'and' && options.dayMatching === 'or') {
+      throw new InvalidTriggerError(
+        'dayMatching',
+        `"+" before the day of week in ${JSON.stringify(expression)} asks for day AND weekday, but dayMatching: 'or' was given`,
+      );
+    }
+    const internal: InternalOptions = {
+      ...parsed.fields,
+      dayMatching: parsed.dayMatching ?? 'or',
+      ...options,
+      [CRONTAB]: true,
+    };
+    return new CronTrigger(internal);
   }
 
   getNextFireTime(previousFireTime: Date | null, now: Date): Date | null {
@@ -245,13 +299,17 @@ export class CronTrigger implements Trigger {
     return best;
   }
 
+  /**
+   * Version 1 is the field form's state. A crontab line whose fields mean the
+   * same in the field form's grammar is stored as version 1 too, so that
+   * ordinary lines stay readable by earlier releases; any other is version 2,
+   * with `syntax: 'crontab'`, which an earlier release refuses instead of
+   * reading it with the other grammar.
+   */
   toJSON(): TriggerJSON {
     const fields: Partial<Record<CronFieldName, string>> = {};
     for (const f of this.#given) fields[f] = this.fields[f];
-    return {
-      type: 'cron',
-      version: 1,
-      fields,
+    const common = {
       dayMatching: this.dayMatching,
       timezone: this.timezone,
       startDate: isoOrNull(this.#start),
@@ -259,6 +317,27 @@ export class CronTrigger implements Trigger {
       jitter: this.jitter,
       dst: this.#dstOverride ?? null,
     };
+    if (this.syntax === 'fields' || this.#readsAsFields())
+      return { type: 'cron', version: 1, fields, ...common };
+    return { type: 'cron', version: 2, syntax: 'crontab', fields, ...common };
+  }
+
+  #fieldsEquivalent: boolean | undefined;
+
+  /** Do the given fields compile to the same schedule in the field form's grammar? */
+  #readsAsFields(): boolean {
+    if (this.#fieldsEquivalent === undefined) {
+      this.#fieldsEquivalent = this.#given.every((field) => {
+        let asFields: CompiledField;
+        try {
+          asFields = compileField(field, this.fields[field], 'fields');
+        } catch {
+          return false;
+        }
+        return sameCompiled(asFields, compileField(field, this.fields[field], 'crontab'));
+      });
+    }
+    return this.#fieldsEquivalent;
   }
 
   toString(): string {
@@ -270,6 +349,16 @@ export class CronTrigger implements Trigger {
   format(instant: Date): string {
     return formatIso(instant.getTime(), this.#zone);
   }
+}
+
+function sameCompiled(a: CompiledField, b: CompiledField): boolean {
+  return (
+    a.restricted === b.restricted &&
+    a.allowed.length === b.allowed.length &&
+    a.allowed.every((v, i) => b.allowed[i] === v) &&
+    JSON.stringify(a.rules) === JSON.stringify(b.rules) &&
+    JSON.stringify(a.ranges) === JSON.stringify(b.ranges)
+  );
 }
 
 function validateDst(dst: DstPolicy | undefined): DstPolicy | undefined {
@@ -295,13 +384,14 @@ function validateDst(dst: DstPolicy | undefined): DstPolicy | undefined {
 }
 
 registerTrigger('cron', (state) => {
-  if (state.version !== 1)
+  if (state.version !== 1 && state.version !== 2)
     throw new InvalidTriggerError(
       'version',
       `unsupported cron trigger version ${String(state.version)}`,
     );
   const s = state as TriggerJSON & {
     fields: Partial<Record<CronFieldName, string>>;
+    syntax?: CronSyntax;
     dayMatching: DayMatching;
     timezone: string;
     startDate: string | null;
@@ -309,7 +399,9 @@ registerTrigger('cron', (state) => {
     jitter: number | null;
     dst: DstPolicy | null;
   };
-  const options: CronTriggerOptions = {
+  if (state.version === 2 && s.syntax !== 'crontab')
+    throw new InvalidTriggerError('syntax', `unknown cron syntax ${JSON.stringify(s.syntax)}`);
+  const options: InternalOptions = {
     ...s.fields,
     dayMatching: s.dayMatching,
     timezone: s.timezone,
@@ -318,5 +410,6 @@ registerTrigger('cron', (state) => {
     jitter: s.jitter,
   };
   if (s.dst !== null && s.dst !== undefined) options.dst = s.dst;
+  if (state.version === 2) options[CRONTAB] = true;
   return new CronTrigger(options);
 });
