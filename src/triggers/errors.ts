@@ -21,11 +21,14 @@ export class CronSyntaxError extends InvalidTriggerError {
   readonly field: string;
   /** The text that failed. */
   readonly expression: string;
+  /** What is wrong with it, and what to write instead (the message after the quoted text). */
+  readonly reason: string;
   constructor(field: string, expression: string, reason: string) {
     const what = field === 'expression' ? 'cron expression' : `${field} expression`;
     super(field, `Invalid ${what} ${JSON.stringify(expression)}: ${reason}`);
     this.field = field;
     this.expression = expression;
+    this.reason = reason;
   }
 }
 

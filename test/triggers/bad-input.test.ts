@@ -308,6 +308,54 @@ describe('CronTrigger.fromCrontab', () => {
     });
   });
 
+  describe('malformed hashed values (H)', () => {
+    it.each<{
+      readonly expr: string;
+      readonly field: string;
+      readonly text: string;
+      readonly hint: string;
+    }>([
+      { expr: 'H5 * * * *', field: 'minute', text: 'H5', hint: 'expected H, H(a-b), H/n' },
+      { expr: 'H(50-70) * * * *', field: 'minute', text: 'H(50-70)', hint: '0-59' },
+      { expr: 'H(30-10) * * * *', field: 'minute', text: 'H(30-10)', hint: 'starts after it ends' },
+      { expr: 'H/0 * * * *', field: 'minute', text: 'H/0', hint: 'positive whole number' },
+      { expr: '0 0 * * H#9', field: 'dayOfWeek', text: 'H#9', hint: 'between #1 and #5' },
+      { expr: '0 H#2 * * *', field: 'hour', text: 'H#2', hint: 'only allowed in the dayOfWeek' },
+      { expr: '0 0 0 1 1 * H', field: 'year', text: 'H', hint: 'not supported in the year field' },
+      // An error in another item of a hashed field quotes the field as written, not as resolved.
+      { expr: 'H,99 * * * *', field: 'minute', text: 'H,99', hint: '99 is outside' },
+    ])("'$expr' names $field and '$text'", ({ expr, field, text, hint }) => {
+      const error = expectError(
+        () => CronTrigger.fromCrontab(expr, { timezone: 'UTC', seed: 'x' }),
+        CronSyntaxError,
+        text,
+        hint,
+      );
+      expect((error as CronSyntaxError).field).toBe(field);
+      expect((error as CronSyntaxError).expression).toBe(text);
+    });
+
+    it("the field form does not take H and says where it is accepted: minute='H'", () => {
+      expectError(
+        () => new CronTrigger({ minute: 'H', timezone: 'UTC' }),
+        CronSyntaxError,
+        'minute',
+        'H (a hashed value) needs CronTrigger.fromCrontab',
+      );
+    });
+
+    it('rejects a seed that is not a string', () => {
+      expectError(
+        () =>
+          CronTrigger.fromCrontab('H * * * *', { timezone: 'UTC', seed: 42 } as unknown as {
+            seed: string;
+          }),
+        InvalidTriggerError,
+        'seed must be a string',
+      );
+    });
+  });
+
   it('rejects an unknown fromCrontab option, such as a field given beside the line', () => {
     expectError(
       () =>

@@ -462,3 +462,210 @@ describe('malformed forms of the new syntax', () => {
     expect((error as Error).message).toMatch(reason);
   });
 });
+
+describe('H: a value hashed from a seed (Jenkins, cron-parser)', () => {
+  /** A crontab line with a seed in New York, its chain formatted in New York. */
+  const seeded = (
+    expression: string,
+    seed: string,
+    now: string,
+    count: number,
+  ): (string | null)[] =>
+    chain(
+      CronTrigger.fromCrontab(expression, { timezone: 'America/New_York', seed }),
+      now,
+      count,
+      NEW_YORK,
+    );
+
+  // The values below follow from the documented hash (FNV-1a over the UTF-8 seed, a 0 byte and
+  // the field name; value = a + ⌊h / 2^32 · n⌋), worked out with an independent implementation.
+  // A change here moves every stored job that uses H.
+  describe('pinned values', () => {
+    it("'H * * * *' is minute 42 for seed 'job-1' and minute 37 for 'job-2'", () => {
+      expect(seeded('H * * * *', 'job-1', '2024-05-01T09:00:00-04:00', 2)).toEqual([
+        '2024-05-01T09:42:00-04:00',
+        '2024-05-01T10:42:00-04:00',
+      ]);
+      expect(seeded('H * * * *', 'job-2', '2024-05-01T09:00:00-04:00', 2)).toEqual([
+        '2024-05-01T09:37:00-04:00',
+        '2024-05-01T10:37:00-04:00',
+      ]);
+    });
+
+    it("'H H * * *' is 02:42 for 'job-1' and 17:35 for 'nightly-report' (each field hashed on its own)", () => {
+      expect(seeded('H H * * *', 'job-1', '2024-05-01T09:00:00-04:00', 2)).toEqual([
+        '2024-05-02T02:42:00-04:00',
+        '2024-05-03T02:42:00-04:00',
+      ]);
+      expect(seeded('H H * * *', 'nightly-report', '2024-05-01T09:00:00-04:00', 1)).toEqual([
+        '2024-05-01T17:35:00-04:00',
+      ]);
+    });
+
+    it("'H/15' starts at a hashed offset below 15: :10, :25, :40, :55 for 'job-1'", () => {
+      expect(seeded('H/15 * * * *', 'job-1', '2024-05-01T09:00:00-04:00', 5)).toEqual([
+        '2024-05-01T09:10:00-04:00',
+        '2024-05-01T09:25:00-04:00',
+        '2024-05-01T09:40:00-04:00',
+        '2024-05-01T09:55:00-04:00',
+        '2024-05-01T10:10:00-04:00',
+      ]);
+    });
+
+    it("'H(0-29)' is one minute of the first half hour: :21 for 'job-1'", () => {
+      expect(seeded('H(0-29) * * * *', 'job-1', '2024-05-01T09:00:00-04:00', 2)).toEqual([
+        '2024-05-01T09:21:00-04:00',
+        '2024-05-01T10:21:00-04:00',
+      ]);
+    });
+
+    it("'H(0-29)/10' (Jenkins) steps from a hashed offset below 10 within 0-29: :07, :17, :27 for 'job-1'", () => {
+      expect(seeded('H(0-29)/10 * * * *', 'job-1', '2024-05-01T09:00:00-04:00', 4)).toEqual([
+        '2024-05-01T09:07:00-04:00',
+        '2024-05-01T09:17:00-04:00',
+        '2024-05-01T09:27:00-04:00',
+        '2024-05-01T10:07:00-04:00',
+      ]);
+    });
+
+    it("every H of a field takes the same fraction: 'H(0-29),H(30-59)' is :21 and :51 for 'job-1'", () => {
+      expect(seeded('H(0-29),H(30-59) * * * *', 'job-1', '2024-05-01T09:00:00-04:00', 3)).toEqual([
+        '2024-05-01T09:21:00-04:00',
+        '2024-05-01T09:51:00-04:00',
+        '2024-05-01T10:21:00-04:00',
+      ]);
+    });
+
+    it("day, month, weekday and second fields: 'job-1' hashes to the 24th, April, Tuesday and second 49", () => {
+      expect(seeded('0 9 H * *', 'job-1', '2024-05-01T00:00:00-04:00', 2)).toEqual([
+        '2024-05-24T09:00:00-04:00',
+        '2024-06-24T09:00:00-04:00',
+      ]);
+      expect(seeded('0 9 1 H *', 'job-1', '2024-05-01T00:00:00-04:00', 1)).toEqual([
+        '2025-04-01T09:00:00-04:00',
+      ]);
+      expect(seeded('0 9 * * H', 'job-1', '2024-05-01T00:00:00-04:00', 2)).toEqual([
+        '2024-05-07T09:00:00-04:00',
+        '2024-05-14T09:00:00-04:00',
+      ]);
+      expect(seeded('H 0 9 * * *', 'job-1', '2024-05-01T00:00:00-04:00', 1)).toEqual([
+        '2024-05-01T09:00:49-04:00',
+      ]);
+    });
+
+    it("a hashed weekday before # or L (cron-parser): 'H#3' is the third Wednesday for 'job-2', 'HL' the last Tuesday for 'job-1'", () => {
+      expect(seeded('0 9 * * H#3', 'job-2', '2024-05-01T00:00:00-04:00', 2)).toEqual([
+        '2024-05-15T09:00:00-04:00',
+        '2024-06-19T09:00:00-04:00',
+      ]);
+      expect(seeded('0 9 * * HL', 'job-1', '2024-05-01T00:00:00-04:00', 2)).toEqual([
+        '2024-05-28T09:00:00-04:00',
+        '2024-06-25T09:00:00-04:00',
+      ]);
+    });
+
+    it('the seed is hashed as UTF-8: "Zürich" gives minute 13', () => {
+      expect(seeded('H * * * *', 'Zürich', '2024-05-01T09:00:00-04:00', 1)).toEqual([
+        '2024-05-01T09:13:00-04:00',
+      ]);
+    });
+
+    it("without a seed (a trigger used on its own) the seed is the empty string: 'H H * * *' is 20:14", () => {
+      const trigger = CronTrigger.fromCrontab('H H * * *', { timezone: 'America/New_York' });
+      expect(trigger.seed).toBeNull();
+      expect(chain(trigger, '2024-05-01T09:00:00-04:00', 1, NEW_YORK)).toEqual([
+        '2024-05-01T20:14:00-04:00',
+      ]);
+    });
+  });
+
+  it('fields keep the text as written; resolvedFields holds the hashed values', () => {
+    const trigger = CronTrigger.fromCrontab('H/15 H(0-7) * * *', {
+      timezone: 'UTC',
+      seed: 'job-1',
+    });
+    expect(trigger.fields.minute).toBe('H/15');
+    expect(trigger.fields.hour).toBe('H(0-7)');
+    expect(trigger.resolvedFields.minute).toBe('10-59/15');
+    expect(trigger.resolvedFields.hour).toBe('0');
+    expect(String(trigger)).toBe(
+      "cron[month='*', day='*', dayOfWeek='*', hour='H(0-7)', minute='H/15']",
+    );
+  });
+
+  it('a hashed hour is a fixed hour for the DST policy: 02:42 moves to 03:42 on spring-forward night and fires once on fall-back night (Berlin)', () => {
+    const trigger = CronTrigger.fromCrontab('H H * * *', {
+      timezone: 'Europe/Berlin',
+      seed: 'job-1',
+    });
+    expect(trigger.dst).toEqual({ gap: 'shift', fold: 'first' });
+    expect(chain(trigger, '2024-03-30T12:00:00+01:00', 3, BERLIN)).toEqual([
+      '2024-03-31T03:42:00+02:00',
+      '2024-04-01T02:42:00+02:00',
+      '2024-04-02T02:42:00+02:00',
+    ]);
+    expect(chain(trigger, '2024-10-26T12:00:00+02:00', 2, BERLIN)).toEqual([
+      '2024-10-27T02:42:00+02:00',
+      '2024-10-28T02:42:00+01:00',
+    ]);
+  });
+
+  it("a hashed day of month is restricted: with a day of week the two combine with OR, or AND on request ('job-1': the 24th)", () => {
+    // May 2024: Mondays 6, 13, 20, 27; the 24th is a Friday. June 24th is a Monday.
+    expect(seeded('0 9 H * mon', 'job-1', '2024-05-15T00:00:00-04:00', 4)).toEqual([
+      '2024-05-20T09:00:00-04:00',
+      '2024-05-24T09:00:00-04:00',
+      '2024-05-27T09:00:00-04:00',
+      '2024-06-03T09:00:00-04:00',
+    ]);
+    const and = CronTrigger.fromCrontab('0 9 H * mon', {
+      timezone: 'America/New_York',
+      seed: 'job-1',
+      dayMatching: 'and',
+    });
+    expect(chain(and, '2024-05-15T00:00:00-04:00', 1, NEW_YORK)).toEqual([
+      '2024-06-24T09:00:00-04:00',
+    ]);
+  });
+
+  describe('serialization stores the fields as written and the seed', () => {
+    const roundTrip = (trigger: CronTrigger): CronTrigger =>
+      triggerFromJSON(JSON.parse(JSON.stringify(trigger.toJSON()))) as CronTrigger;
+
+    it('a seeded trigger restores with its seed and fires at the same times', () => {
+      const trigger = CronTrigger.fromCrontab('H/15 H(0-7) * * *', {
+        timezone: 'America/New_York',
+        seed: 'job-1',
+      });
+      expect(trigger.toJSON()).toEqual({
+        type: 'cron',
+        version: 2,
+        syntax: 'crontab',
+        fields: { minute: 'H/15', hour: 'H(0-7)', day: '*', month: '*', dayOfWeek: '*' },
+        seed: 'job-1',
+        dayMatching: 'or',
+        timezone: 'America/New_York',
+        startDate: null,
+        endDate: null,
+        jitter: null,
+        dst: null,
+      });
+      const restored = roundTrip(trigger);
+      expect(restored.seed).toBe('job-1');
+      expect(chain(restored, '2024-05-01T00:00:00-04:00', 10, NEW_YORK)).toEqual(
+        chain(trigger, '2024-05-01T00:00:00-04:00', 10, NEW_YORK),
+      );
+    });
+
+    it('an unseeded trigger stores seed null and restores unseeded (the empty-string seed)', () => {
+      const trigger = CronTrigger.fromCrontab('H H * * *', { timezone: 'UTC' });
+      expect(trigger.toJSON()).toMatchObject({ version: 2, seed: null });
+      const restored = roundTrip(trigger);
+      expect(restored.seed).toBeNull();
+      expect(chain(restored, '2024-05-01T00:00:00Z', 3)).toEqual(
+        chain(trigger, '2024-05-01T00:00:00Z', 3),
+      );
+    });
+  });
+});

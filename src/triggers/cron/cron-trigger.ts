@@ -16,12 +16,13 @@ import {
   requireTimeArgument,
   resolveZone,
 } from '../common.ts';
-import { InvalidTriggerError } from '../errors.ts';
+import { CronSyntaxError, InvalidTriggerError } from '../errors.ts';
 import { registerTrigger } from '../registry.ts';
 import type { DstPolicy, RandomSource, Trigger, TriggerJSON } from '../trigger.ts';
 import { parseCrontab } from './crontab.ts';
 import { type CompiledField, type CronSyntax, compileField } from './expressions.ts';
 import { CRON_FIELDS, type CronFieldName, FIELD_DEFAULTS } from './fields.ts';
+import { DEFAULT_SEED, isHashed, resolveHashed } from './hashed.ts';
 import { type CronSchedule, compileSchedule, type DayMatching } from './schedule.ts';
 
 export type CronFieldValue = number | string;
@@ -55,7 +56,14 @@ export interface CrontabOptions
   extends Pick<
     CronTriggerOptions,
     'timezone' | 'dayMatching' | 'startDate' | 'endDate' | 'jitter' | 'dst' | 'random'
-  > {}
+  > {
+  /**
+   * The seed of the hashed fields (`H`, `H/15`, `H(0-29)`). Without it, a
+   * trigger added to a scheduler takes its job's id (see {@link CronTrigger.forJob}),
+   * and one used on its own the empty string.
+   */
+  seed?: string;
+}
 
 /**
  * Marks options built by {@link CronTrigger.fromCrontab}: their fields are read
@@ -64,10 +72,11 @@ export interface CrontabOptions
 const CRONTAB = Symbol('crontab');
 
 interface InternalOptions extends CronTriggerOptions {
-  [CRONTAB]?: true;
+  [CRONTAB]?: { seed: string | null };
 }
 
 const CRONTAB_OPTION_KEYS = new Set<string>([
+  'seed',
   'timezone',
   'dayMatching',
   'startDate',
@@ -111,6 +120,14 @@ export class CronTrigger implements Trigger {
    * (steps as large as their range, `?` anywhere, `L-n`, `#L`, …), `'fields'` otherwise.
    */
   readonly syntax: CronSyntax;
+  /**
+   * The seed of the hashed (`H`) fields: `fromCrontab`'s `seed` option, or the
+   * job id once {@link CronTrigger.forJob} bound the trigger to a job; null
+   * when neither, and the hash then uses the empty string.
+   */
+  readonly seed: string | null;
+  /** Every field's expression as it is matched: {@link fields} with each `H` replaced by its values. */
+  readonly resolvedFields: Readonly<Record<CronFieldName, string>>;
   /** The DST policy in force (derived from the hour field unless overridden). */
   readonly dst: Required<DstPolicy>;
   /** Every field's expression after defaulting. */
@@ -124,6 +141,9 @@ export class CronTrigger implements Trigger {
   readonly #end: number | undefined;
   readonly #jitterMs: number;
   readonly #random: RandomSource;
+  /** Does a field use `H`? */
+  readonly #hashed: boolean;
+  #fieldsEquivalent: boolean | undefined;
 
   constructor(options: CronTriggerOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -171,11 +191,15 @@ export class CronTrigger implements Trigger {
         );
       }
     }
-    const syntax: CronSyntax =
-      (options as InternalOptions)[CRONTAB] === true ? 'crontab' : 'fields';
+    const crontab = (options as InternalOptions)[CRONTAB];
+    const syntax: CronSyntax = crontab === undefined ? 'fields' : 'crontab';
     this.syntax = syntax;
-    this.#schedule = compileSchedule(fields, dayMatching, syntax);
+    this.seed = crontab?.seed ?? null;
+    this.#hashed = crontab !== undefined && CRON_FIELDS.some((f) => isHashed(fields[f]));
+    const resolved = this.#hashed ? resolveFields(fields, this.seed ?? DEFAULT_SEED) : fields;
+    this.#schedule = compileNamingOriginal(fields, resolved, dayMatching, syntax);
     this.fields = Object.freeze(fields);
+    this.resolvedFields = resolved === fields ? this.fields : Object.freeze(resolved);
     this.#given = given;
     this.dayMatching = dayMatching;
     this.#zone = resolveZone(options.timezone);
@@ -216,6 +240,10 @@ export class CronTrigger implements Trigger {
         );
       }
     }
+    const { seed, ...rest } = options;
+    if (seed !== undefined && typeof seed !== 'string') {
+      throw new InvalidTriggerError('seed', `seed must be a string, got ${typeof seed}`);
+    }
     const parsed = parseCrontab(expression);
     if (parsed.dayMatching === 'and' && options.dayMatching === 'or') {
       throw new InvalidTriggerError(
@@ -226,10 +254,34 @@ export class CronTrigger implements Trigger {
     const internal: InternalOptions = {
       ...parsed.fields,
       dayMatching: parsed.dayMatching ?? 'or',
-      ...options,
-      [CRONTAB]: true,
+      ...rest,
+      [CRONTAB]: { seed: seed ?? null },
     };
     return new CronTrigger(internal);
+  }
+
+  /**
+   * This trigger bound to a job: hashed fields (`H`) without a `seed` take the
+   * job id as their seed, so that each job keeps its own time on every node
+   * and after every restart. The trigger itself when nothing depends on the
+   * job (no `H`, or a seed already given).
+   */
+  forJob(jobId: string): CronTrigger {
+    if (typeof jobId !== 'string')
+      throw new InvalidTriggerError('jobId', `jobId must be a string, got ${typeof jobId}`);
+    if (!this.#hashed || this.seed !== null) return this;
+    const options: InternalOptions = {
+      dayMatching: this.dayMatching,
+      timezone: this.timezone,
+      jitter: this.jitter,
+      random: this.#random,
+      [CRONTAB]: { seed: jobId },
+    };
+    for (const field of this.#given) options[field] = this.fields[field];
+    if (this.#start !== undefined) options.startDate = this.#start;
+    if (this.#end !== undefined) options.endDate = this.#end;
+    if (this.#dstOverride !== undefined) options.dst = this.#dstOverride;
+    return new CronTrigger(options);
   }
 
   getNextFireTime(previousFireTime: Date | null, now: Date): Date | null {
@@ -319,13 +371,13 @@ export class CronTrigger implements Trigger {
     };
     if (this.syntax === 'fields' || this.#readsAsFields())
       return { type: 'cron', version: 1, fields, ...common };
-    return { type: 'cron', version: 2, syntax: 'crontab', fields, ...common };
+    // The seed rather than the resolved values: the fields stay as written, and the hash is fixed.
+    return { type: 'cron', version: 2, syntax: 'crontab', fields, seed: this.seed, ...common };
   }
-
-  #fieldsEquivalent: boolean | undefined;
 
   /** Do the given fields compile to the same schedule in the field form's grammar? */
   #readsAsFields(): boolean {
+    if (this.#hashed) return false;
     if (this.#fieldsEquivalent === undefined) {
       this.#fieldsEquivalent = this.#given.every((field) => {
         let asFields: CompiledField;
@@ -348,6 +400,35 @@ export class CronTrigger implements Trigger {
   /** Describes an instant in this trigger's zone, e.g. for logs: `2024-03-31T03:30:00+02:00`. */
   format(instant: Date): string {
     return formatIso(instant.getTime(), this.#zone);
+  }
+}
+
+/** The fields with their `H` items resolved under `seed`. */
+function resolveFields(
+  fields: Record<CronFieldName, string>,
+  seed: string,
+): Record<CronFieldName, string> {
+  const resolved = { ...fields };
+  for (const field of CRON_FIELDS) {
+    if (isHashed(fields[field])) resolved[field] = resolveHashed(field, fields[field], seed);
+  }
+  return resolved;
+}
+
+/** Compiles the resolved fields; an error in a hashed field quotes the field as written. */
+function compileNamingOriginal(
+  fields: Record<CronFieldName, string>,
+  resolved: Record<CronFieldName, string>,
+  dayMatching: DayMatching,
+  syntax: CronSyntax,
+): CronSchedule {
+  try {
+    return compileSchedule(resolved, dayMatching, syntax);
+  } catch (error) {
+    const field = error instanceof CronSyntaxError ? (error.field as CronFieldName) : undefined;
+    if (field !== undefined && resolved[field] !== fields[field])
+      throw new CronSyntaxError(field, fields[field], (error as CronSyntaxError).reason);
+    throw error;
   }
 }
 
@@ -398,9 +479,13 @@ registerTrigger('cron', (state) => {
     endDate: string | null;
     jitter: number | null;
     dst: DstPolicy | null;
+    seed?: string | null;
   };
   if (state.version === 2 && s.syntax !== 'crontab')
     throw new InvalidTriggerError('syntax', `unknown cron syntax ${JSON.stringify(s.syntax)}`);
+  const seed = s.seed ?? null;
+  if (seed !== null && typeof seed !== 'string')
+    throw new InvalidTriggerError('seed', `seed must be a string or null, got ${typeof seed}`);
   const options: InternalOptions = {
     ...s.fields,
     dayMatching: s.dayMatching,
@@ -410,6 +495,6 @@ registerTrigger('cron', (state) => {
     jitter: s.jitter,
   };
   if (s.dst !== null && s.dst !== undefined) options.dst = s.dst;
-  if (state.version === 2) options[CRONTAB] = true;
+  if (state.version === 2) options[CRONTAB] = { seed };
   return new CronTrigger(options);
 });
