@@ -121,6 +121,7 @@ function program(): Command {
       '--from <time>',
       'start from this time (ISO 8601, or YYYY-MM-DD HH:MM in the zone; default now)',
     )
+    .option('--seed <text>', "seed of hashed cron fields (H): a job's id, to preview its times")
     .option('--json', 'print JSON')
     .action((spec: string, options: NextOptions) => nextCommand(spec, options));
 
