@@ -355,16 +355,16 @@ function weekdaysOf(
   syntax: CronSyntax,
 ): number[] {
   const field = 'dayOfWeek';
-  const first = weekdayValue(field, from, text) % 7;
-  if (to === undefined) return [first];
+  const first = weekdayValue(field, from, text);
+  if (to === undefined) return [first % 7];
+  // As in a plain weekday range: 0-7 is the whole week, 5-1 wraps.
+  const days = [...new Set(weekdaySpan(first, weekdayValue(field, to, text)))];
   if (syntax === 'fields') {
     const suffix = part.slice(part.search(/#|l$/i));
-    const list = weekdaySpan(first, weekdayValue(field, to, text) % 7)
-      .map((d) => `${WEEKDAY_NAMES[d]}${suffix}`)
-      .join(',');
+    const list = days.map((d) => `${WEEKDAY_NAMES[d]}${suffix}`).join(',');
     crontabOnly(field, text, part, `list the weekdays: "${list}"`);
   }
-  return weekdaySpan(first, weekdayValue(field, to, text) % 7);
+  return days;
 }
 
 const weekdayNameOf = (days: readonly number[]): string => WEEKDAY_NAMES[days[0] as number] ?? '';
