@@ -5,12 +5,10 @@
  * quoted as it is rather than guessed at. Hashed fields (`H`) are described by
  * the values they resolve to (the caller passes the resolved fields).
  */
+import type { CronSyntax } from '../triggers/cron/expressions.ts';
 import type { CronFieldName } from '../triggers/cron/fields.ts';
 
 type Fields = Readonly<Record<CronFieldName, string>>;
-
-/** Which grammar the fields were written in (a crontab line's has `?` anywhere, wide steps, `a/c` weekdays to 7). */
-export type CronSyntaxName = 'fields' | 'crontab';
 
 const BOUNDS: Readonly<Record<CronFieldName, readonly [number, number]>> = {
   year: [1970, 9999],
@@ -227,7 +225,7 @@ function describeDays(f: Fields, dayMatching: 'and' | 'or'): string {
 export function describeCron(
   fields: Fields,
   dayMatching: 'and' | 'or',
-  syntax: CronSyntaxName = 'fields',
+  syntax: CronSyntax = 'fields',
 ): string {
   const plain = normalize(fields, syntax);
   const days = describeDays(plain, dayMatching);
@@ -242,7 +240,7 @@ export function describeCron(
  * `*∕60`) as the list of its values, when short: `10-59/15` → `10,25,40,55`,
  * crontab weekdays `1/2` → `1,3,5,7`.
  */
-function normalize(fields: Fields, syntax: CronSyntaxName): Fields {
+function normalize(fields: Fields, syntax: CronSyntax): Fields {
   const out = { ...fields };
   for (const field of Object.keys(out) as CronFieldName[]) {
     out[field] = out[field]
@@ -256,7 +254,7 @@ function normalize(fields: Fields, syntax: CronSyntaxName): Fields {
   return out;
 }
 
-function listStep(field: CronFieldName, item: string, syntax: CronSyntaxName): string {
+function listStep(field: CronFieldName, item: string, syntax: CronSyntax): string {
   const step = /^(\*|\d+|[a-z]+)(?:-(\d+|[a-z]+))?\/(\d+)$/i.exec(item);
   if (step === null) return item;
   const [min, max] = BOUNDS[field];
