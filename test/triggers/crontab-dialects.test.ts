@@ -503,6 +503,13 @@ describe('H: a value hashed from a seed (Jenkins, cron-parser)', () => {
       ]);
     });
 
+    it("Jenkins' 'H H(0-7) * * *' is a time between 00:00 and 07:59: 05:35 for 'nightly-report'", () => {
+      expect(seeded('H H(0-7) * * *', 'nightly-report', '2024-05-01T09:00:00-04:00', 2)).toEqual([
+        '2024-05-02T05:35:00-04:00',
+        '2024-05-03T05:35:00-04:00',
+      ]);
+    });
+
     it("'H/15' starts at a hashed offset below 15: :10, :25, :40, :55 for 'job-1'", () => {
       expect(seeded('H/15 * * * *', 'job-1', '2024-05-01T09:00:00-04:00', 5)).toEqual([
         '2024-05-01T09:10:00-04:00',
