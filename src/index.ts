@@ -179,6 +179,7 @@ export {
   type CronTriggerOptions,
   type CrontabOptions,
 } from './triggers/cron/cron-trigger.ts';
+export type { CronSyntax } from './triggers/cron/expressions.ts';
 export type { DayMatching } from './triggers/cron/schedule.ts';
 export { DateTrigger, type DateTriggerOptions } from './triggers/date.ts';
 export {

@@ -2,11 +2,26 @@
  * Cron expressions in words, for `horarium next`: "at 02:30 every day",
  * "every 15 minutes on Monday through Friday", "at 09:00 on the last day of
  * the month". The description covers the common forms; anything unusual is
- * quoted as it is rather than guessed at.
+ * quoted as it is rather than guessed at. Hashed fields (`H`) are described by
+ * the values they resolve to (the caller passes the resolved fields).
  */
+import type { CronSyntax } from '../triggers/cron/expressions.ts';
 import type { CronFieldName } from '../triggers/cron/fields.ts';
 
 type Fields = Readonly<Record<CronFieldName, string>>;
+
+const BOUNDS: Readonly<Record<CronFieldName, readonly [number, number]>> = {
+  year: [1970, 9999],
+  month: [1, 12],
+  day: [1, 31],
+  week: [1, 53],
+  dayOfWeek: [0, 6],
+  hour: [0, 23],
+  minute: [0, 59],
+  second: [0, 59],
+};
+/** Stepped ranges with at most this many values are described as a list of their values. */
+const MAX_LISTED = 12;
 
 const MONTHS = [
   'January',
@@ -133,6 +148,13 @@ function describeDay(day: string): string | null {
     const lower = part.toLowerCase();
     if (lower === 'last' || lower === 'l') return 'the last day of the month';
     if (lower === 'lw' || lower === 'wl') return 'the last weekday of the month';
+    const beforeLast = /^l-(\d+)(w?)$/.exec(lower);
+    if (beforeLast !== null) {
+      const n = Number(beforeLast[1]);
+      const day =
+        n === 0 ? 'the last day' : `the day ${n === 1 ? '' : `${n} days `}before the last day`;
+      return `${beforeLast[2] === 'w' ? 'the weekday nearest ' : ''}${day} of the month`;
+    }
     const nearest = /^(\d+)w$/.exec(lower);
     if (nearest !== null) return `the weekday nearest the ${ordinal(Number(nearest[1]))}`;
     const nth = /^(1st|2nd|3rd|4th|5th|last)\s+([a-z]+)$/.exec(lower);
@@ -152,15 +174,32 @@ function describeWeekday(dow: string): string | null {
   const parts = dow.split(',').map((p) => p.trim());
   const words = parts.map((part) => {
     const lower = part.toLowerCase();
-    const last = /^([a-z]+|\d+)l$/.exec(lower);
-    if (last !== null) return `the last ${weekdayName(last[1] as string)} of the month`;
-    const hash = /^([a-z]+|\d+)#(\d)$/.exec(lower);
-    if (hash !== null)
-      return `the ${ORDINAL_WORDS[hash[2] as string] ?? hash[2]} ${weekdayName(hash[1] as string)} of the month`;
+    const nth = /^([a-z]+|\d+)(?:-([a-z]+|\d+))?(#\d|#l|l)$/.exec(lower);
+    if (nth !== null) {
+      const which = nth[3] === 'l' || nth[3] === '#l' ? 'last' : (nth[3] as string).slice(1);
+      const names = weekdayRange(nth[1] as string, nth[2]);
+      return `the ${ORDINAL_WORDS[which] ?? which} ${joinWords(names)} of the month`;
+    }
     return item(part, weekdayName, 'weekday');
   });
   if (words.some((w) => w === null)) return `weekdays '${dow}'`;
   return joinWords(words as string[]);
+}
+
+/** The weekday names of `from` or of the range from…to, which may wrap (fri-mon). */
+function weekdayRange(from: string, to: string | undefined): string[] {
+  const index = (v: string): number =>
+    isNumber(v) ? Number(v) % 7 : SHORT_WEEKDAYS.indexOf(v.toLowerCase());
+  const first = index(from);
+  if (to === undefined || first < 0) return [weekdayName(from)];
+  const last = index(to);
+  if (last < 0) return [weekdayName(from), weekdayName(to)];
+  const names: string[] = [];
+  for (let d = first; ; d = (d + 1) % 7) {
+    names.push(WEEKDAYS[d] as string);
+    if (d === last || names.length === 7) break;
+  }
+  return names;
 }
 
 /** The days: "every day", "on Monday through Friday", "on the 1st and 15th". */
@@ -182,10 +221,62 @@ function describeDays(f: Fields, dayMatching: 'and' | 'or'): string {
   return [days, ...extra].join(' ');
 }
 
-/** A cron trigger's fields (after defaulting) in words. */
-export function describeCron(fields: Fields, dayMatching: 'and' | 'or'): string {
-  const days = describeDays(fields, dayMatching);
+/** A cron trigger's fields (after defaulting, with `H` resolved) in words. */
+export function describeCron(
+  fields: Fields,
+  dayMatching: 'and' | 'or',
+  syntax: CronSyntax = 'fields',
+): string {
+  const plain = normalize(fields, syntax);
+  const days = describeDays(plain, dayMatching);
   // "every 15 minutes", not "every 15 minutes every day".
-  if (days === 'every day' && fields.hour.includes('*')) return describeTime(fields);
-  return `${describeTime(fields)} ${days}`;
+  if (days === 'every day' && plain.hour.includes('*')) return describeTime(plain);
+  return `${describeTime(plain)} ${days}`;
+}
+
+/**
+ * The fields in the describer's plainest terms: `?` as `*`; a stepped item
+ * that does not start with `*` (or one whose step leaves a single value, as
+ * `*∕60`) as the list of its values, when short: `10-59/15` → `10,25,40,55`,
+ * crontab weekdays `1/2` → `1,3,5,7`.
+ */
+function normalize(fields: Fields, syntax: CronSyntax): Fields {
+  const out = { ...fields };
+  for (const field of Object.keys(out) as CronFieldName[]) {
+    out[field] = out[field]
+      .split(',')
+      .map((raw) => {
+        const item = raw.trim().replace(/^\?/, '*');
+        return field === 'year' || field === 'week' ? item : listStep(field, item, syntax);
+      })
+      .join(',');
+  }
+  return out;
+}
+
+function listStep(field: CronFieldName, item: string, syntax: CronSyntax): string {
+  const step = /^(\*|\d+|[a-z]+)(?:-(\d+|[a-z]+))?\/(\d+)$/i.exec(item);
+  if (step === null) return item;
+  const [min, max] = BOUNDS[field];
+  const value = (token: string): number => {
+    if (isNumber(token)) return Number(token);
+    if (field === 'month') return SHORT_MONTHS.indexOf(token.toLowerCase()) + 1;
+    if (field === 'dayOfWeek') return SHORT_WEEKDAYS.indexOf(token.toLowerCase());
+    return Number.NaN;
+  };
+  const star = step[1] === '*';
+  const from = star ? min : value(step[1] as string);
+  let to = max;
+  if (step[2] !== undefined) to = value(step[2]);
+  else if (!star && field === 'dayOfWeek' && syntax === 'crontab') to = 7;
+  const by = Number(step[3]);
+  if (Number.isNaN(from) || Number.isNaN(to) || by < 1) return item;
+  const span = field === 'dayOfWeek' && to < from ? to + 7 - from : to - from;
+  if (star && by <= span) return item; // "every 15 minutes"
+  const values: number[] = [];
+  for (let i = 0; i <= span; i += by) {
+    const v = field === 'dayOfWeek' && from + i > 7 ? (from + i) % 7 : from + i;
+    if (!values.includes(v)) values.push(v);
+  }
+  return values.length <= MAX_LISTED ? values.join(',') : item;
 }

@@ -40,6 +40,14 @@ function storeOption(): Option {
   );
 }
 
+/**
+ * `--timezone <zone>`, with `--tz` as an alias, on every command: the same
+ * spelling works everywhere.
+ */
+function timezoneOption(description: string): Option {
+  return new Option('--tz, --timezone <zone>', description);
+}
+
 function program(): Command {
   const root = new Command('horarium')
     .description('Horarium job scheduler: run a scheduler, manage stored jobs, preview triggers')
@@ -56,7 +64,7 @@ function program(): Command {
       'module whose default export is (scheduler) => {…} or an array of job specs',
     )
     .addOption(storeOption())
-    .option('--timezone <zone>', "the scheduler's time zone (default: the host's)")
+    .addOption(timezoneOption("the scheduler's time zone (default: the host's)"))
     .option(
       '--poll-interval <seconds>',
       'how often the store is polled for external changes (default 5)',
@@ -74,7 +82,7 @@ function program(): Command {
       .description(description)
       .addOption(storeOption())
       .option('--json', 'print JSON')
-      .option('--timezone <zone>', "zone for printed times (default: the host's)")
+      .addOption(timezoneOption("zone for printed times (default: the host's)"))
       .exitOverride();
     if (withId) command.argument('<id>', 'job id');
     return command;
@@ -107,12 +115,13 @@ function program(): Command {
       '<spec>',
       "crontab line ('30 2 * * *', '@daily') or type:key=value,… ('interval:minutes=5', 'cron:hour=3,minute=30')",
     )
-    .option('--tz <zone>', "time zone (default: the host's)")
+    .addOption(timezoneOption("time zone (default: the host's)"))
     .option('-n, --count <n>', 'how many fire times', '10')
     .option(
       '--from <time>',
       'start from this time (ISO 8601, or YYYY-MM-DD HH:MM in the zone; default now)',
     )
+    .option('--seed <text>', "seed of hashed cron fields (H): a job's id, to preview its times")
     .option('--json', 'print JSON')
     .action((spec: string, options: NextOptions) => nextCommand(spec, options));
 

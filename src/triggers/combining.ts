@@ -46,6 +46,12 @@ function checkTriggers(kind: string, triggers: unknown): Trigger[] {
   return [...(triggers as Trigger[])];
 }
 
+/** The sub-triggers bound to a job, or null when none of them changes. */
+function boundTriggers(triggers: readonly Trigger[], jobId: string): Trigger[] | null {
+  const bound = triggers.map((t) => t.forJob?.(jobId) ?? t);
+  return bound.some((t, i) => t !== triggers[i]) ? bound : null;
+}
+
 /**
  * Fires at the earliest time when every sub-trigger fires within `threshold`
  * seconds of it. Gives up with `MaxIterationsError` after `maxIterations`
@@ -110,6 +116,18 @@ export class AndTrigger implements Trigger {
     throw new MaxIterationsError(this.maxIterations, this.toString());
   }
 
+  /** Binds the sub-triggers to the job (see {@link Trigger.forJob}). */
+  forJob(jobId: string): AndTrigger {
+    const bound = boundTriggers(this.triggers, jobId);
+    if (bound === null) return this;
+    return new AndTrigger(bound, {
+      threshold: this.threshold,
+      maxIterations: this.maxIterations,
+      jitter: this.jitter,
+      random: this.#random,
+    });
+  }
+
   toJSON(): TriggerJSON {
     return {
       type: 'and',
@@ -162,6 +180,13 @@ export class OrTrigger implements Trigger {
     return earliest === null
       ? null
       : new Date(applyJitter(earliest, this.#jitterMs, undefined, this.#random));
+  }
+
+  /** Binds the sub-triggers to the job (see {@link Trigger.forJob}). */
+  forJob(jobId: string): OrTrigger {
+    const bound = boundTriggers(this.triggers, jobId);
+    if (bound === null) return this;
+    return new OrTrigger(bound, { jitter: this.jitter, random: this.#random });
   }
 
   toJSON(): TriggerJSON {

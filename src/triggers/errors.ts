@@ -11,17 +11,24 @@ export class InvalidTriggerError extends HorariumError {
   }
 }
 
-/** A cron field expression that cannot be parsed or is out of range. */
+/**
+ * A cron field expression that cannot be parsed or is out of range, or a
+ * crontab line that is malformed as a whole (`field` is then `'expression'`).
+ */
 export class CronSyntaxError extends InvalidTriggerError {
   override name = 'CronSyntaxError';
-  /** The cron field, e.g. `'dayOfWeek'`. */
+  /** The cron field, e.g. `'dayOfWeek'`, or `'expression'` for the whole crontab line. */
   readonly field: string;
   /** The text that failed. */
   readonly expression: string;
+  /** What is wrong with it, and what to write instead (the message after the quoted text). */
+  readonly reason: string;
   constructor(field: string, expression: string, reason: string) {
-    super(field, `Invalid ${field} expression ${JSON.stringify(expression)}: ${reason}`);
+    const what = field === 'expression' ? 'cron expression' : `${field} expression`;
+    super(field, `Invalid ${what} ${JSON.stringify(expression)}: ${reason}`);
     this.field = field;
     this.expression = expression;
+    this.reason = reason;
   }
 }
 

@@ -22,6 +22,13 @@ export interface Trigger {
   toJSON(): TriggerJSON;
   /** A short human-readable description, e.g. `cron[hour='3']`. */
   toString(): string;
+  /**
+   * A copy of this trigger bound to a job (hashed cron fields, `H`, take the
+   * job id as their seed), or the trigger itself when nothing in it depends on
+   * the job. The scheduler calls it when a job gets its trigger. Triggers
+   * without job-dependent state need not implement it.
+   */
+  forJob?(jobId: string): Trigger;
 }
 
 /**

@@ -43,6 +43,22 @@ const cases: [string, string[], RegExp][] = [
     ['jobs', 'list', '--timezone', 'Nowhere/City'],
     /^horarium: Unknown time zone/,
   ],
+  // --timezone is the option's name on every command and --tz its alias: both reach the zone check.
+  [
+    'unknown zone for next, given as --timezone',
+    ['next', '@daily', '--timezone', 'Mars/Olympus'],
+    /^horarium: Unknown time zone "Mars\/Olympus"/,
+  ],
+  [
+    'unknown zone for jobs, given as --tz',
+    ['jobs', 'show', 'x', '--tz', 'Nowhere/City'],
+    /^horarium: Unknown time zone "Nowhere\/City"/,
+  ],
+  [
+    'unknown zone for run, given as --tz',
+    ['run', 'cli-run-specs.ts', '--store', 'memory', '--tz', 'Nowhere/City'],
+    /^horarium: Unknown time zone "Nowhere\/City"/,
+  ],
 ];
 
 describe('CLI errors', () => {
@@ -83,6 +99,18 @@ describe('CLI errors', () => {
       expect(help.code).toBe(0);
       expect(help.stdout).toContain('Usage: horarium jobs pause [options] <id>');
       expect(help.stdout).toContain('--store <url>');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'every command lists --timezone with its alias --tz in its help',
+    async () => {
+      for (const command of [['run'], ['jobs', 'list'], ['jobs', 'resume'], ['next']]) {
+        const help = await runCli([...command, '--help']);
+        expect({ command, code: help.code }).toEqual({ command, code: 0 });
+        expect(help.stdout).toContain('--tz, --timezone <zone>');
+      }
     },
     TIMEOUT,
   );

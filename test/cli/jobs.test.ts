@@ -85,6 +85,12 @@ describe('horarium run + horarium jobs on a SQLite store', () => {
       expect(jobs.map((j) => j.id)).toEqual(['ticker', 'nightly']);
       expect(jobs[0]).toMatchObject({ func: './cli-jobs.ts:tick', status: 'scheduled' });
       expect(jobs[1]?.nextRunTime).toMatch(/T03:30:00\.000Z$/);
+
+      // --tz is an alias of --timezone here as on every command.
+      const aliased = await runCli(['jobs', 'list', ...store, '--tz', 'Asia/Tokyo']);
+      expect(aliased.code).toBe(0);
+      expect(aliased.stdout).toMatch(/NEXT RUN \(Asia\/Tokyo\)/i);
+      expect(aliased.stdout).toMatch(/^nightly\s.*12:30:00\+09:00\s+scheduled$/m);
     },
     TIMEOUT,
   );

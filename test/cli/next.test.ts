@@ -36,6 +36,49 @@ describe('horarium next', () => {
   );
 
   it(
+    'takes the zone as --timezone, as the other commands do (--tz is its alias)',
+    async () => {
+      const args = ['next', '30 2 * * *', '--from', '2025-03-28 12:00', '-n', '2'];
+      const long = await runCli([...args, '--timezone', 'Europe/Berlin']);
+      const short = await runCli([...args, '--tz', 'Europe/Berlin']);
+      expect(long.stderr).toBe('');
+      expect(long.code).toBe(0);
+      expect(long.stdout).toContain('2025-03-30 Sun 03:30:00+02:00');
+      expect(short.stdout).toBe(long.stdout);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "previews a job's hashed times with --seed <job id>, with the DST shift of its hashed hour",
+    async () => {
+      const r = await runCli([
+        'next',
+        'H H * * *',
+        '--seed',
+        'job-1',
+        '--timezone',
+        'Europe/Berlin',
+        '--from',
+        '2024-03-30 12:00',
+        '-n',
+        '2',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]).toBe(
+        'H H * * * (Europe/Berlin): at 02:42 every day (H hashed from seed "job-1"); on 2024-03-31 at 03:42 because 02:42 does not exist in Europe/Berlin',
+      );
+      expect(lines.slice(2).map((l) => l.trim())).toEqual([
+        '2024-03-31 Sun 03:42:00+02:00  ← 02:42 does not exist (DST gap): moved to 03:42',
+        '2024-04-01 Mon 02:42:00+02:00',
+      ]);
+    },
+    TIMEOUT,
+  );
+
+  it(
     'marks the fold: a fixed-hour job fires once, at the first 02:30',
     async () => {
       const r = await runCli([

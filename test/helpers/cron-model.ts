@@ -266,6 +266,177 @@ export function crontabFieldExprArb(field: 'day' | 'dayOfWeek'): fc.Arbitrary<Fi
   );
 }
 
+// ---------------------------------------------------------------------------------------------
+// Crontab-only forms (CronTrigger.fromCrontab; the field form refuses them).
+
+/**
+ * The documented hash of hashed fields, written independently of the implementation:
+ * FNV-1a (32 bits, in BigInt arithmetic) over the UTF-8 seed, a 0 byte and the field name,
+ * as a fraction of 2^32.
+ */
+export function modelHash(seed: string, field: FieldName): number {
+  let h = 0x811c9dc5n;
+  for (const byte of [...Buffer.from(seed, 'utf8'), 0, ...Buffer.from(field, 'utf8')]) {
+    h = ((h ^ BigInt(byte)) * 0x01000193n) % 0x100000000n;
+  }
+  return Number(h) / 2 ** 32;
+}
+
+/** The range a bare `H` draws from (day 1–28 and weekday 0–6, as in Jenkins). */
+const HASH_RANGE: Partial<Record<FieldName, readonly [number, number]>> = {
+  second: [0, 59],
+  minute: [0, 59],
+  hour: [0, 23],
+  day: [1, 28],
+  month: [1, 12],
+  dayOfWeek: [0, 6],
+};
+
+/** `H`, `H(a-b)`, `H/s`, `H(a-b)/s` for a field and seed, with what they match. */
+function hashedTermArb(field: FieldName, seed: string): fc.Arbitrary<Term> {
+  const [lo, hi] = HASH_RANGE[field] as readonly [number, number];
+  const [min, max] = field === 'dayOfWeek' ? [0, 6] : RANGE[field];
+  const u = modelHash(seed, field);
+  const range = fc.oneof(
+    fc.constant<[number, number, string]>([lo, hi, '']),
+    fc
+      .tuple(fc.integer({ min, max }), fc.integer({ min, max }))
+      .map(([a, b]): [number, number, string] => {
+        const [x, y] = a <= b ? [a, b] : [b, a];
+        return [x, y, `(${x}-${y})`];
+      }),
+  );
+  return fc
+    .tuple(range, fc.option(fc.integer({ min: 1, max: max - min + 5 }), { nil: undefined }))
+    .map(([[a, b, text], step]) => {
+      const size = b - a + 1;
+      if (step === undefined) {
+        const v = a + Math.floor(u * size);
+        return { text: `H${text}`, matches: (x: number) => x === v };
+      }
+      const start = a + Math.floor(u * Math.min(step, size));
+      return stepTerm(`H${text}/${step}`, start, b, step);
+    });
+}
+
+/** Day-of-week `H#n`, `H#L`, `HL`: a hashed weekday, then its nth or last occurrence. */
+function hashedWeekdayTermArb(seed: string): fc.Arbitrary<Term> {
+  const d = Math.floor(modelHash(seed, 'dayOfWeek') * 7);
+  return fc.oneof(
+    fc.integer({ min: 1, max: 5 }).map((n) => ({
+      text: `H#${n}`,
+      matches: (x: number, c: DateContext) => x === d && Math.floor((c.day - 1) / 7) === n - 1,
+    })),
+    fc.constantFrom('HL', 'H#L').map((text) => ({
+      text,
+      matches: (x: number, c: DateContext) => x === d && c.day + 7 > c.monthLength,
+    })),
+  );
+}
+
+/** Steps at least as large as their range (the first value only), and `?` with a step. */
+function wideStepTermArb(field: FieldName): fc.Arbitrary<Term> {
+  const [min, max] = field === 'dayOfWeek' ? [0, 6] : RANGE[field];
+  const value = fc.integer({ min, max });
+  return fc.oneof(
+    fc
+      .integer({ min: max - min, max: 2 * (max - min) + 2 })
+      .map((s) => stepTerm(`*/${s}`, min, max, s)),
+    fc.tuple(value, value).chain(([a, b]) => {
+      const [x, y] = a <= b ? [a, b] : [b, a];
+      return fc
+        .integer({ min: Math.max(1, y - x), max: y - x + 10 })
+        .map((s) => stepTerm(`${x}-${y}/${s}`, x, y, s));
+    }),
+  );
+}
+
+/** Day `L-n` and `L-nW`. */
+function beforeLastTermArb(): fc.Arbitrary<Term> {
+  return fc.tuple(fc.integer({ min: 0, max: 30 }), fc.boolean()).map(([n, weekday]) => ({
+    text: `L-${n}${weekday ? 'W' : ''}`,
+    matches: (x: number, c: DateContext) => {
+      const d = c.monthLength - n;
+      if (d < 1) return false;
+      return x === (weekday ? nearestWeekday(d, c) : d);
+    },
+  }));
+}
+
+/** Weekday terms of a crontab line: `a/c` up to 7, `x#L`, and weekday ranges before `L`, `#n`, `#L`. */
+function crontabWeekdayTermArb(): fc.Arbitrary<Term> {
+  const wd = fc.integer({ min: 0, max: 7 });
+  // As a plain weekday range: 0-7 is the whole week, a > b wraps (7-1 = Sunday, Monday).
+  const inRange = (a: number, b: number, x: number): boolean =>
+    a <= b ? (x >= a && x <= b) || (x === 0 && b === 7) : x >= a || x <= b;
+  return fc.oneof(
+    fc.tuple(wd, fc.integer({ min: 1, max: 8 })).map(([a, s]) => ({
+      text: `${a}/${s}`,
+      matches: (x: number) => {
+        for (let v = a; v <= 7; v += s) if (v % 7 === x) return true;
+        return false;
+      },
+    })),
+    fc.tuple(wd, fc.boolean()).map(([d, byName]) => ({
+      text: `${byName ? (DOW_NAMES[d % 7] as string).toUpperCase() : d}#L`,
+      matches: (x: number, c: DateContext) => x === d % 7 && c.day + 7 > c.monthLength,
+    })),
+    fc
+      .tuple(wd, wd, fc.constantFrom('L', '#L', '#1', '#2', '#3', '#4', '#5'))
+      .map(([a, b, suffix]) => ({
+        text: `${a}-${b}${suffix}`,
+        matches: (x: number, c: DateContext) => {
+          if (!inRange(a, b, x)) return false;
+          if (suffix === 'L' || suffix === '#L') return c.day + 7 > c.monthLength;
+          return Math.floor((c.day - 1) / 7) === Number(suffix.slice(1)) - 1;
+        },
+      })),
+  );
+}
+
+/**
+ * A field expression of a crontab line using the crontab-only forms (`?` anywhere, wide
+ * steps, `L-n`, `L-nW`, `#L`, weekday ranges before L or #, weekday `a/c` to 7, `H` hashed
+ * from `seed`), possibly beside plain terms. `star` follows Vixie's rule, as the
+ * implementation documents it: a field starting with `*` or `?` does not restrict.
+ */
+export function crontabOnlyFieldExprArb(field: FieldName, seed: string): fc.Arbitrary<FieldExpr> {
+  const special: fc.Arbitrary<Term>[] = [wideStepTermArb(field)];
+  if (field !== 'year' && field !== 'week') special.push(hashedTermArb(field, seed));
+  if (field === 'day') special.push(beforeLastTermArb());
+  if (field === 'dayOfWeek') {
+    special.push(crontabWeekdayTermArb(), hashedWeekdayTermArb(seed));
+  }
+  const plain =
+    field === 'day'
+      ? dayTermArb(false, false)
+      : field === 'dayOfWeek'
+        ? dowTermArb()
+        : field === 'month'
+          ? monthTermArb()
+          : numericTermArb(field, false);
+  return fc.oneof(
+    {
+      weight: 1,
+      arbitrary: fc.constant<FieldExpr>({
+        text: '?',
+        terms: [{ text: '?', matches: () => true }],
+        star: true,
+      }),
+    },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(fc.oneof(...special), fc.array(plain, { maxLength: 1 }), fc.boolean())
+        .map(([term, rest, first]) => {
+          const terms = first ? [term, ...rest] : [...rest, term];
+          const text = terms.map((t) => t.text).join(',');
+          return { text, terms, star: text.startsWith('*') || text.startsWith('?') };
+        }),
+    },
+  );
+}
+
 /** A year expression near a given year: 'y', 'y1-y2' or 'y1,y2'. */
 export function yearExprArb(near: number): fc.Arbitrary<FieldExpr> {
   // APScheduler's year range starts at 1970.
@@ -340,7 +511,8 @@ function defaultExpr(field: FieldName): FieldExpr {
   return { text, terms: [{ text, matches: (x) => x === v }], star: false };
 }
 
-const isWildcardHour = (text: string): boolean => text === '*' || /^\*\/\d+$/.test(text);
+/** SPEC: `*` and `*∕n` (and a crontab line's `?`, `?∕n`) are wildcard hours; anything else is fixed. */
+const isWildcardHour = (text: string): boolean => /^[*?](?:\/\d+)?$/.test(text);
 
 /** APScheduler field defaulting plus the SPEC DST policy derived from the (effective) hour field. */
 export function buildModel(

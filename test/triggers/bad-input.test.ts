@@ -227,6 +227,155 @@ describe('CronTrigger.fromCrontab', () => {
     expectError(() => CronTrigger.fromCrontab(expr, { timezone: 'UTC' }), CronSyntaxError, expr);
   });
 
+  describe('forms of other cron dialects that are refused say what to write instead', () => {
+    it.each<{
+      readonly expr: string;
+      readonly field: string;
+      readonly text: string;
+      readonly hint: string;
+    }>([
+      {
+        expr: '@reboot',
+        field: 'expression',
+        text: '@reboot',
+        hint: 'scheduler.addJob(func) runs it once, now',
+      },
+      {
+        expr: '@every 1h30m',
+        field: 'expression',
+        text: '@every 1h30m',
+        hint: 'new IntervalTrigger({ hours: 1, minutes: 30 })',
+      },
+      {
+        expr: 'TZ=Europe/Berlin 0 3 * * *',
+        field: 'expression',
+        text: 'TZ=Europe/Berlin 0 3 * * *',
+        hint: "{ timezone: 'Europe/Berlin' }",
+      },
+      {
+        expr: 'CRON_TZ=Asia/Tokyo 0 9 * * *',
+        field: 'expression',
+        text: 'CRON_TZ=Asia/Tokyo 0 9 * * *',
+        hint: "{ timezone: 'Asia/Tokyo' }",
+      },
+      {
+        expr: '2030-01-23T00:00:00',
+        field: 'expression',
+        text: '2030-01-23T00:00:00',
+        hint: 'new DateTrigger({ runDate })',
+      },
+      {
+        expr: '0 5 * * * /usr/bin/backup.sh',
+        field: 'expression',
+        text: '0 5 * * * /usr/bin/backup.sh',
+        hint: '"/usr/bin/backup.sh" looks like a command: pass only the schedule',
+      },
+      {
+        expr: '0 0 * * L',
+        field: 'dayOfWeek',
+        text: 'L',
+        hint: 'write SAT for Saturdays, or 5L / FRI#L for the last Friday of the month',
+      },
+      {
+        expr: '0 0 1-15W * *',
+        field: 'day',
+        text: '1-15W',
+        hint: 'applies to one day, as in "15W"',
+      },
+      { expr: '0~30 * * * *', field: 'minute', text: '0~30', hint: 'write H(a-b)' },
+      { expr: '/10 * * * *', field: 'minute', text: '/10', hint: 'write "*/10"' },
+      {
+        expr: '0 0 1#2 * *',
+        field: 'day',
+        text: '1#2',
+        hint: 'belongs in the dayOfWeek field ("fri#2")',
+      },
+      {
+        expr: '0 0 * * 5W',
+        field: 'dayOfWeek',
+        text: '5W',
+        hint: 'W (the nearest weekday) belongs in the day field',
+      },
+    ])("'$expr' names $field and '$text' and says: $hint", ({ expr, field, text, hint }) => {
+      const error = expectError(
+        () => CronTrigger.fromCrontab(expr, { timezone: 'UTC' }),
+        CronSyntaxError,
+        text,
+        hint,
+      );
+      expect((error as CronSyntaxError).field).toBe(field);
+      expect((error as CronSyntaxError).expression).toBe(text);
+    });
+  });
+
+  describe('malformed hashed values (H)', () => {
+    it.each<{
+      readonly expr: string;
+      readonly field: string;
+      readonly text: string;
+      readonly hint: string;
+    }>([
+      { expr: 'H5 * * * *', field: 'minute', text: 'H5', hint: 'expected H, H(a-b), H/n' },
+      { expr: 'H(50-70) * * * *', field: 'minute', text: 'H(50-70)', hint: '0-59' },
+      { expr: 'H(30-10) * * * *', field: 'minute', text: 'H(30-10)', hint: 'starts after it ends' },
+      { expr: 'H/0 * * * *', field: 'minute', text: 'H/0', hint: 'positive whole number' },
+      { expr: '0 0 * * H#9', field: 'dayOfWeek', text: 'H#9', hint: 'between #1 and #5' },
+      { expr: '0 H#2 * * *', field: 'hour', text: 'H#2', hint: 'only allowed in the dayOfWeek' },
+      { expr: '0 0 0 1 1 * H', field: 'year', text: 'H', hint: 'not supported in the year field' },
+      // An error in another item of a hashed field quotes the field as written, not as resolved.
+      { expr: 'H,99 * * * *', field: 'minute', text: 'H,99', hint: '99 is outside' },
+    ])("'$expr' names $field and '$text'", ({ expr, field, text, hint }) => {
+      const error = expectError(
+        () => CronTrigger.fromCrontab(expr, { timezone: 'UTC', seed: 'x' }),
+        CronSyntaxError,
+        text,
+        hint,
+      );
+      expect((error as CronSyntaxError).field).toBe(field);
+      expect((error as CronSyntaxError).expression).toBe(text);
+    });
+
+    it("the field form does not take H and says where it is accepted: minute='H'", () => {
+      expectError(
+        () => new CronTrigger({ minute: 'H', timezone: 'UTC' }),
+        CronSyntaxError,
+        'minute',
+        'H (a hashed value) needs CronTrigger.fromCrontab',
+      );
+    });
+
+    it('rejects a seed that is not a string', () => {
+      expectError(
+        () =>
+          CronTrigger.fromCrontab('H * * * *', { timezone: 'UTC', seed: 42 } as unknown as {
+            seed: string;
+          }),
+        InvalidTriggerError,
+        'seed must be a string',
+      );
+    });
+  });
+
+  it('rejects an unknown fromCrontab option, such as a field given beside the line', () => {
+    expectError(
+      () =>
+        CronTrigger.fromCrontab('0 3 * * *', { timezone: 'UTC', hour: 4 } as Parameters<
+          typeof CronTrigger.fromCrontab
+        >[1]),
+      InvalidTriggerError,
+      '"hour"',
+    );
+  });
+
+  it('says "cron expression" once for a malformed line (not "expression expression")', () => {
+    const error = expectError(
+      () => CronTrigger.fromCrontab('* * * *', { timezone: 'UTC' }),
+      CronSyntaxError,
+    );
+    expect(error.message).toMatch(/^Invalid cron expression "\* \* \* \*": expected 5 fields/);
+    expect((error as CronSyntaxError).field).toBe('expression');
+  });
+
   it('rejects an empty expression', () => {
     expectError(() => CronTrigger.fromCrontab('', { timezone: 'UTC' }), CronSyntaxError);
   });

@@ -31,6 +31,7 @@ import {
   buildModel,
   type CronModel,
   crontabFieldExprArb,
+  crontabOnlyFieldExprArb,
   expectedFireTimes,
   FIELDS,
   type FieldExpr,
@@ -1171,6 +1172,82 @@ describe('CronTrigger.fromCrontab extensions', () => {
           zone,
           fires: expected.map(iso),
         });
+    },
+  );
+
+  // The forms only a crontab line takes: the field form refuses them, so the model alone checks.
+  const crontabOnlyCaseArb = fc
+    .record({
+      zn: zoneAndNowArb,
+      seed: fc.oneof(fc.constantFrom('job-1', 'nightly-report', ''), fc.string({ maxLength: 8 })),
+      withSecond: fc.boolean(),
+      dayMatching: fc.constantFrom<'and' | 'or' | undefined>('and', 'or', undefined),
+    })
+    .chain((c) =>
+      fc.record({
+        c: fc.constant(c),
+        second: c.withSecond
+          ? crontabOnlyFieldExprArb('second', c.seed)
+          : fc.constant<FieldExpr | undefined>(undefined),
+        minute: fc.oneof(fieldExprArb('minute'), crontabOnlyFieldExprArb('minute', c.seed)),
+        hour: fc.oneof(fieldExprArb('hour'), crontabOnlyFieldExprArb('hour', c.seed)),
+        dom: crontabOnlyFieldExprArb('day', c.seed),
+        month: fc.oneof(fieldExprArb('month'), crontabOnlyFieldExprArb('month', c.seed)),
+        dow: crontabOnlyFieldExprArb('dayOfWeek', c.seed),
+      }),
+    );
+
+  test.prop([crontabOnlyCaseArb], { numRuns: runs(120) })(
+    '?, wide steps, L-n, L-nW, #L, weekday ranges before L/#, weekday a/c to 7 and H: crontab ≡ model; forJob and JSON keep the times',
+    ({ c, second, minute, hour, dom, month, dow }) => {
+      const parts = [minute.text, hour.text, dom.text, month.text, dow.text];
+      if (second !== undefined) parts.unshift(second.text);
+      const expr = parts.join(' ');
+      const zone = c.zn.zone;
+      const matching = c.dayMatching ?? 'or';
+      const options = {
+        timezone: zone,
+        ...(c.dayMatching !== undefined ? { dayMatching: c.dayMatching } : {}),
+      };
+      const trigger = CronTrigger.fromCrontab(expr, { ...options, seed: c.seed });
+      const zeroSecond: FieldExpr = {
+        text: '0',
+        terms: [{ text: '0', matches: (v) => v === 0 }],
+        star: false,
+      };
+      const given: Partial<Record<FieldName, FieldExpr>> = {
+        month,
+        day: dom,
+        dayOfWeek: dow,
+        hour,
+        minute,
+        second: second ?? zeroSecond,
+      };
+      const lo = ceilSecond(c.zn.now);
+      const horizon = lo + 2 * YEAR_MS;
+      const chain = runChain(trigger, c.zn.now, 20, horizon);
+      expectIncreasingWholeSeconds(chain.fires);
+      const m = buildModel(given, matching);
+      const hi = chain.exhausted ? horizon : (chain.fires[chain.fires.length - 1] as number);
+      const expected = expectedFireTimes(m, getZone(zone), lo, hi);
+      if (expected !== undefined)
+        expect({ expr, seed: c.seed, zone, fires: chain.fires.map(iso) }).toEqual({
+          expr,
+          seed: c.seed,
+          zone,
+          fires: expected.map(iso),
+        });
+      // Bound to a job whose id is the seed, an unseeded trigger fires at the same times.
+      const bound = CronTrigger.fromCrontab(expr, options).forJob(c.seed);
+      expect({ expr, fires: runChain(bound, c.zn.now, 20, horizon).fires.map(iso) }).toEqual({
+        expr,
+        fires: chain.fires.map(iso),
+      });
+      const restored = triggerFromJSON(JSON.parse(JSON.stringify(trigger.toJSON())));
+      expect({ expr, fires: runChain(restored, c.zn.now, 20, horizon).fires.map(iso) }).toEqual({
+        expr,
+        fires: chain.fires.map(iso),
+      });
     },
   );
 

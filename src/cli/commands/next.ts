@@ -27,7 +27,8 @@ import { paint } from '../format.ts';
 import { CliError } from '../store.ts';
 
 export interface NextOptions {
-  tz?: string;
+  timezone?: string;
+  seed?: string;
   count: string;
   from?: string;
   json?: boolean;
@@ -40,11 +41,15 @@ const pad = (n: number): string => String(n).padStart(2, '0');
 /** `day_of_week` → `dayOfWeek`. */
 const camel = (key: string): string => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
-/** Builds the trigger a spec names, in `timezone` unless the spec gives one. */
-export function parseTriggerSpec(spec: string, timezone: string): Trigger {
+/**
+ * Builds the trigger a spec names, in `timezone` unless the spec gives one;
+ * `seed` is the seed of hashed cron fields (`H`), as a job's id would be.
+ */
+export function parseTriggerSpec(spec: string, timezone: string, seed?: string): Trigger {
   const text = spec.trim();
   const typed = /^([a-z_]+):(.*)$/is.exec(text);
-  if (typed === null) return CronTrigger.fromCrontab(text, { timezone });
+  if (typed === null)
+    return CronTrigger.fromCrontab(text, seed === undefined ? { timezone } : { timezone, seed });
   const type = (typed[1] as string).toLowerCase();
   const body = (typed[2] as string).trim();
   if (!(SPEC_TYPES as readonly string[]).includes(type)) {
@@ -98,7 +103,7 @@ const offsetText = (zone: Zone, instant: number): string => formatInstant(instan
 /** Does the wall time match the trigger's own wall-clock rule (null: the trigger has none)? */
 function wallMatcher(trigger: Trigger): ((wall: number) => boolean) | null {
   if (trigger instanceof CronTrigger) {
-    const schedule = compileSchedule(trigger.fields, trigger.dayMatching);
+    const schedule = compileSchedule(trigger.resolvedFields, trigger.dayMatching, trigger.syntax);
     return (wall) => schedule.nextMatch(wall) === wall;
   }
   if (trigger instanceof CalendarIntervalTrigger) {
@@ -179,7 +184,15 @@ function duration(seconds: number): string {
 
 /** The trigger in words, without DST notes. */
 export function describeTrigger(trigger: Trigger): string {
-  if (trigger instanceof CronTrigger) return describeCron(trigger.fields, trigger.dayMatching);
+  if (trigger instanceof CronTrigger) {
+    const words = describeCron(trigger.resolvedFields, trigger.dayMatching, trigger.syntax);
+    if (trigger.resolvedFields === trigger.fields) return words;
+    const seed =
+      trigger.seed === null
+        ? 'the empty seed; a job hashes its id, see --seed'
+        : `seed ${JSON.stringify(trigger.seed)}`;
+    return `${words} (H hashed from ${seed})`;
+  }
   if (trigger instanceof DateTrigger) return 'once';
   if (trigger instanceof IntervalTrigger) return `every ${duration(trigger.interval / 1000)}`;
   if (trigger instanceof CalendarIntervalTrigger) {
@@ -215,7 +228,7 @@ function parseCount(text: string): number {
 }
 
 export function nextCommand(spec: string, options: NextOptions): void {
-  const timezone = options.tz ?? localZoneName();
+  const timezone = options.timezone ?? localZoneName();
   const zone = getZone(timezone);
   const count = parseCount(options.count);
   let from: Date;
@@ -225,7 +238,7 @@ export function nextCommand(spec: string, options: NextOptions): void {
     if (error instanceof HorariumError) throw new CliError(`--from: ${error.message}`);
     throw error;
   }
-  const trigger = parseTriggerSpec(spec, timezone);
+  const trigger = parseTriggerSpec(spec, timezone, options.seed);
   const entries = preview(trigger, zone, from, count);
   const notes = [...new Set(entries.map((e) => e.explanation).filter((e) => e !== null))];
   const description = `${describeTrigger(trigger)}${notes.length > 0 ? `; ${joinWords(notes)}` : ''}`;

@@ -16,11 +16,13 @@ import {
   requireTimeArgument,
   resolveZone,
 } from '../common.ts';
-import { InvalidTriggerError } from '../errors.ts';
+import { CronSyntaxError, InvalidTriggerError } from '../errors.ts';
 import { registerTrigger } from '../registry.ts';
 import type { DstPolicy, RandomSource, Trigger, TriggerJSON } from '../trigger.ts';
 import { parseCrontab } from './crontab.ts';
+import { type CompiledField, type CronSyntax, compileField } from './expressions.ts';
 import { CRON_FIELDS, type CronFieldName, FIELD_DEFAULTS } from './fields.ts';
+import { DEFAULT_SEED, isHashed, resolveHashed } from './hashed.ts';
 import { type CronSchedule, compileSchedule, type DayMatching } from './schedule.ts';
 
 export type CronFieldValue = number | string;
@@ -54,7 +56,35 @@ export interface CrontabOptions
   extends Pick<
     CronTriggerOptions,
     'timezone' | 'dayMatching' | 'startDate' | 'endDate' | 'jitter' | 'dst' | 'random'
-  > {}
+  > {
+  /**
+   * The seed of the hashed fields (`H`, `H/15`, `H(0-29)`). Without it, a
+   * trigger added to a scheduler takes its job's id (see {@link CronTrigger.forJob}),
+   * and one used on its own the empty string.
+   */
+  seed?: string;
+}
+
+/**
+ * Marks options built by {@link CronTrigger.fromCrontab}: their fields are read
+ * with a crontab line's grammar. A symbol, so that it is no public option.
+ */
+const CRONTAB = Symbol('crontab');
+
+interface InternalOptions extends CronTriggerOptions {
+  [CRONTAB]?: { seed: string | null };
+}
+
+const CRONTAB_OPTION_KEYS = new Set<string>([
+  'seed',
+  'timezone',
+  'dayMatching',
+  'startDate',
+  'endDate',
+  'jitter',
+  'dst',
+  'random',
+]);
 
 /** Window within which DST transitions can move a wall time's instant (covers the 24-hour jump of Samoa in 2011). */
 const DST_WINDOW = 2 * MS_PER_DAY;
@@ -85,6 +115,19 @@ export class CronTrigger implements Trigger {
   readonly endDate: Date | null;
   readonly jitter: number | null;
   readonly dayMatching: DayMatching;
+  /**
+   * The grammar the fields are read with: `'crontab'` for {@link CronTrigger.fromCrontab}
+   * (steps as large as their range, `?` anywhere, `L-n`, `#L`, …), `'fields'` otherwise.
+   */
+  readonly syntax: CronSyntax;
+  /**
+   * The seed of the hashed (`H`) fields: `fromCrontab`'s `seed` option, or the
+   * job id once {@link CronTrigger.forJob} bound the trigger to a job; null
+   * when neither, and the hash then uses the empty string.
+   */
+  readonly seed: string | null;
+  /** Every field's expression as it is matched: {@link fields} with each `H` replaced by its values. */
+  readonly resolvedFields: Readonly<Record<CronFieldName, string>>;
   /** The DST policy in force (derived from the hour field unless overridden). */
   readonly dst: Required<DstPolicy>;
   /** Every field's expression after defaulting. */
@@ -98,6 +141,9 @@ export class CronTrigger implements Trigger {
   readonly #end: number | undefined;
   readonly #jitterMs: number;
   readonly #random: RandomSource;
+  /** Does a field use `H`? */
+  readonly #hashed: boolean;
+  #fieldsEquivalent: boolean | undefined;
 
   constructor(options: CronTriggerOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -145,8 +191,15 @@ export class CronTrigger implements Trigger {
         );
       }
     }
-    this.#schedule = compileSchedule(fields, dayMatching);
+    const crontab = (options as InternalOptions)[CRONTAB];
+    const syntax: CronSyntax = crontab === undefined ? 'fields' : 'crontab';
+    this.syntax = syntax;
+    this.seed = crontab?.seed ?? null;
+    this.#hashed = crontab !== undefined && CRON_FIELDS.some((f) => isHashed(fields[f]));
+    const resolved = this.#hashed ? resolveFields(fields, this.seed ?? DEFAULT_SEED) : fields;
+    this.#schedule = compileNamingOriginal(fields, resolved, dayMatching, syntax);
     this.fields = Object.freeze(fields);
+    this.resolvedFields = resolved === fields ? this.fields : Object.freeze(resolved);
     this.#given = given;
     this.dayMatching = dayMatching;
     this.#zone = resolveZone(options.timezone);
@@ -161,7 +214,7 @@ export class CronTrigger implements Trigger {
     this.#random = options.random ?? Math.random;
     this.#dstOverride = validateDst(options.dst);
     const hour = fields.hour.trim();
-    const wildcardHour = hour === '*' || /^\*\/\d+$/.test(hour);
+    const wildcardHour = /^[*?](?:\/\d+)?$/.test(hour);
     this.dst = {
       gap: this.#dstOverride?.gap ?? (wildcardHour ? 'skip' : 'shift'),
       fold: this.#dstOverride?.fold ?? (wildcardHour ? 'both' : 'first'),
@@ -172,10 +225,63 @@ export class CronTrigger implements Trigger {
    * A trigger from a crontab line: `min hour dom mon dow`, with an optional
    * leading seconds field and trailing year field, or a nickname such as
    * `@daily`. Day of month and day of week combine with OR when both are
-   * restricted, as in Vixie cron (`dayMatching: 'and'` for APScheduler's AND).
+   * restricted, as in Vixie cron (`dayMatching: 'and'`, or croner's `+` before
+   * the day of week, for APScheduler's AND).
    */
   static fromCrontab(expression: string, options: CrontabOptions = {}): CronTrigger {
-    return new CronTrigger({ ...parseCrontab(expression), dayMatching: 'or', ...options });
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidTriggerError('options', 'fromCrontab options must be an object');
+    }
+    for (const key of Object.keys(options)) {
+      if (!CRONTAB_OPTION_KEYS.has(key)) {
+        throw new InvalidTriggerError(
+          key,
+          `Unknown fromCrontab option ${JSON.stringify(key)} (expected ${[...CRONTAB_OPTION_KEYS].join(', ')}; the schedule itself goes in the expression)`,
+        );
+      }
+    }
+    const { seed, ...rest } = options;
+    if (seed !== undefined && typeof seed !== 'string') {
+      throw new InvalidTriggerError('seed', `seed must be a string, got ${typeof seed}`);
+    }
+    const parsed = parseCrontab(expression);
+    if (parsed.dayMatching === 'and' && options.dayMatching === 'or') {
+      throw new InvalidTriggerError(
+        'dayMatching',
+        `"+" before the day of week in ${JSON.stringify(expression)} asks for day AND weekday, but dayMatching: 'or' was given`,
+      );
+    }
+    const internal: InternalOptions = {
+      ...parsed.fields,
+      dayMatching: parsed.dayMatching ?? 'or',
+      ...rest,
+      [CRONTAB]: { seed: seed ?? null },
+    };
+    return new CronTrigger(internal);
+  }
+
+  /**
+   * This trigger bound to a job: hashed fields (`H`) without a `seed` take the
+   * job id as their seed, so that each job keeps its own time on every node
+   * and after every restart. The trigger itself when nothing depends on the
+   * job (no `H`, or a seed already given).
+   */
+  forJob(jobId: string): CronTrigger {
+    if (typeof jobId !== 'string')
+      throw new InvalidTriggerError('jobId', `jobId must be a string, got ${typeof jobId}`);
+    if (!this.#hashed || this.seed !== null) return this;
+    const options: InternalOptions = {
+      dayMatching: this.dayMatching,
+      timezone: this.timezone,
+      jitter: this.jitter,
+      random: this.#random,
+      [CRONTAB]: { seed: jobId },
+    };
+    for (const field of this.#given) options[field] = this.fields[field];
+    if (this.#start !== undefined) options.startDate = this.#start;
+    if (this.#end !== undefined) options.endDate = this.#end;
+    if (this.#dstOverride !== undefined) options.dst = this.#dstOverride;
+    return new CronTrigger(options);
   }
 
   getNextFireTime(previousFireTime: Date | null, now: Date): Date | null {
@@ -245,13 +351,17 @@ export class CronTrigger implements Trigger {
     return best;
   }
 
+  /**
+   * Version 1 is the field form's state. A crontab line whose fields mean the
+   * same in the field form's grammar is stored as version 1 too, so that
+   * ordinary lines stay readable by earlier releases; any other is version 2,
+   * with `syntax: 'crontab'`, which an earlier release refuses instead of
+   * reading it with the other grammar.
+   */
   toJSON(): TriggerJSON {
     const fields: Partial<Record<CronFieldName, string>> = {};
     for (const f of this.#given) fields[f] = this.fields[f];
-    return {
-      type: 'cron',
-      version: 1,
-      fields,
+    const common = {
       dayMatching: this.dayMatching,
       timezone: this.timezone,
       startDate: isoOrNull(this.#start),
@@ -259,6 +369,27 @@ export class CronTrigger implements Trigger {
       jitter: this.jitter,
       dst: this.#dstOverride ?? null,
     };
+    if (this.syntax === 'fields' || this.#readsAsFields())
+      return { type: 'cron', version: 1, fields, ...common };
+    // The seed rather than the resolved values: the fields stay as written, and the hash is fixed.
+    return { type: 'cron', version: 2, syntax: 'crontab', fields, seed: this.seed, ...common };
+  }
+
+  /** Do the given fields compile to the same schedule in the field form's grammar? */
+  #readsAsFields(): boolean {
+    if (this.#hashed) return false;
+    if (this.#fieldsEquivalent === undefined) {
+      this.#fieldsEquivalent = this.#given.every((field) => {
+        let asFields: CompiledField;
+        try {
+          asFields = compileField(field, this.fields[field], 'fields');
+        } catch {
+          return false;
+        }
+        return sameCompiled(asFields, compileField(field, this.fields[field], 'crontab'));
+      });
+    }
+    return this.#fieldsEquivalent;
   }
 
   toString(): string {
@@ -270,6 +401,45 @@ export class CronTrigger implements Trigger {
   format(instant: Date): string {
     return formatIso(instant.getTime(), this.#zone);
   }
+}
+
+/** The fields with their `H` items resolved under `seed`. */
+function resolveFields(
+  fields: Record<CronFieldName, string>,
+  seed: string,
+): Record<CronFieldName, string> {
+  const resolved = { ...fields };
+  for (const field of CRON_FIELDS) {
+    if (isHashed(fields[field])) resolved[field] = resolveHashed(field, fields[field], seed);
+  }
+  return resolved;
+}
+
+/** Compiles the resolved fields; an error in a hashed field quotes the field as written. */
+function compileNamingOriginal(
+  fields: Record<CronFieldName, string>,
+  resolved: Record<CronFieldName, string>,
+  dayMatching: DayMatching,
+  syntax: CronSyntax,
+): CronSchedule {
+  try {
+    return compileSchedule(resolved, dayMatching, syntax);
+  } catch (error) {
+    const field = error instanceof CronSyntaxError ? (error.field as CronFieldName) : undefined;
+    if (field !== undefined && resolved[field] !== fields[field])
+      throw new CronSyntaxError(field, fields[field], (error as CronSyntaxError).reason);
+    throw error;
+  }
+}
+
+function sameCompiled(a: CompiledField, b: CompiledField): boolean {
+  return (
+    a.restricted === b.restricted &&
+    a.allowed.length === b.allowed.length &&
+    a.allowed.every((v, i) => b.allowed[i] === v) &&
+    JSON.stringify(a.rules) === JSON.stringify(b.rules) &&
+    JSON.stringify(a.ranges) === JSON.stringify(b.ranges)
+  );
 }
 
 function validateDst(dst: DstPolicy | undefined): DstPolicy | undefined {
@@ -295,21 +465,28 @@ function validateDst(dst: DstPolicy | undefined): DstPolicy | undefined {
 }
 
 registerTrigger('cron', (state) => {
-  if (state.version !== 1)
+  if (state.version !== 1 && state.version !== 2)
     throw new InvalidTriggerError(
       'version',
       `unsupported cron trigger version ${String(state.version)}`,
     );
   const s = state as TriggerJSON & {
     fields: Partial<Record<CronFieldName, string>>;
+    syntax?: CronSyntax;
     dayMatching: DayMatching;
     timezone: string;
     startDate: string | null;
     endDate: string | null;
     jitter: number | null;
     dst: DstPolicy | null;
+    seed?: string | null;
   };
-  const options: CronTriggerOptions = {
+  if (state.version === 2 && s.syntax !== 'crontab')
+    throw new InvalidTriggerError('syntax', `unknown cron syntax ${JSON.stringify(s.syntax)}`);
+  const seed = s.seed ?? null;
+  if (seed !== null && typeof seed !== 'string')
+    throw new InvalidTriggerError('seed', `seed must be a string or null, got ${typeof seed}`);
+  const options: InternalOptions = {
     ...s.fields,
     dayMatching: s.dayMatching,
     timezone: s.timezone,
@@ -318,5 +495,6 @@ registerTrigger('cron', (state) => {
     jitter: s.jitter,
   };
   if (s.dst !== null && s.dst !== undefined) options.dst = s.dst;
+  if (state.version === 2) options[CRONTAB] = { seed };
   return new CronTrigger(options);
 });

@@ -1,20 +1,40 @@
 /**
  * Parsing cron field expressions into compiled fields.
  *
- * Grammar (comma-separated parts, names case-insensitive):
+ * Field-form grammar (comma-separated parts, names case-insensitive):
  * every field: `*`, `*∕a`, `a`, `a-b`, `a-b∕c`, `a∕c`; month names `jan`…`dec`;
  * day: `last`/`L`, `LW`, `15W`, `3rd fri`, `last fri`, `?`;
  * dayOfWeek: names `sun`…`sat`, numbers 0–7 (0 and 7 = Sunday), ranges that wrap
  * (`fri-mon`), `5L`/`friL` (last Friday), `fri#2`, `?`.
+ * A step may not exceed the range it divides, and dayOfWeek `a∕c` runs to 6.
+ *
+ * A crontab line's grammar adds what Vixie cron, croner, cron-parser, Quartz
+ * and Jenkins users write:
+ * - a step at least as large as its range selects the first value (`*∕60` = 0);
+ * - `?` is `*` in every field;
+ * - dayOfWeek `a∕c` runs to 7 (`1∕2` = Mon, Wed, Fri, Sun; `6∕1` = Sat, Sun);
+ * - day `L-n` (n days before the last day, n ≤ 30) and `L-nW` (the weekday nearest it);
+ * - dayOfWeek `5#L`/`fri#L` (= `5L`), and weekday ranges before `L`, `#n`, `#L`
+ *   (`mon-friL` = the last Monday … the last Friday);
+ * - `H` forms, which the trigger resolves to plain values before compiling
+ *   (see hashed.ts): this module never sees them in a crontab line.
  */
 import { CronSyntaxError } from '../errors.ts';
 import { type CronFieldName, FIELD_BOUNDS, MONTH_NAMES, WEEKDAY_NAMES } from './fields.ts';
+
+/**
+ * Which grammar a field is read with: the field form's (`new CronTrigger({…})`,
+ * APScheduler's) or a crontab line's (`CronTrigger.fromCrontab`, a superset).
+ */
+export type CronSyntax = 'fields' | 'crontab';
 
 /** A day-of-month rule evaluated per month. */
 export type DayRule =
   | { kind: 'last' }
   | { kind: 'lastWeekday' }
   | { kind: 'nearestWeekday'; day: number }
+  /** `L-n` (`days` = n) and `L-nW` (`weekday`: the weekday nearest that day). */
+  | { kind: 'beforeLast'; days: number; weekday: boolean }
   | { kind: 'nth'; n: number; weekday: number }
   | { kind: 'lastOf'; weekday: number };
 
@@ -50,18 +70,25 @@ const ORDINALS: Readonly<Record<string, number>> = {
 };
 
 const NUMBER = '(-?\\d+|[a-z]+)';
+const WEEKDAY = '([a-z]+|\\d+)';
+/** `L-n` counts back at most 30 days, as in Quartz. */
+const MAX_DAYS_BEFORE_LAST = 30;
 const RANGE_PATTERN = new RegExp(`^${NUMBER}(?:-${NUMBER})?(?:/(-?\\d+))?$`);
 const STAR_PATTERN = /^[*?](?:\/(-?\d+))?$/;
 
 const compiledCache = new Map<string, CompiledField>();
 
 /** Compiles a field expression; identical expressions share one compiled object. */
-export function compileField(field: CronFieldName, value: string | number): CompiledField {
+export function compileField(
+  field: CronFieldName,
+  value: string | number,
+  syntax: CronSyntax = 'fields',
+): CompiledField {
   const original = validateValue(field, value);
-  const key = `${field}\u0000${original}`;
+  const key = `${syntax}\u0000${field}\u0000${original}`;
   let compiled = compiledCache.get(key);
   if (compiled === undefined) {
-    compiled = parseField(field, original);
+    compiled = parseField(field, original, syntax);
     if (compiledCache.size > 10_000) compiledCache.clear();
     compiledCache.set(key, compiled);
   }
@@ -82,7 +109,7 @@ function validateValue(field: CronFieldName, value: string | number): string {
   return text;
 }
 
-function parseField(field: CronFieldName, text: string): CompiledField {
+function parseField(field: CronFieldName, text: string, syntax: CronSyntax): CompiledField {
   const [min, max] = FIELD_BOUNDS[field];
   const size = field === 'dayOfWeek' ? 7 : field === 'year' ? 0 : max + 1;
   const allowed = new Uint8Array(size);
@@ -91,8 +118,9 @@ function parseField(field: CronFieldName, text: string): CompiledField {
   const parts = text.split(',').map((p) => p.trim());
   for (const part of parts) {
     if (part === '') throw new CronSyntaxError(field, text, 'an item of the comma list is empty');
-    if (!parseSpecial(field, part, text, rules)) {
-      const range = parseRange(field, part, text, min, max);
+    refuseForeign(field, part, text, syntax);
+    if (!parseSpecial(field, part, text, rules, syntax)) {
+      const range = parseRange(field, part, text, min, max, syntax);
       ranges.push(range);
       if (field !== 'year') markRange(field, range, allowed);
     }
@@ -108,66 +136,77 @@ function parseField(field: CronFieldName, text: string): CompiledField {
 
 function markRange(field: CronFieldName, range: Range, allowed: Uint8Array): void {
   if (field === 'dayOfWeek') {
-    // Weekday ranges may wrap around the end of the week (fri-mon).
-    const span = range.to >= range.from ? range.to - range.from : range.to + 7 - range.from;
-    for (let i = 0; i <= span; i += range.step) allowed[(range.from + i) % 7] = 1;
+    for (const weekday of weekdaySpan(range.from, range.to, range.step)) allowed[weekday] = 1;
     return;
   }
   for (let v = range.from; v <= range.to; v += range.step) allowed[v] = 1;
 }
 
-/** Parses the day-dependent forms; returns false when `part` is not one of them. */
-function parseSpecial(field: CronFieldName, part: string, text: string, rules: DayRule[]): boolean {
-  const lower = part.toLowerCase();
-  if (field === 'day') {
-    if (lower === 'last' || lower === 'l') {
-      rules.push({ kind: 'last' });
-      return true;
-    }
-    if (lower === 'lw' || lower === 'wl') {
-      rules.push({ kind: 'lastWeekday' });
-      return true;
-    }
-    const nearest = /^(\d+)w$/.exec(lower);
-    if (nearest !== null) {
-      const day = Number(nearest[1]);
-      if (day < 1 || day > 31)
-        throw new CronSyntaxError(field, text, `day ${day} in "${part}" is not between 1 and 31`);
-      rules.push({ kind: 'nearestWeekday', day });
-      return true;
-    }
-    const nth = /^(1st|2nd|3rd|4th|5th|last)\s+([a-z]+)$/.exec(lower);
-    if (nth !== null) {
-      const weekday = weekdayByName(field, nth[2] as string, text);
-      rules.push(
-        nth[1] === 'last'
-          ? { kind: 'lastOf', weekday }
-          : { kind: 'nth', n: ORDINALS[nth[1] as string] as number, weekday },
+/** The weekdays (0–6) of a weekday range, which may wrap around the end of the week (fri-mon). */
+function weekdaySpan(from: number, to: number, step = 1): number[] {
+  const span = to >= from ? to - from : to + 7 - from;
+  const days: number[] = [];
+  for (let i = 0; i <= span; i += step) days.push((from + i) % 7);
+  return days;
+}
+
+/**
+ * A crontab form read in the field form: refused with what to write instead
+ * (the field form keeps APScheduler's grammar).
+ */
+function crontabOnly(field: CronFieldName, text: string, part: string, instead: string): never {
+  throw new CronSyntaxError(
+    field,
+    text,
+    `"${part}" is crontab syntax, not accepted in the field form: ${instead}`,
+  );
+}
+
+/** Forms of other cron dialects that Horarium does not take, each with what to write instead. */
+function refuseForeign(field: CronFieldName, part: string, text: string, syntax: CronSyntax): void {
+  if (part.includes('~')) {
+    throw new CronSyntaxError(
+      field,
+      text,
+      `"~" (a random value picked each time cron starts, as in cronie) is not supported: write H(a-b) in a crontab line for a stable value derived from a seed (by default the job id)`,
+    );
+  }
+  if (/^\/\d+$/.test(part)) {
+    throw new CronSyntaxError(
+      field,
+      text,
+      `a step needs a start: write "*${part}" (from the field's first value) or "a-b${part}"`,
+    );
+  }
+  if (/^h(?:$|[(/#l])/i.test(part)) {
+    if (syntax === 'fields') {
+      crontabOnly(
+        field,
+        text,
+        part,
+        'H (a hashed value) needs CronTrigger.fromCrontab, which takes a seed (by default the job id)',
       );
-      return true;
     }
-    return false;
+    // A crontab line's H forms are resolved before compiling; what is left is malformed.
+    throw new CronSyntaxError(
+      field,
+      text,
+      `unrecognized hashed expression "${part}" (expected H, H(a-b), H/n or H(a-b)/n)`,
+    );
   }
-  if (field === 'dayOfWeek') {
-    const last = /^([a-z]+|\d+)l$/.exec(lower);
-    if (last !== null) {
-      rules.push({ kind: 'lastOf', weekday: weekdayValue(field, last[1] as string, text) % 7 });
-      return true;
-    }
-    const hash = /^([a-z]+|\d+)#(-?\d+)$/.exec(lower);
-    if (hash !== null) {
-      const n = Number(hash[2]);
-      if (n < 1 || n > 5)
-        throw new CronSyntaxError(
-          field,
-          text,
-          `"#${hash[2]}" in "${part}" must be between #1 and #5`,
-        );
-      rules.push({ kind: 'nth', n, weekday: weekdayValue(field, hash[1] as string, text) % 7 });
-      return true;
-    }
-    return false;
-  }
+}
+
+/** Parses the day-dependent forms; returns false when `part` is not one of them. */
+function parseSpecial(
+  field: CronFieldName,
+  part: string,
+  text: string,
+  rules: DayRule[],
+  syntax: CronSyntax,
+): boolean {
+  const lower = part.toLowerCase();
+  if (field === 'day') return parseDaySpecial(part, lower, text, rules, syntax);
+  if (field === 'dayOfWeek') return parseWeekdaySpecial(part, lower, text, rules, syntax);
   if (
     /^\d*[lw#]/.test(lower) ||
     /^(\d+|[a-z]+)#/.test(lower) ||
@@ -183,21 +222,173 @@ function parseSpecial(field: CronFieldName, part: string, text: string, rules: D
   return false;
 }
 
+function parseDaySpecial(
+  part: string,
+  lower: string,
+  text: string,
+  rules: DayRule[],
+  syntax: CronSyntax,
+): boolean {
+  const field = 'day';
+  if (lower === 'last' || lower === 'l') {
+    rules.push({ kind: 'last' });
+    return true;
+  }
+  if (lower === 'lw' || lower === 'wl') {
+    rules.push({ kind: 'lastWeekday' });
+    return true;
+  }
+  const beforeLast = /^l-(\d+)(w?)$/.exec(lower);
+  if (beforeLast !== null) {
+    if (syntax === 'fields')
+      crontabOnly(field, text, part, 'pass the line to CronTrigger.fromCrontab');
+    const days = Number(beforeLast[1]);
+    if (days > MAX_DAYS_BEFORE_LAST) {
+      throw new CronSyntaxError(
+        field,
+        text,
+        `"${part}" counts back ${days} days; L-n counts back at most ${MAX_DAYS_BEFORE_LAST}`,
+      );
+    }
+    rules.push({ kind: 'beforeLast', days, weekday: beforeLast[2] === 'w' });
+    return true;
+  }
+  const nearest = /^(\d+)w$/.exec(lower);
+  if (nearest !== null) {
+    const day = Number(nearest[1]);
+    if (day < 1 || day > 31)
+      throw new CronSyntaxError(field, text, `day ${day} in "${part}" is not between 1 and 31`);
+    rules.push({ kind: 'nearestWeekday', day });
+    return true;
+  }
+  const nth = /^(1st|2nd|3rd|4th|5th|last)\s+([a-z]+)$/.exec(lower);
+  if (nth !== null) {
+    const weekday = weekdayByName(field, nth[2] as string, text);
+    rules.push(
+      nth[1] === 'last'
+        ? { kind: 'lastOf', weekday }
+        : { kind: 'nth', n: ORDINALS[nth[1] as string] as number, weekday },
+    );
+    return true;
+  }
+  if (/w$/.test(lower) && /[-/*]/.test(lower)) {
+    throw new CronSyntaxError(
+      field,
+      text,
+      `W (the nearest weekday) applies to one day, as in "15W", not to "${part}": list the days ("1W,15W")`,
+    );
+  }
+  if (/^l/.test(lower)) {
+    const forms = syntax === 'crontab' ? 'L, LW, L-n or L-nW (n from 0 to 30)' : 'L, LW or last';
+    throw new CronSyntaxError(field, text, `unrecognized expression "${part}" (expected ${forms})`);
+  }
+  if (/#/.test(lower)) {
+    throw new CronSyntaxError(
+      field,
+      text,
+      `"${part}": # (the nth weekday) belongs in the dayOfWeek field ("fri#2"); the day field takes "2nd fri"`,
+    );
+  }
+  return false;
+}
+
+function parseWeekdaySpecial(
+  part: string,
+  lower: string,
+  text: string,
+  rules: DayRule[],
+  syntax: CronSyntax,
+): boolean {
+  const field = 'dayOfWeek';
+  if (lower === 'l') {
+    throw new CronSyntaxError(
+      field,
+      text,
+      '"L" alone in dayOfWeek (Saturday, the last day of the week in Quartz) is not supported: write SAT for Saturdays, or 5L / FRI#L for the last Friday of the month',
+    );
+  }
+  const last = new RegExp(`^${WEEKDAY}(?:-${WEEKDAY})?(?:#l|l)$`).exec(lower);
+  if (last !== null) {
+    const days = weekdaysOf(part, last[1] as string, last[2], text, syntax);
+    if (lower.endsWith('#l') && syntax === 'fields') {
+      crontabOnly(field, text, part, `write "${last[1]}L" (or day: 'last ${weekdayNameOf(days)}')`);
+    }
+    for (const weekday of days) rules.push({ kind: 'lastOf', weekday });
+    return true;
+  }
+  const hash = new RegExp(`^${WEEKDAY}(?:-${WEEKDAY})?#(-?\\d+)$`).exec(lower);
+  if (hash !== null) {
+    const days = weekdaysOf(part, hash[1] as string, hash[2], text, syntax);
+    const n = Number(hash[3]);
+    if (n < 1 || n > 5)
+      throw new CronSyntaxError(
+        field,
+        text,
+        `"#${hash[3]}" in "${part}" must be between #1 and #5`,
+      );
+    for (const weekday of days) rules.push({ kind: 'nth', n, weekday });
+    return true;
+  }
+  if (lower.includes('#')) {
+    throw new CronSyntaxError(
+      field,
+      text,
+      `unrecognized expression "${part}" (expected weekday#n with n from 1 to 5${syntax === 'crontab' ? ', or weekday#L' : ''}, e.g. "fri#2")`,
+    );
+  }
+  if (/\dw$|^[a-z]+w$/.test(lower) && !WEEKDAY_NAMES.includes(lower)) {
+    throw new CronSyntaxError(
+      field,
+      text,
+      `"${part}": W (the nearest weekday) belongs in the day field ("15W")`,
+    );
+  }
+  return false;
+}
+
+/** The weekdays (0–6) before an `L` or `#`: one weekday, or a range (crontab lines only). */
+function weekdaysOf(
+  part: string,
+  from: string,
+  to: string | undefined,
+  text: string,
+  syntax: CronSyntax,
+): number[] {
+  const field = 'dayOfWeek';
+  const first = weekdayValue(field, from, text);
+  if (to === undefined) return [first % 7];
+  // As in a plain weekday range: 0-7 is the whole week, 5-1 wraps.
+  const days = [...new Set(weekdaySpan(first, weekdayValue(field, to, text)))];
+  if (syntax === 'fields') {
+    const suffix = part.slice(part.search(/#|l$/i));
+    const list = days.map((d) => `${WEEKDAY_NAMES[d]}${suffix}`).join(',');
+    crontabOnly(field, text, part, `list the weekdays: "${list}"`);
+  }
+  return days;
+}
+
+const weekdayNameOf = (days: readonly number[]): string => WEEKDAY_NAMES[days[0] as number] ?? '';
+
 function parseRange(
   field: CronFieldName,
   part: string,
   text: string,
   min: number,
   max: number,
+  syntax: CronSyntax,
 ): Range {
   const star = STAR_PATTERN.exec(part);
   const lower = part.toLowerCase();
   if (star !== null) {
-    if (part.startsWith('?') && field !== 'day' && field !== 'dayOfWeek') {
-      throw new CronSyntaxError(field, text, '"?" is only allowed in the day and dayOfWeek fields');
+    if (part.startsWith('?') && field !== 'day' && field !== 'dayOfWeek' && syntax === 'fields') {
+      throw new CronSyntaxError(
+        field,
+        text,
+        `"?" is only allowed in the day and dayOfWeek fields: write "*${part.slice(1)}"`,
+      );
     }
     const upper = field === 'dayOfWeek' ? 6 : max;
-    const step = star[1] === undefined ? 1 : parseStep(field, star[1], text, upper - min);
+    const step = star[1] === undefined ? 1 : parseStep(field, star[1], text, upper - min, syntax);
     return { from: min, to: upper, step };
   }
   const match = RANGE_PATTERN.exec(lower);
@@ -205,7 +396,9 @@ function parseRange(
   const from = fieldValue(field, match[1] as string, text);
   const hasEnd = match[2] !== undefined;
   let to = hasEnd ? fieldValue(field, match[2] as string, text) : from;
-  if (!hasEnd && match[3] !== undefined) to = field === 'dayOfWeek' ? 6 : max; // "a/c" runs to the maximum
+  // "a/c" runs to the maximum; for weekdays a crontab line's maximum is 7 (Sunday again), as in cron-parser.
+  if (!hasEnd && match[3] !== undefined)
+    to = field === 'dayOfWeek' ? (syntax === 'crontab' ? 7 : 6) : max;
   if (from < min || from > max) throw outOfRange(field, text, from, min, max);
   if (to < min || to > max) throw outOfRange(field, text, to, min, max);
   if (to < from && field !== 'dayOfWeek') {
@@ -216,16 +409,27 @@ function parseRange(
     );
   }
   const span = field === 'dayOfWeek' && to < from ? to + 7 - from : to - from;
-  const step = match[3] === undefined ? 1 : parseStep(field, match[3], text, span);
+  const step = match[3] === undefined ? 1 : parseStep(field, match[3], text, span, syntax);
   return { from, to, step };
 }
 
-function parseStep(field: CronFieldName, raw: string, text: string, span: number): number {
+/**
+ * A step. The field form refuses one larger than the range it divides
+ * (APScheduler); a crontab line takes it, selecting only the range's first
+ * value (Vixie cron and every Node cron library read `*∕60` as minute 0).
+ */
+function parseStep(
+  field: CronFieldName,
+  raw: string,
+  text: string,
+  span: number,
+  syntax: CronSyntax,
+): number {
   const step = Number(raw);
   if (!Number.isInteger(step) || step <= 0) {
     throw new CronSyntaxError(field, text, `the step ${raw} must be a positive whole number`);
   }
-  if (step > span) {
+  if (step > span && syntax === 'fields') {
     throw new CronSyntaxError(
       field,
       text,

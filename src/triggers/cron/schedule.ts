@@ -12,7 +12,7 @@ import {
   wallFromFields,
   weekdayOfDays,
 } from '../../time/civil.ts';
-import { type CompiledField, compileField, nextYear } from './expressions.ts';
+import { type CompiledField, type CronSyntax, compileField, nextYear } from './expressions.ts';
 import type { CronFieldName } from './fields.ts';
 
 export type DayMatching = 'and' | 'or';
@@ -31,6 +31,7 @@ export class CronSchedule {
   readonly minute: CompiledField;
   readonly second: CompiledField;
   readonly dayMatching: DayMatching;
+  readonly syntax: CronSyntax;
   /** Day masks per month (bit d set = day d matches), keyed by year·16 + month. */
   readonly #masks = new Map<number, number>();
   /** Do day-of-month and day-of-week combine with OR for this schedule? */
@@ -39,16 +40,17 @@ export class CronSchedule {
   #lastDayNumber = Number.NaN;
   #lastDayMatches = false;
 
-  constructor(values: CronFieldValues, dayMatching: DayMatching) {
-    this.year = compileField('year', values.year);
-    this.month = compileField('month', values.month);
-    this.day = compileField('day', values.day);
-    this.week = compileField('week', values.week);
-    this.dayOfWeek = compileField('dayOfWeek', values.dayOfWeek);
-    this.hour = compileField('hour', values.hour);
-    this.minute = compileField('minute', values.minute);
-    this.second = compileField('second', values.second);
+  constructor(values: CronFieldValues, dayMatching: DayMatching, syntax: CronSyntax = 'fields') {
+    this.year = compileField('year', values.year, syntax);
+    this.month = compileField('month', values.month, syntax);
+    this.day = compileField('day', values.day, syntax);
+    this.week = compileField('week', values.week, syntax);
+    this.dayOfWeek = compileField('dayOfWeek', values.dayOfWeek, syntax);
+    this.hour = compileField('hour', values.hour, syntax);
+    this.minute = compileField('minute', values.minute, syntax);
+    this.second = compileField('second', values.second, syntax);
     this.dayMatching = dayMatching;
+    this.syntax = syntax;
     this.#orDays = dayMatching === 'or' && this.day.restricted && this.dayOfWeek.restricted;
   }
 
@@ -271,22 +273,17 @@ function ruleDay(
   length: number,
   firstWeekday: number,
 ): number {
-  const weekdayOf = (d: number): number => (firstWeekday + d - 1) % 7;
   switch (rule.kind) {
     case 'last':
       return length;
-    case 'lastWeekday': {
-      let d = length;
-      while (weekdayOf(d) === 0 || weekdayOf(d) === 6) d--;
-      return d;
-    }
-    case 'nearestWeekday': {
-      const d = rule.day;
-      if (d > length) return 0;
-      const wd = weekdayOf(d);
-      if (wd === 6) return d > 1 ? d - 1 : d + 2; // Saturday: the Friday before, unless that leaves the month
-      if (wd === 0) return d < length ? d + 1 : d - 2; // Sunday: the Monday after, unless that leaves the month
-      return d;
+    case 'lastWeekday':
+      return nearestWeekday(length, length, firstWeekday);
+    case 'nearestWeekday':
+      return rule.day > length ? 0 : nearestWeekday(rule.day, length, firstWeekday);
+    case 'beforeLast': {
+      const d = length - rule.days;
+      if (d < 1) return 0;
+      return rule.weekday ? nearestWeekday(d, length, firstWeekday) : d;
     }
     case 'nth': {
       const d = 1 + ((rule.weekday - firstWeekday + 7) % 7) + 7 * (rule.n - 1);
@@ -299,14 +296,26 @@ function ruleDay(
   }
 }
 
+/** The weekday (Monday–Friday) nearest day `d`, never leaving the month (Quartz's `W`). */
+function nearestWeekday(d: number, length: number, firstWeekday: number): number {
+  const weekday = (firstWeekday + d - 1) % 7;
+  if (weekday === 6) return d > 1 ? d - 1 : d + 2; // Saturday: the Friday before, unless that leaves the month
+  if (weekday === 0) return d < length ? d + 1 : d - 2; // Sunday: the Monday after, unless that leaves the month
+  return d;
+}
+
 const scheduleCache = new Map<string, CronSchedule>();
 
 /** Identical expressions share one compiled schedule (and its caches). */
-export function compileSchedule(values: CronFieldValues, dayMatching: DayMatching): CronSchedule {
-  const key = `${dayMatching}|${values.year}|${values.month}|${values.day}|${values.week}|${values.dayOfWeek}|${values.hour}|${values.minute}|${values.second}`;
+export function compileSchedule(
+  values: CronFieldValues,
+  dayMatching: DayMatching,
+  syntax: CronSyntax = 'fields',
+): CronSchedule {
+  const key = `${syntax}|${dayMatching}|${values.year}|${values.month}|${values.day}|${values.week}|${values.dayOfWeek}|${values.hour}|${values.minute}|${values.second}`;
   let schedule = scheduleCache.get(key);
   if (schedule === undefined) {
-    schedule = new CronSchedule(values, dayMatching);
+    schedule = new CronSchedule(values, dayMatching, syntax);
     if (scheduleCache.size > 10_000) scheduleCache.clear();
     scheduleCache.set(key, schedule);
   }
