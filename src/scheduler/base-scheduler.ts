@@ -62,6 +62,7 @@ import {
 } from './errors.ts';
 import {
   applyChanges,
+  forJob,
   type JobBuildContext,
   type PreparedJob,
   prepareJob,
@@ -764,10 +765,12 @@ export class BaseScheduler implements JobOwner {
     triggerArgs: Record<string, unknown> = {},
     jobstore?: string,
   ): Promise<Job> {
-    const built =
+    const built = forJob(
       typeof trigger === 'string'
         ? buildTrigger(trigger, triggerArgs, this.#zone.name)
-        : checkTrigger(trigger);
+        : checkTrigger(trigger),
+      id,
+    );
     const nextRunTime = built.getNextFireTime(null, new Date(Date.now()));
     return this.modifyJob(id, { trigger: built, nextRunTime }, jobstore);
   }

@@ -106,8 +106,8 @@ export function prepareJob(
     if (JOB_OPTION_KEYS.has(key)) jobOptions[key] = value;
     else triggerArgs[key] = value;
   }
-  const trigger = triggerOf(context, triggerArg, triggerArgs);
   const id = jobOptions.id === undefined ? randomJobId() : checkString('id', jobOptions.id);
+  const trigger = forJob(triggerOf(context, triggerArg, triggerArgs), id);
   const funcRef = reference ?? context.taskName(func);
   const settings = {} as Record<JobSettingName, unknown>;
   for (const name of JOB_SETTING_NAMES) {
@@ -164,6 +164,11 @@ function triggerOf(
   return triggerArg === undefined || triggerArg === null
     ? buildTrigger('date', {}, context.zone().name)
     : checkTrigger(triggerArg);
+}
+
+/** The trigger bound to its job (hashed cron fields take the job id as their seed). */
+export function forJob(trigger: Trigger, jobId: string): Trigger {
+  return trigger.forJob?.(jobId) ?? trigger;
 }
 
 /** A setting the caller did not give: the name from the function, else `jobDefaults`, else the built-in default. */
@@ -224,7 +229,8 @@ export function applyChanges(
   if (changes.args !== undefined) state.args = checkArgs(changes.args);
   if (changes.func !== undefined || changes.args !== undefined)
     checkArity(state.func, state.args, () => `Job "${state.name}" (${state.id})`);
-  if (changes.trigger !== undefined) state.trigger = checkTrigger(changes.trigger);
+  if (changes.trigger !== undefined)
+    state.trigger = forJob(checkTrigger(changes.trigger), state.id);
   if (changes.executor !== undefined) context.checkExecutor(state.executor);
   if (changes.nextRunTime !== undefined) state.nextRunTime = checkNextRunTime(changes.nextRunTime);
   validateForExecutor(context, state);

@@ -146,9 +146,7 @@ describe('the scheduler binds each job’s trigger to the job', () => {
     vi.useRealTimers();
   });
 
-  // Enabled once the scheduler calls `trigger.forJob?.(id)` where a job gets its trigger
-  // (addJob, and rescheduleJob/modifyJob with a new trigger).
-  it.skip("two jobs with CronTrigger.fromCrontab('H * * * *') run at their own ids' minutes", async () => {
+  it("two jobs with CronTrigger.fromCrontab('H * * * *') run at their own ids' minutes", async () => {
     const scheduler = new AsyncScheduler({ timezone: 'UTC', logger: silentLogger });
     await scheduler.start({ paused: true });
     try {
