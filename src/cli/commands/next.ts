@@ -93,7 +93,8 @@ const day = (wall: number): string => {
   const f = fieldsFromWall(wall);
   return `${f.year}-${pad(f.month)}-${pad(f.day)}`;
 };
-const offsetText = (zone: Zone, instant: number): string => formatInstant(instant, zone).slice(19);
+/** The UTC offset of the instant in the zone, `+02:00` (the last six characters of its text). */
+const offsetText = (zone: Zone, instant: number): string => formatInstant(instant, zone).slice(-6);
 
 /** Does the wall time match the trigger's own wall-clock rule (null: the trigger has none)? */
 function wallMatcher(trigger: Trigger): ((wall: number) => boolean) | null {
