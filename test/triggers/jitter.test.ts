@@ -120,9 +120,15 @@ describe('jitter with an injected random source', () => {
     expect(first(calendar, '2024-05-01T00:00:00Z')).toBe('2024-05-01T09:00:02+00:00');
   });
 
-  it.each([0.001, 0.123456, 0.5000001, 0.987654, 0.999999])(
-    'results are whole seconds within [t, t + jitter] (random() = %f)',
-    (r) => {
+  it.each([
+    [0.001, '2024-05-01T12:00:00.010+00:00'],
+    [0.123456, '2024-05-01T12:00:01.234+00:00'],
+    [0.5000001, '2024-05-01T12:00:05+00:00'],
+    [0.987654, '2024-05-01T12:00:09.876+00:00'],
+    [0.999999, '2024-05-01T12:00:09.999+00:00'],
+  ])(
+    'interval: the delay is random() × jitter in whole milliseconds, rounded down (random() = %f → %s)',
+    (r, expected) => {
       const trigger = new IntervalTrigger({
         seconds: 30,
         startDate: '2024-05-01 12:00:00',
@@ -130,7 +136,15 @@ describe('jitter with an injected random source', () => {
         jitter: 10,
         random: () => r,
       });
-      const t = trigger.getNextFireTime(null, at('2024-05-01T12:00:00Z'))?.getTime() ?? NaN;
+      expect(first(trigger, '2024-05-01T12:00:00Z')).toBe(expected);
+    },
+  );
+
+  it.each([0.001, 0.123456, 0.5000001, 0.987654, 0.999999])(
+    'cron: results are whole seconds within [t, t + jitter] (random() = %f)',
+    (r) => {
+      const trigger = new CronTrigger({ minute: 0, timezone: 'UTC', jitter: 10, random: () => r });
+      const t = trigger.getNextFireTime(null, at('2024-05-01T11:30:00Z'))?.getTime() ?? NaN;
       expect(t % SECOND).toBe(0);
       expect(t).toBeGreaterThanOrEqual(Date.parse('2024-05-01T12:00:00Z'));
       expect(t).toBeLessThanOrEqual(Date.parse('2024-05-01T12:00:10Z'));
@@ -151,7 +165,8 @@ describe('jitter never pushes a fire time past endDate', () => {
     const t = trigger.getNextFireTime(null, at('2024-05-01T11:00:00Z'))?.getTime() ?? NaN;
     expect(t).toBeGreaterThanOrEqual(Date.parse('2024-05-01T12:00:00Z'));
     expect(t).toBeLessThanOrEqual(Date.parse('2024-05-01T12:00:10Z'));
-    expect(t % SECOND).toBe(0);
+    // 0.99 × 60 s lands past endDate: the run is clamped to endDate itself.
+    expect(t).toBe(Date.parse('2024-05-01T12:00:10Z'));
   });
 
   it('cron: a fire time 30 s before endDate with 120 s of jitter stays within endDate', () => {
@@ -197,7 +212,7 @@ describe('jittered chains with Math.random stay on their resolution, jittered an
     {
       name: 'interval seconds=10, jitter=30 (jitter larger than the interval)',
       jitter: 30,
-      resolution: SECOND,
+      resolution: 1,
       make: (jitter) =>
         new IntervalTrigger({
           seconds: 10,

@@ -55,30 +55,6 @@ type SpecAnswer =
   | { readonly reason: string; readonly throws: typeof InvalidTriggerError };
 
 const SPEC_ANSWERS: Readonly<Record<string, SpecAnswer>> = {
-  // --- Sub-second starts of interval triggers: whole seconds, rounded up -------------------
-  'v4-interval-001': {
-    reason:
-      'start 19:32:44.649521 rounds up to 19:32:45 (SPEC: fire times are whole seconds; a run is never early), then +1:00:06 until past the end 22:33:01',
-    expected: [
-      '2020-05-16T19:32:45+02:00',
-      '2020-05-16T20:32:51+02:00',
-      '2020-05-16T21:32:57+02:00',
-      null,
-    ],
-  },
-  'v4-or-001': {
-    reason:
-      'both grids start at 14:17:31 (the start 14:17:30.254212 rounds up; SPEC: whole seconds): 4 s grid to 14:17:43 (47 is past the end 46.25), 6 s grid to 14:17:43 (49 is past 48.25), shared times once',
-    expected: [
-      '2020-05-16T14:17:31+02:00',
-      '2020-05-16T14:17:35+02:00',
-      '2020-05-16T14:17:37+02:00',
-      '2020-05-16T14:17:39+02:00',
-      '2020-05-16T14:17:43+02:00',
-      null,
-    ],
-  },
-
   // --- Results never precede the previous fire time ---------------------------------
   'v3-cron-008': {
     reason:
