@@ -4,19 +4,24 @@ import type { Zone } from './zone.ts';
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
-/** `2024-03-31 03:30:00+02:00` */
+/**
+ * `2024-03-31 03:30:00+02:00`; milliseconds only when there are any
+ * (`2024-03-31 03:30:00.250+02:00`), as Python prints a datetime's microseconds.
+ */
 export function formatInstant(instant: number, zone: Zone): string {
   const offset = zone.offsetAt(instant);
   const f = fieldsFromWall(instant + offset);
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset) / 60_000;
+  const ms = Math.floor(f.millisecond);
+  const millis = ms === 0 ? '' : `.${pad(ms, 3)}`;
   return (
-    `${pad(f.year, 4)}-${pad(f.month)}-${pad(f.day)} ${pad(f.hour)}:${pad(f.minute)}:${pad(f.second)}` +
+    `${pad(f.year, 4)}-${pad(f.month)}-${pad(f.day)} ${pad(f.hour)}:${pad(f.minute)}:${pad(f.second)}${millis}` +
     `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
   );
 }
 
-/** `2024-03-31T03:30:00+02:00`, the form the trigger vectors and ISO 8601 use. */
+/** `2024-03-31T03:30:00+02:00` (`…:00.250+02:00` with milliseconds), the form the trigger vectors and ISO 8601 use. */
 export function formatIso(instant: number, zone: Zone): string {
   return formatInstant(instant, zone).replace(' ', 'T');
 }

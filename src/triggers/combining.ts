@@ -1,6 +1,6 @@
 /** `AndTrigger` and `OrTrigger`: triggers made of other triggers. */
 import { MS_PER_SECOND } from '../time/civil.ts';
-import { applyJitter, ceilToSecond, parseJitter, requireTimeArgument } from './common.ts';
+import { applyJitterMs, parseJitter, requireTimeArgument } from './common.ts';
 import { InvalidTriggerError, MaxIterationsError } from './errors.ts';
 import { registerTrigger, triggerFromJSON } from './registry.ts';
 import type { RandomSource, Trigger, TriggerJSON } from './trigger.ts';
@@ -98,7 +98,8 @@ export class AndTrigger implements Trigger {
     const previous = requireTimeArgument('previousFireTime', previousFireTime, true);
     const current = requireTimeArgument('now', now, false) as number;
     const thresholdMs = this.threshold * MS_PER_SECOND;
-    let from = ceilToSecond(previous === null ? current : previous + 1);
+    // Milliseconds, as date and interval sub-triggers keep them; cron sub-triggers round up themselves.
+    let from = previous === null ? current : previous + 1;
     for (let i = 0; i < this.maxIterations; i++) {
       let earliest = Infinity;
       let latest = -Infinity;
@@ -109,9 +110,10 @@ export class AndTrigger implements Trigger {
         if (t > latest) latest = t;
       }
       if (latest - earliest <= thresholdMs)
-        return new Date(applyJitter(earliest, this.#jitterMs, undefined, this.#random));
-      // Any common time has every member ≥ `latest` − threshold; start the next round there.
-      from = ceilToSecond(latest - thresholdMs);
+        return new Date(applyJitterMs(earliest, this.#jitterMs, undefined, this.#random));
+      // Any common time has every member ≥ `latest` − threshold; start the next round there
+      // (past `earliest`, so every round moves on).
+      from = Math.ceil(latest - thresholdMs);
     }
     throw new MaxIterationsError(this.maxIterations, this.toString());
   }
@@ -168,7 +170,7 @@ export class OrTrigger implements Trigger {
   getNextFireTime(previousFireTime: Date | null, now: Date): Date | null {
     const previous = requireTimeArgument('previousFireTime', previousFireTime, true);
     const current = requireTimeArgument('now', now, false) as number;
-    const from = previous === null ? current : ceilToSecond(previous + 1);
+    const from = previous === null ? current : previous + 1;
     let earliest: number | null = null;
     for (const trigger of this.triggers) {
       const t =
@@ -179,7 +181,7 @@ export class OrTrigger implements Trigger {
     }
     return earliest === null
       ? null
-      : new Date(applyJitter(earliest, this.#jitterMs, undefined, this.#random));
+      : new Date(applyJitterMs(earliest, this.#jitterMs, undefined, this.#random));
   }
 
   /** Binds the sub-triggers to the job (see {@link Trigger.forJob}). */

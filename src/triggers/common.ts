@@ -66,12 +66,37 @@ export function parseJitter(jitter: unknown): number {
   return jitter * MS_PER_SECOND;
 }
 
+/** Cron and calendar-interval fire times are whole seconds: a sub-second start rounds up (never early). */
 export const ceilToSecond = (t: number): number => Math.ceil(t / MS_PER_SECOND) * MS_PER_SECOND;
 export const floorToSecond = (t: number): number => Math.floor(t / MS_PER_SECOND) * MS_PER_SECOND;
+/**
+ * Date and interval fire times are whole milliseconds (what a `Date` holds):
+ * a fractional epoch-milliseconds input rounds up, so a run is never early.
+ */
+export const ceilToMillisecond = (t: number): number => Math.ceil(t);
 
 /**
- * Adds a uniform random delay in [0, jitter] (whole seconds, never before
- * `time`) and keeps the result at or before `endDate`.
+ * Adds a uniform random delay in [0, jitter] and keeps the result at or before
+ * `endDate`, never before `time`, on a whole `step` (ms) when `time` is on one.
+ */
+function delay(
+  time: number,
+  jitterMs: number,
+  endDate: number | undefined,
+  random: RandomSource,
+  step: number,
+): number {
+  if (jitterMs <= 0) return time;
+  let jittered = Math.floor((time + random() * jitterMs) / step) * step;
+  if (endDate !== undefined && jittered > endDate)
+    jittered = Math.max(time, Math.floor(endDate / step) * step);
+  return jittered;
+}
+
+/**
+ * Jitter for triggers whose fire times are whole seconds (cron, calendar
+ * interval): the delay is a whole number of seconds, so a jitter under one
+ * second delays nothing.
  */
 export function applyJitter(
   time: number,
@@ -79,11 +104,17 @@ export function applyJitter(
   endDate: number | undefined,
   random: RandomSource,
 ): number {
-  if (jitterMs <= 0) return time;
-  let jittered = floorToSecond(time + random() * jitterMs);
-  if (endDate !== undefined && jittered > endDate)
-    jittered = Math.max(time, floorToSecond(endDate));
-  return jittered;
+  return delay(time, jitterMs, endDate, random, MS_PER_SECOND);
+}
+
+/** Jitter for triggers that keep milliseconds (interval, and, or): a delay of whole milliseconds. */
+export function applyJitterMs(
+  time: number,
+  jitterMs: number,
+  endDate: number | undefined,
+  random: RandomSource,
+): number {
+  return delay(time, jitterMs, endDate, random, 1);
 }
 
 /** The JSON form of an optional instant. */

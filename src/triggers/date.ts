@@ -3,7 +3,7 @@ import { formatInstant } from '../time/format.ts';
 import type { DateInput } from '../time/parse.ts';
 import type { Zone } from '../time/zone.ts';
 import {
-  ceilToSecond,
+  ceilToMillisecond,
   isoOrNull,
   optionalDate,
   requireTimeArgument,
@@ -14,13 +14,14 @@ import { registerTrigger } from './registry.ts';
 import type { Trigger, TriggerJSON } from './trigger.ts';
 
 export interface DateTriggerOptions {
-  /** When to fire (rounded up to a whole second). Omitted: the `now` of the first call, i.e. "run once, now". */
+  /** When to fire, to the millisecond. Omitted: the `now` of the first call, i.e. "run once, now". */
   runDate?: DateInput | null;
   timezone?: string;
 }
 
 /**
  * Fires once at `runDate` — even when that lies in the past — and then finishes.
+ * Milliseconds are kept: `new Date(Date.now() + 100)` fires 100 ms later.
  *
  * @example
  * ```ts
@@ -44,7 +45,7 @@ export class DateTrigger implements Trigger {
     this.#zone = resolveZone(options.timezone);
     this.timezone = this.#zone.name;
     const runDate = optionalDate('runDate', options.runDate, this.#zone);
-    this.#runDate = runDate === undefined ? undefined : ceilToSecond(runDate);
+    this.#runDate = runDate === undefined ? undefined : ceilToMillisecond(runDate);
   }
 
   /** The fire time, or null until a first call fixes it at that call's `now`. */
@@ -55,7 +56,7 @@ export class DateTrigger implements Trigger {
   getNextFireTime(previousFireTime: Date | null, now: Date): Date | null {
     const previous = requireTimeArgument('previousFireTime', previousFireTime, true);
     const current = requireTimeArgument('now', now, false) as number;
-    if (this.#runDate === undefined) this.#runDate = ceilToSecond(current);
+    if (this.#runDate === undefined) this.#runDate = current;
     return previous === null ? new Date(this.#runDate) : null;
   }
 

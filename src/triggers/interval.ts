@@ -3,8 +3,8 @@ import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND } from '../time/c
 import type { DateInput } from '../time/parse.ts';
 import type { Zone } from '../time/zone.ts';
 import {
-  applyJitter,
-  ceilToSecond,
+  applyJitterMs,
+  ceilToMillisecond,
   checkDateOrder,
   isoOrNull,
   optionalDate,
@@ -17,18 +17,25 @@ import { InvalidTriggerError } from './errors.ts';
 import { registerTrigger } from './registry.ts';
 import type { RandomSource, Trigger, TriggerJSON } from './trigger.ts';
 
+/**
+ * The interval is the sum of the units given; each may be fractional as long as
+ * it comes to a whole number of milliseconds (`seconds: 0.5` = `milliseconds: 500`).
+ */
 export interface IntervalTriggerOptions {
   weeks?: number;
   days?: number;
   hours?: number;
   minutes?: number;
   seconds?: number;
-  /** First grid point. Omitted: `now + interval` at the first call. */
+  /** A whole number. */
+  milliseconds?: number;
+  /** First grid point, to the millisecond. Omitted: `now + interval` at the first call. */
   startDate?: DateInput | null;
   /** Last possible fire time (inclusive). */
   endDate?: DateInput | null;
   /** Zone for naive date strings and for printing. */
   timezone?: string;
+  /** The most a run is delayed at random, in seconds (fractions allowed; delays are whole milliseconds). */
   jitter?: number | null;
   random?: RandomSource;
 }
@@ -39,6 +46,7 @@ const UNITS = [
   ['hours', MS_PER_HOUR],
   ['minutes', MS_PER_MINUTE],
   ['seconds', MS_PER_SECOND],
+  ['milliseconds', 1],
 ] as const;
 
 const OPTION_KEYS = new Set<string>([
@@ -51,8 +59,25 @@ const OPTION_KEYS = new Set<string>([
 ]);
 
 /**
- * Fires at `startDate + k·interval` (jitter delays a run without moving the
- * grid). Arithmetic is on absolute time, so a
+ * A unit's share of the interval in milliseconds, to within floating-point
+ * error (`1.1 * 1000` is 1100.0000000000002); more than that is a sub-millisecond
+ * part no fire time can hold.
+ */
+function wholeMilliseconds(unit: string, value: number, size: number): number {
+  const ms = value * size;
+  const whole = Math.round(ms);
+  if (Math.abs(ms - whole) > Math.max(1e-6, Math.abs(ms) * 1e-13)) {
+    throw new InvalidTriggerError(
+      unit,
+      `${unit}: ${value} comes to ${Number(ms.toPrecision(12))} ms; an interval must be a whole number of milliseconds, at least 1 ms`,
+    );
+  }
+  return whole;
+}
+
+/**
+ * Fires at `startDate + k·interval`, to the millisecond (jitter delays a run
+ * without moving the grid). Arithmetic is on absolute time, so a
  * 24-hour interval moves by an hour of wall-clock time across a DST switch
  * (use `CalendarIntervalTrigger` to keep the wall-clock time).
  *
@@ -62,7 +87,7 @@ const OPTION_KEYS = new Set<string>([
  * ```
  */
 export class IntervalTrigger implements Trigger {
-  /** The interval in milliseconds (a whole number of seconds). */
+  /** The interval in milliseconds (a whole number, at least 1). */
   readonly interval: number;
   // A million jobs hold a million triggers: only what cannot be derived is a field.
   readonly #zone: Zone;
@@ -89,27 +114,22 @@ export class IntervalTrigger implements Trigger {
           `${unit} must be a non-negative number, got ${String(value)}`,
         );
       }
-      interval += value * size;
+      interval += wholeMilliseconds(unit, value, size);
     }
-    interval = Math.round(interval);
     if (interval <= 0) {
       throw new InvalidTriggerError(
         'interval',
-        'The interval must be positive: give weeks, days, hours, minutes or seconds',
-      );
-    }
-    if (interval % MS_PER_SECOND !== 0) {
-      throw new InvalidTriggerError(
-        'interval',
-        `The interval must be a whole number of seconds, got ${interval / MS_PER_SECOND} s`,
+        'The interval must be positive, at least 1 ms: give weeks, days, hours, minutes, seconds or milliseconds',
       );
     }
     this.interval = interval;
     this.#zone = resolveZone(options.timezone);
     const start = optionalDate('startDate', options.startDate, this.#zone);
-    this.#start = start === undefined ? undefined : ceilToSecond(start);
-    this.#end = optionalDate('endDate', options.endDate, this.#zone);
-    checkDateOrder(start, this.#end, this.#zone);
+    this.#start = start === undefined ? undefined : ceilToMillisecond(start);
+    const end = optionalDate('endDate', options.endDate, this.#zone);
+    // Fire times are whole milliseconds: none lies between an end date and its whole millisecond.
+    this.#end = end === undefined ? undefined : Math.floor(end);
+    checkDateOrder(start, end, this.#zone);
     this.#jitterMs = parseJitter(options.jitter);
     this.#random = options.random ?? Math.random;
   }
@@ -137,8 +157,7 @@ export class IntervalTrigger implements Trigger {
   getNextFireTime(previousFireTime: Date | null, now: Date): Date | null {
     const previous = requireTimeArgument('previousFireTime', previousFireTime, true);
     const current = requireTimeArgument('now', now, false) as number;
-    if (this.#start === undefined)
-      this.#start = ceilToSecond((previous ?? current) + this.interval);
+    if (this.#start === undefined) this.#start = (previous ?? current) + this.interval;
     const start = this.#start;
     let next: number;
     if (previous !== null) {
@@ -154,11 +173,12 @@ export class IntervalTrigger implements Trigger {
       next = start + Math.ceil((current - start) / this.interval) * this.interval;
     }
     if (this.#end !== undefined && next > this.#end) return null;
-    return new Date(applyJitter(next, this.#jitterMs, this.#end, this.#random));
+    return new Date(applyJitterMs(next, this.#jitterMs, this.#end, this.#random));
   }
 
   toJSON(): TriggerJSON {
-    // The interval in whole units (an interval given as 90 minutes is stored as 1 hour 30 minutes).
+    // The interval in whole units (an interval given as 90 minutes is stored as 1 hour 30 minutes);
+    // `milliseconds` appears only for a sub-second part, so whole-second intervals keep their JSON.
     const units: Record<string, number> = {};
     let rest = this.interval;
     for (const [unit, size] of UNITS) {

@@ -14,8 +14,9 @@ export interface TriggerJSON {
 export interface Trigger {
   /**
    * The next fire time strictly after `previousFireTime` (when given) and not
-   * before `now` on a first call, as a whole second; `null` when the trigger
-   * has finished. Successive results along a chain strictly increase.
+   * before `now` on a first call (a whole second for cron and calendar-interval
+   * triggers, a whole millisecond for the others); `null` when the trigger has
+   * finished. Successive results along a chain strictly increase.
    */
   getNextFireTime(previousFireTime: Date | null, now: Date): Date | null;
   /** Serializable state, restorable with {@link triggerFromJSON}. */

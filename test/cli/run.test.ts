@@ -20,6 +20,8 @@ describe('horarium run', () => {
       ]);
       await cli.waitFor(/FN RUN 2/, 60_000);
       expect(cli.stdout()).toContain('starting: store memory, timezone UTC');
+      // Lines are stamped to the second; a run time shows its milliseconds when it has any.
+      expect(cli.stdout()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+00:00 starting:/m);
       expect(cli.stdout()).toMatch(/ran job fn-job \(scheduled \S+ \S+\+00:00\)/);
       cli.child.kill('SIGINT');
       const result = await cli.exited;

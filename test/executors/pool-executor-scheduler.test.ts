@@ -40,7 +40,7 @@ import {
 const ROOT = resolve(import.meta.dirname, '../..');
 const ref = (name: string): string => `${POOL_JOBS_MODULE}:${name}`;
 
-/** Fires every `ms` milliseconds (IntervalTrigger only takes whole seconds). */
+/** Fires `ms` milliseconds after the previous fire time, never before now (no fixed grid: a late run moves the next one). */
 class EveryMs implements Trigger {
   readonly #ms: number;
   constructor(ms: number) {
@@ -143,7 +143,7 @@ describe.each<PoolKind>(['threads', 'processes'])('a %s pool in a real AsyncSche
     for (const wait of [true, false]) {
       const { scheduler, events } = await started({ pool: makePool(kind) });
       await scheduler.addJob(ref('sleeps'), null, { id: 'slow', args: [800], executor: 'pool' });
-      // The run starts at the next whole second; let it reach its worker.
+      // The run starts at once; let it reach its worker.
       await waitUntil(
         () => events.some((e) => e.code === EVENT_JOB_SUBMITTED),
         'the run to be submitted',

@@ -88,6 +88,21 @@ const triggers: [string, () => Trigger][] = [
       }),
   ],
   [
+    'DateTrigger with milliseconds',
+    () =>
+      new DateTrigger({ runDate: new Date(Date.UTC(2025, 5, 1, 12, 0, 0, 250)), timezone: 'UTC' }),
+  ],
+  [
+    'IntervalTrigger with milliseconds',
+    () =>
+      new IntervalTrigger({
+        seconds: 1.25,
+        startDate: new Date(Date.UTC(2025, 2, 1, 0, 0, 0, 7)),
+        endDate: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, 999)),
+        timezone: 'UTC',
+      }),
+  ],
+  [
     'CronTrigger',
     () =>
       new CronTrigger({
@@ -520,6 +535,64 @@ describe('the stored text', () => {
       expect(serializeJob(restored)).toBe(text);
     },
   );
+
+  it('a job stored by Horarium 0.1.0 fires at the same times after it is read back', () => {
+    // Interval from 2025-01-01 every 5 minutes, next run 00:05: the chain goes on every 5 minutes.
+    const text = storedBy010[1]!.replace(
+      '"nextRunTime":null',
+      '"nextRunTime":"2025-01-01T00:05:00.000Z"',
+    );
+    const restored = deserializeJob(text, resolve);
+    const times: string[] = [];
+    let previous = restored.nextRunTime;
+    for (let i = 0; i < 3 && previous !== null; i++) {
+      times.push(previous.toISOString());
+      previous = restored.trigger.getNextFireTime(previous, previous);
+    }
+    expect(times).toEqual([
+      '2025-01-01T00:05:00.000Z',
+      '2025-01-01T00:10:00.000Z',
+      '2025-01-01T00:15:00.000Z',
+    ]);
+    expect(serializeJob(restored)).toBe(text);
+  });
+
+  it('reads a date job stored by Horarium 0.1.0 (a whole-second run date) unchanged', () => {
+    const text =
+      '{"version":1,"id":"once","name":"send","funcRef":"tasks.js:send","args":[],"trigger":{"type":"date","version":1,"runDate":"2025-06-01T10:00:01.000Z","timezone":"Europe/Paris"},"executor":"default","coalesce":true,"maxInstances":1,"misfireGraceTime":null,"timeout":null,"nextRunTime":"2025-06-01T10:00:01.000Z"}';
+    const restored = deserializeJob(text, resolve);
+    expect(restored.trigger.toString()).toBe('date[2025-06-01 12:00:01+02:00]');
+    expect(restored.nextRunTime?.toISOString()).toBe('2025-06-01T10:00:01.000Z');
+    expect(restored.trigger.getNextFireTime(null, new Date(0))?.toISOString()).toBe(
+      '2025-06-01T10:00:01.000Z',
+    );
+    expect(serializeJob(restored)).toBe(text);
+  });
+
+  it('keeps the milliseconds of a next run time and of an interval', () => {
+    const job = jobState({
+      trigger: new IntervalTrigger({
+        milliseconds: 250,
+        startDate: new Date(Date.UTC(2025, 0, 1, 0, 0, 0, 125)),
+        timezone: 'UTC',
+      }),
+      nextRunTime: new Date(Date.UTC(2025, 0, 1, 0, 0, 0, 375)),
+    });
+    const text = serializeJob(job);
+    const document = JSON.parse(text);
+    expect(document.nextRunTime).toBe('2025-01-01T00:00:00.375Z');
+    expect(document.trigger).toMatchObject({
+      milliseconds: 250,
+      startDate: '2025-01-01T00:00:00.125Z',
+    });
+    const restored = deserializeJob(text, resolve);
+    expect(restored.nextRunTime?.toISOString()).toBe('2025-01-01T00:00:00.375Z');
+    const after = restored.trigger.getNextFireTime(
+      restored.nextRunTime,
+      restored.nextRunTime as Date,
+    );
+    expect(after?.toISOString()).toBe('2025-01-01T00:00:00.625Z');
+  });
 
   it('reads a stored state edited by hand (keys reordered, spaces added)', () => {
     const document = JSON.parse(storedBy010[1]!) as Record<string, unknown>;

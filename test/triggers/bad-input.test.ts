@@ -522,16 +522,47 @@ describe('date-like arguments', () => {
 describe('interval lengths', () => {
   it.each<{ readonly label: string; readonly options: IntervalOptions }>([
     { label: 'IntervalTrigger({})', options: {} },
-    { label: 'all parts zero', options: { weeks: 0, days: 0, hours: 0, minutes: 0, seconds: 0 } },
+    {
+      label: 'all parts zero',
+      options: { weeks: 0, days: 0, hours: 0, minutes: 0, seconds: 0, milliseconds: 0 },
+    },
   ])('$label → InvalidTriggerError (an interval must be positive)', ({ options }) => {
-    expectError(() => new IntervalTrigger({ ...options, timezone: 'UTC' }), InvalidTriggerError);
+    expectError(
+      () => new IntervalTrigger({ ...options, timezone: 'UTC' }),
+      InvalidTriggerError,
+      'positive',
+      'at least 1 ms',
+      'milliseconds',
+    );
   });
+
+  it.each<{ readonly part: keyof IntervalOptions & string; readonly value: number }>([
+    { part: 'seconds', value: 0.0005 },
+    { part: 'seconds', value: 1.0005 },
+    { part: 'milliseconds', value: 0.5 },
+    { part: 'milliseconds', value: 250.25 },
+    { part: 'minutes', value: 0.00001 },
+  ])(
+    'IntervalTrigger $part=$value (not a whole number of milliseconds) → InvalidTriggerError naming the part and the 1 ms minimum',
+    ({ part, value }) => {
+      const options = { [part]: value, timezone: 'UTC' } as IntervalOptions;
+      const error = expectError(
+        () => new IntervalTrigger(options),
+        InvalidTriggerError,
+        `${part}: ${value}`,
+        'whole number of milliseconds',
+        'at least 1 ms',
+      );
+      expect((error as InvalidTriggerError).argument).toBe(part);
+    },
+  );
 
   it.each<{ readonly part: keyof IntervalOptions & string; readonly value: number }>([
     { part: 'hours', value: -1 },
     { part: 'weeks', value: -2 },
     { part: 'seconds', value: Number.NaN },
     { part: 'minutes', value: Number.POSITIVE_INFINITY },
+    { part: 'milliseconds', value: -1 },
   ])(
     'IntervalTrigger $part=$value → InvalidTriggerError naming the part and value',
     ({ part, value }) => {

@@ -113,6 +113,18 @@ describe('OrTrigger', () => {
     ]);
   });
 
+  it('keeps the milliseconds of its sub-triggers: dates 100 ms and 300 ms past 12:00 both fire', () => {
+    const or = new OrTrigger([
+      dateAt('2024-05-01 12:00:00.300'),
+      dateAt('2024-05-01 12:00:00.100'),
+    ]);
+    expect(chain(or, '2024-05-01T00:00:00Z', 3)).toEqual([
+      '2024-05-01T12:00:00.100+00:00',
+      '2024-05-01T12:00:00.300+00:00',
+      null,
+    ]);
+  });
+
   it('with a previous fire time it returns the next time after it, whatever now is', () => {
     const or = new OrTrigger([
       new IntervalTrigger({ seconds: 4, startDate: '2024-05-01 12:00:00', timezone: 'UTC' }),
@@ -158,15 +170,31 @@ describe('AndTrigger', () => {
 
   describe('threshold', () => {
     it('two date triggers within the threshold (default 1 s) count as one; the earliest is returned', () => {
-      // 14:17:30.254 and 14:17:31.254 fire at the whole seconds 14:17:31 and 14:17:32.
+      // 14:17:30.254 and 14:17:31.254 are exactly 1 s apart: within the threshold.
       const and = new AndTrigger([
         new DateTrigger({ runDate: '2020-05-16T14:17:30.254+02:00', timezone: 'Europe/Berlin' }),
         new DateTrigger({ runDate: '2020-05-16T14:17:31.254+02:00', timezone: 'Europe/Berlin' }),
       ]);
       expect(chain(and, '2020-05-16T00:00:00Z', 3, BERLIN)).toEqual([
-        '2020-05-16T14:17:31+02:00',
+        '2020-05-16T14:17:30.254+02:00',
         null,
       ]);
+    });
+
+    it('a fractional threshold works to the millisecond: 300 ms apart agree with 0.3, not with 0.299', () => {
+      const dates = (): DateTrigger[] => [
+        dateAt('2024-05-01 12:00:00.450'),
+        dateAt('2024-05-01 12:00:00.150'),
+      ];
+      expect(chain(new AndTrigger(dates(), { threshold: 0.3 }), '2024-05-01T00:00:00Z', 2)).toEqual(
+        ['2024-05-01T12:00:00.150+00:00', null],
+      );
+      expect(
+        new AndTrigger(dates(), { threshold: 0.299 }).getNextFireTime(
+          null,
+          new Date('2024-05-01T00:00:00Z'),
+        ),
+      ).toBeNull();
     });
 
     it('two date triggers 2 s apart never agree with threshold 1: the And finishes', () => {

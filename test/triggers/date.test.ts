@@ -1,7 +1,7 @@
 /**
  * DateTrigger as a specification (SPEC §2 "Triggers": "DateTrigger: returns
- * runDate once (even if in the past), then null"; date-like inputs; whole-second
- * fire times).
+ * runDate once (even if in the past), then null"; date-like inputs; "Precision":
+ * date triggers keep milliseconds, `runDate` is used as given).
  *
  * Expected fire times are literal ISO strings worked out by hand from SPEC.
  */
@@ -29,18 +29,29 @@ describe('DateTrigger fires once', () => {
     expect(trigger.getNextFireTime(fired, new Date('2030-01-01T00:00:00Z'))).toBeNull();
   });
 
-  it('a fractional runDate fires at the next whole second', () => {
+  it('a runDate with milliseconds fires at that millisecond, not at the next whole second', () => {
     const trigger = new DateTrigger({ runDate: '2024-05-01 12:00:00.250', timezone: 'UTC' });
     const fired = trigger.getNextFireTime(null, new Date('2024-04-01T00:00:00Z'));
-    expect(iso(fired)).toBe('2024-05-01T12:00:01+00:00');
-    expect(fired?.getUTCMilliseconds()).toBe(0);
+    expect(fired?.toISOString()).toBe('2024-05-01T12:00:00.250Z');
+  });
+
+  it('new Date(now + 100) fires 100 ms after now', () => {
+    const now = new Date('2024-05-01T12:00:00.930Z');
+    const trigger = new DateTrigger({ runDate: new Date(now.getTime() + 100), timezone: 'UTC' });
+    expect(trigger.getNextFireTime(null, now)?.toISOString()).toBe('2024-05-01T12:00:01.030Z');
+  });
+
+  it('fractional epoch milliseconds round up to the next millisecond (never early)', () => {
+    const trigger = new DateTrigger({ runDate: Date.UTC(2024, 4, 1, 12) + 0.25, timezone: 'UTC' });
+    const fired = trigger.getNextFireTime(null, new Date('2024-04-01T00:00:00Z'));
+    expect(fired?.toISOString()).toBe('2024-05-01T12:00:00.001Z');
   });
 });
 
 describe('DateTrigger without runDate ("run once, now")', () => {
-  it("fires at the first call's now, rounded up to a whole second", () => {
+  it("fires at the first call's now exactly, milliseconds included", () => {
     const trigger = new DateTrigger({ timezone: 'UTC' });
-    expect(first(trigger, '2024-05-01T12:00:00.500Z')).toBe('2024-05-01T12:00:01+00:00');
+    expect(first(trigger, '2024-05-01T12:00:00.500Z')).toBe('2024-05-01T12:00:00.500+00:00');
   });
 
   it('a whole-second now is the fire time itself', () => {
@@ -116,6 +127,12 @@ describe('DateTrigger toString', () => {
     ).toBe('date[2024-03-31 03:30:00+02:00]');
   });
 
+  it('prints milliseconds only when the run date has some: date[2024-03-31 03:30:00.250+02:00]', () => {
+    expect(
+      String(new DateTrigger({ runDate: '2024-03-31 03:30:00.250', timezone: 'Europe/Berlin' })),
+    ).toBe('date[2024-03-31 03:30:00.250+02:00]');
+  });
+
   it('prints UTC as +00:00', () => {
     expect(String(new DateTrigger({ runDate: '2024-05-01T12:00:00Z', timezone: 'UTC' }))).toBe(
       'date[2024-05-01 12:00:00+00:00]',
@@ -136,10 +153,48 @@ describe('DateTrigger JSON round trip', () => {
     expect(restored.getNextFireTime(fired, fired as Date)).toBeNull();
   });
 
+  it('keeps the milliseconds of runDate: the JSON holds them and the restored trigger fires at them', () => {
+    const original = new DateTrigger({ runDate: '2024-05-01T12:00:00.250Z', timezone: 'UTC' });
+    const json = JSON.parse(JSON.stringify(original.toJSON()));
+    expect(json).toEqual({
+      type: 'date',
+      version: 1,
+      runDate: '2024-05-01T12:00:00.250Z',
+      timezone: 'UTC',
+    });
+    expect(first(triggerFromJSON(json), '2024-01-01T00:00:00Z')).toBe(
+      '2024-05-01T12:00:00.250+00:00',
+    );
+  });
+
+  it('restores a date trigger stored by earlier releases (whole seconds) unchanged', () => {
+    // The JSON written before date triggers kept milliseconds: runDate rounded up to a whole second.
+    const stored = {
+      type: 'date',
+      version: 1,
+      runDate: '2024-03-31T01:30:01.000Z',
+      timezone: 'Europe/Berlin',
+    };
+    const restored = triggerFromJSON(stored);
+    expect(String(restored)).toBe('date[2024-03-31 03:30:01+02:00]');
+    const fired = restored.getNextFireTime(null, new Date('2024-01-01T00:00:00Z'));
+    expect(fired?.toISOString()).toBe('2024-03-31T01:30:01.000Z');
+    expect(restored.getNextFireTime(fired, fired as Date)).toBeNull();
+    expect(restored.toJSON()).toEqual(stored);
+  });
+
   it('a trigger without runDate keeps the time fixed by its first call', () => {
     const trigger = new DateTrigger({ timezone: 'UTC' });
     trigger.getNextFireTime(null, new Date('2024-05-01T12:00:00Z'));
     const restored = triggerFromJSON(JSON.parse(JSON.stringify(trigger.toJSON())));
     expect(first(restored, '2024-05-02T00:00:00Z')).toBe('2024-05-01T12:00:00+00:00');
+  });
+
+  it('a trigger without runDate keeps the milliseconds of its first call through JSON', () => {
+    const trigger = new DateTrigger({ timezone: 'UTC' });
+    trigger.getNextFireTime(null, new Date('2024-05-01T12:00:00.007Z'));
+    expect(trigger.toJSON().runDate).toBe('2024-05-01T12:00:00.007Z');
+    const restored = triggerFromJSON(JSON.parse(JSON.stringify(trigger.toJSON())));
+    expect(first(restored, '2024-05-02T00:00:00Z')).toBe('2024-05-01T12:00:00.007+00:00');
   });
 });

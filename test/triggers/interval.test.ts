@@ -3,7 +3,8 @@
  * semantics"): fires at startDate + k·interval on absolute time; the first fire
  * time is the first grid point ≥ now (missed slots are not replayed); endDate is
  * inclusive; without startDate the grid is anchored at the first call's now +
- * interval.
+ * interval; "Precision": interval triggers keep milliseconds, intervals may be
+ * fractional seconds or use `milliseconds` (minimum 1 ms), jitter may be fractional.
  *
  * Expected fire times are literal ISO strings worked out by hand from SPEC.
  * Chain convention: t0 = getNextFireTime(null, now), t(k+1) = getNextFireTime(t(k), t(k)).
@@ -222,8 +223,122 @@ describe('IntervalTrigger arithmetic is on absolute time across DST (Europe/Berl
   });
 });
 
+describe('IntervalTrigger keeps milliseconds', () => {
+  it('{ seconds: 0.5 } is { milliseconds: 500 }: the same interval and the same chain', () => {
+    const a = interval({ seconds: 0.5, startDate: '2024-05-01 12:00:00' });
+    const b = interval({ milliseconds: 500, startDate: '2024-05-01 12:00:00' });
+    expect([a.interval, b.interval]).toEqual([500, 500]);
+    const expected = [
+      '2024-05-01T12:00:00.500+00:00',
+      '2024-05-01T12:00:01+00:00',
+      '2024-05-01T12:00:01.500+00:00',
+    ];
+    expect(chain(a, '2024-05-01T12:00:00.200Z', 3)).toEqual(expected);
+    expect(chain(b, '2024-05-01T12:00:00.200Z', 3)).toEqual(expected);
+  });
+
+  it.each([
+    [{ minutes: 0.0125 }, 750],
+    [{ hours: 0.5, seconds: 1.5 }, 1_801_500],
+    [{ seconds: 1.1 }, 1100],
+    [{ hours: 0.1 }, 360_000],
+    [{ days: 0.001 }, 86_400],
+    [{ seconds: 2, milliseconds: 5 }, 2005],
+    [{ milliseconds: 1 }, 1],
+  ] as const)('fractional units add up to whole milliseconds: %o → %i ms', (units, ms) => {
+    expect(interval(units).interval).toBe(ms);
+  });
+
+  it('the grid is startDate + k·interval to the millisecond: 250 ms from 12:00:00.100', () => {
+    const trigger = interval({ milliseconds: 250, startDate: '2024-05-01 12:00:00.100' });
+    // Grid: .100, .350, .600, .850, 01.100: now .600 is on it.
+    expect(chain(trigger, '2024-05-01T12:00:00.600Z', 3)).toEqual([
+      '2024-05-01T12:00:00.600+00:00',
+      '2024-05-01T12:00:00.850+00:00',
+      '2024-05-01T12:00:01.100+00:00',
+    ]);
+    expect(first(trigger, '2024-05-01T12:00:00.601Z')).toBe('2024-05-01T12:00:00.850+00:00');
+  });
+
+  it('a startDate with milliseconds is the first fire time as given, not the next whole second', () => {
+    const trigger = interval({ seconds: 10, startDate: '2024-05-01 12:00:00.123' });
+    expect(chain(trigger, '2024-05-01T11:00:00Z', 2)).toEqual([
+      '2024-05-01T12:00:00.123+00:00',
+      '2024-05-01T12:00:10.123+00:00',
+    ]);
+  });
+
+  it('without startDate the grid starts at now + interval of the first call, milliseconds kept', () => {
+    const trigger = interval({ seconds: 0.5 });
+    expect(chain(trigger, '2024-05-01T12:00:00.400Z', 3)).toEqual([
+      '2024-05-01T12:00:00.900+00:00',
+      '2024-05-01T12:00:01.400+00:00',
+      '2024-05-01T12:00:01.900+00:00',
+    ]);
+  });
+
+  it('an off-grid previous fire time is followed by the first grid point strictly after it', () => {
+    const trigger = interval({ milliseconds: 250, startDate: '2024-05-01 12:00:00' });
+    const previous = new Date('2024-05-01T12:00:00.333Z');
+    expect(iso(trigger.getNextFireTime(previous, previous))).toBe('2024-05-01T12:00:00.500+00:00');
+    const onGrid = new Date('2024-05-01T12:00:00.500Z');
+    expect(iso(trigger.getNextFireTime(onGrid, onGrid))).toBe('2024-05-01T12:00:00.750+00:00');
+  });
+
+  it('endDate is inclusive to the millisecond', () => {
+    const make = (endDate: string): IntervalTrigger =>
+      interval({ milliseconds: 250, startDate: '2024-05-01 12:00:00', endDate });
+    expect(chain(make('2024-05-01 12:00:00.750'), '2024-05-01T11:00:00Z', 5)).toEqual([
+      '2024-05-01T12:00:00+00:00',
+      '2024-05-01T12:00:00.250+00:00',
+      '2024-05-01T12:00:00.500+00:00',
+      '2024-05-01T12:00:00.750+00:00',
+      null,
+    ]);
+    expect(chain(make('2024-05-01 12:00:00.749'), '2024-05-01T11:00:00Z', 5)).toEqual([
+      '2024-05-01T12:00:00+00:00',
+      '2024-05-01T12:00:00.250+00:00',
+      '2024-05-01T12:00:00.500+00:00',
+      null,
+    ]);
+  });
+
+  it('a fractional jitter delays by whole milliseconds: random() = 0.5 of 0.05 s → +25 ms', () => {
+    const trigger = interval({
+      milliseconds: 100,
+      startDate: '2024-05-01 12:00:00',
+      jitter: 0.05,
+      random: () => 0.5,
+    });
+    expect(chain(trigger, '2024-05-01T12:00:00Z', 3)).toEqual([
+      '2024-05-01T12:00:00.025+00:00',
+      '2024-05-01T12:00:00.125+00:00',
+      '2024-05-01T12:00:00.225+00:00',
+    ]);
+    expect(trigger.jitter).toBe(0.05);
+  });
+
+  it('jitter stops at an endDate with milliseconds, not at the whole second before it', () => {
+    const trigger = interval({
+      seconds: 1,
+      startDate: '2024-05-01 12:00:00',
+      endDate: '2024-05-01 12:00:00.010',
+      jitter: 0.1,
+      random: () => 0.99,
+    });
+    expect(chain(trigger, '2024-05-01T11:00:00Z', 2)).toEqual([
+      '2024-05-01T12:00:00.010+00:00',
+      null,
+    ]);
+  });
+});
+
 describe('IntervalTrigger toString prints the interval like a Python timedelta', () => {
   it.each([
+    [{ seconds: 0.5 }, 'interval[0:00:00.500]'],
+    [{ milliseconds: 1250 }, 'interval[0:00:01.250]'],
+    [{ minutes: 1, milliseconds: 5 }, 'interval[0:01:00.005]'],
+    [{ days: 1, milliseconds: 1 }, 'interval[1 day, 0:00:00.001]'],
     [{ minutes: 5 }, 'interval[0:05:00]'],
     [{ seconds: 90 }, 'interval[0:01:30]'],
     [{ hours: 10, minutes: 1, seconds: 1 }, 'interval[10:01:01]'],
@@ -296,6 +411,90 @@ describe('IntervalTrigger JSON round trip', () => {
     ];
     expect(chain(make(), '2024-05-01T08:30:00Z', 6, BERLIN)).toEqual(expected);
     expect(chain(restored, '2024-05-01T08:30:00Z', 6, BERLIN)).toEqual(expected);
+  });
+
+  it('keeps milliseconds: a sub-second part is stored as `milliseconds`, the start to the millisecond', () => {
+    const trigger = interval({
+      seconds: 90.5,
+      startDate: '2024-05-01 12:00:00.250',
+      endDate: '2024-05-01 13:00:00.999',
+      jitter: 0.25,
+    });
+    const json = JSON.parse(JSON.stringify(trigger.toJSON()));
+    expect(json).toEqual({
+      type: 'interval',
+      version: 1,
+      minutes: 1,
+      seconds: 30,
+      milliseconds: 500,
+      startDate: '2024-05-01T12:00:00.250Z',
+      endDate: '2024-05-01T13:00:00.999Z',
+      timezone: 'UTC',
+      jitter: 0.25,
+    });
+    const restored = triggerFromJSON(json);
+    expect(String(restored)).toBe('interval[0:01:30.500]');
+    expect(JSON.parse(JSON.stringify(restored.toJSON()))).toEqual(json);
+    const plain = (): IntervalTrigger =>
+      interval({ seconds: 90.5, startDate: '2024-05-01 12:00:00.250' });
+    const restoredPlain = triggerFromJSON(JSON.parse(JSON.stringify(plain().toJSON())));
+    expect(chain(restoredPlain, '2024-05-01T12:00:01Z', 2)).toEqual([
+      '2024-05-01T12:01:30.750+00:00',
+      '2024-05-01T12:03:01.250+00:00',
+    ]);
+  });
+
+  it('a whole-second interval writes the same JSON as before milliseconds were kept (no `milliseconds` key)', () => {
+    const json = interval({ minutes: 90, startDate: '2024-05-01 12:00' }).toJSON();
+    expect(json).toEqual({
+      type: 'interval',
+      version: 1,
+      hours: 1,
+      minutes: 30,
+      startDate: '2024-05-01T12:00:00.000Z',
+      endDate: null,
+      timezone: 'UTC',
+      jitter: null,
+    });
+  });
+
+  it('restores interval triggers stored by earlier releases (whole seconds) with the same fire times', () => {
+    // Literal JSON in the format written before interval triggers kept milliseconds.
+    const stored = {
+      type: 'interval',
+      version: 1,
+      hours: 2,
+      minutes: 30,
+      seconds: 15,
+      startDate: '2024-05-01T07:00:01.000Z',
+      endDate: '2024-05-01T17:00:00.000Z',
+      timezone: 'Europe/Berlin',
+      jitter: null,
+    };
+    const restored = triggerFromJSON(stored);
+    expect(String(restored)).toBe('interval[2:30:15]');
+    expect(restored.toJSON()).toEqual(stored);
+    // Grid from 09:00:01+02:00 every 2:30:15; the end is 19:00+02:00, so 19:01:01 is past it.
+    expect(chain(restored, '2024-05-01T08:00:00Z', 5, BERLIN)).toEqual([
+      '2024-05-01T11:30:16+02:00',
+      '2024-05-01T14:00:31+02:00',
+      '2024-05-01T16:30:46+02:00',
+      null,
+    ]);
+    // Lazily anchored and never called: the anchor is fixed by the first call, as before.
+    const lazy = triggerFromJSON({
+      type: 'interval',
+      version: 1,
+      minutes: 5,
+      startDate: null,
+      endDate: null,
+      timezone: 'UTC',
+      jitter: null,
+    });
+    expect(chain(lazy, '2024-05-01T12:00:00Z', 2)).toEqual([
+      '2024-05-01T12:05:00+00:00',
+      '2024-05-01T12:10:00+00:00',
+    ]);
   });
 
   it('a lazily anchored trigger keeps its anchor through serialization', () => {

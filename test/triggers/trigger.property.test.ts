@@ -1,6 +1,7 @@
 /**
  * Property tests for the triggers against SPEC.md ("Triggers", "DST policy"):
- * strictly increasing whole-second chains, cron fire times equal to a brute-force
+ * strictly increasing chains (whole seconds for cron and calendar interval,
+ * whole milliseconds for date and interval), cron fire times equal to a brute-force
  * enumeration of matching wall times under the DST policy (nothing skipped,
  * nothing doubled, shifts only where documented), crontab ≡ field form,
  * JSON round trips, the daily fixed-hour guarantee, and interval/calendar/
@@ -109,9 +110,15 @@ function runChain(trigger: Trigger, now: number, max: number, horizon: number): 
 }
 
 function expectIncreasingWholeSeconds(fires: readonly number[]): void {
+  expectIncreasing(fires, MS_SECOND);
+}
+
+/** Strictly increasing, each a whole number of `resolution` ms (1: whole milliseconds, what a Date holds). */
+function expectIncreasing(fires: readonly number[], resolution: number): void {
   for (let i = 0; i < fires.length; i++) {
     const t = fires[i] as number;
-    expect({ i, t: iso(t), whole: t % MS_SECOND === 0 }).toEqual({ i, t: iso(t), whole: true });
+    const whole = Number.isInteger(t) && t % resolution === 0;
+    expect({ i, t: iso(t), whole }).toEqual({ i, t: iso(t), whole: true });
     if (i > 0)
       expect({ i, t: iso(t), increases: t > (fires[i - 1] as number) }).toEqual({
         i,
@@ -643,7 +650,17 @@ describe('fixed-hour daily job', () => {
 // ---------------------------------------------------------------------------------------------
 // Interval, calendar interval, And/Or.
 
-const intervalArb = fc
+type IntervalUnits = {
+  weeks?: number;
+  days?: number;
+  hours?: number;
+  minutes?: number;
+  seconds?: number;
+  milliseconds?: number;
+};
+
+/** Whole-second intervals, as before milliseconds were kept. */
+const wholeSecondIntervalArb: fc.Arbitrary<IntervalUnits> = fc
   .record(
     {
       weeks: fc.integer({ min: 0, max: 2 }),
@@ -659,30 +676,44 @@ const intervalArb = fc
       (o.weeks ?? 0) + (o.days ?? 0) + (o.hours ?? 0) + (o.minutes ?? 0) + (o.seconds ?? 0) > 0,
   );
 
-const intervalMs = (o: {
-  weeks?: number;
-  days?: number;
-  hours?: number;
-  minutes?: number;
-  seconds?: number;
-}): number =>
+/**
+ * Intervals with milliseconds: whole units plus `milliseconds`, sub-second
+ * `milliseconds` alone (down to 1 ms), and fractional `seconds` (n / 1000 s,
+ * which floating point does not always hold exactly).
+ */
+const intervalArb: fc.Arbitrary<IntervalUnits> = fc.oneof(
+  wholeSecondIntervalArb,
+  fc
+    .tuple(wholeSecondIntervalArb, fc.integer({ min: 1, max: 999 }))
+    .map(([o, milliseconds]) => ({ ...o, milliseconds })),
+  fc.integer({ min: 1, max: 3000 }).map((milliseconds) => ({ milliseconds })),
+  fc.integer({ min: 1, max: 200_000 }).map((n) => ({ seconds: n / 1000 })),
+);
+
+/** The interval in ms, worked out from the units (fractional seconds are n / 1000 s, so n ms). */
+const intervalMs = (o: IntervalUnits): number =>
   (o.weeks ?? 0) * 7 * MS_DAY +
   (o.days ?? 0) * MS_DAY +
   (o.hours ?? 0) * MS_HOUR +
   (o.minutes ?? 0) * 60_000 +
-  (o.seconds ?? 0) * MS_SECOND;
+  Math.round((o.seconds ?? 0) * MS_SECOND) +
+  (o.milliseconds ?? 0);
 
 const intervalCaseArb = fc
   .record({
     zn: zoneAndNowArb,
     iv: intervalArb,
-    startOffset: fc
-      .integer({ min: -30 * MS_DAY, max: 30 * MS_DAY })
-      .map((x) => Math.floor(x / MS_SECOND) * MS_SECOND),
-    endAfter: fc.option(fc.integer({ min: 0, max: 60 * MS_DAY }), { nil: undefined }),
+    startOffset: fc.oneof(
+      fc.integer({ min: -30 * MS_DAY, max: 30 * MS_DAY }),
+      fc.integer({ min: -5000, max: 5000 }),
+    ),
+    endAfter: fc.option(
+      fc.oneof(fc.integer({ min: 0, max: 60 * MS_DAY }), fc.integer({ min: 0, max: 20_000 })),
+      { nil: undefined },
+    ),
   })
   .map(({ zn, iv, startOffset, endAfter }) => {
-    const start = Math.floor(zn.now / MS_SECOND) * MS_SECOND + startOffset;
+    const start = zn.now + startOffset;
     return {
       zone: zn.zone,
       now: zn.now,
@@ -694,7 +725,7 @@ const intervalCaseArb = fc
 
 function makeInterval(c: {
   zone: string;
-  iv: Record<string, number>;
+  iv: IntervalUnits;
   start: number;
   end: number | undefined;
 }): IntervalTrigger {
@@ -707,14 +738,27 @@ function makeInterval(c: {
 }
 
 describe('IntervalTrigger', () => {
-  test.prop([intervalCaseArb], { numRuns: runs(150) })(
-    'fires on the absolute grid start + k·interval, from the first point ≥ now, until endDate',
+  test.prop([intervalCaseArb], { numRuns: runs(200) })(
+    'fires on the absolute grid start + k·interval (to the millisecond), from the first point ≥ now, until endDate',
     (c) => {
       const trigger = makeInterval(c);
       const step = intervalMs(c.iv);
-      const lo = Math.max(ceilSecond(c.now), c.start);
+      const lo = Math.max(c.now, c.start);
       const chain = runChain(trigger, c.now, 30, lo + 400 * MS_DAY);
-      expectIncreasingWholeSeconds(chain.fires);
+      expectIncreasing(chain.fires, 1);
+      for (const t of chain.fires) {
+        holds(
+          {
+            t: iso(t),
+            onGrid: (t - c.start) % step === 0,
+            notBeforeStart: t >= c.start,
+            notBeforeNow: t >= c.now,
+            notAfterEnd: c.end === undefined || t <= c.end,
+            all: (t - c.start) % step === 0 && t >= lo && (c.end === undefined || t <= c.end),
+          },
+          'all',
+        );
+      }
       let k = Math.ceil((lo - c.start) / step);
       const expected: number[] = [];
       for (; expected.length < 30; k++) {
@@ -886,7 +930,8 @@ describe('OrTrigger / AndTrigger', () => {
     const lo = ceilSecond(now);
     const hi = lo + 2 * MS_DAY;
     const chain = runChain(or, now, 40, hi);
-    expectIncreasingWholeSeconds(chain.fires);
+    // Whole seconds from the crons, whole milliseconds from an interval with a sub-second part.
+    expectIncreasing(chain.fires, iv === undefined ? MS_SECOND : 1);
     const union = new Set<number>();
     for (const s of make()) for (const t of runChain(s, now, 40, hi).fires) union.add(t);
     const last = chain.exhausted ? hi : (chain.fires[chain.fires.length - 1] as number);
@@ -1286,17 +1331,14 @@ describe('CronTrigger.fromCrontab extensions', () => {
 
 describe('IntervalTrigger and DateTrigger edge semantics', () => {
   test.prop([zoneAndNowArb, intervalArb], { numRuns: runs(60) })(
-    'without startDate the grid is anchored at the first call: now + interval (whole seconds), then every interval',
+    'without startDate the grid is anchored at the first call: now + interval (to the millisecond), then every interval',
     ({ zone, now }, iv) => {
       const trigger = new IntervalTrigger({ ...iv, timezone: zone });
       const step = intervalMs(iv);
       const chain = runChain(trigger, now, 10, now + 1000 * YEAR_MS);
-      expectIncreasingWholeSeconds(chain.fires);
+      expectIncreasing(chain.fires, 1);
       const first = chain.fires[0] as number;
-      holds(
-        { now: iso(now), first: iso(first), anchored: first === ceilSecond(now + step) },
-        'anchored',
-      );
+      holds({ now: iso(now), first: iso(first), anchored: first === now + step }, 'anchored');
       chain.fires.forEach((t, i) => {
         holds({ i, t: iso(t), onGrid: t === first + i * step }, 'onGrid');
       });
@@ -1310,7 +1352,7 @@ describe('IntervalTrigger and DateTrigger edge semantics', () => {
     (c, prevOffset) => {
       const trigger = makeInterval(c);
       const step = intervalMs(c.iv);
-      const p = Math.floor((c.start + prevOffset) / MS_SECOND) * MS_SECOND;
+      const p = c.start + prevOffset;
       const k = Math.max(0, Math.floor((p - c.start) / step) + 1);
       const grid = c.start + k * step;
       const expected = c.end !== undefined && grid > c.end ? null : iso(grid);
@@ -1325,9 +1367,9 @@ describe('IntervalTrigger and DateTrigger edge semantics', () => {
   test.prop([zoneAndNowArb, fc.integer({ min: -400 * MS_DAY, max: 400 * MS_DAY })], {
     numRuns: runs(60),
   })(
-    'DateTrigger fires once at runDate (even in the past), then finishes',
+    'DateTrigger fires once at runDate to the millisecond (even in the past), then finishes',
     ({ zone, now }, delta) => {
-      const runDate = Math.floor((now + delta) / MS_SECOND) * MS_SECOND;
+      const runDate = now + delta;
       const trigger = new DateTrigger({ runDate: new Date(runDate), timezone: zone });
       const first = trigger.getNextFireTime(null, new Date(now));
       expect(first === null ? null : iso(first.getTime())).toBe(iso(runDate));
@@ -1337,20 +1379,32 @@ describe('IntervalTrigger and DateTrigger edge semantics', () => {
       expect(restored.getNextFireTime(null, new Date(now))?.getTime()).toBe(runDate);
     },
   );
+
+  test.prop([zoneAndNowArb, fc.integer({ min: 0, max: 400 * MS_DAY })], { numRuns: runs(60) })(
+    "DateTrigger without runDate fires at the first call's now exactly, then finishes, whatever now comes later",
+    ({ zone, now }, later) => {
+      const trigger = new DateTrigger({ timezone: zone });
+      const first = trigger.getNextFireTime(null, new Date(now));
+      expect(first === null ? null : iso(first.getTime())).toBe(iso(now));
+      expect(trigger.getNextFireTime(null, new Date(now + later))?.getTime()).toBe(now);
+      expect(trigger.getNextFireTime(first, new Date(now + later))).toBeNull();
+    },
+  );
 });
 
 /**
  * The jittered chain is the plain one, each fire time delayed by [0, jitter]
- * seconds, whole, strictly increasing, and never past `end` (unless the plain
- * fire time itself is).
+ * seconds, a whole number of `resolution` ms, strictly increasing, and never
+ * past `end` (unless the plain fire time itself is).
  */
 function expectJitteredChain(
   plain: readonly number[],
   jittered: readonly number[],
   jitter: number,
   end: number | undefined,
+  resolution: number,
 ): void {
-  expectIncreasingWholeSeconds(jittered);
+  expectIncreasing(jittered, resolution);
   expect(jittered.length).toBe(plain.length);
   jittered.forEach((t, i) => {
     const base = plain[i] as number;
@@ -1371,7 +1425,10 @@ function expectJitteredChain(
 
 describe('jitter', () => {
   const jitterArb = fc.record({
-    jitter: fc.integer({ min: 1, max: 120 }),
+    jitter: fc.oneof(
+      fc.integer({ min: 1, max: 120 }),
+      fc.double({ min: 0.001, max: 120, noNaN: true }),
+    ),
     r: fc.oneof(
       fc.constantFrom(0, 0.5, 0.999999),
       fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
@@ -1397,7 +1454,7 @@ describe('jitter', () => {
         20,
         c.now + 400 * MS_DAY,
       );
-      expectJitteredChain(plain.fires, jittered.fires, jitter, c.end);
+      expectJitteredChain(plain.fires, jittered.fires, jitter, c.end, 1);
     },
   );
 
@@ -1413,7 +1470,7 @@ describe('jitter', () => {
         15,
         c.now + 2 * YEAR_MS,
       );
-      expectJitteredChain(plain.fires, jittered.fires, jitter, c.end);
+      expectJitteredChain(plain.fires, jittered.fires, jitter, c.end, MS_SECOND);
     },
   );
 });

@@ -98,7 +98,8 @@ const day = (wall: number): string => {
   const f = fieldsFromWall(wall);
   return `${f.year}-${pad(f.month)}-${pad(f.day)}`;
 };
-const offsetText = (zone: Zone, instant: number): string => formatInstant(instant, zone).slice(19);
+/** The UTC offset of the instant in the zone, `+02:00` (the last six characters of its text). */
+const offsetText = (zone: Zone, instant: number): string => formatInstant(instant, zone).slice(-6);
 
 /** Does the wall time match the trigger's own wall-clock rule (null: the trigger has none)? */
 function wallMatcher(trigger: Trigger): ((wall: number) => boolean) | null {
@@ -161,17 +162,18 @@ export function preview(trigger: Trigger, zone: Zone, from: Date, count: number)
   return entries;
 }
 
-/** `90061` → `1 day, 1 hour, 1 minute and 1 second`. */
-function duration(seconds: number): string {
+/** `90061500` (ms) → `1 day, 1 hour, 1 minute, 1 second and 500 milliseconds`. */
+function duration(ms: number): string {
   const units: [number, string][] = [
-    [604_800, 'week'],
-    [86_400, 'day'],
-    [3600, 'hour'],
-    [60, 'minute'],
-    [1, 'second'],
+    [604_800_000, 'week'],
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1000, 'second'],
+    [1, 'millisecond'],
   ];
   const parts: [number, string][] = [];
-  let rest = seconds;
+  let rest = ms;
   for (const [size, unit] of units) {
     const n = Math.floor(rest / size);
     rest -= n * size;
@@ -194,7 +196,7 @@ export function describeTrigger(trigger: Trigger): string {
     return `${words} (H hashed from ${seed})`;
   }
   if (trigger instanceof DateTrigger) return 'once';
-  if (trigger instanceof IntervalTrigger) return `every ${duration(trigger.interval / 1000)}`;
+  if (trigger instanceof IntervalTrigger) return `every ${duration(trigger.interval)}`;
   if (trigger instanceof CalendarIntervalTrigger) {
     const parts: [number, string][] = [
       [trigger.years, 'year'],

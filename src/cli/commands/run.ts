@@ -67,8 +67,9 @@ export type RunModule =
   | ((scheduler: BlockingScheduler) => void | Promise<void>)
   | readonly JobSpec[];
 
+/** The time of a log line, to the second (the times of runs in the line keep their milliseconds). */
 function stamp(zone: Zone): string {
-  return paint('dim', formatInstant(Date.now(), zone));
+  return paint('dim', formatInstant(Math.floor(Date.now() / 1000) * 1000, zone));
 }
 
 /** Log lines on stderr: warnings and errors always, info and debug with --verbose. */
