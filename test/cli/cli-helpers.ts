@@ -1,6 +1,6 @@
 /** Spawning the CLI as a user would (through tsx, so no build is needed) and reading its output. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +25,19 @@ export interface CliProcess {
   exited: Promise<CliResult>;
 }
 
-/** A fresh directory under the OS temp dir. */
+const tempDirs = new Set<string>();
+
+/** A fresh directory under the OS temp dir; {@link removeTempDirs} removes it. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'horarium-cli-'));
+  const dir = mkdtempSync(join(tmpdir(), 'horarium-cli-'));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** Removes the directories {@link tempDir} made: call it in `afterAll`, once the CLIs using them have exited. */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
 }
 
 export function startCli(args: readonly string[], cwd: string = FIXTURES): CliProcess {

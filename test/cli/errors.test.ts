@@ -1,7 +1,7 @@
 /** User mistakes: one readable line on stderr, a non-zero exit code, no stack trace. */
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './cli-helpers.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, runCli, tempDir } from './cli-helpers.ts';
 
 const TIMEOUT = 60_000;
 
@@ -60,6 +60,8 @@ const cases: [string, string[], RegExp][] = [
     /^horarium: Unknown time zone "Nowhere\/City"/,
   ],
 ];
+
+afterAll(removeTempDirs);
 
 describe('CLI errors', () => {
   for (const [name, args, pattern] of cases) {

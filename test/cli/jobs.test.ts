@@ -6,7 +6,14 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteFile } from '../helpers/sql-backends.ts';
-import { type CliProcess, count, runCli, startCli, tempDir } from './cli-helpers.ts';
+import {
+  type CliProcess,
+  count,
+  removeTempDirs,
+  runCli,
+  startCli,
+  tempDir,
+} from './cli-helpers.ts';
 
 const TIMEOUT = 120_000;
 
@@ -18,6 +25,8 @@ interface JobJson {
   status: string;
   error?: string;
 }
+
+afterAll(removeTempDirs);
 
 describe('horarium run + horarium jobs on a SQLite store', () => {
   const dir = tempDir();

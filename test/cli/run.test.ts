@@ -1,10 +1,12 @@
 /** `horarium run` with the function form of the module, and its start-up errors. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { runCli, startCli, tempDir } from './cli-helpers.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, runCli, startCli, tempDir } from './cli-helpers.ts';
 
 const TIMEOUT = 120_000;
+
+afterAll(removeTempDirs);
 
 describe('horarium run', () => {
   it(

@@ -29,6 +29,7 @@ import {
   WorkerCrashedError,
 } from '../../src/index.ts';
 import { POOL_JOBS_MODULE, type SleepReport } from '../fixtures/pool-executor-jobs.ts';
+import { captureStderr } from '../helpers/capture-stderr.ts';
 import {
   CONTRACT_EXECUTOR_ALIAS,
   makeContractJob,
@@ -233,6 +234,9 @@ describe('a worker that runs out of memory', () => {
   it.each<PoolKind>(['threads', 'processes'])(
     'is replaced and its run reported as crashed (%s)',
     async (kind) => {
+      // A child process that runs out of memory prints V8's report on the standard
+      // error the pool passes on to ours: captured, and checked to be that report.
+      const stderr = captureStderr();
       const executor =
         kind === 'threads'
           ? new ThreadPoolExecutor({
@@ -240,9 +244,9 @@ describe('a worker that runs out of memory', () => {
               resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
             })
           : new ProcessPoolExecutor({ maxWorkers: 1, execArgv: ['--max-old-space-size=32'] });
-      const context = new RecordingContext();
-      await executor.start(context, CONTRACT_EXECUTOR_ALIAS);
       try {
+        const context = new RecordingContext();
+        await executor.start(context, CONTRACT_EXECUTOR_ALIAS);
         const hog = makeContractJob(
           { func: () => 0, funcRef: ref('allocatesUntilOutOfMemory') },
           [],
@@ -257,8 +261,10 @@ describe('a worker that runs out of memory', () => {
         const [after] = await waitForEvents(context, next.id, 1, 20_000);
         expect(after?.code).toBe(EVENT_JOB_EXECUTED);
         expect(after?.retval).toBe('alive');
+        if (kind === 'processes') await stderr.waitFor('JavaScript heap out of memory');
       } finally {
         await executor.shutdown({ wait: false });
+        stderr.stop();
       }
     },
     40_000,

@@ -9,6 +9,9 @@
  *
  * Workers that cannot start: a thread whose heap limit is too small for it to
  * boot (ERR_WORKER_OUT_OF_MEMORY), a child process whose `--import` throws.
+ * The failing child processes print their error on the standard error the
+ * pool passes on to ours: the tests capture it and check that it is the error
+ * they provoked.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +28,7 @@ import {
   WorkerCrashedError,
 } from '../../src/index.ts';
 import { POOL_JOBS_MODULE } from '../fixtures/pool-executor-jobs.ts';
+import { captureStderr, type StderrCapture } from '../helpers/capture-stderr.ts';
 import {
   CONTRACT_EXECUTOR_ALIAS,
   type ContractJob,
@@ -61,6 +65,12 @@ function failingToStart(kind: PoolKind, preload: readonly string[] = []): Execut
       });
 }
 
+/** What a worker that cannot start prints on its standard error (threads print nothing). */
+const START_FAILURE_REPORT: Record<PoolKind, string | null> = {
+  threads: null,
+  processes: 'Error: the runner cannot load',
+};
+
 /** A one-worker pool executor with the pool jobs loaded. */
 function oneWorker(kind: PoolKind): Executor {
   const options = { maxWorkers: 1, abortGracePeriod: 0.2, preload: [POOL_JOBS_MODULE] };
@@ -86,10 +96,17 @@ describe.each<PoolKind>(['threads', 'processes'])('a %s pool', (kind) => {
     rmSync(observationDir, { recursive: true, force: true });
   });
 
+  /** A child process that cannot start prints why: check that it is the error provoked. */
+  async function expectStartFailureReport(stderr: StderrCapture): Promise<void> {
+    const report = START_FAILURE_REPORT[kind];
+    if (report !== null) await stderr.waitFor(report);
+  }
+
   it('fails the runs waiting for workers that cannot start with a WorkerStartError and releases their slots', async () => {
+    const stderr = captureStderr();
     const executor = failingToStart(kind);
-    const context = await started(executor);
     try {
+      const context = await started(executor);
       const first = makeContractJob(ref('returnsValue'), ['first'], { maxInstances: 1 });
       const queued = makeContractJob(ref('returnsValue'), ['queued behind it']);
       executor.submitJob(first, [new Date()]);
@@ -114,19 +131,24 @@ describe.each<PoolKind>(['threads', 'processes'])('a %s pool', (kind) => {
       const events = await waitForEvents(context, first.id, 2, 15_000);
       expect(events[1]?.exception).toBeInstanceOf(WorkerStartError);
       await waitUntil(() => executor.runningInstances(first.id) === 0, 'the slot to be released');
+      await expectStartFailureReport(stderr);
     } finally {
       await executor.shutdown({ wait: false });
+      stderr.stop();
     }
   }, 40_000);
 
   it('rejects start() with a WorkerStartError when its preloading workers cannot start', async () => {
+    const stderr = captureStderr();
     const executor = failingToStart(kind, [POOL_JOBS_MODULE]);
     try {
       await expect(executor.start(new RecordingContext(), CONTRACT_EXECUTOR_ALIAS)).rejects.toThrow(
         WorkerStartError,
       );
+      await expectStartFailureReport(stderr);
     } finally {
       await executor.shutdown({ wait: false });
+      stderr.stop();
     }
   }, 40_000);
 

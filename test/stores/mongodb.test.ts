@@ -5,11 +5,7 @@
  * and payloads, and client ownership. Without MONGODB_URL those tests are
  * skipped (and say so); the ones that need no server always run.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Collection, type Document, MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -20,51 +16,13 @@ import {
   SerializationError,
 } from '../../src/index.ts';
 import { createJobStore } from '../../src/scheduler/plugins.ts';
+import { INDEX_URL, runWithoutPackage } from '../helpers/run-without-package.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
 import { BASE_TIME, CONTRACT_TASK_REF, describeStoreContract, makeJob } from './store-contract.ts';
 
 const MONGODB_URL = process.env.MONGODB_URL;
 /** This run's database; afterAll drops it. */
 const DATABASE = `horarium_test_${process.pid}_${randomUUID().slice(0, 8)}`;
-
-/**
- * Runs `source` (an ES module importing Horarium) in a child Node process in
- * which the package `hidden` cannot be found, and returns its output.
- */
-function runWithoutPackage(hidden: string, source: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'horarium-no-driver-'));
-  try {
-    writeFileSync(
-      join(dir, 'hooks.mjs'),
-      `export function resolve(specifier, context, next) {
-  if (specifier === ${JSON.stringify(hidden)}) {
-    const error = new Error("Cannot find package '" + specifier + "'");
-    error.code = 'ERR_MODULE_NOT_FOUND';
-    throw error;
-  }
-  return next(specifier, context);
-}`,
-    );
-    writeFileSync(
-      join(dir, 'register.mjs'),
-      // module.register() is deprecated from Node 26 on; registerHooks() runs the same hook.
-      `import * as module from 'node:module';
-import { resolve } from './hooks.mjs';
-if (typeof module.registerHooks === 'function') module.registerHooks({ resolve });
-else module.register('./hooks.mjs', import.meta.url);`,
-    );
-    writeFileSync(join(dir, 'script.mts'), source);
-    return execFileSync(
-      process.execPath,
-      ['--import', 'tsx', '--import', join(dir, 'register.mjs'), join(dir, 'script.mts')],
-      { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 },
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const INDEX_URL = new URL('../../src/index.ts', import.meta.url).href;
 
 let collectionCount = 0;
 function uniqueCollection(): string {

@@ -67,6 +67,9 @@ async function waitFor(what: string, ms: number, check: () => Promise<boolean>):
 
 async function ask(port: number, ...command: string[]): Promise<string> {
   const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+  // connect() rejects with the same error; without a listener ioredis also prints it
+  // ("Unhandled error event") while a node is still starting.
+  client.on('error', () => {});
   try {
     await client.connect();
     return String(await client.call(command[0] as string, command.slice(1)));

@@ -5,11 +5,7 @@
  * ids and payloads, and client ownership. Without a server the suite is
  * skipped, except under CI=true, where a missing Redis fails it.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
@@ -21,6 +17,7 @@ import {
 } from '../../src/index.ts';
 import { createJobStore } from '../../src/scheduler/plugins.ts';
 import { redisUnreachable } from '../helpers/durability.ts';
+import { INDEX_URL, runWithoutPackage } from '../helpers/run-without-package.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
 import {
   BASE_TIME,
@@ -36,45 +33,6 @@ const IN_CI = process.env.CI === 'true';
 const RUN_PREFIX = `horarium-test:${process.pid}:${randomUUID()}:`;
 
 const unreachable = await redisUnreachable(REDIS_URL);
-
-/**
- * Runs `source` (an ES module importing Horarium) in a child Node process in
- * which the package `hidden` cannot be found, and returns its output.
- */
-function runWithoutPackage(hidden: string, source: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'horarium-no-driver-'));
-  try {
-    writeFileSync(
-      join(dir, 'hooks.mjs'),
-      `export function resolve(specifier, context, next) {
-  if (specifier === ${JSON.stringify(hidden)}) {
-    const error = new Error("Cannot find package '" + specifier + "'");
-    error.code = 'ERR_MODULE_NOT_FOUND';
-    throw error;
-  }
-  return next(specifier, context);
-}`,
-    );
-    writeFileSync(
-      join(dir, 'register.mjs'),
-      // module.register() is deprecated from Node 26 on; registerHooks() runs the same hook.
-      `import * as module from 'node:module';
-import { resolve } from './hooks.mjs';
-if (typeof module.registerHooks === 'function') module.registerHooks({ resolve });
-else module.register('./hooks.mjs', import.meta.url);`,
-    );
-    writeFileSync(join(dir, 'script.mts'), source);
-    return execFileSync(
-      process.execPath,
-      ['--import', 'tsx', '--import', join(dir, 'register.mjs'), join(dir, 'script.mts')],
-      { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 },
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const INDEX_URL = new URL('../../src/index.ts', import.meta.url).href;
 
 let storeCount = 0;
 function uniquePrefix(): string {

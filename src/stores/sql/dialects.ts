@@ -319,7 +319,7 @@ async function openSqlite(path: string, options: OpenOptions): Promise<SqliteDat
       : AUTO_PREFERS_NODE_SQLITE
         ? ['node:sqlite', 'better-sqlite3']
         : ['better-sqlite3', 'node:sqlite'];
-  const failures: unknown[] = [];
+  let betterSqliteFailure: { error: unknown; installed: boolean } | undefined;
   for (const driver of drivers) {
     if (driver === 'node:sqlite') {
       const nodeSqlite = await loadNodeSqlite();
@@ -330,16 +330,51 @@ async function openSqlite(path: string, options: OpenOptions): Promise<SqliteDat
       const { default: Database } = await import('better-sqlite3');
       return new Database(path);
     } catch (error) {
-      if (choice === 'better-sqlite3' || !isModuleNotFound(error)) throw error;
-      failures.push(error);
+      // Anything else (a file that cannot be opened, say) is the database's error, not the driver's.
+      if (isModuleNotFound(error)) betterSqliteFailure = { error, installed: false };
+      else if (isAddonLoadFailure(error)) betterSqliteFailure = { error, installed: true };
+      else throw error;
     }
   }
-  throw new SqlStoreSetupError(
-    choice === 'node:sqlite'
-      ? `node:sqlite is not available in Node ${process.versions.node}: use Node ≥ 22.13, or install better-sqlite3 (npm install better-sqlite3@12) and set sqliteDriver to 'better-sqlite3' or 'auto'`
-      : `SQLite needs a driver: install better-sqlite3 (npm install better-sqlite3@12), or run on Node ≥ 22.13, which has node:sqlite built in (this is Node ${process.versions.node})`,
-    { cause: failures[0] },
+  throw new SqlStoreSetupError(noSqliteDriverMessage(choice, betterSqliteFailure), {
+    cause: betterSqliteFailure?.error,
+  });
+}
+
+/**
+ * Did better-sqlite3 load without its native module? Its install script
+ * builds (or downloads) that module; it is missing when the script did not
+ * run (`--ignore-scripts`, an install-script policy, pnpm's default), and it
+ * fails to load when it was built for another Node version.
+ */
+function isAddonLoadFailure(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    code === 'ERR_DLOPEN_FAILED' ||
+    (typeof message === 'string' && message.startsWith('Could not locate the bindings file'))
   );
+}
+
+/** Why no SQLite driver could open the database, and the fix. */
+function noSqliteDriverMessage(
+  choice: SqliteDriverName,
+  betterSqlite: { error: unknown; installed: boolean } | undefined,
+): string {
+  const node = `this is Node ${process.versions.node}`;
+  if (choice === 'node:sqlite') {
+    return `node:sqlite is not available in Node ${process.versions.node}: use Node ≥ 22.13, or install better-sqlite3 (npm install better-sqlite3@12) and set sqliteDriver to 'better-sqlite3' or 'auto'`;
+  }
+  const orNodeSqlite =
+    choice === 'auto'
+      ? `or run on Node ≥ 22.13, which has node:sqlite built in (${node})`
+      : `or set sqliteDriver to 'auto' on Node ≥ 22.13, which has node:sqlite built in (${node})`;
+  if (betterSqlite?.installed) {
+    const reason = String((betterSqlite.error as { message?: unknown }).message).split('\n')[0];
+    return `better-sqlite3 is installed but its native module does not load (${reason}): its install script did not run, or built it for another Node version. Run npm rebuild better-sqlite3 with its install script allowed, ${orNodeSqlite}`;
+  }
+  return choice === 'auto'
+    ? `SQLite needs a driver: install better-sqlite3 (npm install better-sqlite3@12), ${orNodeSqlite}`
+    : `sqliteDriver 'better-sqlite3' needs the better-sqlite3 package: npm install better-sqlite3@12, ${orNodeSqlite}`;
 }
 
 /** Applies WAL mode, the durability level and the busy timeout; checks that WAL took. */
