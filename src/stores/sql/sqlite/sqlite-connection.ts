@@ -1,0 +1,93 @@
+/**
+ * Opens a SQLite file (or `:memory:`) for the SQL job store: picks the driver
+ * (better-sqlite3 or `node:sqlite`), and sets WAL mode, the durability level
+ * and the busy timeout on the connection.
+ */
+import { CompiledQuery, Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
+import { isModuleNotFound } from '../../common.ts';
+import { type OpenOptions, SqlStoreSetupError, type SqlTarget } from '../dialects.ts';
+import type { JobsDatabase } from '../queries.ts';
+import type { SqlSession } from '../sql-backend.ts';
+import { loadNodeSqlite, NodeSqliteDatabase, openNodeSqlite } from './node-sqlite-database.ts';
+import { type SqliteDriver, SqliteRunner } from './sqlite-runner.ts';
+
+/**
+ * Opens the SQLite database of `target`: one connection, under both a Kysely
+ * instance (for migrations) and the store's own {@link SqliteRunner}.
+ */
+export async function openSqlite(target: SqlTarget, options: OpenOptions): Promise<SqlSession> {
+  if (target.dialect !== 'sqlite') throw new TypeError(`not a SQLite target: ${target.dialect}`);
+  const { path } = target;
+  const { database, driver } = await openSqliteDatabase(path, options);
+  const db = new Kysely<JobsDatabase>({ dialect: new SqliteDialect({ database }) });
+  try {
+    await configureSqlite(db, path, options);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return { db, runner: new SqliteRunner(database, driver), owned: true };
+}
+
+/**
+ * Does `'auto'` try `node:sqlite` before better-sqlite3? From Node 24 on, where
+ * `node:sqlite` is stable, and where better-sqlite3 12 (built against Node
+ * 24.19 or later) aborts the process when V8 collects one of its statements
+ * outside JavaScript (a change to `node::ObjectWrap`, nodejs/node#65446).
+ */
+const AUTO_PREFERS_NODE_SQLITE = Number(process.versions.node.split('.')[0]) >= 24;
+
+/** Opens a SQLite file (or `:memory:`) with better-sqlite3 or `node:sqlite`. */
+async function openSqliteDatabase(
+  path: string,
+  options: OpenOptions,
+): Promise<{ database: SqliteDatabase; driver: SqliteDriver }> {
+  const choice = options.sqliteDriver;
+  const drivers: readonly SqliteDriver[] =
+    choice !== 'auto'
+      ? [choice]
+      : AUTO_PREFERS_NODE_SQLITE
+        ? ['node:sqlite', 'better-sqlite3']
+        : ['better-sqlite3', 'node:sqlite'];
+  const failures: unknown[] = [];
+  for (const driver of drivers) {
+    if (driver === 'node:sqlite') {
+      const nodeSqlite = await loadNodeSqlite();
+      if (nodeSqlite !== null)
+        return { database: new NodeSqliteDatabase(openNodeSqlite(nodeSqlite, path)), driver };
+      continue;
+    }
+    try {
+      const { default: Database } = await import('better-sqlite3');
+      return { database: new Database(path), driver };
+    } catch (error) {
+      if (choice === 'better-sqlite3' || !isModuleNotFound(error)) throw error;
+      failures.push(error);
+    }
+  }
+  throw new SqlStoreSetupError(
+    choice === 'node:sqlite'
+      ? `node:sqlite is not available in Node ${process.versions.node}: use Node ≥ 22.13, or install better-sqlite3 (npm install better-sqlite3@12) and set sqliteDriver to 'better-sqlite3' or 'auto'`
+      : `SQLite needs a driver: install better-sqlite3 (npm install better-sqlite3@12), or run on Node ≥ 22.13, which has node:sqlite built in (this is Node ${process.versions.node})`,
+    { cause: failures[0] },
+  );
+}
+
+/** Applies WAL mode, the durability level and the busy timeout; checks that WAL took. */
+async function configureSqlite(
+  db: Kysely<JobsDatabase>,
+  path: string,
+  options: OpenOptions,
+): Promise<void> {
+  const run = (pragma: string) =>
+    db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(pragma));
+  await run(`pragma busy_timeout = ${Math.round(options.busyTimeout)}`);
+  const { rows } = await run('pragma journal_mode = wal');
+  const mode = String(Object.values(rows[0] ?? {})[0] ?? '').toLowerCase();
+  if (mode !== 'wal' && path !== ':memory:' && path !== '') {
+    throw new SqlStoreSetupError(
+      `SQLite database ${JSON.stringify(path)} cannot use WAL mode (journal_mode is ${JSON.stringify(mode)}); WAL needs a local file system`,
+    );
+  }
+  await run(`pragma synchronous = ${options.durability === 'full' ? 'full' : 'normal'}`);
+}
