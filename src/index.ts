@@ -124,6 +124,7 @@ export {
   type SqliteDurability,
   SqlStoreSetupError,
 } from './stores/sql/dialects.ts';
+export { SqliteLockTimeoutError } from './stores/sql/sql-errors.ts';
 export { SqlJobStore, type SqlJobStoreOptions } from './stores/sql/sql-store.ts';
 export type { JobStore, RestoreFailure, StoreContext } from './stores/store.ts';
 export {

@@ -5,10 +5,10 @@
  * Horarium never requires pg, mysql2 or better-sqlite3).
  */
 import type { Kysely, QueryExecutor } from 'kysely';
-import { HorariumError } from '../../errors.ts';
 import { isModuleNotFound } from '../common.ts';
 import type { JobsDatabase } from './queries.ts';
 import type { SqlBackend, SqlDialect, SqlSession } from './sql-backend.ts';
+import { SqlStoreSetupError } from './sql-errors.ts';
 import { kyselyRunner } from './statement-runner.ts';
 
 /** The databases the SQL job store supports. */
@@ -72,10 +72,7 @@ export type SqlTarget =
 export const SUPPORTED_URLS =
   "'sqlite:<path>', 'sqlite::memory:', 'postgres://…' (or postgresql://) and 'mysql://…' (or mariadb://)";
 
-/** Thrown when a store cannot open its database: bad URL, missing driver, unsupported Kysely dialect. */
-export class SqlStoreSetupError extends HorariumError {
-  override name = 'SqlStoreSetupError';
-}
+export { SqlStoreSetupError } from './sql-errors.ts';
 
 /**
  * Parses a store URL. SQLite accepts `sqlite:<path>` (relative or absolute),
@@ -156,7 +153,7 @@ export function isKysely(value: unknown): value is KyselyInstance {
 export interface OpenOptions {
   /** SQLite's level, or PostgreSQL's `'relaxed'` (any other value leaves the server's settings alone). */
   durability: SqlDurability;
-  /** SQLite only: how long a write waits for another process's lock (ms). */
+  /** SQLite only: how long an operation waits for another connection's lock (ms). */
   busyTimeout: number;
   sqliteDriver: SqliteDriverName;
   /** PostgreSQL / MySQL: the most connections the pool opens; undefined = the driver's default (10). */
@@ -233,7 +230,8 @@ export async function startBackend(
   }
   try {
     const { migrateJobsTable } = await import('./migrations.ts');
-    await migrateJobsTable(session.db as unknown as Kysely<unknown>, name, table);
+    const migrate = () => migrateJobsTable(session.db as unknown as Kysely<unknown>, name, table);
+    await (session.retryWhileLocked?.(migrate) ?? migrate());
     return dialect.backend(session, table);
   } catch (error) {
     if (session.owned) await session.db.destroy();

@@ -50,7 +50,12 @@ export interface SqlJobStoreOptions {
    * server-wide); `'relaxed'` is refused.
    */
   durability?: SqlDurability;
-  /** SQLite only: seconds a write waits for another process's lock before failing (default 5). */
+  /**
+   * SQLite only: seconds an operation waits for another connection's lock
+   * (another process writing) before it fails with a `SqliteLockTimeoutError`
+   * (default 5). The store waits on timers: the event loop runs meanwhile.
+   * With your own Kysely instance (`db`), its connection's `busy_timeout` applies instead.
+   */
   busyTimeout?: number;
   /**
    * SQLite only: `'auto'` (default) uses `node:sqlite` on Node ≥ 24; on Node 20

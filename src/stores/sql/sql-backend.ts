@@ -27,6 +27,13 @@ export interface SqlSession {
   runner: StatementRunner;
   /** Did the store open it (so that it closes it)? */
   owned: boolean;
+  /**
+   * Runs `attempt` (work through `db`, such as the migrations) again while
+   * another connection's lock turns it away, for a database whose
+   * connections do not wait for locks by themselves (SQLite's, see
+   * `sqlite/sqlite-lock.ts`). Default: runs it once.
+   */
+  retryWhileLocked?<T>(attempt: () => Promise<T>): Promise<T>;
 }
 
 /** One kind of database, loaded (with its driver) only when a store of that kind starts. */

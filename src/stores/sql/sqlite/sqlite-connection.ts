@@ -1,7 +1,7 @@
 /**
  * Opens a SQLite file (or `:memory:`) for the SQL job store: picks the driver
- * (better-sqlite3 or `node:sqlite`), and sets WAL mode, the durability level
- * and the busy timeout on the connection.
+ * (better-sqlite3 or `node:sqlite`), and sets WAL mode and the durability
+ * level on the connection.
  */
 import { CompiledQuery, Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
 import { isModuleNotFound } from '../../common.ts';
@@ -20,13 +20,19 @@ export async function openSqlite(target: SqlTarget, options: OpenOptions): Promi
   const { path } = target;
   const { database, driver } = await openSqliteDatabase(path, options);
   const db = new Kysely<JobsDatabase>({ dialect: new SqliteDialect({ database }) });
+  const runner = new SqliteRunner(database, driver, { path, busyTimeout: options.busyTimeout });
   try {
-    await configureSqlite(db, path, options);
+    await runner.whenUnlocked(() => configureSqlite(db, path, options));
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return { db, runner: new SqliteRunner(database, driver), owned: true };
+  return {
+    db,
+    runner,
+    owned: true,
+    retryWhileLocked: (attempt) => runner.whenUnlocked(attempt),
+  };
 }
 
 /**
@@ -73,7 +79,10 @@ async function openSqliteDatabase(
   );
 }
 
-/** Applies WAL mode, the durability level and the busy timeout; checks that WAL took. */
+/**
+ * Applies WAL mode and the durability level, and turns SQLite's own waiting
+ * for locks off (`sqlite-lock.ts` waits instead); checks that WAL took.
+ */
 async function configureSqlite(
   db: Kysely<JobsDatabase>,
   path: string,
@@ -81,7 +90,7 @@ async function configureSqlite(
 ): Promise<void> {
   const run = (pragma: string) =>
     db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(pragma));
-  await run(`pragma busy_timeout = ${Math.round(options.busyTimeout)}`);
+  await run('pragma busy_timeout = 0');
   const { rows } = await run('pragma journal_mode = wal');
   const mode = String(Object.values(rows[0] ?? {})[0] ?? '').toLowerCase();
   if (mode !== 'wal' && path !== ':memory:' && path !== '') {

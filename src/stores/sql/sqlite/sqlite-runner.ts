@@ -6,10 +6,13 @@
  *
  * One connection runs one transaction at a time: while a transaction is
  * open, statements from outside it wait for its end instead of landing in it.
+ * While another connection holds the database's lock, every operation waits
+ * for it on timers (`sqlite-lock.ts`), never inside the driver.
  */
 import type { CompiledQuery, QueryResult, SqliteDatabase, SqliteStatement } from 'kysely';
 import { BEGIN_IMMEDIATE, COMMIT, ROLLBACK } from '../queries.ts';
 import type { RunStatement, StatementRunner } from '../statement-runner.ts';
+import { whenUnlocked } from './sqlite-lock.ts';
 
 /** Runs a statement synchronously. */
 export type RunNow = <R>(query: CompiledQuery) => QueryResult<R>;
@@ -21,42 +24,66 @@ export class SqliteRunner implements StatementRunner {
   /** The driver under the connection. */
   readonly driver: SqliteDriver;
   readonly #database: SqliteDatabase;
+  /** The database file, for messages. */
+  readonly #path: string;
+  /** How long an operation waits for another connection's lock (ms). */
+  readonly #busyTimeout: number;
   /** Prepared statements by SQL text. */
   readonly #statements = new Map<string, SqliteStatement>();
   /** Settles when the open transaction ends; null when none is open. */
   #transaction: Promise<void> | null = null;
 
-  constructor(database: SqliteDatabase, driver: SqliteDriver) {
+  constructor(
+    database: SqliteDatabase,
+    driver: SqliteDriver,
+    lock: { path: string; busyTimeout: number },
+  ) {
     this.#database = database;
     this.driver = driver;
+    this.#path = lock.path;
+    this.#busyTimeout = lock.busyTimeout;
   }
 
-  readonly run: RunStatement = async <R>(query: CompiledQuery) => {
-    while (this.#transaction !== null) await this.#transaction;
-    return this.#runNow<R>(query);
-  };
+  readonly run: RunStatement = <R>(query: CompiledQuery) =>
+    this.whenUnlocked(() => this.#runNow<R>(query));
+
+  /**
+   * Runs `attempt` (synchronous work on this connection, or Kysely's) once
+   * no transaction of this runner is open; again while another connection's
+   * lock turns it away, until the busy timeout.
+   *
+   * @throws SqliteLockTimeoutError when the database stays locked.
+   */
+  whenUnlocked<T>(attempt: () => T | Promise<T>): Promise<T> {
+    return whenUnlocked(this.#path, this.#busyTimeout, async () => {
+      while (this.#transaction !== null) await this.#transaction;
+      return attempt();
+    });
+  }
 
   /**
    * Runs `work` in a write transaction, begun with BEGIN IMMEDIATE: the write
    * lock is taken at the start, so that a transaction never fails half-way
    * because another connection wrote meanwhile. Statements from outside
-   * `work` wait until it ends.
+   * `work` wait until it ends. Runs `work` again from the start when the
+   * database turns the transaction away for another connection's lock.
    */
-  async transaction<T>(work: (run: RunStatement) => Promise<T>): Promise<T> {
-    while (this.#transaction !== null) await this.#transaction;
-    let end = () => {};
-    this.#transaction = new Promise((resolve) => {
-      end = resolve;
-    });
-    try {
+  transaction<T>(work: (run: RunStatement) => Promise<T>): Promise<T> {
+    return this.whenUnlocked(async () => {
       this.#runNow(BEGIN_IMMEDIATE);
-      return await this.#commitOrRollBackAsync(() =>
-        work(async <R>(query: CompiledQuery) => this.#runNow<R>(query)),
-      );
-    } finally {
-      this.#transaction = null;
-      end();
-    }
+      let end = () => {};
+      this.#transaction = new Promise((resolve) => {
+        end = resolve;
+      });
+      try {
+        return await this.#commitOrRollBackAsync(() =>
+          work(async <R>(query: CompiledQuery) => this.#runNow<R>(query)),
+        );
+      } finally {
+        this.#transaction = null;
+        end();
+      }
+    });
   }
 
   /**
@@ -65,10 +92,11 @@ export class SqliteRunner implements StatementRunner {
    * held for no longer than the statements take: other connections of this
    * process never wait for this one to get its turn on the event loop.
    */
-  async transactionSync<T>(work: (run: RunNow) => T): Promise<T> {
-    while (this.#transaction !== null) await this.#transaction;
-    this.#runNow(BEGIN_IMMEDIATE);
-    return this.#commitOrRollBack(() => work((query) => this.#runNow(query)));
+  transactionSync<T>(work: (run: RunNow) => T): Promise<T> {
+    return this.whenUnlocked(() => {
+      this.#runNow(BEGIN_IMMEDIATE);
+      return this.#commitOrRollBack(() => work((query) => this.#runNow(query)));
+    });
   }
 
   /** Commits after `work`, or rolls back and rethrows when it throws. */
