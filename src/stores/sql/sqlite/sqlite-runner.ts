@@ -32,6 +32,8 @@ export class SqliteRunner implements StatementRunner {
   readonly #statements = new Map<string, SqliteStatement>();
   /** Settles when the open transaction ends; null when none is open. */
   #transaction: Promise<void> | null = null;
+  /** Settles when the writes called so far have settled: writes run in the order they were called. */
+  #writes: Promise<unknown> = Promise.resolve();
 
   constructor(
     database: SqliteDatabase,
@@ -44,8 +46,24 @@ export class SqliteRunner implements StatementRunner {
     this.#busyTimeout = lock.busyTimeout;
   }
 
-  readonly run: RunStatement = <R>(query: CompiledQuery) =>
-    this.whenUnlocked(() => this.#runNow<R>(query));
+  /**
+   * Runs a statement. Reads run at once (in WAL mode no writer holds them
+   * up); writes run in the order they were called, even when one of them
+   * has to wait for another connection's lock.
+   */
+  readonly run: RunStatement = <R>(query: CompiledQuery) => {
+    const attempt = () => this.#runNow<R>(query);
+    return this.#isReader(query.sql) ? this.whenUnlocked(attempt) : this.#inOrder(attempt);
+  };
+
+  /** Does this statement only read? False when it cannot be prepared now (the attempt will tell why). */
+  #isReader(sql: string): boolean {
+    try {
+      return this.#prepared(sql).reader;
+    } catch {
+      return false;
+    }
+  }
 
   /**
    * Runs `attempt` (synchronous work on this connection, or Kysely's) once
@@ -69,7 +87,7 @@ export class SqliteRunner implements StatementRunner {
    * database turns the transaction away for another connection's lock.
    */
   transaction<T>(work: (run: RunStatement) => Promise<T>): Promise<T> {
-    return this.whenUnlocked(async () => {
+    return this.#inOrder(async () => {
       this.#runNow(BEGIN_IMMEDIATE);
       let end = () => {};
       this.#transaction = new Promise((resolve) => {
@@ -93,10 +111,17 @@ export class SqliteRunner implements StatementRunner {
    * process never wait for this one to get its turn on the event loop.
    */
   transactionSync<T>(work: (run: RunNow) => T): Promise<T> {
-    return this.whenUnlocked(() => {
+    return this.#inOrder(() => {
       this.#runNow(BEGIN_IMMEDIATE);
       return this.#commitOrRollBack(() => work((query) => this.#runNow(query)));
     });
+  }
+
+  /** {@link whenUnlocked}, after the writes called before. */
+  #inOrder<T>(attempt: () => T | Promise<T>): Promise<T> {
+    const result = this.#writes.then(() => this.whenUnlocked(attempt));
+    this.#writes = result.catch(() => {});
+    return result;
   }
 
   /** Commits after `work`, or rolls back and rethrows when it throws. */
@@ -131,13 +156,18 @@ export class SqliteRunner implements StatementRunner {
     }
   }
 
+  #prepared(sql: string): SqliteStatement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#database.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   /** Runs a statement synchronously, preparing it once. */
   #runNow<R>(query: CompiledQuery): QueryResult<R> {
-    let statement = this.#statements.get(query.sql);
-    if (statement === undefined) {
-      statement = this.#database.prepare(query.sql);
-      this.#statements.set(query.sql, statement);
-    }
+    const statement = this.#prepared(query.sql);
     if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
     const { changes } = statement.run(query.parameters);
     return { rows: [], numAffectedRows: BigInt(changes) };
