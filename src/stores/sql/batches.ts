@@ -9,7 +9,7 @@ import { insertSizes, paddedSizes, type SizedStatements } from './queries.ts';
 import type { InsertRow } from './rows.ts';
 
 /** A statement carries about this many characters of job state at most (MySQL's max_allowed_packet is 16 MiB by default). */
-const BATCH_CHARS = 4 * 1024 * 1024;
+export const BATCH_CHARS = 4 * 1024 * 1024;
 
 /**
  * The position of the first row whose id repeats an earlier row's, or
@@ -21,16 +21,17 @@ export function firstRepeat(rows: readonly InsertRow[]): number {
   return repeat === -1 ? rows.length : repeat;
 }
 
-/** Batches of at most `maxRows` items and about BATCH_CHARS characters of job state (or id). */
+/** Batches of at most `maxRows` items and about `maxChars` characters of job state (or id). */
 export function* chunks<T extends InsertRow | string>(
   items: readonly T[],
   maxRows: number,
+  maxChars = BATCH_CHARS,
 ): Generator<T[]> {
   let chunk: T[] = [];
   let chars = 0;
   for (const item of items) {
     const size = typeof item === 'string' ? item.length : item.job_state.length;
-    if (chunk.length > 0 && (chunk.length >= maxRows || chars + size > BATCH_CHARS)) {
+    if (chunk.length > 0 && (chunk.length >= maxRows || chars + size > maxChars)) {
       yield chunk;
       chunk = [];
       chars = 0;
@@ -43,13 +44,14 @@ export function* chunks<T extends InsertRow | string>(
 
 /**
  * `rows` in the batches of one multi-row insert each: at most `maxRows` rows
- * and about BATCH_CHARS characters, in the few sizes of {@link insertSizes}.
+ * and about `maxChars` characters, in the few sizes of {@link insertSizes}.
  */
 export function* insertBatches(
   rows: readonly InsertRow[],
   maxRows: number,
+  maxChars = BATCH_CHARS,
 ): Generator<InsertRow[]> {
-  for (const chunk of chunks(rows, maxRows)) {
+  for (const chunk of chunks(rows, maxRows, maxChars)) {
     let at = 0;
     for (const size of insertSizes(chunk.length, maxRows)) {
       yield chunk.slice(at, at + size);

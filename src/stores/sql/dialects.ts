@@ -232,7 +232,7 @@ export async function startBackend(
     const { migrateJobsTable } = await import('./migrations.ts');
     const migrate = () => migrateJobsTable(session.db as unknown as Kysely<unknown>, name, table);
     await (session.retryWhileLocked?.(migrate) ?? migrate());
-    return dialect.backend(session, table);
+    return await dialect.backend(session, table);
   } catch (error) {
     if (session.owned) await session.db.destroy();
     throw error;

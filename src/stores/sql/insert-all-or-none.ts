@@ -50,7 +50,7 @@ async function existingIds(
 
 /**
  * {@link SqlBackend.insertRows} with multi-row inserts of at most `maxRows`
- * rows. A repeated id is found before the database is touched; an id in the
+ * rows (and about `maxChars` characters of job state). A repeated id is found before the database is touched; an id in the
  * table makes an insert fail, and is then looked up to be named.
  */
 export async function insertAllOrNone(
@@ -60,6 +60,7 @@ export async function insertAllOrNone(
   insert: SizedStatements,
   rows: readonly InsertRow[],
   maxRows: number,
+  maxChars?: number,
 ): Promise<void> {
   const repeat = firstRepeat(rows);
   // The rows before the first repeated id; one of them in the table is an
@@ -78,7 +79,7 @@ export async function insertAllOrNone(
     // Nothing is written: name the first id of the table before the repeat, else the repeat.
     throw new ConflictingIdError(((await firstExisting()) ?? rows[repeat]!).id);
   }
-  const statements = [...insertBatches(distinct, maxRows)].map((batch) =>
+  const statements = [...insertBatches(distinct, maxRows, maxChars)].map((batch) =>
     rowsStatement(insert, batch),
   );
   try {

@@ -7,6 +7,7 @@ import { DeserializationError, InvalidJobOptionError } from '../../jobs/errors.t
 import type { Job } from '../../jobs/job.ts';
 import { serializeJob } from '../../jobs/serialization.ts';
 import { isStorableId } from '../common.ts';
+import { type JobSizeLimit, JobTooLargeError } from '../errors.ts';
 import { MAX_ID_LENGTH } from './table-names.ts';
 
 /** A row as read: its columns hold whatever the database returns (a hand-edited row may hold anything). */
@@ -58,6 +59,14 @@ export function rowOf(job: Job): InsertRow {
     next_run_time: Number.isNaN(time) ? null : time,
     job_state: serializeJob(job),
   };
+}
+
+/** @throws JobTooLargeError when the row's id and job state take more bytes than `limit` allows */
+export function checkRowSize(row: InsertRow, limit: JobSizeLimit): void {
+  // A UTF-16 code unit takes at most 3 bytes in UTF-8: most rows need no count.
+  if ((row.id.length + row.job_state.length) * 3 <= limit.bytes) return;
+  const bytes = Buffer.byteLength(row.id) + Buffer.byteLength(row.job_state);
+  if (bytes > limit.bytes) throw new JobTooLargeError(row.id, bytes, limit);
 }
 
 /**

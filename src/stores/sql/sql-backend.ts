@@ -16,6 +16,7 @@
  * statement) and what its driver's errors mean.
  */
 import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type { JobSizeLimit } from '../errors.ts';
 import type { OpenOptions, SqlDialectName, SqlTarget } from './dialects.ts';
 import type { JobsDatabase, Queries } from './queries.ts';
 import type { InsertRow } from './rows.ts';
@@ -41,7 +42,7 @@ export interface SqlDialect {
   /** Opens the database `target` names, loading its driver now. @throws SqlStoreSetupError */
   open(target: SqlTarget, options: OpenOptions): Promise<SqlSession>;
   /** The backend of a started store on `session` (migrated), for the jobs table `table`. */
-  backend(session: SqlSession, table: string): SqlBackend;
+  backend(session: SqlSession, table: string): Promise<SqlBackend>;
 }
 
 /** The store's work on one database, in its dialect. */
@@ -49,6 +50,11 @@ export interface SqlBackend {
   readonly dialect: SqlDialectName;
   /** The store's statements on its table, compiled once. */
   readonly queries: Queries;
+  /**
+   * The largest job (id and state, in UTF-8 bytes) the database takes in one
+   * statement; the store refuses larger ones before they reach it.
+   */
+  readonly jobSizeLimit: JobSizeLimit;
   /**
    * Runs one of `queries` (or a statement of a fixed shape) on its own; it
    * commits by itself. Backends that can prepare statements prepare it once

@@ -23,6 +23,7 @@ import type { JobStore, StoreContext } from '../store.ts';
 import { type SqlDialectName, SqlStoreSetupError, startBackend } from './dialects.ts';
 import { type NormalizedOptions, normalizeOptions, type SqlJobStoreOptions } from './options.ts';
 import {
+  checkRowSize,
   documentOf,
   epochMs,
   type InsertRow,
@@ -174,10 +175,11 @@ export class SqlJobStore implements JobStore {
    * @throws ConflictingIdError when the id exists.
    * @throws InvalidJobOptionError when the id is too long or contains NUL or an unpaired surrogate.
    * @throws SerializationError when the job cannot be stored (no textual function reference, unserializable arguments).
+   * @throws JobTooLargeError (a SerializationError) when the job is larger than the database takes.
    */
   async addJob(job: Job): Promise<void> {
     const backend = this.#started();
-    const row = rowOf(job);
+    const row = this.#rowOf(job);
     try {
       await backend.run(backend.queries.insert.bind([row.id, row.next_run_time, row.job_state]));
     } catch (error) {
@@ -194,7 +196,7 @@ export class SqlJobStore implements JobStore {
    */
   async addJobs(jobs: readonly Job[]): Promise<void> {
     const backend = this.#started();
-    await backend.insertRows(jobs.map(rowOf));
+    await backend.insertRows(jobs.map((job) => this.#rowOf(job)));
   }
 
   /**
@@ -204,7 +206,7 @@ export class SqlJobStore implements JobStore {
   async updateJob(job: Job): Promise<void> {
     const { run, queries } = this.#started();
     if (idProblem(job.id) !== null) throw new JobLookupError(job.id);
-    const row = rowOf(job);
+    const row = this.#rowOf(job);
     const result = await run(queries.update.bind([row.id, row.next_run_time, row.job_state]));
     // A MySQL client without FOUND_ROWS counts only changed rows: 0 may mean "unchanged".
     if (!result.numAffectedRows && (await run(queries.exists.bind([row.id]))).rows.length === 0)
@@ -226,7 +228,7 @@ export class SqlJobStore implements JobStore {
     const latest = new Map<string, InsertRow>();
     for (const job of jobs) {
       if (idProblem(job.id) !== null) missing.push(job.id);
-      else latest.set(job.id, rowOf(job));
+      else latest.set(job.id, this.#rowOf(job));
     }
     if (latest.size === 0) return missing;
     const found = await backend.updateRows([...latest.values()]);
@@ -261,6 +263,13 @@ export class SqlJobStore implements JobStore {
     const { run, queries } = this.#started();
     await run(queries.removeAll.bind([]));
     this.#broken.clear();
+  }
+
+  /** The row of a job. @throws InvalidJobOptionError, SerializationError, JobTooLargeError */
+  #rowOf(job: Job): InsertRow {
+    const row = rowOf(job);
+    checkRowSize(row, this.#started().jobSizeLimit);
+    return row;
   }
 
   #started(): SqlBackend {

@@ -5,8 +5,9 @@
  * or delete the locked ones, in padded statements of a few sizes (MySQL has
  * no `unnest`, and no `update … returning`).
  */
-import type { CompiledQuery } from 'kysely';
-import { chunks, paddedBatches, rowsStatement } from '../batches.ts';
+import { CompiledQuery } from 'kysely';
+import type { JobSizeLimit } from '../../errors.ts';
+import { BATCH_CHARS, chunks, paddedBatches, rowsStatement } from '../batches.ts';
 import { insertAllOrNone } from '../insert-all-or-none.ts';
 import {
   type BatchStatements,
@@ -20,6 +21,34 @@ import type { InsertRow } from '../rows.ts';
 import type { SqlBackend, SqlDialect, SqlSession } from '../sql-backend.ts';
 import type { RunStatement } from '../statement-runner.ts';
 import { openMysql } from './mysql-connection.ts';
+import { MysqlPoolRunner } from './mysql-runner.ts';
+
+/** Bytes of a statement's packet besides its rows' values (ids and job states). */
+const STATEMENT_BYTES = 64 * 1024;
+
+function mebibytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * The largest job the server takes, from its `max_allowed_packet`: every
+ * statement travels in one packet, and one that is larger makes the server
+ * drop the connection. The store's own pool sends values as binary
+ * parameters; through a Kysely instance of the application's, mysql2 escapes
+ * them into the statement text, which may double their size.
+ */
+async function jobSizeLimitOf(session: SqlSession): Promise<JobSizeLimit> {
+  const { rows } = await session.db.executeQuery<{ size: unknown }>(
+    CompiledQuery.raw('select @@max_allowed_packet as size'),
+  );
+  const packet = Number(rows[0]?.size);
+  const escaped = !(session.runner instanceof MysqlPoolRunner);
+  return {
+    bytes: Math.floor((packet - STATEMENT_BYTES) / (escaped ? 2 : 1)),
+    name: `the server's max_allowed_packet (${mebibytes(packet)}${escaped ? ', which holds values escaped into the statement text, up to twice their size' : ''})`,
+    raise: 'raise max_allowed_packet on the server and start the store again',
+  };
+}
 
 /** Did this mysql2 error come from a duplicate primary key? */
 export function isMysqlUniqueViolation(error: unknown): boolean {
@@ -31,13 +60,24 @@ export function isMysqlUniqueViolation(error: unknown): boolean {
 class MysqlBackend implements SqlBackend {
   readonly dialect = 'mysql';
   readonly queries: Queries;
+  readonly jobSizeLimit: JobSizeLimit;
   readonly #session: SqlSession;
   readonly #table: string;
   readonly #batches: BatchStatements;
+  /**
+   * Characters of job state in one batch statement at most: a character takes
+   * up to 3 bytes, and padding adds up to a quarter, within the packet.
+   */
+  readonly #batchChars: number;
 
-  constructor(session: SqlSession, table: string) {
+  constructor(session: SqlSession, table: string, jobSizeLimit: JobSizeLimit) {
     this.#session = session;
     this.#table = table;
+    this.jobSizeLimit = jobSizeLimit;
+    this.#batchChars = Math.max(
+      1,
+      Math.min(BATCH_CHARS, Math.floor(jobSizeLimit.bytes / 3 / 1.25)),
+    );
     this.queries = compileQueries(session.db, table);
     this.#batches = batchStatements(session.db, table);
   }
@@ -64,6 +104,7 @@ class MysqlBackend implements SqlBackend {
       this.#batches.insert,
       rows,
       MAX_INSERT_ROWS.mysql,
+      this.#batchChars,
     );
   }
 
@@ -76,7 +117,7 @@ class MysqlBackend implements SqlBackend {
     const { upsert } = this.#batches;
     return this.transaction(async (run) => {
       const found = new Set<string>();
-      for (const chunk of chunks(rows, MAX_PADDED_ROWS)) {
+      for (const chunk of chunks(rows, MAX_PADDED_ROWS, this.#batchChars)) {
         const locked = await this.#lock(
           run,
           chunk.map((row) => row.id),
@@ -130,5 +171,6 @@ class MysqlBackend implements SqlBackend {
 
 export const mysqlDialect: SqlDialect = {
   open: openMysql,
-  backend: (session, table) => new MysqlBackend(session, table),
+  backend: async (session, table) =>
+    new MysqlBackend(session, table, await jobSizeLimitOf(session)),
 };

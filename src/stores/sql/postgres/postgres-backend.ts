@@ -5,6 +5,7 @@
  * that one prepared statement serves every batch.
  */
 import type { CompiledQuery } from 'kysely';
+import type { JobSizeLimit } from '../../errors.ts';
 import { chunks, columnsOf } from '../batches.ts';
 import { inOneTransaction, insertAllOrNone } from '../insert-all-or-none.ts';
 import {
@@ -30,6 +31,11 @@ export function isPostgresUniqueViolation(error: unknown): boolean {
 class PostgresBackend implements SqlBackend {
   readonly dialect = 'postgres';
   readonly queries: Queries;
+  readonly jobSizeLimit: JobSizeLimit = {
+    // Less a little for the rest of the statement's message.
+    bytes: 2 ** 30 - 1024 * 1024,
+    name: "PostgreSQL's largest text value (1 GB)",
+  };
   readonly #session: SqlSession;
   readonly #table: string;
   readonly #batches: BatchStatements;
@@ -100,5 +106,5 @@ class PostgresBackend implements SqlBackend {
 
 export const postgresDialect: SqlDialect = {
   open: openPostgres,
-  backend: (session, table) => new PostgresBackend(session, table),
+  backend: async (session, table) => new PostgresBackend(session, table),
 };

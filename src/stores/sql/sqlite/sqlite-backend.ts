@@ -6,7 +6,7 @@
  * Kysely.
  */
 import type { CompiledQuery, QueryResult } from 'kysely';
-import { ConflictingIdError } from '../../errors.ts';
+import { ConflictingIdError, type JobSizeLimit } from '../../errors.ts';
 import { firstRepeat, insertBatches, rowsStatement } from '../batches.ts';
 import {
   type BatchStatements,
@@ -35,9 +35,16 @@ export function isSqliteUniqueViolation(error: unknown): boolean {
   );
 }
 
+/** The most bytes of a string, as both drivers build SQLite (its default). */
+const SQLITE_MAX_LENGTH = 1_000_000_000;
+
 class SqliteBackend implements SqlBackend {
   readonly dialect = 'sqlite';
   readonly queries: Queries;
+  readonly jobSizeLimit: JobSizeLimit = {
+    bytes: SQLITE_MAX_LENGTH,
+    name: "SQLite's largest string (SQLITE_MAX_LENGTH)",
+  };
   readonly #session: SqlSession;
   readonly #batches: BatchStatements;
 
@@ -168,5 +175,5 @@ async function runWork<T>(work: Work<T>, run: RunStatement): Promise<T> {
 
 export const sqliteDialect: SqlDialect = {
   open: openSqlite,
-  backend: (session, table) => new SqliteBackend(session, table),
+  backend: async (session, table) => new SqliteBackend(session, table),
 };
