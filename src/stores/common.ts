@@ -85,7 +85,7 @@ export function isStorableId(id: unknown): id is string {
 export function checkStorableId(job: Job, backend: string): void {
   if (!isStorableId(job.id))
     throw new SerializationError(
-      `job ${JSON.stringify(job.id)} cannot be stored: its id holds a lone UTF-16 surrogate, which ${backend} cannot store`,
+      `job ${JSON.stringify(job.id)} cannot be stored: its id holds a lone UTF-16 surrogate, which ${backend} cannot store; remove it from the id (it is half of a character, an emoji say, that was cut in two)`,
       { path: 'id', jobId: job.id },
     );
 }

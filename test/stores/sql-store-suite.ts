@@ -284,6 +284,21 @@ export function describeSqlStore(backend: SqlBackend): void {
         expect(await rowCount()).toBe(0);
       });
 
+      it('names its own database and the fix when it refuses an id with NUL', async () => {
+        const { store } = await startStore();
+        const database = { sqlite: 'SQLite', postgres: 'PostgreSQL', mysql: 'MySQL/MariaDB' }[
+          backend.dialect
+        ];
+        for (const job of [makeJob('nul\u0000byte', BASE_TIME)]) {
+          const error = await store.addJob(job).catch((thrown: unknown) => thrown);
+          expect(error).toBeInstanceOf(InvalidJobOptionError);
+          expect(String(error)).toContain(`cannot be stored in the SQL job store on ${database}`);
+          expect(String(error)).toContain('Remove the NUL character from the id.');
+          await expect(store.addJobs([job])).rejects.toThrow(`SQL job store on ${database}`);
+        }
+        expect(await rowCount()).toBe(0);
+      });
+
       it('refuses ids with NUL or an unpaired surrogate at addJob with a clear error, and never finds them', async () => {
         const { store } = await startStore();
         for (const id of ['nul\u0000byte', 'lone \uD83D surrogate', 'lone \uDE00 low']) {

@@ -14,6 +14,13 @@ import { kyselyRunner } from './statement-runner.ts';
 /** The databases the SQL job store supports. */
 export type SqlDialectName = 'sqlite' | 'postgres' | 'mysql';
 
+/** Each dialect's name in messages. */
+export const DIALECT_NAMES: Readonly<Record<SqlDialectName, string>> = {
+  sqlite: 'SQLite',
+  postgres: 'PostgreSQL',
+  mysql: 'MySQL/MariaDB',
+};
+
 /**
  * Which SQLite driver to use. `'auto'` takes `node:sqlite` on Node 24 and
  * later; on Node 20 and 22 it takes better-sqlite3 when installed, else

@@ -26,17 +26,36 @@ export interface InsertRow {
   job_state: string;
 }
 
+/** Why the SQL store cannot hold an id, and what to do about it. */
+export interface IdProblem {
+  /** Completes "the id …". */
+  problem: string;
+  /** A sentence. */
+  fix: string;
+}
+
 /** Why the SQL store cannot hold this id, or null when it can. */
-export function idProblem(id: string): string | null {
-  if (typeof id !== 'string') return 'is not a string';
-  if (id.includes('\u0000')) return 'contains a NUL character, which PostgreSQL text cannot hold';
+export function idProblem(id: string): IdProblem | null {
+  if (typeof id !== 'string') return { problem: 'is not a string', fix: 'Use a string id.' };
+  if (id.includes('\u0000'))
+    return {
+      problem:
+        'contains a NUL character, which the SQL job store refuses on every database so that a job table can move between them (PostgreSQL text cannot hold it)',
+      fix: 'Remove the NUL character from the id.',
+    };
   if (!isStorableId(id))
-    return 'contains an unpaired UTF-16 surrogate, which is not valid Unicode text';
+    return {
+      problem: 'contains an unpaired UTF-16 surrogate, which is not valid Unicode text',
+      fix: 'Remove it: it is half of a character (an emoji, say) that was cut in two.',
+    };
   if (id.length > MAX_ID_LENGTH) {
     let length = 0;
     for (const _ of id) length++;
     if (length > MAX_ID_LENGTH)
-      return `is ${length} characters long; the SQL job store holds ids of at most ${MAX_ID_LENGTH} characters`;
+      return {
+        problem: `is ${length} characters long; the SQL job store holds ids of at most ${MAX_ID_LENGTH} characters`,
+        fix: 'Use a shorter id (a hash of a long one, say).',
+      };
   }
   return null;
 }
@@ -46,11 +65,17 @@ function describeId(id: string): string {
   return JSON.stringify(preview);
 }
 
-/** The row of a job. @throws InvalidJobOptionError, SerializationError */
-export function rowOf(job: Job): InsertRow {
+/**
+ * The row of a job for the SQL job store on `database` (named in messages).
+ * @throws InvalidJobOptionError, SerializationError
+ */
+export function rowOf(job: Job, database: string): InsertRow {
   const problem = idProblem(job.id);
   if (problem !== null) {
-    throw new InvalidJobOptionError('id', `Job id ${describeId(job.id)} ${problem}`);
+    throw new InvalidJobOptionError(
+      'id',
+      `Job id ${describeId(job.id)} cannot be stored in the SQL job store on ${database}: it ${problem.problem}. ${problem.fix}`,
+    );
   }
   // NaN when paused: a Job never holds an invalid Date.
   const time = job.nextRunTimeMs;

@@ -20,7 +20,12 @@ import type { Job } from '../../jobs/job.ts';
 import { registerJobStoreType } from '../../scheduler/plugins.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import type { JobStore, StoreContext } from '../store.ts';
-import { type SqlDialectName, SqlStoreSetupError, startBackend } from './dialects.ts';
+import {
+  DIALECT_NAMES,
+  type SqlDialectName,
+  SqlStoreSetupError,
+  startBackend,
+} from './dialects.ts';
 import { type NormalizedOptions, normalizeOptions, type SqlJobStoreOptions } from './options.ts';
 import {
   checkRowSize,
@@ -267,8 +272,9 @@ export class SqlJobStore implements JobStore {
 
   /** The row of a job. @throws InvalidJobOptionError, SerializationError, JobTooLargeError */
   #rowOf(job: Job): InsertRow {
-    const row = rowOf(job);
-    checkRowSize(row, this.#started().jobSizeLimit);
+    const backend = this.#started();
+    const row = rowOf(job, DIALECT_NAMES[backend.dialect]);
+    checkRowSize(row, backend.jobSizeLimit);
     return row;
   }
 
