@@ -3,10 +3,7 @@
  * reading what better-sqlite3 reads, so that the store and Kysely see the
  * same rows through either driver.
  */
-import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
-import { SqlStoreSetupError } from '../dialects.ts';
 
 interface NodeSqliteStatement {
   all(...parameters: unknown[]): unknown[];
@@ -34,23 +31,6 @@ export async function loadNodeSqlite(): Promise<NodeSqliteModule | null> {
     return typeof DatabaseSync === 'function' ? { DatabaseSync } : null;
   } catch {
     return null;
-  }
-}
-
-/** Opens `path` with `node:sqlite`, naming a missing directory as better-sqlite3 does. */
-export function openNodeSqlite(nodeSqlite: NodeSqliteModule, path: string): NodeSqliteConnection {
-  try {
-    return new nodeSqlite.DatabaseSync(path);
-  } catch (error) {
-    // SQLITE_CANTOPEN (14) only says "unable to open database file".
-    const errcode = (error as { errcode?: unknown } | null)?.errcode;
-    if (errcode === 14 && path !== ':memory:' && !existsSync(dirname(path))) {
-      throw new SqlStoreSetupError(
-        `Cannot open SQLite database ${JSON.stringify(path)}: the directory does not exist`,
-        { cause: error },
-      );
-    }
-    throw error;
   }
 }
 

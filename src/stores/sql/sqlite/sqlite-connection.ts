@@ -3,12 +3,14 @@
  * (better-sqlite3 or `node:sqlite`), and sets WAL mode and the durability
  * level on the connection.
  */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { CompiledQuery, Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
 import { isModuleNotFound } from '../../common.ts';
 import { type OpenOptions, SqlStoreSetupError, type SqlTarget } from '../dialects.ts';
 import type { JobsDatabase } from '../queries.ts';
 import type { SqlSession } from '../sql-backend.ts';
-import { loadNodeSqlite, NodeSqliteDatabase, openNodeSqlite } from './node-sqlite-database.ts';
+import { loadNodeSqlite, NodeSqliteDatabase } from './node-sqlite-database.ts';
 import { type SqliteDriver, SqliteRunner } from './sqlite-runner.ts';
 
 /**
@@ -43,11 +45,29 @@ export async function openSqlite(target: SqlTarget, options: OpenOptions): Promi
  */
 const AUTO_PREFERS_NODE_SQLITE = Number(process.versions.node.split('.')[0]) >= 24;
 
+/**
+ * Refuses a file whose directory does not exist, which SQLite does not
+ * create: better-sqlite3 would throw a TypeError without the path, and
+ * `node:sqlite` "unable to open database file".
+ *
+ * @throws SqlStoreSetupError naming the path and the fix
+ */
+function checkDirectory(path: string): void {
+  if (path === ':memory:' || path === '' || path.startsWith('file:')) return;
+  const directory = dirname(resolve(path));
+  if (!existsSync(directory)) {
+    throw new SqlStoreSetupError(
+      `Cannot open SQLite database ${JSON.stringify(path)}: its directory does not exist (${JSON.stringify(directory)}). Create it (mkdir -p ${JSON.stringify(directory)}), or correct the path in the store's url`,
+    );
+  }
+}
+
 /** Opens a SQLite file (or `:memory:`) with better-sqlite3 or `node:sqlite`. */
 async function openSqliteDatabase(
   path: string,
   options: OpenOptions,
 ): Promise<{ database: SqliteDatabase; driver: SqliteDriver }> {
+  checkDirectory(path);
   const choice = options.sqliteDriver;
   const drivers: readonly SqliteDriver[] =
     choice !== 'auto'
@@ -60,7 +80,7 @@ async function openSqliteDatabase(
     if (driver === 'node:sqlite') {
       const nodeSqlite = await loadNodeSqlite();
       if (nodeSqlite !== null)
-        return { database: new NodeSqliteDatabase(openNodeSqlite(nodeSqlite, path)), driver };
+        return { database: new NodeSqliteDatabase(new nodeSqlite.DatabaseSync(path)), driver };
       continue;
     }
     try {
