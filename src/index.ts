@@ -107,7 +107,13 @@ export {
 } from './scheduler/plugins.ts';
 export { AsyncScheduler, BackgroundScheduler, BlockingScheduler } from './scheduler/schedulers.ts';
 export type { TriggerAlias, TriggerArgsByAlias } from './scheduler/trigger-aliases.ts';
-export { ConflictingIdError, JobLookupError, JobTooLargeError } from './stores/errors.ts';
+export {
+  ConflictingIdError,
+  JobLookupError,
+  JobTooLargeError,
+  StoreReplyError,
+  StoreSetupError,
+} from './stores/errors.ts';
 export { MemoryJobStore } from './stores/memory/memory-store.ts';
 export {
   type MongoJobDocument,

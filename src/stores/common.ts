@@ -10,6 +10,7 @@
 import { DeserializationError, SerializationError } from '../jobs/errors.ts';
 import type { Job } from '../jobs/job.ts';
 import { ConfigurationError } from '../scheduler/errors.ts';
+import { StoreSetupError } from './errors.ts';
 import type { StoreContext } from './store.ts';
 
 /** The message of an error, or the thrown value as a string. */
@@ -144,6 +145,31 @@ export async function restoreOrReport(
 }
 
 /**
+ * `promise`, or a rejection with `StoreSetupError(message)` when it has not
+ * settled after `ms` milliseconds; `onTimeout` then releases what the
+ * attempt opened.
+ */
+export async function withinTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  message: string,
+  onTimeout: () => void,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new StoreSetupError(message));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Loads an optional peer dependency with `load` (an `import()` of the package,
  * written out by the caller); when the package is not installed, fails with
  * `install <pkg> to use the <storeType> job store (npm install <pkg>)`.
@@ -157,9 +183,12 @@ export async function loadOptionalDriver<T>(
     return await load();
   } catch (error) {
     if (isModuleNotFound(error))
-      throw new Error(`install ${pkg} to use the ${storeType} job store (npm install ${pkg})`, {
-        cause: error,
-      });
+      throw new StoreSetupError(
+        `install ${pkg} to use the ${storeType} job store (npm install ${pkg})`,
+        {
+          cause: error,
+        },
+      );
     throw error;
   }
 }

@@ -1,6 +1,25 @@
 import { HorariumError } from '../errors.ts';
 import { SerializationError } from '../jobs/errors.ts';
 
+/**
+ * A job store cannot start or be used: its driver is not installed, its
+ * server cannot be reached or does not answer in time, its URL, options or
+ * schema are unusable, or it was used before `start()`. Each store throws
+ * it (the SQL store a subclass, `SqlStoreSetupError`), so that one `catch`
+ * handles a store that cannot start, whatever its kind.
+ */
+export class StoreSetupError extends HorariumError {
+  override name = 'StoreSetupError';
+}
+
+/**
+ * A store's server answered something the store does not understand (a
+ * server that is not what the URL promised, or data changed under the store).
+ */
+export class StoreReplyError extends HorariumError {
+  override name = 'StoreReplyError';
+}
+
 /** A job with the same id already exists in the store. */
 export class ConflictingIdError extends HorariumError {
   override name = 'ConflictingIdError';

@@ -21,7 +21,7 @@ import {
   redactUrl,
   restoreOrReport,
 } from '../common.ts';
-import { ConflictingIdError, JobLookupError } from '../errors.ts';
+import { ConflictingIdError, JobLookupError, StoreSetupError } from '../errors.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 
 /** Options of {@link MongoJobStore}: a connection URL or an existing MongoClient. */
@@ -112,7 +112,10 @@ export class MongoJobStore implements JobStore {
    * Connects (from `url`) or takes the given client, and creates the run time
    * index when missing.
    *
-   * @throws Error when the mongodb driver is not installed or the server cannot be reached.
+   * @throws StoreSetupError when the mongodb driver is not installed, or the
+   * server cannot be reached within the driver's `serverSelectionTimeoutMS`
+   * (30 s by default; set it in `clientOptions`). The client the store opened
+   * is closed again then.
    */
   async start(context: StoreContext, _alias: string): Promise<void> {
     // Started again without a shutdown: release the client opened before.
@@ -135,9 +138,12 @@ export class MongoJobStore implements JobStore {
         await client.connect();
       } catch (error) {
         await client.close().catch(() => {});
-        throw new Error(`Cannot connect to MongoDB at ${redactUrl(url)}: ${messageOf(error)}`, {
-          cause: error,
-        });
+        throw new StoreSetupError(
+          `Cannot connect to MongoDB at ${redactUrl(url)}: ${messageOf(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
       this.#ownsClient = true;
     }
@@ -152,7 +158,10 @@ export class MongoJobStore implements JobStore {
       this.#collection = collection;
     } catch (error) {
       await this.shutdown();
-      throw error;
+      throw new StoreSetupError(
+        `Cannot create the run time index of MongoDB collection ${this.namespace}: ${messageOf(error)}`,
+        { cause: error },
+      );
     }
   }
 
@@ -271,7 +280,7 @@ export class MongoJobStore implements JobStore {
 
   #started(): Collection<MongoJobDocument> {
     if (this.#collection === null)
-      throw new Error('The MongoDB job store is not started (call start() first)');
+      throw new StoreSetupError('The MongoDB job store is not started (call start() first)');
     return this.#collection;
   }
 
@@ -290,7 +299,7 @@ export class MongoJobStore implements JobStore {
   async #restore(id: unknown, document: MongoJobDocument): Promise<Job | null> {
     const context = this.#context;
     if (context === null)
-      throw new Error('The MongoDB job store is not started (call start() first)');
+      throw new StoreSetupError('The MongoDB job store is not started (call start() first)');
     const jobId = typeof id === 'string' ? id : String(id);
     const time = document.next_run_time;
     return restoreOrReport(

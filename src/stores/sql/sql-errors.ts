@@ -1,8 +1,14 @@
 /** The errors particular to the SQL job store. */
 import { HorariumError } from '../../errors.ts';
+import { StoreSetupError } from '../errors.ts';
 
-/** Thrown when a store cannot open its database: bad URL, missing driver, unsupported Kysely dialect. */
-export class SqlStoreSetupError extends HorariumError {
+/**
+ * Thrown when the SQL store cannot open its database: bad URL, missing
+ * driver, unsupported Kysely dialect, unusable schema. A subclass of
+ * {@link StoreSetupError}, which every store throws for the same kind of
+ * failure; the class stays so that code catching it keeps working.
+ */
+export class SqlStoreSetupError extends StoreSetupError {
   override name = 'SqlStoreSetupError';
 }
 

@@ -4,7 +4,14 @@
  * NO_BACKSLASH_ESCAPES, which mysql2's inlined parameters need.
  */
 import { CompiledQuery, Kysely, MysqlDialect, type MysqlPool } from 'kysely';
-import { loadDriver, type OpenOptions, type SqlTarget } from '../dialects.ts';
+import { messageOf } from '../../common.ts';
+import {
+  loadDriver,
+  type OpenOptions,
+  redactUrl,
+  SqlStoreSetupError,
+  type SqlTarget,
+} from '../dialects.ts';
 import type { JobsDatabase } from '../queries.ts';
 import type { SqlSession } from '../sql-backend.ts';
 import { type MysqlCallbackPool, MysqlPoolRunner } from './mysql-runner.ts';
@@ -37,5 +44,15 @@ export async function openMysql(target: SqlTarget, options: OpenOptions): Promis
       },
     }),
   });
+  try {
+    // Within connectTimeout, also against a server that accepts and never answers.
+    await db.executeQuery(CompiledQuery.raw('select 1'));
+  } catch (error) {
+    await db.destroy();
+    throw new SqlStoreSetupError(
+      `Cannot connect to MySQL/MariaDB at ${redactUrl(target.url)}: ${messageOf(error)}`,
+      { cause: error },
+    );
+  }
   return { db, runner: new MysqlPoolRunner(pool as unknown as MysqlCallbackPool), owned: true };
 }

@@ -2,8 +2,15 @@
  * Opens a pg pool for the SQL job store, with its error listeners and, for
  * `durability: 'relaxed'`, `synchronous_commit = off` on each connection.
  */
-import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
-import { loadDriver, type OpenOptions, type SqlTarget } from '../dialects.ts';
+import { CompiledQuery, Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import { messageOf } from '../../common.ts';
+import {
+  loadDriver,
+  type OpenOptions,
+  redactUrl,
+  SqlStoreSetupError,
+  type SqlTarget,
+} from '../dialects.ts';
 import type { JobsDatabase } from '../queries.ts';
 import type { SqlSession } from '../sql-backend.ts';
 import { type PgPool, PostgresPoolRunner } from './postgres-runner.ts';
@@ -30,9 +37,18 @@ export async function openPostgres(target: SqlTarget, options: OpenOptions): Pro
       client.query('set synchronous_commit = off').catch(options.onSessionSetupError);
     });
   }
-  return {
-    db: new Kysely<JobsDatabase>({ dialect: new PostgresDialect({ pool: pool as PostgresPool }) }),
-    runner: new PostgresPoolRunner(pool as unknown as PgPool),
-    owned: true,
-  };
+  const db = new Kysely<JobsDatabase>({
+    dialect: new PostgresDialect({ pool: pool as PostgresPool }),
+  });
+  try {
+    // Within connectionTimeoutMillis, also against a server that accepts and never answers.
+    await db.executeQuery(CompiledQuery.raw('select 1'));
+  } catch (error) {
+    await db.destroy();
+    throw new SqlStoreSetupError(
+      `Cannot connect to PostgreSQL at ${redactUrl(target.url)}: ${messageOf(error)}`,
+      { cause: error },
+    );
+  }
+  return { db, runner: new PostgresPoolRunner(pool as unknown as PgPool), owned: true };
 }
