@@ -147,7 +147,7 @@ function sqliteBackend(): Backend {
     key: 'sqlite',
     async open() {
       // The driver the store's default ('auto') picks on this Node.
-      const { db, sqlite } = await openDatabase<unknown>(parseSqlUrl('sqlite::memory:'), {
+      const { db, runner } = await openDatabase<unknown>(parseSqlUrl('sqlite::memory:'), {
         durability: 'normal',
         busyTimeout: 5000,
         sqliteDriver: 'auto',
@@ -156,8 +156,7 @@ function sqliteBackend(): Backend {
         onPoolError: () => {},
         onSessionSetupError: () => {},
       });
-      const driver =
-        sqlite?.constructor.name === 'NodeSqliteDatabase' ? 'node:sqlite' : 'better-sqlite3';
+      const { driver } = runner as { driver?: string };
       const { rows } = await sql<{ v: string }>`select sqlite_version() as v`.execute(db);
       await db.destroy();
       return `SQLite ${rows[0]!.v} (${driver}, WAL, synchronous=NORMAL) at ${path}`;

@@ -118,7 +118,13 @@ export {
 } from './scheduler/plugins.ts';
 export { AsyncScheduler, BackgroundScheduler, BlockingScheduler } from './scheduler/schedulers.ts';
 export type { TriggerAlias, TriggerArgsByAlias } from './scheduler/trigger-aliases.ts';
-export { ConflictingIdError, JobLookupError } from './stores/errors.ts';
+export {
+  ConflictingIdError,
+  JobLookupError,
+  JobTooLargeError,
+  StoreReplyError,
+  StoreSetupError,
+} from './stores/errors.ts';
 export { MemoryJobStore } from './stores/memory/memory-store.ts';
 export {
   type MongoJobDocument,
@@ -135,6 +141,7 @@ export {
   type SqliteDurability,
   SqlStoreSetupError,
 } from './stores/sql/dialects.ts';
+export { SqliteLockTimeoutError } from './stores/sql/sql-errors.ts';
 export { SqlJobStore, type SqlJobStoreOptions } from './stores/sql/sql-store.ts';
 export type { JobStore, RestoreFailure, StoreContext } from './stores/store.ts';
 export {

@@ -11,6 +11,7 @@
 import { ConfigurationError } from '../config/errors.ts';
 import { DeserializationError, SerializationError } from '../jobs/errors.ts';
 import type { Job } from '../jobs/job.ts';
+import { StoreSetupError } from './errors.ts';
 import type { StoreContext } from './store.ts';
 
 /** The message of an error, or the thrown value as a string. */
@@ -86,7 +87,7 @@ export function isStorableId(id: unknown): id is string {
 export function checkStorableId(job: Job, backend: string): void {
   if (!isStorableId(job.id))
     throw new SerializationError(
-      `job ${JSON.stringify(job.id)} cannot be stored: its id holds a lone UTF-16 surrogate, which ${backend} cannot store`,
+      `job ${JSON.stringify(job.id)} cannot be stored: its id holds a lone UTF-16 surrogate, which ${backend} cannot store; remove it from the id (it is half of a character, an emoji say, that was cut in two)`,
       { path: 'id', jobId: job.id },
     );
 }
@@ -145,6 +146,31 @@ export async function restoreOrReport(
 }
 
 /**
+ * `promise`, or a rejection with `StoreSetupError(message)` when it has not
+ * settled after `ms` milliseconds; `onTimeout` then releases what the
+ * attempt opened.
+ */
+export async function withinTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  message: string,
+  onTimeout: () => void,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new StoreSetupError(message));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Loads an optional peer dependency with `load` (an `import()` of the package,
  * written out by the caller); when the package is not installed, fails with
  * `install <pkg> to use the <storeType> job store (npm install <pkg>)`.
@@ -158,9 +184,12 @@ export async function loadOptionalDriver<T>(
     return await load();
   } catch (error) {
     if (isModuleNotFound(error))
-      throw new Error(`install ${pkg} to use the ${storeType} job store (npm install ${pkg})`, {
-        cause: error,
-      });
+      throw new StoreSetupError(
+        `install ${pkg} to use the ${storeType} job store (npm install ${pkg})`,
+        {
+          cause: error,
+        },
+      );
     throw error;
   }
 }

@@ -11,6 +11,7 @@ import {
   IntervalTrigger,
   InvalidJobOptionError,
   JobLookupError,
+  JobTooLargeError,
   SqlJobStore,
   type SqlJobStoreOptions,
 } from '../../src/index.ts';
@@ -283,6 +284,21 @@ export function describeSqlStore(backend: SqlBackend): void {
         expect(await rowCount()).toBe(0);
       });
 
+      it('names its own database and the fix when it refuses an id with NUL', async () => {
+        const { store } = await startStore();
+        const database = { sqlite: 'SQLite', postgres: 'PostgreSQL', mysql: 'MySQL/MariaDB' }[
+          backend.dialect
+        ];
+        for (const job of [makeJob('nul\u0000byte', BASE_TIME)]) {
+          const error = await store.addJob(job).catch((thrown: unknown) => thrown);
+          expect(error).toBeInstanceOf(InvalidJobOptionError);
+          expect(String(error)).toContain(`cannot be stored in the SQL job store on ${database}`);
+          expect(String(error)).toContain('Remove the NUL character from the id.');
+          await expect(store.addJobs([job])).rejects.toThrow(`SQL job store on ${database}`);
+        }
+        expect(await rowCount()).toBe(0);
+      });
+
       it('refuses ids with NUL or an unpaired surrogate at addJob with a clear error, and never finds them', async () => {
         const { store } = await startStore();
         for (const id of ['nul\u0000byte', 'lone \uD83D surrogate', 'lone \uDE00 low']) {
@@ -321,6 +337,38 @@ export function describeSqlStore(backend: SqlBackend): void {
         const found = await store.lookupJob('big');
         expect(found?.args[0]).toBe(big);
         expect(found?.args[1]).toEqual({ quote: '\'"\\' });
+      });
+    });
+
+    describe('large jobs', () => {
+      /** A job whose argument is 17 MiB of text: over MySQL's and MariaDB's default max_allowed_packet (16 MiB). */
+      const bigJob = (id: string) =>
+        makeJob(id, BASE_TIME, { args: ['x'.repeat(17 * 1024 * 1024)] });
+
+      it('stores a 17 MiB job, or refuses it with JobTooLargeError where the server takes less (MySQL/MariaDB); the next add works', async () => {
+        const { store } = await startStore();
+        if (backend.dialect === 'mysql') {
+          const failure = await store.addJob(bigJob('big')).catch((error: unknown) => error);
+          expect(failure).toBeInstanceOf(JobTooLargeError);
+          const error = failure as JobTooLargeError;
+          expect(error.jobId).toBe('big');
+          expect(error.bytes).toBeGreaterThan(17 * 1024 * 1024);
+          expect(error.bytes).toBeGreaterThan(error.limit);
+          expect(error.message).toMatch(/"big".*17\.0 MiB.*max_allowed_packet.*smaller arguments/);
+          await expect(store.addJobs([makeJob('small', BASE_TIME), bigJob('big')])).rejects.toThrow(
+            JobTooLargeError,
+          );
+          expect(await rowCount()).toBe(0);
+          await store.addJob(makeJob('big', BASE_TIME));
+          await expect(store.updateJob(bigJob('big'))).rejects.toThrow(JobTooLargeError);
+          await expect(store.updateJobs([bigJob('big')])).rejects.toThrow(JobTooLargeError);
+          expect((await store.lookupJob('big'))?.args).toEqual(['contract', 1]);
+        } else {
+          await store.addJob(bigJob('big'));
+          expect((await store.lookupJob('big'))?.args[0]).toHaveLength(17 * 1024 * 1024);
+        }
+        await store.addJob(makeJob('after', BASE_TIME));
+        expect((await store.lookupJob('after'))?.id).toBe('after');
       });
     });
 

@@ -6,9 +6,11 @@
  * directory. Each driver's test file calls it inside its own describe.
  */
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { SqlJobStore } from '../../src/index.ts';
+import { SqlJobStore, SqlStoreSetupError } from '../../src/index.ts';
 import type { SqliteDriverName } from '../../src/stores/sql/dialects.ts';
 import {
   openNodeSqliteKysely,
@@ -141,5 +143,18 @@ export function describeSqliteDriver(driver: SqliteDriver): void {
     await expect(store.start(storeTestContext(), 'default')).rejects.toThrow(
       /directory does not exist/,
     );
+  });
+
+  it('fails to start with a SqlStoreSetupError naming the path and the fix when the directory does not exist', async () => {
+    const directory = join(tmpdir(), `horarium-missing-${process.pid}-${Date.now()}`, 'nested');
+    const path = join(directory, 'jobs.db');
+    const store = new SqlJobStore({ url: `sqlite:${path}`, sqliteDriver: driver });
+    const error = await store
+      .start(storeTestContext(), 'default')
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(SqlStoreSetupError);
+    expect((error as Error).message).toContain(JSON.stringify(path));
+    expect((error as Error).message).toContain(`mkdir -p ${JSON.stringify(directory)}`);
+    expect(existsSync(directory)).toBe(false);
   });
 }

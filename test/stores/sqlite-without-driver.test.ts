@@ -17,11 +17,15 @@ import { HAS_NODE_SQLITE } from '../helpers/sql-backends.ts';
 
 const NODE = `this is Node ${process.versions.node}`;
 
-/** Starts a scheduler on a SQLite store, adds and lists a job; prints the job ids or the error. */
+/**
+ * Starts a scheduler on a SQLite store (which must start: requireJobstores),
+ * adds and lists a job; prints the job ids, or the store's error.
+ */
 const script = (sqliteDriver: string): string => `
 import { AsyncScheduler } from ${JSON.stringify(INDEX_URL)};
 const scheduler = new AsyncScheduler({
   jobstores: { default: { type: 'sql', url: 'sqlite::memory:', sqliteDriver: ${JSON.stringify(sqliteDriver)} } },
+  requireJobstores: true,
 });
 scheduler.registerTask('report', () => 'sent');
 try {
@@ -30,8 +34,10 @@ try {
   console.log((await scheduler.getJobs()).map((job) => job.id).join(','));
   await scheduler.shutdown();
 } catch (error) {
-  console.log(error.name);
-  console.log(error.message);
+  // JobStoreStartError: its cause is the store's own error.
+  const cause = error.name === 'JobStoreStartError' ? error.cause : error;
+  console.log(cause.name);
+  console.log(cause.message);
 }
 `;
 

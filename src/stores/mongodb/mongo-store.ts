@@ -20,7 +20,7 @@ import {
   redactUrl,
   restoreOrReport,
 } from '../common.ts';
-import { ConflictingIdError, JobLookupError } from '../errors.ts';
+import { ConflictingIdError, JobLookupError, StoreSetupError } from '../errors.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 
 /** Options of {@link MongoJobStore}: a connection URL or an existing MongoClient. */
@@ -119,7 +119,10 @@ export class MongoJobStore implements JobStore {
    * Connects (from `url`) or takes the given client, and creates the run time
    * index when missing.
    *
-   * @throws Error when the mongodb driver is not installed or the server cannot be reached.
+   * @throws StoreSetupError when the mongodb driver is not installed, or the
+   * server cannot be reached within the driver's `serverSelectionTimeoutMS`
+   * (30 s by default; set it in `clientOptions`). The client the store opened
+   * is closed again then.
    */
   async start(context: StoreContext, _alias: string): Promise<void> {
     // Started again without a shutdown: release the client opened before.
@@ -142,9 +145,12 @@ export class MongoJobStore implements JobStore {
         await client.connect();
       } catch (error) {
         await client.close().catch(() => {});
-        throw new Error(`Cannot connect to MongoDB at ${redactUrl(url)}: ${messageOf(error)}`, {
-          cause: error,
-        });
+        throw new StoreSetupError(
+          `Cannot connect to MongoDB at ${redactUrl(url)}: ${messageOf(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
       this.#ownsClient = true;
     }
@@ -159,7 +165,10 @@ export class MongoJobStore implements JobStore {
       this.#collection = collection;
     } catch (error) {
       await this.shutdown();
-      throw error;
+      throw new StoreSetupError(
+        `Cannot create the run time index of MongoDB collection ${this.namespace}: ${messageOf(error)}`,
+        { cause: error },
+      );
     }
   }
 
@@ -278,7 +287,7 @@ export class MongoJobStore implements JobStore {
 
   #started(): Collection<MongoJobDocument> {
     if (this.#collection === null)
-      throw new Error('The MongoDB job store is not started (call start() first)');
+      throw new StoreSetupError('The MongoDB job store is not started (call start() first)');
     return this.#collection;
   }
 
@@ -297,7 +306,7 @@ export class MongoJobStore implements JobStore {
   async #restore(id: unknown, document: MongoJobDocument): Promise<Job | null> {
     const context = this.#context;
     if (context === null)
-      throw new Error('The MongoDB job store is not started (call start() first)');
+      throw new StoreSetupError('The MongoDB job store is not started (call start() first)');
     const jobId = typeof id === 'string' ? id : String(id);
     const time = document.next_run_time;
     return restoreOrReport(

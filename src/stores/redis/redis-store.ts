@@ -20,8 +20,9 @@ import {
   parseJobState,
   redactUrl,
   restoreOrReport,
+  withinTimeout,
 } from '../common.ts';
-import { ConflictingIdError, JobLookupError } from '../errors.ts';
+import { ConflictingIdError, JobLookupError, StoreReplyError, StoreSetupError } from '../errors.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import {
   ADD_JOB,
@@ -59,6 +60,8 @@ export interface RedisJobStoreOptions {
 }
 
 const DEFAULT_KEY_PREFIX = 'horarium.';
+/** ioredis's own default `connectTimeout`, which also bounds the store's start. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Keeps jobs in Redis. `${keyPrefix}jobs` maps each job id to its job state
@@ -117,7 +120,9 @@ export class RedisJobStore implements JobStore {
    * Opens the client (from `url`) or takes the given one, and checks that the
    * server answers.
    *
-   * @throws Error when ioredis is not installed or the server cannot be reached.
+   * @throws StoreSetupError when ioredis is not installed, or the server cannot
+   * be reached or does not answer within `clientOptions.connectTimeout` (10 s).
+   * The client the store opened is closed again then.
    */
   async start(context: StoreContext, _alias: string): Promise<void> {
     // Started again without a shutdown: release the client opened before.
@@ -126,12 +131,20 @@ export class RedisJobStore implements JobStore {
     this.#broken.clear();
     const given = this.#options.client;
     if (given !== undefined) {
+      const timeout = this.#options.clientOptions?.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
       try {
-        await given.call('PING');
+        await withinTimeout(
+          given.call('PING'),
+          timeout,
+          `Redis did not answer PING through the given client within ${timeout} ms`,
+          () => {},
+        );
       } catch (error) {
-        throw new Error(`Cannot reach Redis through the given client: ${messageOf(error)}`, {
-          cause: error,
-        });
+        if (error instanceof StoreSetupError) throw error;
+        throw new StoreSetupError(
+          `Cannot reach Redis through the given client: ${messageOf(error)}`,
+          { cause: error },
+        );
       }
       this.#client = given;
       this.#ownsClient = false;
@@ -160,13 +173,24 @@ export class RedisJobStore implements JobStore {
         context.logger.warn(`Redis job store (${redactUrl(url)}): ${error.message}`);
       lastError = error;
     });
+    // ioredis's connectTimeout ends a TCP connection that does not open; a server
+    // that accepts it and never answers would keep connect() (its ready check)
+    // and PING waiting forever, so the same bound covers the whole start.
+    const timeout = this.#options.clientOptions?.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
     try {
-      await client.connect();
-      await client.call('PING');
+      await withinTimeout(
+        client.connect().then(() => client.call('PING')),
+        timeout,
+        `Cannot connect to Redis at ${redactUrl(url)}: no answer within ${timeout} ms (clientOptions.connectTimeout)`,
+        () => client.disconnect(),
+      );
     } catch (error) {
       client.disconnect();
+      if (error instanceof StoreSetupError) throw error;
       const reason = lastError?.message ?? messageOf(error);
-      throw new Error(`Cannot connect to Redis at ${redactUrl(url)}: ${reason}`, { cause: error });
+      throw new StoreSetupError(`Cannot connect to Redis at ${redactUrl(url)}: ${reason}`, {
+        cause: error,
+      });
     }
     this.#client = client;
     this.#ownsClient = true;
@@ -351,7 +375,7 @@ export class RedisJobStore implements JobStore {
 
   #started(): Redis | Cluster {
     if (this.#client === null)
-      throw new Error('The Redis job store is not started (call start() first)');
+      throw new StoreSetupError('The Redis job store is not started (call start() first)');
     return this.#client;
   }
 
@@ -378,7 +402,7 @@ export class RedisJobStore implements JobStore {
   async #restore(id: string, state: unknown, time: number | null): Promise<Job | null> {
     const context = this.#context;
     if (context === null)
-      throw new Error('The Redis job store is not started (call start() first)');
+      throw new StoreSetupError('The Redis job store is not started (call start() first)');
     return restoreOrReport(context, this.#broken, id, time, () => parseState(id, state));
   }
 }
@@ -454,7 +478,7 @@ function asString(value: unknown): string {
 }
 
 function unexpectedReply(script: string, value: unknown): Error {
-  return new Error(
+  return new StoreReplyError(
     `The Redis job store got an unexpected reply from its "${script}" script: ${typeof value}`,
   );
 }

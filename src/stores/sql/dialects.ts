@@ -1,34 +1,25 @@
 /**
- * Connection URLs and Kysely dialects for the SQL job store: which database a
- * URL names, how to open it (loading its driver only then, so that importing
- * Horarium never requires pg, mysql2 or better-sqlite3), which dialect an
- * existing Kysely instance speaks, and how each driver reports a duplicate key.
+ * The databases of the SQL job store: which one a URL names, which one an
+ * existing Kysely instance speaks, and the folder that serves each, loaded
+ * with its driver only when a store of that kind starts (so that importing
+ * Horarium never requires pg, mysql2 or better-sqlite3).
  */
-import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
-import {
-  CompiledQuery,
-  Kysely,
-  MysqlAdapter,
-  MysqlDialect,
-  type MysqlPool,
-  PostgresAdapter,
-  PostgresDialect,
-  type PostgresPool,
-  type QueryExecutor,
-  SqliteAdapter,
-  type SqliteDatabase,
-  SqliteDialect,
-  type SqliteStatement,
-} from 'kysely';
-import { HorariumError } from '../../errors.ts';
+import type { Kysely, QueryExecutor } from 'kysely';
 import { isModuleNotFound } from '../common.ts';
-import { type MysqlCallbackPool, MysqlPoolRunner } from './mysql-runner.ts';
-import { type PgPool, PostgresPoolRunner } from './postgres-runner.ts';
-import type { StatementRunner } from './statement-runner.ts';
+import type { JobsDatabase } from './queries.ts';
+import type { SqlBackend, SqlDialect, SqlSession } from './sql-backend.ts';
+import { SqlStoreSetupError } from './sql-errors.ts';
+import { kyselyRunner } from './statement-runner.ts';
 
 /** The databases the SQL job store supports. */
 export type SqlDialectName = 'sqlite' | 'postgres' | 'mysql';
+
+/** Each dialect's name in messages. */
+export const DIALECT_NAMES: Readonly<Record<SqlDialectName, string>> = {
+  sqlite: 'SQLite',
+  postgres: 'PostgreSQL',
+  mysql: 'MySQL/MariaDB',
+};
 
 /**
  * Which SQLite driver to use. `'auto'` takes `node:sqlite` on Node 24 and
@@ -88,10 +79,7 @@ export type SqlTarget =
 export const SUPPORTED_URLS =
   "'sqlite:<path>', 'sqlite::memory:', 'postgres://…' (or postgresql://) and 'mysql://…' (or mariadb://)";
 
-/** Thrown when a store cannot open its database: bad URL, missing driver, unsupported Kysely dialect. */
-export class SqlStoreSetupError extends HorariumError {
-  override name = 'SqlStoreSetupError';
-}
+export { SqlStoreSetupError } from './sql-errors.ts';
 
 /**
  * Parses a store URL. SQLite accepts `sqlite:<path>` (relative or absolute),
@@ -141,8 +129,9 @@ export function redactUrl(url: string): string {
 }
 
 /** The dialect of an existing Kysely instance, from its adapter. */
-export function dialectOf(db: KyselyInstance): SqlDialectName {
+export async function dialectOf(db: KyselyInstance): Promise<SqlDialectName> {
   const adapter: unknown = db.getExecutor().adapter;
+  const { MysqlAdapter, PostgresAdapter, SqliteAdapter } = await import('kysely');
   if (adapter instanceof SqliteAdapter) return 'sqlite';
   if (adapter instanceof PostgresAdapter) return 'postgres';
   if (adapter instanceof MysqlAdapter) return 'mysql';
@@ -158,7 +147,6 @@ export function dialectOf(db: KyselyInstance): SqlDialectName {
 
 /** Is `value` a Kysely instance (of this or another copy of the package)? */
 export function isKysely(value: unknown): value is KyselyInstance {
-  if (value instanceof Kysely) return true;
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -172,7 +160,7 @@ export function isKysely(value: unknown): value is KyselyInstance {
 export interface OpenOptions {
   /** SQLite's level, or PostgreSQL's `'relaxed'` (any other value leaves the server's settings alone). */
   durability: SqlDurability;
-  /** SQLite only: how long a write waits for another process's lock (ms). */
+  /** SQLite only: how long an operation waits for another connection's lock (ms). */
   busyTimeout: number;
   sqliteDriver: SqliteDriverName;
   /** PostgreSQL / MySQL: the most connections the pool opens; undefined = the driver's default (10). */
@@ -185,112 +173,88 @@ export interface OpenOptions {
   onSessionSetupError: (error: unknown) => void;
 }
 
-/** A database the store opened: its Kysely instance, and what lies under it. */
-export interface OpenedDatabase<DB> {
-  db: Kysely<DB>;
-  /**
-   * PostgreSQL and MySQL: runs the store's statements on the same pool as
-   * `db`, each prepared once per connection (null for SQLite).
-   */
-  runner: StatementRunner | null;
-  /**
-   * SQLite: the one connection under `db`, for statements the store prepares
-   * once and reuses. Only for work that runs synchronously from start to end
-   * (a statement, or a whole transaction), so that it never interleaves with
-   * a query or transaction Kysely has in progress on the same connection.
-   */
-  sqlite: SqliteDatabase | null;
+/** The folder that serves each dialect, loaded on first use. */
+export function loadDialect(name: SqlDialectName): Promise<SqlDialect> {
+  switch (name) {
+    case 'sqlite':
+      return import('./sqlite/sqlite-backend.ts').then((module) => module.sqliteDialect);
+    case 'postgres':
+      return import('./postgres/postgres-backend.ts').then((module) => module.postgresDialect);
+    case 'mysql':
+      return import('./mysql/mysql-backend.ts').then((module) => module.mysqlDialect);
+  }
 }
 
 /**
  * Opens the database a URL names, loading its driver now.
  *
- * @returns a Kysely instance the caller owns (and must `destroy()`).
+ * @returns a Kysely instance the caller owns (and must `destroy()`), and a
+ * runner of statements on the same connections.
  * @throws SqlStoreSetupError when the driver is not installed.
  */
 export async function openDatabase<DB>(
   target: SqlTarget,
   options: OpenOptions,
-): Promise<OpenedDatabase<DB>> {
-  switch (target.dialect) {
-    case 'sqlite': {
-      const database = await openSqlite(target.path, options);
-      const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
-      try {
-        await configureSqlite(db, target.path, options);
-      } catch (error) {
-        await db.destroy();
-        throw error;
-      }
-      return { db, runner: null, sqlite: database };
-    }
-    case 'postgres': {
-      const pg = await loadDriver<typeof import('pg')>('pg', 'pg@8', 'PostgreSQL');
-      const pool = new pg.default.Pool({
-        connectionString: target.url,
-        connectionTimeoutMillis: options.connectTimeout,
-        ...(options.poolSize === undefined ? {} : { max: options.poolSize }),
-      });
-      pool.on('error', options.onPoolError);
-      // pg emits 'error' on a client that is checked out (mid-query or mid-transaction)
-      // when its connection drops; pg-pool only listens while clients are idle, so
-      // without this listener a network outage would be an uncaught exception.
-      pool.on('connect', (client) => client.on('error', options.onPoolError));
-      if (options.durability === 'relaxed') {
-        // pg queues this before any statement on the new connection. Should it fail,
-        // the connection stays fully durable, which errs on the safe side.
-        pool.on('connect', (client) => {
-          client.query('set synchronous_commit = off').catch(options.onSessionSetupError);
-        });
-      }
-      return {
-        db: new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool as PostgresPool }) }),
-        runner: new PostgresPoolRunner(pool as unknown as PgPool),
-        sqlite: null,
-      };
-    }
-    case 'mysql': {
-      const mysql = await loadDriver<typeof import('mysql2')>(
-        'mysql2',
-        'mysql2@3',
-        'MySQL/MariaDB',
+): Promise<{ db: Kysely<DB>; runner: SqlSession['runner'] }> {
+  const session = await (await loadDialect(target.dialect)).open(target, options);
+  return { db: session.db as unknown as Kysely<DB>, runner: session.runner };
+}
+
+/** Where a store's database comes from: a URL it opens, or a Kysely instance of the application's. */
+export type SqlSource = { url: string } | { db: KyselyInstance };
+
+/**
+ * Opens (or takes) the database, creates or upgrades the table `table`, and
+ * returns the store's backend on it. A database the store opened is closed
+ * again when this fails.
+ *
+ * @throws SqlStoreSetupError when the URL, driver, dialect or schema is unusable.
+ */
+export async function startBackend(
+  source: SqlSource,
+  options: OpenOptions,
+  table: string,
+): Promise<SqlBackend> {
+  let name: SqlDialectName;
+  let session: SqlSession;
+  let dialect: SqlDialect;
+  if ('db' in source) {
+    const db = source.db as unknown as Kysely<JobsDatabase>;
+    if (db.isTransaction) {
+      throw new SqlStoreSetupError(
+        'SqlJobStore needs a Kysely instance, not a transaction: it runs its own transactions',
       );
-      const pool = mysql.createPool({
-        uri: target.url,
-        charset: 'UTF8MB4_GENERAL_CI',
-        // UPDATE reports the rows it matched, not only those it changed.
-        flags: ['+FOUND_ROWS'],
-        supportBigNumbers: true,
-        connectTimeout: options.connectTimeout,
-        ...(options.poolSize === undefined ? {} : { connectionLimit: options.poolSize }),
-      });
-      pool.on('connection', (connection) => connection.on('error', options.onPoolError));
-      const db = new Kysely<DB>({
-        dialect: new MysqlDialect({
-          pool: pool as unknown as MysqlPool,
-          // mysql2 inlines parameters with backslash escapes; NO_BACKSLASH_ESCAPES would
-          // make those escapes literal, so our sessions never run with it.
-          onCreateConnection: async (connection) => {
-            await connection.executeQuery(
-              CompiledQuery.raw(
-                "set session sql_mode = replace(@@session.sql_mode, 'NO_BACKSLASH_ESCAPES', '')",
-              ),
-            );
-          },
-        }),
-      });
-      return {
-        db,
-        runner: new MysqlPoolRunner(pool as unknown as MysqlCallbackPool),
-        sqlite: null,
-      };
     }
+    name = await dialectOf(source.db);
+    dialect = await loadDialect(name);
+    const own = db.withoutPlugins();
+    session = { db: own, runner: kyselyRunner(own), owned: false };
+  } else {
+    const target = parseSqlUrl(source.url);
+    name = target.dialect;
+    dialect = await loadDialect(name);
+    session = await dialect.open(target, options);
+  }
+  try {
+    const { migrateJobsTable } = await import('./migrations.ts');
+    const migrate = () => migrateJobsTable(session.db as unknown as Kysely<unknown>, name, table);
+    await (session.retryWhileLocked?.(migrate) ?? migrate());
+    return await dialect.backend(session, table);
+  } catch (error) {
+    if (session.owned) await session.db.destroy();
+    throw error;
   }
 }
 
-async function loadDriver<T>(name: string, install: string, database: string): Promise<T> {
+/** Loads an optional driver package. @throws SqlStoreSetupError naming the package to install */
+export async function loadDriver<T>(
+  load: () => Promise<T>,
+  name: string,
+  install: string,
+  database: string,
+): Promise<T> {
   try {
-    return (await import(name)) as T;
+    return await load();
   } catch (error) {
     if (isModuleNotFound(error)) {
       throw new SqlStoreSetupError(
@@ -299,264 +263,5 @@ async function loadDriver<T>(name: string, install: string, database: string): P
       );
     }
     throw error;
-  }
-}
-
-/**
- * Does `'auto'` try `node:sqlite` before better-sqlite3? From Node 24 on, where
- * `node:sqlite` is stable, and where better-sqlite3 12 (built against Node
- * 24.19 or later) aborts the process when V8 collects one of its statements
- * outside JavaScript (a change to `node::ObjectWrap`, nodejs/node#65446).
- */
-const AUTO_PREFERS_NODE_SQLITE = Number(process.versions.node.split('.')[0]) >= 24;
-
-/** Opens a SQLite file (or `:memory:`) with better-sqlite3 or `node:sqlite`. */
-async function openSqlite(path: string, options: OpenOptions): Promise<SqliteDatabase> {
-  const choice = options.sqliteDriver;
-  const drivers: readonly Exclude<SqliteDriverName, 'auto'>[] =
-    choice !== 'auto'
-      ? [choice]
-      : AUTO_PREFERS_NODE_SQLITE
-        ? ['node:sqlite', 'better-sqlite3']
-        : ['better-sqlite3', 'node:sqlite'];
-  let betterSqliteFailure: { error: unknown; installed: boolean } | undefined;
-  for (const driver of drivers) {
-    if (driver === 'node:sqlite') {
-      const nodeSqlite = await loadNodeSqlite();
-      if (nodeSqlite !== null) return new NodeSqliteDatabase(openNodeSqlite(nodeSqlite, path));
-      continue;
-    }
-    try {
-      const { default: Database } = await import('better-sqlite3');
-      return new Database(path);
-    } catch (error) {
-      // Anything else (a file that cannot be opened, say) is the database's error, not the driver's.
-      if (isModuleNotFound(error)) betterSqliteFailure = { error, installed: false };
-      else if (isAddonLoadFailure(error)) betterSqliteFailure = { error, installed: true };
-      else throw error;
-    }
-  }
-  throw new SqlStoreSetupError(noSqliteDriverMessage(choice, betterSqliteFailure), {
-    cause: betterSqliteFailure?.error,
-  });
-}
-
-/**
- * Did better-sqlite3 load without its native module? Its install script
- * builds (or downloads) that module; it is missing when the script did not
- * run (`--ignore-scripts`, an install-script policy, pnpm's default), and it
- * fails to load when it was built for another Node version.
- */
-function isAddonLoadFailure(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return (
-    code === 'ERR_DLOPEN_FAILED' ||
-    (typeof message === 'string' && message.startsWith('Could not locate the bindings file'))
-  );
-}
-
-/** Why no SQLite driver could open the database, and the fix. */
-function noSqliteDriverMessage(
-  choice: SqliteDriverName,
-  betterSqlite: { error: unknown; installed: boolean } | undefined,
-): string {
-  const node = `this is Node ${process.versions.node}`;
-  if (choice === 'node:sqlite') {
-    return `node:sqlite is not available in Node ${process.versions.node}: use Node ≥ 22.13, or install better-sqlite3 (npm install better-sqlite3@12) and set sqliteDriver to 'better-sqlite3' or 'auto'`;
-  }
-  const orNodeSqlite =
-    choice === 'auto'
-      ? `or run on Node ≥ 22.13, which has node:sqlite built in (${node})`
-      : `or set sqliteDriver to 'auto' on Node ≥ 22.13, which has node:sqlite built in (${node})`;
-  if (betterSqlite?.installed) {
-    const reason = String((betterSqlite.error as { message?: unknown }).message).split('\n')[0];
-    return `better-sqlite3 is installed but its native module does not load (${reason}): its install script did not run, or built it for another Node version. Run npm rebuild better-sqlite3 with its install script allowed, ${orNodeSqlite}`;
-  }
-  return choice === 'auto'
-    ? `SQLite needs a driver: install better-sqlite3 (npm install better-sqlite3@12), ${orNodeSqlite}`
-    : `sqliteDriver 'better-sqlite3' needs the better-sqlite3 package: npm install better-sqlite3@12, ${orNodeSqlite}`;
-}
-
-/** Applies WAL mode, the durability level and the busy timeout; checks that WAL took. */
-async function configureSqlite<DB>(
-  db: Kysely<DB>,
-  path: string,
-  options: OpenOptions,
-): Promise<void> {
-  const run = (pragma: string) =>
-    db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(pragma));
-  await run(`pragma busy_timeout = ${Math.round(options.busyTimeout)}`);
-  const { rows } = await run('pragma journal_mode = wal');
-  const mode = String(Object.values(rows[0] ?? {})[0] ?? '').toLowerCase();
-  if (mode !== 'wal' && path !== ':memory:' && path !== '') {
-    throw new SqlStoreSetupError(
-      `SQLite database ${JSON.stringify(path)} cannot use WAL mode (journal_mode is ${JSON.stringify(mode)}); WAL needs a local file system`,
-    );
-  }
-  await run(`pragma synchronous = ${options.durability === 'full' ? 'full' : 'normal'}`);
-}
-
-// ----------------------------------------------------------------- node:sqlite
-
-interface NodeSqliteStatement {
-  all(...parameters: unknown[]): unknown[];
-  run(...parameters: unknown[]): { changes: number | bigint; lastInsertRowid: number | bigint };
-  iterate?(...parameters: unknown[]): IterableIterator<unknown>;
-  columns?(): unknown[];
-  setReadBigInts(enabled: boolean): void;
-}
-
-interface NodeSqliteConnection {
-  prepare(sql: string): NodeSqliteStatement;
-  close(): void;
-}
-
-interface NodeSqliteModule {
-  DatabaseSync: new (path: string) => NodeSqliteConnection;
-}
-
-async function loadNodeSqlite(): Promise<NodeSqliteModule | null> {
-  // A variable specifier keeps TypeScript (whose Node 20 types lack node:sqlite) out of it.
-  const specifier = 'node:sqlite';
-  try {
-    const module: unknown = await import(specifier);
-    const DatabaseSync = (module as Partial<NodeSqliteModule>).DatabaseSync;
-    return typeof DatabaseSync === 'function' ? { DatabaseSync } : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Opens `path` with `node:sqlite`, naming a missing directory as better-sqlite3 does. */
-function openNodeSqlite(nodeSqlite: NodeSqliteModule, path: string): NodeSqliteConnection {
-  try {
-    return new nodeSqlite.DatabaseSync(path);
-  } catch (error) {
-    // SQLITE_CANTOPEN (14) only says "unable to open database file".
-    const errcode = (error as { errcode?: unknown } | null)?.errcode;
-    if (errcode === 14 && path !== ':memory:' && !existsSync(dirname(path))) {
-      throw new SqlStoreSetupError(
-        `Cannot open SQLite database ${JSON.stringify(path)}: the directory does not exist`,
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-}
-
-/** Statements that return rows, for `node:sqlite` versions without `columns()` (before 22.16). */
-const READER = /^\s*(?:select|with|pragma|values|explain)\b|\breturning\b/i;
-/** Statements that write and return rows: running one again to read its rows would write twice. */
-const RETURNING = /\breturning\b/i;
-
-/** Did `node:sqlite` refuse to read an INTEGER that does not fit a number? */
-function isOutOfRange(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'ERR_OUT_OF_RANGE';
-}
-
-/** Turns the BigInts of a row read with `setReadBigInts(true)` into numbers, in place. */
-function bigIntsToNumbers(row: unknown): unknown {
-  const record = row as Record<string, unknown>;
-  for (const key in record) {
-    const value = record[key];
-    if (typeof value === 'bigint') record[key] = Number(value);
-  }
-  return row;
-}
-
-/**
- * All rows of a statement, with every INTEGER as a number. `node:sqlite`
- * throws ERR_OUT_OF_RANGE for an INTEGER beyond `Number.MAX_SAFE_INTEGER`
- * where better-sqlite3 returns the nearest number, so that one hand-edited row (a `next_run_time`
- * of 2^62, say) would fail every read of the table instead of being reported
- * as a row that cannot be restored. Such a read runs again with BigInts,
- * turned into numbers; a statement that writes reads BigInts from the start.
- */
-function readAll(
-  statement: NodeSqliteStatement,
-  writes: boolean,
-  parameters: readonly unknown[],
-): unknown[] {
-  if (!writes) {
-    try {
-      return statement.all(...parameters);
-    } catch (error) {
-      if (!isOutOfRange(error)) throw error;
-    }
-  }
-  statement.setReadBigInts(true);
-  try {
-    return statement.all(...parameters).map(bigIntsToNumbers);
-  } finally {
-    statement.setReadBigInts(false);
-  }
-}
-
-/** The rows of a statement one by one, with every INTEGER as a number (see {@link readAll}). */
-function* readEach(
-  statement: NodeSqliteStatement,
-  parameters: readonly unknown[],
-): IterableIterator<unknown> {
-  statement.setReadBigInts(true);
-  try {
-    const rows =
-      typeof statement.iterate === 'function'
-        ? statement.iterate(...parameters)
-        : statement.all(...parameters);
-    for (const row of rows) yield bigIntsToNumbers(row);
-  } finally {
-    statement.setReadBigInts(false);
-  }
-}
-
-/**
- * Kysely's `SqliteDatabase` over `node:sqlite`'s `DatabaseSync`, reading what
- * better-sqlite3 reads: numbers for INTEGERs, even unsafe ones.
- */
-class NodeSqliteDatabase implements SqliteDatabase {
-  readonly #db: NodeSqliteConnection;
-
-  constructor(db: NodeSqliteConnection) {
-    this.#db = db;
-  }
-
-  close(): void {
-    this.#db.close();
-  }
-
-  prepare(sql: string): SqliteStatement {
-    const statement = this.#db.prepare(sql);
-    const reader =
-      typeof statement.columns === 'function' ? statement.columns().length > 0 : READER.test(sql);
-    const writes = RETURNING.test(sql);
-    return {
-      reader,
-      all: (parameters) => readAll(statement, writes, parameters),
-      run: (parameters) => statement.run(...parameters),
-      iterate: (parameters) => readEach(statement, parameters),
-    };
-  }
-}
-
-// ------------------------------------------------------------------- errors
-
-/** Did this driver error come from a duplicate primary key? */
-export function isUniqueViolation(dialect: SqlDialectName, error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, errno, errcode } = error as { code?: unknown; errno?: unknown; errcode?: unknown };
-  switch (dialect) {
-    case 'postgres':
-      return code === '23505';
-    case 'mysql':
-      return errno === 1062 || code === 'ER_DUP_ENTRY';
-    case 'sqlite':
-      // better-sqlite3 names the extended code; node:sqlite gives its number
-      // (SQLITE_CONSTRAINT_PRIMARYKEY 1555, SQLITE_CONSTRAINT_UNIQUE 2067).
-      return (
-        code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-        code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-        errcode === 1555 ||
-        errcode === 2067
-      );
   }
 }

@@ -12,39 +12,7 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { type SqlDialectName, SqlStoreSetupError } from './dialects.ts';
 import { withOwnTablesIntrospection } from './own-tables.ts';
-
-/** Longest job id, in Unicode characters (code points): 191 × 4 bytes fits MySQL's index key limit. */
-export const MAX_ID_LENGTH = 191;
-
-/** Table names: a letter or underscore, then letters, digits, underscores; short enough for the migration tables' names. */
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
-
-/** @throws SqlStoreSetupError when `name` is not a plain identifier of at most 40 characters. */
-export function checkTableName(name: unknown): string {
-  if (typeof name !== 'string' || !TABLE_NAME.test(name)) {
-    throw new SqlStoreSetupError(
-      `Invalid job store table name ${JSON.stringify(name)}: use 1 to 40 letters, digits and underscores, not starting with a digit`,
-    );
-  }
-  return name;
-}
-
-export interface TableNames {
-  jobs: string;
-  nextRunTimeIndex: string;
-  migrations: string;
-  migrationLock: string;
-}
-
-/** The names of the tables a store with this table name uses. */
-export function tableNames(table: string): TableNames {
-  return {
-    jobs: table,
-    nextRunTimeIndex: `ix_${table}_next_run_time`,
-    migrations: `${table}_migrations`,
-    migrationLock: `${table}_migrations_lock`,
-  };
-}
+import { MAX_ID_LENGTH, tableNames } from './table-names.ts';
 
 /**
  * A binary, NO PAD collation for ids on MySQL/MariaDB: ids compare by code

@@ -82,6 +82,8 @@ export interface Queries {
   updateMany: Template;
   /** PostgreSQL: (ids[]), returns the ids removed */
   removeMany: Template;
+  /** The `limit` first (id, next_run_time) pairs by run time, paused jobs left out; a statement of one use. */
+  firstRunTimes(limit: number): CompiledQuery;
 }
 
 export const BEGIN_IMMEDIATE: CompiledQuery = CompiledQuery.raw('begin immediate');
@@ -142,6 +144,15 @@ export function compileQueries(db: Kysely<JobsDatabase>, table: string): Queries
     removeMany: new Template(
       sql`delete from ${t} where id = any(${slot(0)}::text[]) returning id`.compile(db),
     ),
+    firstRunTimes: (limit) =>
+      db
+        .selectFrom(table)
+        .select(['id', 'next_run_time'])
+        .where('next_run_time', 'is not', null)
+        .orderBy('next_run_time')
+        .orderBy('id')
+        .limit(limit)
+        .compile(),
   };
 }
 

@@ -1,9 +1,9 @@
 /**
- * How the SQL job store runs its compiled statements on PostgreSQL and
- * MySQL/MariaDB: through Kysely on a Kysely instance the application gives
- * it, or straight through the driver's pool when the store opened the pool
- * itself, so that every statement is prepared once per connection
- * (`postgres-runner.ts`, `mysql-runner.ts`).
+ * How the SQL job store runs its compiled statements: through Kysely on a
+ * Kysely instance the application gives it, or straight through the driver
+ * on connections the store opened itself, so that every statement is
+ * prepared once per connection (`sqlite/sqlite-runner.ts`,
+ * `postgres/postgres-runner.ts`, `mysql/mysql-runner.ts`).
  */
 import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
 

@@ -5,7 +5,7 @@
  * for a 1000-row insert.
  */
 import type { CompiledQuery, QueryResult } from 'kysely';
-import type { RunStatement, StatementRunner } from './statement-runner.ts';
+import type { RunStatement, StatementRunner } from '../statement-runner.ts';
 
 /** What the runner needs of a pg `PoolClient`. */
 export interface PgClient {

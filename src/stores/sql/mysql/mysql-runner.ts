@@ -11,7 +11,7 @@
  * (`max_prepared_stmt_count`).
  */
 import type { CompiledQuery, QueryResult } from 'kysely';
-import type { RunStatement, StatementRunner } from './statement-runner.ts';
+import type { RunStatement, StatementRunner } from '../statement-runner.ts';
 
 /** A result of mysql2: rows for a query that returns rows, else an OK packet. */
 type MysqlResult = unknown[] | { affectedRows?: number | null };
