@@ -84,6 +84,11 @@ const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
 const PACKAGE_NAME = /^(?:@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]*$/i;
 const CACHE_LIMIT = 10_000;
 
+/** Can `name` be an npm package name (and not a Node.js built-in, which a bare import would load instead)? */
+export function isPackageName(name: string): boolean {
+  return PACKAGE_NAME.test(name) && !isBuiltin(name);
+}
+
 function quote(text: string): string {
   const cut = text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text;
   return JSON.stringify(cut);
@@ -157,7 +162,7 @@ export class ReferencePolicy {
           ? []
           : [this.base];
     for (const name of rules.packages ?? []) {
-      if (!PACKAGE_NAME.test(name) || isBuiltin(name))
+      if (!isPackageName(name))
         throw new TypeError(
           `${JSON.stringify(name)} is not a package name (expected e.g. 'my-pkg' or '@scope/pkg')`,
         );

@@ -45,7 +45,7 @@ import {
   type JobOwner,
   type JobState,
 } from '../jobs/job.ts';
-import { parseReference, resolveReference } from '../jobs/job-ref.ts';
+import { parseReference } from '../jobs/job-ref.ts';
 import {
   CHANGE_KEYS,
   checkArgs,
@@ -58,6 +58,7 @@ import {
   checkTrigger,
   JOB_OPTION_KEYS,
 } from '../jobs/options.ts';
+import { type ReferenceOrigin, ReferencePolicy } from '../jobs/reference-policy.ts';
 import { type JobDocument, jobToDocument, readJobDocument } from '../jobs/serialization.ts';
 import { debugEnabled, defaultLogger, type Logger } from '../logging.ts';
 import { ConflictingIdError, JobLookupError } from '../stores/errors.ts';
@@ -283,6 +284,8 @@ export class BaseScheduler implements JobOwner {
   readonly #pending: PendingJob[] = [];
   readonly #tasks = new Map<string, JobFunction>();
   readonly #taskNames = new Map<JobFunction, string>();
+  /** Which modules job references may load (`jobReferences`); checked before any import. */
+  #references = new ReferencePolicy();
   /** One lock per store: the loop and the API never change a store's jobs at once, and a slow store holds up only itself. */
   readonly #locks = new Map<string, Mutex>();
   /** Store processing still in flight from an earlier pass (a slow or unreachable store). */
@@ -308,6 +311,7 @@ export class BaseScheduler implements JobOwner {
     now: () => Date.now(),
     dispatch: (event) => this.#dispatch(event),
     wants: (mask) => (this.#listenerMask & mask) !== 0,
+    moduleUrl: (specifier) => this.#references.moduleUrl(specifier),
   };
 
   constructor(config: SchedulerConfig | FlatConfig = {}, daemon = false) {
@@ -361,6 +365,8 @@ export class BaseScheduler implements JobOwner {
     if (normalized.daemon !== undefined) this.#daemon = normalized.daemon;
     if (normalized.storePollInterval !== undefined)
       this.#pollIntervalMs = normalized.storePollInterval * 1000;
+    if (normalized.jobReferences !== undefined)
+      this.#references = new ReferencePolicy(normalized.jobReferences);
     for (const [alias, entry] of Object.entries(normalized.executors ?? {})) {
       this.#executors.set(alias, createExecutor(alias, entry));
       this.#dispatch(new SchedulerEvent(EVENT_EXECUTOR_ADDED, alias));
@@ -631,7 +637,7 @@ export class BaseScheduler implements JobOwner {
 
   async #restoreJob(alias: string, document: unknown): Promise<Job> {
     const state = readJobDocument(document);
-    const func = await this.resolveFunction(state.funcRef);
+    const func = await this.resolveFunction(state.funcRef, 'store');
     this.#broken.get(alias)?.delete(state.id);
     return new Job(this, { ...state, func }, alias);
   }
@@ -707,8 +713,16 @@ export class BaseScheduler implements JobOwner {
     this.#taskNames.set(func, name);
   }
 
-  /** Resolves a textual reference or task name to its function. */
-  async resolveFunction(reference: string): Promise<JobFunction> {
+  /**
+   * Resolves a textual reference or task name to its function, importing a
+   * module only when the reference rules (`jobReferences`) allow it. A
+   * relative reference from the application (`origin` `'caller'`) is relative
+   * to the working directory; one read from a store, to the application root.
+   */
+  async resolveFunction(
+    reference: string,
+    origin: ReferenceOrigin = 'caller',
+  ): Promise<JobFunction> {
     if (parseReference(reference) === null) {
       const task = this.#tasks.get(reference);
       if (task === undefined) {
@@ -719,7 +733,7 @@ export class BaseScheduler implements JobOwner {
       }
       return task;
     }
-    return resolveReference(reference);
+    return this.#references.resolve(reference, origin);
   }
 
   // ------------------------------------------------------------------ jobs
@@ -852,7 +866,12 @@ export class BaseScheduler implements JobOwner {
   ) {
     if (typeof func === 'string') {
       const resolved = await this.resolveFunction(func);
-      return this.#prepareFunctionJob(resolved, trigger, options, func);
+      return this.#prepareFunctionJob(
+        resolved,
+        trigger,
+        options,
+        this.#references.storedForm(func, 'caller'),
+      );
     }
     if (typeof func !== 'function') {
       throw new InvalidJobOptionError(
@@ -1097,7 +1116,7 @@ export class BaseScheduler implements JobOwner {
     if (changes.func !== undefined) {
       if (resolvedFunc !== undefined) {
         state.func = resolvedFunc;
-        state.funcRef = changes.func as string;
+        state.funcRef = this.#references.storedForm(changes.func as string, 'caller');
       } else if (typeof changes.func === 'function') {
         state.func = changes.func;
         state.funcRef = this.#taskNames.get(changes.func) ?? null;
@@ -1335,7 +1354,7 @@ export class BaseScheduler implements JobOwner {
     const restored: Job[] = [];
     for (const entry of jobs) {
       const state = readJobDocument(entry);
-      const func = await this.resolveFunction(state.funcRef);
+      const func = await this.resolveFunction(state.funcRef, 'store');
       restored.push(new Job(this, { ...state, func }, jobstore));
     }
     await this.#lockOf(jobstore).run(async () => {

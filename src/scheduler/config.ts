@@ -23,7 +23,10 @@
  * - `undefined` values mean "not given" and are skipped; the first problem found
  *   throws a `ConfigurationError` whose `key` is the full dotted key as written.
  */
+
+import { isBuiltin } from 'node:module';
 import type { Executor } from '../executors/executor.ts';
+import { isPackageName, type JobReferenceRules } from '../jobs/reference-policy.ts';
 import type { Logger } from '../logging.ts';
 import type { JobStore } from '../stores/store.ts';
 import { UnknownTimeZoneError } from '../time/errors.ts';
@@ -59,6 +62,12 @@ export interface SchedulerConfig {
   daemon?: boolean;
   /** Seconds between polls of shared persistent stores for jobs added by other processes. */
   storePollInterval?: number;
+  /**
+   * Which modules stored jobs may load (see docs/security.md). Default: modules
+   * inside the application root, no packages, no built-ins. In the flat form
+   * lists are comma-separated: `'horarium.jobReferences.roots': '/srv/app,/opt/jobs'`.
+   */
+  jobReferences?: JobReferenceRules;
 }
 
 /** The flat configuration form: dotted keys under a prefix, values often strings. */
@@ -78,6 +87,7 @@ export interface NormalizedConfig {
   jobstoreRetryInterval?: number;
   daemon?: boolean;
   storePollInterval?: number;
+  jobReferences?: JobReferenceRules;
 }
 
 export interface NormalizeOptions {
@@ -96,9 +106,11 @@ const TOP_LEVEL_KEYS = [
   'jobstoreRetryInterval',
   'daemon',
   'storePollInterval',
+  'jobReferences',
 ] as const;
 const TOP_LEVEL_KEY_SET: ReadonlySet<string> = new Set(TOP_LEVEL_KEYS);
 const JOB_DEFAULT_KEYS = ['coalesce', 'maxInstances', 'misfireGraceTime'] as const;
+const JOB_REFERENCE_KEYS = ['base', 'roots', 'packages', 'builtins'] as const;
 const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
 
 // ---------------------------------------------------------------------------
@@ -408,6 +420,85 @@ function normalizeLogger(key: string, value: unknown): Logger {
   return value as Logger;
 }
 
+/** A list given as an array of strings or as comma-separated text (blank entries dropped). */
+function stringList(key: string, value: unknown, what: string): string[] {
+  const items =
+    typeof value === 'string'
+      ? value.split(',')
+      : Array.isArray(value) && value.every((item) => typeof item === 'string')
+        ? (value as string[])
+        : undefined;
+  if (items === undefined)
+    throw new ConfigurationError(
+      key,
+      `expected ${what} as an array of strings or comma-separated text, got ${describeValue(value)}`,
+    );
+  return items.map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function normalizeJobReferences(key: string, value: unknown): JobReferenceRules {
+  if (!isRecord(value)) {
+    throw new ConfigurationError(
+      key,
+      `expected an object with ${JOB_REFERENCE_KEYS.join(', ')}, got ${describeValue(value)}`,
+    );
+  }
+  const rules: JobReferenceRules = {};
+  for (const name of Object.keys(value)) {
+    const optionKey = `${key}.${name}`;
+    const option = value[name];
+    if (option === undefined) continue;
+    switch (name) {
+      case 'base':
+        if (typeof option !== 'string' || option.trim() === '')
+          throw new ConfigurationError(
+            optionKey,
+            `expected the application directory as a non-empty string, got ${describeValue(option)}`,
+          );
+        rules.base = option.trim();
+        break;
+      case 'roots':
+        rules.roots = stringList(optionKey, option, 'directories');
+        break;
+      case 'packages': {
+        const packages = stringList(optionKey, option, 'package names');
+        const bad = packages.find((item) => !isPackageName(item));
+        if (bad !== undefined)
+          throw new ConfigurationError(
+            optionKey,
+            `${JSON.stringify(bad)} is not a package name (expected e.g. 'my-pkg' or '@scope/pkg'${isBuiltin(bad) ? `; ${JSON.stringify(bad)} is a Node.js built-in: list it in ${key}.builtins` : ''})`,
+          );
+        rules.packages = packages;
+        break;
+      }
+      case 'builtins': {
+        const word = typeof option === 'string' ? option.trim().toLowerCase() : undefined;
+        if (
+          typeof option === 'boolean' ||
+          option === 0 ||
+          option === 1 ||
+          (word !== undefined && (TRUE_WORDS.has(word) || FALSE_WORDS.has(word)))
+        ) {
+          rules.builtins = coerceBoolean(optionKey, option);
+          break;
+        }
+        const builtins = stringList(optionKey, option, 'Node.js built-in module names, or true');
+        const bad = builtins.find((item) => !isBuiltin(item));
+        if (bad !== undefined)
+          throw new ConfigurationError(
+            optionKey,
+            `${JSON.stringify(bad)} is not a Node.js built-in module (expected e.g. 'fs' or 'node:child_process', or true for every one)`,
+          );
+        rules.builtins = builtins;
+        break;
+      }
+      default:
+        throw unknownKey(optionKey, name, JOB_REFERENCE_KEYS, 'job reference option');
+    }
+  }
+  return rules;
+}
+
 // ---------------------------------------------------------------------------
 // Unknown keys, with a suggestion for typos and APScheduler's snake_case names
 
@@ -638,6 +729,9 @@ function normalizeTree(
         break;
       case 'storePollInterval':
         config.storePollInterval = coerceNumber(key, value, { positive: true });
+        break;
+      case 'jobReferences':
+        config.jobReferences = normalizeJobReferences(key, value);
         break;
       default: {
         const hint =

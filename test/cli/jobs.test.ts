@@ -83,7 +83,11 @@ describe('horarium run + horarium jobs on a SQLite store', () => {
       expect(json.code).toBe(0);
       const jobs = JSON.parse(json.stdout) as JobJson[];
       expect(jobs.map((j) => j.id)).toEqual(['ticker', 'nightly']);
-      expect(jobs[0]).toMatchObject({ func: './cli-jobs.ts:tick', status: 'scheduled' });
+      // Written relative to the working directory (test/fixtures), stored relative to the application root.
+      expect(jobs[0]).toMatchObject({
+        func: './test/fixtures/cli-jobs.ts:tick',
+        status: 'scheduled',
+      });
       expect(jobs[1]?.nextRunTime).toMatch(/T03:30:00\.000Z$/);
     },
     TIMEOUT,
