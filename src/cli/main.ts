@@ -40,6 +40,27 @@ function storeOption(): Option {
   );
 }
 
+/** The job reference rule options (`jobReferences`, see docs/security.md) on a command. */
+function withReferenceOptions(command: Command, baseDefault: string): Command {
+  return command
+    .option(
+      '--base <dir>',
+      `application root: stored relative job references are relative to it (default: ${baseDefault})`,
+    )
+    .option(
+      '--roots <dirs>',
+      'comma-separated directories job modules may load from (default: the application root)',
+    )
+    .option(
+      '--packages <names>',
+      'comma-separated packages job references may name (default: none)',
+    )
+    .option(
+      '--builtins <names>',
+      "comma-separated Node.js built-ins job references may name, or 'true' (default: none)",
+    );
+}
+
 function program(): Command {
   const root = new Command('horarium')
     .description('Horarium job scheduler: run a scheduler, manage stored jobs, preview triggers')
@@ -48,7 +69,7 @@ function program(): Command {
     .configureOutput({ outputError: (text, write) => write(oneLine(text)) })
     .exitOverride();
 
-  root
+  const run = root
     .command('run')
     .description('run the jobs a module configures, until Ctrl-C')
     .argument(
@@ -61,8 +82,10 @@ function program(): Command {
       '--poll-interval <seconds>',
       'how often the store is polled for external changes (default 5)',
     )
-    .option('--verbose', 'also log the scheduler’s info messages and stack traces')
-    .action((file: string, options: RunOptions) => runCommand(file, options));
+    .option('--verbose', 'also log the scheduler’s info messages and stack traces');
+  withReferenceOptions(run, 'the folder with a package.json above <file>').action(
+    (file: string, options: RunOptions) => runCommand(file, options),
+  );
 
   const jobs = root
     .command('jobs')
@@ -76,6 +99,7 @@ function program(): Command {
       .option('--json', 'print JSON')
       .option('--timezone <zone>', "zone for printed times (default: the host's)")
       .exitOverride();
+    withReferenceOptions(command, 'the folder with a package.json above the working directory');
     if (withId) command.argument('<id>', 'job id');
     return command;
   };

@@ -69,19 +69,19 @@ export function nearestPackageRoot(start: string): string | null {
 const detected = new Map<string, string | null>();
 
 /**
- * The application root for an entry script (default `process.argv[1]`) and a
- * working directory (default `process.cwd()`), or null when it would be the
- * filesystem root. See the module comment for the rule.
+ * The application root for an entry script (default `process.argv[1]`; null
+ * for none) and a working directory (default `process.cwd()`), or null when it
+ * would be the filesystem root. See the module comment for the rule.
  */
 export function detectApplicationRoot(
-  entry: string | undefined = process.argv[1],
+  entry: string | null = process.argv[1] ?? null,
   cwd: string = process.cwd(),
 ): string | null {
   const key = `${entry ?? ''}\u0000${cwd}`;
   const known = detected.get(key);
   if (known !== undefined || detected.has(key)) return known ?? null;
   let start = cwd;
-  if (entry !== undefined && entry !== '') {
+  if (entry !== null && entry !== '') {
     const real = realPathOf(resolve(cwd, entry));
     if (!real.split(sep).includes('node_modules')) start = dirname(real);
   }

@@ -187,7 +187,7 @@ describe('horarium run + horarium jobs on a SQLite store', () => {
       const list = await runCli(['jobs', 'list', ...store, '--timezone', 'UTC']);
       expect(list.code).toBe(0);
       expect(list.stdout).toMatch(/^nightly\s+-\s+-\s+\S+ 03:30:00\+00:00\s+broken$/m);
-      expect(list.stdout).toMatch(/^broken job nightly: .*not valid JSON/m);
+      expect(list.stdout).toMatch(/^broken job nightly cannot be restored: .*not valid JSON/m);
       const json = await runCli(['jobs', 'list', ...store, '--json']);
       const [job] = JSON.parse(json.stdout) as JobJson[];
       expect(job).toMatchObject({ id: 'nightly', status: 'broken' });

@@ -330,7 +330,7 @@ describe('the application root', () => {
     expect(
       detectApplicationRoot(join(app, 'node_modules', 'good-pkg', 'index.mjs'), join(app, 'sub')),
     ).toBe(app);
-    expect(detectApplicationRoot(undefined, join(app, 'sub'))).toBe(app);
+    expect(detectApplicationRoot(null, join(app, 'sub'))).toBe(app);
   });
 
   it('is the starting folder itself without any package.json, and never the filesystem root', () => {

@@ -4,16 +4,27 @@
  * store API; a scheduler running on the store notices it within its poll
  * interval (`storePollInterval`, default 5 s).
  */
+import { detectApplicationRoot } from '../../jobs/app-root.ts';
 import { encodeValue } from '../../jobs/codec.ts';
+import { ReferenceNotAllowedError } from '../../jobs/errors.ts';
 import { Job } from '../../jobs/job.ts';
+import { ReferencePolicy } from '../../jobs/reference-policy.ts';
 import { JobLookupError } from '../../stores/errors.ts';
 import type { RestoreFailure } from '../../stores/store.ts';
 import { formatInstant } from '../../time/format.ts';
 import { getZone, localZoneName, type Zone } from '../../time/zone.ts';
 import { paint, table } from '../format.ts';
-import { CliError, type OpenStore, openStore, reasonOf, storeUrlFrom } from '../store.ts';
+import {
+  CliError,
+  type OpenStore,
+  openStore,
+  type ReferenceOptions,
+  reasonOf,
+  referenceRulesFrom,
+  storeUrlFrom,
+} from '../store.ts';
 
-export interface JobsOptions {
+export interface JobsOptions extends ReferenceOptions {
   store?: string;
   json?: boolean;
   timezone?: string;
@@ -36,6 +47,8 @@ export interface JobView {
   /** The arguments in the stored (tagged JSON) form. */
   args?: unknown;
   error?: string;
+  /** The reference rule a broken job's reference breaks (see docs/security.md). */
+  rule?: string;
 }
 
 function viewOf(job: Job): JobView {
@@ -64,6 +77,7 @@ function brokenView(failure: RestoreFailure): JobView {
     nextRunTime: failure.nextRunTime?.toISOString() ?? null,
     status: 'broken',
     error: reasonOf(failure.error),
+    ...(failure.error instanceof ReferenceNotAllowedError ? { rule: failure.error.rule } : {}),
   };
 }
 
@@ -82,7 +96,9 @@ async function withStore<T>(
   action: (open: OpenStore, zone: Zone) => Promise<T>,
 ): Promise<T> {
   const zone = getZone(options.timezone ?? localZoneName());
-  const open = await openStore(storeUrlFrom(options.store), zone);
+  // The application root of the directory the command runs in, unless --base says otherwise.
+  const references = new ReferencePolicy(referenceRulesFrom(options), detectApplicationRoot(null));
+  const open = await openStore(storeUrlFrom(options.store), zone, references);
   try {
     return await action(open, zone);
   } finally {
@@ -120,7 +136,8 @@ export async function listJobs(options: JobsOptions): Promise<void> {
       ),
     );
     const broken = views.filter((v) => v.status === 'broken');
-    for (const v of broken) print(paint('red', `broken job ${v.id}: ${v.error ?? ''}`));
+    for (const v of broken)
+      print(paint('red', `broken job ${v.id} cannot be restored: ${v.error ?? ''}`));
   });
 }
 

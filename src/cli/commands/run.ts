@@ -38,6 +38,7 @@ import {
   JobSubmissionEvent,
   type SchedulerEvent,
 } from '../../events.ts';
+import { detectApplicationRoot } from '../../jobs/app-root.ts';
 import type { Logger } from '../../logging.ts';
 import type { JobOptions } from '../../scheduler/base-scheduler.ts';
 import { BlockingScheduler } from '../../scheduler/schedulers.ts';
@@ -45,9 +46,17 @@ import type { TriggerAlias } from '../../scheduler/trigger-aliases.ts';
 import { formatInstant } from '../../time/format.ts';
 import { getZone, localZoneName, type Zone } from '../../time/zone.ts';
 import { paint } from '../format.ts';
-import { CliError, createStore, reasonOf, redact, storeUrlFrom } from '../store.ts';
+import {
+  CliError,
+  createStore,
+  type ReferenceOptions,
+  reasonOf,
+  redact,
+  referenceRulesFrom,
+  storeUrlFrom,
+} from '../store.ts';
 
-export interface RunOptions {
+export interface RunOptions extends ReferenceOptions {
   store?: string;
   timezone?: string;
   pollInterval?: string;
@@ -210,10 +219,14 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
         `--poll-interval must be a positive number of seconds, got ${JSON.stringify(options.pollInterval)}`,
       );
   }
+  const references = referenceRulesFrom(options);
+  // The module is part of the application: its package root is the application root.
+  const base = references.base ?? detectApplicationRoot(resolve(file));
   const setup = await loadModule(file);
   const store = createStore(url, { mustExist: false });
   const scheduler = new BlockingScheduler({
     jobstores: { default: store },
+    jobReferences: base === null ? references : { ...references, base },
     timezone: zone.name,
     logger: cliLogger(zone, verbose),
     ...(pollInterval === undefined ? {} : { storePollInterval: pollInterval }),
