@@ -19,6 +19,7 @@ import { silentLogger } from '../logging.ts';
 import { normalizeConfig } from '../scheduler/config.ts';
 import { ConfigurationError } from '../scheduler/errors.ts';
 import { MemoryJobStore } from '../stores/memory/memory-store.ts';
+import { redactSecretsIn, redactUrl } from '../stores/redact-url.ts';
 import { RedisJobStore } from '../stores/redis/redis-store.ts';
 import { parseSqlUrl } from '../stores/sql/dialects.ts';
 import { SqlJobStore } from '../stores/sql/sql-store.ts';
@@ -55,12 +56,14 @@ export function createStore(url: string, options: { mustExist: boolean }): JobSt
   if (/^rediss?:\/\//i.test(url)) return new RedisJobStore({ url });
   if (!/^(sqlite|postgres|postgresql|mysql|mariadb):/i.test(url))
     throw new CliError(
-      `unsupported store URL ${JSON.stringify(redact(url))}: use sqlite:<path>, postgres://…, mysql://…, redis://… (or memory, for run)`,
+      `unsupported store URL ${JSON.stringify(redactUrl(url))}: use sqlite:<path>, postgres://…, mysql://…, redis://… (or memory, for run)`,
     );
   const target = parseSqlUrl(url);
   if (target.dialect === 'sqlite' && options.mustExist && target.path !== ':memory:') {
     if (!existsSync(resolve(target.path)))
-      throw new CliError(`no job store at ${target.path} (file not found; check --store ${url})`);
+      throw new CliError(
+        `no job store at ${target.path} (file not found; check --store ${redactUrl(url)})`,
+      );
   }
   return new SqlJobStore({ url });
 }
@@ -171,14 +174,10 @@ export async function openStore(
   try {
     await store.start(context, alias);
   } catch (error) {
-    throw new CliError(`cannot open job store ${redact(url)}: ${reasonOf(error)}`, {
-      cause: error,
-    });
+    throw new CliError(
+      `cannot open job store ${redactUrl(url)}: ${redactSecretsIn(reasonOf(error), url)}`,
+      { cause: error },
+    );
   }
   return { store, alias, owner, broken, close: () => store.shutdown() };
-}
-
-/** The URL without its password. */
-export function redact(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }

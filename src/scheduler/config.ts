@@ -28,6 +28,7 @@ import { isBuiltin } from 'node:module';
 import type { Executor } from '../executors/executor.ts';
 import { isPackageName, type JobReferenceRules } from '../jobs/reference-policy.ts';
 import type { Logger } from '../logging.ts';
+import { redactUrl } from '../stores/redact-url.ts';
 import type { JobStore } from '../stores/store.ts';
 import { UnknownTimeZoneError } from '../time/errors.ts';
 import { getZone } from '../time/zone.ts';
@@ -132,9 +133,13 @@ const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 'yes', 'on', 'y', 't', 
 const FALSE_WORDS: ReadonlySet<string> = new Set(['false', 'no', 'off', 'n', 'f', '0']);
 const NULL_WORDS: ReadonlySet<string> = new Set(['none', 'null', '']);
 
-/** A short description of a value for error messages: strings quoted, objects by kind. */
+/**
+ * A short description of a value for error messages: strings quoted (a
+ * connection URL given where something else belongs, without its secrets),
+ * objects by kind.
+ */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return JSON.stringify(redactUrl(value));
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';

@@ -17,6 +17,7 @@ import {
   type SqliteDriverName,
   SqlJobStore,
 } from '../../src/index.ts';
+import { redactUrl } from '../../src/stores/redact-url.ts';
 import type { RunRecord } from '../fixtures/durability-jobs.ts';
 import {
   MYSQL_URL,
@@ -155,7 +156,7 @@ export function describeBackend(
     describe(title, register);
     return;
   }
-  const message = `${backend.name} is not reachable at ${backend.url.replace(/:[^:@/]*@/, ':***@')} (${reason}); start it or set the URL environment variable`;
+  const message = `${backend.name} is not reachable at ${redactUrl(backend.url)} (${reason}); start it or set the URL environment variable`;
   if (process.env.CI === 'true') {
     describe(title, () => {
       it(`needs ${backend.name}`, () => {

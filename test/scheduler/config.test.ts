@@ -644,6 +644,14 @@ describe('normalizeConfig errors name the full key and the value', () => {
     }
   });
 
+  it('shows a connection URL given in the wrong place without its password', () => {
+    const error = configError(() =>
+      normalizeConfig({ 'horarium.jobstores.default': 'postgres://app:S3cr3tPw@db/jobs' }),
+    );
+    expect(error.message).toContain('got "postgres://app:***@db/jobs"');
+    expect(error.message).not.toContain('S3cr3tPw');
+  });
+
   it('has the error name ConfigurationError', () => {
     const error = configError(() => normalizeConfig({ daemon: 'x' }));
     expect(error.name).toBe('ConfigurationError');

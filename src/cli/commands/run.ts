@@ -43,6 +43,7 @@ import type { Logger } from '../../logging.ts';
 import type { JobOptions } from '../../scheduler/base-scheduler.ts';
 import { BlockingScheduler } from '../../scheduler/schedulers.ts';
 import type { TriggerAlias } from '../../scheduler/trigger-aliases.ts';
+import { redactSecretsIn, redactUrl } from '../../stores/redact-url.ts';
 import { formatInstant } from '../../time/format.ts';
 import { getZone, localZoneName, type Zone } from '../../time/zone.ts';
 import { paint } from '../format.ts';
@@ -51,7 +52,6 @@ import {
   createStore,
   type ReferenceOptions,
   reasonOf,
-  redact,
   referenceRulesFrom,
   storeUrlFrom,
 } from '../store.ts';
@@ -254,7 +254,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  log(`starting: store ${redact(url)}, timezone ${zone.name}`);
+  log(`starting: store ${redactUrl(url)}, timezone ${zone.name}`);
   scheduler.addListener(async () => {
     // Ctrl-C while starting, before the scheduler listened for it.
     if (stopping) scheduler.shutdown().catch(() => {});
@@ -267,7 +267,9 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
   try {
     await scheduler.start();
   } catch (error) {
-    throw new CliError(`cannot start the scheduler: ${reasonOf(error)}`, { cause: error });
+    throw new CliError(`cannot start the scheduler: ${redactSecretsIn(reasonOf(error), url)}`, {
+      cause: error,
+    });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

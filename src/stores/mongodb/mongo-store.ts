@@ -18,10 +18,10 @@ import {
   optionalString,
   parseJobState,
   type RunOrderKey,
-  redactUrl,
   restoreOrReport,
 } from '../common.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
+import { redactSecretsIn, redactUrl } from '../redact-url.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 
 /** Options of {@link MongoJobStore}: a connection URL or an existing MongoClient. */
@@ -135,9 +135,10 @@ export class MongoJobStore implements JobStore {
         await client.connect();
       } catch (error) {
         await client.close().catch(() => {});
-        throw new Error(`Cannot connect to MongoDB at ${redactUrl(url)}: ${messageOf(error)}`, {
-          cause: error,
-        });
+        throw new Error(
+          `Cannot connect to MongoDB at ${redactUrl(url)}: ${redactSecretsIn(messageOf(error), url)}`,
+          { cause: error },
+        );
       }
       this.#ownsClient = true;
     }

@@ -18,10 +18,10 @@ import {
   messageOf,
   optionalString,
   parseJobState,
-  redactUrl,
   restoreOrReport,
 } from '../common.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
+import { redactSecretsIn, redactUrl } from '../redact-url.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import {
   ADD_JOB,
@@ -155,7 +155,9 @@ export class RedisJobStore implements JobStore {
     let lastError: Error | undefined;
     client.on('error', (error: Error) => {
       if (lastError?.message !== error.message)
-        context.logger.warn(`Redis job store (${redactUrl(url)}): ${error.message}`);
+        context.logger.warn(
+          `Redis job store (${redactUrl(url)}): ${redactSecretsIn(error.message, url)}`,
+        );
       lastError = error;
     });
     try {
@@ -163,7 +165,7 @@ export class RedisJobStore implements JobStore {
       await client.call('PING');
     } catch (error) {
       client.disconnect();
-      const reason = lastError?.message ?? messageOf(error);
+      const reason = redactSecretsIn(lastError?.message ?? messageOf(error), url);
       throw new Error(`Cannot connect to Redis at ${redactUrl(url)}: ${reason}`, { cause: error });
     }
     this.#client = client;

@@ -23,6 +23,7 @@ import {
 } from 'kysely';
 import { HorariumError } from '../../errors.ts';
 import { isModuleNotFound } from '../common.ts';
+import { redactUrl } from '../redact-url.ts';
 import { type MysqlCallbackPool, MysqlPoolRunner } from './mysql-runner.ts';
 import { type PgPool, PostgresPoolRunner } from './postgres-runner.ts';
 import type { StatementRunner } from './statement-runner.ts';
@@ -110,14 +111,14 @@ export function parseSqlUrl(url: string): SqlTarget {
         if (rest === '') return { dialect: 'sqlite', path: ':memory:' };
         if (!rest.startsWith('/')) {
           throw new SqlStoreSetupError(
-            `Invalid SQLite URL ${JSON.stringify(url)}: a SQLite database has no host; write 'sqlite:<path>' or 'sqlite:///<path>'`,
+            `Invalid SQLite URL ${JSON.stringify(redactUrl(url))}: a SQLite database has no host; write 'sqlite:<path>' or 'sqlite:///<path>'`,
           );
         }
         path = rest.slice(1);
       }
       if (path === '') {
         throw new SqlStoreSetupError(
-          `Invalid SQLite URL ${JSON.stringify(url)}: no file path (use 'sqlite::memory:' for an in-memory database)`,
+          `Invalid SQLite URL ${JSON.stringify(redactUrl(url))}: no file path (use 'sqlite::memory:' for an in-memory database)`,
         );
       }
       return { dialect: 'sqlite', path };
@@ -126,8 +127,11 @@ export function parseSqlUrl(url: string): SqlTarget {
     case 'postgresql':
       return { dialect: 'postgres', url };
     case 'mysql':
-    case 'mariadb':
-      return { dialect: 'mysql', url: `mysql:${url.slice(scheme.length + 1)}` };
+    case 'mariadb': {
+      const mysqlUrl = `mysql:${url.slice(scheme.length + 1)}`;
+      checkMysqlUrl(mysqlUrl, url);
+      return { dialect: 'mysql', url: mysqlUrl };
+    }
     default:
       throw new SqlStoreSetupError(
         `Unsupported database URL ${JSON.stringify(redactUrl(url))}: use ${SUPPORTED_URLS}`,
@@ -135,9 +139,16 @@ export function parseSqlUrl(url: string): SqlTarget {
   }
 }
 
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+/**
+ * Refuses a URL mysql2 cannot parse (it parses with `new URL`), before it
+ * fails with an "Invalid URL" TypeError that carries the whole URL, password
+ * included. (pg hides the URL of such an error itself.)
+ */
+function checkMysqlUrl(mysqlUrl: string, given: string): void {
+  if (URL.canParse(mysqlUrl)) return;
+  throw new SqlStoreSetupError(
+    `Invalid database URL ${JSON.stringify(redactUrl(given))}: percent-encode the special characters of the user name and password ('/' as %2F, '@' as %40, ':' as %3A, '#' as %23, '?' as %3F)`,
+  );
 }
 
 /** The dialect of an existing Kysely instance, from its adapter. */
