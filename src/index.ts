@@ -40,6 +40,8 @@ export {
   DeserializationError,
   InvalidJobOptionError,
   JobReferenceError,
+  ReferenceNotAllowedError,
+  type ReferenceRule,
   SerializationError,
   type SerializationErrorDetails,
 } from './jobs/errors.ts';
@@ -50,6 +52,7 @@ export {
   type JobOwner,
   type JobState,
 } from './jobs/job.ts';
+export type { JobReferenceRules } from './jobs/reference-policy.ts';
 export {
   deserializeJob,
   JOB_STATE_VERSION,

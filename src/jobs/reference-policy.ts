@@ -306,11 +306,17 @@ export class ReferencePolicy {
       };
     }
     if (this.roots.length === 0)
-      return refuse(
-        'outside-roots',
-        `its module resolves to ${path}${from}, and no root is allowed (no application root could be determined: the filesystem root is never one)`,
-        'set jobReferences.base or jobReferences.roots',
-      );
+      return this.#rootsGiven
+        ? refuse(
+            'outside-roots',
+            'jobReferences.roots is empty: only registered tasks are allowed',
+            'register the function with scheduler.registerTask and use its name, or list its directory in jobReferences.roots',
+          )
+        : refuse(
+            'outside-roots',
+            `its module resolves to ${path}${from}, and no root is allowed (no application root could be determined: the filesystem root is never one)`,
+            'set jobReferences.base or jobReferences.roots',
+          );
     return refuse(
       'outside-roots',
       `its module resolves to ${path}${from}${via}, outside the allowed roots (${this.roots.join(', ')})`,

@@ -238,6 +238,16 @@ describe('reference rules: what is allowed, and its stored form', () => {
     );
   });
 
+  it('allows registered tasks only when the roots are empty', () => {
+    const policy = new ReferencePolicy({ base: app, roots: [] });
+    const error = refusal(() => policy.check('./jobs.mjs:run', 'store'));
+    expect(error.rule).toBe('outside-roots');
+    expect(error.message).toContain(
+      'jobReferences.roots is empty: only registered tasks are allowed',
+    );
+    expect(policy.check('send-report', 'store').url).toBeNull();
+  });
+
   it('limits the roots to those given, relative ones against the application root', () => {
     const policy = new ReferencePolicy({ base: app, roots: ['sub'] });
     expect(policy.roots).toEqual([join(app, 'sub')]);
