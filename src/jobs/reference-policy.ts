@@ -287,7 +287,7 @@ export class ReferencePolicy {
       return this.#checkPackage(reference, specifier, refuse);
     }
     const real = realPathOf(path);
-    const via = real === path ? '' : ` (real path ${real}, through a symbolic link)`;
+    const via = real === path ? '' : ` (real path ${quote(real)}, through a symbolic link)`;
     for (const root of this.roots) {
       const inside = below(realPathOf(root), real);
       if (inside === null) continue;
@@ -296,7 +296,7 @@ export class ReferencePolicy {
         const name = packageNameOf(after.split(sep).join('/'));
         return refuse(
           'node-modules',
-          `its module ${path}${via} lies inside a node_modules directory, and dependencies load only by package name`,
+          `its module ${quote(path)}${via} lies inside a node_modules directory, and dependencies load only by package name`,
           `write it as ${quote(`${name}:${exportPath}`)} and add ${quote(name)} to jobReferences.packages`,
         );
       }
@@ -314,12 +314,12 @@ export class ReferencePolicy {
           )
         : refuse(
             'outside-roots',
-            `its module resolves to ${path}${from}, and no root is allowed (no application root could be determined: the filesystem root is never one)`,
+            `its module resolves to ${quote(path)}${from}, and no root is allowed (no application root could be determined: the filesystem root is never one)`,
             'set jobReferences.base or jobReferences.roots',
           );
     return refuse(
       'outside-roots',
-      `its module resolves to ${path}${from}${via}, outside the allowed roots (${this.roots.join(', ')})`,
+      `its module resolves to ${quote(path)}${from}${via}, outside the allowed roots (${this.roots.join(', ')})`,
       `move the module into a root, or add its directory to jobReferences.roots${this.#rootsGiven ? '' : ' (default: the application root)'}`,
     );
   }
@@ -362,6 +362,17 @@ export class ReferencePolicy {
         'package',
         `its module ${quote(specifier)} belongs to the package ${quote(name)}, and packages load only when listed`,
         `add ${quote(name)} to jobReferences.packages`,
+      );
+    // A package without "exports" would resolve `pkg/../../x` outside itself; a query loads a second instance.
+    const subpath = specifier.slice(name.length + 1).split('/');
+    if (
+      specifier.length > name.length &&
+      subpath.some((part) => part === '' || part === '.' || part === '..' || /[%\\?#]/.test(part))
+    )
+      return refuse(
+        'specifier',
+        `the subpath of ${quote(specifier)} holds an empty, "." or ".." segment, a percent-encoding, a backslash, a query or a fragment`,
+        `name a subpath the package exports, e.g. ${quote(`${name}/tasks`)}`,
       );
     return { reference, url: specifier };
   }

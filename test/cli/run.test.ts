@@ -41,7 +41,7 @@ describe('horarium run', () => {
       expect(result.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
       // Resolved from the working directory, the module lies outside the application: refused unloaded.
       expect(result.stderr).toMatch(
-        /^horarium: Job reference "\.\/cli-jobs\.ts:tick" is not allowed \(rule "outside-roots"\): its module resolves to \S+cli-jobs\.ts from the working directory /,
+        /^horarium: Job reference "\.\/cli-jobs\.ts:tick" is not allowed \(rule "outside-roots"\): its module resolves to "\S+cli-jobs\.ts" from the working directory /,
       );
       expect(existsSync(join(dir, 'horarium.sqlite'))).toBe(false);
     },

@@ -150,11 +150,11 @@ describe('reference rules: what is refused, by rule', () => {
       'add "some-pkg" to jobReferences.packages',
     );
     const outsideError = refusal(() => policy.check('../outside/evil.mjs:run', 'store'));
-    expect(outsideError.message).toContain(join(outside, 'evil.mjs'));
+    expect(outsideError.message).toContain(`resolves to "${join(outside, 'evil.mjs')}"`);
     expect(outsideError.message).toContain(`allowed roots (${app})`);
     expect(outsideError.message).toContain('jobReferences.roots');
     const linked = refusal(() => policy.check('./link-out.mjs:run', 'store'));
-    expect(linked.message).toContain(`real path ${join(outside, 'evil.mjs')}`);
+    expect(linked.message).toContain(`real path "${join(outside, 'evil.mjs')}"`);
     const inModules = refusal(() => policy.check('./node_modules/good-pkg/index.mjs:run', 'store'));
     expect(inModules.message).toContain('write it as "good-pkg:run"');
   });
@@ -265,6 +265,24 @@ describe('reference rules: what is allowed, and its stored form', () => {
     expect(policy.check('@acme/jobs/daily:run', 'store').url).toBe('@acme/jobs/daily');
     expect(refusal(() => policy.check('good-pkg-evil:run', 'store')).rule).toBe('package');
     expect(refusal(() => policy.check('@acme/other:run', 'store')).rule).toBe('package');
+  });
+
+  it('refuses subpaths of a listed package that could leave it or load it twice', () => {
+    const policy = new ReferencePolicy({ base: app, packages: ['good-pkg'] });
+    for (const specifier of [
+      'good-pkg/../../outside/evil.mjs',
+      'good-pkg/./index.mjs',
+      'good-pkg//index.mjs',
+      'good-pkg/%2e%2e/x',
+      'good-pkg/sub\\..\\x',
+      'good-pkg/index.mjs?again',
+      'good-pkg/index.mjs#again',
+      'good-pkg/',
+    ]) {
+      expect(refusal(() => policy.check(`${specifier}:run`, 'store')).rule, specifier).toBe(
+        'specifier',
+      );
+    }
   });
 
   it('allows listed built-ins, with or without node:, and every one with true', () => {
