@@ -18,6 +18,7 @@ import {
 } from './commands/jobs.ts';
 import { type NextOptions, nextCommand } from './commands/next.ts';
 import { type RunOptions, runCommand } from './commands/run.ts';
+import { printable } from './format.ts';
 import { DEFAULT_STORE_URL } from './store.ts';
 
 const VERSION = '0.1.0';
@@ -159,7 +160,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const known = error instanceof HorariumError;
     // Unexpected failures say so; user mistakes are just the message.
     process.stderr.write(
-      `horarium: ${known ? '' : 'error: '}${message.split('\n')[0]}${!known && !debug ? ' (set HORARIUM_DEBUG=1 for details)' : ''}\n`,
+      `horarium: ${known ? '' : 'error: '}${printable(message.split('\n')[0] ?? '')}${!known && !debug ? ' (set HORARIUM_DEBUG=1 for details)' : ''}\n`,
     );
     return 1;
   }

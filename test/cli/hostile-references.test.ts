@@ -17,6 +17,12 @@ import { runCli, tempDir } from './cli-helpers.ts';
 
 const TIMEOUT = 120_000;
 const ROOT = process.cwd();
+/** Terminal controls in stored text: clear screen, retitle, bell, a C1 CSI, a right-to-left override. */
+const CONTROLS = '\u001b[2J\u001b]0;owned\u0007\u009b31m\u202e';
+const ANSI_ID = `ansi${CONTROLS}id`;
+/** Any character a terminal would act on, except the line breaks of the output itself. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: looks for control characters
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 interface JobJson {
   id: string;
@@ -64,6 +70,17 @@ describe('horarium jobs on a store with hostile function references', () => {
       const state = { ...template, id: row.id, name: row.id, funcRef: row.funcRef, args: row.args };
       insert.run(row.id, Date.now() - 1000, JSON.stringify(state));
     }
+    // Control characters in every text a listing shows: id, name, executor, args, and a refused path.
+    const ansi = {
+      ...template,
+      id: ANSI_ID,
+      name: `name${CONTROLS}`,
+      executor: `executor${CONTROLS}`,
+      args: [`arg${CONTROLS}`],
+    };
+    insert.run(ANSI_ID, Date.now() + 60_000, JSON.stringify(ansi));
+    const refused = { ...template, id: 'ansi-path', funcRef: `/tmp/${CONTROLS}/evil.mjs:run` };
+    insert.run('ansi-path', Date.now() + 60_000, JSON.stringify(refused));
     sqlite.close();
     rowsBefore = rows();
   }, TIMEOUT);
@@ -103,6 +120,30 @@ describe('horarium jobs on a store with hostile function references', () => {
       }
       expect(attack.traces()).toEqual([]);
       expect(rows()).toEqual(rowsBefore);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'escapes the control characters of stored text instead of sending them to the terminal',
+    async () => {
+      const table = await runCli(['jobs', 'list', ...store]);
+      expect(table.stdout).not.toMatch(RAW_CONTROL);
+      expect(table.stdout).toContain('ansi\\u001b[2J\\u001b]0;owned\\u0007\\u009b31m\\u202eid');
+      const shown = await runCli(['jobs', 'show', ANSI_ID, ...store]);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).not.toMatch(RAW_CONTROL);
+      const refused = await runCli(['jobs', 'show', 'ansi-path', ...store]);
+      expect(refused.stdout).not.toMatch(RAW_CONTROL);
+      expect(refused.stdout).toMatch(/rule "outside-roots"/);
+      const json = await runCli(['jobs', 'list', ...store, '--json']);
+      expect(json.stdout).not.toMatch(RAW_CONTROL);
+      const views = JSON.parse(json.stdout) as (JobJson & { name: string; args: unknown[] })[];
+      const view = views.find((v) => v.id === ANSI_ID);
+      expect(view?.name).toBe(`name${CONTROLS}`);
+      expect(view?.args).toEqual([`arg${CONTROLS}`]);
+      const missing = await runCli(['jobs', 'pause', 'ansi-path', ...store]);
+      expect(missing.stderr).not.toMatch(RAW_CONTROL);
     },
     TIMEOUT,
   );

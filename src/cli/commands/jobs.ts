@@ -13,7 +13,7 @@ import { JobLookupError } from '../../stores/errors.ts';
 import type { RestoreFailure } from '../../stores/store.ts';
 import { formatInstant } from '../../time/format.ts';
 import { getZone, localZoneName, type Zone } from '../../time/zone.ts';
-import { paint, table } from '../format.ts';
+import { paint, printable, table } from '../format.ts';
 import {
   CliError,
   type OpenStore,
@@ -110,6 +110,9 @@ const print = (text: string): void => {
   process.stdout.write(`${text}\n`);
 };
 
+/** JSON for stdout; control characters JSON.stringify leaves raw (C1, bidirectional) are escaped too. */
+const printJson = (value: unknown): void => print(printable(JSON.stringify(value, null, 2), true));
+
 /** Every job, broken ones last (by next run time). */
 async function allViews(open: OpenStore): Promise<JobView[]> {
   open.broken.clear();
@@ -121,15 +124,15 @@ async function allViews(open: OpenStore): Promise<JobView[]> {
 export async function listJobs(options: JobsOptions): Promise<void> {
   await withStore(options, async (open, zone) => {
     const views = await allViews(open);
-    if (options.json === true) return print(JSON.stringify(views, null, 2));
+    if (options.json === true) return printJson(views);
     if (views.length === 0) return print('No jobs.');
     print(
       table(
         ['id', 'name', 'trigger', `next run (${zone.name})`, 'status'],
         views.map((v) => [
-          v.id,
-          v.name ?? '-',
-          v.trigger ?? '-',
+          printable(v.id),
+          printable(v.name ?? '-'),
+          printable(v.trigger ?? '-'),
           when(v.nextRunTime, zone),
           statusText(v.status),
         ]),
@@ -137,7 +140,7 @@ export async function listJobs(options: JobsOptions): Promise<void> {
     );
     const broken = views.filter((v) => v.status === 'broken');
     for (const v of broken)
-      print(paint('red', `broken job ${v.id} cannot be restored: ${v.error ?? ''}`));
+      print(paint('red', printable(`broken job ${v.id} cannot be restored: ${v.error ?? ''}`)));
   });
 }
 
@@ -163,20 +166,20 @@ export async function showJob(id: string, options: JobsOptions): Promise<void> {
   await withStore(options, async (open, zone) => {
     const found = await find(open, id);
     const view = found instanceof Job ? viewOf(found) : brokenView(found);
-    if (options.json === true) return print(JSON.stringify(view, null, 2));
+    if (options.json === true) return printJson(view);
     const rows: [string, string][] = [
-      ['id', view.id],
+      ['id', printable(view.id)],
       ['status', statusText(view.status)],
       ['next run', when(view.nextRunTime, zone)],
     ];
-    if (view.status === 'broken') rows.push(['error', view.error ?? '']);
+    if (view.status === 'broken') rows.push(['error', printable(view.error ?? '')]);
     else {
       rows.push(
-        ['name', view.name ?? ''],
-        ['function', view.func ?? ''],
-        ['trigger', view.trigger ?? ''],
-        ['args', JSON.stringify(view.args ?? [])],
-        ['executor', view.executor ?? ''],
+        ['name', printable(view.name ?? '')],
+        ['function', printable(view.func ?? '')],
+        ['trigger', printable(view.trigger ?? '')],
+        ['args', printable(JSON.stringify(view.args ?? []))],
+        ['executor', printable(view.executor ?? '')],
         ['coalesce', String(view.coalesce)],
         ['max instances', String(view.maxInstances)],
         ['misfire grace', view.misfireGraceTime === null ? 'none' : `${view.misfireGraceTime} s`],
@@ -203,7 +206,7 @@ function report(
   id: string,
 ): void {
   if (options.json === true) {
-    print(JSON.stringify(job === null ? { id, removed: true } : viewOf(job), null, 2));
+    printJson(job === null ? { id, removed: true } : viewOf(job));
     return;
   }
   print(job === null ? message : `${message} (next run: ${when(viewOf(job).nextRunTime, zone)})`);

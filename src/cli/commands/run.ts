@@ -46,7 +46,7 @@ import type { TriggerAlias } from '../../scheduler/trigger-aliases.ts';
 import { redactSecretsIn, redactUrl } from '../../stores/redact-url.ts';
 import { formatInstant } from '../../time/format.ts';
 import { getZone, localZoneName, type Zone } from '../../time/zone.ts';
-import { paint } from '../format.ts';
+import { paint, printable } from '../format.ts';
 import {
   CliError,
   createStore,
@@ -91,7 +91,7 @@ function cliLogger(zone: Zone, verbose: boolean): Logger {
         )
         .join(' ');
       process.stderr.write(
-        `${stamp(zone)} ${paint(style, level, process.stderr)} ${message}${detail === '' ? '' : `: ${detail}`}\n`,
+        `${stamp(zone)} ${paint(style, level, process.stderr)} ${printable(message)}${detail === '' ? '' : `: ${printable(detail, verbose)}`}\n`,
       );
     };
   const quiet = (): void => {};
@@ -116,7 +116,8 @@ const short = (value: unknown): string => {
 /** A readable line for each event worth reading. */
 function describeEvent(event: SchedulerEvent, zone: Zone, verbose: boolean): string | null {
   const at = (d: Date): string => formatInstant(d.getTime(), zone);
-  const id = 'jobId' in event ? String((event as { jobId: unknown }).jobId) : '';
+  const id = 'jobId' in event ? printable(String((event as { jobId: unknown }).jobId)) : '';
+  const reason = (error: unknown): string => printable(reasonOf(error));
   switch (event.code) {
     case EVENT_SCHEDULER_STARTED:
       return 'scheduler started';
@@ -141,7 +142,7 @@ function describeEvent(event: SchedulerEvent, zone: Zone, verbose: boolean): str
       return `${paint('green', 'ran')} job ${id} (scheduled ${at(event.scheduledRunTime)})${event.retval === undefined ? '' : ` returned ${short(event.retval)}`}`;
     case EVENT_JOB_ERROR:
       if (!(event instanceof JobExecutionEvent)) return null;
-      return `${paint('red', 'failed')} job ${id} (scheduled ${at(event.scheduledRunTime)}): ${reasonOf(event.exception)}`;
+      return `${paint('red', 'failed')} job ${id} (scheduled ${at(event.scheduledRunTime)}): ${reason(event.exception)}`;
     case EVENT_JOB_MISSED:
       if (!(event instanceof JobExecutionEvent)) return null;
       return `${paint('yellow', 'missed')} job ${id} (scheduled ${at(event.scheduledRunTime)})`;
@@ -149,10 +150,10 @@ function describeEvent(event: SchedulerEvent, zone: Zone, verbose: boolean): str
       return `${paint('yellow', 'skipped')} job ${id}: still running (maxInstances reached)`;
     case EVENT_JOBSTORE_ERROR:
       if (!(event instanceof JobStoreErrorEvent)) return null;
-      return `${paint('red', 'store error')} in ${event.operation}: ${reasonOf(event.exception)}`;
+      return `${paint('red', 'store error')} in ${event.operation}: ${reason(event.exception)}`;
     case EVENT_JOB_RESTORE_FAILED:
       if (!(event instanceof JobRestoreFailedEvent)) return null;
-      return `${paint('red', 'broken')} job ${id} cannot be restored: ${reasonOf(event.exception)}`;
+      return `${paint('red', 'broken')} job ${id} cannot be restored: ${reason(event.exception)}`;
     default:
       return null;
   }
@@ -259,7 +260,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     // Ctrl-C while starting, before the scheduler listened for it.
     if (stopping) scheduler.shutdown().catch(() => {});
     try {
-      for (const job of await scheduler.getJobs()) log(`  ${String(job)}`);
+      for (const job of await scheduler.getJobs()) log(`  ${printable(String(job))}`);
     } catch (error) {
       log(`cannot list the jobs: ${reasonOf(error)}`);
     }
