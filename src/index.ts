@@ -49,6 +49,8 @@ export {
   DeserializationError,
   InvalidJobOptionError,
   JobReferenceError,
+  ReferenceNotAllowedError,
+  type ReferenceRule,
   SerializationError,
   type SerializationErrorDetails,
 } from './jobs/errors.ts';
@@ -59,6 +61,7 @@ export {
   type JobOwner,
   type JobState,
 } from './jobs/job.ts';
+export type { JobReferenceRules } from './jobs/reference-policy.ts';
 export {
   deserializeJob,
   JOB_STATE_VERSION,

@@ -13,6 +13,25 @@ export function paint(
   return styleText(style, text);
 }
 
+/**
+ * C0 and C1 control characters, DEL, and the Unicode bidirectional controls:
+ * text from a store (ids, names, error messages quoting a stored reference)
+ * must not move the cursor, retitle the terminal or reorder what is shown.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finds control characters to escape them
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** `text` with its control characters written as escapes (`\n`, `\u001b`); with `keepNewlines`, line breaks stay. */
+export function printable(text: string, keepNewlines = false): string {
+  return text.replace(UNPRINTABLE, (char) => {
+    if (keepNewlines && char === '\n') return char;
+    return (
+      NAMED_ESCAPES[char] ?? `\\u${(char.codePointAt(0) as number).toString(16).padStart(4, '0')}`
+    );
+  });
+}
+
 /** Display width, ignoring ANSI colour codes. */
 function width(text: string): number {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI escape sequences

@@ -18,6 +18,7 @@ import {
 } from './commands/jobs.ts';
 import { type NextOptions, nextCommand } from './commands/next.ts';
 import { type RunOptions, runCommand } from './commands/run.ts';
+import { printable } from './format.ts';
 import { DEFAULT_STORE_URL } from './store.ts';
 
 const VERSION = '0.1.0';
@@ -48,6 +49,27 @@ function timezoneOption(description: string): Option {
   return new Option('--tz, --timezone <zone>', description);
 }
 
+/** The job reference rule options (`jobReferences`, see docs/security.md) on a command. */
+function withReferenceOptions(command: Command, baseDefault: string): Command {
+  return command
+    .option(
+      '--base <dir>',
+      `application root: stored relative job references are relative to it (default: ${baseDefault})`,
+    )
+    .option(
+      '--roots <dirs>',
+      'comma-separated directories job modules may load from (default: the application root)',
+    )
+    .option(
+      '--packages <names>',
+      'comma-separated packages job references may name (default: none)',
+    )
+    .option(
+      '--builtins <names>',
+      "comma-separated Node.js built-ins job references may name, or 'true' (default: none)",
+    );
+}
+
 function program(): Command {
   const root = new Command('horarium')
     .description('Horarium job scheduler: run a scheduler, manage stored jobs, preview triggers')
@@ -56,7 +78,7 @@ function program(): Command {
     .configureOutput({ outputError: (text, write) => write(oneLine(text)) })
     .exitOverride();
 
-  root
+  const run = root
     .command('run')
     .description('run the jobs a module configures, until Ctrl-C')
     .argument(
@@ -69,8 +91,10 @@ function program(): Command {
       '--poll-interval <seconds>',
       'how often the store is polled for external changes (default 5)',
     )
-    .option('--verbose', 'also log the scheduler’s info messages and stack traces')
-    .action((file: string, options: RunOptions) => runCommand(file, options));
+    .option('--verbose', 'also log the scheduler’s info messages and stack traces');
+  withReferenceOptions(run, 'the folder with a package.json above <file>').action(
+    (file: string, options: RunOptions) => runCommand(file, options),
+  );
 
   const jobs = root
     .command('jobs')
@@ -84,6 +108,7 @@ function program(): Command {
       .option('--json', 'print JSON')
       .addOption(timezoneOption("zone for printed times (default: the host's)"))
       .exitOverride();
+    withReferenceOptions(command, 'the folder with a package.json above the working directory');
     if (withId) command.argument('<id>', 'job id');
     return command;
   };
@@ -144,7 +169,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const known = error instanceof HorariumError;
     // Unexpected failures say so; user mistakes are just the message.
     process.stderr.write(
-      `horarium: ${known ? '' : 'error: '}${message.split('\n')[0]}${!known && !debug ? ' (set HORARIUM_DEBUG=1 for details)' : ''}\n`,
+      `horarium: ${known ? '' : 'error: '}${printable(message.split('\n')[0] ?? '')}${!known && !debug ? ' (set HORARIUM_DEBUG=1 for details)' : ''}\n`,
     );
     return 1;
   }

@@ -3,15 +3,22 @@
  * commands start it with. The CLI never imports job modules: it restores
  * every stored job with a placeholder function (it never runs them), so a
  * job whose module only the scheduler's process can load is listed like any
- * other. Rows that cannot be read at all (corrupt JSON, an unknown trigger
- * type) are collected as broken and listed with their id and next run time.
+ * other. Each reference is still checked against the job reference rules
+ * (without importing anything), so that a row a scheduler would refuse is
+ * listed as not restorable. Rows that cannot be read at all (corrupt JSON, an
+ * unknown trigger type) are collected as broken and listed with their id and
+ * next run time.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ConfigurationError } from '../config/errors.ts';
+import { redactSecretsIn, redactUrl } from '../config/redact-url.ts';
 import { HorariumError } from '../errors.ts';
 import { Job, type JobChanges, type JobOwner } from '../jobs/job.ts';
+import type { JobReferenceRules, ReferencePolicy } from '../jobs/reference-policy.ts';
 import { readJobDocument } from '../jobs/serialization.ts';
 import { silentLogger } from '../logging.ts';
+import { normalizeConfig } from '../scheduler/config.ts';
 import { MemoryJobStore } from '../stores/memory/memory-store.ts';
 import { RedisJobStore } from '../stores/redis/redis-store.ts';
 import { parseSqlUrl } from '../stores/sql/dialects.ts';
@@ -49,12 +56,14 @@ export function createStore(url: string, options: { mustExist: boolean }): JobSt
   if (/^rediss?:\/\//i.test(url)) return new RedisJobStore({ url });
   if (!/^(sqlite|postgres|postgresql|mysql|mariadb):/i.test(url))
     throw new CliError(
-      `unsupported store URL ${JSON.stringify(redact(url))}: use sqlite:<path>, postgres://…, mysql://…, redis://… (or memory, for run)`,
+      `unsupported store URL ${JSON.stringify(redactUrl(url))}: use sqlite:<path>, postgres://…, mysql://…, redis://… (or memory, for run)`,
     );
   const target = parseSqlUrl(url);
   if (target.dialect === 'sqlite' && options.mustExist && target.path !== ':memory:') {
     if (!existsSync(resolve(target.path)))
-      throw new CliError(`no job store at ${target.path} (file not found; check --store ${url})`);
+      throw new CliError(
+        `no job store at ${target.path} (file not found; check --store ${redactUrl(url)})`,
+      );
   }
   return new SqlJobStore({ url });
 }
@@ -100,8 +109,48 @@ export interface OpenStore {
   close(): Promise<void>;
 }
 
-/** Opens and starts the store at `url` for the `jobs` commands. */
-export async function openStore(url: string, zone: Zone): Promise<OpenStore> {
+/** The reference rule options of `run` and the `jobs` commands, as given (comma-separated lists). */
+export interface ReferenceOptions {
+  base?: string;
+  roots?: string;
+  packages?: string;
+  builtins?: string;
+}
+
+const REFERENCE_FLAGS: Record<string, string> = {
+  base: '--base',
+  roots: '--roots',
+  packages: '--packages',
+  builtins: '--builtins',
+};
+
+/**
+ * The job reference rules the options give, validated as the scheduler's
+ * `jobReferences` option is.
+ *
+ * @throws CliError naming the option at fault.
+ */
+export function referenceRulesFrom(options: ReferenceOptions): JobReferenceRules {
+  const given: Record<string, string> = {};
+  for (const name of Object.keys(REFERENCE_FLAGS)) {
+    const value = options[name as keyof ReferenceOptions];
+    if (value !== undefined) given[name] = value;
+  }
+  try {
+    return normalizeConfig({ jobReferences: given }).jobReferences ?? {};
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    const flag = REFERENCE_FLAGS[error.key.replace(/^jobReferences\./, '')] ?? error.key;
+    throw new CliError(error.message.replace(/^[^:]*:/, `${flag}:`), { cause: error });
+  }
+}
+
+/** Opens and starts the store at `url` for the `jobs` commands, checking references with `references`. */
+export async function openStore(
+  url: string,
+  zone: Zone,
+  references: ReferencePolicy,
+): Promise<OpenStore> {
   const store = createStore(url, { mustExist: true });
   const owner = new CliJobOwner(zone);
   const broken = new Map<string, RestoreFailure>();
@@ -110,6 +159,8 @@ export async function openStore(url: string, zone: Zone): Promise<OpenStore> {
     logger: silentLogger,
     restoreJob: async (document) => {
       const state = readJobDocument(document);
+      // Throws for a reference a scheduler would refuse: the row is then listed as not restorable.
+      references.check(state.funcRef, 'store');
       broken.delete(state.id);
       const func = (): never => {
         throw new CliError('the CLI does not run jobs');
@@ -123,14 +174,10 @@ export async function openStore(url: string, zone: Zone): Promise<OpenStore> {
   try {
     await store.start(context, alias);
   } catch (error) {
-    throw new CliError(`cannot open job store ${redact(url)}: ${reasonOf(error)}`, {
-      cause: error,
-    });
+    throw new CliError(
+      `cannot open job store ${redactUrl(url)}: ${redactSecretsIn(reasonOf(error), url)}`,
+      { cause: error },
+    );
   }
   return { store, alias, owner, broken, close: () => store.shutdown() };
-}
-
-/** The URL without its password. */
-export function redact(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }

@@ -86,6 +86,14 @@ export function coerceNullableNumber(
   return n;
 }
 
+/** Is `value` one of the words (or numbers) {@link coerceBoolean} reads as a boolean? */
+export function isBooleanWord(value: unknown): boolean {
+  if (typeof value === 'boolean' || value === 0 || value === 1) return true;
+  if (typeof value !== 'string') return false;
+  const word = value.trim().toLowerCase();
+  return TRUE_WORDS.has(word) || FALSE_WORDS.has(word);
+}
+
 /**
  * A boolean from a boolean, `0`/`1`, or the text `true/yes/on/y/t/1` or
  * `false/no/off/n/f/0` (case-insensitive, trimmed) — APScheduler's `asbool`.

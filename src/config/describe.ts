@@ -2,10 +2,12 @@
  * Describing values and errors in messages, one way everywhere: strings
  * quoted, objects by their class, never "[object Object]".
  */
+import { redactUrl } from './redact-url.ts';
 
 /** A short description of a value for error messages: strings quoted, objects by kind. */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  // A connection URL given where something else belongs is shown without its secrets.
+  if (typeof value === 'string') return JSON.stringify(redactUrl(value));
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';

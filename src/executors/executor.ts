@@ -18,6 +18,13 @@ export interface ExecutorContext {
   dispatch(event: SchedulerEvent): void;
   /** Is anyone listening for these event codes? Lets executors skip building events nobody receives. */
   wants(mask: number): boolean;
+  /**
+   * The URL a worker imports for the module specifier of a job's reference,
+   * as the scheduler's reference rules resolve it (stored relative references
+   * are relative to the application root). Without it, relative specifiers
+   * resolve against the working directory.
+   */
+  moduleUrl?(specifier: string): string;
 }
 
 export interface ShutdownOptions {

@@ -21,6 +21,40 @@ export class JobReferenceError extends HorariumError {
   }
 }
 
+/**
+ * Which reference rule a refused job reference breaks:
+ * - `url-scheme`: a URL other than `file:` (`data:`, `http:`, `https:`, …);
+ * - `builtin`: a Node.js built-in (`node:fs`, or bare `child_process`) not listed in `builtins`;
+ * - `outside-roots`: a file (real path, after `..` and symbolic links) outside every allowed root;
+ * - `node-modules`: a file inside a `node_modules` directory (packages load by name only);
+ * - `package`: a package not listed in `packages`;
+ * - `file-url`: a `file:` URL with a host, a query or a fragment, or that names no local path;
+ * - `specifier`: a specifier form the rules do not accept (`#imports`).
+ */
+export type ReferenceRule =
+  | 'url-scheme'
+  | 'builtin'
+  | 'outside-roots'
+  | 'node-modules'
+  | 'package'
+  | 'file-url'
+  | 'specifier';
+
+/**
+ * A job reference the application's reference rules (`jobReferences`) do not
+ * allow. Refused by `addJob` before anything is imported; a stored job with
+ * such a reference is kept in its store and reported as not restorable.
+ */
+export class ReferenceNotAllowedError extends JobReferenceError {
+  override name = 'ReferenceNotAllowedError';
+  /** The rule the reference breaks. */
+  readonly rule: ReferenceRule;
+  constructor(reference: string, rule: ReferenceRule, message: string) {
+    super(reference, message);
+    this.rule = rule;
+  }
+}
+
 /** What the serialization errors carry besides their message. */
 export interface SerializationErrorDetails {
   /** Where in the value the problem is, e.g. `'args[1].options.callback'`; null when it concerns the whole job. */

@@ -57,7 +57,11 @@ export function moduleUrl(specifier: string, cwd: string = process.cwd()): strin
 
 const moduleCache = new Map<string, Promise<Record<string, unknown>>>();
 
-/** Imports the module of a reference (cached per URL) and returns the function it names. */
+/**
+ * Imports the module of a reference (cached per URL) and returns the function
+ * it names. It loads whatever the reference names: code that restores stored
+ * jobs goes through the reference rules (`./reference-policy.ts`) instead.
+ */
 export async function resolveReference(reference: string): Promise<JobFunction> {
   const parsed = parseReference(reference);
   if (parsed === null) {
@@ -66,7 +70,15 @@ export async function resolveReference(reference: string): Promise<JobFunction> 
       `${JSON.stringify(reference)} is not a 'module:export' reference`,
     );
   }
-  const url = moduleUrl(parsed.module);
+  return importFunction(moduleUrl(parsed.module), parsed, reference);
+}
+
+/** Imports the module at `url` (cached per URL) and returns the function `parsed.path` names in it. */
+export async function importFunction(
+  url: string,
+  parsed: ParsedReference,
+  reference: string,
+): Promise<JobFunction> {
   let loading = moduleCache.get(url);
   if (loading === undefined) {
     loading = import(url) as Promise<Record<string, unknown>>;

@@ -40,6 +40,7 @@ import {
   type JobSettings,
 } from '../jobs/job-fields.ts';
 import { CHANGE_KEYS, checkTrigger } from '../jobs/options.ts';
+import { type ReferenceOrigin, ReferencePolicy } from '../jobs/reference-policy.ts';
 import { readJobDocument } from '../jobs/serialization.ts';
 import { debugEnabled, defaultLogger, type Logger } from '../logging.ts';
 import { JobLookupError } from '../stores/errors.ts';
@@ -99,6 +100,8 @@ export class BaseScheduler implements JobOwner {
   readonly #executors = new Map<string, Executor>();
   readonly #listeners = new Listeners(() => this.#logger);
   readonly #tasks = new TaskRegistry();
+  /** Which modules job references may load (`jobReferences`); checked before any import. */
+  #references = new ReferencePolicy();
   readonly #pending = new PendingJobs();
   readonly #jobs = new JobLocations(
     this.#stores,
@@ -115,6 +118,7 @@ export class BaseScheduler implements JobOwner {
     now: () => Date.now(),
     dispatch: (event) => this.#listeners.dispatch(event),
     wants: (mask) => this.#listeners.wants(mask),
+    moduleUrl: (specifier) => this.#references.moduleUrl(specifier),
   };
 
   readonly #buildContext: JobBuildContext = {
@@ -122,6 +126,7 @@ export class BaseScheduler implements JobOwner {
     zone: () => this.#zone,
     jobDefaults: () => this.#jobDefaults,
     taskName: (func) => this.#tasks.nameOf(func),
+    storedReference: (reference) => this.#references.storedForm(reference, 'caller'),
     checkTargets: (jobstore, executor) => this.#checkTargets(jobstore, executor),
     checkExecutor: (executor) => {
       if (this.#state !== STATE_STOPPED && !this.#executors.has(executor))
@@ -231,6 +236,8 @@ export class BaseScheduler implements JobOwner {
     if (normalized.daemon !== undefined) this.#loop.daemon = normalized.daemon;
     if (normalized.storePollInterval !== undefined)
       this.#pollIntervalMs = normalized.storePollInterval * 1000;
+    if (normalized.jobReferences !== undefined)
+      this.#references = new ReferencePolicy(normalized.jobReferences);
     for (const [alias, entry] of Object.entries(normalized.executors ?? {})) {
       this.#executors.set(alias, createExecutor(alias, entry));
       this.#listeners.dispatch(new SchedulerEvent(EVENT_EXECUTOR_ADDED, alias));
@@ -495,7 +502,7 @@ export class BaseScheduler implements JobOwner {
     const state = readJobDocument(document);
     if (!this.#executors.has(state.executor))
       throw new UnknownAliasError('executor', state.executor, [...this.#executors.keys()]);
-    const func = await this.resolveFunction(state.funcRef);
+    const func = await this.resolveFunction(state.funcRef, 'store');
     return new Job(this, { ...state, func }, alias);
   }
 
@@ -534,9 +541,14 @@ export class BaseScheduler implements JobOwner {
     this.#tasks.register(name, func);
   }
 
-  /** Resolves a textual reference or task name to its function. */
-  resolveFunction(reference: string): Promise<JobFunction> {
-    return this.#tasks.resolve(reference);
+  /**
+   * Resolves a textual reference or task name to its function, importing a
+   * module only when the reference rules (`jobReferences`) allow it. A
+   * relative reference from the application (`origin` `'caller'`) is relative
+   * to the working directory; one read from a store, to the application root.
+   */
+  resolveFunction(reference: string, origin: ReferenceOrigin = 'caller'): Promise<JobFunction> {
+    return this.#tasks.resolve(reference, (ref) => this.#references.resolve(ref, origin));
   }
 
   // ------------------------------------------------------------------ adding jobs
@@ -595,7 +607,12 @@ export class BaseScheduler implements JobOwner {
     let prepared: PreparedJob;
     if (typeof func === 'string') {
       const resolved = await this.resolveFunction(func);
-      prepared = this.#prepare(resolved, trigger, options, func);
+      prepared = this.#prepare(
+        resolved,
+        trigger,
+        options,
+        this.#references.storedForm(func, 'caller'),
+      );
     } else if (typeof func === 'function') {
       prepared = this.#prepare(func, trigger, options);
     } else {

@@ -24,7 +24,8 @@
  *   throws a `ConfigurationError` whose `key` is the full dotted key as written.
  */
 
-import { coerceBoolean, coerceNumber } from '../config/coerce.ts';
+import { isBuiltin } from 'node:module';
+import { coerceBoolean, coerceNumber, isBooleanWord } from '../config/coerce.ts';
 import { describeValue } from '../config/describe.ts';
 import { ConfigurationError } from '../config/errors.ts';
 import { nestFlat, normalizePrefix } from '../config/flat-form.ts';
@@ -36,6 +37,7 @@ import {
   DEFAULTABLE_SETTINGS,
   type DefaultableSetting,
 } from '../jobs/job-fields.ts';
+import { isPackageName, type JobReferenceRules } from '../jobs/reference-policy.ts';
 import type { Logger } from '../logging.ts';
 import type { JobStore } from '../stores/store.ts';
 import { UnknownTimeZoneError } from '../time/errors.ts';
@@ -87,6 +89,12 @@ export interface SchedulerConfig {
   daemon?: boolean;
   /** Seconds between polls of shared persistent stores for jobs added by other processes. */
   storePollInterval?: number;
+  /**
+   * Which modules stored jobs may load (see docs/security.md). Default: modules
+   * inside the application root, no packages, no built-ins. In the flat form
+   * lists are comma-separated: `'horarium.jobReferences.roots': '/srv/app,/opt/jobs'`.
+   */
+  jobReferences?: JobReferenceRules;
 }
 
 /** The flat configuration form: dotted keys under a prefix, values often strings. */
@@ -108,6 +116,7 @@ export interface NormalizedConfig {
   requireJobstores?: boolean;
   daemon?: boolean;
   storePollInterval?: number;
+  jobReferences?: JobReferenceRules;
 }
 
 export interface NormalizeOptions {
@@ -126,8 +135,10 @@ const TOP_LEVEL_KEYS = [
   'requireJobstores',
   'daemon',
   'storePollInterval',
+  'jobReferences',
 ] as const;
 const TOP_LEVEL_KEY_SET: ReadonlySet<string> = new Set(TOP_LEVEL_KEYS);
+const JOB_REFERENCE_KEYS = ['base', 'roots', 'packages', 'builtins'] as const;
 const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
 
 // ---------------------------------------------------------------------------
@@ -296,6 +307,79 @@ function normalizeLogger(key: string, value: unknown): Logger {
   return value as Logger;
 }
 
+/** A list given as an array of strings or as comma-separated text (blank entries dropped). */
+function stringList(key: string, value: unknown, what: string): string[] {
+  const items =
+    typeof value === 'string'
+      ? value.split(',')
+      : Array.isArray(value) && value.every((item) => typeof item === 'string')
+        ? (value as string[])
+        : undefined;
+  if (items === undefined)
+    throw new ConfigurationError(
+      key,
+      `expected ${what} as an array of strings or comma-separated text, got ${describeValue(value)}`,
+    );
+  return items.map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function normalizeJobReferences(key: string, value: unknown): JobReferenceRules {
+  if (!isRecord(value)) {
+    throw new ConfigurationError(
+      key,
+      `expected an object with ${JOB_REFERENCE_KEYS.join(', ')}, got ${describeValue(value)}`,
+    );
+  }
+  const rules: JobReferenceRules = {};
+  for (const name of Object.keys(value)) {
+    const optionKey = `${key}.${name}`;
+    const option = value[name];
+    if (option === undefined) continue;
+    switch (name) {
+      case 'base':
+        if (typeof option !== 'string' || option.trim() === '')
+          throw new ConfigurationError(
+            optionKey,
+            `expected the application directory as a non-empty string, got ${describeValue(option)}`,
+          );
+        rules.base = option.trim();
+        break;
+      case 'roots':
+        rules.roots = stringList(optionKey, option, 'directories');
+        break;
+      case 'packages': {
+        const packages = stringList(optionKey, option, 'package names');
+        const bad = packages.find((item) => !isPackageName(item));
+        if (bad !== undefined)
+          throw new ConfigurationError(
+            optionKey,
+            `${JSON.stringify(bad)} is not a package name (expected e.g. 'my-pkg' or '@scope/pkg'${isBuiltin(bad) ? `; ${JSON.stringify(bad)} is a Node.js built-in: list it in ${key}.builtins` : ''})`,
+          );
+        rules.packages = packages;
+        break;
+      }
+      case 'builtins': {
+        if (isBooleanWord(option)) {
+          rules.builtins = coerceBoolean(optionKey, option);
+          break;
+        }
+        const builtins = stringList(optionKey, option, 'Node.js built-in module names, or true');
+        const bad = builtins.find((item) => !isBuiltin(item));
+        if (bad !== undefined)
+          throw new ConfigurationError(
+            optionKey,
+            `${JSON.stringify(bad)} is not a Node.js built-in module (expected e.g. 'fs' or 'node:child_process', or true for every one)`,
+          );
+        rules.builtins = builtins;
+        break;
+      }
+      default:
+        throw unknownKey(optionKey, name, JOB_REFERENCE_KEYS, 'job reference option');
+    }
+  }
+  return rules;
+}
+
 function unknownKey(
   key: string,
   name: string,
@@ -387,6 +471,9 @@ function normalizeTree(
         break;
       case 'storePollInterval':
         config.storePollInterval = coerceNumber(key, value, { positive: true });
+        break;
+      case 'jobReferences':
+        config.jobReferences = normalizeJobReferences(key, value);
         break;
       default: {
         const hint =

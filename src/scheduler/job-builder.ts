@@ -55,6 +55,8 @@ export interface JobBuildContext {
   jobDefaults(): Readonly<Pick<JobSettings, DefaultableSetting>>;
   /** The name `func` is registered under as a task, or null. */
   taskName(func: JobFunction): string | null;
+  /** How a textual reference the application gave is stored (relative to the application root). */
+  storedReference(reference: string): string;
   /** Throws UnknownAliasError unless the job may go to this store and run in this executor. */
   checkTargets(jobstore: string, executor: string): void;
   /** Throws UnknownAliasError unless a changed job may run in this executor. */
@@ -215,7 +217,7 @@ export function applyChanges(
   if (changes.func !== undefined) {
     if (resolvedFunc !== undefined) {
       state.func = resolvedFunc;
-      state.funcRef = changes.func as string;
+      state.funcRef = context.storedReference(changes.func as string);
     } else if (typeof changes.func === 'function') {
       state.func = changes.func;
       state.funcRef = context.taskName(changes.func);

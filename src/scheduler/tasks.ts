@@ -4,7 +4,7 @@
  */
 import { InvalidJobOptionError, JobReferenceError } from '../jobs/errors.ts';
 import type { JobFunction } from '../jobs/job.ts';
-import { parseReference, resolveReference } from '../jobs/job-ref.ts';
+import { parseReference } from '../jobs/job-ref.ts';
 
 export class TaskRegistry {
   readonly #tasks = new Map<string, JobFunction>();
@@ -35,10 +35,14 @@ export class TaskRegistry {
   }
 
   /**
-   * The function a reference names: a registered task, or an export of a module.
+   * The function a reference names: a registered task, or an export of a
+   * module, which `load` imports (after checking it against the reference rules).
    * @throws JobReferenceError when there is no such task, module or export
    */
-  async resolve(reference: string): Promise<JobFunction> {
+  async resolve(
+    reference: string,
+    load: (reference: string) => Promise<JobFunction>,
+  ): Promise<JobFunction> {
     if (parseReference(reference) === null) {
       const task = this.#tasks.get(reference);
       if (task === undefined) {
@@ -49,6 +53,6 @@ export class TaskRegistry {
       }
       return task;
     }
-    return resolveReference(reference);
+    return load(reference);
   }
 }

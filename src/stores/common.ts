@@ -1,7 +1,6 @@
 /**
  * Helpers shared by the persistent job stores that keep each job as JSON
- * text beside its next run time (Redis, MongoDB): messages that never show a
- * password, the contract's listing order, the ids a UTF-8 backend cannot
+ * text beside its next run time (Redis, MongoDB): the contract's listing order, the ids a UTF-8 backend cannot
  * hold, reading a stored job state, restoring a job with the bookkeeping of
  * unrestorable ids, loading an optional driver, and string config options.
  *
@@ -17,17 +16,6 @@ import type { StoreContext } from './store.ts';
 /** The message of an error, or the thrown value as a string. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(an unparsable URL)';
-  }
 }
 
 /**

@@ -92,7 +92,11 @@ describe('horarium run + horarium jobs on a SQLite store', () => {
       expect(json.code).toBe(0);
       const jobs = JSON.parse(json.stdout) as JobJson[];
       expect(jobs.map((j) => j.id)).toEqual(['ticker', 'nightly']);
-      expect(jobs[0]).toMatchObject({ func: './cli-jobs.ts:tick', status: 'scheduled' });
+      // Written relative to the working directory (test/fixtures), stored relative to the application root.
+      expect(jobs[0]).toMatchObject({
+        func: './test/fixtures/cli-jobs.ts:tick',
+        status: 'scheduled',
+      });
       expect(jobs[1]?.nextRunTime).toMatch(/T03:30:00\.000Z$/);
 
       // --tz is an alias of --timezone here as on every command.
@@ -198,7 +202,7 @@ describe('horarium run + horarium jobs on a SQLite store', () => {
       const list = await runCli(['jobs', 'list', ...store, '--timezone', 'UTC']);
       expect(list.code).toBe(0);
       expect(list.stdout).toMatch(/^nightly\s+-\s+-\s+\S+ 03:30:00\+00:00\s+broken$/m);
-      expect(list.stdout).toMatch(/^broken job nightly: .*not valid JSON/m);
+      expect(list.stdout).toMatch(/^broken job nightly cannot be restored: .*not valid JSON/m);
       const json = await runCli(['jobs', 'list', ...store, '--json']);
       const [job] = JSON.parse(json.stdout) as JobJson[];
       expect(job).toMatchObject({ id: 'nightly', status: 'broken' });

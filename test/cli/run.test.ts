@@ -43,7 +43,10 @@ describe('horarium run', () => {
       const result = await cli.exited;
       expect(result.code).toBe(1);
       expect(result.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
-      expect(result.stderr).toMatch(/^horarium: Cannot load module "\.\/cli-jobs\.ts"/);
+      // Resolved from the working directory, the module lies outside the application: refused unloaded.
+      expect(result.stderr).toMatch(
+        /^horarium: Job reference "\.\/cli-jobs\.ts:tick" is not allowed \(rule "outside-roots"\): its module resolves to "\S+cli-jobs\.ts" from the working directory /,
+      );
       expect(existsSync(join(dir, 'horarium.sqlite'))).toBe(false);
     },
     TIMEOUT,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { describe, it } from 'vitest';
+import { redactUrl } from '../../src/config/redact-url.ts';
 import {
   type JobStore,
   RedisJobStore,
@@ -155,7 +156,7 @@ export function describeBackend(
     describe(title, register);
     return;
   }
-  const message = `${backend.name} is not reachable at ${backend.url.replace(/:[^:@/]*@/, ':***@')} (${reason}); start it or set the URL environment variable`;
+  const message = `${backend.name} is not reachable at ${redactUrl(backend.url)} (${reason}); start it or set the URL environment variable`;
   if (process.env.CI === 'true') {
     describe(title, () => {
       it(`needs ${backend.name}`, () => {

@@ -14,6 +14,7 @@ import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysel
 import { createPool, type PoolOptions } from 'mysql2';
 import pg from 'pg';
 import { afterEach, describe, it } from 'vitest';
+import { redactUrl } from '../../src/config/redact-url.ts';
 import { type SqliteDriverName, SqlJobStore } from '../../src/index.ts';
 import { openDatabase } from '../../src/stores/sql/dialects.ts';
 import { storeTestContext } from './store-context.ts';
@@ -292,7 +293,7 @@ export async function describeWhenReachable(
     register();
     return;
   }
-  const message = `${backend.name} is not reachable at ${url.replace(/:[^:@/]*@/, ':***@')} (${reason}); start it or set the URL environment variable`;
+  const message = `${backend.name} is not reachable at ${redactUrl(url)} (${reason}); start it or set the URL environment variable`;
   if (process.env.CI === 'true') {
     describe(`${backend.name} job store`, () => {
       it('needs its database server', () => {

@@ -261,7 +261,7 @@ describe('normalizeConfig: prefix and dotted keys', () => {
     // No prefixed key: structured, so the dotted key is an unknown option.
     const error = configError(() => normalizeConfig({ 'apscheduler.timezone': 'UTC' }));
     expect(error.message).toBe(
-      'apscheduler.timezone: unknown scheduler option; known: jobstores, executors, jobDefaults, timezone, logger, jobstoreRetryInterval, jobstoreStartTimeout, requireJobstores, daemon, storePollInterval (dotted keys are read only in the flat form, under the prefix "horarium.")',
+      'apscheduler.timezone: unknown scheduler option; known: jobstores, executors, jobDefaults, timezone, logger, jobstoreRetryInterval, jobstoreStartTimeout, requireJobstores, daemon, storePollInterval, jobReferences (dotted keys are read only in the flat form, under the prefix "horarium.")',
     );
   });
 
@@ -378,7 +378,7 @@ describe('normalizeConfig errors name the full key and the value', () => {
     readonly message: string;
   }
   const knownOptions =
-    'jobstores, executors, jobDefaults, timezone, logger, jobstoreRetryInterval, jobstoreStartTimeout, requireJobstores, daemon, storePollInterval';
+    'jobstores, executors, jobDefaults, timezone, logger, jobstoreRetryInterval, jobstoreStartTimeout, requireJobstores, daemon, storePollInterval, jobReferences';
   const storeExpected =
     'expected a job store instance (with getDueJobs and addJob methods) or an object with a "type"';
   const executorExpected =
@@ -646,9 +646,98 @@ describe('normalizeConfig errors name the full key and the value', () => {
     }
   });
 
+  it('shows a connection URL given in the wrong place without its password', () => {
+    const error = configError(() =>
+      normalizeConfig({ 'horarium.jobstores.default': 'postgres://app:S3cr3tPw@db/jobs' }),
+    );
+    expect(error.message).toContain('got "postgres://app:***@db/jobs"');
+    expect(error.message).not.toContain('S3cr3tPw');
+  });
+
   it('has the error name ConfigurationError', () => {
     const error = configError(() => normalizeConfig({ daemon: 'x' }));
     expect(error.name).toBe('ConfigurationError');
+  });
+});
+
+describe('normalizeConfig: jobReferences', () => {
+  it('reads the structured form and the flat form, lists as arrays or comma-separated text', () => {
+    const rules = {
+      base: '/srv/app',
+      roots: ['/srv/app', '/opt/shared-jobs'],
+      packages: ['@acme/jobs', 'report-tasks'],
+      builtins: ['node:child_process', 'fs'],
+    };
+    expect(normalizeConfig({ jobReferences: rules }).jobReferences).toEqual(rules);
+    expect(
+      normalizeConfig({
+        'horarium.jobReferences.base': ' /srv/app ',
+        'horarium.jobReferences.roots': '/srv/app, /opt/shared-jobs,',
+        'horarium.jobReferences.packages': '@acme/jobs,report-tasks',
+        'horarium.jobReferences.builtins': 'node:child_process,fs',
+      }).jobReferences,
+    ).toEqual(rules);
+  });
+
+  it('reads builtins as a boolean from the boolean words, and as a list otherwise', () => {
+    expect(normalizeConfig({ 'horarium.jobReferences.builtins': 'true' }).jobReferences).toEqual({
+      builtins: true,
+    });
+    expect(normalizeConfig({ 'horarium.jobReferences.builtins': 'no' }).jobReferences).toEqual({
+      builtins: false,
+    });
+    expect(normalizeConfig({ jobReferences: { builtins: 'os' } }).jobReferences).toEqual({
+      builtins: ['os'],
+    });
+  });
+
+  it.each([
+    {
+      input: { jobReferences: '/srv/app' },
+      key: 'jobReferences',
+      message:
+        'jobReferences: expected an object with base, roots, packages, builtins, got "/srv/app"',
+    },
+    {
+      input: { 'horarium.jobReferences.root': '/srv/app' },
+      key: 'horarium.jobReferences.root',
+      message:
+        'horarium.jobReferences.root: unknown job reference option (did you mean "roots"?); known: base, roots, packages, builtins',
+    },
+    {
+      input: { jobReferences: { roots: [1] } },
+      key: 'jobReferences.roots',
+      message:
+        'jobReferences.roots: expected directories as an array of strings or comma-separated text, got an array',
+    },
+    {
+      input: { jobReferences: { base: '' } },
+      key: 'jobReferences.base',
+      message:
+        'jobReferences.base: expected the application directory as a non-empty string, got ""',
+    },
+    {
+      input: { 'horarium.jobReferences.packages': 'ok,../escape' },
+      key: 'horarium.jobReferences.packages',
+      message:
+        "horarium.jobReferences.packages: \"../escape\" is not a package name (expected e.g. 'my-pkg' or '@scope/pkg')",
+    },
+    {
+      input: { jobReferences: { packages: ['child_process'] } },
+      key: 'jobReferences.packages',
+      message:
+        'jobReferences.packages: "child_process" is not a package name (expected e.g. \'my-pkg\' or \'@scope/pkg\'; "child_process" is a Node.js built-in: list it in jobReferences.builtins)',
+    },
+    {
+      input: { jobReferences: { builtins: ['fs', 'left-pad'] } },
+      key: 'jobReferences.builtins',
+      message:
+        "jobReferences.builtins: \"left-pad\" is not a Node.js built-in module (expected e.g. 'fs' or 'node:child_process', or true for every one)",
+    },
+  ])('refuses $key: $message', ({ input, key, message }) => {
+    const error = configError(() => normalizeConfig(input as SchedulerConfig));
+    expect(error.key).toBe(key);
+    expect(error.message).toBe(message);
   });
 });
 

@@ -4,16 +4,27 @@
  * store API; a scheduler running on the store notices it within its poll
  * interval (`storePollInterval`, default 5 s).
  */
+import { detectApplicationRoot } from '../../jobs/app-root.ts';
 import { encodeValue } from '../../jobs/codec.ts';
+import { ReferenceNotAllowedError } from '../../jobs/errors.ts';
 import { Job } from '../../jobs/job.ts';
+import { ReferencePolicy } from '../../jobs/reference-policy.ts';
 import { JobLookupError } from '../../stores/errors.ts';
 import type { RestoreFailure } from '../../stores/store.ts';
 import { formatInstant } from '../../time/format.ts';
 import { getZone, localZoneName, type Zone } from '../../time/zone.ts';
-import { paint, table } from '../format.ts';
-import { CliError, type OpenStore, openStore, reasonOf, storeUrlFrom } from '../store.ts';
+import { paint, printable, table } from '../format.ts';
+import {
+  CliError,
+  type OpenStore,
+  openStore,
+  type ReferenceOptions,
+  reasonOf,
+  referenceRulesFrom,
+  storeUrlFrom,
+} from '../store.ts';
 
-export interface JobsOptions {
+export interface JobsOptions extends ReferenceOptions {
   store?: string;
   json?: boolean;
   timezone?: string;
@@ -36,6 +47,8 @@ export interface JobView {
   /** The arguments in the stored (tagged JSON) form. */
   args?: unknown;
   error?: string;
+  /** The reference rule a broken job's reference breaks (see docs/security.md). */
+  rule?: string;
 }
 
 function viewOf(job: Job): JobView {
@@ -64,6 +77,7 @@ function brokenView(failure: RestoreFailure): JobView {
     nextRunTime: failure.nextRunTime?.toISOString() ?? null,
     status: 'broken',
     error: reasonOf(failure.error),
+    ...(failure.error instanceof ReferenceNotAllowedError ? { rule: failure.error.rule } : {}),
   };
 }
 
@@ -82,7 +96,9 @@ async function withStore<T>(
   action: (open: OpenStore, zone: Zone) => Promise<T>,
 ): Promise<T> {
   const zone = getZone(options.timezone ?? localZoneName());
-  const open = await openStore(storeUrlFrom(options.store), zone);
+  // The application root of the directory the command runs in, unless --base says otherwise.
+  const references = new ReferencePolicy(referenceRulesFrom(options), detectApplicationRoot(null));
+  const open = await openStore(storeUrlFrom(options.store), zone, references);
   try {
     return await action(open, zone);
   } finally {
@@ -93,6 +109,9 @@ async function withStore<T>(
 const print = (text: string): void => {
   process.stdout.write(`${text}\n`);
 };
+
+/** JSON for stdout; control characters JSON.stringify leaves raw (C1, bidirectional) are escaped too. */
+const printJson = (value: unknown): void => print(printable(JSON.stringify(value, null, 2), true));
 
 /** Every job, broken ones last (by next run time). */
 async function allViews(open: OpenStore): Promise<JobView[]> {
@@ -105,22 +124,23 @@ async function allViews(open: OpenStore): Promise<JobView[]> {
 export async function listJobs(options: JobsOptions): Promise<void> {
   await withStore(options, async (open, zone) => {
     const views = await allViews(open);
-    if (options.json === true) return print(JSON.stringify(views, null, 2));
+    if (options.json === true) return printJson(views);
     if (views.length === 0) return print('No jobs.');
     print(
       table(
         ['id', 'name', 'trigger', `next run (${zone.name})`, 'status'],
         views.map((v) => [
-          v.id,
-          v.name ?? '-',
-          v.trigger ?? '-',
+          printable(v.id),
+          printable(v.name ?? '-'),
+          printable(v.trigger ?? '-'),
           when(v.nextRunTime, zone),
           statusText(v.status),
         ]),
       ),
     );
     const broken = views.filter((v) => v.status === 'broken');
-    for (const v of broken) print(paint('red', `broken job ${v.id}: ${v.error ?? ''}`));
+    for (const v of broken)
+      print(paint('red', printable(`broken job ${v.id} cannot be restored: ${v.error ?? ''}`)));
   });
 }
 
@@ -146,20 +166,20 @@ export async function showJob(id: string, options: JobsOptions): Promise<void> {
   await withStore(options, async (open, zone) => {
     const found = await find(open, id);
     const view = found instanceof Job ? viewOf(found) : brokenView(found);
-    if (options.json === true) return print(JSON.stringify(view, null, 2));
+    if (options.json === true) return printJson(view);
     const rows: [string, string][] = [
-      ['id', view.id],
+      ['id', printable(view.id)],
       ['status', statusText(view.status)],
       ['next run', when(view.nextRunTime, zone)],
     ];
-    if (view.status === 'broken') rows.push(['error', view.error ?? '']);
+    if (view.status === 'broken') rows.push(['error', printable(view.error ?? '')]);
     else {
       rows.push(
-        ['name', view.name ?? ''],
-        ['function', view.func ?? ''],
-        ['trigger', view.trigger ?? ''],
-        ['args', JSON.stringify(view.args ?? [])],
-        ['executor', view.executor ?? ''],
+        ['name', printable(view.name ?? '')],
+        ['function', printable(view.func ?? '')],
+        ['trigger', printable(view.trigger ?? '')],
+        ['args', printable(JSON.stringify(view.args ?? []))],
+        ['executor', printable(view.executor ?? '')],
         ['coalesce', String(view.coalesce)],
         ['max instances', String(view.maxInstances)],
         ['misfire grace', view.misfireGraceTime === null ? 'none' : `${view.misfireGraceTime} s`],
@@ -186,7 +206,7 @@ function report(
   id: string,
 ): void {
   if (options.json === true) {
-    print(JSON.stringify(job === null ? { id, removed: true } : viewOf(job), null, 2));
+    printJson(job === null ? { id, removed: true } : viewOf(job));
     return;
   }
   print(job === null ? message : `${message} (next run: ${when(viewOf(job).nextRunTime, zone)})`);

@@ -16,6 +16,7 @@
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { redactSecretsIn, redactUrl } from '../../config/redact-url.ts';
 import {
   EVENT_ALL,
   EVENT_JOB_ADDED,
@@ -38,16 +39,24 @@ import {
   JobSubmissionEvent,
   type SchedulerEvent,
 } from '../../events.ts';
+import { detectApplicationRoot } from '../../jobs/app-root.ts';
 import type { Logger } from '../../logging.ts';
 import type { JobOptions } from '../../scheduler/job-options.ts';
 import { BlockingScheduler } from '../../scheduler/schedulers.ts';
 import type { TriggerAlias } from '../../scheduler/trigger-aliases.ts';
 import { formatInstant } from '../../time/format.ts';
 import { getZone, localZoneName, type Zone } from '../../time/zone.ts';
-import { paint } from '../format.ts';
-import { CliError, createStore, reasonOf, redact, storeUrlFrom } from '../store.ts';
+import { paint, printable } from '../format.ts';
+import {
+  CliError,
+  createStore,
+  type ReferenceOptions,
+  reasonOf,
+  referenceRulesFrom,
+  storeUrlFrom,
+} from '../store.ts';
 
-export interface RunOptions {
+export interface RunOptions extends ReferenceOptions {
   store?: string;
   timezone?: string;
   pollInterval?: string;
@@ -83,7 +92,7 @@ function cliLogger(zone: Zone, verbose: boolean): Logger {
         )
         .join(' ');
       process.stderr.write(
-        `${stamp(zone)} ${paint(style, level, process.stderr)} ${message}${detail === '' ? '' : `: ${detail}`}\n`,
+        `${stamp(zone)} ${paint(style, level, process.stderr)} ${printable(message)}${detail === '' ? '' : `: ${printable(detail, verbose)}`}\n`,
       );
     };
   const quiet = (): void => {};
@@ -108,7 +117,8 @@ const short = (value: unknown): string => {
 /** A readable line for each event worth reading. */
 function describeEvent(event: SchedulerEvent, zone: Zone, verbose: boolean): string | null {
   const at = (d: Date): string => formatInstant(d.getTime(), zone);
-  const id = 'jobId' in event ? String((event as { jobId: unknown }).jobId) : '';
+  const id = 'jobId' in event ? printable(String((event as { jobId: unknown }).jobId)) : '';
+  const reason = (error: unknown): string => printable(reasonOf(error));
   switch (event.code) {
     case EVENT_SCHEDULER_STARTED:
       return 'scheduler started';
@@ -133,7 +143,7 @@ function describeEvent(event: SchedulerEvent, zone: Zone, verbose: boolean): str
       return `${paint('green', 'ran')} job ${id} (scheduled ${at(event.scheduledRunTime)})${event.retval === undefined ? '' : ` returned ${short(event.retval)}`}`;
     case EVENT_JOB_ERROR:
       if (!(event instanceof JobExecutionEvent)) return null;
-      return `${paint('red', 'failed')} job ${id} (scheduled ${at(event.scheduledRunTime)}): ${reasonOf(event.exception)}`;
+      return `${paint('red', 'failed')} job ${id} (scheduled ${at(event.scheduledRunTime)}): ${reason(event.exception)}`;
     case EVENT_JOB_MISSED:
       if (!(event instanceof JobExecutionEvent)) return null;
       return `${paint('yellow', 'missed')} job ${id} (scheduled ${at(event.scheduledRunTime)})`;
@@ -141,10 +151,10 @@ function describeEvent(event: SchedulerEvent, zone: Zone, verbose: boolean): str
       return `${paint('yellow', 'skipped')} job ${id}: still running (maxInstances reached)`;
     case EVENT_JOBSTORE_ERROR:
       if (!(event instanceof JobStoreErrorEvent)) return null;
-      return `${paint('red', 'store error')} in ${event.operation}: ${reasonOf(event.exception)}`;
+      return `${paint('red', 'store error')} in ${event.operation}: ${reason(event.exception)}`;
     case EVENT_JOB_RESTORE_FAILED:
       if (!(event instanceof JobRestoreFailedEvent)) return null;
-      return `${paint('red', 'broken')} job ${id} cannot be restored: ${reasonOf(event.exception)}`;
+      return `${paint('red', 'broken')} job ${id} cannot be restored: ${reason(event.exception)}`;
     default:
       return null;
   }
@@ -211,10 +221,17 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
         `--poll-interval must be a positive number of seconds, got ${JSON.stringify(options.pollInterval)}`,
       );
   }
+  const references = referenceRulesFrom(options);
+  // The module is part of the application: its package root is the application root.
+  const base = references.base ?? detectApplicationRoot(resolve(file));
   const setup = await loadModule(file);
   const store = createStore(url, { mustExist: false });
   const scheduler = new BlockingScheduler({
     jobstores: { default: store },
+    // Its one store is the point of the command: a store that cannot start ends it at once
+    // (with the reason) rather than retrying in the background.
+    requireJobstores: true,
+    jobReferences: base === null ? references : { ...references, base },
     timezone: zone.name,
     logger: cliLogger(zone, verbose),
     ...(pollInterval === undefined ? {} : { storePollInterval: pollInterval }),
@@ -242,12 +259,12 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  log(`starting: store ${redact(url)}, timezone ${zone.name}`);
+  log(`starting: store ${redactUrl(url)}, timezone ${zone.name}`);
   scheduler.addListener(async () => {
     // Ctrl-C while starting, before the scheduler listened for it.
     if (stopping) scheduler.shutdown().catch(() => {});
     try {
-      for (const job of await scheduler.getJobs()) log(`  ${String(job)}`);
+      for (const job of await scheduler.getJobs()) log(`  ${printable(String(job))}`);
     } catch (error) {
       log(`cannot list the jobs: ${reasonOf(error)}`);
     }
@@ -255,7 +272,9 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
   try {
     await scheduler.start();
   } catch (error) {
-    throw new CliError(`cannot start the scheduler: ${reasonOf(error)}`, { cause: error });
+    throw new CliError(`cannot start the scheduler: ${redactSecretsIn(reasonOf(error), url)}`, {
+      cause: error,
+    });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

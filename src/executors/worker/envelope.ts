@@ -324,13 +324,15 @@ export interface PoolTarget {
   funcRef: string;
 }
 
-const targets = new Map<string, PoolTarget>();
+/** Targets per way of resolving module specifiers (each scheduler has its own). */
+const targetsByResolver = new WeakMap<(specifier: string) => string, Map<string, PoolTarget>>();
 /**
- * The reference the last job named, and its target. Runs of one job, and
- * bursts of jobs added with the same reference, follow each other: comparing
- * two strings is cheaper than hashing a job's string the first time it runs.
+ * The reference the last job named, its resolver and its target. Runs of one
+ * job, and bursts of jobs added with the same reference, follow each other:
+ * comparing two strings is cheaper than hashing a job's string the first time it runs.
  */
 let lastFuncRef = '';
+let lastResolver: ((specifier: string) => string) | undefined;
 let lastTarget: PoolTarget | undefined;
 
 /**
@@ -340,7 +342,11 @@ let lastTarget: PoolTarget | undefined;
  *
  * @throws InvalidJobOptionError for a plain function, a registered task name or arguments that cannot be cloned.
  */
-export function poolTarget(job: Job, executorType: string): PoolTarget {
+export function poolTarget(
+  job: Job,
+  executorType: string,
+  resolveModule: (specifier: string) => string = moduleUrl,
+): PoolTarget {
   const funcRef = job.funcRef;
   if (funcRef === null) {
     throw new InvalidJobOptionError(
@@ -348,7 +354,13 @@ export function poolTarget(job: Job, executorType: string): PoolTarget {
       `Job "${job.id}" cannot run in a ${executorType} executor: its function has no textual reference. Functions cannot be sent to another thread or process; pass a 'module-specifier:exportName' reference (e.g. './jobs.js:sendReport') instead of the function itself.`,
     );
   }
-  if (funcRef === lastFuncRef && lastTarget !== undefined) return lastTarget;
+  if (funcRef === lastFuncRef && resolveModule === lastResolver && lastTarget !== undefined)
+    return lastTarget;
+  let targets = targetsByResolver.get(resolveModule);
+  if (targets === undefined) {
+    targets = new Map();
+    targetsByResolver.set(resolveModule, targets);
+  }
   let target = targets.get(funcRef);
   if (target === undefined) {
     const parsed = parseReference(funcRef);
@@ -358,11 +370,12 @@ export function poolTarget(job: Job, executorType: string): PoolTarget {
         `Job "${job.id}" cannot run in a ${executorType} executor: ${JSON.stringify(funcRef)} is a task registered with scheduler.registerTask, which only exists in the main thread. Use a 'module-specifier:exportName' reference (e.g. './jobs.js:${funcRef}') so that the worker can import it.`,
       );
     }
-    target = { reference: `${moduleUrl(parsed.module)}:${parsed.path.join('.')}`, funcRef };
+    target = { reference: `${resolveModule(parsed.module)}:${parsed.path.join('.')}`, funcRef };
     if (targets.size > 10_000) targets.clear();
     targets.set(funcRef, target);
   }
   lastFuncRef = funcRef;
+  lastResolver = resolveModule;
   lastTarget = target;
   return target;
 }

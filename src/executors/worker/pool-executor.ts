@@ -84,6 +84,8 @@ export abstract class PoolExecutor<Pool extends WorkerPool, Stop> extends BaseEx
   /** Warm-up tasks not yet answered. */
   #warming = 0;
   readonly #recovery: PoolRecovery<Pool>;
+  /** Where workers load a reference's module from (the scheduler's reference rules). */
+  #resolveModule: (specifier: string) => string = moduleUrl;
 
   /** @param optionNames every option the subclass takes; any other name is refused */
   constructor(kind: PoolKind, options: PoolExecutorOptions, optionNames: readonly string[]) {
@@ -147,6 +149,9 @@ export abstract class PoolExecutor<Pool extends WorkerPool, Stop> extends BaseEx
   }
 
   override async start(context: ExecutorContext, alias: string): Promise<void> {
+    // Bound once, so that the per-resolver target cache keeps one entry per scheduler.
+    this.#resolveModule =
+      context.moduleUrl === undefined ? moduleUrl : context.moduleUrl.bind(context);
     await this.loadPoolLibrary();
     const pool = this.#newPool();
     this.#pool = pool;
@@ -157,7 +162,7 @@ export abstract class PoolExecutor<Pool extends WorkerPool, Stop> extends BaseEx
   protected runOnce(job: Job, run: JobRun): PromiseLike<unknown> {
     const pool = this.#pool;
     if (pool === undefined) throw new ExecutorNotRunningError(this.alias);
-    const { reference, funcRef } = poolTarget(job, this.#kind);
+    const { reference, funcRef } = poolTarget(job, this.#kind, this.#resolveModule);
     const flight = this.runs.start(job, run, funcRef);
     const task: RunTask = [
       flight.token,

@@ -3,6 +3,7 @@
  * laid out as APScheduler's MongoDBJobStore with JSON instead of pickle.
  */
 import type { Collection, Db, MongoClient, MongoClientOptions } from 'mongodb';
+import { redactSecretsIn, redactUrl } from '../../config/redact-url.ts';
 import { checkOptionNames } from '../../config/suggest.ts';
 import { DeserializationError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
@@ -17,7 +18,6 @@ import {
   optionalString,
   parseJobState,
   type RunOrderKey,
-  redactUrl,
   restoreOrReport,
 } from '../common.ts';
 import { ConflictingIdError, JobLookupError, StoreSetupError } from '../errors.ts';
@@ -146,10 +146,8 @@ export class MongoJobStore implements JobStore {
       } catch (error) {
         await client.close().catch(() => {});
         throw new StoreSetupError(
-          `Cannot connect to MongoDB at ${redactUrl(url)}: ${messageOf(error)}`,
-          {
-            cause: error,
-          },
+          `Cannot connect to MongoDB at ${redactUrl(url)}: ${redactSecretsIn(messageOf(error), url)}`,
+          { cause: error },
         );
       }
       this.#ownsClient = true;

@@ -5,6 +5,7 @@
  */
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { ConfigurationError } from '../../config/errors.ts';
+import { redactSecretsIn, redactUrl } from '../../config/redact-url.ts';
 import { checkOptionNames } from '../../config/suggest.ts';
 import { DeserializationError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
@@ -18,7 +19,6 @@ import {
   messageOf,
   optionalString,
   parseJobState,
-  redactUrl,
   restoreOrReport,
   withinTimeout,
 } from '../common.ts';
@@ -170,7 +170,9 @@ export class RedisJobStore implements JobStore {
     let lastError: Error | undefined;
     client.on('error', (error: Error) => {
       if (lastError?.message !== error.message)
-        context.logger.warn(`Redis job store (${redactUrl(url)}): ${error.message}`);
+        context.logger.warn(
+          `Redis job store (${redactUrl(url)}): ${redactSecretsIn(error.message, url)}`,
+        );
       lastError = error;
     });
     // ioredis's connectTimeout ends a TCP connection that does not open; a server
@@ -187,7 +189,7 @@ export class RedisJobStore implements JobStore {
     } catch (error) {
       client.disconnect();
       if (error instanceof StoreSetupError) throw error;
-      const reason = lastError?.message ?? messageOf(error);
+      const reason = redactSecretsIn(lastError?.message ?? messageOf(error), url);
       throw new StoreSetupError(`Cannot connect to Redis at ${redactUrl(url)}: ${reason}`, {
         cause: error,
       });

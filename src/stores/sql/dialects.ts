@@ -5,6 +5,7 @@
  * Horarium never requires pg, mysql2 or better-sqlite3).
  */
 import type { Kysely, QueryExecutor } from 'kysely';
+import { redactUrl } from '../../config/redact-url.ts';
 import { isModuleNotFound } from '../common.ts';
 import type { JobsDatabase } from './queries.ts';
 import type { SqlBackend, SqlDialect, SqlSession } from './sql-backend.ts';
@@ -98,14 +99,14 @@ export function parseSqlUrl(url: string): SqlTarget {
         if (rest === '') return { dialect: 'sqlite', path: ':memory:' };
         if (!rest.startsWith('/')) {
           throw new SqlStoreSetupError(
-            `Invalid SQLite URL ${JSON.stringify(url)}: a SQLite database has no host; write 'sqlite:<path>' or 'sqlite:///<path>'`,
+            `Invalid SQLite URL ${JSON.stringify(redactUrl(url))}: a SQLite database has no host; write 'sqlite:<path>' or 'sqlite:///<path>'`,
           );
         }
         path = rest.slice(1);
       }
       if (path === '') {
         throw new SqlStoreSetupError(
-          `Invalid SQLite URL ${JSON.stringify(url)}: no file path (use 'sqlite::memory:' for an in-memory database)`,
+          `Invalid SQLite URL ${JSON.stringify(redactUrl(url))}: no file path (use 'sqlite::memory:' for an in-memory database)`,
         );
       }
       return { dialect: 'sqlite', path };
@@ -114,8 +115,11 @@ export function parseSqlUrl(url: string): SqlTarget {
     case 'postgresql':
       return { dialect: 'postgres', url };
     case 'mysql':
-    case 'mariadb':
-      return { dialect: 'mysql', url: `mysql:${url.slice(scheme.length + 1)}` };
+    case 'mariadb': {
+      const mysqlUrl = `mysql:${url.slice(scheme.length + 1)}`;
+      checkMysqlUrl(mysqlUrl, url);
+      return { dialect: 'mysql', url: mysqlUrl };
+    }
     default:
       throw new SqlStoreSetupError(
         `Unsupported database URL ${JSON.stringify(redactUrl(url))}: use ${SUPPORTED_URLS}`,
@@ -123,9 +127,16 @@ export function parseSqlUrl(url: string): SqlTarget {
   }
 }
 
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+/**
+ * Refuses a URL mysql2 cannot parse (it parses with `new URL`), before it
+ * fails with an "Invalid URL" TypeError that carries the whole URL, password
+ * included. (pg hides the URL of such an error itself.)
+ */
+function checkMysqlUrl(mysqlUrl: string, given: string): void {
+  if (URL.canParse(mysqlUrl)) return;
+  throw new SqlStoreSetupError(
+    `Invalid database URL ${JSON.stringify(redactUrl(given))}: percent-encode the special characters of the user name and password ('/' as %2F, '@' as %40, ':' as %3A, '#' as %23, '?' as %3F)`,
+  );
 }
 
 /** The dialect of an existing Kysely instance, from its adapter. */

@@ -3,15 +3,11 @@
  * UPDATE counting the rows it matched, and sessions without
  * NO_BACKSLASH_ESCAPES, which mysql2's inlined parameters need.
  */
+
 import { CompiledQuery, Kysely, MysqlDialect, type MysqlPool } from 'kysely';
+import { redactSecretsIn, redactUrl } from '../../../config/redact-url.ts';
 import { messageOf } from '../../common.ts';
-import {
-  loadDriver,
-  type OpenOptions,
-  redactUrl,
-  SqlStoreSetupError,
-  type SqlTarget,
-} from '../dialects.ts';
+import { loadDriver, type OpenOptions, SqlStoreSetupError, type SqlTarget } from '../dialects.ts';
 import type { JobsDatabase } from '../queries.ts';
 import type { SqlSession } from '../sql-backend.ts';
 import { type MysqlCallbackPool, MysqlPoolRunner } from './mysql-runner.ts';
@@ -50,7 +46,7 @@ export async function openMysql(target: SqlTarget, options: OpenOptions): Promis
   } catch (error) {
     await db.destroy();
     throw new SqlStoreSetupError(
-      `Cannot connect to MySQL/MariaDB at ${redactUrl(target.url)}: ${messageOf(error)}`,
+      `Cannot connect to MySQL/MariaDB at ${redactUrl(target.url)}: ${redactSecretsIn(messageOf(error), target.url)}`,
       { cause: error },
     );
   }

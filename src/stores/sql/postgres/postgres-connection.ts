@@ -2,15 +2,11 @@
  * Opens a pg pool for the SQL job store, with its error listeners and, for
  * `durability: 'relaxed'`, `synchronous_commit = off` on each connection.
  */
+
 import { CompiledQuery, Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import { redactSecretsIn, redactUrl } from '../../../config/redact-url.ts';
 import { messageOf } from '../../common.ts';
-import {
-  loadDriver,
-  type OpenOptions,
-  redactUrl,
-  SqlStoreSetupError,
-  type SqlTarget,
-} from '../dialects.ts';
+import { loadDriver, type OpenOptions, SqlStoreSetupError, type SqlTarget } from '../dialects.ts';
 import type { JobsDatabase } from '../queries.ts';
 import type { SqlSession } from '../sql-backend.ts';
 import { type PgPool, PostgresPoolRunner } from './postgres-runner.ts';
@@ -46,7 +42,7 @@ export async function openPostgres(target: SqlTarget, options: OpenOptions): Pro
   } catch (error) {
     await db.destroy();
     throw new SqlStoreSetupError(
-      `Cannot connect to PostgreSQL at ${redactUrl(target.url)}: ${messageOf(error)}`,
+      `Cannot connect to PostgreSQL at ${redactUrl(target.url)}: ${redactSecretsIn(messageOf(error), target.url)}`,
       { cause: error },
     );
   }
