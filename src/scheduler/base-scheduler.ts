@@ -647,6 +647,8 @@ export class BaseScheduler implements JobOwner {
       if (typeof func !== 'function')
         throw new InvalidJobOptionError('func', 'scheduledJob wraps a function');
       const prepared = this.#prepare(func, trigger, { ...options, replaceExisting: true });
+      // A job its store could never hold fails here, in the caller's hands, not in the background.
+      this.#checkStorable(prepared);
       if (this.#state === STATE_STOPPED && this.#starting === undefined) {
         this.#addPending(prepared);
         return func;
@@ -678,7 +680,17 @@ export class BaseScheduler implements JobOwner {
     );
   }
 
+  /**
+   * Lets the target store refuse a job it could never hold (a persistent store
+   * and a function without a textual reference, say), before the job is
+   * accepted: it fails at addJob, never at start().
+   */
+  #checkStorable(prepared: PreparedJob): void {
+    this.#stores.get(prepared.jobstore)?.store.checkJob?.(new Job(this, prepared.state, null));
+  }
+
   #addPending(prepared: PreparedJob): Job {
+    this.#checkStorable(prepared);
     const job = this.#pending.add(prepared, this);
     this.#logger.info(
       'Adding job tentatively -- it will be properly scheduled when the scheduler starts',

@@ -70,6 +70,16 @@ export interface JobStore {
   removeJobs?(ids: readonly string[]): Promise<string[]>;
   removeAllJobs(): Promise<void>;
   /**
+   * Refuses a job this store could never hold, before it is added: a job
+   * without a textual function reference, arguments that cannot be
+   * serialized, an id the backend cannot keep. Optional (the memory store holds
+   * anything). The scheduler calls it when a job is added before `start()`
+   * and in `scheduledJob`, so that such a job fails where it is added, never
+   * later; it works before `start()`.
+   * @throws SerializationError, InvalidJobOptionError
+   */
+  checkJob?(job: Job): void;
+  /**
    * Synchronous `addJob`, for stores whose operations complete within the
    * process (the memory store). Optional; when the store is not busy the
    * scheduler adds through it, sparing each add the promise round trips.

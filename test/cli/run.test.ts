@@ -64,7 +64,7 @@ describe('horarium run', () => {
       ]);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(
-        /^horarium: cannot start the scheduler: job 'fn-job' cannot be stored: .*\n$/,
+        /^horarium: job 'fn-job' cannot be stored: .*\n$/,
       );
     },
     TIMEOUT,

@@ -17,10 +17,12 @@ import {
   JobReferenceError,
   type SchedulerConfig,
   SchedulerNotRunningError,
+  SerializationError,
   silentLogger,
   UnknownAliasError,
 } from '../../src/index.ts';
 import { errorOf, rejectionOf, untyped } from '../helpers/scheduler-api-helpers.ts';
+import { removeSqliteFiles, tempSqlitePath } from '../helpers/sql-backends.ts';
 
 const MODULE = './test/fixtures/scheduler-api-jobs.ts';
 
@@ -380,6 +382,49 @@ describe('functions and references', () => {
 });
 
 // ---------------------------------------------------------------------------
+
+describe('a job its persistent store could never hold (a real SQLite file)', () => {
+  const paths: string[] = [];
+  afterEach(async () => {
+    for (const path of paths.splice(0)) await removeSqliteFiles(path);
+  });
+  function sqliteScheduler(): AsyncScheduler {
+    const path = tempSqlitePath();
+    paths.push(path);
+    return scheduler({ jobstores: { default: { type: 'sql', url: `sqlite:${path}` } } });
+  }
+
+  it('a function without a textual reference is refused by addJob before start(), and start() then works', async () => {
+    const s = sqliteScheduler();
+    const error = await rejectionOf(s.addJob(() => 'x', 'interval', { minutes: 1, id: 'lambda' }));
+    expect(error).toBeInstanceOf(SerializationError);
+    expect(error.message).toMatch(
+      /^job 'lambda' cannot be stored: its function .*has no textual reference/,
+    );
+    expect(await s.getJobs()).toEqual([]);
+    await s.start();
+    expect(await s.getJobs()).toEqual([]);
+  });
+
+  it('args that cannot be serialized are refused by addJob before start()', async () => {
+    const s = sqliteScheduler();
+    s.registerTask('report', (_to: unknown) => 'sent');
+    const error = await rejectionOf(
+      s.addJob('report', 'interval', { minutes: 1, id: 'bad-args', args: [Symbol('to')] }),
+    );
+    expect(error).toBeInstanceOf(SerializationError);
+    expect(error.message).toMatch(/^job 'bad-args' cannot be stored: /);
+  });
+
+  it('scheduledJob throws to its caller, stopped and running', async () => {
+    const s = sqliteScheduler();
+    const wrap = s.scheduledJob('interval', { minutes: 1, id: 'wrapped' });
+    expect(() => wrap(() => 'x')).toThrow(SerializationError);
+    await s.start();
+    expect(() => wrap(() => 'x')).toThrow(SerializationError);
+    expect(await s.getJobs()).toEqual([]);
+  });
+});
 
 describe('exportJobs', () => {
   it('a job whose function has no textual reference cannot be exported (named in the error)', async () => {

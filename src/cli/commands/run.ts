@@ -243,6 +243,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     const line = describeEvent(event, zone, verbose);
     if (line !== null) log(line);
   }, EVENT_ALL);
+  // A job its store cannot hold is refused here, where the module adds it (the error says which).
   if (typeof setup === 'function') await setup(scheduler);
   else await addSpecs(scheduler, setup);
 

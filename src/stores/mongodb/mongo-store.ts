@@ -215,6 +215,11 @@ export class MongoJobStore implements JobStore {
     return this.#restoreAll(await this.#started().find({}).toArray());
   }
 
+  /** Refuses a job the store could never hold (before `start()` too). */
+  checkJob(job: Job): void {
+    toDocument(job);
+  }
+
   async addJob(job: Job): Promise<void> {
     const document = toDocument(job);
     try {

@@ -269,6 +269,11 @@ export class RedisJobStore implements JobStore {
     return this.#restoreAll(entries);
   }
 
+  /** Refuses a job the store could never hold (before `start()` too). */
+  checkJob(job: Job): void {
+    entryArgs(job);
+  }
+
   async addJob(job: Job): Promise<void> {
     const added = await this.#run(ADD_JOB, entryArgs(job));
     if (added !== 1) throw new ConflictingIdError(job.id);

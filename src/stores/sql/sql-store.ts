@@ -21,6 +21,7 @@ import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import {
   DIALECT_NAMES,
+  parseSqlUrl,
   type SqlDialectName,
   SqlStoreSetupError,
   startBackend,
@@ -267,6 +268,19 @@ export class SqlJobStore implements JobStore {
     const { run, queries } = this.#started();
     await run(queries.removeAll.bind([]));
     this.#broken.clear();
+  }
+
+  /**
+   * Refuses a job the store could never hold (before `start()` too: the
+   * database is known from the options). Its size is checked once the store
+   * has started and knows its database's limit.
+   */
+  checkJob(job: Job): void {
+    const dialect =
+      this.#backend?.dialect ??
+      (this.#options.url !== undefined ? parseSqlUrl(this.#options.url).dialect : undefined);
+    // A Kysely instance given as `db` names its dialect only once the store has started.
+    rowOf(job, dialect === undefined ? 'its database' : DIALECT_NAMES[dialect]);
   }
 
   /** The row of a job. @throws InvalidJobOptionError, SerializationError, JobTooLargeError */
