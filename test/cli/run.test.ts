@@ -63,9 +63,7 @@ describe('horarium run', () => {
         `sqlite:${join(dir, 'x.sqlite')}`,
       ]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(
-        /^horarium: job 'fn-job' cannot be stored: .*\n$/,
-      );
+      expect(result.stderr).toMatch(/^horarium: job 'fn-job' cannot be stored: .*\n$/);
     },
     TIMEOUT,
   );
