@@ -69,7 +69,13 @@ import {
   withCurrentDefaults,
 } from './job-builder.ts';
 import { JobLocations } from './job-locations.ts';
-import type { BaseJobOptions, JobOptions, OptionsArgument, StartOptions } from './job-options.ts';
+import type {
+  AddJobOptionsArgument,
+  BaseJobOptions,
+  StartOptions,
+  TriggerArgs,
+  TriggerArgument,
+} from './job-options.ts';
 import { type JobsExport, readJobsExport, writeJobsExport } from './jobs-export.ts';
 import { Listeners } from './listeners.ts';
 import { MainLoop } from './loop/main-loop.ts';
@@ -78,7 +84,7 @@ import { JobStoreStartError, ManagedStore, type StoreHost } from './managed-stor
 import { type PendingJob, PendingJobs } from './pending-jobs.ts';
 import { createExecutor, createJobStore } from './plugins.ts';
 import { TaskRegistry } from './tasks.ts';
-import { buildTrigger, type TriggerAlias, type TriggerArgsByAlias } from './trigger-aliases.ts';
+import { buildTrigger, type TriggerAlias } from './trigger-aliases.ts';
 
 export const STATE_STOPPED = 0;
 export const STATE_RUNNING = 1;
@@ -551,22 +557,11 @@ export class BaseScheduler implements JobOwner {
    * await scheduler.addJob(sendReport, 'cron', { hour: 3, id: 'nightly-report', args: ['ops@example.com'] });
    * ```
    */
-  addJob<F extends JobFunction, T extends TriggerAlias>(
+  addJob<F extends JobFunction | string, T extends TriggerArgument = undefined>(
     func: F,
-    trigger: T,
-    ...options: OptionsArgument<F, TriggerArgsByAlias[T]>
-  ): Promise<Job<Parameters<F>>>;
-  addJob<F extends JobFunction>(
-    func: F,
-    trigger?: Trigger | null,
-    ...options: OptionsArgument<F, Record<never, never>>
-  ): Promise<Job<Parameters<F>>>;
-  addJob<T extends TriggerAlias>(
-    func: string,
-    trigger: T,
-    options?: JobOptions<unknown[]> & TriggerArgsByAlias[T],
-  ): Promise<Job>;
-  addJob(func: string, trigger?: Trigger | null, options?: JobOptions<unknown[]>): Promise<Job>;
+    trigger?: T,
+    ...options: AddJobOptionsArgument<F, T>
+  ): Promise<F extends JobFunction ? Job<Parameters<F>> : Job>;
   addJob(
     func: JobFunction | string,
     trigger?: Trigger | string | null,
@@ -614,13 +609,9 @@ export class BaseScheduler implements JobOwner {
    * adds `fn` with `replaceExisting: true` and returns `fn` unchanged. Invalid
    * options throw at once; a store failure while running is logged.
    */
-  scheduledJob<T extends TriggerAlias>(
-    trigger: T,
-    options?: BaseJobOptions & { args?: unknown[] } & TriggerArgsByAlias[T],
-  ): <F extends JobFunction>(func: F) => F;
-  scheduledJob(
-    trigger?: Trigger | null,
-    options?: BaseJobOptions & { args?: unknown[] },
+  scheduledJob<T extends TriggerArgument = undefined>(
+    trigger?: T,
+    options?: BaseJobOptions & { args?: unknown[] } & TriggerArgs<T>,
   ): <F extends JobFunction>(func: F) => F;
   scheduledJob(
     trigger?: Trigger | string | null,
