@@ -19,6 +19,9 @@ import {
 function send(n: number, s: string): string {
   return `${n}${s}`;
 }
+function pair(a: string, b: number): string {
+  return a + String(b);
+}
 function zero(): void {}
 function optional(n?: number): number {
   return n ?? 0;
@@ -80,6 +83,17 @@ async function mustNotCompile(s: AsyncScheduler): Promise<void> {
   await s.addJob(zero, new CronTrigger({ hour: 3 }), { hour: 4 });
   // @ts-expect-error func is a function or a string
   await s.addJob(42, 'cron', { hour: 3 });
+  // a service ported from APScheduler: each mistake is reported as itself (type-errors.test.ts pins the messages)
+  // @ts-expect-error `secnds` is not an interval argument (it is `seconds`)
+  await s.addJob(pair, 'interval', { secnds: 5, args: ['a', 1] });
+  // @ts-expect-error APScheduler's `misfire_grace_time` is `misfireGraceTime`
+  await s.addJob(pair, 'interval', { seconds: 5, args: ['a', 1], misfire_grace_time: 30 });
+  // @ts-expect-error args too short for pair(a: string, b: number)
+  await s.addJob(pair, 'interval', { seconds: 5, args: ['a'] });
+  // @ts-expect-error args of the wrong types for pair(a: string, b: number)
+  await s.addJob(pair, 'interval', { seconds: 5, args: ['a', 'b'] });
+  // @ts-expect-error a textual reference's trigger arguments are checked too
+  await s.addJob('reports:send', 'interval', { secnds: 5 });
   // the and/or aliases need their triggers
   // @ts-expect-error `triggers` is required
   await s.addJob(zero, 'or', {});
