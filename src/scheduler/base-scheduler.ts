@@ -84,7 +84,7 @@ import { JobStoreStartError, ManagedStore, type StoreHost } from './managed-stor
 import { type PendingJob, PendingJobs } from './pending-jobs.ts';
 import { createExecutor, createJobStore } from './plugins.ts';
 import { TaskRegistry } from './tasks.ts';
-import { buildTrigger, type TriggerAlias } from './trigger-aliases.ts';
+import { buildTrigger, type TriggerAlias, type TriggerArgsByAlias } from './trigger-aliases.ts';
 
 export const STATE_STOPPED = 0;
 export const STATE_RUNNING = 1;
@@ -714,7 +714,15 @@ export class BaseScheduler implements JobOwner {
 
   // ------------------------------------------------------------------ changing jobs
 
-  /** Changes a job (all or nothing); the id cannot change. */
+  /**
+   * Changes a job (all or nothing); the id cannot change. The job returned is
+   * typed by the `args` given (`modifyJob<[number, string]>(id, …)` checks them).
+   */
+  modifyJob<A extends unknown[] | [] = unknown[]>(
+    id: string,
+    changes: JobChanges<A> & { id?: string },
+    jobstore?: string,
+  ): Promise<Job<A>>;
   async modifyJob<A extends unknown[] = unknown[]>(
     id: string,
     changes: JobChanges<A> & { id?: string },
@@ -750,6 +758,12 @@ export class BaseScheduler implements JobOwner {
   }
 
   /** Gives a job a new trigger (an instance, or an alias with its arguments) and its next run time from now. */
+  rescheduleJob<T extends TriggerAlias | Trigger>(
+    id: string,
+    trigger: T,
+    triggerArgs?: T extends TriggerAlias ? TriggerArgsByAlias[T] : undefined,
+    jobstore?: string,
+  ): Promise<Job>;
   async rescheduleJob(
     id: string,
     trigger: Trigger | TriggerAlias,
