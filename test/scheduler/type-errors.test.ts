@@ -34,6 +34,7 @@ const SNIPPETS = {
   argsWithTriggerInstance: `await scheduler.addJob(zero, new CronTrigger({ hour: 3 }), { hour: 4 });`,
   referenceSecnds: `await scheduler.addJob('reports:send', 'interval', { secnds: 5 });`,
   scheduledJobHours: `scheduler.scheduledJob('cron', { hours: 3 })(zero);`,
+  rescheduleHours: `await scheduler.rescheduleJob('nightly', 'cron', { hours: 3 });`,
 } as const;
 
 type Case = keyof typeof SNIPPETS;
@@ -102,19 +103,30 @@ describe('the compiler names the real mistake in addJob', () => {
   });
 
   it('args missing for a function with parameters: says `args` is missing', () => {
-    expect(single('argsMissing')?.message).toMatch(/Property 'args' is missing in type .* but required in type/);
+    expect(single('argsMissing')?.message).toMatch(
+      /Property 'args' is missing in type .* but required in type/,
+    );
   });
 
   it('an unknown trigger alias: names it', () => {
-    expect(single('unknownAlias')).toEqual({ at: "'crontab'", message: expect.stringContaining(`'"crontab"'`) });
+    expect(single('unknownAlias')).toEqual({
+      at: "'crontab'",
+      message: expect.stringContaining(`'"crontab"'`),
+    });
   });
 
   it('trigger arguments beside a Trigger instance: names the argument', () => {
-    expect(single('argsWithTriggerInstance')).toMatchObject({ at: 'hour', message: expect.stringContaining("'hour' does not exist") });
+    expect(single('argsWithTriggerInstance')).toMatchObject({
+      at: 'hour',
+      message: expect.stringContaining("'hour' does not exist"),
+    });
   });
 
   it('a textual reference with a misspelled trigger argument: names `secnds`', () => {
-    expect(single('referenceSecnds')).toMatchObject({ at: 'secnds', message: expect.stringContaining("Did you mean to write 'seconds'?") });
+    expect(single('referenceSecnds')).toMatchObject({
+      at: 'secnds',
+      message: expect.stringContaining("Did you mean to write 'seconds'?"),
+    });
   });
 
   it('scheduledJob names a misspelled cron field as well', () => {
@@ -124,9 +136,16 @@ describe('the compiler names the real mistake in addJob', () => {
     });
   });
 
+  it('rescheduleJob names a misspelled cron field as well', () => {
+    expect(single('rescheduleHours')).toMatchObject({
+      at: 'hours',
+      message: expect.stringContaining("Did you mean to write 'hour'?"),
+    });
+  });
+
   it('no mistake is reported as a failed overload or against the string-reference form', () => {
     const all = [...diagnostics.values()].flat().map((d) => d.message);
-    expect(all.length).toBeGreaterThanOrEqual(10);
+    expect(all.length).toBeGreaterThanOrEqual(11);
     for (const message of all) {
       expect(message).not.toMatch(/No overload matches this call/);
       expect(message).not.toMatch(/is not assignable to parameter of type 'string'/);

@@ -102,6 +102,12 @@ async function mustNotCompile(s: AsyncScheduler): Promise<void> {
   await job.modify({ args: ['b'] });
   // @ts-expect-error the job's args are read-only
   job.args = [2, 'b'];
+  // @ts-expect-error modifyJob checks args against the types it is given
+  await s.modifyJob<[number, string]>('m', { args: ['b'] });
+  // @ts-expect-error rescheduleJob checks an alias's arguments
+  await s.rescheduleJob('m', 'cron', { hours: 3 });
+  // @ts-expect-error a Trigger instance takes no trigger arguments
+  await s.rescheduleJob('m', new CronTrigger({ hour: 3 }), { hour: 4 });
   // @ts-expect-error scheduledJob checks the trigger arguments as well
   s.scheduledJob('cron', { hours: 3 });
   // @ts-expect-error a listener receives an event
@@ -179,11 +185,38 @@ describe('addJob types', () => {
     const job = await s.addJob(send, 'cron', { hour: 3, args: [1, 'a'], id: 'm' });
     const modified = await job.modify({ args: [2, 'b'] });
     expectTypeOf(modified.args).toEqualTypeOf<[number, string]>();
+    expectTypeOf(await job.reschedule(new CronTrigger({ hour: 4 }))).toEqualTypeOf<
+      Job<[number, string]>
+    >();
+    expectTypeOf(job.pause).returns.resolves.toEqualTypeOf<Job<[number, string]>>();
+    expectTypeOf(job.resume).returns.resolves.toEqualTypeOf<Job<[number, string]> | null>();
     expectTypeOf(s.getJob('m')).resolves.toEqualTypeOf<Job | null>();
     expectTypeOf(s.getJobs()).resolves.toEqualTypeOf<Job[]>();
     expectTypeOf(s.resumeJob).returns.resolves.toEqualTypeOf<Job | null>();
     expectTypeOf(s.addListener).parameter(0).parameter(0).toEqualTypeOf<SchedulerEvent>();
     expectTypeOf(job.nextRunTime).toEqualTypeOf<Date | null>();
     expectTypeOf(job.funcRef).toEqualTypeOf<string | null>();
+  });
+
+  it('modifyJob returns the job typed by the args it is given, Job<unknown[]> when it is given none', async () => {
+    const s = stopped();
+    await s.addJob(send, 'cron', { hour: 3, args: [1, 'a'], id: 'm' });
+    const changed = await s.modifyJob('m', { args: [2, 'b'] });
+    expectTypeOf(changed).toEqualTypeOf<Job<[number, string]>>();
+    expect(changed.args).toEqual([2, 'b']);
+    const explicit = await s.modifyJob<[number, string]>('m', { args: [3, 'c'] });
+    expectTypeOf(explicit.args).toEqualTypeOf<[number, string]>();
+    const renamed = await s.modifyJob('m', { name: 'renamed' });
+    expectTypeOf(renamed).toEqualTypeOf<Job>();
+    expect([renamed.name, renamed.args]).toEqual(['renamed', [3, 'c']]);
+  });
+
+  it('rescheduleJob takes an alias with its arguments, or a Trigger alone', async () => {
+    const s = stopped();
+    await s.addJob(zero, 'cron', { hour: 3, id: 'r' });
+    const byAlias = await s.rescheduleJob('r', 'interval', { minutes: 5 });
+    expect(String(byAlias.trigger)).toMatch(/^interval\[0:05:00\]/);
+    const byInstance = await s.rescheduleJob('r', new CronTrigger({ hour: 4 }));
+    expect(String(byInstance.trigger)).toMatch(/^cron\[hour='4'\]/);
   });
 });
