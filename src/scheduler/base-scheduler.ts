@@ -20,6 +20,7 @@ import {
   EVENT_SCHEDULER_RESUMED,
   EVENT_SCHEDULER_SHUTDOWN,
   EVENT_SCHEDULER_STARTED,
+  type EventForMask,
   JobEvent,
   SchedulerEvent,
   type SchedulerEventListener,
@@ -522,11 +523,22 @@ export class BaseScheduler implements JobOwner {
 
   // ------------------------------------------------------------------ listeners and tasks
 
-  /** Calls `callback` for every event whose code is in `mask` (default: every event). */
+  /**
+   * Calls `callback` for every event whose code is in `mask` (default: every
+   * event). For a mask of one code the event has that code's class
+   * (`EVENT_JOB_ERROR`: a `JobExecutionEvent`); for any other mask it is an
+   * `AnySchedulerEvent`, whose class-specific fields are optional. See
+   * {@link EventForMask}.
+   */
+  addListener<M extends number = number>(
+    callback: SchedulerEventListener<EventForMask<M>>,
+    mask?: M,
+  ): void;
   addListener(callback: SchedulerEventListener, mask: number = EVENT_ALL): void {
     this.#listeners.add(callback, mask);
   }
 
+  removeListener<E extends SchedulerEvent>(callback: SchedulerEventListener<E>): void;
   removeListener(callback: SchedulerEventListener): void {
     this.#listeners.remove(callback);
   }
