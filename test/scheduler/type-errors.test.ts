@@ -9,7 +9,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Diagnostic, typeCheck } from '../helpers/type-check.ts';
 
 const PRELUDE = `
-import { AsyncScheduler, CronTrigger } from '../../src/index.ts';
+import {
+  AsyncScheduler,
+  CronTrigger,
+  EVENT_JOB_ADDED,
+  EVENT_JOB_ERROR,
+  EVENT_JOB_EXECUTED,
+  type JobExecutionEvent,
+} from '../../src/index.ts';
 declare const scheduler: AsyncScheduler;
 function pair(a: string, b: number): string {
   return a + String(b);
@@ -18,13 +25,17 @@ function zero(): void {}
 void pair;
 void zero;
 void CronTrigger;
+void [EVENT_JOB_ADDED, EVENT_JOB_ERROR, EVENT_JOB_EXECUTED];
 `;
 
 const SNIPPETS = {
   valid: `
     await scheduler.addJob(pair, 'interval', { seconds: 5, args: ['a', 1], misfireGraceTime: 30 });
     await scheduler.addJob(zero);
-    await scheduler.addJob('reports:send', 'cron', { hour: 3 });`,
+    await scheduler.addJob('reports:send', 'cron', { hour: 3 });
+    scheduler.addListener((event) => {
+      if (event.exception) console.log(event.exception);
+    }, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR);`,
   secnds: `await scheduler.addJob(pair, 'interval', { secnds: 5, args: ['a', 1] });`,
   misfireGraceTime: `await scheduler.addJob(zero, 'cron', { hour: 3, misfire_grace_time: 30 });`,
   argsTooShort: `await scheduler.addJob(pair, 'interval', { seconds: 5, args: ['a'] });`,
@@ -35,6 +46,12 @@ const SNIPPETS = {
   referenceSecnds: `await scheduler.addJob('reports:send', 'interval', { secnds: 5 });`,
   scheduledJobHours: `scheduler.scheduledJob('cron', { hours: 3 })(zero);`,
   rescheduleHours: `await scheduler.rescheduleJob('nightly', 'cron', { hours: 3 });`,
+  addedListenerException: `scheduler.addListener((event) => {
+    console.log(event.exception);
+  }, EVENT_JOB_ADDED);`,
+  typedListenerWrongCode: `scheduler.addListener((event: JobExecutionEvent) => {
+    console.log(event.retval);
+  }, EVENT_JOB_ADDED);`,
 } as const;
 
 type Case = keyof typeof SNIPPETS;
@@ -57,7 +74,7 @@ function single(name: Case): Diagnostic | undefined {
   return found[0];
 }
 
-describe('the compiler names the real mistake in addJob', () => {
+describe('the compiler names the real mistake in the job API', () => {
   it('compiles the correct calls without a diagnostic (the harness reports nothing it should not)', () => {
     expect(of('valid')).toEqual([]);
   });
@@ -143,9 +160,22 @@ describe('the compiler names the real mistake in addJob', () => {
     });
   });
 
+  it('a listener for EVENT_JOB_ADDED reading exception: says a JobEvent has none', () => {
+    expect(single('addedListenerException')).toEqual({
+      at: 'exception',
+      message: "Property 'exception' does not exist on type 'JobEvent'.",
+    });
+  });
+
+  it('a JobExecutionEvent listener for EVENT_JOB_ADDED: says a JobEvent is not a JobExecutionEvent', () => {
+    expect(single('typedListenerWrongCode')?.message).toMatch(
+      /Type 'JobEvent' is missing the following properties from type 'JobExecutionEvent': scheduledRunTime, retval, exception, traceback/,
+    );
+  });
+
   it('no mistake is reported as a failed overload or against the string-reference form', () => {
     const all = [...diagnostics.values()].flat().map((d) => d.message);
-    expect(all.length).toBeGreaterThanOrEqual(11);
+    expect(all.length).toBeGreaterThanOrEqual(13);
     for (const message of all) {
       expect(message).not.toMatch(/No overload matches this call/);
       expect(message).not.toMatch(/is not assignable to parameter of type 'string'/);

@@ -8,10 +8,26 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  type AnySchedulerEvent,
   AsyncScheduler,
   CronTrigger,
+  EVENT_ALL,
+  EVENT_JOB_ADDED,
+  EVENT_JOB_ERROR,
+  EVENT_JOB_EXECUTED,
+  EVENT_JOB_MISSED,
+  EVENT_JOB_RESTORE_FAILED,
+  EVENT_JOB_SUBMITTED,
+  EVENT_JOBSTORE_ERROR,
+  EVENT_SCHEDULER_START,
+  EVENT_SCHEDULER_STARTED,
   IntervalTrigger,
   type Job,
+  type JobEvent,
+  JobExecutionEvent,
+  type JobRestoreFailedEvent,
+  type JobStoreErrorEvent,
+  type JobSubmissionEvent,
   type SchedulerEvent,
   silentLogger,
 } from '../../src/index.ts';
@@ -111,7 +127,21 @@ async function mustNotCompile(s: AsyncScheduler): Promise<void> {
   // @ts-expect-error scheduledJob checks the trigger arguments as well
   s.scheduledJob('cron', { hours: 3 });
   // @ts-expect-error a listener receives an event
-  s.addListener((event: number) => event);
+  s.addListener((event: number) => {
+    void event;
+  });
+  s.addListener((event) => {
+    // @ts-expect-error a JobEvent has no exception
+    void event.exception;
+  }, EVENT_JOB_ADDED);
+  // @ts-expect-error a listener of JobExecutionEvents cannot take JobEvents
+  s.addListener((event: JobExecutionEvent) => {
+    void event;
+  }, EVENT_JOB_ADDED);
+  // @ts-expect-error nor every event
+  s.addListener((event: JobExecutionEvent) => {
+    void event;
+  });
 }
 
 describe('addJob types', () => {
@@ -193,7 +223,6 @@ describe('addJob types', () => {
     expectTypeOf(s.getJob('m')).resolves.toEqualTypeOf<Job | null>();
     expectTypeOf(s.getJobs()).resolves.toEqualTypeOf<Job[]>();
     expectTypeOf(s.resumeJob).returns.resolves.toEqualTypeOf<Job | null>();
-    expectTypeOf(s.addListener).parameter(0).parameter(0).toEqualTypeOf<SchedulerEvent>();
     expectTypeOf(job.nextRunTime).toEqualTypeOf<Date | null>();
     expectTypeOf(job.funcRef).toEqualTypeOf<string | null>();
   });
@@ -218,5 +247,91 @@ describe('addJob types', () => {
     expect(String(byAlias.trigger)).toMatch(/^interval\[0:05:00\]/);
     const byInstance = await s.rescheduleJob('r', new CronTrigger({ hour: 4 }));
     expect(String(byInstance.trigger)).toMatch(/^cron\[hour='4'\]/);
+  });
+});
+
+describe('listener types', () => {
+  // The listeners are registered on a stopped scheduler and never called: the
+  // assertions inside them are checked by the compiler (`npm run typecheck`).
+
+  it('a listener for one code receives the class that code is dispatched with', () => {
+    const s = stopped();
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<JobEvent>();
+    }, EVENT_JOB_ADDED);
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<JobExecutionEvent>();
+    }, EVENT_JOB_MISSED);
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<JobSubmissionEvent>();
+    }, EVENT_JOB_SUBMITTED);
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<JobStoreErrorEvent>();
+    }, EVENT_JOBSTORE_ERROR);
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<JobRestoreFailedEvent>();
+    }, EVENT_JOB_RESTORE_FAILED);
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<SchedulerEvent>();
+    }, EVENT_SCHEDULER_STARTED);
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<SchedulerEvent>();
+    }, EVENT_SCHEDULER_START);
+  });
+
+  it('a listener for EVENT_JOB_EXECUTED | EVENT_JOB_ERROR reads event.exception without a cast', () => {
+    const s = stopped();
+    const failures: unknown[] = [];
+    s.addListener((event) => {
+      if (event.exception) failures.push(event.exception);
+    }, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR);
+    // An OR of codes is typed `number`: the event is an AnySchedulerEvent.
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<AnySchedulerEvent>();
+      expectTypeOf(event.exception).toEqualTypeOf<unknown>();
+      expectTypeOf(event.scheduledRunTime).toEqualTypeOf<Date | undefined>();
+      expectTypeOf(event.jobId).toEqualTypeOf<string | null | undefined>();
+    }, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR);
+    expect(failures).toEqual([]);
+  });
+
+  it('a listener for a JobEvent code does not see exception', () => {
+    expectTypeOf<JobEvent>().not.toHaveProperty('exception');
+    expectTypeOf<JobExecutionEvent>().toHaveProperty('exception');
+  });
+
+  it('EVENT_ALL, a number variable and no mask give an AnySchedulerEvent, which instanceof narrows', () => {
+    const s = stopped();
+    const mask: number = EVENT_JOB_ADDED;
+    for (const given of [EVENT_ALL, mask]) {
+      s.addListener((event) => {
+        expectTypeOf(event).toEqualTypeOf<AnySchedulerEvent>();
+      }, given);
+    }
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<AnySchedulerEvent>();
+      expectTypeOf(event).toExtend<SchedulerEvent>();
+      if (event instanceof JobExecutionEvent) {
+        expectTypeOf(event).toEqualTypeOf<JobExecutionEvent>();
+      }
+    });
+  });
+
+  it('a listener typed by its parameter is accepted for its codes, and removed like any other', () => {
+    const s = stopped();
+    const onError = (event: JobExecutionEvent): void => {
+      void event.exception;
+    };
+    const onAny = (event: SchedulerEvent): void => {
+      void event.code;
+    };
+    s.addListener(onError, EVENT_JOB_ERROR);
+    s.addListener(onAny, EVENT_JOB_ERROR);
+    s.addListener(onAny);
+    s.removeListener(onError);
+    s.removeListener(onAny);
+    expectTypeOf(s.removeListener<JobExecutionEvent>)
+      .parameter(0)
+      .toEqualTypeOf<(event: JobExecutionEvent) => void | Promise<void>>();
   });
 });
