@@ -1,6 +1,7 @@
 /**
- * Scheduler events: bit-mask codes (APScheduler 3.x values) and the event
- * classes listeners receive. Codes Horarium adds take the next free bits.
+ * Scheduler events: bit-mask codes (APScheduler 3.x values), the event
+ * classes listeners receive, and the types that tell a listener's event class
+ * from its mask. Codes Horarium adds take the next free bits.
  */
 
 export const EVENT_SCHEDULER_STARTED = 1;
@@ -166,4 +167,62 @@ export class JobRestoreFailedEvent extends JobEvent {
 }
 
 /** A listener; a returned promise that rejects is logged like a thrown error. */
-export type SchedulerEventListener = (event: SchedulerEvent) => void | Promise<void>;
+export type SchedulerEventListener<E extends SchedulerEvent = SchedulerEvent> = (
+  event: E,
+) => void | Promise<void>;
+
+/** The class of the events each code is dispatched with. */
+export interface EventsByCode {
+  [EVENT_SCHEDULER_STARTED]: SchedulerEvent;
+  [EVENT_SCHEDULER_SHUTDOWN]: SchedulerEvent;
+  [EVENT_SCHEDULER_PAUSED]: SchedulerEvent;
+  [EVENT_SCHEDULER_RESUMED]: SchedulerEvent;
+  [EVENT_EXECUTOR_ADDED]: SchedulerEvent;
+  [EVENT_EXECUTOR_REMOVED]: SchedulerEvent;
+  [EVENT_JOBSTORE_ADDED]: SchedulerEvent;
+  [EVENT_JOBSTORE_REMOVED]: SchedulerEvent;
+  [EVENT_ALL_JOBS_REMOVED]: SchedulerEvent;
+  [EVENT_JOB_ADDED]: JobEvent;
+  [EVENT_JOB_REMOVED]: JobEvent;
+  [EVENT_JOB_MODIFIED]: JobEvent;
+  [EVENT_JOB_EXECUTED]: JobExecutionEvent;
+  [EVENT_JOB_ERROR]: JobExecutionEvent;
+  [EVENT_JOB_MISSED]: JobExecutionEvent;
+  [EVENT_JOB_SUBMITTED]: JobSubmissionEvent;
+  [EVENT_JOB_MAX_INSTANCES]: JobSubmissionEvent;
+  [EVENT_JOBSTORE_ERROR]: JobStoreErrorEvent;
+  [EVENT_JOB_RESTORE_FAILED]: JobRestoreFailedEvent;
+}
+
+type EventClass = EventsByCode[keyof EventsByCode];
+/** The fields the classes in `E` add to SchedulerEvent. */
+type FieldOf<E> = E extends unknown ? Exclude<keyof E, keyof SchedulerEvent> : never;
+/** The union of the types field `K` has in the classes of `E` that have it. */
+type FieldType<E, K extends PropertyKey> = E extends unknown
+  ? K extends keyof E
+    ? E[K]
+    : never
+  : never;
+/** Derived from the classes, so that a field added to one cannot be forgotten here. */
+type OptionalFields<E> = { readonly [K in FieldOf<E>]?: FieldType<E, K> };
+
+/**
+ * An event as a listener sees it when the compiler cannot tell its class from
+ * the mask: `EVENT_ALL`, a `number` variable, or an OR of codes (TypeScript
+ * types `EVENT_JOB_EXECUTED | EVENT_JOB_ERROR` as `number`). It has `code`
+ * and `alias`, and every other event class's fields as optional ones:
+ * `event.exception` is `undefined` on an event without one. `instanceof`
+ * narrows it to its class.
+ */
+export interface AnySchedulerEvent extends SchedulerEvent, OptionalFields<EventClass> {}
+
+/**
+ * The event a listener for `mask` receives: the class of the code for a mask
+ * of one code (`EVENT_JOB_ERROR`: a `JobExecutionEvent`), an
+ * {@link AnySchedulerEvent} for any other mask.
+ */
+export type EventForMask<M extends number> = number extends M
+  ? AnySchedulerEvent
+  : M extends keyof EventsByCode
+    ? EventsByCode[M]
+    : AnySchedulerEvent;

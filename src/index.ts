@@ -96,12 +96,15 @@ export {
   UnknownAliasError,
 } from './scheduler/errors.ts';
 export type {
+  AddJobOptionsArgument,
   ArgsOption,
   ArgsRequired,
   BaseJobOptions,
   JobOptions,
   OptionsArgument,
   StartOptions,
+  TriggerArgs,
+  TriggerArgument,
 } from './scheduler/job-options.ts';
 export type { JobsExport } from './scheduler/jobs-export.ts';
 export { MAX_SLEEP_MS } from './scheduler/loop/wake-timer.ts';

@@ -20,6 +20,7 @@ import {
   EVENT_SCHEDULER_RESUMED,
   EVENT_SCHEDULER_SHUTDOWN,
   EVENT_SCHEDULER_STARTED,
+  type EventForMask,
   JobEvent,
   SchedulerEvent,
   type SchedulerEventListener,
@@ -70,7 +71,13 @@ import {
   withCurrentDefaults,
 } from './job-builder.ts';
 import { JobLocations } from './job-locations.ts';
-import type { BaseJobOptions, JobOptions, OptionsArgument, StartOptions } from './job-options.ts';
+import type {
+  AddJobOptionsArgument,
+  BaseJobOptions,
+  StartOptions,
+  TriggerArgs,
+  TriggerArgument,
+} from './job-options.ts';
 import { type JobsExport, readJobsExport, writeJobsExport } from './jobs-export.ts';
 import { Listeners } from './listeners.ts';
 import { MainLoop } from './loop/main-loop.ts';
@@ -523,11 +530,22 @@ export class BaseScheduler implements JobOwner {
 
   // ------------------------------------------------------------------ listeners and tasks
 
-  /** Calls `callback` for every event whose code is in `mask` (default: every event). */
+  /**
+   * Calls `callback` for every event whose code is in `mask` (default: every
+   * event). For a mask of one code the event has that code's class
+   * (`EVENT_JOB_ERROR`: a `JobExecutionEvent`); for any other mask it is an
+   * `AnySchedulerEvent`, whose class-specific fields are optional. See
+   * {@link EventForMask}.
+   */
+  addListener<M extends number = number>(
+    callback: SchedulerEventListener<EventForMask<M>>,
+    mask?: M,
+  ): void;
   addListener(callback: SchedulerEventListener, mask: number = EVENT_ALL): void {
     this.#listeners.add(callback, mask);
   }
 
+  removeListener<E extends SchedulerEvent>(callback: SchedulerEventListener<E>): void;
   removeListener(callback: SchedulerEventListener): void {
     this.#listeners.remove(callback);
   }
@@ -563,22 +581,11 @@ export class BaseScheduler implements JobOwner {
    * await scheduler.addJob(sendReport, 'cron', { hour: 3, id: 'nightly-report', args: ['ops@example.com'] });
    * ```
    */
-  addJob<F extends JobFunction, T extends TriggerAlias>(
+  addJob<F extends JobFunction | string, T extends TriggerArgument = undefined>(
     func: F,
-    trigger: T,
-    ...options: OptionsArgument<F, TriggerArgsByAlias[T]>
-  ): Promise<Job<Parameters<F>>>;
-  addJob<F extends JobFunction>(
-    func: F,
-    trigger?: Trigger | null,
-    ...options: OptionsArgument<F, Record<never, never>>
-  ): Promise<Job<Parameters<F>>>;
-  addJob<T extends TriggerAlias>(
-    func: string,
-    trigger: T,
-    options?: JobOptions<unknown[]> & TriggerArgsByAlias[T],
-  ): Promise<Job>;
-  addJob(func: string, trigger?: Trigger | null, options?: JobOptions<unknown[]>): Promise<Job>;
+    trigger?: T,
+    ...options: AddJobOptionsArgument<F, T>
+  ): Promise<F extends JobFunction ? Job<Parameters<F>> : Job>;
   addJob(
     func: JobFunction | string,
     trigger?: Trigger | string | null,
@@ -631,13 +638,9 @@ export class BaseScheduler implements JobOwner {
    * adds `fn` with `replaceExisting: true` and returns `fn` unchanged. Invalid
    * options throw at once; a store failure while running is logged.
    */
-  scheduledJob<T extends TriggerAlias>(
-    trigger: T,
-    options?: BaseJobOptions & { args?: unknown[] } & TriggerArgsByAlias[T],
-  ): <F extends JobFunction>(func: F) => F;
-  scheduledJob(
-    trigger?: Trigger | null,
-    options?: BaseJobOptions & { args?: unknown[] },
+  scheduledJob<T extends TriggerArgument = undefined>(
+    trigger?: T,
+    options?: BaseJobOptions & { args?: unknown[] } & TriggerArgs<T>,
   ): <F extends JobFunction>(func: F) => F;
   scheduledJob(
     trigger?: Trigger | string | null,
@@ -752,7 +755,15 @@ export class BaseScheduler implements JobOwner {
 
   // ------------------------------------------------------------------ changing jobs
 
-  /** Changes a job (all or nothing); the id cannot change. */
+  /**
+   * Changes a job (all or nothing); the id cannot change. The job returned is
+   * typed by the `args` given (`modifyJob<[number, string]>(id, …)` checks them).
+   */
+  modifyJob<A extends unknown[] | [] = unknown[]>(
+    id: string,
+    changes: JobChanges<A> & { id?: string },
+    jobstore?: string,
+  ): Promise<Job<A>>;
   async modifyJob<A extends unknown[] = unknown[]>(
     id: string,
     changes: JobChanges<A> & { id?: string },
@@ -788,6 +799,12 @@ export class BaseScheduler implements JobOwner {
   }
 
   /** Gives a job a new trigger (an instance, or an alias with its arguments) and its next run time from now. */
+  rescheduleJob<T extends TriggerAlias | Trigger>(
+    id: string,
+    trigger: T,
+    triggerArgs?: T extends TriggerAlias ? TriggerArgsByAlias[T] : undefined,
+    jobstore?: string,
+  ): Promise<Job>;
   async rescheduleJob(
     id: string,
     trigger: Trigger | TriggerAlias,

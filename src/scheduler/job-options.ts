@@ -3,6 +3,8 @@
  * `start()` take. Their checks live in `job-builder.ts` and `jobs/job-fields.ts`.
  */
 import type { JobFunction } from '../jobs/job.ts';
+import type { Trigger } from '../triggers/trigger.ts';
+import type { TriggerAlias, TriggerArgsByAlias } from './trigger-aliases.ts';
 
 /** Job options of `addJob` other than the trigger's arguments. */
 export interface BaseJobOptions {
@@ -50,6 +52,31 @@ export type OptionsArgument<F extends JobFunction, Extra> =
   ArgsRequired<Parameters<F>> extends true
     ? [options: JobOptions<Parameters<F>> & Extra]
     : [options?: JobOptions<Parameters<F>> & Extra];
+
+/** What `addJob` accepts as its trigger: an alias, a Trigger, or nothing (run once, now). */
+export type TriggerArgument = TriggerAlias | Trigger | null | undefined;
+
+/** The trigger arguments `options` takes beside the job options: an alias's, none for a Trigger or no trigger. */
+export type TriggerArgs<T extends TriggerArgument> = T extends TriggerAlias
+  ? TriggerArgsByAlias[T]
+  : Record<never, never>;
+
+/**
+ * The options argument of `addJob(func, trigger, options)`: the job options
+ * for `func` (`args` typed by its parameters, untyped for a textual
+ * reference) and the arguments of `trigger` when it is an alias.
+ *
+ * `addJob` has one signature computing this rather than one overload per
+ * kind of `func` and `trigger`: for a call no overload accepts, TypeScript
+ * reports only the last overload's error, which named none of the mistakes
+ * (a misspelled option, wrong `args`) but "not assignable to type 'string'".
+ */
+export type AddJobOptionsArgument<
+  F extends JobFunction | string,
+  T extends TriggerArgument,
+> = F extends JobFunction
+  ? OptionsArgument<F, TriggerArgs<T>>
+  : [options?: JobOptions<unknown[]> & TriggerArgs<T>];
 
 export interface StartOptions {
   /** Start paused: no job runs until `resume()`. */

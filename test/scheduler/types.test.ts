@@ -8,16 +8,35 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  type AnySchedulerEvent,
   AsyncScheduler,
   CronTrigger,
+  EVENT_ALL,
+  EVENT_JOB_ADDED,
+  EVENT_JOB_ERROR,
+  EVENT_JOB_EXECUTED,
+  EVENT_JOB_MISSED,
+  EVENT_JOB_RESTORE_FAILED,
+  EVENT_JOB_SUBMITTED,
+  EVENT_JOBSTORE_ERROR,
+  EVENT_SCHEDULER_START,
+  EVENT_SCHEDULER_STARTED,
   IntervalTrigger,
   type Job,
+  type JobEvent,
+  JobExecutionEvent,
+  type JobRestoreFailedEvent,
+  type JobStoreErrorEvent,
+  type JobSubmissionEvent,
   type SchedulerEvent,
   silentLogger,
 } from '../../src/index.ts';
 
 function send(n: number, s: string): string {
   return `${n}${s}`;
+}
+function pair(a: string, b: number): string {
+  return a + String(b);
 }
 function zero(): void {}
 function optional(n?: number): number {
@@ -80,6 +99,17 @@ async function mustNotCompile(s: AsyncScheduler): Promise<void> {
   await s.addJob(zero, new CronTrigger({ hour: 3 }), { hour: 4 });
   // @ts-expect-error func is a function or a string
   await s.addJob(42, 'cron', { hour: 3 });
+  // a service ported from APScheduler: each mistake is reported as itself (type-errors.test.ts pins the messages)
+  // @ts-expect-error `secnds` is not an interval argument (it is `seconds`)
+  await s.addJob(pair, 'interval', { secnds: 5, args: ['a', 1] });
+  // @ts-expect-error APScheduler's `misfire_grace_time` is `misfireGraceTime`
+  await s.addJob(pair, 'interval', { seconds: 5, args: ['a', 1], misfire_grace_time: 30 });
+  // @ts-expect-error args too short for pair(a: string, b: number)
+  await s.addJob(pair, 'interval', { seconds: 5, args: ['a'] });
+  // @ts-expect-error args of the wrong types for pair(a: string, b: number)
+  await s.addJob(pair, 'interval', { seconds: 5, args: ['a', 'b'] });
+  // @ts-expect-error a textual reference's trigger arguments are checked too
+  await s.addJob('reports:send', 'interval', { secnds: 5 });
   // the and/or aliases need their triggers
   // @ts-expect-error `triggers` is required
   await s.addJob(zero, 'or', {});
@@ -88,10 +118,30 @@ async function mustNotCompile(s: AsyncScheduler): Promise<void> {
   await job.modify({ args: ['b'] });
   // @ts-expect-error the job's args are read-only
   job.args = [2, 'b'];
+  // @ts-expect-error modifyJob checks args against the types it is given
+  await s.modifyJob<[number, string]>('m', { args: ['b'] });
+  // @ts-expect-error rescheduleJob checks an alias's arguments
+  await s.rescheduleJob('m', 'cron', { hours: 3 });
+  // @ts-expect-error a Trigger instance takes no trigger arguments
+  await s.rescheduleJob('m', new CronTrigger({ hour: 3 }), { hour: 4 });
   // @ts-expect-error scheduledJob checks the trigger arguments as well
   s.scheduledJob('cron', { hours: 3 });
   // @ts-expect-error a listener receives an event
-  s.addListener((event: number) => event);
+  s.addListener((event: number) => {
+    void event;
+  });
+  s.addListener((event) => {
+    // @ts-expect-error a JobEvent has no exception
+    void event.exception;
+  }, EVENT_JOB_ADDED);
+  // @ts-expect-error a listener of JobExecutionEvents cannot take JobEvents
+  s.addListener((event: JobExecutionEvent) => {
+    void event;
+  }, EVENT_JOB_ADDED);
+  // @ts-expect-error nor every event
+  s.addListener((event: JobExecutionEvent) => {
+    void event;
+  });
 }
 
 describe('addJob types', () => {
@@ -165,11 +215,123 @@ describe('addJob types', () => {
     const job = await s.addJob(send, 'cron', { hour: 3, args: [1, 'a'], id: 'm' });
     const modified = await job.modify({ args: [2, 'b'] });
     expectTypeOf(modified.args).toEqualTypeOf<[number, string]>();
+    expectTypeOf(await job.reschedule(new CronTrigger({ hour: 4 }))).toEqualTypeOf<
+      Job<[number, string]>
+    >();
+    expectTypeOf(job.pause).returns.resolves.toEqualTypeOf<Job<[number, string]>>();
+    expectTypeOf(job.resume).returns.resolves.toEqualTypeOf<Job<[number, string]> | null>();
     expectTypeOf(s.getJob('m')).resolves.toEqualTypeOf<Job | null>();
     expectTypeOf(s.getJobs()).resolves.toEqualTypeOf<Job[]>();
     expectTypeOf(s.resumeJob).returns.resolves.toEqualTypeOf<Job | null>();
-    expectTypeOf(s.addListener).parameter(0).parameter(0).toEqualTypeOf<SchedulerEvent>();
     expectTypeOf(job.nextRunTime).toEqualTypeOf<Date | null>();
     expectTypeOf(job.funcRef).toEqualTypeOf<string | null>();
+  });
+
+  it('modifyJob returns the job typed by the args it is given, Job<unknown[]> when it is given none', async () => {
+    const s = stopped();
+    await s.addJob(send, 'cron', { hour: 3, args: [1, 'a'], id: 'm' });
+    const changed = await s.modifyJob('m', { args: [2, 'b'] });
+    expectTypeOf(changed).toEqualTypeOf<Job<[number, string]>>();
+    expect(changed.args).toEqual([2, 'b']);
+    const explicit = await s.modifyJob<[number, string]>('m', { args: [3, 'c'] });
+    expectTypeOf(explicit.args).toEqualTypeOf<[number, string]>();
+    const renamed = await s.modifyJob('m', { name: 'renamed' });
+    expectTypeOf(renamed).toEqualTypeOf<Job>();
+    expect([renamed.name, renamed.args]).toEqual(['renamed', [3, 'c']]);
+  });
+
+  it('rescheduleJob takes an alias with its arguments, or a Trigger alone', async () => {
+    const s = stopped();
+    await s.addJob(zero, 'cron', { hour: 3, id: 'r' });
+    const byAlias = await s.rescheduleJob('r', 'interval', { minutes: 5 });
+    expect(String(byAlias.trigger)).toMatch(/^interval\[0:05:00\]/);
+    const byInstance = await s.rescheduleJob('r', new CronTrigger({ hour: 4 }));
+    expect(String(byInstance.trigger)).toMatch(/^cron\[hour='4'\]/);
+  });
+});
+
+describe('listener types', () => {
+  // The listeners are registered on a stopped scheduler and never called: the
+  // assertions inside them are checked by the compiler (`npm run typecheck`).
+
+  it('a listener for one code receives the class that code is dispatched with', () => {
+    const s = stopped();
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<JobEvent>();
+    }, EVENT_JOB_ADDED);
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<JobExecutionEvent>();
+    }, EVENT_JOB_MISSED);
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<JobSubmissionEvent>();
+    }, EVENT_JOB_SUBMITTED);
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<JobStoreErrorEvent>();
+    }, EVENT_JOBSTORE_ERROR);
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<JobRestoreFailedEvent>();
+    }, EVENT_JOB_RESTORE_FAILED);
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<SchedulerEvent>();
+    }, EVENT_SCHEDULER_STARTED);
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<SchedulerEvent>();
+    }, EVENT_SCHEDULER_START);
+  });
+
+  it('a listener for EVENT_JOB_EXECUTED | EVENT_JOB_ERROR reads event.exception without a cast', () => {
+    const s = stopped();
+    const failures: unknown[] = [];
+    s.addListener((event) => {
+      if (event.exception) failures.push(event.exception);
+    }, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR);
+    // An OR of codes is typed `number`: the event is an AnySchedulerEvent.
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<AnySchedulerEvent>();
+      expectTypeOf(event.exception).toEqualTypeOf<unknown>();
+      expectTypeOf(event.scheduledRunTime).toEqualTypeOf<Date | undefined>();
+      expectTypeOf(event.jobId).toEqualTypeOf<string | null | undefined>();
+    }, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR);
+    expect(failures).toEqual([]);
+  });
+
+  it('a listener for a JobEvent code does not see exception', () => {
+    expectTypeOf<JobEvent>().not.toHaveProperty('exception');
+    expectTypeOf<JobExecutionEvent>().toHaveProperty('exception');
+  });
+
+  it('EVENT_ALL, a number variable and no mask give an AnySchedulerEvent, which instanceof narrows', () => {
+    const s = stopped();
+    const mask: number = EVENT_JOB_ADDED;
+    for (const given of [EVENT_ALL, mask]) {
+      s.addListener((event) => {
+        expectTypeOf(event).toEqualTypeOf<AnySchedulerEvent>();
+      }, given);
+    }
+    s.addListener((event) => {
+      expectTypeOf(event).toEqualTypeOf<AnySchedulerEvent>();
+      expectTypeOf(event).toExtend<SchedulerEvent>();
+      if (event instanceof JobExecutionEvent) {
+        expectTypeOf(event).toEqualTypeOf<JobExecutionEvent>();
+      }
+    });
+  });
+
+  it('a listener typed by its parameter is accepted for its codes, and removed like any other', () => {
+    const s = stopped();
+    const onError = (event: JobExecutionEvent): void => {
+      void event.exception;
+    };
+    const onAny = (event: SchedulerEvent): void => {
+      void event.code;
+    };
+    s.addListener(onError, EVENT_JOB_ERROR);
+    s.addListener(onAny, EVENT_JOB_ERROR);
+    s.addListener(onAny);
+    s.removeListener(onError);
+    s.removeListener(onAny);
+    expectTypeOf(s.removeListener<JobExecutionEvent>)
+      .parameter(0)
+      .toEqualTypeOf<(event: JobExecutionEvent) => void | Promise<void>>();
   });
 });
