@@ -90,7 +90,7 @@ describe('store URLs with secrets on the command line', () => {
     'run: the start line and the failure show the URL without its password',
     async () => {
       const url = withRawPassword(POSTGRES_URL, 'S3/cr3tPw', 'horarium_no_such_database');
-      const result = await runCli(['run', 'cli-run-function.ts', '--store', url]);
+      const result = await runCli(['run', 'cli-run-specs.ts', '--store', url]);
       expect(result.code).toBe(1);
       expect(result.stdout).toMatch(/starting: store postgres:\/\/[^ ]*:\*\*\*@/);
       expect(result.stderr).toMatch(/^horarium: cannot start the scheduler: /);
