@@ -5,6 +5,7 @@
  */
 import { formatInstant } from '../time/format.ts';
 import type { Zone } from '../time/zone.ts';
+import type { TriggerAlias, TriggerArgsByAlias } from '../triggers/aliases.ts';
 import type { Trigger } from '../triggers/trigger.ts';
 
 /** Any function a job can run. */
@@ -32,8 +33,8 @@ export interface JobOwner {
   modifyJob(id: string, changes: JobChanges, jobstore?: string): Promise<Job>;
   rescheduleJob(
     id: string,
-    trigger: Trigger,
-    triggerArgs?: undefined,
+    trigger: Trigger | TriggerAlias,
+    triggerArgs?: Record<string, unknown>,
     jobstore?: string,
   ): Promise<Job>;
   pauseJob(id: string, jobstore?: string): Promise<Job>;
@@ -142,12 +143,29 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
     )) as Job<A>;
   }
 
-  /** Gives the job a new trigger and computes its next run time from now; returns the changed job. */
-  async reschedule(trigger: Trigger): Promise<Job<A>> {
+  /**
+   * Gives the job a new trigger — an instance, or an alias with its arguments,
+   * as `scheduler.rescheduleJob` and APScheduler's `job.reschedule` take — and
+   * computes its next run time from now; returns the changed job.
+   *
+   * @example
+   * ```ts
+   * await job.reschedule('interval', { seconds: 30 });
+   * ```
+   */
+  reschedule<T extends TriggerAlias>(
+    trigger: T,
+    triggerArgs: TriggerArgsByAlias[T],
+  ): Promise<Job<A>>;
+  reschedule(trigger: Trigger): Promise<Job<A>>;
+  async reschedule(
+    trigger: Trigger | TriggerAlias,
+    triggerArgs?: Record<string, unknown>,
+  ): Promise<Job<A>> {
     return (await this.#owner.rescheduleJob(
       this.id,
       trigger,
-      undefined,
+      triggerArgs,
       this.jobstore ?? undefined,
     )) as Job<A>;
   }

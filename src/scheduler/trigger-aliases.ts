@@ -1,5 +1,6 @@
 /** Building triggers from their aliases (`'cron'`, `'interval'`, …) and constructor arguments. */
 import { InvalidJobOptionError } from '../jobs/errors.ts';
+import type { TriggerAlias } from '../triggers/aliases.ts';
 import {
   CalendarIntervalTrigger,
   type CalendarIntervalTriggerOptions,
@@ -15,17 +16,7 @@ import { DateTrigger, type DateTriggerOptions } from '../triggers/date.ts';
 import { IntervalTrigger, type IntervalTriggerOptions } from '../triggers/interval.ts';
 import type { Trigger } from '../triggers/trigger.ts';
 
-/** The constructor arguments of each trigger alias. */
-export interface TriggerArgsByAlias {
-  date: DateTriggerOptions;
-  interval: IntervalTriggerOptions;
-  cron: CronTriggerOptions;
-  calendarinterval: CalendarIntervalTriggerOptions;
-  and: AndTriggerOptions & { triggers: Trigger[] };
-  or: OrTriggerOptions & { triggers: Trigger[] };
-}
-
-export type TriggerAlias = keyof TriggerArgsByAlias;
+export type { TriggerAlias, TriggerArgsByAlias } from '../triggers/aliases.ts';
 
 export const TRIGGER_ALIASES: readonly TriggerAlias[] = [
   'date',

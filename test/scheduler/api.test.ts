@@ -1309,6 +1309,18 @@ describe('the Job class', () => {
     await expect(job.remove()).rejects.toBeInstanceOf(JobLookupError);
   });
 
+  it("job.reschedule takes an alias and its arguments, as rescheduleJob and APScheduler's job.reschedule do", async () => {
+    const s = scheduler();
+    await s.start();
+    const job = await s.addJob(noop, 'cron', { hour: 3, id: 'j' });
+    const every = await job.reschedule('interval', { seconds: 1 });
+    expect(String(every.trigger)).toBe('interval[0:00:01]');
+    expect(every.nextRunTime).toEqual(new Date(Date.now() + 1000));
+    const daily = await job.reschedule('cron', { hour: 5, minute: 30 });
+    expect(String(daily.trigger)).toBe("cron[hour='5', minute='30']");
+    expect((await s.getJob('j'))?.nextRunTime).toEqual(new Date('2024-01-01T05:30:00Z'));
+  });
+
   it('Job methods resolve to the job as changed (APScheduler returns the updated job)', async () => {
     const s = scheduler();
     await s.start();

@@ -218,6 +218,13 @@ describe('addJob types', () => {
     expectTypeOf(await job.reschedule(new CronTrigger({ hour: 4 }))).toEqualTypeOf<
       Job<[number, string]>
     >();
+    expectTypeOf(await job.reschedule('interval', { seconds: 1 })).toEqualTypeOf<
+      Job<[number, string]>
+    >();
+    const typo = () =>
+      // @ts-expect-error: the interval alias has no option `secnds`
+      job.reschedule('interval', { secnds: 1 });
+    expectTypeOf(typo).toBeFunction();
     expectTypeOf(job.pause).returns.resolves.toEqualTypeOf<Job<[number, string]>>();
     expectTypeOf(job.resume).returns.resolves.toEqualTypeOf<Job<[number, string]> | null>();
     expectTypeOf(s.getJob('m')).resolves.toEqualTypeOf<Job | null>();
