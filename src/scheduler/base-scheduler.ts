@@ -64,6 +64,8 @@ import {
 } from './errors.ts';
 import {
   applyChanges,
+  checkFiresSometime,
+  firstRunTime,
   forJob,
   type JobBuildContext,
   type PreparedJob,
@@ -365,14 +367,24 @@ export class BaseScheduler implements JobOwner {
     })();
   }
 
-  /** Stores a job added before `start()`, with the job defaults in force now for what it did not give. */
+  /**
+   * Stores a job added before `start()`, with the job defaults in force now
+   * for what it did not give. A trigger that has finished since the job was
+   * added (an end date passed while waiting) adds it paused, with a warning:
+   * start() never fails for a job it accepted.
+   */
   #storePending(entry: PendingJob): Promise<Job> {
-    return this.#storeJob(
-      withCurrentDefaults(entry.job.state(), entry.explicit, this.#jobDefaults),
-      entry.jobstore,
-      entry.replaceExisting,
-      !entry.explicit.has('nextRunTime'),
-    );
+    const state = withCurrentDefaults(entry.job.state(), entry.explicit, this.#jobDefaults);
+    let compute = !entry.explicit.has('nextRunTime');
+    if (compute) {
+      compute = false;
+      state.nextRunTime = state.trigger.getNextFireTime(null, new Date(Date.now()));
+      if (state.nextRunTime === null)
+        this.#logger.warn(
+          `Job "${state.name}" (${state.id}) is added paused: its trigger ${String(state.trigger)} has no fire time left`,
+        );
+    }
+    return this.#storeJob(state, entry.jobstore, entry.replaceExisting, compute);
   }
 
   /**
@@ -694,6 +706,8 @@ export class BaseScheduler implements JobOwner {
 
   #addPending(prepared: PreparedJob): Job {
     this.#checkStorable(prepared);
+    // Refused now rather than at start(), which computes the first run time.
+    if (!prepared.nextRunTimeGiven) checkFiresSometime(prepared.state.trigger, Date.now());
     const job = this.#pending.add(prepared, this);
     this.#logger.info(
       'Adding job tentatively -- it will be properly scheduled when the scheduler starts',
@@ -740,8 +754,7 @@ export class BaseScheduler implements JobOwner {
 
   /** The job to store. Without an explicit `nextRunTime` the trigger gives the first run time now (a finished trigger adds the job paused). */
   #jobToStore(state: JobState, jobstore: string, computeNextRunTime: boolean): Job {
-    if (computeNextRunTime)
-      state.nextRunTime = state.trigger.getNextFireTime(null, new Date(Date.now()));
+    if (computeNextRunTime) state.nextRunTime = firstRunTime(state.trigger, Date.now());
     return new Job(this, state, jobstore);
   }
 
@@ -817,7 +830,7 @@ export class BaseScheduler implements JobOwner {
         : checkTrigger(trigger),
       id,
     );
-    const nextRunTime = built.getNextFireTime(null, new Date(Date.now()));
+    const nextRunTime = firstRunTime(built, Date.now());
     return this.modifyJob(id, { trigger: built, nextRunTime }, jobstore);
   }
 

@@ -32,6 +32,7 @@ import {
   JOB_OPTION_KEYS,
 } from '../jobs/options.ts';
 import type { Zone } from '../time/zone.ts';
+import { triggerFromJSON } from '../triggers/registry.ts';
 import type { Trigger } from '../triggers/trigger.ts';
 import { buildTrigger, ZONED_ALIASES } from './trigger-aliases.ts';
 
@@ -166,6 +167,43 @@ function triggerOf(
   return triggerArg === undefined || triggerArg === null
     ? buildTrigger('date', {}, context.zone().name)
     : checkTrigger(triggerArg);
+}
+
+/**
+ * A job's first run time when the caller gave none: the trigger's first fire
+ * time from `now`. A trigger that never fires (`0 0 30 2 *`, a year or an end
+ * date in the past) is refused rather than added as a job that silently never
+ * runs; whoever wants a paused job says so with `nextRunTime: null`.
+ *
+ * @throws InvalidJobOptionError naming the trigger
+ */
+export function firstRunTime(trigger: Trigger, now: number): Date {
+  const first = trigger.getNextFireTime(null, new Date(now));
+  if (first === null) {
+    throw new InvalidJobOptionError(
+      'trigger',
+      `The trigger never fires: ${String(trigger)} has no fire time after ${new Date(now).toISOString()}; check its fields and dates, or pass nextRunTime: null to add the job paused on purpose`,
+    );
+  }
+  return first;
+}
+
+/**
+ * {@link firstRunTime}'s refusal for a job whose first run time is computed
+ * later (added before `start()`): asked of a copy, since a trigger may fix its
+ * state on its first call (an interval's grid, "run once, now"). A trigger that
+ * cannot be copied (a custom type that is not registered) is not checked.
+ *
+ * @throws InvalidJobOptionError naming the trigger
+ */
+export function checkFiresSometime(trigger: Trigger, now: number): void {
+  let copy: Trigger;
+  try {
+    copy = triggerFromJSON(trigger.toJSON());
+  } catch {
+    return;
+  }
+  firstRunTime(copy, now);
 }
 
 /** The trigger bound to its job (hashed cron fields take the job id as their seed). */

@@ -12,6 +12,7 @@ import {
   CronSyntaxError,
   CronTrigger,
   HorariumError,
+  IntervalTrigger,
   InvalidJobOptionError,
   InvalidTriggerError,
   JobReferenceError,
@@ -125,6 +126,41 @@ describe('job options of the wrong type or out of range', () => {
 // ---------------------------------------------------------------------------
 
 describe('triggers', () => {
+  describe('a trigger that never fires is refused at addJob, not added as a silently paused job', () => {
+    const never: [string, () => CronTrigger | IntervalTrigger][] = [
+      ['February 30th (crontab)', () => CronTrigger.fromCrontab('0 0 30 2 *', { timezone: 'UTC' })],
+      ['a year in the past', () => new CronTrigger({ year: 2020, timezone: 'UTC' })],
+      [
+        'an interval whose end date has passed',
+        () => new IntervalTrigger({ hours: 1, endDate: '2020-01-01T00:00:00Z', timezone: 'UTC' }),
+      ],
+    ];
+    for (const [title, make] of never) {
+      it(`${title}: stopped and running`, async () => {
+        for (const s of [scheduler(), await started()]) {
+          const error = await rejectionOf(s.addJob(noop, make(), { id: 'never' }));
+          expect(error).toBeInstanceOf(InvalidJobOptionError);
+          expect((error as InvalidJobOptionError).option).toBe('trigger');
+          expect(error.message).toMatch(
+            /^The trigger never fires: .+ has no fire time after .+; check its fields and dates, or pass nextRunTime: null to add the job paused on purpose$/,
+          );
+          expect(await s.getJobs()).toEqual([]);
+          // Asked for, a paused job with such a trigger is fine.
+          const paused = await s.addJob(noop, make(), { id: 'paused', nextRunTime: null });
+          expect(paused.nextRunTime).toBeNull();
+        }
+      });
+    }
+
+    it('rescheduleJob to a trigger that never fires leaves the job as it was', async () => {
+      const s = await started();
+      const job = await s.addJob(noop, 'interval', { minutes: 1, id: 'j' });
+      const error = await rejectionOf(s.rescheduleJob('j', 'cron', { year: 2020 }));
+      expect(error).toBeInstanceOf(InvalidJobOptionError);
+      expect((await s.getJob('j'))?.nextRunTime).toEqual(job.nextRunTime);
+    });
+  });
+
   it("an unknown trigger alias ('crontab') names the alias and the known ones", async () => {
     const s = scheduler();
     const error = await rejectionOf(untyped(s).addJob(noop, 'crontab', { hour: 3 }));
