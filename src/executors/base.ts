@@ -23,6 +23,9 @@ import {
   MaxInstancesReachedError,
 } from './executor.ts';
 
+/** The longest wait a timer holds (2³¹ − 1 ms); setTimeout fires at once beyond it. */
+const MAX_TIMER_SECONDS = 2_147_483;
+
 /** The context object published on `horarium:job` for each run. */
 export interface JobRunContext {
   jobId: string;
@@ -129,7 +132,8 @@ export abstract class BaseExecutor implements Executor {
     if (options.timeout === undefined) {
       await this.#whenIdle();
     } else {
-      const seconds = options.timeout;
+      // A timer waits at most 2³¹ − 1 ms: a longer timeout waits that long.
+      const seconds = Math.min(options.timeout, MAX_TIMER_SECONDS);
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), seconds * 1000);

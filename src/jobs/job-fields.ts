@@ -52,6 +52,14 @@ const isSecondsOrNull = (value: unknown): value is number | null =>
   value === null || (typeof value === 'number' && Number.isFinite(value) && value > 0);
 
 const SECONDS_OR_NULL = 'a positive number of seconds or null';
+/**
+ * The longest timeout a timer can wait: Node's setTimeout fires at once (after
+ * a warning) for anything beyond 2³¹ − 1 ms, so a longer one would end every
+ * run at once.
+ */
+const MAX_TIMEOUT_SECONDS = 2_147_483;
+const isTimeoutOrNull = (value: unknown): value is number | null =>
+  isSecondsOrNull(value) && (value === null || value <= MAX_TIMEOUT_SECONDS);
 
 export const JOB_SETTINGS: JobSettingSpecs = {
   name: { expected: 'a non-empty string', test: isNonEmptyString, default: 'anonymous' },
@@ -70,7 +78,11 @@ export const JOB_SETTINGS: JobSettingSpecs = {
     default: null,
     coerce: (key, value) => coerceNullableNumber(key, value, { positive: true }),
   },
-  timeout: { expected: SECONDS_OR_NULL, test: isSecondsOrNull, default: null },
+  timeout: {
+    expected: `a positive number of seconds up to ${MAX_TIMEOUT_SECONDS} (24.8 days), or null`,
+    test: isTimeoutOrNull,
+    default: null,
+  },
 };
 
 export type JobSettingName = keyof JobSettingSpecs;

@@ -2,6 +2,7 @@
  * Validating the options of `addJob` and the changes of `modifyJob`. Every
  * check throws an `InvalidJobOptionError` naming the option and the value.
  */
+import { MAX_INSTANT_MS } from '../time/civil.ts';
 import { describeInput } from '../time/errors.ts';
 import type { Trigger } from '../triggers/trigger.ts';
 import { InvalidJobOptionError } from './errors.ts';
@@ -75,7 +76,14 @@ export function checkNextRunTime(value: unknown): Date | null {
       throw new InvalidJobOptionError('nextRunTime', 'nextRunTime is an invalid Date');
     return new Date(value.getTime());
   }
-  if (typeof value === 'number' && Number.isFinite(value)) return new Date(value);
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    if (Math.abs(value) > MAX_INSTANT_MS)
+      throw new InvalidJobOptionError(
+        'nextRunTime',
+        `nextRunTime ${value} lies outside the range of a Date (±8.64e15 epoch milliseconds)`,
+      );
+    return new Date(value);
+  }
   if (typeof value === 'string') {
     if (!/(?:Z|[+-]\d{2}:?\d{2})$/i.test(value.trim())) {
       throw new InvalidJobOptionError(

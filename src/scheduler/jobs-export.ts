@@ -33,7 +33,18 @@ export function writeJobsExport(jobs: readonly Job[]): string {
  * @throws InvalidJobOptionError when the document is not an export this Horarium reads
  */
 export function readJobsExport(document: string | JobsExport): unknown[] {
-  const parsed: unknown = typeof document === 'string' ? JSON.parse(document) : document;
+  let parsed: unknown = document;
+  if (typeof document === 'string') {
+    try {
+      parsed = JSON.parse(document);
+    } catch (error) {
+      throw new InvalidJobOptionError(
+        'document',
+        `The import document is not JSON (${error instanceof Error ? error.message : String(error)}): pass the text exportJobs wrote, or its parsed object`,
+        { cause: error },
+      );
+    }
+  }
   if (
     typeof parsed !== 'object' ||
     parsed === null ||

@@ -4,6 +4,12 @@
  * allocation-free where it matters, because trigger searches call them in loops.
  */
 
+/**
+ * The last (and, negated, the first) instant a `Date` can hold: 8.64e15 ms
+ * from the epoch, 100,000,000 days (years −271821 to 275760). Anything beyond
+ * is not a time at all.
+ */
+export const MAX_INSTANT_MS = 8.64e15;
 export const MS_PER_SECOND = 1000;
 export const MS_PER_MINUTE = 60_000;
 export const MS_PER_HOUR = 3_600_000;

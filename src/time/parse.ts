@@ -1,7 +1,13 @@
 /**
  * Reading the date-like values users pass (`startDate`, `runDate`, …) as instants.
  */
-import { daysInMonth, MS_PER_HOUR, MS_PER_MINUTE, wallFromFields } from './civil.ts';
+import {
+  daysInMonth,
+  MAX_INSTANT_MS,
+  MS_PER_HOUR,
+  MS_PER_MINUTE,
+  wallFromFields,
+} from './civil.ts';
 import { InvalidDateError, NonexistentTimeError } from './errors.ts';
 import type { Zone } from './zone.ts';
 
@@ -32,6 +38,11 @@ export function parseDateInput(input: DateInput, zone: Zone): number {
   if (typeof input === 'number') {
     if (!Number.isFinite(input))
       throw new InvalidDateError(input, 'epoch milliseconds must be a finite number');
+    if (Math.abs(input) > MAX_INSTANT_MS)
+      throw new InvalidDateError(
+        input,
+        'epoch milliseconds must lie within ±8.64e15, the range of a Date (years -271821 to 275760)',
+      );
     return input;
   }
   if (typeof input !== 'string') {

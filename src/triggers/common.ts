@@ -2,7 +2,7 @@
  * Pieces every trigger shares: zone resolution, date arguments, jitter and the
  * end-date clamp.
  */
-import { MS_PER_SECOND } from '../time/civil.ts';
+import { MAX_INSTANT_MS, MS_PER_SECOND } from '../time/civil.ts';
 import { InvalidDateError } from '../time/errors.ts';
 import { formatIso, isoInstant } from '../time/format.ts';
 import { type DateInput, parseDateInput } from '../time/parse.ts';
@@ -63,6 +63,12 @@ export function parseJitter(jitter: unknown): number {
       `jitter must be a non-negative number of seconds, got ${String(jitter)}`,
     );
   }
+  if (jitter * MS_PER_SECOND > MAX_INSTANT_MS) {
+    throw new InvalidTriggerError(
+      'jitter',
+      `jitter must be at most 8.64e12 seconds (the range of a Date), got ${String(jitter)}`,
+    );
+  }
   return jitter * MS_PER_SECOND;
 }
 
@@ -87,7 +93,8 @@ function delay(
   step: number,
 ): number {
   if (jitterMs <= 0) return time;
-  let jittered = Math.floor((time + random() * jitterMs) / step) * step;
+  // Never past the last instant a Date holds, however large the jitter.
+  let jittered = Math.min(Math.floor((time + random() * jitterMs) / step) * step, MAX_INSTANT_MS);
   if (endDate !== undefined && jittered > endDate)
     jittered = Math.max(time, Math.floor(endDate / step) * step);
   return jittered;

@@ -1,5 +1,11 @@
 /** `IntervalTrigger`: fires every fixed amount of absolute time. */
-import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND } from '../time/civil.ts';
+import {
+  MAX_INSTANT_MS,
+  MS_PER_DAY,
+  MS_PER_HOUR,
+  MS_PER_MINUTE,
+  MS_PER_SECOND,
+} from '../time/civil.ts';
 import type { DateInput } from '../time/parse.ts';
 import type { Zone } from '../time/zone.ts';
 import {
@@ -122,6 +128,14 @@ export class IntervalTrigger implements Trigger {
         'The interval must be positive, at least 1 ms: give weeks, days, hours, minutes, seconds or milliseconds',
       );
     }
+    if (interval > MAX_INSTANT_MS) {
+      const unit = UNITS.find(([name, size]) => (options[name] ?? 0) * size > MAX_INSTANT_MS);
+      const given = unit === undefined ? 'The interval' : `${unit[0]}: ${options[unit[0]]}`;
+      throw new InvalidTriggerError(
+        unit?.[0] ?? 'interval',
+        `${given} comes to ${interval.toExponential(3)} ms, longer than all the time a Date can hold (8.64e15 ms, about 273,790 years): no fire time could follow the first`,
+      );
+    }
     this.interval = interval;
     this.#zone = resolveZone(options.timezone);
     const start = optionalDate('startDate', options.startDate, this.#zone);
@@ -173,6 +187,8 @@ export class IntervalTrigger implements Trigger {
       next = start + Math.ceil((current - start) / this.interval) * this.interval;
     }
     if (this.#end !== undefined && next > this.#end) return null;
+    // No time lies beyond the last instant a Date holds: the trigger has finished.
+    if (next > MAX_INSTANT_MS) return null;
     return new Date(applyJitterMs(next, this.#jitterMs, this.#end, this.#random));
   }
 

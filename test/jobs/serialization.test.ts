@@ -371,7 +371,7 @@ describe('stored states that cannot be restored', () => {
       'timeout missing',
       {},
       ['timeout'],
-      /field "timeout" must be a positive number of seconds or null, not undefined/,
+      /field "timeout" must be a positive number of seconds up to 2147483 \(24\.8 days\), or null, not undefined/,
     ],
     ['timeout negative', { timeout: -1 }, [], /field "timeout" must be a positive number/],
     [

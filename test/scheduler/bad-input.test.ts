@@ -13,6 +13,7 @@ import {
   CronTrigger,
   HorariumError,
   IntervalTrigger,
+  InvalidDateError,
   InvalidJobOptionError,
   InvalidTriggerError,
   JobReferenceError,
@@ -20,6 +21,7 @@ import {
   SchedulerNotRunningError,
   SerializationError,
   silentLogger,
+  ThreadPoolExecutor,
   UnknownAliasError,
 } from '../../src/index.ts';
 import { errorOf, rejectionOf, untyped } from '../helpers/scheduler-api-helpers.ts';
@@ -418,6 +420,50 @@ describe('functions and references', () => {
 });
 
 // ---------------------------------------------------------------------------
+
+describe('numbers out of range are typed errors naming the option, never a bare RangeError', () => {
+  it.each<[string, Record<string, unknown>, string, string]>([
+    ['weeks: 1e12', { weeks: 1e12 }, 'InvalidTriggerError', 'weeks'],
+    ['seconds: 1e20', { seconds: 1e20 }, 'InvalidTriggerError', 'seconds'],
+    ['startDate: 9e15', { seconds: 1, startDate: 9e15 }, 'InvalidDateError', 'startDate'],
+    ['jitter: 1e300', { seconds: 1, jitter: 1e300 }, 'InvalidTriggerError', 'jitter'],
+    [
+      'nextRunTime: 1e20',
+      { seconds: 1, nextRunTime: 1e20 },
+      'InvalidJobOptionError',
+      'nextRunTime',
+    ],
+    ['timeout: 1e300', { seconds: 1, timeout: 1e300 }, 'InvalidJobOptionError', 'timeout'],
+  ])('interval job with %s', async (_title, options, name, option) => {
+    for (const s of [scheduler(), await started()]) {
+      const error = await rejectionOf(untyped(s).addJob(noop, 'interval', options));
+      expect(error.name).toBe(name);
+      expect(error).toBeInstanceOf(HorariumError);
+      expect(error.message).toContain(option);
+      expect(await s.getJobs()).toEqual([]);
+    }
+  });
+
+  it('runDate: 8.64e15 + 1 → InvalidDateError naming runDate', async () => {
+    const s = await started();
+    const error = await rejectionOf(s.addJob(noop, 'date', { runDate: 8.64e15 + 1 }));
+    expect(error).toBeInstanceOf(InvalidDateError);
+    expect((error as InvalidDateError).argument).toBe('runDate');
+    expect(error.message).toContain('the range of a Date');
+  });
+
+  it("importJobs('{not json') → InvalidJobOptionError naming the document", async () => {
+    const s = await started();
+    const error = await rejectionOf(s.importJobs('{not json'));
+    expect(error).toBeInstanceOf(InvalidJobOptionError);
+    expect((error as InvalidJobOptionError).option).toBe('document');
+    expect(error.message).toMatch(/^The import document is not JSON \(/);
+  });
+
+  it('a pool grace period longer than a timer can wait is a ConfigurationError', () => {
+    expect(() => new ThreadPoolExecutor({ abortGracePeriod: 1e12 })).toThrow(ConfigurationError);
+  });
+});
 
 describe('a job its persistent store could never hold (a real SQLite file)', () => {
   const paths: string[] = [];

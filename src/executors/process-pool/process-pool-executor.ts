@@ -19,6 +19,7 @@ import {
   PoolExecutor,
   type PoolExecutorOptions,
   poolOptionsFromConfig,
+  TIMER_SECONDS,
 } from '../worker/pool-executor.ts';
 import type { PoolRun } from '../worker/pool-run.ts';
 import { runnerEntry } from '../worker/runner.ts';
@@ -79,7 +80,7 @@ export class ProcessPoolExecutor extends PoolExecutor<Tinypool, ChildStop> {
     this.killGracePeriod = coerceNumber(
       'killGracePeriod',
       options.killGracePeriod ?? DEFAULT_KILL_GRACE_PERIOD,
-      { min: 0 },
+      TIMER_SECONDS,
     );
     this.#execArgv = options.execArgv;
   }

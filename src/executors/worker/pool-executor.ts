@@ -6,7 +6,7 @@
  * a pool whose last worker is gone, and the replacement of a pool whose
  * workers cannot start.
  */
-import { coerceNumber } from '../../config/coerce.ts';
+import { type CoerceNumberOptions, coerceNumber } from '../../config/coerce.ts';
 import { checkOptionNames } from '../../config/suggest.ts';
 import type { JobRun } from '../../jobs/current-job.ts';
 import type { Job } from '../../jobs/job.ts';
@@ -56,6 +56,11 @@ export interface PoolExecutorOptions {
 export type PoolKind = 'threadpool' | 'processpool';
 
 const DEFAULT_MAX_WORKERS = 10;
+/**
+ * The seconds a timer option may take: from 0 to what a timer can wait
+ * (setTimeout fires at once for anything beyond 2³¹ − 1 ms).
+ */
+export const TIMER_SECONDS: CoerceNumberOptions = { min: 0, max: 2_147_483 };
 const DEFAULT_ABORT_GRACE_PERIOD = 1;
 const DEFAULT_IDLE_TIMEOUT = 60;
 
@@ -106,11 +111,13 @@ export abstract class PoolExecutor<Pool extends WorkerPool, Stop> extends BaseEx
     this.abortGracePeriod = coerceNumber(
       'abortGracePeriod',
       options.abortGracePeriod ?? DEFAULT_ABORT_GRACE_PERIOD,
-      { min: 0 },
+      TIMER_SECONDS,
     );
-    this.idleTimeout = coerceNumber('idleTimeout', options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, {
-      min: 0,
-    });
+    this.idleTimeout = coerceNumber(
+      'idleTimeout',
+      options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+      TIMER_SECONDS,
+    );
     this.preload = (options.preload ?? []).map((specifier) => moduleUrl(specifier));
     this.#recovery = new PoolRecovery<Pool>({
       pool: () => this.#pool,
@@ -251,7 +258,7 @@ export function poolOptionsFromConfig(
     result[name] = coerceNumber(
       `${key}.${name}`,
       value,
-      name === 'maxWorkers' ? { integer: true, min: 1 } : { min: 0 },
+      name === 'maxWorkers' ? { integer: true, min: 1 } : TIMER_SECONDS,
     );
   }
   if (typeof options.preload === 'string') result.preload = splitList(options.preload);
