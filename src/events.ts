@@ -33,6 +33,13 @@ export const EVENT_JOBSTORE_ERROR = 131072;
  * renamed, its row is corrupt). The job is skipped and kept, never deleted.
  */
 export const EVENT_JOB_RESTORE_FAILED = 262144;
+/**
+ * Fire times of a job fell due while the scheduler was not running (down,
+ * stopped or paused): how many, since when, and how the scheduler catches up.
+ * Once per job and catch-up. (2 ** 19 to 2 ** 22 are the codes of the
+ * multi-node, calendar and retry events.)
+ */
+export const EVENT_JOB_CATCH_UP = 8388608;
 /** Every event code (APScheduler's 131071 plus the codes Horarium adds). */
 export const EVENT_ALL: number =
   EVENT_SCHEDULER_STARTED |
@@ -53,7 +60,8 @@ export const EVENT_ALL: number =
   EVENT_JOB_SUBMITTED |
   EVENT_JOB_MAX_INSTANCES |
   EVENT_JOBSTORE_ERROR |
-  EVENT_JOB_RESTORE_FAILED;
+  EVENT_JOB_RESTORE_FAILED |
+  EVENT_JOB_CATCH_UP;
 
 const CODE_NAMES: ReadonlyMap<number, string> = new Map([
   [EVENT_SCHEDULER_STARTED, 'EVENT_SCHEDULER_STARTED'],
@@ -75,6 +83,7 @@ const CODE_NAMES: ReadonlyMap<number, string> = new Map([
   [EVENT_JOB_MAX_INSTANCES, 'EVENT_JOB_MAX_INSTANCES'],
   [EVENT_JOBSTORE_ERROR, 'EVENT_JOBSTORE_ERROR'],
   [EVENT_JOB_RESTORE_FAILED, 'EVENT_JOB_RESTORE_FAILED'],
+  [EVENT_JOB_CATCH_UP, 'EVENT_JOB_CATCH_UP'],
 ]);
 
 /** The constant name of an event code, e.g. `'EVENT_JOB_EXECUTED'`. */
@@ -166,6 +175,42 @@ export class JobRestoreFailedEvent extends JobEvent {
   }
 }
 
+/**
+ * Fire times of a job that fell due while the scheduler was not running, and
+ * how it catches up on them: one run of the latest (coalescing), or a run of
+ * each, up to the catch-up bound of 10,000 (the rest are skipped).
+ */
+export class JobCatchUpEvent extends JobEvent {
+  /** How many fire times were missed (a lower bound when `countComplete` is false). */
+  readonly missedRunTimes: number;
+  /** False when counting stopped at its limit: at least `missedRunTimes` were missed. */
+  readonly countComplete: boolean;
+  /** The first missed fire time. */
+  readonly since: Date;
+  /** The latest missed fire time (the one run when coalescing). */
+  readonly latest: Date;
+  /** How many of them run now. */
+  readonly runs: number;
+  constructor(
+    jobId: string,
+    jobstore: string,
+    details: {
+      missedRunTimes: number;
+      countComplete: boolean;
+      since: Date;
+      latest: Date;
+      runs: number;
+    },
+  ) {
+    super(EVENT_JOB_CATCH_UP, jobId, jobstore);
+    this.missedRunTimes = details.missedRunTimes;
+    this.countComplete = details.countComplete;
+    this.since = details.since;
+    this.latest = details.latest;
+    this.runs = details.runs;
+  }
+}
+
 /** A listener; a returned promise that rejects is logged like a thrown error. */
 export type SchedulerEventListener<E extends SchedulerEvent = SchedulerEvent> = (
   event: E,
@@ -192,6 +237,7 @@ export interface EventsByCode {
   [EVENT_JOB_MAX_INSTANCES]: JobSubmissionEvent;
   [EVENT_JOBSTORE_ERROR]: JobStoreErrorEvent;
   [EVENT_JOB_RESTORE_FAILED]: JobRestoreFailedEvent;
+  [EVENT_JOB_CATCH_UP]: JobCatchUpEvent;
 }
 
 type EventClass = EventsByCode[keyof EventsByCode];

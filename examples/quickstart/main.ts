@@ -1,8 +1,9 @@
 /**
  * Horarium quickstart (`npm start`): a BlockingScheduler keeping its jobs in
  * SQLite (./horarium.sqlite). Stop it with Ctrl-C and start it again: the jobs
- * are still there, and runs missed while it was down are caught up by the
- * misfire rules (coalesced into one run each).
+ * are still there, runs missed while it was down are caught up by the misfire
+ * rules (coalesced into one run each), and the scheduler says what it missed
+ * (EVENT_JOB_CATCH_UP).
  */
 import { styleText } from 'node:util';
 import {
@@ -15,7 +16,7 @@ import {
   EVENT_SCHEDULER_STARTED,
   eventName,
   IntervalTrigger,
-  type Job,
+  JobCatchUpEvent,
   JobExecutionEvent,
   type JobOptions,
   JobSubmissionEvent,
@@ -54,6 +55,11 @@ function describe(event: SchedulerEvent): string {
       event.code === EVENT_JOB_ERROR ? String(event.exception) : String(event.retval ?? '');
     return `${event.jobId} (scheduled ${clock(event.scheduledRunTime)}) ${outcome}`;
   }
+  if (event instanceof JobCatchUpEvent) {
+    const count = `${event.countComplete ? '' : 'at least '}${event.missedRunTimes}`;
+    const how = event.runs === 1 ? 'coalesced into one run' : `running ${event.runs}`;
+    return `${event.jobId}: missed ${count} run${event.missedRunTimes > 1 ? 's' : ''} since ${clock(event.since)} while down; ${how}`;
+  }
   if (event instanceof JobSubmissionEvent) {
     const times = event.scheduledRunTimes.map(clock).join(', ');
     return `${event.jobId} (run time${event.scheduledRunTimes.length > 1 ? 's' : ''} ${times})`;
@@ -72,6 +78,7 @@ const styles: Record<string, Style> = {
   job_executed: 'green',
   job_error: 'red',
   job_missed: 'yellow',
+  job_catch_up: 'yellow',
   job_max_instances: 'yellow',
   jobstore_error: 'red',
   job_restore_failed: 'red',
@@ -97,17 +104,6 @@ async function drawStatus(): Promise<void> {
 
 // ---------------------------------------------------------------- the jobs
 
-/** Runs missed while the program was down, counted by the job's own trigger (capped). */
-function missedRuns(job: Job, now: Date): number {
-  let count = 0;
-  let t = job.nextRunTime;
-  while (t !== null && t <= now && count < 10_000) {
-    count++;
-    t = job.trigger.getNextFireTime(t, now);
-  }
-  return count;
-}
-
 /**
  * Adds a job with an explicit id, or replaces the stored one (replaceExisting)
  * while keeping its stored next run time, so that runs missed while the
@@ -126,17 +122,9 @@ async function schedule(id: string, func: string, trigger: Trigger, extra: JobOp
 }
 
 async function setUp(): Promise<void> {
-  const now = new Date();
   for (const job of await scheduler.getJobs()) {
-    const missed = missedRuns(job, now);
     if (job.broken)
       log('red', 'broken', `${job.id} stays in the store: ${String(job.restoreError)}`);
-    else if (missed > 0)
-      log(
-        'yellow',
-        'while down',
-        `missed ${missed} run${missed > 1 ? 's' : ''} of ${job.id} while down; ${job.coalesce ? 'coalesced into one' : 'running each'}`,
-      );
   }
   await schedule('heartbeat', `${tasks}:heartbeat`, new IntervalTrigger({ seconds: 5 }));
   await schedule(

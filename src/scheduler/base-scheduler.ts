@@ -105,6 +105,8 @@ export class BaseScheduler implements JobOwner {
   #storeStartTimeoutMs = 10_000;
   #requireJobstores = false;
   #pollIntervalMs = 5000;
+  /** When the scheduler last began processing jobs (start without pause, or resume), epoch ms. */
+  #processingSince = 0;
   readonly #stores = new Map<string, ManagedStore>();
   readonly #executors = new Map<string, Executor>();
   readonly #listeners = new Listeners(() => this.#logger);
@@ -172,6 +174,7 @@ export class BaseScheduler implements JobOwner {
       dispatch: (event) => this.#listeners.dispatch(event),
       wants: (mask) => this.#listeners.wants(mask),
       wakeup: () => this.wakeup(),
+      processingSince: () => this.#processingSince,
     };
     this.#loop = new MainLoop(
       {
@@ -315,6 +318,7 @@ export class BaseScheduler implements JobOwner {
     });
     this.#stopped = { promise: stopped, resolve: resolveStopped };
     this.#state = paused ? STATE_PAUSED : STATE_RUNNING;
+    this.#processingSince = Date.now();
     this.#logger.info('Scheduler started');
     this.#listeners.dispatch(new SchedulerEvent(EVENT_SCHEDULER_STARTED));
     if (!paused) this.wakeup();
@@ -436,6 +440,7 @@ export class BaseScheduler implements JobOwner {
     if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
     if (this.#state === STATE_PAUSED) {
       this.#state = STATE_RUNNING;
+      this.#processingSince = Date.now();
       this.#logger.info('Resumed scheduler job processing');
       this.#listeners.dispatch(new SchedulerEvent(EVENT_SCHEDULER_RESUMED));
       this.wakeup();

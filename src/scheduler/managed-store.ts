@@ -98,8 +98,11 @@ export class ManagedStore {
   retryAt = 0;
   /** A pass stopped waiting for this store: it wakes the loop when it finishes. */
   late = false;
-  /** Ids of jobs whose catch-up batch was split: the next part continues the running batch. */
-  readonly splitBatches: Set<string> = new Set();
+  /**
+   * Jobs whose catch-up batch was split, with the run times replayed so far:
+   * the next part continues the running batch, up to the catch-up bound.
+   */
+  readonly splitBatches: Map<string, number> = new Map();
   readonly #host: StoreHost;
   readonly #pendingWrites = new Map<string, PendingWrite>();
   /** `id message` of restore failures already logged, so each is logged once. */

@@ -103,7 +103,9 @@ describe('examples/quickstart (npm start)', () => {
     await new Promise((done) => setTimeout(done, 6500));
 
     const second = start();
-    await second.waitFor(/missed \d+ runs? of heartbeat while down; coalesced into one/);
+    await second.waitFor(
+      /job_catch_up\s+heartbeat: missed \d+ runs? since \S+ while down; coalesced into one run/,
+    );
     await second.waitFor(/^\S+ job_executed\s+heartbeat/m);
     for (const id of ['heartbeat', 'tokyo-clock', 'crunch']) {
       expect(second.output()).toMatch(new RegExp(`resumed\\s+${id} — `));

@@ -10,6 +10,7 @@ import {
   EVENT_ALL,
   eventName,
   type Job,
+  JobCatchUpEvent,
   JobExecutionEvent,
   type JobStore,
   JobSubmissionEvent,
@@ -34,13 +35,17 @@ export function shortName(code: number): string {
 /**
  * An event in one line: its short name, then the scheduled run time of an
  * execution event or the list of run times of a submission event, e.g.
- * `JOB_MISSED 2024-01-01T00:00:00.000Z` or `JOB_SUBMITTED [2024-…, 2024-…]`.
+ * `JOB_MISSED 2024-01-01T00:00:00.000Z` or `JOB_SUBMITTED [2024-…, 2024-…]`; a catch-up
+ * summary with its count, range and runs.
  */
 export function describeEvent(event: SchedulerEvent): string {
   const name = shortName(event.code);
   if (event instanceof JobExecutionEvent) return `${name} ${event.scheduledRunTime.toISOString()}`;
   if (event instanceof JobSubmissionEvent) {
     return `${name} [${event.scheduledRunTimes.map((t) => t.toISOString()).join(', ')}]`;
+  }
+  if (event instanceof JobCatchUpEvent) {
+    return `${name} ${event.missedRunTimes}${event.countComplete ? '' : '+'} missed ${event.since.toISOString()}…${event.latest.toISOString()}, ${event.runs} run`;
   }
   return name;
 }

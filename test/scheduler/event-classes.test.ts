@@ -13,6 +13,7 @@ import {
   EVENT_EXECUTOR_ADDED,
   EVENT_EXECUTOR_REMOVED,
   EVENT_JOB_ADDED,
+  EVENT_JOB_CATCH_UP,
   EVENT_JOB_ERROR,
   EVENT_JOB_EXECUTED,
   EVENT_JOB_MAX_INSTANCES,
@@ -29,6 +30,7 @@ import {
   EVENT_SCHEDULER_SHUTDOWN,
   EVENT_SCHEDULER_STARTED,
   type EventsByCode,
+  JobCatchUpEvent,
   JobEvent,
   JobExecutionEvent,
   JobRestoreFailedEvent,
@@ -57,6 +59,7 @@ const DISPATCHED_AS = {
   [EVENT_JOB_MAX_INSTANCES]: JobSubmissionEvent,
   [EVENT_JOBSTORE_ERROR]: JobStoreErrorEvent,
   [EVENT_JOB_RESTORE_FAILED]: JobRestoreFailedEvent,
+  [EVENT_JOB_CATCH_UP]: JobCatchUpEvent,
 };
 
 type Instances<T> = {
@@ -67,6 +70,16 @@ type Instances<T> = {
 const FIXED_CODE: ReadonlyMap<string, number> = new Map([
   [JobStoreErrorEvent.name, new JobStoreErrorEvent('default', 'getDueJobs', null).code],
   [JobRestoreFailedEvent.name, new JobRestoreFailedEvent('job', 'default', null).code],
+  [
+    JobCatchUpEvent.name,
+    new JobCatchUpEvent('job', 'default', {
+      missedRunTimes: 0,
+      countComplete: true,
+      since: new Date(0),
+      latest: new Date(0),
+      runs: 0,
+    }).code,
+  ],
 ]);
 
 const src = resolve(import.meta.dirname, '../../src');
@@ -92,7 +105,7 @@ function constructions(): { where: string; className: string; constant: string |
 describe('the event class of each code', () => {
   it('the mirror is exactly EventsByCode', () => {
     expectTypeOf<Instances<typeof DISPATCHED_AS>>().toEqualTypeOf<EventsByCode>();
-    expect(Object.keys(DISPATCHED_AS)).toHaveLength(19);
+    expect(Object.keys(DISPATCHED_AS)).toHaveLength(20);
   });
 
   it('every event built in src/ has the class EventsByCode gives its code, and every code is built somewhere', () => {

@@ -6,6 +6,7 @@
  * own lock: a slow or unreachable store holds up only its own jobs.
  */
 import {
+  EVENT_JOB_CATCH_UP,
   EVENT_JOB_MAX_INSTANCES,
   EVENT_JOB_MODIFIED,
   EVENT_JOB_REMOVED,
@@ -18,6 +19,7 @@ import { type Executor, MaxInstancesReachedError } from '../../executors/executo
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
 import type { ManagedStore } from '../managed-store.ts';
+import { CatchUpReport, MAX_CATCH_UP_RUNS, skipRestOfCatchUp } from './catch-up.ts';
 import { planRuns, type RunPlan } from './run-times.ts';
 
 /** How long a pass waits for a slow store before going on with the others (the slow one finishes in the background). */
@@ -43,6 +45,8 @@ export interface PassHost {
   wants(mask: number): boolean;
   /** Asks for another pass as soon as possible (a late store finished). */
   wakeup(): void;
+  /** When the scheduler last began processing jobs (started, or resumed), epoch ms. */
+  processingSince(): number;
 }
 
 /** What the loop does with one due job in a pass. */
@@ -146,13 +150,16 @@ async function processStore(
     return failed();
   }
   // In chunks, so that the first runs of a large burst start while later jobs are still planned.
+  const catchUp = new CatchUpReport();
   let chunk = FIRST_DUE_CHUNK;
   let start = 0;
   while (start < due.length && host.isRunning()) {
-    await runDueJobs(host, managed, due.slice(start, start + chunk), now, queued);
+    await runDueJobs(host, managed, due.slice(start, start + chunk), now, queued, catchUp);
     start += chunk;
     chunk = Math.min(chunk * 2, DUE_CHUNK);
   }
+  const more = catchUp.remainder();
+  if (more !== null) host.logger.warn(more);
   let wakeAt: number | null = null;
   try {
     const storeNext = await managed.withTimeout('getNextRunTime', () => store.getNextRunTime());
@@ -176,6 +183,7 @@ async function runDueJobs(
   due: Job[],
   now: number,
   queued: SchedulerEvent[],
+  catchUp: CatchUpReport,
 ): Promise<void> {
   const plans: DuePlan[] = [];
   const updates: Job[] = [];
@@ -183,6 +191,20 @@ async function runDueJobs(
   const nowDate = new Date(now);
   for (const job of due) {
     const plan = planJob(host, managed, job, now, nowDate);
+    if (!plan.continuation && plan.runTimes.length > 0) {
+      const summary = catchUp.summarize(
+        job,
+        managed.alias,
+        plan.runTimes,
+        now,
+        host.processingSince(),
+      );
+      if (summary !== null) {
+        const line = catchUp.line(job, summary);
+        if (line !== null) host.logger.warn(line);
+        if (host.wants(EVENT_JOB_CATCH_UP)) queued.push(summary);
+      }
+    }
     plans.push(plan);
     if (plan.updated !== null) updates.push(plan.updated);
     else removals.push(job.id);
@@ -228,19 +250,30 @@ function planJob(
     return pausedPlan(job);
   }
   // A next run time that is already due means the batch was capped and continues next pass.
-  const capped = runs.next !== null && runs.next.getTime() <= now;
+  let next = runs.next;
+  const capped = next !== null && next.getTime() <= now;
   let continuation = false;
   const { splitBatches } = managed;
   if (capped || splitBatches.size > 0) {
-    continuation = splitBatches.has(job.id);
-    if (capped) splitBatches.add(job.id);
+    const replayed = splitBatches.get(job.id);
+    continuation = replayed !== undefined;
+    const total = (replayed ?? 0) + runs.runTimes.length;
+    if (capped && total >= MAX_CATCH_UP_RUNS) {
+      // The catch-up bound: the rest of the missed run times are skipped.
+      const skip = skipRestOfCatchUp(job.trigger, next as Date, now);
+      host.logger.warn(
+        `Job "${job.name}" (${job.id}) replayed ${MAX_CATCH_UP_RUNS.toLocaleString('en-US')} missed run times; the rest, from ${(next as Date).toISOString()} to ${skip.lastSkipped.toISOString()}, are skipped`,
+      );
+      next = skip.next;
+      splitBatches.delete(job.id);
+    } else if (capped) splitBatches.set(job.id, total);
     else if (continuation) splitBatches.delete(job.id);
   }
   return {
     job,
     executor,
     runTimes: runs.runTimes,
-    updated: runs.next === null ? null : job.withNextRunTime(runs.next),
+    updated: next === null ? null : job.withNextRunTime(next),
     paused: false,
     continuation,
   };
