@@ -284,7 +284,14 @@ export abstract class BaseExecutor implements Executor {
       }
       return;
     }
-    context.logger.error(`Job "${job.name}" (${job.id}) raised an exception`, value);
+    if (value instanceof JobCancelledError) {
+      // A shutdown that does not wait cancels on purpose: worth a line, not a stack.
+      context.logger.info(value.message);
+    } else if (value instanceof JobTimeoutError) {
+      context.logger.error(value.message);
+    } else {
+      context.logger.error(`Job "${job.name}" (${job.id}) raised an exception`, value);
+    }
     if (context.wants(EVENT_JOB_ERROR)) {
       const traceback = value instanceof Error ? (value.stack ?? String(value)) : String(value);
       context.dispatch(

@@ -431,10 +431,11 @@ export class ManagedStore {
     const key = `${failure.jobId}\u0000${reason}`;
     if (this.#loggedRestoreFailures.has(key)) return;
     this.#loggedRestoreFailures.add(key);
+    // One line with the reason; the error itself (its stack, its cause) only at debug level and on the event.
     this.#host.logger.error(
       `Job "${failure.jobId}" in job store "${this.alias}" cannot be restored and is skipped (it stays in the store): ${reason}`,
-      failure.error,
     );
+    this.#host.logger.debug(`Why job "${failure.jobId}" cannot be restored:`, failure.error);
     this.#host.dispatch(new JobRestoreFailedEvent(failure.jobId, this.alias, failure.error));
   }
 }

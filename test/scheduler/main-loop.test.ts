@@ -1243,7 +1243,8 @@ describe('event masks', () => {
 
 describe('shutdown', () => {
   async function runningJob(ms: number) {
-    const scheduler = makeScheduler();
+    const logger = new RecordingLogger();
+    const scheduler = makeScheduler({ logger });
     const recorder = new EventRecorder(scheduler);
     let context: CurrentJob | undefined;
     let finished = false;
@@ -1263,6 +1264,7 @@ describe('shutdown', () => {
     return {
       scheduler,
       recorder,
+      logger,
       signal: (): AbortSignal => (context as CurrentJob).signal,
       finished: () => finished,
     };
@@ -1289,7 +1291,7 @@ describe('shutdown', () => {
   });
 
   it('shutdown({ wait: false }) resolves without waiting and aborts the job signal with JobCancelledError', async () => {
-    const { scheduler, signal, finished } = await runningJob(HOUR);
+    const { scheduler, signal, finished, logger } = await runningJob(HOUR);
     let resolved = false;
     const stopping = scheduler.shutdown({ wait: false }).then(() => {
       resolved = true;
@@ -1301,6 +1303,15 @@ describe('shutdown', () => {
     expect(signal().aborted).toBe(true);
     expect(signal().reason).toBeInstanceOf(JobCancelledError);
     expect(scheduler.running).toBe(false);
+    // A cancel on purpose is one informative line, not an error with a stack.
+    expect(logger.at('error')).toEqual([]);
+    expect(logger.records.filter((r) => r.message.includes('cancelled'))).toEqual([
+      {
+        level: 'info',
+        message: 'Job "long" was cancelled: the scheduler shut down without waiting',
+        details: [],
+      },
+    ]);
   });
 
   it('shutdown({ wait: true, timeout: 2 }) aborts a job still running after 2 s and resolves', async () => {

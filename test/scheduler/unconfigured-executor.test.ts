@@ -14,7 +14,8 @@ import {
   type SchedulerEvent,
   UnknownAliasError,
 } from '../../src/index.ts';
-import { silentLogger } from '../../src/logging.ts';
+import { type Logger, silentLogger } from '../../src/logging.ts';
+import { RecordingLogger } from '../helpers/scheduler-harness.ts';
 import { removeSqliteFiles, tempSqlitePath } from '../helpers/sql-backends.ts';
 
 const paths: string[] = [];
@@ -22,9 +23,13 @@ afterEach(async () => {
   for (const path of paths.splice(0)) await removeSqliteFiles(path);
 });
 
-function schedulerOn(path: string, executors: Record<string, { type: string }>) {
+function schedulerOn(
+  path: string,
+  executors: Record<string, { type: string }>,
+  logger: Logger = silentLogger,
+) {
   const scheduler = new AsyncScheduler({
-    logger: silentLogger,
+    logger,
     jobstores: { default: { type: 'sql', url: `sqlite:${path}` } },
     executors,
   });
@@ -51,7 +56,8 @@ describe('a stored job whose executor is not configured', () => {
     await first.scheduler.shutdown();
 
     // Configured again with the executor renamed: the job is due, and cannot run.
-    const renamed = schedulerOn(path, { pool: { type: 'async' } });
+    const logger = new RecordingLogger();
+    const renamed = schedulerOn(path, { pool: { type: 'async' } }, logger);
     await renamed.scheduler.start();
     await new Promise((resolve) => setTimeout(resolve, 300));
     const listed = await renamed.scheduler.getJobs();
@@ -64,6 +70,18 @@ describe('a stored job whose executor is not configured', () => {
       ['nightly', 'UnknownAliasError: No such executor: "threads" (configured: "pool", "default")'],
     ]);
     expect(renamed.events.filter((e) => e.code === EVENT_JOB_REMOVED)).toEqual([]);
+    // Logged once, in one line without a stack (the error is on the event, and at debug level).
+    expect(logger.at('error')).toEqual([
+      {
+        level: 'error',
+        message:
+          'Job "nightly" in job store "default" cannot be restored and is skipped (it stays in the store): No such executor: "threads" (configured: "pool", "default")',
+        details: [],
+      },
+    ]);
+    expect(logger.at('debug').map((r) => r.details[0])).toContainEqual(
+      expect.any(UnknownAliasError),
+    );
     await renamed.scheduler.shutdown();
 
     // The executor is back: the same row restores and the job runs on its schedule again.
