@@ -5,6 +5,7 @@
  * is stored here: a job that fails a check never reaches a store.
  */
 import { randomBytes } from 'node:crypto';
+import { firstUnknownKey, unknownOptionProblem } from '../config/suggest.ts';
 import type { Executor } from '../executors/executor.ts';
 import { InvalidJobOptionError } from '../jobs/errors.ts';
 import {
@@ -32,9 +33,10 @@ import {
   JOB_OPTION_KEYS,
 } from '../jobs/options.ts';
 import type { Zone } from '../time/zone.ts';
+import type { TriggerAlias } from '../triggers/aliases.ts';
 import { triggerFromJSON } from '../triggers/registry.ts';
 import type { Trigger } from '../triggers/trigger.ts';
-import { buildTrigger, ZONED_ALIASES } from './trigger-aliases.ts';
+import { buildTrigger, TRIGGER_OPTION_NAMES, ZONED_ALIASES } from './trigger-aliases.ts';
 
 /** A validated job, not yet in a store. */
 export interface PreparedJob {
@@ -155,13 +157,20 @@ function triggerOf(
   triggerArg: Trigger | string | null | undefined,
   triggerArgs: Record<string, unknown>,
 ): Trigger {
-  if (typeof triggerArg === 'string')
+  if (typeof triggerArg === 'string') {
+    checkAliasArguments(triggerArg, triggerArgs);
     return buildTrigger(triggerArg, triggerArgs, context.zone().name);
+  }
   const extra = Object.keys(triggerArgs);
   if (extra.length > 0) {
+    const name = extra[0] as string;
     throw new InvalidJobOptionError(
-      extra[0] as string,
-      `Unknown job option${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')}${triggerArg ? ' (trigger arguments are only accepted with a trigger alias)' : ''}`,
+      name,
+      unknownOptionProblem(
+        name,
+        [...JOB_OPTION_KEYS],
+        `Unknown job option ${JSON.stringify(name)}${triggerArg ? ' (trigger arguments are only accepted with a trigger alias)' : ''}`,
+      ),
     );
   }
   return triggerArg === undefined || triggerArg === null
@@ -209,6 +218,27 @@ export function checkFiresSometime(trigger: Trigger, now: number): void {
 /** The trigger bound to its job (hashed cron fields take the job id as their seed). */
 export function forJob(trigger: Trigger, jobId: string): Trigger {
   return trigger.forJob?.(jobId) ?? trigger;
+}
+
+/**
+ * An option of `addJob` with a trigger alias that is neither a job option nor
+ * an argument of the alias's trigger is reported as an option of the job —
+ * with a suggestion from both lists (`misfire_grace_time` → `misfireGraceTime`,
+ * `secnds` → `seconds`) — not blamed on the trigger.
+ */
+function checkAliasArguments(alias: string, triggerArgs: Record<string, unknown>): void {
+  if (!Object.hasOwn(TRIGGER_OPTION_NAMES, alias)) return; // buildTrigger names the unknown alias
+  const triggerOptions = TRIGGER_OPTION_NAMES[alias as TriggerAlias];
+  const name = firstUnknownKey(triggerArgs, triggerOptions);
+  if (name === undefined) return;
+  throw new InvalidJobOptionError(
+    name,
+    unknownOptionProblem(
+      name,
+      [...JOB_OPTION_KEYS, ...triggerOptions.filter((option) => option !== 'random')],
+      `Unknown option ${JSON.stringify(name)} for a job with the '${alias}' trigger`,
+    ),
+  );
 }
 
 /** A setting the caller did not give: the name from the function, else `jobDefaults`, else the built-in default. */

@@ -27,6 +27,16 @@ export const TRIGGER_ALIASES: readonly TriggerAlias[] = [
   'or',
 ];
 
+/** The arguments each alias takes: its trigger's constructor options. */
+export const TRIGGER_OPTION_NAMES: Readonly<Record<TriggerAlias, readonly string[]>> = {
+  date: DateTrigger.optionNames,
+  interval: IntervalTrigger.optionNames,
+  cron: CronTrigger.optionNames,
+  calendarinterval: CalendarIntervalTrigger.optionNames,
+  and: ['triggers', ...AndTrigger.optionNames],
+  or: ['triggers', ...OrTrigger.optionNames],
+};
+
 /** Aliases whose triggers take a `timezone` (the scheduler's zone by default). */
 export const ZONED_ALIASES: ReadonlySet<string> = new Set([
   'date',

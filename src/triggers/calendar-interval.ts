@@ -13,6 +13,7 @@ import type { DateInput } from '../time/parse.ts';
 import type { Zone } from '../time/zone.ts';
 import {
   applyJitter,
+  checkTriggerOptions,
   parseDateArgument,
   parseJitter,
   requireTimeArgument,
@@ -40,7 +41,7 @@ export interface CalendarIntervalTriggerOptions {
   random?: RandomSource;
 }
 
-const OPTION_KEYS = new Set<string>([
+const OPTION_NAMES: readonly string[] = [
   'years',
   'months',
   'weeks',
@@ -53,7 +54,7 @@ const OPTION_KEYS = new Set<string>([
   'timezone',
   'jitter',
   'random',
-]);
+];
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
@@ -69,6 +70,8 @@ const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
  * ```
  */
 export class CalendarIntervalTrigger implements Trigger {
+  /** The options the constructor takes (the `'calendarinterval'` alias's arguments). */
+  static readonly optionNames: readonly string[] = OPTION_NAMES;
   readonly timezone: string;
   readonly years: number;
   readonly months: number;
@@ -88,14 +91,11 @@ export class CalendarIntervalTrigger implements Trigger {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidTriggerError('options', 'CalendarIntervalTrigger options must be an object');
     }
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) {
-        throw new InvalidTriggerError(
-          key,
-          `Unknown CalendarIntervalTrigger option ${JSON.stringify(key)}`,
-        );
-      }
-    }
+    checkTriggerOptions(
+      'CalendarIntervalTrigger',
+      options as Record<string, unknown>,
+      OPTION_NAMES,
+    );
     this.years = wholeNumber('years', options.years, 0, Number.MAX_SAFE_INTEGER);
     this.months = wholeNumber('months', options.months, 0, Number.MAX_SAFE_INTEGER);
     this.weeks = wholeNumber('weeks', options.weeks, 0, Number.MAX_SAFE_INTEGER);

@@ -1,6 +1,6 @@
 /** `AndTrigger` and `OrTrigger`: triggers made of other triggers. */
 import { MS_PER_SECOND } from '../time/civil.ts';
-import { applyJitterMs, parseJitter, requireTimeArgument } from './common.ts';
+import { applyJitterMs, checkTriggerOptions, parseJitter, requireTimeArgument } from './common.ts';
 import { InvalidTriggerError, MaxIterationsError } from './errors.ts';
 import { registerTrigger, triggerFromJSON } from './registry.ts';
 import type { RandomSource, Trigger, TriggerJSON } from './trigger.ts';
@@ -64,6 +64,13 @@ function boundTriggers(triggers: readonly Trigger[], jobId: string): Trigger[] |
  * ```
  */
 export class AndTrigger implements Trigger {
+  /** The options the constructor takes besides the triggers. */
+  static readonly optionNames: readonly string[] = [
+    'threshold',
+    'maxIterations',
+    'jitter',
+    'random',
+  ];
   readonly triggers: readonly Trigger[];
   readonly threshold: number;
   readonly maxIterations: number;
@@ -73,6 +80,7 @@ export class AndTrigger implements Trigger {
 
   constructor(triggers: readonly Trigger[], options: AndTriggerOptions = {}) {
     this.triggers = checkTriggers('AndTrigger', triggers);
+    checkTriggerOptions('AndTrigger', options as Record<string, unknown>, AndTrigger.optionNames);
     const threshold = options.threshold ?? 1;
     if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < 0) {
       throw new InvalidTriggerError(
@@ -155,6 +163,8 @@ export class AndTrigger implements Trigger {
  * ```
  */
 export class OrTrigger implements Trigger {
+  /** The options the constructor takes besides the triggers. */
+  static readonly optionNames: readonly string[] = ['jitter', 'random'];
   readonly triggers: readonly Trigger[];
   readonly jitter: number | null;
   readonly #jitterMs: number;
@@ -162,6 +172,7 @@ export class OrTrigger implements Trigger {
 
   constructor(triggers: readonly Trigger[], options: OrTriggerOptions = {}) {
     this.triggers = checkTriggers('OrTrigger', triggers);
+    checkTriggerOptions('OrTrigger', options as Record<string, unknown>, OrTrigger.optionNames);
     this.#jitterMs = parseJitter(options.jitter);
     this.jitter = this.#jitterMs > 0 ? this.#jitterMs / MS_PER_SECOND : null;
     this.#random = options.random ?? Math.random;

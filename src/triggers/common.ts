@@ -2,6 +2,8 @@
  * Pieces every trigger shares: zone resolution, date arguments, jitter and the
  * end-date clamp.
  */
+
+import { firstUnknownKey, unknownOptionProblem } from '../config/suggest.ts';
 import { MAX_INSTANT_MS, MS_PER_SECOND } from '../time/civil.ts';
 import { InvalidDateError } from '../time/errors.ts';
 import { formatIso, isoInstant } from '../time/format.ts';
@@ -9,6 +11,24 @@ import { type DateInput, parseDateInput } from '../time/parse.ts';
 import { getZone, localZoneName, type Zone } from '../time/zone.ts';
 import { InvalidTriggerError } from './errors.ts';
 import type { RandomSource } from './trigger.ts';
+
+/**
+ * Refuses an option a trigger does not take, suggesting the one meant (a typo,
+ * or APScheduler's snake_case: `day_of_week` → `dayOfWeek`).
+ * @throws InvalidTriggerError naming the option
+ */
+export function checkTriggerOptions(
+  owner: string,
+  options: Readonly<Record<string, unknown>>,
+  known: readonly string[],
+): void {
+  const name = firstUnknownKey(options, known);
+  if (name === undefined) return;
+  throw new InvalidTriggerError(
+    name,
+    unknownOptionProblem(name, known, `Unknown ${owner} option ${JSON.stringify(name)}`),
+  );
+}
 
 export function resolveZone(timezone: unknown): Zone {
   if (timezone === undefined || timezone === null) return getZone(localZoneName());

@@ -4,6 +4,7 @@ import type { DateInput } from '../time/parse.ts';
 import type { Zone } from '../time/zone.ts';
 import {
   ceilToMillisecond,
+  checkTriggerOptions,
   isoOrNull,
   optionalDate,
   requireTimeArgument,
@@ -29,6 +30,8 @@ export interface DateTriggerOptions {
  * ```
  */
 export class DateTrigger implements Trigger {
+  /** The options the constructor takes (the `'date'` alias's arguments). */
+  static readonly optionNames: readonly string[] = ['runDate', 'timezone'];
   readonly timezone: string;
   readonly #zone: Zone;
   #runDate: number | undefined;
@@ -37,11 +40,7 @@ export class DateTrigger implements Trigger {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidTriggerError('options', 'DateTrigger options must be an object');
     }
-    for (const key of Object.keys(options)) {
-      if (key !== 'runDate' && key !== 'timezone') {
-        throw new InvalidTriggerError(key, `Unknown DateTrigger option ${JSON.stringify(key)}`);
-      }
-    }
+    checkTriggerOptions('DateTrigger', options as Record<string, unknown>, DateTrigger.optionNames);
     this.#zone = resolveZone(options.timezone);
     this.timezone = this.#zone.name;
     const runDate = optionalDate('runDate', options.runDate, this.#zone);

@@ -12,6 +12,7 @@ import {
   applyJitterMs,
   ceilToMillisecond,
   checkDateOrder,
+  checkTriggerOptions,
   isoOrNull,
   optionalDate,
   parseJitter,
@@ -55,14 +56,14 @@ const UNITS = [
   ['milliseconds', 1],
 ] as const;
 
-const OPTION_KEYS = new Set<string>([
+const OPTION_NAMES: readonly string[] = [
   ...UNITS.map(([u]) => u),
   'startDate',
   'endDate',
   'timezone',
   'jitter',
   'random',
-]);
+];
 
 /**
  * A unit's share of the interval in milliseconds, to within floating-point
@@ -93,6 +94,8 @@ function wholeMilliseconds(unit: string, value: number, size: number): number {
  * ```
  */
 export class IntervalTrigger implements Trigger {
+  /** The options the constructor takes (the `'interval'` alias's arguments). */
+  static readonly optionNames: readonly string[] = OPTION_NAMES;
   /** The interval in milliseconds (a whole number, at least 1). */
   readonly interval: number;
   // A million jobs hold a million triggers: only what cannot be derived is a field.
@@ -106,10 +109,7 @@ export class IntervalTrigger implements Trigger {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidTriggerError('options', 'IntervalTrigger options must be an object');
     }
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key))
-        throw new InvalidTriggerError(key, `Unknown IntervalTrigger option ${JSON.stringify(key)}`);
-    }
+    checkTriggerOptions('IntervalTrigger', options as Record<string, unknown>, OPTION_NAMES);
     let interval = 0;
     for (const [unit, size] of UNITS) {
       const value = options[unit];

@@ -421,6 +421,50 @@ describe('functions and references', () => {
 
 // ---------------------------------------------------------------------------
 
+describe('unknown options name themselves and what was meant', () => {
+  it.each<[string, string, Record<string, unknown>, string]>([
+    [
+      "APScheduler's misfire_grace_time is reported as a job option",
+      'interval',
+      { seconds: 1, misfire_grace_time: 5 },
+      `Unknown option "misfire_grace_time" for a job with the 'interval' trigger (did you mean "misfireGraceTime"?)`,
+    ],
+    [
+      'a typo of a trigger argument',
+      'interval',
+      { secnds: 5 },
+      `Unknown option "secnds" for a job with the 'interval' trigger (did you mean "seconds"?)`,
+    ],
+    [
+      "APScheduler's day_of_week",
+      'cron',
+      { hour: 3, day_of_week: 'mon' },
+      `Unknown option "day_of_week" for a job with the 'cron' trigger (did you mean "dayOfWeek"?)`,
+    ],
+    [
+      "APScheduler's kwargs",
+      'date',
+      { kwargs: { to: 'ops' } },
+      `Unknown option "kwargs" for a job with the 'date' trigger (Horarium passes positional arguments only: pass the values in "args")`,
+    ],
+  ])('%s', async (_title, alias, options, message) => {
+    const s = scheduler();
+    const error = await rejectionOf(untyped(s).addJob(noop, alias, options));
+    expect(error).toBeInstanceOf(InvalidJobOptionError);
+    expect((error as InvalidJobOptionError).option).toBe(Object.keys(options).at(-1));
+    expect(error.message.split(';')[0]).toBe(message);
+  });
+
+  it('a trigger constructed in code suggests too', () => {
+    const Untyped = CronTrigger as unknown as new (options: object) => CronTrigger;
+    const error = errorOf(() => new Untyped({ day_of_week: 'mon' }));
+    expect(error).toBeInstanceOf(InvalidTriggerError);
+    expect(error.message).toMatch(
+      /^Unknown CronTrigger option "day_of_week" \(did you mean "dayOfWeek"\?\); known: /,
+    );
+  });
+});
+
 describe('numbers out of range are typed errors naming the option, never a bare RangeError', () => {
   it.each<[string, Record<string, unknown>, string, string]>([
     ['weeks: 1e12', { weeks: 1e12 }, 'InvalidTriggerError', 'weeks'],

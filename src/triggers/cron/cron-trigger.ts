@@ -10,6 +10,7 @@ import {
   applyJitter,
   ceilToSecond,
   checkDateOrder,
+  checkTriggerOptions,
   isoOrNull,
   optionalDate,
   parseJitter,
@@ -89,7 +90,7 @@ const CRONTAB_OPTION_KEYS = new Set<string>([
 /** Window within which DST transitions can move a wall time's instant (covers the 24-hour jump of Samoa in 2011). */
 const DST_WINDOW = 2 * MS_PER_DAY;
 
-const OPTION_KEYS = new Set<string>([
+const OPTION_NAMES: readonly string[] = [
   ...CRON_FIELDS,
   'startDate',
   'endDate',
@@ -98,7 +99,7 @@ const OPTION_KEYS = new Set<string>([
   'dst',
   'dayMatching',
   'random',
-]);
+];
 
 /**
  * Fires when the wall-clock time matches every field.
@@ -110,6 +111,8 @@ const OPTION_KEYS = new Set<string>([
  * ```
  */
 export class CronTrigger implements Trigger {
+  /** The options the constructor takes (the `'cron'` alias's arguments). */
+  static readonly optionNames: readonly string[] = OPTION_NAMES;
   readonly timezone: string;
   readonly startDate: Date | null;
   readonly endDate: Date | null;
@@ -149,11 +152,7 @@ export class CronTrigger implements Trigger {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidTriggerError('options', 'CronTrigger options must be an object');
     }
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) {
-        throw new InvalidTriggerError(key, `Unknown CronTrigger option ${JSON.stringify(key)}`);
-      }
-    }
+    checkTriggerOptions('CronTrigger', options as Record<string, unknown>, OPTION_NAMES);
     const given = CRON_FIELDS.filter((f) => options[f] !== undefined && options[f] !== null);
     if (given.length === 0) {
       throw new InvalidTriggerError(
