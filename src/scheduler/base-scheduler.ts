@@ -11,7 +11,6 @@ import {
   EVENT_ALL_JOBS_REMOVED,
   EVENT_EXECUTOR_ADDED,
   EVENT_EXECUTOR_REMOVED,
-  EVENT_JOB_ADDED,
   EVENT_JOB_MODIFIED,
   EVENT_JOB_REMOVED,
   EVENT_JOBSTORE_ADDED,
@@ -28,13 +27,7 @@ import {
 import { AsyncExecutor } from '../executors/async/async-executor.ts';
 import type { Executor, ExecutorContext, ShutdownOptions } from '../executors/executor.ts';
 import { InvalidJobOptionError } from '../jobs/errors.ts';
-import {
-  Job,
-  type JobChanges,
-  type JobFunction,
-  type JobOwner,
-  type JobState,
-} from '../jobs/job.ts';
+import { Job, type JobChanges, type JobFunction, type JobOwner } from '../jobs/job.ts';
 import {
   builtInJobDefaults,
   type DefaultableSetting,
@@ -43,7 +36,7 @@ import {
 import { CHANGE_KEYS, checkTrigger } from '../jobs/options.ts';
 import { type ReferenceOrigin, ReferencePolicy } from '../jobs/reference-policy.ts';
 import { readJobDocument } from '../jobs/serialization.ts';
-import { debugEnabled, defaultLogger, type Logger } from '../logging.ts';
+import { defaultLogger, type Logger } from '../logging.ts';
 import { JobLookupError } from '../stores/errors.ts';
 import { MemoryJobStore } from '../stores/memory/memory-store.ts';
 import type { JobStore } from '../stores/store.ts';
@@ -64,14 +57,12 @@ import {
 } from './errors.ts';
 import {
   applyChanges,
-  checkFiresSometime,
   firstRunTime,
   forJob,
   type JobBuildContext,
   type PreparedJob,
-  prepareJob,
-  withCurrentDefaults,
 } from './job-builder.ts';
+import { JobIntake } from './job-intake.ts';
 import { JobLocations } from './job-locations.ts';
 import type {
   AddJobOptionsArgument,
@@ -85,7 +76,7 @@ import { Listeners } from './listeners.ts';
 import { MainLoop } from './loop/main-loop.ts';
 import { type PassHost, processStores } from './loop/store-pass.ts';
 import { JobStoreStartError, ManagedStore, type StoreHost } from './managed-store.ts';
-import { type PendingJob, PendingJobs } from './pending-jobs.ts';
+import { PendingJobs } from './pending-jobs.ts';
 import { createExecutor, createJobStore } from './plugins.ts';
 import { TaskRegistry } from './tasks.ts';
 import { buildTrigger, type TriggerAlias, type TriggerArgsByAlias } from './trigger-aliases.ts';
@@ -120,6 +111,7 @@ export class BaseScheduler implements JobOwner {
     () => this.#state === STATE_STOPPED,
   );
   readonly #loop: MainLoop;
+  readonly #intake: JobIntake;
   readonly #storeHost: StoreHost;
   readonly #passHost: PassHost;
   #stopped: { promise: Promise<void>; resolve: () => void } | undefined;
@@ -196,6 +188,17 @@ export class BaseScheduler implements JobOwner {
       },
       daemon,
     );
+    this.#intake = new JobIntake({
+      owner: this,
+      build: this.#buildContext,
+      stores: this.#stores,
+      locations: this.#jobs,
+      pending: this.#pending,
+      listeners: this.#listeners,
+      logger: () => this.#logger,
+      jobDefaults: () => this.#jobDefaults,
+      wakeFor: (time) => this.#loop.wakeFor(time),
+    });
     this.configure(config);
   }
 
@@ -293,19 +296,7 @@ export class BaseScheduler implements JobOwner {
         startedExecutors.push(executor);
       }
       await this.#startStores();
-      const pending = this.#pending.takeAll();
-      const waiting: PendingJob[] = [];
-      try {
-        for (const entry of pending) {
-          // Jobs for a store that has not started wait for it.
-          if (this.#stores.get(entry.jobstore)?.available === true) await this.#storePending(entry);
-          else waiting.push(entry);
-        }
-      } catch (error) {
-        this.#pending.putBack(pending);
-        throw error;
-      }
-      this.#pending.putBack(waiting);
+      await this.#intake.storePendingOfStartedStores();
     } catch (error) {
       // Leave nothing half-started: the scheduler stays stopped and can be started again.
       await Promise.allSettled(startedExecutors.map((e) => e.shutdown({ wait: false })));
@@ -355,40 +346,7 @@ export class BaseScheduler implements JobOwner {
   #storeCameUp(managed: ManagedStore): void {
     if (this.#state === STATE_STOPPED || !managed.available) return;
     this.#logger.info(`Job store "${managed.alias}" has started`);
-    const waiting = this.#pending.takeFor(managed.alias);
-    void (async () => {
-      for (const entry of waiting) {
-        try {
-          await this.#storePending(entry);
-        } catch (error) {
-          this.#logger.error(
-            `Job "${entry.job.id}" added before start() could not be added to job store "${managed.alias}"`,
-            error,
-          );
-        }
-      }
-      this.wakeup();
-    })();
-  }
-
-  /**
-   * Stores a job added before `start()`, with the job defaults in force now
-   * for what it did not give. A trigger that has finished since the job was
-   * added (an end date passed while waiting) adds it paused, with a warning:
-   * start() never fails for a job it accepted.
-   */
-  #storePending(entry: PendingJob): Promise<Job> {
-    const state = withCurrentDefaults(entry.job.state(), entry.explicit, this.#jobDefaults);
-    let compute = !entry.explicit.has('nextRunTime');
-    if (compute) {
-      compute = false;
-      state.nextRunTime = state.trigger.getNextFireTime(null, new Date(Date.now()));
-      if (state.nextRunTime === null)
-        this.#logger.warn(
-          `Job "${state.name}" (${state.id}) is added paused: its trigger ${String(state.trigger)} has no fire time left`,
-        );
-    }
-    return this.#storeJob(state, entry.jobstore, entry.replaceExisting, compute);
+    void this.#intake.storePendingOf(managed).then(() => this.wakeup());
   }
 
   /**
@@ -612,10 +570,10 @@ export class BaseScheduler implements JobOwner {
     // can take it synchronously, added before this returns: no promise round trips.
     if (typeof func === 'function' && this.#starting === undefined && this.#isRunning()) {
       try {
-        const prepared = this.#prepare(func, trigger, options);
-        const added = this.#storeJobNow(prepared);
+        const prepared = this.#intake.prepare(func, trigger, options);
+        const added = this.#intake.storeNow(prepared);
         if (added !== undefined) return Promise.resolve(added);
-        return this.#storePrepared(prepared);
+        return this.#intake.store(prepared);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -631,14 +589,14 @@ export class BaseScheduler implements JobOwner {
     let prepared: PreparedJob;
     if (typeof func === 'string') {
       const resolved = await this.resolveFunction(func);
-      prepared = this.#prepare(
+      prepared = this.#intake.prepare(
         resolved,
         trigger,
         options,
         this.#references.storedForm(func, 'caller'),
       );
     } else if (typeof func === 'function') {
-      prepared = this.#prepare(func, trigger, options);
+      prepared = this.#intake.prepare(func, trigger, options);
     } else {
       throw new InvalidJobOptionError(
         'func',
@@ -646,8 +604,8 @@ export class BaseScheduler implements JobOwner {
       );
     }
     if (this.#starting !== undefined) await this.#starting.catch(() => {});
-    if (this.#state === STATE_STOPPED) return this.#addPending(prepared);
-    return this.#storePrepared(prepared);
+    if (this.#state === STATE_STOPPED) return this.#intake.addPending(prepared);
+    return this.#intake.store(prepared);
   }
 
   /**
@@ -666,109 +624,23 @@ export class BaseScheduler implements JobOwner {
     return <F extends JobFunction>(func: F): F => {
       if (typeof func !== 'function')
         throw new InvalidJobOptionError('func', 'scheduledJob wraps a function');
-      const prepared = this.#prepare(func, trigger, { ...options, replaceExisting: true });
+      const prepared = this.#intake.prepare(func, trigger, { ...options, replaceExisting: true });
       // A job its store could never hold fails here, in the caller's hands, not in the background.
-      this.#checkStorable(prepared);
+      this.#intake.checkStorable(prepared);
       if (this.#state === STATE_STOPPED && this.#starting === undefined) {
-        this.#addPending(prepared);
+        this.#intake.addPending(prepared);
         return func;
       }
       const add = async (): Promise<void> => {
         if (this.#starting !== undefined) await this.#starting.catch(() => {});
-        if (this.#state === STATE_STOPPED) this.#addPending(prepared);
-        else await this.#storePrepared(prepared);
+        if (this.#state === STATE_STOPPED) this.#intake.addPending(prepared);
+        else await this.#intake.store(prepared);
       };
       add().catch((error: unknown) =>
         this.#logger.error(`scheduledJob could not add job "${prepared.state.id}"`, error),
       );
       return func;
     };
-  }
-
-  #prepare(
-    func: JobFunction,
-    trigger: Trigger | string | null | undefined,
-    options: object | undefined,
-    reference?: string,
-  ): PreparedJob {
-    return prepareJob(
-      this.#buildContext,
-      func,
-      trigger,
-      (options ?? {}) as Record<string, unknown>,
-      reference,
-    );
-  }
-
-  /**
-   * Lets the target store refuse a job it could never hold (a persistent store
-   * and a function without a textual reference, say), before the job is
-   * accepted: it fails at addJob, never at start().
-   */
-  #checkStorable(prepared: PreparedJob): void {
-    this.#stores.get(prepared.jobstore)?.store.checkJob?.(new Job(this, prepared.state, null));
-  }
-
-  #addPending(prepared: PreparedJob): Job {
-    this.#checkStorable(prepared);
-    // Refused now rather than at start(), which computes the first run time.
-    if (!prepared.nextRunTimeGiven) checkFiresSometime(prepared.state.trigger, Date.now());
-    const job = this.#pending.add(prepared, this);
-    this.#logger.info(
-      'Adding job tentatively -- it will be properly scheduled when the scheduler starts',
-    );
-    return job;
-  }
-
-  #storePrepared(prepared: PreparedJob): Promise<Job> {
-    return this.#storeJob(
-      prepared.state,
-      prepared.jobstore,
-      prepared.replaceExisting,
-      !prepared.nextRunTimeGiven,
-    );
-  }
-
-  /** Adds a job to its store, under the store's lock. */
-  async #storeJob(
-    state: JobState,
-    jobstore: string,
-    replaceExisting: boolean,
-    computeNextRunTime: boolean,
-  ): Promise<Job> {
-    const managed = this.#jobs.store(jobstore);
-    const added = this.#jobToStore(state, jobstore, computeNextRunTime);
-    await managed.add(added, replaceExisting);
-    this.#jobAdded(added, jobstore);
-    return added;
-  }
-
-  /**
-   * `#storePrepared` done synchronously, when the store can take the job at
-   * once (see `ManagedStore.addNow`); undefined (nothing done) otherwise.
-   */
-  #storeJobNow(prepared: PreparedJob): Job | undefined {
-    const { jobstore } = prepared;
-    const managed = this.#stores.get(jobstore);
-    if (managed === undefined || !managed.canAddNow(prepared.replaceExisting)) return undefined;
-    const added = this.#jobToStore(prepared.state, jobstore, !prepared.nextRunTimeGiven);
-    managed.addNow(added, prepared.replaceExisting);
-    this.#jobAdded(added, jobstore);
-    return added;
-  }
-
-  /** The job to store. Without an explicit `nextRunTime` the trigger gives the first run time now (a finished trigger adds the job paused). */
-  #jobToStore(state: JobState, jobstore: string, computeNextRunTime: boolean): Job {
-    if (computeNextRunTime) state.nextRunTime = firstRunTime(state.trigger, Date.now());
-    return new Job(this, state, jobstore);
-  }
-
-  #jobAdded(added: Job, jobstore: string): void {
-    if (debugEnabled(this.#logger))
-      this.#logger.info(`Added job "${added.name}" to job store "${jobstore}"`);
-    if (this.#listeners.wants(EVENT_JOB_ADDED))
-      this.#listeners.dispatch(new JobEvent(EVENT_JOB_ADDED, added.id, jobstore));
-    this.#loop.wakeFor(added.nextRunTimeMs);
   }
 
   // ------------------------------------------------------------------ changing jobs
@@ -893,29 +765,7 @@ export class BaseScheduler implements JobOwner {
     jobstore?: string,
     out: { write(text: string): unknown } = process.stdout,
   ): Promise<void> {
-    const lines: string[] = [];
-    if (this.#state === STATE_STOPPED) {
-      lines.push('Pending jobs:');
-      const pending = this.#pending.list(jobstore);
-      if (pending.length === 0) lines.push('    No pending jobs');
-      for (const job of pending) lines.push(`    ${String(job)}`);
-    } else {
-      for (const alias of [...this.#stores.keys()].sort()) {
-        if (jobstore !== undefined && alias !== jobstore) continue;
-        lines.push(`Jobstore ${alias}:`);
-        const managed = this.#jobs.store(alias);
-        if (!managed.available) {
-          lines.push(
-            `    Not available (it could not start; retried every ${this.#retryIntervalMs / 1000} s)`,
-          );
-          continue;
-        }
-        const jobs = await managed.store.getAllJobs();
-        if (jobs.length === 0) lines.push('    No scheduled jobs');
-        for (const job of jobs) lines.push(`    ${String(job)}`);
-      }
-    }
-    out.write(`${lines.join('\n')}\n`);
+    out.write(`${(await this.#jobs.listing(jobstore)).join('\n')}\n`);
   }
 
   /**

@@ -138,6 +138,34 @@ export class JobLocations {
     }
   }
 
+  /**
+   * The jobs as `printJobs` shows them, like APScheduler's `print_jobs`: the
+   * pending jobs while stopped, else each store (sorted by alias) with its jobs.
+   */
+  async listing(jobstore?: string): Promise<string[]> {
+    const lines: string[] = [];
+    if (this.#stopped()) {
+      lines.push('Pending jobs:');
+      const pending = this.#pending.list(jobstore);
+      if (pending.length === 0) lines.push('    No pending jobs');
+      for (const job of pending) lines.push(`    ${String(job)}`);
+      return lines;
+    }
+    for (const alias of [...this.#stores.keys()].sort()) {
+      if (jobstore !== undefined && alias !== jobstore) continue;
+      lines.push(`Jobstore ${alias}:`);
+      const managed = this.store(alias);
+      if (!managed.available) {
+        lines.push('    Not available (it could not start; it is retried)');
+        continue;
+      }
+      const jobs = await managed.store.getAllJobs();
+      if (jobs.length === 0) lines.push('    No scheduled jobs');
+      for (const job of jobs) lines.push(`    ${String(job)}`);
+    }
+    return lines;
+  }
+
   /** The stores a call names: the one given, or all of them in order. */
   storesFor(jobstore: string | undefined): Iterable<ManagedStore> {
     if (jobstore === undefined) return this.#stores.values();

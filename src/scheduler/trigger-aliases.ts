@@ -5,12 +5,7 @@ import {
   CalendarIntervalTrigger,
   type CalendarIntervalTriggerOptions,
 } from '../triggers/calendar-interval.ts';
-import {
-  AndTrigger,
-  type AndTriggerOptions,
-  OrTrigger,
-  type OrTriggerOptions,
-} from '../triggers/combining.ts';
+import { AndTrigger, type AndTriggerOptions, OrTrigger } from '../triggers/combining.ts';
 import { CronTrigger, type CronTriggerOptions } from '../triggers/cron/cron-trigger.ts';
 import { DateTrigger, type DateTriggerOptions } from '../triggers/date.ts';
 import { IntervalTrigger, type IntervalTriggerOptions } from '../triggers/interval.ts';
