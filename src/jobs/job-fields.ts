@@ -36,43 +36,58 @@ const isSecondsOrNull = (value: unknown): value is number | null =>
 
 const SECONDS_OR_NULL = 'a positive number of seconds or null';
 
+/** A setting that `jobDefaults` may set: it says how a configuration string is coerced. */
+interface DefaultableSpec<T> extends SettingSpec<T> {
+  readonly coerce: (key: string, value: unknown) => T;
+}
+
+/** The spec of each setting; whether it has `coerce` decides whether `jobDefaults` may set it. */
+interface JobSettingSpecs {
+  readonly name: SettingSpec<string>;
+  readonly executor: SettingSpec<string>;
+  readonly coalesce: DefaultableSpec<boolean>;
+  readonly maxInstances: DefaultableSpec<number>;
+  readonly misfireGraceTime: DefaultableSpec<number | null>;
+  readonly timeout: SettingSpec<number | null>;
+}
+
 /** Every setting, in the order of the stored document. */
-export const JOB_SETTINGS = {
+export const JOB_SETTINGS: JobSettingSpecs = {
   name: {
     expected: 'a non-empty string',
     test: isNonEmptyString,
     default: 'anonymous',
-  } satisfies SettingSpec<string>,
+  },
   executor: {
     expected: 'a non-empty string',
     test: isNonEmptyString,
     default: 'default',
-  } satisfies SettingSpec<string>,
+  },
   coalesce: {
     expected: 'true or false',
     test: isBoolean,
     default: true,
     coerce: coerceBoolean,
-  } satisfies SettingSpec<boolean>,
+  },
   maxInstances: {
     expected: 'a positive whole number',
     test: isPositiveInteger,
     default: 1,
     coerce: (key, value) => coerceNumber(key, value, { integer: true, positive: true }),
-  } satisfies SettingSpec<number>,
+  },
   misfireGraceTime: {
     expected: SECONDS_OR_NULL,
     test: isSecondsOrNull,
     // No limit: APScheduler 3's 1-second default is its most reported surprise.
     default: null,
     coerce: (key, value) => coerceNullableNumber(key, value, { positive: true }),
-  } satisfies SettingSpec<number | null>,
+  },
   timeout: {
     expected: SECONDS_OR_NULL,
     test: isSecondsOrNull,
     default: null,
-  } satisfies SettingSpec<number | null>,
-} as const;
+  },
+};
 
 export type JobSettingName = keyof typeof JOB_SETTINGS;
 

@@ -87,9 +87,9 @@ export class ManagedStore {
   readonly alias: string;
   readonly store: JobStore;
   /** The loop and the API never change the store's jobs at once; a slow store holds up only itself. */
-  readonly lock = new Mutex();
+  readonly lock: Mutex = new Mutex();
   /** Stored jobs that could not be restored, by id. */
-  readonly broken = new Map<string, RestoreFailure>();
+  readonly broken: Map<string, RestoreFailure> = new Map();
   /** When the store wants the next pass (epoch ms), as its last pass computed it; null: not until woken. */
   wakeAt: number | null = null;
   /** A pass over this store is still running (a slow or unreachable store). */
@@ -99,7 +99,7 @@ export class ManagedStore {
   /** A pass stopped waiting for this store: it wakes the loop when it finishes. */
   late = false;
   /** Ids of jobs whose catch-up batch was split: the next part continues the running batch. */
-  readonly splitBatches = new Set<string>();
+  readonly splitBatches: Set<string> = new Set();
   readonly #host: StoreHost;
   readonly #pendingWrites = new Map<string, PendingWrite>();
   /** `id message` of restore failures already logged, so each is logged once. */

@@ -9,7 +9,7 @@ import { insertSizes, paddedSizes, type SizedStatements } from './queries.ts';
 import type { InsertRow } from './rows.ts';
 
 /** A statement carries about this many characters of job state at most (MySQL's max_allowed_packet is 16 MiB by default). */
-export const BATCH_CHARS = 4 * 1024 * 1024;
+export const BATCH_CHARS: number = 4 * 1024 * 1024;
 
 /**
  * The position of the first row whose id repeats an earlier row's, or
@@ -25,7 +25,7 @@ export function firstRepeat(rows: readonly InsertRow[]): number {
 export function* chunks<T extends InsertRow | string>(
   items: readonly T[],
   maxRows: number,
-  maxChars = BATCH_CHARS,
+  maxChars: number = BATCH_CHARS,
 ): Generator<T[]> {
   let chunk: T[] = [];
   let chars = 0;
@@ -49,7 +49,7 @@ export function* chunks<T extends InsertRow | string>(
 export function* insertBatches(
   rows: readonly InsertRow[],
   maxRows: number,
-  maxChars = BATCH_CHARS,
+  maxChars: number = BATCH_CHARS,
 ): Generator<InsertRow[]> {
   for (const chunk of chunks(rows, maxRows, maxChars)) {
     let at = 0;
