@@ -198,7 +198,11 @@ export class BaseScheduler implements JobOwner {
     return this.#state !== STATE_STOPPED;
   }
 
-  /** The scheduler's zone: the default for triggers created from aliases. */
+  /**
+   * The scheduler's zone: the default for triggers created from aliases, and
+   * the zone jobs print their run times in. Public as `timezone` (its name).
+   * @internal
+   */
   get zone(): Zone {
     return this.#zone;
   }
