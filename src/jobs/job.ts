@@ -27,7 +27,10 @@ export interface JobChanges<A extends unknown[] = unknown[]> {
   nextRunTime?: Date | null;
 }
 
-/** What a job delegates to: its scheduler. */
+/**
+ * What a job delegates to: its scheduler.
+ * @internal
+ */
 export interface JobOwner {
   modifyJob(id: string, changes: JobChanges, jobstore?: string): Promise<Job>;
   rescheduleJob(

@@ -22,7 +22,7 @@ import { Mutex } from './mutex.ts';
  */
 export const STORE_OPERATION_TIMEOUT_MS = 3000;
 
-/** A store operation that did not finish within {@link STORE_OPERATION_TIMEOUT_MS}. */
+/** A store operation that did not finish within 3 s (`STORE_OPERATION_TIMEOUT_MS`). */
 export class StoreTimeoutError extends HorariumError {
   override name = 'StoreTimeoutError';
   constructor(alias: string, operation: string) {

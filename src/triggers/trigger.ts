@@ -19,7 +19,7 @@ export interface Trigger {
    * finished. Successive results along a chain strictly increase.
    */
   getNextFireTime(previousFireTime: Date | null, now: Date): Date | null;
-  /** Serializable state, restorable with {@link triggerFromJSON}. */
+  /** Serializable state, restorable with {@link "horarium/extend"!triggerFromJSON}. */
   toJSON(): TriggerJSON;
   /** A short human-readable description, e.g. `cron[hour='3']`. */
   toString(): string;
