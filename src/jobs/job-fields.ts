@@ -15,6 +15,9 @@ import { coerceBoolean, coerceNullableNumber, coerceNumber } from '../config/coe
 import { describeValue } from '../config/describe.ts';
 import { InvalidJobOptionError } from './errors.ts';
 
+/** How a configuration string becomes a setting's value. @throws ConfigurationError naming `key` */
+type Coerce<T> = (key: string, value: unknown) => T;
+
 /** One setting of a job. */
 interface SettingSpec<T> {
   /** What a valid value is, for messages: "a positive whole number". */
@@ -22,8 +25,22 @@ interface SettingSpec<T> {
   readonly test: (value: unknown) => value is T;
   /** The value when neither the job nor `jobDefaults` gives one. */
   readonly default: T;
-  /** Coerces a configuration string; only settings that `jobDefaults` may set have it. */
-  readonly coerce?: (key: string, value: unknown) => T;
+}
+
+/** A setting whose scheduler-wide default `jobDefaults` may set. */
+interface DefaultableSpec<T> extends SettingSpec<T> {
+  /** Coerces a configuration string. */
+  readonly coerce: Coerce<T>;
+}
+
+/** Every setting, in the order of the stored document. */
+export interface JobSettingSpecs {
+  readonly name: SettingSpec<string>;
+  readonly executor: SettingSpec<string>;
+  readonly coalesce: DefaultableSpec<boolean>;
+  readonly maxInstances: DefaultableSpec<number>;
+  readonly misfireGraceTime: DefaultableSpec<number | null>;
+  readonly timeout: SettingSpec<number | null>;
 }
 
 const isNonEmptyString = (value: unknown): value is string =>
@@ -36,39 +53,10 @@ const isSecondsOrNull = (value: unknown): value is number | null =>
 
 const SECONDS_OR_NULL = 'a positive number of seconds or null';
 
-/** A setting that `jobDefaults` may set: it says how a configuration string is coerced. */
-interface DefaultableSpec<T> extends SettingSpec<T> {
-  readonly coerce: (key: string, value: unknown) => T;
-}
-
-/** The spec of each setting; whether it has `coerce` decides whether `jobDefaults` may set it. */
-interface JobSettingSpecs {
-  readonly name: SettingSpec<string>;
-  readonly executor: SettingSpec<string>;
-  readonly coalesce: DefaultableSpec<boolean>;
-  readonly maxInstances: DefaultableSpec<number>;
-  readonly misfireGraceTime: DefaultableSpec<number | null>;
-  readonly timeout: SettingSpec<number | null>;
-}
-
-/** Every setting, in the order of the stored document. */
 export const JOB_SETTINGS: JobSettingSpecs = {
-  name: {
-    expected: 'a non-empty string',
-    test: isNonEmptyString,
-    default: 'anonymous',
-  },
-  executor: {
-    expected: 'a non-empty string',
-    test: isNonEmptyString,
-    default: 'default',
-  },
-  coalesce: {
-    expected: 'true or false',
-    test: isBoolean,
-    default: true,
-    coerce: coerceBoolean,
-  },
+  name: { expected: 'a non-empty string', test: isNonEmptyString, default: 'anonymous' },
+  executor: { expected: 'a non-empty string', test: isNonEmptyString, default: 'default' },
+  coalesce: { expected: 'true or false', test: isBoolean, default: true, coerce: coerceBoolean },
   maxInstances: {
     expected: 'a positive whole number',
     test: isPositiveInteger,
@@ -82,35 +70,27 @@ export const JOB_SETTINGS: JobSettingSpecs = {
     default: null,
     coerce: (key, value) => coerceNullableNumber(key, value, { positive: true }),
   },
-  timeout: {
-    expected: SECONDS_OR_NULL,
-    test: isSecondsOrNull,
-    default: null,
-  },
+  timeout: { expected: SECONDS_OR_NULL, test: isSecondsOrNull, default: null },
 };
 
-export type JobSettingName = keyof typeof JOB_SETTINGS;
+export type JobSettingName = keyof JobSettingSpecs;
 
 /** The type of each setting's value. */
 export type JobSettings = {
-  -readonly [K in JobSettingName]: (typeof JOB_SETTINGS)[K]['default'] extends boolean
-    ? boolean
-    : (typeof JOB_SETTINGS)[K]['default'] extends string
-      ? string
-      : (typeof JOB_SETTINGS)[K]['default'] extends number
-        ? number
-        : number | null;
+  -readonly [K in JobSettingName]: JobSettingSpecs[K] extends SettingSpec<infer T> ? T : never;
 };
 
 /** The settings whose scheduler-wide default `jobDefaults` may set. */
 export type DefaultableSetting = {
-  [K in JobSettingName]: (typeof JOB_SETTINGS)[K] extends { coerce: unknown } ? K : never;
+  [K in JobSettingName]: JobSettingSpecs[K] extends DefaultableSpec<unknown> ? K : never;
 }[JobSettingName];
 
-export const JOB_SETTING_NAMES = Object.keys(JOB_SETTINGS) as JobSettingName[];
+export const JOB_SETTING_NAMES: readonly JobSettingName[] = Object.keys(
+  JOB_SETTINGS,
+) as JobSettingName[];
 
 /** The names `jobDefaults` accepts. */
-export const DEFAULTABLE_SETTINGS = JOB_SETTING_NAMES.filter(
+export const DEFAULTABLE_SETTINGS: readonly DefaultableSetting[] = JOB_SETTING_NAMES.filter(
   (name) => 'coerce' in JOB_SETTINGS[name],
 ) as DefaultableSetting[];
 
@@ -148,7 +128,7 @@ export function coerceJobDefault<K extends DefaultableSetting>(
   key: string,
   value: unknown,
 ): JobSettings[K] {
-  const { coerce } = JOB_SETTINGS[name];
+  const { coerce } = JOB_SETTINGS[name] as DefaultableSpec<unknown>;
   return coerce(key, value) as JobSettings[K];
 }
 
