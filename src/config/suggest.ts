@@ -106,6 +106,12 @@ export function firstUnknownKey(
  * message suggests the known name closest to it (`did you mean "x"?`) and
  * lists the known names. `what` names the owner's options, e.g.
  * `'threadpool executor option'`.
+ *
+ * @example
+ * ```ts
+ * checkOptionNames('jobstores.main', { url: 'file:jobs', tabel: 'jobs' }, ['url', 'table'], 'file job store option');
+ * // ConfigurationError: jobstores.main.tabel: unknown file job store option (did you mean "table"?); known: url, table
+ * ```
  */
 export function checkOptionNames(
   key: string,
