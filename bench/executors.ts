@@ -19,10 +19,9 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
+import type { Executor } from '../src/extend.ts';
 import {
   AsyncExecutor,
-  type Executor,
-  getZone,
   IntervalTrigger,
   Job,
   type JobState,
@@ -32,6 +31,7 @@ import {
   ThreadPoolExecutor,
 } from '../src/index.ts';
 import type { JobOwner } from '../src/jobs/job.ts';
+import { getZone } from '../src/time/zone.ts';
 
 /** The same work as test/fixtures/bench-tiny-job.mjs `add`, for the async executor. */
 function add(a: number, b: number): number {

@@ -24,6 +24,7 @@ import { Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
 import { createConnection as createMysqlConnection } from 'mysql2/promise';
 import pg from 'pg';
+import { type JobStore, readJobDocument, type StoreContext, serializeJob } from '../src/extend.ts';
 import {
   AsyncScheduler,
   EVENT_JOB_ERROR,
@@ -31,14 +32,10 @@ import {
   EVENT_JOBSTORE_ERROR,
   IntervalTrigger,
   Job,
-  type JobStore,
   MemoryJobStore,
   RedisJobStore,
-  readJobDocument,
   SqlJobStore,
   type SqlJobStoreOptions,
-  type StoreContext,
-  serializeJob,
   silentLogger,
 } from '../src/index.ts';
 import { openDatabase, parseSqlUrl } from '../src/stores/sql/dialects.ts';

@@ -1,78 +1,18 @@
 /**
  * Horarium: a job scheduler for Node.js with APScheduler's model — triggers,
  * job stores, executors, schedulers and events.
+ *
+ * This is the entry point for applications. Authors of job stores, executors
+ * and trigger types also import `horarium/extend` (`./extend.ts`): the
+ * contracts, registries and helpers they write against. Every name exported
+ * here is a promise kept across minor versions; `test/exports.test.ts` lists
+ * them, so adding one is a reviewed decision.
+ *
+ * @module horarium
  */
 
-export {
-  type CoerceNumberOptions,
-  coerceBoolean,
-  coerceNullableNumber,
-  coerceNumber,
-} from './config/coerce.ts';
-export { ConfigurationError } from './config/errors.ts';
-export { checkOptionNames } from './config/suggest.ts';
-export { HorariumError } from './errors.ts';
-export * from './events.ts';
-export { AsyncExecutor } from './executors/async/async-executor.ts';
-export { BaseExecutor, type JobRunContext, jobRunChannel } from './executors/base.ts';
-export {
-  type Executor,
-  type ExecutorContext,
-  ExecutorNotRunningError,
-  JobCancelledError,
-  JobTimeoutError,
-  MaxInstancesReachedError,
-  type ShutdownOptions,
-} from './executors/executor.ts';
-export {
-  ProcessPoolExecutor,
-  type ProcessPoolExecutorOptions,
-} from './executors/process-pool/process-pool-executor.ts';
-export {
-  ThreadPoolExecutor,
-  type ThreadPoolExecutorOptions,
-} from './executors/thread-pool/thread-pool-executor.ts';
-export {
-  UncloneableResultError,
-  WorkerCrashedError,
-  WorkerStartError,
-} from './executors/worker/envelope.ts';
-export {
-  decodeValue,
-  encodeValue,
-  type JsonObject,
-  type JsonValue,
-  MAX_NESTING_DEPTH,
-} from './jobs/codec.ts';
-export { type CurrentJob, currentJob } from './jobs/current-job.ts';
-export {
-  DeserializationError,
-  InvalidJobOptionError,
-  JobReferenceError,
-  ReferenceNotAllowedError,
-  type ReferenceRule,
-  SerializationError,
-  type SerializationErrorDetails,
-} from './jobs/errors.ts';
-export {
-  Job,
-  type JobChanges,
-  type JobFunction,
-  type JobOwner,
-  type JobState,
-} from './jobs/job.ts';
-export type { JobReferenceRules } from './jobs/reference-policy.ts';
-export {
-  deserializeJob,
-  JOB_STATE_VERSION,
-  type JobDocument,
-  jobToDocument,
-  parseJobState,
-  readJobDocument,
-  serializeJob,
-  type UnresolvedJobState,
-} from './jobs/serialization.ts';
-export { defaultLogger, type Logger, silentLogger } from './logging.ts';
+// Schedulers
+
 export {
   BaseScheduler,
   type SchedulerState,
@@ -80,21 +20,21 @@ export {
   STATE_RUNNING,
   STATE_STOPPED,
 } from './scheduler/base-scheduler.ts';
-export {
-  type FlatConfig,
-  type JobDefaults,
-  type NormalizedConfig,
-  type NormalizeOptions,
-  normalizeConfig,
-  type PluginEntry,
-  type SchedulerConfig,
+export { AsyncScheduler, BackgroundScheduler, BlockingScheduler } from './scheduler/schedulers.ts';
+
+// Configuration, and the options of the scheduler's methods
+
+export type { ShutdownOptions } from './executors/executor.ts';
+export type { JobReferenceRules, ReferenceOrigin } from './jobs/reference-policy.ts';
+export type {
+  FlatConfig,
+  JobDefaults,
+  NormalizeOptions,
+  PluginEntry,
+  SchedulerConfig,
 } from './scheduler/config.ts';
-export {
-  DuplicateAliasError,
-  SchedulerAlreadyRunningError,
-  SchedulerNotRunningError,
-  UnknownAliasError,
-} from './scheduler/errors.ts';
+// ArgsOption, ArgsRequired and OptionsArgument type `addJob`'s options from the
+// job function; they are exported so that declarations naming them can be written.
 export type {
   AddJobOptionsArgument,
   ArgsOption,
@@ -107,75 +47,16 @@ export type {
   TriggerArgument,
 } from './scheduler/job-options.ts';
 export type { JobsExport } from './scheduler/jobs-export.ts';
-export { MAX_SLEEP_MS } from './scheduler/loop/wake-timer.ts';
-export {
-  JobStoreStartError,
-  JobStoreUnavailableError,
-  STORE_OPERATION_TIMEOUT_MS,
-  StoreStartTimeoutError,
-  StoreTimeoutError,
-} from './scheduler/managed-store.ts';
-export {
-  type ExecutorFactory,
-  type JobStoreFactory,
-  type PluginContext,
-  registerExecutorType,
-  registerJobStoreType,
-} from './scheduler/plugins.ts';
-export { AsyncScheduler, BackgroundScheduler, BlockingScheduler } from './scheduler/schedulers.ts';
 export type { TriggerAlias, TriggerArgsByAlias } from './scheduler/trigger-aliases.ts';
-export {
-  ConflictingIdError,
-  JobLookupError,
-  JobTooLargeError,
-  StoreReplyError,
-  StoreSetupError,
-} from './stores/errors.ts';
-export { MemoryJobStore } from './stores/memory/memory-store.ts';
-export {
-  type MongoJobDocument,
-  MongoJobStore,
-  type MongoJobStoreOptions,
-} from './stores/mongodb/mongo-store.ts';
-export { RedisJobStore, type RedisJobStoreOptions } from './stores/redis/redis-store.ts';
-export {
-  type KyselyInstance,
-  parseSqlUrl,
-  type SqlDialectName,
-  type SqlDurability,
-  type SqliteDriverName,
-  type SqliteDurability,
-  SqlStoreSetupError,
-} from './stores/sql/dialects.ts';
-export { SqliteLockTimeoutError } from './stores/sql/sql-errors.ts';
-export { SqlJobStore, type SqlJobStoreOptions } from './stores/sql/sql-store.ts';
-export type { JobStore, RestoreFailure, StoreContext } from './stores/store.ts';
-export {
-  daysFromCivil,
-  daysInMonth,
-  fieldsFromWall,
-  isoWeekOfDays,
-  type WallFields,
-  wallFromFields,
-  weekdayOfDays,
-} from './time/civil.ts';
-export {
-  AmbiguousTimeError,
-  InvalidDateError,
-  NonexistentTimeError,
-  UnknownTimeZoneError,
-} from './time/errors.ts';
-export { formatInstant, formatIso } from './time/format.ts';
-export { type DateInput, parseDateInput } from './time/parse.ts';
-export {
-  type Disambiguation,
-  FixedOffsetZone,
-  getZone,
-  IntlZone,
-  localZoneName,
-  type WallResolution,
-  Zone,
-} from './time/zone.ts';
+
+// Jobs
+
+export { type CurrentJob, currentJob } from './jobs/current-job.ts';
+export { Job, type JobChanges, type JobFunction, type JobState } from './jobs/job.ts';
+
+// Triggers
+
+export type { DateInput } from './time/parse.ts';
 export {
   CalendarIntervalTrigger,
   type CalendarIntervalTriggerOptions,
@@ -193,14 +74,96 @@ export {
   type CrontabOptions,
 } from './triggers/cron/cron-trigger.ts';
 export type { CronSyntax } from './triggers/cron/expressions.ts';
+export type { CronFieldName } from './triggers/cron/fields.ts';
 export type { DayMatching } from './triggers/cron/schedule.ts';
 export { DateTrigger, type DateTriggerOptions } from './triggers/date.ts';
+export { IntervalTrigger, type IntervalTriggerOptions } from './triggers/interval.ts';
+export type { DstPolicy, RandomSource, Trigger, TriggerJSON } from './triggers/trigger.ts';
+
+// Job stores
+
+export { MemoryJobStore } from './stores/memory/memory-store.ts';
+export { MongoJobStore, type MongoJobStoreOptions } from './stores/mongodb/mongo-store.ts';
+export { RedisJobStore, type RedisJobStoreOptions } from './stores/redis/redis-store.ts';
+// KyselyInstance is the type of `SqlJobStoreOptions.db`: any Kysely instance.
+export type {
+  KyselyInstance,
+  SqlDialectName,
+  SqlDurability,
+  SqliteDriverName,
+  SqliteDurability,
+} from './stores/sql/dialects.ts';
+export { SqlJobStore, type SqlJobStoreOptions } from './stores/sql/sql-store.ts';
+
+// Executors, and the `horarium:job` diagnostics channel that traces their runs
+
+export { AsyncExecutor } from './executors/async/async-executor.ts';
+export { type JobRunContext, jobRunChannel } from './executors/base.ts';
+export {
+  ProcessPoolExecutor,
+  type ProcessPoolExecutorOptions,
+} from './executors/process-pool/process-pool-executor.ts';
+export {
+  ThreadPoolExecutor,
+  type ThreadPoolExecutorOptions,
+} from './executors/thread-pool/thread-pool-executor.ts';
+
+// Events: every name of events.ts is public (event codes, event classes, eventName).
+
+export * from './events.ts';
+
+// Logging
+
+export { defaultLogger, type Logger, silentLogger } from './logging.ts';
+
+// Errors: every class a caller, a listener or a broken job's `restoreError` may meet
+
+export { ConfigurationError } from './config/errors.ts';
+export { HorariumError } from './errors.ts';
+export { JobCancelledError, JobTimeoutError } from './executors/executor.ts';
+export {
+  UncloneableResultError,
+  WorkerCrashedError,
+  WorkerStartError,
+} from './executors/worker/envelope.ts';
+export {
+  DeserializationError,
+  InvalidJobOptionError,
+  JobReferenceError,
+  ReferenceNotAllowedError,
+  type ReferenceRule,
+  SerializationError,
+  type SerializationErrorDetails,
+} from './jobs/errors.ts';
+export {
+  DuplicateAliasError,
+  SchedulerAlreadyRunningError,
+  SchedulerNotRunningError,
+  UnknownAliasError,
+} from './scheduler/errors.ts';
+export {
+  JobStoreStartError,
+  JobStoreUnavailableError,
+  StoreStartTimeoutError,
+  StoreTimeoutError,
+} from './scheduler/managed-store.ts';
+export {
+  ConflictingIdError,
+  JobLookupError,
+  JobTooLargeError,
+  StoreReplyError,
+  StoreSetupError,
+} from './stores/errors.ts';
+export { SqliteLockTimeoutError, SqlStoreSetupError } from './stores/sql/sql-errors.ts';
+export {
+  AmbiguousTimeError,
+  InvalidDateError,
+  NonexistentTimeError,
+  UnknownTimeZoneError,
+} from './time/errors.ts';
 export {
   CronSyntaxError,
   InvalidTriggerError,
   MaxIterationsError,
   TriggerRestoreError,
 } from './triggers/errors.ts';
-export { IntervalTrigger, type IntervalTriggerOptions } from './triggers/interval.ts';
-export { registerTrigger, type TriggerRestorer, triggerFromJSON } from './triggers/registry.ts';
-export type { DstPolicy, RandomSource, Trigger, TriggerJSON } from './triggers/trigger.ts';

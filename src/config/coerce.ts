@@ -49,6 +49,13 @@ function readNumber(value: unknown, options: CoerceNumberOptions): number | unde
  * against the constraints.
  *
  * @throws ConfigurationError naming `key` and the value otherwise.
+ *
+ * @example
+ * ```ts
+ * coerceNumber('executors.pool.maxWorkers', ' 20 ', { integer: true, positive: true }); // 20
+ * coerceNumber('executors.pool.maxWorkers', 'many', { integer: true, positive: true });
+ * // ConfigurationError: executors.pool.maxWorkers: expected a positive whole number, got "many"
+ * ```
  */
 export function coerceNumber(
   key: string,
@@ -68,6 +75,12 @@ export function coerceNumber(
 /**
  * Like `coerceNumber`, but `null` and the text `'none'`, `'null'` or `''`
  * (case-insensitive, trimmed) give `null`.
+ *
+ * @example
+ * ```ts
+ * coerceNullableNumber('executors.pool.idleTimeout', 'none', { positive: true }); // null
+ * coerceNullableNumber('executors.pool.idleTimeout', '30', { positive: true }); // 30
+ * ```
  */
 export function coerceNullableNumber(
   key: string,
@@ -99,6 +112,11 @@ export function isBooleanWord(value: unknown): boolean {
  * `false/no/off/n/f/0` (case-insensitive, trimmed) — APScheduler's `asbool`.
  *
  * @throws ConfigurationError naming `key` and the value otherwise.
+ *
+ * @example
+ * ```ts
+ * coerceBoolean('jobstores.main.eager', 'yes'); // true
+ * ```
  */
 export function coerceBoolean(key: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;

@@ -5,6 +5,15 @@ import { HorariumError } from '../errors.ts';
  * range, or not recognised. The message starts with the full dotted key, as
  * the user wrote it (`horarium.jobDefaults.maxInstances: expected a positive
  * whole number, got "many"`).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   new AsyncScheduler({ 'horarium.jobDefaults.maxInstances': 'many' });
+ * } catch (error) {
+ *   if (error instanceof ConfigurationError) console.error(error.key); // horarium.jobDefaults.maxInstances
+ * }
+ * ```
  */
 export class ConfigurationError extends HorariumError {
   override name = 'ConfigurationError';

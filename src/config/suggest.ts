@@ -102,9 +102,16 @@ export function firstUnknownKey(
 
 /**
  * Refuses an options object with a name outside `known`: a ConfigurationError
- * whose key is `key.name` (or `name` alone when `key` is empty), with the
- * suggestion of {@link unknownOptionProblem}. `what` names the owner's options,
- * e.g. `'threadpool executor option'`.
+ * whose key is `key.name` (or `name` alone when `key` is empty), whose
+ * message suggests the known name closest to it (`did you mean "x"?`) and
+ * lists the known names. `what` names the owner's options, e.g.
+ * `'threadpool executor option'`.
+ *
+ * @example
+ * ```ts
+ * checkOptionNames('jobstores.main', { url: 'file:jobs', tabel: 'jobs' }, ['url', 'table'], 'file job store option');
+ * // ConfigurationError: jobstores.main.tabel: unknown file job store option (did you mean "table"?); known: url, table
+ * ```
  */
 export function checkOptionNames(
   key: string,

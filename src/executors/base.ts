@@ -64,6 +64,28 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   value !== null &&
   typeof (value as PromiseLike<unknown>).then === 'function';
 
+/**
+ * The base class of the built-in executors, for executors of your own: it
+ * keeps the executor contract (instances per job for `maxInstances`, the runs
+ * of a batch in order, the misfire grace check when each run starts,
+ * timeouts and cancellation through the run's signal, an event for every
+ * outcome, tracing on `horarium:job`) and asks only how one run happens:
+ * {@link BaseExecutor.runOnce}. Register a subclass with
+ * `registerExecutorType` to use it by name in a configuration.
+ *
+ * @example
+ * ```ts
+ * import type { Job } from 'horarium';
+ * import { BaseExecutor, type JobRun, runAsCurrentJob } from 'horarium/extend';
+ *
+ * class LoggingExecutor extends BaseExecutor {
+ *   protected runOnce(job: Job, run: JobRun): unknown {
+ *     this.context.logger.info(`running ${job.id}`);
+ *     return runAsCurrentJob(run, () => job.func(...job.args));
+ *   }
+ * }
+ * ```
+ */
 export abstract class BaseExecutor implements Executor {
   #context: ExecutorContext | undefined;
   #alias = '';
@@ -75,15 +97,18 @@ export abstract class BaseExecutor implements Executor {
   #idleWaiters: (() => void)[] = [];
   #accepting = false;
 
+  /** The context the scheduler started this executor with. @throws ExecutorNotRunningError before `start` */
   protected get context(): ExecutorContext {
     if (this.#context === undefined) throw new ExecutorNotRunningError(this.#alias);
     return this.#context;
   }
 
+  /** The alias the executor was started under (`''` before `start`). */
   get alias(): string {
     return this.#alias;
   }
 
+  /** Keeps `context` and `alias` and starts taking batches; a subclass that overrides it calls `super.start`. */
   start(context: ExecutorContext, alias: string): Promise<void> | void {
     this.#context = context;
     this.#alias = alias;

@@ -1,9 +1,4 @@
-/**
- * The executor contract. An executor runs a job's function for a batch of run
- * times and reports every outcome as events through its context. The
- * scheduler talks to executors only through this interface, so the same
- * executor contract suite runs against every executor.
- */
+/** The executor contract: {@link Executor}, what an executor gets from its scheduler, and its errors. */
 import { HorariumError } from '../errors.ts';
 import type { SchedulerEvent } from '../events.ts';
 import type { Job } from '../jobs/job.ts';
@@ -11,6 +6,7 @@ import type { Logger } from '../logging.ts';
 
 /** What an executor gets from its scheduler when it starts. */
 export interface ExecutorContext {
+  /** The scheduler's logger. */
   readonly logger: Logger;
   /** Current time in epoch milliseconds (the scheduler's clock). */
   now(): number;
@@ -27,6 +23,7 @@ export interface ExecutorContext {
   moduleUrl?(specifier: string): string;
 }
 
+/** How `shutdown` treats jobs still running, for a scheduler and for an executor. */
 export interface ShutdownOptions {
   /** Wait for running jobs (default true). */
   wait?: boolean;
@@ -34,12 +31,46 @@ export interface ShutdownOptions {
   timeout?: number;
 }
 
+/** How a batch relates to the job's earlier ones; see {@link Executor.submitJob}. */
 export interface SubmitOptions {
   /** These run times continue the job's previous, split batch. */
   continuation?: boolean;
 }
 
+/**
+ * The executor contract. An executor runs a job's function for a batch of run
+ * times and reports every outcome as events through its context:
+ * `EVENT_JOB_EXECUTED` or `EVENT_JOB_ERROR` for each run (a `JobExecutionEvent`),
+ * `EVENT_JOB_MISSED` for a run time later than the job's `misfireGraceTime`
+ * when its turn comes. A run that exceeds the job's `timeout` has its signal
+ * aborted with a `JobTimeoutError`, and one that a shutdown stops waiting for
+ * with a `JobCancelledError`. Inside a run, `currentJob()` gives the run's id, run
+ * time and signal. The scheduler talks to executors only through this
+ * interface, so the same executor contract suite runs against every executor.
+ *
+ * The built-in executors are `AsyncExecutor`, `ThreadPoolExecutor` and
+ * `ProcessPoolExecutor`. An executor of your own usually extends
+ * `BaseExecutor` (from `horarium/extend`), which keeps all of this and asks
+ * only how one run happens; `registerExecutorType` makes it usable as
+ * `{ type, ...options }` in a configuration.
+ *
+ * @example
+ * ```ts
+ * import { AsyncScheduler, type Job } from 'horarium';
+ * import { BaseExecutor, type JobRun, registerExecutorType, runAsCurrentJob } from 'horarium/extend';
+ *
+ * class LoggingExecutor extends BaseExecutor {
+ *   protected runOnce(job: Job, run: JobRun): unknown {
+ *     console.log(`running ${job.id}`);
+ *     return runAsCurrentJob(run, () => job.func(...job.args));
+ *   }
+ * }
+ * registerExecutorType('logging', () => new LoggingExecutor());
+ * const scheduler = new AsyncScheduler({ executors: { default: { type: 'logging' } } });
+ * ```
+ */
 export interface Executor {
+  /** Called once when the scheduler starts (or when the executor is added to a running scheduler). */
   start(context: ExecutorContext, alias: string): Promise<void> | void;
   /** Stops taking work; with `wait`, resolves once running jobs have finished or were aborted at `timeout`. */
   shutdown(options?: ShutdownOptions): Promise<void>;

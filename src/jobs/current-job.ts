@@ -72,7 +72,18 @@ export function currentJob(): CurrentJob | undefined {
   return storage.getStore() ?? unscopedRun;
 }
 
-/** Runs `fn` with `job` as the current job. */
+/**
+ * Runs `fn` with `job` as the current job: what `currentJob()` returns inside
+ * `fn` and in the async calls it starts. An executor calls a job's function
+ * through it (`BaseExecutor.runOnce` gets the run to pass).
+ *
+ * @example
+ * ```ts
+ * protected runOnce(job: Job, run: JobRun): unknown {
+ *   return runAsCurrentJob(run, () => job.func(...job.args));
+ * }
+ * ```
+ */
 export function runAsCurrentJob<T>(job: CurrentJob, fn: () => T): T {
   return storage.run(job, fn);
 }

@@ -19,7 +19,19 @@ export interface ParsedReference {
   path: string[];
 }
 
-/** Splits `'module:export.path'`; returns null for a task name (no colon). */
+/**
+ * Splits `'module:export.path'`; returns null for a task name (no colon).
+ * An executor that runs jobs elsewhere (a worker, another host) loads
+ * `module` there, through `ExecutorContext.moduleUrl`, and takes `path` from it.
+ *
+ * @throws JobReferenceError when the reference is malformed.
+ *
+ * @example
+ * ```ts
+ * parseReference('./jobs/report.js:reports.daily'); // { module: './jobs/report.js', path: ['reports', 'daily'] }
+ * parseReference('nightly'); // null: a registered task name
+ * ```
+ */
 export function parseReference(reference: string): ParsedReference | null {
   const colon = reference.lastIndexOf(':');
   if (colon < 0) return null;

@@ -28,7 +28,10 @@ export interface JobChanges<A extends unknown[] = unknown[]> {
   nextRunTime?: Date | null;
 }
 
-/** What a job delegates to: its scheduler. */
+/**
+ * What a job delegates to: its scheduler.
+ * @internal
+ */
 export interface JobOwner {
   modifyJob(id: string, changes: JobChanges, jobstore?: string): Promise<Job>;
   rescheduleJob(
@@ -60,19 +63,42 @@ export interface JobState<A extends unknown[] = unknown[]> {
   nextRunTime: Date | null;
 }
 
+/**
+ * A scheduled job: a function, its arguments, a trigger and the options that
+ * govern its runs. The scheduler's `addJob` creates jobs, and its `getJob` and
+ * `getJobs` return them; a job is immutable, and its methods act through its
+ * scheduler (as the scheduler's own methods do) and return the changed job.
+ * `A` is the function's parameter list, which `args` holds.
+ *
+ * @example
+ * ```ts
+ * const job = await scheduler.addJob(sendReport, 'cron', { hour: 3, args: ['ops@example.com'] });
+ * String(job); // "sendReport (trigger: cron[hour='3'], next run at: …)" (pending before start())
+ * await job.pause(); // or job.modify({ maxInstances: 2 }), job.remove(), …
+ * ```
+ */
 export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
+  /** Unique within the scheduler's stores; a random id (32 hex digits) unless `addJob` was given one. */
   readonly id: string;
+  /** For people reading logs and listings: the function's name, else its reference, unless given. */
   readonly name: string;
+  /** The function each run calls with `args`. */
   readonly func: JobFunction;
   /** The textual reference of `func` (`'module:export'` or a registered task name), or null when there is none. */
   readonly funcRef: string | null;
+  /** The arguments of each call of `func`. */
   readonly args: A;
+  /** When the job runs. */
   readonly trigger: Trigger;
   /** Alias of the executor that runs the job. */
   readonly executor: string;
+  /** When several run times are due at once, run only the latest. */
   readonly coalesce: boolean;
+  /** How many batches of this job may run at the same time. */
   readonly maxInstances: number;
+  /** Seconds after its run time a run may still start; null: no limit. */
   readonly misfireGraceTime: number | null;
+  /** Seconds a run may take before its signal aborts with a `JobTimeoutError`; null: no limit. */
   readonly timeout: number | null;
   /** Alias of the store holding the job; null while the job is pending (the scheduler has not started). */
   readonly jobstore: string | null;
@@ -183,6 +209,7 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
     return (await this.#owner.resumeJob(this.id, this.jobstore ?? undefined)) as Job<A> | null;
   }
 
+  /** Removes the job from its store (or from the pending jobs, before `start()`). */
   async remove(): Promise<void> {
     await this.#owner.removeJob(this.id, this.jobstore ?? undefined);
   }

@@ -139,6 +139,14 @@ function nextRunTimeText(job: JobState): string | null {
  * @throws SerializationError when the job has no textual function reference,
  *   when its arguments hold a value the codec cannot represent, or when its
  *   trigger state or next run time is not serializable.
+ *
+ * @example
+ * ```ts
+ * jobToDocument(job);
+ * // { version: 1, id: 'nightly-report', name: 'send', funcRef: 'send',
+ * //   args: ['ops@example.com', { $t: 'Date', v: '1970-01-01T00:00:00.000Z' }],
+ * //   trigger: { type: 'cron', version: 1, … }, executor: 'default', …, nextRunTime: null }
+ * ```
  */
 export function jobToDocument(job: JobState): JobDocument {
   const funcRef = checkFuncRef(job);
@@ -188,6 +196,12 @@ const executorJson = new JsonStringMemo();
  * so that a job that cannot be stored fails at `addJob`.
  *
  * @throws SerializationError as {@link jobToDocument}.
+ *
+ * @example
+ * ```ts
+ * // In a store's addJob: the text to store beside the job's next run time.
+ * await db.insert({ id: job.id, nextRunTime: job.nextRunTimeMs, state: serializeJob(job) });
+ * ```
  */
 export function serializeJob(job: JobState): string {
   const { id, name, executor, coalesce, maxInstances, misfireGraceTime, timeout } = job;
@@ -231,6 +245,12 @@ function kindOf(value: unknown): string {
  * function: the arguments, the trigger, the options and the next run time.
  *
  * @throws DeserializationError naming the job and the field at fault.
+ *
+ * @example
+ * ```ts
+ * const state = readJobDocument(JSON.parse(text));
+ * state.funcRef; // 'send': a store never imports it; the scheduler resolves it (`context.restoreJob`)
+ * ```
  */
 export function readJobDocument(document: unknown): UnresolvedJobState {
   if (typeof document !== 'object' || document === null || Array.isArray(document))
@@ -325,6 +345,11 @@ export function readJobDocument(document: unknown): UnresolvedJobState {
  * Parses job state text and restores everything but the function.
  *
  * @throws DeserializationError when the text is not JSON or the document is invalid.
+ *
+ * @example
+ * ```ts
+ * parseJobState(serializeJob(job)).args; // ['ops@example.com', new Date(0)]
+ * ```
  */
 export function parseJobState(text: string): UnresolvedJobState {
   let document: unknown;

@@ -81,11 +81,37 @@ import { createExecutor, createJobStore } from './plugins.ts';
 import { TaskRegistry } from './tasks.ts';
 import { buildTrigger, type TriggerAlias, type TriggerArgsByAlias } from './trigger-aliases.ts';
 
+/** `scheduler.state` before `start()` and after `shutdown()`. */
 export const STATE_STOPPED = 0;
+/** `scheduler.state` while the scheduler runs jobs. */
 export const STATE_RUNNING = 1;
+/** `scheduler.state` after `pause()` (or `start({ paused: true })`): jobs can be changed, none runs. */
 export const STATE_PAUSED = 2;
+/** What `scheduler.state` can be: {@link STATE_STOPPED}, {@link STATE_RUNNING} or {@link STATE_PAUSED}. */
 export type SchedulerState = typeof STATE_STOPPED | typeof STATE_RUNNING | typeof STATE_PAUSED;
 
+/**
+ * The scheduler: it keeps jobs in its job stores, runs each at the times its
+ * trigger gives through its executor, and reports what happens as events.
+ * Use one of its subclasses, which differ only in how they live in a process:
+ * `AsyncScheduler` (keeps the process alive until `shutdown()`),
+ * `BackgroundScheduler` (does not) and `BlockingScheduler` (`start()` returns
+ * after `shutdown()`).
+ *
+ * Jobs added before `start()` are pending: checked at once, stored when the
+ * scheduler starts. Every method that touches a store returns a promise.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new AsyncScheduler({
+ *   jobstores: { default: { type: 'sql', url: 'sqlite:jobs.sqlite' } },
+ *   jobDefaults: { coalesce: true, maxInstances: 1 },
+ * });
+ * scheduler.addListener((event) => console.log(eventName(event.code)), EVENT_JOB_ERROR);
+ * await scheduler.addJob('./jobs/report.js:send', 'cron', { id: 'nightly-report', hour: 3 });
+ * await scheduler.start();
+ * ```
+ */
 export class BaseScheduler implements JobOwner {
   #state: SchedulerState = STATE_STOPPED;
   #starting: Promise<void> | undefined;
@@ -138,6 +164,11 @@ export class BaseScheduler implements JobOwner {
     executor: (alias) => this.#executors.get(alias),
   };
 
+  /**
+   * @param config Structured, or flat (`'horarium.'`-prefixed keys); see {@link BaseScheduler.configure}.
+   * @param daemon The default of `daemon`: unref the scheduler's timers.
+   * @throws ConfigurationError naming the key of a value it cannot use.
+   */
   constructor(config: SchedulerConfig | FlatConfig = {}, daemon = false) {
     this.#zone = getZone(localZoneName());
     // The loop, the passes and the stores read the settings live: configure() may change them.
@@ -204,6 +235,7 @@ export class BaseScheduler implements JobOwner {
 
   // ------------------------------------------------------------------ state
 
+  /** `STATE_STOPPED`, `STATE_RUNNING` or `STATE_PAUSED`. */
   get state(): SchedulerState {
     return this.#state;
   }
@@ -213,15 +245,24 @@ export class BaseScheduler implements JobOwner {
     return this.#state !== STATE_STOPPED;
   }
 
-  /** The scheduler's zone: the default for triggers created from aliases. */
+  /**
+   * The scheduler's zone: the default for triggers created from aliases, and
+   * the zone jobs print their run times in. Public as `timezone` (its name).
+   * @internal
+   */
   get zone(): Zone {
     return this.#zone;
   }
 
+  /**
+   * The name of the scheduler's zone (the `timezone` option, by default the
+   * host's zone): the zone of triggers built from aliases and of printed times.
+   */
   get timezone(): string {
     return this.#zone.name;
   }
 
+  /** The logger the scheduler and its stores and executors write to (`logger` option). */
   get logger(): Logger {
     return this.#logger;
   }

@@ -113,12 +113,34 @@ class Registry<T> {
 const jobStores = new Registry<JobStore>(JOB_STORE_KIND, 'jobstores');
 const executors = new Registry<Executor>(EXECUTOR_KIND, 'executors');
 
-/** Makes `{ type, ...options }` job store entries of this type creatable; replaces an earlier registration. */
+/**
+ * Makes `{ type, ...options }` job store entries of this type creatable; replaces an earlier registration.
+ *
+ * @example
+ * ```ts
+ * registerJobStoreType('file', (options, { key }) => {
+ *   checkOptionNames(key, options, ['path'], 'file job store option');
+ *   return new FileJobStore(String(options.path ?? 'jobs.json'));
+ * });
+ * new AsyncScheduler({ jobstores: { default: { type: 'file', path: '/var/lib/app/jobs.json' } } });
+ * ```
+ */
 export function registerJobStoreType(type: string, factory: JobStoreFactory): void {
   jobStores.register(type, factory);
 }
 
-/** Makes `{ type, ...options }` executor entries of this type creatable; replaces an earlier registration. */
+/**
+ * Makes `{ type, ...options }` executor entries of this type creatable; replaces an earlier registration.
+ *
+ * @example
+ * ```ts
+ * registerExecutorType('logging', (options, { key }) => {
+ *   checkOptionNames(key, options, [], 'logging executor option');
+ *   return new LoggingExecutor();
+ * });
+ * new AsyncScheduler({ executors: { default: { type: 'logging' } } });
+ * ```
+ */
 export function registerExecutorType(type: string, factory: ExecutorFactory): void {
   executors.register(type, factory);
 }

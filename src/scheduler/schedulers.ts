@@ -25,6 +25,14 @@ export class AsyncScheduler extends BaseScheduler {
  * Like `AsyncScheduler`, but its timers do not keep the process alive
  * (`daemon: true` by default): it runs beside the rest of an application and
  * stops when the application does.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new BackgroundScheduler();
+ * await scheduler.addJob(flushMetrics, 'interval', { seconds: 30 });
+ * await scheduler.start();
+ * server.listen(8080); // the server keeps the process alive, not the scheduler
+ * ```
  */
 export class BackgroundScheduler extends BaseScheduler {
   constructor(config: SchedulerConfig | FlatConfig = {}) {
@@ -36,6 +44,13 @@ export class BackgroundScheduler extends BaseScheduler {
  * A scheduler that is the program: `start()` resolves only after `shutdown()`.
  * SIGINT and SIGTERM shut it down gracefully (waiting for running jobs), after
  * which the process can exit with code 0.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new BlockingScheduler();
+ * await scheduler.addJob('./jobs/backup.js:run', 'cron', { hour: 1 });
+ * await scheduler.start(); // returns after shutdown(), SIGINT or SIGTERM
+ * ```
  */
 export class BlockingScheduler extends BaseScheduler {
   constructor(config: SchedulerConfig | FlatConfig = {}) {

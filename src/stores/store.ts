@@ -1,23 +1,21 @@
-/**
- * The job store contract. A store holds jobs sorted by next run time (then
- * id), paused jobs (next run time null) last. The scheduler talks to stores
- * only through this interface, so a new store is one folder and one run of
- * the store contract suite.
- */
+/** The job store contract: {@link JobStore}, and what a store gets from its scheduler. */
 
 import type { Job } from '../jobs/job.ts';
 import type { Logger } from '../logging.ts';
 
 /** A stored job that could not be restored. */
 export interface RestoreFailure {
+  /** The id the job is stored under. */
   jobId: string;
   /** The next run time from the row, when readable. */
   nextRunTime: Date | null;
+  /** Why it cannot be restored, e.g. a `DeserializationError` or a `JobReferenceError`. */
   error: unknown;
 }
 
 /** What a store gets from its scheduler when it starts. */
 export interface StoreContext {
+  /** The scheduler's logger. */
   readonly logger: Logger;
   /**
    * Rebuilds a job from the document a persistent store saved (`jobToDocument`),
@@ -29,6 +27,36 @@ export interface StoreContext {
   restoreFailed(failure: RestoreFailure): void;
 }
 
+/**
+ * The job store contract. A store holds jobs sorted by next run time, then id
+ * (compared as UTF-16 code units), with paused jobs (next run time null) last
+ * by id. The scheduler talks to stores only through this interface, so a new
+ * store is one folder and one run of the store contract suite.
+ *
+ * A persistent store keeps each job as its job state document
+ * (`serializeJob` or `jobToDocument` from `horarium/extend`) and rebuilds
+ * jobs with {@link StoreContext.restoreJob}. A stored job it cannot restore
+ * is reported with {@link StoreContext.restoreFailed}, skipped by every
+ * listing and by `getNextRunTime`, and never deleted by the store.
+ *
+ * The built-in stores are `MemoryJobStore`, `SqlJobStore`, `RedisJobStore`
+ * and `MongoJobStore`. `registerJobStoreType` (from `horarium/extend`) makes
+ * a store of your own usable as `{ type, ...options }` in a configuration.
+ *
+ * @example
+ * ```ts
+ * import { AsyncScheduler } from 'horarium';
+ * import { type JobStore, registerJobStoreType } from 'horarium/extend';
+ *
+ * class FileJobStore implements JobStore {
+ *   constructor(readonly path: string) {}
+ *   // start, shutdown, lookupJob, getDueJobs, getNextRunTime, getAllJobs,
+ *   // addJob, updateJob, removeJob and removeAllJobs, as documented below
+ * }
+ * registerJobStoreType('file', (options) => new FileJobStore(String(options.path)));
+ * const scheduler = new AsyncScheduler({ jobstores: { default: { type: 'file', path: 'jobs.json' } } });
+ * ```
+ */
 export interface JobStore {
   /**
    * True for stores that other processes can change (databases): the

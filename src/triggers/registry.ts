@@ -10,13 +10,32 @@ export type TriggerRestorer = (state: TriggerJSON) => Trigger;
 
 const restorers = new Map<string, TriggerRestorer>();
 
-/** Makes `triggerFromJSON` able to restore triggers whose `toJSON().type` is `type`. */
+/**
+ * Makes `triggerFromJSON` able to restore triggers whose `toJSON().type` is
+ * `type`, as persistent stores do when they restore jobs. A restorer may throw
+ * on a state it cannot read (a newer `version`, a missing field): the error
+ * becomes a `TriggerRestoreError` naming the type.
+ *
+ * @example
+ * ```ts
+ * registerTrigger('times', (state) => {
+ *   if (state.version !== 1) throw new Error(`unknown version ${state.version}`);
+ *   return new TimesTrigger(state.times as string[]);
+ * });
+ * ```
+ */
 export function registerTrigger(type: string, restore: TriggerRestorer): void {
   restorers.set(type, restore);
 }
 
 /**
  * Restores a trigger from its `toJSON()` state.
+ *
+ * @example
+ * ```ts
+ * const copy = triggerFromJSON(new CronTrigger({ hour: 3 }).toJSON());
+ * String(copy); // "cron[hour='3']"
+ * ```
  *
  * @throws TriggerRestoreError when the type is unknown or the state is invalid.
  */

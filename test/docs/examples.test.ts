@@ -1,7 +1,8 @@
 /**
  * Every ```ts block of README.md and docs/*.md runs, so that no example rots.
  *
- * - `from 'horarium'` is rewritten to the package source (src/index.ts).
+ * - `from 'horarium'` and `from 'horarium/extend'` are rewritten to the package
+ *   source (src/index.ts, src/extend.ts).
  * - Each block runs with `node --import tsx` in a directory of its own, and
  *   must exit 0 within the timeout: examples that start a scheduler shut it
  *   down themselves.
@@ -33,12 +34,14 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
-const source = join(root, 'src/index.ts');
 // Inside the repository's node_modules, so that `tsx`, `@types/node` and the drivers resolve.
 const workDir = join(root, 'node_modules/.cache/horarium-doc-examples');
 const NO_RUN = '// example: no-run';
-// Relative, as tsc rewrites only relative `.ts` specifiers.
-const specifier = relative(workDir, source);
+// Each entry point of the package and its source, relative as tsc rewrites only relative `.ts` specifiers.
+const entryPoints: ReadonlyArray<readonly [string, string]> = [
+  ['horarium', relative(workDir, join(root, 'src/index.ts'))],
+  ['horarium/extend', relative(workDir, join(root, 'src/extend.ts'))],
+];
 
 interface Example {
   /** `docs/stores.md:42` (the line of the opening fence). */
@@ -110,7 +113,10 @@ rmSync(workDir, { recursive: true, force: true });
 mkdirSync(workDir, { recursive: true });
 writeFileSync(join(workDir, 'package.json'), '{ "type": "module" }\n');
 for (const example of checked) {
-  const code = example.code.replaceAll(/from 'horarium'/g, `from '${specifier}'`);
+  const code = entryPoints.reduce(
+    (text, [name, source]) => text.replaceAll(`from '${name}'`, `from '${source}'`),
+    example.code,
+  );
   writeFileSync(join(workDir, example.file), code);
 }
 writeFileSync(

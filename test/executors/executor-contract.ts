@@ -19,13 +19,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Executor, type ExecutorContext, MaxInstancesReachedError } from '../../src/extend.ts';
 import {
   EVENT_JOB_ERROR,
   EVENT_JOB_EXECUTED,
   EVENT_JOB_MISSED,
-  type Executor,
-  type ExecutorContext,
-  getZone,
   IntervalTrigger,
   Job,
   JobCancelledError,
@@ -33,11 +31,11 @@ import {
   type JobFunction,
   type JobState,
   JobTimeoutError,
-  MaxInstancesReachedError,
   type SchedulerEvent,
   silentLogger,
 } from '../../src/index.ts';
 import type { JobOwner } from '../../src/jobs/job.ts';
+import { getZone } from '../../src/time/zone.ts';
 import type { AbortObservation, CurrentJobReport, SleepReport } from '../fixtures/executor-jobs.ts';
 
 /** One job function as an executor can run it: the function, and its textual reference when it has one. */

@@ -9,12 +9,12 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Executor } from '../../src/extend.ts';
 import {
   AsyncScheduler,
   EVENT_JOB_ERROR,
   EVENT_JOB_EXECUTED,
   EVENT_JOB_SUBMITTED,
-  type Executor,
   InvalidJobOptionError,
   JobExecutionEvent,
   JobReferenceError,

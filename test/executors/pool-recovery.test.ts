@@ -18,10 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerStartError } from '../../src/executors/worker/envelope.ts';
+import type { Executor } from '../../src/extend.ts';
 import {
   EVENT_JOB_ERROR,
   EVENT_JOB_EXECUTED,
-  type Executor,
   JobTimeoutError,
   ProcessPoolExecutor,
   ThreadPoolExecutor,

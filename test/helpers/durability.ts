@@ -12,12 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { describe, it } from 'vitest';
 import { redactUrl } from '../../src/config/redact-url.ts';
-import {
-  type JobStore,
-  RedisJobStore,
-  type SqliteDriverName,
-  SqlJobStore,
-} from '../../src/index.ts';
+import type { JobStore } from '../../src/extend.ts';
+import { RedisJobStore, type SqliteDriverName, SqlJobStore } from '../../src/index.ts';
 import type { RunRecord } from '../fixtures/durability-jobs.ts';
 import {
   MYSQL_URL,

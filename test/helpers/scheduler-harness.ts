@@ -4,6 +4,7 @@
  * store wrapper that fails on demand and a trigger wrapper that counts (or
  * breaks) its calls. Used by test/scheduler/*.test.ts with vitest fake timers.
  */
+import type { JobStore, StoreContext } from '../../src/extend.ts';
 import {
   AsyncScheduler,
   type BaseScheduler,
@@ -12,12 +13,10 @@ import {
   type Job,
   JobCatchUpEvent,
   JobExecutionEvent,
-  type JobStore,
   JobSubmissionEvent,
   type Logger,
   MemoryJobStore,
   type SchedulerEvent,
-  type StoreContext,
   type Trigger,
   type TriggerJSON,
 } from '../../src/index.ts';

@@ -3,16 +3,12 @@
  * the way the scheduler does (document → state, function reference → import)
  * and records the jobs a store reports as unrestorable.
  */
-import {
-  getZone,
-  Job,
-  type JobOwner,
-  type RestoreFailure,
-  readJobDocument,
-  type StoreContext,
-} from '../../src/index.ts';
+import { type RestoreFailure, readJobDocument, type StoreContext } from '../../src/extend.ts';
+import { Job } from '../../src/index.ts';
+import type { JobOwner } from '../../src/jobs/job.ts';
 import { resolveReference } from '../../src/jobs/job-ref.ts';
 import { silentLogger } from '../../src/logging.ts';
+import { getZone } from '../../src/time/zone.ts';
 
 function unused(): never {
   throw new Error('Store tests never call back into the scheduler');

@@ -5,7 +5,9 @@
  * Chain convention (what the scheduler does): t0 = getNextFireTime(null, now),
  * t(k+1) = getNextFireTime(t(k), t(k)).
  */
-import { formatIso, getZone, type Trigger, type Zone } from '../../src/index.ts';
+import type { Trigger } from '../../src/index.ts';
+import { formatIso } from '../../src/time/format.ts';
+import { getZone, type Zone } from '../../src/time/zone.ts';
 
 export const UTC: Zone = getZone('UTC');
 

@@ -7,20 +7,22 @@
 import { describe, expect, it } from 'vitest';
 import type { Executor } from '../../src/executors/executor.ts';
 import {
-  ConfigurationError,
   coerceBoolean,
   coerceNullableNumber,
   coerceNumber,
-  HorariumError,
-  normalizeConfig,
-  ProcessPoolExecutor,
   registerExecutorType,
   registerJobStoreType,
+} from '../../src/extend.ts';
+import {
+  ConfigurationError,
+  HorariumError,
+  ProcessPoolExecutor,
   type SchedulerConfig,
   ThreadPoolExecutor,
   UnknownTimeZoneError,
 } from '../../src/index.ts';
 import { type Logger, silentLogger } from '../../src/logging.ts';
+import { normalizeConfig } from '../../src/scheduler/config.ts';
 import {
   createExecutor,
   createJobStore,

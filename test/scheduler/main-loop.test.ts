@@ -35,13 +35,13 @@ import {
   IntervalTrigger,
   JobCancelledError,
   JobStoreErrorEvent,
-  MAX_SLEEP_MS,
   MemoryJobStore,
   type SchedulerConfig,
   type SchedulerEvent,
   SerializationError,
   silentLogger,
 } from '../../src/index.ts';
+import { MAX_SLEEP_MS } from '../../src/scheduler/loop/wake-timer.ts';
 import {
   at,
   BrokenTriggerError,

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import type { JobStore } from '../../src/extend.ts';
 import {
   AsyncScheduler,
   currentJob,
@@ -18,7 +19,6 @@ import {
   EVENT_JOBSTORE_ERROR,
   type Job,
   JobEvent,
-  type JobStore,
   RedisJobStore,
   type SchedulerEvent,
   SqlJobStore,

@@ -11,12 +11,12 @@
 import { rmSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { JobStore } from '../../src/extend.ts';
 import {
   AsyncScheduler,
   EVENT_JOB_RESTORE_FAILED,
   EVENT_JOBSTORE_ERROR,
   JobRestoreFailedEvent,
-  type JobStore,
   JobStoreErrorEvent,
   RedisJobStore,
   SqlJobStore,

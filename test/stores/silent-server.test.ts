@@ -6,8 +6,8 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { JobStore } from '../../src/extend.ts';
 import {
-  type JobStore,
   MongoJobStore,
   RedisJobStore,
   SqlJobStore,

@@ -7,13 +7,9 @@
  * (sql-node-sqlite.test.ts runs the same suites on node:sqlite).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigurationError,
-  parseSqlUrl,
-  SqlJobStore,
-  SqlStoreSetupError,
-} from '../../src/index.ts';
+import { ConfigurationError, SqlJobStore, SqlStoreSetupError } from '../../src/index.ts';
 import { createJobStore } from '../../src/scheduler/plugins.ts';
+import { parseSqlUrl } from '../../src/stores/sql/dialects.ts';
 import {
   BETTER_SQLITE3_SAFE,
   BETTER_SQLITE3_UNSAFE_REASON,

@@ -11,13 +11,8 @@
  */
 import { fc } from '@fast-check/vitest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ConflictingIdError,
-  IntervalTrigger,
-  Job,
-  JobLookupError,
-  type JobStore,
-} from '../../src/index.ts';
+import type { JobStore } from '../../src/extend.ts';
+import { ConflictingIdError, IntervalTrigger, Job, JobLookupError } from '../../src/index.ts';
 import type { JobState } from '../../src/jobs/job.ts';
 import { storeTestContext, storeTestOwner } from '../helpers/store-context.ts';
 

@@ -5,7 +5,8 @@
  * date and interval triggers keep milliseconds).
  */
 import { describe, expect, it } from 'vitest';
-import { formatInstant, formatIso, getZone } from '../../src/index.ts';
+import { formatInstant, formatIso } from '../../src/time/format.ts';
+import { getZone } from '../../src/time/zone.ts';
 
 const BERLIN = getZone('Europe/Berlin');
 const NEW_YORK = getZone('America/New_York');

@@ -12,7 +12,6 @@ import {
   CronSyntaxError,
   CronTrigger,
   DateTrigger,
-  getZone,
   HorariumError,
   IntervalTrigger,
   InvalidDateError,
@@ -22,6 +21,7 @@ import {
   type Trigger,
   UnknownTimeZoneError,
 } from '../../src/index.ts';
+import { getZone } from '../../src/time/zone.ts';
 
 type CronOptions = NonNullable<ConstructorParameters<typeof CronTrigger>[0]>;
 type IntervalOptions = NonNullable<ConstructorParameters<typeof IntervalTrigger>[0]>;

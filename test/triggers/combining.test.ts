@@ -11,17 +11,17 @@
  * Chain convention: t0 = getNextFireTime(null, now), t(k+1) = getNextFireTime(t(k), t(k)).
  */
 import { describe, expect, it } from 'vitest';
+import { triggerFromJSON } from '../../src/extend.ts';
 import {
   AndTrigger,
   CronTrigger,
   DateTrigger,
-  getZone,
   HorariumError,
   IntervalTrigger,
   MaxIterationsError,
   OrTrigger,
-  triggerFromJSON,
 } from '../../src/index.ts';
+import { getZone } from '../../src/time/zone.ts';
 import { chain, iso } from '../helpers/trigger-chains.ts';
 
 const BERLIN = getZone('Europe/Berlin');

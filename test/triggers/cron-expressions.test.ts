@@ -11,7 +11,9 @@
  * t(k+1) = getNextFireTime(t(k), t(k)).
  */
 import { describe, expect, it } from 'vitest';
-import { CronTrigger, type CronTriggerOptions, getZone, triggerFromJSON } from '../../src/index.ts';
+import { triggerFromJSON } from '../../src/extend.ts';
+import { CronTrigger, type CronTriggerOptions } from '../../src/index.ts';
+import { getZone } from '../../src/time/zone.ts';
 import { chain, iso } from '../helpers/trigger-chains.ts';
 
 /** A field-form cron trigger in UTC. */

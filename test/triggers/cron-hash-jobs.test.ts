@@ -8,6 +8,7 @@
  * → 42, 'job-2' → 37 (pinned in crontab-dialects.test.ts).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { triggerFromJSON } from '../../src/extend.ts';
 import {
   AndTrigger,
   AsyncScheduler,
@@ -16,7 +17,6 @@ import {
   OrTrigger,
   silentLogger,
   type Trigger,
-  triggerFromJSON,
 } from '../../src/index.ts';
 import { chain } from '../helpers/trigger-chains.ts';
 

@@ -9,13 +9,9 @@
  * t(k+1) = getNextFireTime(t(k), t(k)).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  CronSyntaxError,
-  CronTrigger,
-  getZone,
-  InvalidTriggerError,
-  triggerFromJSON,
-} from '../../src/index.ts';
+import { triggerFromJSON } from '../../src/extend.ts';
+import { CronSyntaxError, CronTrigger, InvalidTriggerError } from '../../src/index.ts';
+import { getZone } from '../../src/time/zone.ts';
 import { chain } from '../helpers/trigger-chains.ts';
 
 const NEW_YORK = getZone('America/New_York');

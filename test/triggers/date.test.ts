@@ -6,7 +6,9 @@
  * Expected fire times are literal ISO strings worked out by hand from SPEC.
  */
 import { describe, expect, it } from 'vitest';
-import { DateTrigger, getZone, triggerFromJSON } from '../../src/index.ts';
+import { triggerFromJSON } from '../../src/extend.ts';
+import { DateTrigger } from '../../src/index.ts';
+import { getZone } from '../../src/time/zone.ts';
 import { first, iso } from '../helpers/trigger-chains.ts';
 
 const BERLIN = getZone('Europe/Berlin');

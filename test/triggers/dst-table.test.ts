@@ -25,11 +25,11 @@ import {
   CalendarIntervalTrigger,
   CronTrigger,
   DateTrigger,
-  getZone,
   IntervalTrigger,
   OrTrigger,
   type Trigger,
 } from '../../src/index.ts';
+import { getZone } from '../../src/time/zone.ts';
 import { at, fireTimes, iso } from '../helpers/trigger-chains.ts';
 
 const NEW_YORK = 'America/New_York';

@@ -10,12 +10,9 @@
  * Chain convention: t0 = getNextFireTime(null, now), t(k+1) = getNextFireTime(t(k), t(k)).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  getZone,
-  IntervalTrigger,
-  type IntervalTriggerOptions,
-  triggerFromJSON,
-} from '../../src/index.ts';
+import { triggerFromJSON } from '../../src/extend.ts';
+import { IntervalTrigger, type IntervalTriggerOptions } from '../../src/index.ts';
+import { getZone } from '../../src/time/zone.ts';
 import { chain, first, iso } from '../helpers/trigger-chains.ts';
 
 const BERLIN = getZone('Europe/Berlin');

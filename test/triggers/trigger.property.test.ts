@@ -10,24 +10,25 @@
 
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, vi } from 'vitest';
+import { triggerFromJSON } from '../../src/extend.ts';
 import {
   AndTrigger,
   CalendarIntervalTrigger,
   CronTrigger,
   type CronTriggerOptions,
   DateTrigger,
-  daysFromCivil,
-  daysInMonth,
-  fieldsFromWall,
-  getZone,
   IntervalTrigger,
   MaxIterationsError,
   OrTrigger,
   type Trigger,
-  triggerFromJSON,
-  wallFromFields,
-  type Zone,
 } from '../../src/index.ts';
+import {
+  daysFromCivil,
+  daysInMonth,
+  fieldsFromWall,
+  wallFromFields,
+} from '../../src/time/civil.ts';
+import { getZone, type Zone } from '../../src/time/zone.ts';
 import {
   buildModel,
   type CronModel,

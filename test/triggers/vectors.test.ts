@@ -35,16 +35,15 @@ import {
   type CronTriggerOptions,
   DateTrigger,
   type DateTriggerOptions,
-  formatIso,
-  getZone,
   IntervalTrigger,
   type IntervalTriggerOptions,
   InvalidTriggerError,
   OrTrigger,
-  parseDateInput,
   type Trigger,
-  type Zone,
 } from '../../src/index.ts';
+import { formatIso } from '../../src/time/format.ts';
+import { parseDateInput } from '../../src/time/parse.ts';
+import { getZone, type Zone } from '../../src/time/zone.ts';
 
 // ---------------------------------------------------------------------------------------
 // SPEC's answers where it deliberately differs from APScheduler (worked out by hand)

@@ -11,6 +11,13 @@ import { BaseExecutor } from '../base.ts';
  * On timeout or cancellation the job's `currentJob().signal` aborts and the run
  * is reported at once; JavaScript that ignores the signal cannot be stopped
  * from outside and runs on, but its outcome is no longer awaited.
+ *
+ * @example
+ * ```ts
+ * // The default executor; an explicit one, under another alias:
+ * const scheduler = new AsyncScheduler({ executors: { io: new AsyncExecutor() } });
+ * await scheduler.addJob(fetchPrices, 'interval', { minutes: 5, executor: 'io', timeout: 30 });
+ * ```
  */
 export class AsyncExecutor extends BaseExecutor {
   protected runOnce(job: Job, run: JobRun): unknown {

@@ -69,6 +69,17 @@ type TinypoolClass = typeof Tinypool;
  * `process.exit`, out of memory, a signal) is replaced and the run reported
  * with a `WorkerCrashedError`; when processes cannot start at all, the runs
  * waiting for one are reported with a `WorkerStartError`.
+ *
+ * It runs only jobs whose function is a `'module:export'` reference.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new AsyncScheduler({
+ *   executors: { isolated: new ProcessPoolExecutor({ maxWorkers: 2, killGracePeriod: 10 }) },
+ *   // or, in configuration: { isolated: { type: 'processpool', maxWorkers: 2 } }
+ * });
+ * await scheduler.addJob('./jobs/convert.js:run', 'cron', { hour: 2, executor: 'isolated', timeout: 600 });
+ * ```
  */
 export class ProcessPoolExecutor extends PoolExecutor<Tinypool, ChildStop> {
   readonly killGracePeriod: number;

@@ -65,6 +65,17 @@ const MIN_OLD_GENERATION_MB = 4;
  * `process.exit`, out of memory) is replaced and the run reported with a
  * `WorkerCrashedError`; when workers cannot start at all, the runs waiting
  * for one are reported with a `WorkerStartError`.
+ *
+ * It runs only jobs whose function is a `'module:export'` reference.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new AsyncScheduler({
+ *   executors: { threads: new ThreadPoolExecutor({ maxWorkers: 4 }) },
+ *   // or, in configuration: { threads: { type: 'threadpool', maxWorkers: 4 } }
+ * });
+ * await scheduler.addJob('./jobs/images.js:resize', 'interval', { minutes: 10, executor: 'threads' });
+ * ```
  */
 export class ThreadPoolExecutor extends PoolExecutor<Piscina, HardStop> {
   readonly #resourceLimits: ResourceLimits | undefined;

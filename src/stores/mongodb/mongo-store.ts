@@ -60,6 +60,15 @@ const DUPLICATE_KEY = 11000;
 /** Ids per `$in` query when checking a batch, well inside the 16 MB command limit. */
 const ID_CHUNK = 1000;
 
+/** The options the constructor and `{ type, ...options }` entries take. */
+const OPTION_NAMES: readonly string[] = [
+  'url',
+  'client',
+  'clientOptions',
+  'database',
+  'collection',
+];
+
 /**
  * Keeps jobs in a MongoDB collection: documents `{ _id: id, next_run_time:
  * epoch ms | null, job_state: JSON }` with a partial index on `next_run_time`.
@@ -83,14 +92,6 @@ const ID_CHUNK = 1000;
  * // or, in configuration: { jobstores: { default: { type: 'mongodb', url: 'mongodb://localhost:27017' } } }
  * ```
  */
-const OPTION_NAMES: readonly string[] = [
-  'url',
-  'client',
-  'clientOptions',
-  'database',
-  'collection',
-];
-
 export class MongoJobStore implements JobStore {
   readonly shared = true;
   readonly #options: MongoJobStoreOptions;

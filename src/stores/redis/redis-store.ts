@@ -63,6 +63,9 @@ const DEFAULT_KEY_PREFIX = 'horarium.';
 /** ioredis's own default `connectTimeout`, which also bounds the store's start. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+/** The options the constructor and `{ type, ...options }` entries take. */
+const OPTION_NAMES: readonly string[] = ['url', 'client', 'clientOptions', 'keyPrefix'];
+
 /**
  * Keeps jobs in Redis. `${keyPrefix}jobs` maps each job id to its job state
  * JSON (`jobToDocument`); `${keyPrefix}run_times` scores each scheduled job id
@@ -84,8 +87,6 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
  * // or, in configuration: { jobstores: { default: { type: 'redis', url: 'redis://localhost:6379' } } }
  * ```
  */
-const OPTION_NAMES: readonly string[] = ['url', 'client', 'clientOptions', 'keyPrefix'];
-
 export class RedisJobStore implements JobStore {
   readonly shared = true;
   readonly #options: RedisJobStoreOptions;

@@ -1,6 +1,18 @@
 /** The cron fields, their bounds, defaults and names. */
 
-export const CRON_FIELDS = [
+/** The name of a cron field, as `CronTrigger` options and `CronTrigger.fields` spell it. */
+export type CronFieldName =
+  | 'year'
+  | 'month'
+  | 'day'
+  | 'week'
+  | 'dayOfWeek'
+  | 'hour'
+  | 'minute'
+  | 'second';
+
+/** Every field, most significant first. */
+export const CRON_FIELDS: readonly CronFieldName[] = [
   'year',
   'month',
   'day',
@@ -9,8 +21,7 @@ export const CRON_FIELDS = [
   'hour',
   'minute',
   'second',
-] as const;
-export type CronFieldName = (typeof CRON_FIELDS)[number];
+];
 
 /** Inclusive bounds of each field's values (`dayOfWeek` 7 is a second name for Sunday). */
 export const FIELD_BOUNDS: Readonly<Record<CronFieldName, readonly [number, number]>> = {

@@ -1,0 +1,359 @@
+/**
+ * The public API, name by name. Every export of `horarium` and
+ * `horarium/extend` is a promise kept across minor versions, so each one is
+ * listed here: adding, moving or removing an export fails this test until the
+ * list is changed with it, in the same reviewed commit.
+ *
+ * The lists are sorted by code unit. Runtime names are what `import()` of the
+ * entry point gives; type-only names are the exports the TypeScript compiler
+ * sees that have no runtime value. The last test builds the package (the
+ * compiler step of `npm run build`, into a scratch folder) and loads both
+ * entry points by name, as an application does.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '..');
+
+/** `horarium`: applications. */
+const ROOT_VALUES = [
+  'AmbiguousTimeError',
+  'AndTrigger',
+  'AsyncExecutor',
+  'AsyncScheduler',
+  'BackgroundScheduler',
+  'BaseScheduler',
+  'BlockingScheduler',
+  'CalendarIntervalTrigger',
+  'ConfigurationError',
+  'ConflictingIdError',
+  'CronSyntaxError',
+  'CronTrigger',
+  'DateTrigger',
+  'DeserializationError',
+  'DuplicateAliasError',
+  'EVENT_ALL',
+  'EVENT_ALL_JOBS_REMOVED',
+  'EVENT_EXECUTOR_ADDED',
+  'EVENT_EXECUTOR_REMOVED',
+  'EVENT_JOBSTORE_ADDED',
+  'EVENT_JOBSTORE_ERROR',
+  'EVENT_JOBSTORE_REMOVED',
+  'EVENT_JOB_ADDED',
+  'EVENT_JOB_CATCH_UP',
+  'EVENT_JOB_ERROR',
+  'EVENT_JOB_EXECUTED',
+  'EVENT_JOB_MAX_INSTANCES',
+  'EVENT_JOB_MISSED',
+  'EVENT_JOB_MODIFIED',
+  'EVENT_JOB_REMOVED',
+  'EVENT_JOB_RESTORE_FAILED',
+  'EVENT_JOB_SUBMITTED',
+  'EVENT_SCHEDULER_PAUSED',
+  'EVENT_SCHEDULER_RESUMED',
+  'EVENT_SCHEDULER_SHUTDOWN',
+  'EVENT_SCHEDULER_START',
+  'EVENT_SCHEDULER_STARTED',
+  'HorariumError',
+  'IntervalTrigger',
+  'InvalidDateError',
+  'InvalidJobOptionError',
+  'InvalidTriggerError',
+  'Job',
+  'JobCancelledError',
+  'JobCatchUpEvent',
+  'JobEvent',
+  'JobExecutionEvent',
+  'JobLookupError',
+  'JobReferenceError',
+  'JobRestoreFailedEvent',
+  'JobStoreErrorEvent',
+  'JobStoreStartError',
+  'JobStoreUnavailableError',
+  'JobSubmissionEvent',
+  'JobTimeoutError',
+  'JobTooLargeError',
+  'MaxIterationsError',
+  'MemoryJobStore',
+  'MongoJobStore',
+  'NonexistentTimeError',
+  'OrTrigger',
+  'ProcessPoolExecutor',
+  'RedisJobStore',
+  'ReferenceNotAllowedError',
+  'STATE_PAUSED',
+  'STATE_RUNNING',
+  'STATE_STOPPED',
+  'SchedulerAlreadyRunningError',
+  'SchedulerEvent',
+  'SchedulerNotRunningError',
+  'SerializationError',
+  'SqlJobStore',
+  'SqlStoreSetupError',
+  'SqliteLockTimeoutError',
+  'StoreReplyError',
+  'StoreSetupError',
+  'StoreStartTimeoutError',
+  'StoreTimeoutError',
+  'ThreadPoolExecutor',
+  'TriggerRestoreError',
+  'UncloneableResultError',
+  'UnknownAliasError',
+  'UnknownTimeZoneError',
+  'WorkerCrashedError',
+  'WorkerStartError',
+  'currentJob',
+  'defaultLogger',
+  'eventName',
+  'jobRunChannel',
+  'silentLogger',
+];
+
+const ROOT_TYPES = [
+  'AddJobOptionsArgument',
+  'AndTriggerOptions',
+  'AnySchedulerEvent',
+  'ArgsOption',
+  'ArgsRequired',
+  'BaseJobOptions',
+  'CalendarIntervalTriggerOptions',
+  'CronFieldName',
+  'CronFieldValue',
+  'CronSyntax',
+  'CronTriggerOptions',
+  'CrontabOptions',
+  'CurrentJob',
+  'DateInput',
+  'DateTriggerOptions',
+  'DayMatching',
+  'DstPolicy',
+  'EventForMask',
+  'EventsByCode',
+  'FlatConfig',
+  'IntervalTriggerOptions',
+  'JobChanges',
+  'JobDefaults',
+  'JobFunction',
+  'JobOptions',
+  'JobReferenceRules',
+  'JobRunContext',
+  'JobState',
+  'JobsExport',
+  'KyselyInstance',
+  'Logger',
+  'MongoJobStoreOptions',
+  'NormalizeOptions',
+  'OptionsArgument',
+  'OrTriggerOptions',
+  'PluginEntry',
+  'ProcessPoolExecutorOptions',
+  'RandomSource',
+  'RedisJobStoreOptions',
+  'ReferenceOrigin',
+  'ReferenceRule',
+  'SchedulerConfig',
+  'SchedulerEventListener',
+  'SchedulerState',
+  'SerializationErrorDetails',
+  'ShutdownOptions',
+  'SqlDialectName',
+  'SqlDurability',
+  'SqlJobStoreOptions',
+  'SqliteDriverName',
+  'SqliteDurability',
+  'StartOptions',
+  'ThreadPoolExecutorOptions',
+  'Trigger',
+  'TriggerAlias',
+  'TriggerArgs',
+  'TriggerArgsByAlias',
+  'TriggerArgument',
+  'TriggerJSON',
+];
+
+/** `horarium/extend`: authors of job stores, executors and trigger types. */
+const EXTEND_VALUES = [
+  'BaseExecutor',
+  'ConfigurationError',
+  'ConflictingIdError',
+  'DeserializationError',
+  'ExecutorNotRunningError',
+  'InvalidJobOptionError',
+  'InvalidTriggerError',
+  'JobCancelledError',
+  'JobLookupError',
+  'JobTimeoutError',
+  'JobTooLargeError',
+  'MaxInstancesReachedError',
+  'SerializationError',
+  'StoreReplyError',
+  'StoreSetupError',
+  'TriggerRestoreError',
+  'checkOptionNames',
+  'coerceBoolean',
+  'coerceNullableNumber',
+  'coerceNumber',
+  'jobToDocument',
+  'parseJobState',
+  'parseReference',
+  'readJobDocument',
+  'registerExecutorType',
+  'registerJobStoreType',
+  'registerTrigger',
+  'runAsCurrentJob',
+  'serializeJob',
+  'triggerFromJSON',
+];
+
+const EXTEND_TYPES = [
+  'CoerceNumberOptions',
+  'Executor',
+  'ExecutorContext',
+  'ExecutorFactory',
+  'JobDocument',
+  'JobRun',
+  'JobSizeLimit',
+  'JobStore',
+  'JobStoreFactory',
+  'JsonObject',
+  'JsonValue',
+  'ParsedReference',
+  'PluginContext',
+  'RestoreFailure',
+  'StoreContext',
+  'SubmitOptions',
+  'TriggerRestorer',
+  'UnresolvedJobState',
+];
+
+const ENTRY_POINTS = {
+  horarium: { source: 'src/index.ts', values: ROOT_VALUES, types: ROOT_TYPES },
+  'horarium/extend': { source: 'src/extend.ts', values: EXTEND_VALUES, types: EXTEND_TYPES },
+} as const;
+
+const sorted = (names: Iterable<string>): string[] => [...names].sort();
+
+/** Every name each source module exports, as the TypeScript compiler sees it (types and values). */
+function compilerExports(sources: readonly string[]): Map<string, string[]> {
+  const files = sources.map((source) => join(root, source));
+  const program = ts.createProgram(files, {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2023,
+    allowImportingTsExtensions: true,
+    noEmit: true,
+    types: ['node'],
+  });
+  const checker = program.getTypeChecker();
+  return new Map(
+    files.map((file, index) => {
+      const sourceFile = program.getSourceFile(file);
+      const module = sourceFile === undefined ? undefined : checker.getSymbolAtLocation(sourceFile);
+      if (module === undefined) throw new Error(`the compiler cannot read ${file}`);
+      const names = checker.getExportsOfModule(module).map((symbol) => symbol.getName());
+      return [sources[index] as string, sorted(names)];
+    }),
+  );
+}
+
+describe('the public API', () => {
+  const sources = Object.values(ENTRY_POINTS).map((entry) => entry.source);
+  const exported = compilerExports(sources);
+
+  /** The names `import()` of a source module gives. */
+  const runtimeNames = async (source: string): Promise<string[]> =>
+    sorted(Object.keys((await import(join(root, source))) as Record<string, unknown>));
+
+  for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
+    it(`${name} exports these runtime names`, async () => {
+      expect(await runtimeNames(entry.source)).toEqual(entry.values);
+    });
+
+    it(`${name} exports these type-only names`, async () => {
+      const values = await runtimeNames(entry.source);
+      const all = exported.get(entry.source) ?? [];
+      expect(all.filter((exportName) => !values.includes(exportName))).toEqual(entry.types);
+      // Every runtime name is also a name the compiler sees.
+      expect(values.filter((value) => !all.includes(value))).toEqual([]);
+    });
+  }
+
+  it('names an export twice only for the errors applications catch and extensions throw', () => {
+    const rootNames = new Set([...ROOT_VALUES, ...ROOT_TYPES]);
+    const both = [...EXTEND_VALUES, ...EXTEND_TYPES].filter((exportName) =>
+      rootNames.has(exportName),
+    );
+    expect(both.filter((exportName) => !exportName.endsWith('Error'))).toEqual([]);
+  });
+
+  it('the built package loads both entry points by name, their types included, and nothing deeper', async () => {
+    // The package as an application installs it: package.json and the build output.
+    const work = join(root, 'node_modules/.cache/horarium-package');
+    const installed = join(work, 'node_modules/horarium');
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(installed, { recursive: true });
+    const tsc = join(root, 'node_modules/typescript/bin/tsc');
+    await run(
+      process.execPath,
+      [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(installed, 'dist')],
+      { cwd: root },
+    );
+    cpSync(join(root, 'package.json'), join(installed, 'package.json'));
+    writeFileSync(join(work, 'package.json'), '{ "type": "module" }\n');
+
+    writeFileSync(
+      join(work, 'load.js'),
+      `const names = async (specifier) => Object.keys(await import(specifier)).sort();
+const deep = await import('horarium/dist/time/zone.js').then(() => 'loaded', (error) => error.code);
+console.log(JSON.stringify({ root: await names('horarium'), extend: await names('horarium/extend'), deep }));
+`,
+    );
+    const { stdout } = await run(process.execPath, ['load.js'], { cwd: work });
+    expect(JSON.parse(stdout)).toEqual({
+      root: ROOT_VALUES,
+      extend: EXTEND_VALUES,
+      deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
+    });
+
+    // The declarations resolve through the "types" conditions, for both entry points.
+    writeFileSync(
+      join(work, 'consumer.ts'),
+      `import { AsyncScheduler, type Job, type Trigger } from 'horarium';
+import { BaseExecutor, type JobRun, type JobStore, registerJobStoreType } from 'horarium/extend';
+export class Inline extends BaseExecutor {
+  protected runOnce(job: Job, run: JobRun): unknown {
+    return [job.id, run.scheduledRunTime];
+  }
+}
+export const store: (make: () => JobStore) => void = (make) => registerJobStoreType('made', make);
+export const trigger: Trigger | undefined = undefined;
+export const scheduler: AsyncScheduler = new AsyncScheduler();
+`,
+    );
+    writeFileSync(
+      join(work, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2023',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    const typecheck = await run(process.execPath, [tsc, '-p', work], { cwd: work }).catch(
+      (error: { stdout?: string; stderr?: string }) => error,
+    );
+    expect(`${typecheck.stdout ?? ''}${typecheck.stderr ?? ''}`).toBe('');
+    rmSync(work, { recursive: true, force: true });
+  }, 300_000);
+});
