@@ -65,6 +65,7 @@ function makeJob(): Job {
     maxInstances: 1,
     misfireGraceTime: null,
     timeout: null,
+    recover: false,
     nextRunTime: null,
   };
   return new Job(owner, state, 'default');

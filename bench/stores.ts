@@ -361,6 +361,7 @@ function makeJobs(prefix: string, count: number, next: number): Job[] {
           maxInstances: 1,
           misfireGraceTime: null,
           timeout: null,
+          recover: false,
           nextRunTime: new Date(next),
         },
         'default',

@@ -47,6 +47,7 @@ export function brokenJob(
       maxInstances: 1,
       misfireGraceTime: null,
       timeout: null,
+      recover: false,
       nextRunTime,
     },
     jobstore,

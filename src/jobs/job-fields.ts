@@ -25,6 +25,8 @@ interface SettingSpec<T> {
   readonly test: (value: unknown) => value is T;
   /** The value when neither the job nor `jobDefaults` gives one. */
   readonly default: T;
+  /** Stored documents written before the setting existed lack it: they read as the default. */
+  readonly optionalInDocument?: boolean;
 }
 
 /** A setting whose scheduler-wide default `jobDefaults` may set. */
@@ -41,6 +43,7 @@ export interface JobSettingSpecs {
   readonly maxInstances: DefaultableSpec<number>;
   readonly misfireGraceTime: DefaultableSpec<number | null>;
   readonly timeout: SettingSpec<number | null>;
+  readonly recover: SettingSpec<boolean>;
 }
 
 const isNonEmptyString = (value: unknown): value is string =>
@@ -83,6 +86,8 @@ export const JOB_SETTINGS: JobSettingSpecs = {
     test: isTimeoutOrNull,
     default: null,
   },
+  // Added after the first stored format: a document without it reads as the default.
+  recover: { expected: 'true or false', test: isBoolean, default: false, optionalInDocument: true },
 };
 
 export type JobSettingName = keyof JobSettingSpecs;
@@ -130,7 +135,8 @@ export function checkJobSetting<K extends JobSettingName>(name: K, value: unknow
  * `DeserializationError` of the caller's), or undefined when it is valid.
  */
 export function settingProblem(name: JobSettingName, value: unknown): string | undefined {
-  const { test, expected } = spec(name);
+  const { test, expected, optionalInDocument } = spec(name);
+  if (value === undefined && optionalInDocument === true) return undefined;
   return test(value) ? undefined : `field "${name}" must be ${expected}`;
 }
 

@@ -24,6 +24,8 @@ export interface JobChanges<A extends unknown[] = unknown[]> {
   misfireGraceTime?: number | null;
   /** Seconds a run may take before its signal aborts and it is reported as timed out; null = no limit. */
   timeout?: number | null;
+  /** Run a fire again on another node when the node running it dies (default false: recorded abandoned). */
+  recover?: boolean;
   /** `null` pauses the job. */
   nextRunTime?: Date | null;
 }
@@ -60,6 +62,7 @@ export interface JobState<A extends unknown[] = unknown[]> {
   maxInstances: number;
   misfireGraceTime: number | null;
   timeout: number | null;
+  recover: boolean;
   nextRunTime: Date | null;
 }
 
@@ -100,6 +103,8 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
   readonly misfireGraceTime: number | null;
   /** Seconds a run may take before its signal aborts with a `JobTimeoutError`; null: no limit. */
   readonly timeout: number | null;
+  /** Run a fire again on another node when the node running it dies (its runs see `currentJob().recovering`). */
+  readonly recover: boolean;
   /** Alias of the store holding the job; null while the job is pending (the scheduler has not started). */
   readonly jobstore: string | null;
   /** Why this stored job cannot be restored (module moved, corrupt row), or undefined for a healthy job. */
@@ -128,6 +133,7 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
     this.maxInstances = state.maxInstances;
     this.misfireGraceTime = state.misfireGraceTime;
     this.timeout = state.timeout;
+    this.recover = state.recover;
     const next = state.nextRunTime === null ? Number.NaN : state.nextRunTime.getTime();
     // NaN stands for "paused", so an invalid Date must never get in.
     if (state.nextRunTime !== null && Number.isNaN(next)) {
@@ -232,6 +238,7 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
       maxInstances: this.maxInstances,
       misfireGraceTime: this.misfireGraceTime,
       timeout: this.timeout,
+      recover: this.recover,
       nextRunTime,
     };
   }

@@ -36,7 +36,7 @@ import { isoInstant } from '../time/format.ts';
 import { decodeValue, encodeValue, encodeValueToJson, type JsonValue } from './codec.ts';
 import { DeserializationError, SerializationError } from './errors.ts';
 import type { JobFunction, JobState } from './job.ts';
-import { JOB_SETTING_NAMES, type JobSettings, settingProblem } from './job-fields.ts';
+import { JOB_SETTING_NAMES, JOB_SETTINGS, type JobSettings, settingProblem } from './job-fields.ts';
 
 /** The newest job state document version this Horarium writes and reads. */
 export const JOB_STATE_VERSION = 1;
@@ -55,6 +55,8 @@ export interface JobDocument {
   maxInstances: number;
   misfireGraceTime: number | null;
   timeout: number | null;
+  /** Run a fire again when the node running it died; written only when true. */
+  recover?: boolean;
   /** ISO 8601 instant in UTC; null when paused. */
   nextRunTime: string | null;
 }
@@ -158,7 +160,14 @@ export function jobToDocument(job: JobState): JobDocument {
   document.funcRef = funcRef;
   document.args = args;
   document.trigger = trigger;
-  for (const name of JOB_SETTING_NAMES) if (name !== 'name') document[name] = job[name];
+  for (const name of JOB_SETTING_NAMES) {
+    if (name === 'name') continue;
+    const spec = JOB_SETTINGS[name];
+    // A setting added after the first format is written only when it differs from its default,
+    // so that a job that does not use it is stored exactly as before.
+    if (spec.optionalInDocument === true && job[name] === spec.default) continue;
+    document[name] = job[name];
+  }
   document.nextRunTime = nextRunTimeText(job);
   return document as unknown as JobDocument;
 }
@@ -204,7 +213,7 @@ const executorJson = new JsonStringMemo();
  * ```
  */
 export function serializeJob(job: JobState): string {
-  const { id, name, executor, coalesce, maxInstances, misfireGraceTime, timeout } = job;
+  const { id, name, executor, coalesce, maxInstances, misfireGraceTime, timeout, recover } = job;
   const funcRef = checkFuncRef(job);
   const args = encodeArgs(job, encodeValueToJson);
   const trigger = readTrigger(job, triggerText);
@@ -217,6 +226,7 @@ export function serializeJob(job: JobState): string {
     typeof maxInstances !== 'number' ||
     (misfireGraceTime !== null && typeof misfireGraceTime !== 'number') ||
     (timeout !== null && typeof timeout !== 'number') ||
+    typeof recover !== 'boolean' ||
     trigger === undefined
   ) {
     // Fields of other types (possible only from untyped code) are left to JSON.stringify.
@@ -228,6 +238,7 @@ export function serializeJob(job: JobState): string {
     `,"executor":${executorJson.of(executor)},"coalesce":${coalesce ? 'true' : 'false'}` +
     `,"maxInstances":${JSON.stringify(maxInstances)}` +
     `,"misfireGraceTime":${numberOrNullJson(misfireGraceTime)},"timeout":${numberOrNullJson(timeout)}` +
+    (recover ? ',"recover":true' : '') +
     `,"nextRunTime":${nextRunTime === null ? 'null' : `"${nextRunTime}"`}}`
   );
 }
@@ -297,7 +308,7 @@ export function readJobDocument(document: unknown): UnresolvedJobState {
     const value = field(name);
     const problem = settingProblem(name, value);
     if (problem !== undefined) fail(name, `${problem}, not ${kindOf(value)}`);
-    settings[name] = value;
+    settings[name] = value === undefined ? JOB_SETTINGS[name].default : value;
   }
 
   const rawNext = field('nextRunTime');

@@ -28,6 +28,12 @@ export interface BaseJobOptions {
   replaceExisting?: boolean;
   /** Seconds a run may take before its signal aborts and it is reported as an error (default: no limit). */
   timeout?: number | null;
+  /**
+   * With several schedulers on one store: when the node running a fire dies,
+   * another node runs it again (`currentJob().recovering` is true) instead of
+   * recording it abandoned (default false: at most once).
+   */
+  recover?: boolean;
 }
 
 /**

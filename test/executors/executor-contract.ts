@@ -124,6 +124,7 @@ export function makeContractJob(
     maxInstances: 1,
     misfireGraceTime: null,
     timeout: null,
+    recover: false,
     nextRunTime: null,
     ...overrides,
   };

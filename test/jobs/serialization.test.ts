@@ -16,7 +16,7 @@ import {
 } from '../../src/index.ts';
 import { DeserializationError, SerializationError } from '../../src/jobs/errors.ts';
 import type { JobFunction, JobState } from '../../src/jobs/job.ts';
-import { JOB_SETTING_NAMES } from '../../src/jobs/job-fields.ts';
+import { JOB_SETTING_NAMES, JOB_SETTINGS } from '../../src/jobs/job-fields.ts';
 import {
   deserializeJob,
   JOB_STATE_VERSION,
@@ -52,6 +52,7 @@ function jobState(overrides: Partial<JobState> = {}): JobState {
     maxInstances: 1,
     misfireGraceTime: 1,
     timeout: null,
+    recover: false,
     nextRunTime: new Date(Date.UTC(2025, 0, 1, 1)),
     ...overrides,
   };
@@ -375,6 +376,12 @@ describe('stored states that cannot be restored', () => {
     ],
     ['timeout negative', { timeout: -1 }, [], /field "timeout" must be a positive number/],
     [
+      'recover',
+      { recover: 'yes' },
+      [],
+      /field "recover" must be true or false, not the string "yes"/,
+    ],
+    [
       'nextRunTime number',
       { nextRunTime: 0 },
       [],
@@ -481,6 +488,7 @@ describe('the stored text', () => {
     maxInstances: fc.integer({ min: 1, max: 1000 }),
     misfireGraceTime: secondsArb,
     timeout: secondsArb,
+    recover: fc.boolean(),
     nextRunTime: timeArb,
   });
 
@@ -497,8 +505,19 @@ describe('the stored text', () => {
   it('writes every declared job setting, and nothing else besides the structural fields', () => {
     const keys = Object.keys(JSON.parse(serializeJob(jobState())) as object);
     expect(keys.sort()).toEqual(
-      ['version', 'id', 'funcRef', 'args', 'trigger', 'nextRunTime', ...JOB_SETTING_NAMES].sort(),
+      [
+        'version',
+        'id',
+        'funcRef',
+        'args',
+        'trigger',
+        'nextRunTime',
+        // Settings added after the first format are written only when not at their default.
+        ...JOB_SETTING_NAMES.filter((name) => JOB_SETTINGS[name].optionalInDocument !== true),
+      ].sort(),
     );
+    const recovering = JSON.parse(serializeJob(jobState({ recover: true }))) as object;
+    expect(recovering).toHaveProperty('recover', true);
   });
 
   it('is JSON.stringify(jobToDocument(job)) also for fields of other types from untyped code', () => {

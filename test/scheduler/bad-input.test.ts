@@ -82,6 +82,7 @@ describe('job options of the wrong type or out of range', () => {
     ['misfireGraceTime: NaN', { misfireGraceTime: Number.NaN }, 'misfireGraceTime', 'NaN'],
     ['timeout: 0', { timeout: 0 }, 'timeout', '0'],
     ['timeout: -5', { timeout: -5 }, 'timeout', '-5'],
+    ["recover: 'yes'", { recover: 'yes' }, 'recover', '"yes"'],
     ["args: 'x'", { args: 'x' }, 'args', '"x"'],
     ['args: {}', { args: { 0: 1 } }, 'args', 'args'],
     ['replaceExisting: 1', { replaceExisting: 1 }, 'replaceExisting', '1'],

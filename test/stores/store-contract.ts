@@ -58,6 +58,7 @@ export function makeJob(
     maxInstances: 1,
     misfireGraceTime: null,
     timeout: null,
+    recover: false,
     nextRunTime: next,
     ...overrides,
   };

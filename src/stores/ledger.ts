@@ -1,0 +1,229 @@
+/**
+ * The cluster ledger: what a persistent job store adds so that any number of
+ * schedulers can share it and every fire time of every job runs at most once
+ * and is never silently lost.
+ *
+ * A **fire** is one slot of one job, `(jobId, scheduledTime)`. The store keeps
+ * a ledger of fires with a unique key on that pair: a node runs a fire only if
+ * its own insert of the fire's row won. Due jobs are **claimed** with a lease
+ * and a per-job **fencing token** (incremented on every claim) in one atomic
+ * step; the node plans the runs, then **commits** in one transaction — the
+ * job's next run time advances only where the fence still matches, and the
+ * fire rows are inserted. A node whose claim was taken over (a stale fence)
+ * writes nothing and runs nothing; runs are submitted only after the commit.
+ *
+ * Time: every comparison with "now" (due jobs, leases, reaping) uses the
+ * store's own clock, so nodes whose clocks disagree still agree on what is due.
+ * Every method that reads the clock takes an optional `now` (epoch ms) used
+ * instead: the contract tests inject time this way.
+ *
+ * Leases: a claim lease reserves a claimed job for its claimer's commit and
+ * is free again *after* `lease_until` (at `lease_until` it is still held); a
+ * run lease reserves a fire in `claimed` or `running` for the node running it
+ * and is renewed while that node lives. The reaper of any node records the
+ * fires of dead nodes (expired run leases) as `abandoned`, or takes them over
+ * to run them again for jobs with `recover: true`.
+ */
+import type { Job } from '../jobs/job.ts';
+
+/** The states a fire passes through, and those decided when its run is planned. */
+export type FireState =
+  | 'claimed'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled'
+  | 'abandoned'
+  | 'missed'
+  | 'coalesced'
+  | 'skipped_max_instances';
+
+/** A fire state a node sets on a fire it holds. */
+export type FireOutcome = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
+
+/** The states of a fire whose run lease is live: it holds its node. */
+export const LIVE_FIRE_STATES: readonly FireState[] = ['claimed', 'running'];
+
+/** A due job the claim reserved for its claimer. */
+export interface ClaimedJob {
+  readonly job: Job;
+  /** The job's fencing token after this claim. */
+  readonly fence: number;
+  /**
+   * Batches of this job running on any node now (distinct batch ids of its
+   * fires in `claimed` or `running` whose run lease is live): what
+   * `maxInstances` counts.
+   */
+  readonly liveBatches: number;
+}
+
+export interface Claim {
+  /** The store's clock when it claimed (epoch ms): the `now` the claimer plans with. */
+  readonly now: number;
+  readonly jobs: readonly ClaimedJob[];
+}
+
+export interface ClaimOptions {
+  /** The node claiming. */
+  readonly owner: string;
+  /** Claim at most this many jobs. */
+  readonly limit: number;
+  /** The claim lease, ms. */
+  readonly leaseMs: number;
+  /** The time to claim at instead of the store's clock (tests). */
+  readonly now?: number;
+}
+
+/** A fire a commit inserts. */
+export interface NewFire {
+  readonly fireId: string;
+  readonly scheduledTime: number;
+  /**
+   * `claimed`: a run the committer will start (node = committer, fence = the
+   * commit's, run lease = now + runLeaseMs); the others are decided now and
+   * final (`finished_at` = now).
+   */
+  readonly state: 'claimed' | 'missed' | 'coalesced' | 'skipped_max_instances';
+  /** The fires submitted as one batch share it (a batch is one instance for `maxInstances`). */
+  readonly batchId: string | null;
+  /** Why, for the states decided when planned (e.g. how many times a coalesced row stands for). */
+  readonly detail?: string | null;
+}
+
+/** What a commit writes for one claimed job. */
+export interface JobCommit {
+  readonly jobId: string;
+  /** The fence the job was claimed with. */
+  readonly fence: number;
+  /** The job after this pass (its next run time advanced); null removes it. */
+  readonly job: Job | null;
+  readonly fires: readonly NewFire[];
+}
+
+export interface CommitOptions {
+  /** The run lease of the `claimed` fires, ms. */
+  readonly runLeaseMs: number;
+  readonly now?: number;
+}
+
+export interface CommitResult {
+  /** Jobs whose fence no longer matched: nothing of them was written. */
+  readonly lost: readonly string[];
+  /** The fire ids this commit inserted (a fire another commit inserted first is not among them). */
+  readonly won: readonly string[];
+}
+
+/** A state change of a fire the node holds. */
+export interface FireUpdate {
+  readonly fireId: string;
+  readonly state: FireOutcome;
+  /** When it happened (epoch ms, the node's clock corrected by its skew). */
+  readonly at: number;
+  /** For `failed` and `timed_out`: the error, trimmed. */
+  readonly error?: { readonly name: string; readonly message: string };
+}
+
+/** A fire as the ledger holds it. */
+export interface FireRecord {
+  readonly fireId: string;
+  readonly jobId: string;
+  readonly scheduledTime: number;
+  readonly state: FireState;
+  readonly node: string | null;
+  readonly fence: number;
+  readonly batchId: string | null;
+  readonly leaseUntil: number | null;
+  readonly claimedAt: number | null;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly recovering: boolean;
+  readonly attempt: number;
+  readonly errorName: string | null;
+  readonly errorMessage: string | null;
+  readonly detail: string | null;
+}
+
+/** A fire the reaper took over to run again (`recover: true`). */
+export interface RecoveredFire {
+  readonly fire: FireRecord;
+  readonly job: Job;
+}
+
+export interface ReapOptions {
+  /** Reap at most this many fires. */
+  readonly limit: number;
+  /** The run lease of a fire taken over to be run again, ms. */
+  readonly runLeaseMs: number;
+  readonly now?: number;
+}
+
+export interface ReapResult {
+  /** Fires of dead nodes now recorded `abandoned` (each reported once, by the node that reaped it). */
+  readonly abandoned: readonly FireRecord[];
+  /** Fires of jobs with `recover: true` that the reaper took over (fence + 1, node = reaper): run them again. */
+  readonly recovered: readonly RecoveredFire[];
+}
+
+/** A scheduler process sharing the store, as its check-ins describe it. */
+export interface NodeRecord {
+  readonly nodeId: string;
+  readonly hostname: string;
+  readonly pid: number;
+  readonly version: string;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  /** The store's clock at the node's last check-in. */
+  readonly lastSeen: number;
+  /** The node's clock minus the store's, as the node last measured it. */
+  readonly clockSkewMs: number;
+}
+
+/** Which fires to read: newest first (by scheduled time, then fire id). */
+export interface FireQuery {
+  readonly jobId?: string;
+  readonly states?: readonly FireState[];
+  readonly limit: number;
+}
+
+/** The ledger methods of a persistent store (see the module comment). */
+export interface ClusterLedger {
+  /** The store's clock, epoch ms. */
+  now(): Promise<number>;
+  /**
+   * Claims due jobs in one atomic step: jobs whose next run time is ≤ now, not
+   * paused, whose claim lease is free (none, or `lease_until < now`), by next
+   * run time then id, at most `limit`; each gets `lease_owner = owner`,
+   * `lease_until = now + leaseMs` and its fence + 1. A stored job that cannot
+   * be restored is reported and skipped.
+   */
+  claimDueJobs(options: ClaimOptions): Promise<Claim>;
+  /**
+   * Commits claims in one transaction: for each job whose fence still matches,
+   * its new state (or its removal), its claim released, its fires inserted
+   * unless a fire with the same (job id, scheduled time) exists. A commit with a
+   * stale fence writes nothing.
+   */
+  commitClaims(
+    owner: string,
+    commits: readonly JobCommit[],
+    options: CommitOptions,
+  ): Promise<CommitResult>;
+  /**
+   * Sets the state of fires `owner` holds (only fires whose node is `owner` and
+   * whose state is live); returns the fire ids it could not change.
+   */
+  updateFires(owner: string, updates: readonly FireUpdate[]): Promise<string[]>;
+  /** Renews the run leases of `owner`'s live fires whose lease has not expired; returns their ids. */
+  renewFireLeases(owner: string, leaseMs: number, now?: number): Promise<string[]>;
+  /** Records fires with expired run leases `abandoned`, or takes over those of `recover: true` jobs. */
+  reapExpiredFires(owner: string, options: ReapOptions): Promise<ReapResult>;
+  /** Releases the claims `owner` holds (graceful shutdown: peers may claim those jobs at once). */
+  releaseClaims(owner: string): Promise<void>;
+  /** Records a node's check-in (insert or update). */
+  checkIn(node: Omit<NodeRecord, 'lastSeen'>, now?: number): Promise<void>;
+  /** The nodes that checked in, most recent first. */
+  getNodes(): Promise<NodeRecord[]>;
+  /** Fires, newest first. */
+  getFires(query: FireQuery): Promise<FireRecord[]>;
+}
