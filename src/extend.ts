@@ -45,6 +45,26 @@ export {
   type UnresolvedJobState,
 } from './jobs/serialization.ts';
 export type { JobSizeLimit } from './stores/errors.ts';
+// The cluster ledger a persistent store adds so that several schedulers may share it.
+export type {
+  Claim,
+  ClaimedJob,
+  ClaimOptions,
+  ClusterLedger,
+  CommitOptions,
+  CommitResult,
+  FireOutcome,
+  FireQuery,
+  FireRecord,
+  FireState,
+  FireUpdate,
+  JobCommit,
+  NewFire,
+  NodeRecord,
+  ReapOptions,
+  ReapResult,
+  RecoveredFire,
+} from './stores/ledger.ts';
 export type { JobStore, RestoreFailure, StoreContext } from './stores/store.ts';
 
 // Executors: the contract, the base class of the built-in ones, and a job's run

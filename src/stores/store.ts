@@ -2,6 +2,7 @@
 
 import type { Job } from '../jobs/job.ts';
 import type { Logger } from '../logging.ts';
+import type { ClusterLedger } from './ledger.ts';
 
 /** A stored job that could not be restored. */
 export interface RestoreFailure {
@@ -58,6 +59,14 @@ export interface StoreContext {
  * ```
  */
 export interface JobStore {
+  /**
+   * The cluster ledger (claims, fencing, the fire ledger, run leases, node
+   * check-ins: `ledger.ts`): present on every persistent store, so that any
+   * number of schedulers may share it. The scheduler runs a store that has one
+   * through claims and fenced commits, and one without (the memory store, a
+   * single process) directly.
+   */
+  readonly ledger?: ClusterLedger;
   /**
    * True for stores that other processes can change (databases): the
    * scheduler then polls them every `storePollInterval` seconds instead of
