@@ -25,6 +25,7 @@ export { AsyncScheduler, BackgroundScheduler, BlockingScheduler } from './schedu
 // Configuration, and the options of the scheduler's methods
 
 export type { ShutdownOptions } from './executors/executor.ts';
+export type { ClusterOptions, WakeOption } from './scheduler/cluster/cluster-options.ts';
 export type { JobReferenceRules, ReferenceOrigin } from './jobs/reference-policy.ts';
 export type {
   FlatConfig,

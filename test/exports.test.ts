@@ -122,6 +122,7 @@ const ROOT_TYPES = [
   'ArgsRequired',
   'BaseJobOptions',
   'CalendarIntervalTriggerOptions',
+  'ClusterOptions',
   'CronFieldName',
   'CronFieldValue',
   'CronSyntax',
@@ -174,6 +175,7 @@ const ROOT_TYPES = [
   'TriggerArgsByAlias',
   'TriggerArgument',
   'TriggerJSON',
+  'WakeOption',
 ];
 
 /** `horarium/extend`: authors of job stores, executors and trigger types. */

@@ -42,6 +42,7 @@ import type { Logger } from '../logging.ts';
 import type { JobStore } from '../stores/store.ts';
 import { UnknownTimeZoneError } from '../time/errors.ts';
 import { getZone } from '../time/zone.ts';
+import { type ClusterOptions, normalizeClusterOptions } from './cluster/cluster-options.ts';
 
 /** A store or executor given by plugin type name plus its constructor options. */
 export interface PluginEntry {
@@ -95,6 +96,8 @@ export interface SchedulerConfig {
    * lists are comma-separated: `'horarium.jobReferences.roots': '/srv/app,/opt/jobs'`.
    */
   jobReferences?: JobReferenceRules;
+  /** How this scheduler shares its persistent stores with other schedulers (see docs/cluster.md). */
+  cluster?: ClusterOptions;
 }
 
 /** The flat configuration form: dotted keys under a prefix, values often strings. */
@@ -117,6 +120,7 @@ export interface NormalizedConfig {
   daemon?: boolean;
   storePollInterval?: number;
   jobReferences?: JobReferenceRules;
+  cluster?: ClusterOptions;
 }
 
 export interface NormalizeOptions {
@@ -136,6 +140,7 @@ const TOP_LEVEL_KEYS = [
   'daemon',
   'storePollInterval',
   'jobReferences',
+  'cluster',
 ] as const;
 const TOP_LEVEL_KEY_SET: ReadonlySet<string> = new Set(TOP_LEVEL_KEYS);
 const JOB_REFERENCE_KEYS = ['base', 'roots', 'packages', 'builtins'] as const;
@@ -474,6 +479,9 @@ function normalizeTree(
         break;
       case 'jobReferences':
         config.jobReferences = normalizeJobReferences(key, value);
+        break;
+      case 'cluster':
+        config.cluster = normalizeClusterOptions(key, value);
         break;
       default: {
         const hint =
