@@ -39,8 +39,20 @@ export type FireState =
   | 'coalesced'
   | 'skipped_max_instances';
 
-/** A fire state a node sets on a fire it holds. */
-export type FireOutcome = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
+/**
+ * A fire state a node sets on a fire it holds: `running` when its run starts,
+ * then how it ended. `missed` and `skipped_max_instances` end a fire that
+ * never started: its run time was past the job's misfire grace time when its
+ * turn came, or the executor refused the batch.
+ */
+export type FireOutcome =
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled'
+  | 'missed'
+  | 'skipped_max_instances';
 
 /** The states of a fire whose run lease is live: it holds its node. */
 export const LIVE_FIRE_STATES: readonly FireState[] = ['claimed', 'running'];

@@ -310,6 +310,20 @@ export function describeLedgerContract(
         expect((await firesOf('j'))[0]?.state).toBe('failed');
       });
 
+      it('ends a fire that never started: missed when its turn came too late', async () => {
+        const id = await committedFire(A);
+        expect(
+          await ledger.updateFires(A, [{ fireId: id, state: 'missed', at: BASE_TIME + 5 }]),
+        ).toEqual([]);
+        const [record] = await firesOf('j');
+        expect(record).toMatchObject({
+          state: 'missed',
+          startedAt: null,
+          finishedAt: BASE_TIME + 5,
+        });
+        expect(await ledger.renewFireLeases(A, RUN_LEASE, BASE_TIME + 6)).toEqual([]);
+      });
+
       it('renews only its own live fires, and not one whose lease has expired', async () => {
         const mine = await committedFire(A, 'mine');
         const theirs = await committedFire(B, 'theirs');
