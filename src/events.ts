@@ -34,10 +34,23 @@ export const EVENT_JOBSTORE_ERROR = 131072;
  */
 export const EVENT_JOB_RESTORE_FAILED = 262144;
 /**
+ * A run of a job was in progress on a scheduler that stopped renewing its run
+ * lease (its process died, or lost its store for longer than the lease): the
+ * node that found it records the fire abandoned, or, for a job with
+ * `recover: true`, runs it again (`recovered`).
+ */
+export const EVENT_JOB_ABANDONED = 524288;
+/**
+ * This scheduler lost the run lease of a run in progress (it could not renew
+ * it in time, or another node took the fire over): the run's signal is
+ * aborted with a `LeaseLostError`, and its outcome is no longer recorded.
+ */
+export const EVENT_JOB_LEASE_LOST = 1048576;
+/**
  * Fire times of a job fell due while the scheduler was not running (down,
  * stopped or paused): how many, since when, and how the scheduler catches up.
- * Once per job and catch-up. (2 ** 19 to 2 ** 22 are the codes of the
- * multi-node, calendar and retry events.)
+ * Once per job and catch-up. (2 ** 21 and 2 ** 22 are the codes of the
+ * calendar and retry events.)
  */
 export const EVENT_JOB_CATCH_UP = 8388608;
 /** Every event code (APScheduler's 131071 plus the codes Horarium adds). */
@@ -61,6 +74,8 @@ export const EVENT_ALL: number =
   EVENT_JOB_MAX_INSTANCES |
   EVENT_JOBSTORE_ERROR |
   EVENT_JOB_RESTORE_FAILED |
+  EVENT_JOB_ABANDONED |
+  EVENT_JOB_LEASE_LOST |
   EVENT_JOB_CATCH_UP;
 
 const CODE_NAMES: ReadonlyMap<number, string> = new Map([
@@ -83,6 +98,8 @@ const CODE_NAMES: ReadonlyMap<number, string> = new Map([
   [EVENT_JOB_MAX_INSTANCES, 'EVENT_JOB_MAX_INSTANCES'],
   [EVENT_JOBSTORE_ERROR, 'EVENT_JOBSTORE_ERROR'],
   [EVENT_JOB_RESTORE_FAILED, 'EVENT_JOB_RESTORE_FAILED'],
+  [EVENT_JOB_ABANDONED, 'EVENT_JOB_ABANDONED'],
+  [EVENT_JOB_LEASE_LOST, 'EVENT_JOB_LEASE_LOST'],
   [EVENT_JOB_CATCH_UP, 'EVENT_JOB_CATCH_UP'],
 ]);
 
@@ -137,18 +154,50 @@ export class JobExecutionEvent extends JobEvent {
   readonly exception: unknown;
   /** The error's stack trace, when the job failed. */
   readonly traceback: string | null;
+  /** The fire's id in its store's ledger, for a job in a store several schedulers can share; otherwise null. */
+  readonly fireId: string | null;
   constructor(
     code: number,
     jobId: string,
     jobstore: string | null,
     scheduledRunTime: Date,
-    details: { retval?: unknown; exception?: unknown; traceback?: string | null } = {},
+    details: {
+      retval?: unknown;
+      exception?: unknown;
+      traceback?: string | null;
+      fireId?: string | null;
+    } = {},
   ) {
     super(code, jobId, jobstore);
     this.scheduledRunTime = scheduledRunTime;
     this.retval = details.retval;
     this.exception = details.exception;
     this.traceback = details.traceback ?? null;
+    this.fireId = details.fireId ?? null;
+  }
+}
+
+/**
+ * A run in progress on another scheduler stopped renewing its lease: the
+ * fire is recorded abandoned, or run again here when `recovered`.
+ */
+export class JobAbandonedEvent extends JobEvent {
+  readonly scheduledRunTime: Date;
+  readonly fireId: string;
+  /** The scheduler (node id) whose run was abandoned. */
+  readonly node: string | null;
+  /** True when the job has `recover: true` and this scheduler runs the fire again. */
+  readonly recovered: boolean;
+  constructor(
+    jobId: string,
+    jobstore: string,
+    details: { scheduledRunTime: Date; fireId: string; node: string | null; recovered: boolean },
+  ) {
+    super(EVENT_JOB_ABANDONED, jobId, jobstore);
+    this.scheduledRunTime = details.scheduledRunTime;
+    this.fireId = details.fireId;
+    this.node = details.node;
+    this.recovered = details.recovered;
   }
 }
 
@@ -237,6 +286,8 @@ export interface EventsByCode {
   [EVENT_JOB_MAX_INSTANCES]: JobSubmissionEvent;
   [EVENT_JOBSTORE_ERROR]: JobStoreErrorEvent;
   [EVENT_JOB_RESTORE_FAILED]: JobRestoreFailedEvent;
+  [EVENT_JOB_ABANDONED]: JobAbandonedEvent;
+  [EVENT_JOB_LEASE_LOST]: JobExecutionEvent;
   [EVENT_JOB_CATCH_UP]: JobCatchUpEvent;
 }
 

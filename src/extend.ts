@@ -70,7 +70,13 @@ export type { JobStore, RestoreFailure, StoreContext } from './stores/store.ts';
 // Executors: the contract, the base class of the built-in ones, and a job's run
 
 export { BaseExecutor } from './executors/base.ts';
-export type { Executor, ExecutorContext, SubmitOptions } from './executors/executor.ts';
+export type {
+  Executor,
+  ExecutorContext,
+  FireChange,
+  RunFire,
+  SubmitOptions,
+} from './executors/executor.ts';
 export { type JobRun, runAsCurrentJob } from './jobs/current-job.ts';
 export { type ParsedReference, parseReference } from './jobs/job-ref.ts';
 

@@ -25,8 +25,9 @@ export { AsyncScheduler, BackgroundScheduler, BlockingScheduler } from './schedu
 // Configuration, and the options of the scheduler's methods
 
 export type { ShutdownOptions } from './executors/executor.ts';
-export type { ClusterOptions, WakeOption } from './scheduler/cluster/cluster-options.ts';
 export type { JobReferenceRules, ReferenceOrigin } from './jobs/reference-policy.ts';
+export type { NodeInfo } from './scheduler/cluster/cluster-nodes.ts';
+export type { ClusterOptions, WakeOption } from './scheduler/cluster/cluster-options.ts';
 export type {
   FlatConfig,
   JobDefaults,
@@ -121,7 +122,7 @@ export { defaultLogger, type Logger, silentLogger } from './logging.ts';
 
 export { ConfigurationError } from './config/errors.ts';
 export { HorariumError } from './errors.ts';
-export { JobCancelledError, JobTimeoutError } from './executors/executor.ts';
+export { JobCancelledError, JobTimeoutError, LeaseLostError } from './executors/executor.ts';
 export {
   UncloneableResultError,
   WorkerCrashedError,
@@ -136,6 +137,7 @@ export {
   SerializationError,
   type SerializationErrorDetails,
 } from './jobs/errors.ts';
+export { NodeIdInUseError } from './scheduler/cluster/errors.ts';
 export {
   DuplicateAliasError,
   SchedulerAlreadyRunningError,

@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { HorariumError } from '../errors.ts';
+import { VERSION } from '../version.ts';
 import {
   type JobsOptions,
   listJobs,
@@ -20,8 +21,6 @@ import { type NextOptions, nextCommand } from './commands/next.ts';
 import { type RunOptions, runCommand } from './commands/run.ts';
 import { printable } from './format.ts';
 import { DEFAULT_STORE_URL } from './store.ts';
-
-const VERSION = '0.1.0';
 
 /** Commander's (possibly multi-line) error text as one line with a hint. */
 function oneLine(text: string): string {

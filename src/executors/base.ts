@@ -9,17 +9,26 @@ import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
 import {
   EVENT_JOB_ERROR,
   EVENT_JOB_EXECUTED,
+  EVENT_JOB_LEASE_LOST,
   EVENT_JOB_MISSED,
   JobExecutionEvent,
 } from '../events.ts';
 import { JobRun } from '../jobs/current-job.ts';
 import type { Job } from '../jobs/job.ts';
 import { debugEnabled } from '../logging.ts';
-import type { Executor, ExecutorContext, ShutdownOptions, SubmitOptions } from './executor.ts';
+import type { FireOutcome } from '../stores/ledger.ts';
+import type {
+  Executor,
+  ExecutorContext,
+  RunFire,
+  ShutdownOptions,
+  SubmitOptions,
+} from './executor.ts';
 import {
   ExecutorNotRunningError,
   JobCancelledError,
   JobTimeoutError,
+  LeaseLostError,
   MaxInstancesReachedError,
 } from './executor.ts';
 
@@ -51,6 +60,12 @@ interface Batch {
   readonly queue: Date[];
   /** Index in `queue` of the next run time to start. */
   position: number;
+  /** The ledger fires of the run times, index for index; undefined for a store without a ledger. */
+  readonly fires: RunFire[] | undefined;
+  /** Fires of the queue aborted before their turn (their lease was lost). */
+  dropped: Set<string> | undefined;
+  /** How far this host's clock is ahead of the store's that the fires came from (ms). */
+  readonly skewMs: number;
   /** The job's running batches (this one among them). */
   readonly siblings: Batch[];
   /** The asynchronous run in progress, or null. */
@@ -122,8 +137,15 @@ export abstract class BaseExecutor implements Executor {
   submitJob(job: Job, runTimes: readonly Date[], options?: SubmitOptions): void {
     if (!this.#accepting) throw new ExecutorNotRunningError(this.#alias);
     const running = this.#batches.get(job.id);
+    const fires = options?.fires;
+    if (fires !== undefined && fires.length !== runTimes.length)
+      throw new RangeError(
+        `submitJob: ${fires.length} fires for ${runTimes.length} run times; give one fire per run time`,
+      );
     if (options?.continuation === true && running !== undefined) {
-      (running[running.length - 1] as Batch).queue.push(...runTimes);
+      const last = running[running.length - 1] as Batch;
+      last.queue.push(...runTimes);
+      if (fires !== undefined) last.fires?.push(...fires);
       return;
     }
     if ((running?.length ?? 0) >= job.maxInstances) {
@@ -134,6 +156,9 @@ export abstract class BaseExecutor implements Executor {
       job,
       queue: runTimes.slice(),
       position: 0,
+      fires: fires?.slice(),
+      dropped: undefined,
+      skewMs: options?.clockSkewMs ?? 0,
       siblings,
       run: null,
       timer: undefined,
@@ -176,6 +201,26 @@ export abstract class BaseExecutor implements Executor {
     await this.onShutdown(true);
   }
 
+  abortFire(jobId: string, fireId: string, reason: unknown): boolean {
+    for (const batch of this.#batches.get(jobId) ?? []) {
+      if (batch.run?.fire?.fireId === fireId) {
+        this.#endRun(batch, reason);
+        return true;
+      }
+      const fires = batch.fires;
+      if (fires === undefined) continue;
+      for (let i = batch.position; i < fires.length; i++) {
+        const fire = fires[i] as RunFire;
+        if (fire.fireId !== fireId || batch.dropped?.has(fireId) === true) continue;
+        batch.dropped ??= new Set();
+        batch.dropped.add(fireId);
+        this.#report(batch.job, batch.queue[i] as Date, false, reason, fire);
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Releases executor resources (pools); called at the end of `shutdown`. */
   protected onShutdown(_wait: boolean): Promise<void> | void {}
 
@@ -197,8 +242,16 @@ export abstract class BaseExecutor implements Executor {
   #cancelAll(reason: (job: Job) => JobCancelledError): void {
     for (const siblings of [...this.#batches.values()]) {
       for (const batch of [...siblings]) {
+        const { fires, job } = batch;
+        // Fires that will not start now are recorded as cancelled, not left claimed.
+        if (fires !== undefined) {
+          for (let i = batch.position; i < fires.length; i++) {
+            const fire = fires[i] as RunFire;
+            if (batch.dropped?.has(fire.fireId) !== true) this.#fireChanged(job, fire, 'cancelled');
+          }
+        }
         batch.position = batch.queue.length;
-        this.#endRun(batch, reason(batch.job));
+        this.#endRun(batch, reason(job));
       }
     }
   }
@@ -213,14 +266,21 @@ export abstract class BaseExecutor implements Executor {
     const { job, queue } = batch;
     const context = this.context;
     while (batch.position < queue.length) {
+      const fire = batch.fires?.[batch.position];
       const runTime = queue[batch.position++] as Date;
-      const now = context.now();
+      if (fire !== undefined && batch.dropped?.has(fire.fireId) === true) continue;
+      const now = context.now() - batch.skewMs;
       if (job.misfireGraceTime !== null && now - runTime.getTime() > job.misfireGraceTime * 1000) {
         context.logger.warn(
           `Run time of job "${job.name}" (${job.id}) was missed by ${(now - runTime.getTime()) / 1000} s`,
         );
+        if (fire !== undefined) this.#fireChanged(job, fire, 'missed');
         if (context.wants(EVENT_JOB_MISSED)) {
-          context.dispatch(new JobExecutionEvent(EVENT_JOB_MISSED, job.id, job.jobstore, runTime));
+          context.dispatch(
+            new JobExecutionEvent(EVENT_JOB_MISSED, job.id, job.jobstore, runTime, {
+              fireId: fire?.fireId ?? null,
+            }),
+          );
         }
         continue;
       }
@@ -229,16 +289,17 @@ export abstract class BaseExecutor implements Executor {
           `Running job "${job.name}" (${job.id}) scheduled at ${runTime.toISOString()}`,
         );
       }
-      const run = new JobRun(job.id, runTime);
+      const run = new JobRun(job.id, runTime, fire);
+      if (fire !== undefined) this.#fireChanged(job, fire, 'running');
       let result: unknown;
       try {
         result = this.#traced(job, run);
       } catch (error) {
-        this.#report(job, runTime, false, error);
+        this.#report(job, runTime, false, error, fire);
         continue;
       }
       if (!isThenable(result)) {
-        this.#report(job, runTime, true, result);
+        this.#report(job, runTime, true, result, fire);
         continue;
       }
       batch.run = run;
@@ -271,7 +332,7 @@ export abstract class BaseExecutor implements Executor {
       clearTimeout(batch.timer);
       batch.timer = undefined;
     }
-    this.#report(batch.job, run.scheduledRunTime, ok, value);
+    this.#report(batch.job, run.scheduledRunTime, ok, value, run.fire);
     this.#advance(batch);
   }
 
@@ -295,35 +356,63 @@ export abstract class BaseExecutor implements Executor {
     }
   }
 
-  #report(job: Job, runTime: Date, ok: boolean, value: unknown): void {
+  #report(job: Job, runTime: Date, ok: boolean, value: unknown, fire?: RunFire): void {
     const context = this.context;
+    const fireId = fire?.fireId ?? null;
     if (ok) {
+      if (fire !== undefined) this.#fireChanged(job, fire, 'succeeded');
       if (debugEnabled(context.logger))
         context.logger.debug(`Job "${job.name}" (${job.id}) executed successfully`);
       if (context.wants(EVENT_JOB_EXECUTED)) {
         context.dispatch(
           new JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job.jobstore, runTime, {
             retval: value,
+            fireId,
           }),
         );
       }
       return;
     }
+    const details = () => ({
+      exception: value,
+      traceback: value instanceof Error ? (value.stack ?? String(value)) : String(value),
+      fireId,
+    });
+    if (value instanceof LeaseLostError) {
+      // The fire is no longer this scheduler's to record: the node that took it over does.
+      context.logger.warn(value.message);
+      if (context.wants(EVENT_JOB_LEASE_LOST))
+        context.dispatch(
+          new JobExecutionEvent(EVENT_JOB_LEASE_LOST, job.id, job.jobstore, runTime, details()),
+        );
+      return;
+    }
     if (value instanceof JobCancelledError) {
       // A shutdown that does not wait cancels on purpose: worth a line, not a stack.
       context.logger.info(value.message);
+      if (fire !== undefined) this.#fireChanged(job, fire, 'cancelled', value);
     } else if (value instanceof JobTimeoutError) {
       context.logger.error(value.message);
+      if (fire !== undefined) this.#fireChanged(job, fire, 'timed_out', value);
     } else {
       context.logger.error(`Job "${job.name}" (${job.id}) raised an exception`, value);
+      if (fire !== undefined) this.#fireChanged(job, fire, 'failed', value);
     }
-    if (context.wants(EVENT_JOB_ERROR)) {
-      const traceback = value instanceof Error ? (value.stack ?? String(value)) : String(value);
+    if (context.wants(EVENT_JOB_ERROR))
       context.dispatch(
-        new JobExecutionEvent(EVENT_JOB_ERROR, job.id, job.jobstore, runTime, {
-          exception: value,
-          traceback,
-        }),
+        new JobExecutionEvent(EVENT_JOB_ERROR, job.id, job.jobstore, runTime, details()),
+      );
+  }
+
+  #fireChanged(job: Job, fire: RunFire, state: FireOutcome, error?: unknown): void {
+    const report = this.context.fireChanged;
+    if (report === undefined) return;
+    try {
+      report.call(this.context, { job, fireId: fire.fireId, state, error });
+    } catch (reportError) {
+      this.context.logger.error(
+        `Could not record fire ${fire.fireId} of job "${job.id}" as ${state}`,
+        reportError,
       );
     }
   }

@@ -3,6 +3,7 @@ import { HorariumError } from '../errors.ts';
 import type { SchedulerEvent } from '../events.ts';
 import type { Job } from '../jobs/job.ts';
 import type { Logger } from '../logging.ts';
+import type { FireOutcome } from '../stores/ledger.ts';
 
 /** What an executor gets from its scheduler when it starts. */
 export interface ExecutorContext {
@@ -21,6 +22,29 @@ export interface ExecutorContext {
    * resolve against the working directory.
    */
   moduleUrl?(specifier: string): string;
+  /**
+   * A run with a fire (submitted with `fires`) started or ended: the
+   * scheduler records it in its store's ledger. `error` is the run's error
+   * for `failed` and `timed_out`.
+   */
+  fireChanged?(change: FireChange): void;
+}
+
+/** A fire of a shared store's ledger that a run carries out (see {@link SubmitOptions.fires}). */
+export interface RunFire {
+  readonly fireId: string;
+  /** The job's fencing token of the claim (or takeover) that won this fire. */
+  readonly fencingToken: number;
+  /** True when this run takes over the fire of a scheduler that died while running it. */
+  readonly recovering: boolean;
+}
+
+/** What {@link ExecutorContext.fireChanged} reports. */
+export interface FireChange {
+  readonly job: Job;
+  readonly fireId: string;
+  readonly state: FireOutcome;
+  readonly error?: unknown;
 }
 
 /** How `shutdown` treats jobs still running, for a scheduler and for an executor. */
@@ -35,6 +59,20 @@ export interface ShutdownOptions {
 export interface SubmitOptions {
   /** These run times continue the job's previous, split batch. */
   continuation?: boolean;
+  /**
+   * The ledger fires the runs carry out, one per run time in the same order
+   * (jobs of a store several schedulers can share). `currentJob()` shows
+   * each run's fire, and every start and outcome is reported through
+   * `context.fireChanged`.
+   */
+  fires?: readonly RunFire[];
+  /**
+   * With `fires`: how far the executor's clock is ahead of the clock of the
+   * store the fires were claimed in (ms). The misfire grace check of each run
+   * goes by the store's clock, so a host whose clock runs ahead does not miss
+   * runs that are on time.
+   */
+  clockSkewMs?: number;
 }
 
 /**
@@ -91,6 +129,12 @@ export interface Executor {
   validateJob?(job: Job): void;
   /** How many batches of this job are running now. */
   runningInstances(jobId: string): number;
+  /**
+   * Ends the run of fire `fireId` of job `jobId`: aborts its signal with
+   * `reason` if it is running, drops it if it has not started. Returns false
+   * when the executor holds no such fire.
+   */
+  abortFire?(jobId: string, fireId: string, reason: unknown): boolean;
 }
 
 /** The executor refused a batch because the job already runs `maxInstances` times. */
@@ -134,5 +178,24 @@ export class JobCancelledError extends HorariumError {
   constructor(jobId: string, reason: string) {
     super(`Job "${jobId}" was cancelled: ${reason}`);
     this.jobId = jobId;
+  }
+}
+
+/**
+ * This scheduler lost the run lease of a run in progress: it could not renew
+ * the lease before it expired (its store was unreachable, or its process was
+ * stalled), or another scheduler took the fire over. Another scheduler may
+ * record the fire abandoned or run it again, so this run is aborted through
+ * its signal with this reason; pass `currentJob().fencingToken` to the
+ * systems a job writes to, so that they can refuse a stale holder's writes.
+ */
+export class LeaseLostError extends HorariumError {
+  override name = 'LeaseLostError';
+  readonly jobId: string;
+  readonly fireId: string;
+  constructor(jobId: string, fireId: string, why: string) {
+    super(`Job "${jobId}" lost the run lease of fire ${fireId}: ${why}; the run was aborted`);
+    this.jobId = jobId;
+    this.fireId = fireId;
   }
 }

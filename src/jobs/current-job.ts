@@ -1,13 +1,35 @@
 /** `currentJob()`: what a running job can know about its own run. */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 
 export interface CurrentJob {
   /** The job's id. */
   readonly id: string;
   /** The run time this run was scheduled for. */
   readonly scheduledRunTime: Date;
-  /** Aborted when the run times out or the scheduler shuts down without waiting; `signal.reason` says why. */
+  /**
+   * Aborted when the run times out, the scheduler shuts down without waiting,
+   * or (shared stores) the scheduler lost the run's lease; `signal.reason` says why.
+   */
   readonly signal: AbortSignal;
+  /** The id of the fire this run carries out: the row of the store's ledger that records it. */
+  readonly fireId: string;
+  /**
+   * The job's fencing token for this run: strictly increasing per job, so a
+   * system the job writes to can refuse the writes of a stale holder (a run
+   * whose lease another scheduler has taken over). 0 for a job in the memory
+   * store, which no other scheduler shares.
+   */
+  readonly fencingToken: number;
+  /** True when this run takes over the fire of a scheduler that died while running it (`recover: true`). */
+  readonly recovering: boolean;
+}
+
+/** The fire a run carries out, as the scheduler's ledger records it. */
+export interface RunFireInfo {
+  readonly fireId: string;
+  readonly fencingToken: number;
+  readonly recovering: boolean;
 }
 
 const storage = new AsyncLocalStorage<CurrentJob>();
@@ -20,13 +42,37 @@ const storage = new AsyncLocalStorage<CurrentJob>();
 export class JobRun implements CurrentJob {
   readonly id: string;
   readonly scheduledRunTime: Date;
+  /** The ledger fire, when the job's store keeps one for it. */
+  readonly fire: RunFireInfo | undefined;
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
+  /** A run without a ledger fire gets an id only when asked for one. */
+  #localFireId: string | undefined;
 
-  constructor(id: string, scheduledRunTime: Date) {
+  constructor(id: string, scheduledRunTime: Date, fire?: RunFireInfo) {
     this.id = id;
     this.scheduledRunTime = scheduledRunTime;
+    this.fire = fire;
+  }
+
+  get fireId(): string {
+    if (this.fire !== undefined) return this.fire.fireId;
+    this.#localFireId ??= randomBytes(16).toString('hex');
+    return this.#localFireId;
+  }
+
+  get fencingToken(): number {
+    return this.fire?.fencingToken ?? 0;
+  }
+
+  get recovering(): boolean {
+    return this.fire?.recovering ?? false;
+  }
+
+  /** Has the run's signal been aborted? */
+  get aborted(): boolean {
+    return this.#aborted;
   }
 
   get signal(): AbortSignal {

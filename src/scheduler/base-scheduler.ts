@@ -43,6 +43,7 @@ import type { JobStore } from '../stores/store.ts';
 import { getZone, localZoneName, type Zone } from '../time/zone.ts';
 import type { Trigger } from '../triggers/trigger.ts';
 import './builtins.ts';
+import { ClusterNodes, type NodeInfo } from './cluster/cluster-nodes.ts';
 import {
   type FlatConfig,
   type NormalizeOptions,
@@ -140,6 +141,8 @@ export class BaseScheduler implements JobOwner {
   readonly #intake: JobIntake;
   readonly #storeHost: StoreHost;
   readonly #passHost: PassHost;
+  /** This scheduler as a node of each store it shares with other schedulers. */
+  readonly #cluster: ClusterNodes;
   #stopped: { promise: Promise<void>; resolve: () => void } | undefined;
 
   readonly #executorContext: ExecutorContext = {
@@ -148,6 +151,7 @@ export class BaseScheduler implements JobOwner {
     dispatch: (event) => this.#listeners.dispatch(event),
     wants: (mask) => this.#listeners.wants(mask),
     moduleUrl: (specifier) => this.#references.moduleUrl(specifier),
+    fireChanged: (change) => this.#cluster.fireChanged(change),
   };
 
   readonly #buildContext: JobBuildContext = {
@@ -184,6 +188,18 @@ export class BaseScheduler implements JobOwner {
       restoreJob: (alias, document) => this.#restoreJob(alias, document),
       storeStarted: (managed) => this.#storeCameUp(managed),
     };
+    this.#cluster = new ClusterNodes({
+      get logger() {
+        return scheduler.#logger;
+      },
+      get retryIntervalMs() {
+        return scheduler.#retryIntervalMs;
+      },
+      executor: (alias) => this.#executors.get(alias),
+      dispatch: (event) => this.#listeners.dispatch(event),
+      wants: (mask) => this.#listeners.wants(mask),
+      store: (alias) => this.#stores.get(alias),
+    });
     this.#passHost = {
       get logger() {
         return scheduler.#logger;
@@ -198,6 +214,7 @@ export class BaseScheduler implements JobOwner {
       wants: (mask) => this.#listeners.wants(mask),
       wakeup: () => this.wakeup(),
       processingSince: () => this.#processingSince,
+      joinedNode: (managed) => this.#cluster.joined(managed),
     };
     this.#loop = new MainLoop(
       {
@@ -294,6 +311,7 @@ export class BaseScheduler implements JobOwner {
       this.#pollIntervalMs = normalized.storePollInterval * 1000;
     if (normalized.jobReferences !== undefined)
       this.#references = new ReferencePolicy(normalized.jobReferences);
+    if (normalized.cluster !== undefined) this.#cluster.configure(normalized.cluster);
     for (const [alias, entry] of Object.entries(normalized.executors ?? {})) {
       this.#executors.set(alias, createExecutor(alias, entry));
       this.#listeners.dispatch(new SchedulerEvent(EVENT_EXECUTOR_ADDED, alias));
@@ -337,6 +355,7 @@ export class BaseScheduler implements JobOwner {
         startedExecutors.push(executor);
       }
       await this.#startStores();
+      await this.#cluster.joinAll(this.#stores.values());
       await this.#intake.storePendingOfStartedStores();
     } catch (error) {
       // Leave nothing half-started: the scheduler stays stopped and can be started again.
@@ -412,6 +431,8 @@ export class BaseScheduler implements JobOwner {
         }
       }),
     );
+    // The runs are over: their outcomes are written and the claims given back, so peers take over at once.
+    await Promise.all([...this.#stores.values()].map((managed) => this.#cluster.leave(managed)));
     for (const managed of this.#stores.values()) await managed.stop();
     this.#logger.info('Scheduler has been shut down');
     this.#listeners.dispatch(new SchedulerEvent(EVENT_SCHEDULER_SHUTDOWN));
@@ -512,6 +533,7 @@ export class BaseScheduler implements JobOwner {
     if (managed === undefined)
       throw new UnknownAliasError('jobstore', alias, [...this.#stores.keys()]);
     this.#stores.delete(alias);
+    await this.#cluster.leave(managed);
     if (shutdown) await managed.stop();
     this.#listeners.dispatch(new SchedulerEvent(EVENT_JOBSTORE_REMOVED, alias));
   }
@@ -832,6 +854,27 @@ export class BaseScheduler implements JobOwner {
     });
     this.wakeup();
     return restored;
+  }
+
+  // ------------------------------------------------------------------ schedulers sharing a store
+
+  /**
+   * The schedulers (nodes) sharing a store, most recent check-in first: node
+   * id, host, pid, version, when each started, when it last checked in (by
+   * the store's clock) and its clock's skew from the store's. A store no
+   * other scheduler can share (the memory store) lists this scheduler alone.
+   * Only while started.
+   *
+   * @throws SchedulerNotRunningError, UnknownAliasError, JobStoreUnavailableError
+   */
+  async getNodes(jobstore = 'default'): Promise<NodeInfo[]> {
+    if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
+    const records = await this.#cluster.getNodes(this.#jobs.store(jobstore));
+    return records.map((record) => ({
+      ...record,
+      startedAt: new Date(record.startedAt),
+      lastSeen: new Date(record.lastSeen),
+    }));
   }
 
   #isRunning(): boolean {

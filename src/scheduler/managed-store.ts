@@ -12,6 +12,7 @@ import type { Job } from '../jobs/job.ts';
 import type { Logger } from '../logging.ts';
 import { ConflictingIdError, JobLookupError } from '../stores/errors.ts';
 import type { JobStore, RestoreFailure, StoreContext } from '../stores/store.ts';
+import type { StoreNode } from './cluster/store-node.ts';
 import { Mutex } from './mutex.ts';
 
 /**
@@ -103,6 +104,8 @@ export class ManagedStore {
    * the next part continues the running batch, up to the catch-up bound.
    */
   readonly splitBatches: Map<string, number> = new Map();
+  /** This scheduler as a node of the store, for a store several schedulers can share (one with a ledger), once joined. */
+  node: StoreNode | undefined;
   readonly #host: StoreHost;
   readonly #pendingWrites = new Map<string, PendingWrite>();
   /** `id message` of restore failures already logged, so each is logged once. */

@@ -19,10 +19,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Executor, type ExecutorContext, MaxInstancesReachedError } from '../../src/extend.ts';
+import {
+  type Executor,
+  type ExecutorContext,
+  type FireChange,
+  MaxInstancesReachedError,
+  type RunFire,
+} from '../../src/extend.ts';
 import {
   EVENT_JOB_ERROR,
   EVENT_JOB_EXECUTED,
+  EVENT_JOB_LEASE_LOST,
   EVENT_JOB_MISSED,
   IntervalTrigger,
   Job,
@@ -31,6 +38,7 @@ import {
   type JobFunction,
   type JobState,
   JobTimeoutError,
+  LeaseLostError,
   type SchedulerEvent,
   silentLogger,
 } from '../../src/index.ts';
@@ -59,7 +67,7 @@ export interface ContractJobs {
   waitsForAbort: ContractJob;
   /** `(ms) => Promise<'finished'>`: runs `ms` milliseconds without ever looking at the signal. */
   ignoresAbort: ContractJob;
-  /** `(delayMs) => Promise<{ id, scheduledRunTime (ISO), signalAborted, signalIsAbortSignal }>`, read from `currentJob()` after the delay. */
+  /** `(delayMs) => Promise<{ id, scheduledRunTime (ISO), signalAborted, signalIsAbortSignal, fireId, fencingToken, recovering }>`, read from `currentJob()` after the delay. */
   reportsCurrentJob: ContractJob;
 }
 
@@ -137,6 +145,12 @@ export class RecordingContext implements ExecutorContext {
   readonly events: SchedulerEvent[] = [];
   /** `Date.now()` when each event was dispatched, parallel to `events`. */
   readonly dispatchedAt: number[] = [];
+  /** Every fire start and outcome reported, in order. */
+  readonly fireChanges: FireChange[] = [];
+
+  fireChanged(change: FireChange): void {
+    this.fireChanges.push(change);
+  }
 
   now(): number {
     return Date.now();
@@ -592,12 +606,152 @@ export function describeExecutorContract(
         const events = await waitForEvents(context, job.id, 1);
         const event = eventAt(events, 0);
         expect(event.code).toBe(EVENT_JOB_EXECUTED);
-        expect(event.retval).toEqual({
+        const report = event.retval as CurrentJobReport;
+        expect(report).toEqual({
           id: job.id,
           scheduledRunTime: runTime.toISOString(),
           signalAborted: false,
           signalIsAbortSignal: true,
+          fireId: report.fireId,
+          fencingToken: 0,
+          recovering: false,
         } satisfies CurrentJobReport);
+        // A run without a ledger fire still has an id of its own.
+        expect(report.fireId).toMatch(/^[0-9a-f]{32}$/);
+        expect(event.fireId).toBeNull();
+      });
+    });
+
+    describe('fires (jobs of a store several schedulers share)', () => {
+      const fire = (n: number, fencingToken = 7, recovering = false): RunFire => ({
+        fireId: `fire-${n}-${Math.random().toString(16).slice(2)}`,
+        fencingToken,
+        recovering,
+      });
+      const changes = (jobId: string) =>
+        context.fireChanges
+          .filter((change) => change.job.id === jobId)
+          .map((change) => `${change.fireId}:${change.state}`);
+
+      it('gives each run its fire in currentJob(), and reports every start and outcome', async () => {
+        const job = makeContractJob(jobs.reportsCurrentJob, [0]);
+        const now = Date.now();
+        const fires = [fire(1, 7), fire(2, 7, true)];
+        executor.submitJob(job, [new Date(now - 2), new Date(now - 1)], { fires });
+        const events = await waitForEvents(context, job.id, 2);
+        expect(codes(events)).toEqual([EVENT_JOB_EXECUTED, EVENT_JOB_EXECUTED]);
+        expect(events.map((event) => event.fireId)).toEqual(fires.map((f) => f.fireId));
+        expect(events.map((event) => event.retval)).toMatchObject([
+          { fireId: fires[0]?.fireId, fencingToken: 7, recovering: false },
+          { fireId: fires[1]?.fireId, fencingToken: 7, recovering: true },
+        ]);
+        expect(changes(job.id)).toEqual([
+          `${fires[0]?.fireId}:running`,
+          `${fires[0]?.fireId}:succeeded`,
+          `${fires[1]?.fireId}:running`,
+          `${fires[1]?.fireId}:succeeded`,
+        ]);
+      });
+
+      it('records a failure with its error, and a run past its grace time as missed (never started)', async () => {
+        const failing = makeContractJob(jobs.throwsWithCode, ['boom', 'E_X', 'inner']);
+        const f1 = fire(1);
+        executor.submitJob(failing, [new Date()], { fires: [f1] });
+        await waitForEvents(context, failing.id, 1);
+        await waitUntil(() => changes(failing.id).length === 2, 'the failure to be recorded');
+        expect(changes(failing.id)).toEqual([`${f1.fireId}:running`, `${f1.fireId}:failed`]);
+        const failed = context.fireChanges.find((change) => change.state === 'failed');
+        expect(failed?.error).toMatchObject({ message: 'boom' });
+
+        const late = makeContractJob(jobs.returnsValue, [1], { misfireGraceTime: 1 });
+        const f2 = fire(2);
+        executor.submitJob(late, [new Date(Date.now() - 10_000)], { fires: [f2] });
+        await waitForEvents(context, late.id, 1);
+        expect(changes(late.id)).toEqual([`${f2.fireId}:missed`]);
+      });
+
+      it('judges the grace time by the store clock the fires were claimed with (clockSkewMs)', async () => {
+        // This host's clock is 5 s ahead of the store's: a run due now by the store's clock is on time.
+        const job = makeContractJob(jobs.returnsValue, [1], { misfireGraceTime: 1 });
+        const f1 = fire(1);
+        executor.submitJob(job, [new Date(Date.now() - 5000)], {
+          fires: [f1],
+          clockSkewMs: 5000,
+        });
+        const [event] = await waitForEvents(context, job.id, 1);
+        expect(event?.code).toBe(EVENT_JOB_EXECUTED);
+      });
+
+      it('records a run that exceeds its timeout as timed_out', async () => {
+        const job = makeContractJob(jobs.waitsForAbort, [observationFile(), 5000], {
+          timeout: 0.2,
+        });
+        const f1 = fire(1);
+        executor.submitJob(job, [new Date()], { fires: [f1] });
+        await waitForEvents(context, job.id, 1, 5000);
+        expect(changes(job.id)).toEqual([`${f1.fireId}:running`, `${f1.fireId}:timed_out`]);
+      });
+
+      it('abortFire ends a running fire with its reason: EVENT_JOB_LEASE_LOST, and no outcome recorded', async () => {
+        const file = observationFile();
+        const job = makeContractJob(jobs.waitsForAbort, [file, 5000]);
+        const f1 = fire(1);
+        executor.submitJob(job, [new Date()], { fires: [f1] });
+        await waitUntil(() => changes(job.id).length === 1, 'the run to start');
+        const reason = new LeaseLostError(job.id, f1.fireId, 'taken over');
+        expect(executor.abortFire?.(job.id, f1.fireId, reason)).toBe(true);
+        const [event] = await waitForEvents(context, job.id, 1, 5000);
+        expect(event?.code).toBe(EVENT_JOB_LEASE_LOST);
+        expect(event?.exception).toBe(reason);
+        expect(event?.fireId).toBe(f1.fireId);
+        const observation = await readObservation(file);
+        expect(observation).toMatchObject({ aborted: true, reasonName: 'LeaseLostError' });
+        expect(changes(job.id)).toEqual([`${f1.fireId}:running`]);
+        expect(executor.runningInstances(job.id)).toBe(0);
+        expect(executor.abortFire?.(job.id, f1.fireId, reason)).toBe(false);
+      });
+
+      it('abortFire drops a fire whose turn has not come; the batch runs the others', async () => {
+        const job = makeContractJob(jobs.sleeps, [200]);
+        const fires = [fire(1), fire(2), fire(3)];
+        const now = Date.now();
+        executor.submitJob(job, [new Date(now - 3), new Date(now - 2), new Date(now - 1)], {
+          fires,
+        });
+        const second = fires[1] as RunFire;
+        const reason = new LeaseLostError(job.id, second.fireId, 'taken over');
+        expect(executor.abortFire?.(job.id, second.fireId, reason)).toBe(true);
+        const events = await waitForEvents(context, job.id, 3, 5000);
+        expect(codes(events)).toEqual([
+          EVENT_JOB_LEASE_LOST,
+          EVENT_JOB_EXECUTED,
+          EVENT_JOB_EXECUTED,
+        ]);
+        expect(changes(job.id)).not.toContain(`${second.fireId}:running`);
+        expect(changes(job.id)).toContain(`${fires[2]?.fireId}:succeeded`);
+      });
+
+      it('a shutdown that does not wait records the fires it will not start as cancelled', async () => {
+        const job = makeContractJob(jobs.waitsForAbort, [observationFile(), 5000]);
+        const fires = [fire(1), fire(2)];
+        executor.submitJob(job, [new Date(), new Date()], { fires });
+        await waitUntil(() => changes(job.id).length === 1, 'the first run to start');
+        await shutdown({ wait: false });
+        await waitUntil(() => changes(job.id).length === 3, 'both fires to end');
+        expect(changes(job.id).sort()).toEqual(
+          [
+            `${fires[0]?.fireId}:running`,
+            `${fires[0]?.fireId}:cancelled`,
+            `${fires[1]?.fireId}:cancelled`,
+          ].sort(),
+        );
+      });
+
+      it('refuses a fire list that does not match the run times', () => {
+        const job = makeContractJob(jobs.returnsValue, [1]);
+        expect(() => executor.submitJob(job, [new Date()], { fires: [fire(1), fire(2)] })).toThrow(
+          RangeError,
+        );
       });
     });
 

@@ -12,10 +12,12 @@ import {
   EVENT_ALL_JOBS_REMOVED,
   EVENT_EXECUTOR_ADDED,
   EVENT_EXECUTOR_REMOVED,
+  EVENT_JOB_ABANDONED,
   EVENT_JOB_ADDED,
   EVENT_JOB_CATCH_UP,
   EVENT_JOB_ERROR,
   EVENT_JOB_EXECUTED,
+  EVENT_JOB_LEASE_LOST,
   EVENT_JOB_MAX_INSTANCES,
   EVENT_JOB_MISSED,
   EVENT_JOB_MODIFIED,
@@ -30,6 +32,7 @@ import {
   EVENT_SCHEDULER_SHUTDOWN,
   EVENT_SCHEDULER_STARTED,
   type EventsByCode,
+  JobAbandonedEvent,
   JobCatchUpEvent,
   JobEvent,
   JobExecutionEvent,
@@ -59,6 +62,8 @@ const DISPATCHED_AS = {
   [EVENT_JOB_MAX_INSTANCES]: JobSubmissionEvent,
   [EVENT_JOBSTORE_ERROR]: JobStoreErrorEvent,
   [EVENT_JOB_RESTORE_FAILED]: JobRestoreFailedEvent,
+  [EVENT_JOB_ABANDONED]: JobAbandonedEvent,
+  [EVENT_JOB_LEASE_LOST]: JobExecutionEvent,
   [EVENT_JOB_CATCH_UP]: JobCatchUpEvent,
 };
 
@@ -68,6 +73,15 @@ type Instances<T> = {
 
 /** The classes whose constructor sets the code itself. */
 const FIXED_CODE: ReadonlyMap<string, number> = new Map([
+  [
+    JobAbandonedEvent.name,
+    new JobAbandonedEvent('job', 'default', {
+      scheduledRunTime: new Date(0),
+      fireId: 'f',
+      node: null,
+      recovered: false,
+    }).code,
+  ],
   [JobStoreErrorEvent.name, new JobStoreErrorEvent('default', 'getDueJobs', null).code],
   [JobRestoreFailedEvent.name, new JobRestoreFailedEvent('job', 'default', null).code],
   [
@@ -105,7 +119,7 @@ function constructions(): { where: string; className: string; constant: string |
 describe('the event class of each code', () => {
   it('the mirror is exactly EventsByCode', () => {
     expectTypeOf<Instances<typeof DISPATCHED_AS>>().toEqualTypeOf<EventsByCode>();
-    expect(Object.keys(DISPATCHED_AS)).toHaveLength(20);
+    expect(Object.keys(DISPATCHED_AS)).toHaveLength(22);
   });
 
   it('every event built in src/ has the class EventsByCode gives its code, and every code is built somewhere', () => {

@@ -31,6 +31,7 @@ import {
   ExecutorNotRunningError,
   JobCancelledError,
   JobTimeoutError,
+  LeaseLostError,
   MaxInstancesReachedError,
 } from '../executor.ts';
 import {
@@ -63,6 +64,7 @@ const classes: [string, abstract new (...args: never[]) => Error][] = [
   ['ExecutorNotRunningError', ExecutorNotRunningError],
   ['JobCancelledError', JobCancelledError],
   ['JobTimeoutError', JobTimeoutError],
+  ['LeaseLostError', LeaseLostError],
   ['MaxInstancesReachedError', MaxInstancesReachedError],
   ['UncloneableResultError', UncloneableResultError],
   ['WorkerCrashedError', WorkerCrashedError],

@@ -178,9 +178,14 @@ export abstract class PoolExecutor<Pool extends WorkerPool, Stop> extends BaseEx
       run.scheduledRunTime.getTime(),
       job.args,
     ];
-    // The common run (no timeout) pays for no channel, AbortController or listener:
-    // it is only ever cancelled by shutdown, which stops it with the pool.
-    flight.sent = job.timeout === null ? pool.run(task) : this.sendStoppable(pool, task, flight);
+    const { fire } = run;
+    if (fire !== undefined) task.push([fire.fireId, fire.fencingToken, fire.recovering]);
+    // The common run (no timeout, no lease to lose) pays for no channel, AbortController
+    // or listener: it is only ever cancelled by shutdown, which stops it with the pool.
+    flight.sent =
+      job.timeout === null && fire === undefined
+        ? pool.run(task)
+        : this.sendStoppable(pool, task, flight);
     return flight;
   }
 

@@ -329,8 +329,14 @@ async function loadAndRun(task: RunTask): Promise<unknown> {
 }
 
 function runLoaded(func: JobFunction, task: RunTask): unknown {
-  const [token, , jobId, runTime, args] = task;
-  const run = new JobRun(jobId, new Date(runTime));
+  const [token, , jobId, runTime, args, fire] = task;
+  const run = new JobRun(
+    jobId,
+    new Date(runTime),
+    fire === undefined
+      ? undefined
+      : { fireId: fire[0], fencingToken: fire[1], recovering: fire[2] },
+  );
   const early = takeEarlyAbort(token);
   if (early?.horarium === 'abort') run.abort(decodeThrown(early.reason));
   let value: unknown;

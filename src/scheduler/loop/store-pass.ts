@@ -18,9 +18,11 @@ import {
 import { type Executor, MaxInstancesReachedError } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
+import type { StoreNode } from '../cluster/store-node.ts';
 import type { ManagedStore } from '../managed-store.ts';
-import { CatchUpReport, MAX_CATCH_UP_RUNS, skipRestOfCatchUp } from './catch-up.ts';
-import { planRuns, type RunPlan } from './run-times.ts';
+import { CatchUpReport } from './catch-up.ts';
+import { processLedgerStore } from './cluster-pass.ts';
+import { type DuePlan, planJob } from './plan-job.ts';
 
 /** How long a pass waits for a slow store before going on with the others (the slow one finishes in the background). */
 const SLOW_STORE_MS = 1000;
@@ -47,20 +49,8 @@ export interface PassHost {
   wakeup(): void;
   /** When the scheduler last began processing jobs (started, or resumed), epoch ms. */
   processingSince(): number;
-}
-
-/** What the loop does with one due job in a pass. */
-interface DuePlan {
-  job: Job;
-  /** Undefined when the job's executor is gone (the job is removed) or its trigger failed. */
-  executor: Executor | undefined;
-  runTimes: Date[];
-  /** The job as it is stored after this pass; null removes it. */
-  updated: Job | null;
-  /** The job was paused because its trigger failed. */
-  paused: boolean;
-  /** The runs continue a split batch. */
-  continuation: boolean;
+  /** This scheduler's node of a shared store, joined now if it is not yet; undefined when joining failed. */
+  joinedNode(managed: ManagedStore): Promise<StoreNode | undefined>;
 }
 
 /**
@@ -131,6 +121,13 @@ async function processStore(
 ): Promise<{ wakeAt: number | null; queued: SchedulerEvent[] }> {
   const queued: SchedulerEvent[] = [];
   const retryAt = now + host.retryIntervalMs;
+  if (managed.store.ledger !== undefined) {
+    // A store several schedulers can share is processed by claims, once this scheduler has joined it.
+    const node = managed.node ?? (await host.joinedNode(managed));
+    if (node !== undefined) return processLedgerStore(host, managed, node, now);
+    managed.retryAt = retryAt;
+    return { wakeAt: retryAt, queued };
+  }
   const { alias, store } = managed;
   // shutdown() may have begun: submit nothing more.
   if (!host.isRunning()) return { wakeAt: null, queued };
@@ -190,7 +187,7 @@ async function runDueJobs(
   const removals: string[] = [];
   const nowDate = new Date(now);
   for (const job of due) {
-    const plan = planJob(host, managed, job, now, nowDate);
+    const plan = planJob(host, managed.splitBatches, job, now, nowDate);
     if (!plan.continuation && plan.runTimes.length > 0) {
       const summary = catchUp.summarize(
         job,
@@ -220,75 +217,6 @@ async function runDueJobs(
     if (plan.updated === null) host.dispatch(new JobEvent(EVENT_JOB_REMOVED, job.id, alias));
     else if (plan.paused) host.dispatch(new JobEvent(EVENT_JOB_MODIFIED, job.id, alias));
   }
-}
-
-/** What to do with one due job: its runs, and its next state (null = remove it). */
-function planJob(
-  host: PassHost,
-  managed: ManagedStore,
-  job: Job,
-  now: number,
-  nowDate: Date,
-): DuePlan {
-  const executor = host.executor(job.executor);
-  if (executor === undefined) {
-    // Never deleted: the executor may only be misnamed or not added yet.
-    host.logger.error(
-      `Job "${job.name}" (${job.id}) is paused: its executor "${job.executor}" is not configured; add the executor and resume the job`,
-    );
-    return pausedPlan(job);
-  }
-  let runs: RunPlan;
-  try {
-    runs = planRuns(job.trigger, job.nextRunTime as Date, now, job.coalesce, nowDate);
-  } catch (error) {
-    // A trigger that throws (e.g. MaxIterationsError) pauses its job instead of deleting it.
-    host.logger.error(
-      `Error computing the run times of job "${job.name}" (${job.id}); pausing it`,
-      error,
-    );
-    return pausedPlan(job);
-  }
-  // A next run time that is already due means the batch was capped and continues next pass.
-  let next = runs.next;
-  const capped = next !== null && next.getTime() <= now;
-  let continuation = false;
-  const { splitBatches } = managed;
-  if (capped || splitBatches.size > 0) {
-    const replayed = splitBatches.get(job.id);
-    continuation = replayed !== undefined;
-    const total = (replayed ?? 0) + runs.runTimes.length;
-    if (capped && total >= MAX_CATCH_UP_RUNS) {
-      // The catch-up bound: the rest of the missed run times are skipped.
-      const skip = skipRestOfCatchUp(job.trigger, next as Date, now);
-      host.logger.warn(
-        `Job "${job.name}" (${job.id}) replayed ${MAX_CATCH_UP_RUNS.toLocaleString('en-US')} missed run times; the rest, from ${(next as Date).toISOString()} to ${skip.lastSkipped.toISOString()}, are skipped`,
-      );
-      next = skip.next;
-      splitBatches.delete(job.id);
-    } else if (capped) splitBatches.set(job.id, total);
-    else if (continuation) splitBatches.delete(job.id);
-  }
-  return {
-    job,
-    executor,
-    runTimes: runs.runTimes,
-    updated: next === null ? null : job.withNextRunTime(next),
-    paused: false,
-    continuation,
-  };
-}
-
-/** The plan of a job that cannot run: it is paused (kept, with nothing submitted). */
-function pausedPlan(job: Job): DuePlan {
-  return {
-    job,
-    executor: undefined,
-    runTimes: [],
-    updated: job.withNextRunTime(null),
-    paused: true,
-    continuation: false,
-  };
 }
 
 function submit(

@@ -1,0 +1,174 @@
+/**
+ * This scheduler's nodes, one per shared store (a store with a ledger): made
+ * and joined when the store is first processed (at start, or when a store
+ * that could not start comes up), left on shutdown. A node keeps its start
+ * time across restarts of the same scheduler, so that a restarted scheduler
+ * is not taken for another one using its node id.
+ */
+import { hostname } from 'node:os';
+import type { SchedulerEvent } from '../../events.ts';
+import type { Executor, FireChange } from '../../executors/executor.ts';
+import type { Job } from '../../jobs/job.ts';
+import type { Logger } from '../../logging.ts';
+import type { NodeRecord } from '../../stores/ledger.ts';
+import { VERSION } from '../../version.ts';
+import type { ManagedStore } from '../managed-store.ts';
+import { type ClusterOptions, type ClusterSettings, clusterSettings } from './cluster-options.ts';
+import { NodeIdInUseError } from './errors.ts';
+import { StoreNode } from './store-node.ts';
+
+/** A scheduler sharing a store, as `scheduler.getNodes()` lists it. */
+export interface NodeInfo {
+  /** Its `cluster.nodeId` (by default `hostname-pid-random`). */
+  readonly nodeId: string;
+  readonly hostname: string;
+  readonly pid: number;
+  /** Its Horarium version. */
+  readonly version: string;
+  /** When it first joined the store. */
+  readonly startedAt: Date;
+  /** Its last check-in, by the store's clock (every third of `runLease`). */
+  readonly lastSeen: Date;
+  /** Its clock minus the store's (ms), as it last measured: it goes by the store's clock. */
+  readonly clockSkewMs: number;
+}
+
+export interface ClusterNodesHost {
+  readonly logger: Logger;
+  readonly retryIntervalMs: number;
+  executor(alias: string): Executor | undefined;
+  dispatch(event: SchedulerEvent): void;
+  wants(mask: number): boolean;
+  store(alias: string): ManagedStore | undefined;
+}
+
+export class ClusterNodes {
+  readonly #host: ClusterNodesHost;
+  #options: ClusterOptions = {};
+  #settings: ClusterSettings | undefined;
+  /** When this scheduler first joined a store; kept across restarts. */
+  #startedAt: number | undefined;
+  /** Joins in progress, by store alias. */
+  readonly #joining = new Map<string, Promise<StoreNode | undefined>>();
+
+  constructor(host: ClusterNodesHost) {
+    this.#host = host;
+  }
+
+  /** New cluster options (while stopped): a node id left unset is generated anew. */
+  configure(options: ClusterOptions): void {
+    this.#options = options;
+    this.#settings = undefined;
+  }
+
+  /** The settings in force (the node id is generated on first use). */
+  get settings(): ClusterSettings {
+    this.#settings ??= clusterSettings(this.#options);
+    return this.#settings;
+  }
+
+  /**
+   * The store's node, joined now if it is not yet; undefined when joining
+   * failed (reported; the pass retries later).
+   *
+   * @throws NodeIdInUseError with `rethrow` (at start)
+   */
+  async joined(managed: ManagedStore, rethrow = false): Promise<StoreNode | undefined> {
+    if (managed.node !== undefined) return managed.node;
+    const ledger = managed.store.ledger;
+    if (ledger === undefined) return undefined;
+    let joining = this.#joining.get(managed.alias);
+    if (joining === undefined) {
+      joining = this.#join(managed).finally(() => this.#joining.delete(managed.alias));
+      this.#joining.set(managed.alias, joining);
+    }
+    try {
+      return await joining;
+    } catch (error) {
+      if (rethrow) throw error;
+      if (error instanceof NodeIdInUseError) this.#host.logger.error(error.message);
+      else managed.reportFailure('join', error);
+      return undefined;
+    }
+  }
+
+  async #join(managed: ManagedStore): Promise<StoreNode> {
+    const ledger = managed.store.ledger;
+    if (ledger === undefined) throw new Error(`Job store "${managed.alias}" has no ledger`);
+    this.#startedAt ??= Date.now();
+    const host = this.#host;
+    const node = new StoreNode(ledger, this.settings, {
+      get logger() {
+        return host.logger;
+      },
+      get retryIntervalMs() {
+        return host.retryIntervalMs;
+      },
+      alias: managed.alias,
+      startedAt: this.#startedAt,
+      executor: (alias) => host.executor(alias),
+      dispatch: (event) => host.dispatch(event),
+      wants: (mask) => host.wants(mask),
+      withTimeout: (operation, fn) => managed.withTimeout(operation, fn),
+      reportFailure: (operation, error, jobId) => managed.reportFailure(operation, error, jobId),
+      describeJob: (job: Job) => `job "${job.name}" (${job.id})`,
+    });
+    await node.join();
+    managed.node = node;
+    return node;
+  }
+
+  /** Joins every started shared store (at start). @throws NodeIdInUseError */
+  async joinAll(stores: Iterable<ManagedStore>): Promise<void> {
+    const joins: Promise<unknown>[] = [];
+    for (const managed of stores)
+      if (managed.available && managed.store.ledger !== undefined)
+        joins.push(
+          this.joined(managed, true).catch((error: unknown) => {
+            if (error instanceof NodeIdInUseError) throw error;
+            managed.reportFailure('join', error);
+          }),
+        );
+    await Promise.all(joins);
+  }
+
+  /** Routes a fire's start or outcome to the node of its job's store. */
+  fireChanged(change: FireChange): void {
+    const jobstore = change.job.jobstore;
+    if (jobstore === null) return;
+    this.#host.store(jobstore)?.node?.fireChanged(change);
+  }
+
+  /** Leaves the store (graceful shutdown, store removed): its node is dropped. */
+  async leave(managed: ManagedStore): Promise<void> {
+    const node = managed.node;
+    if (node === undefined) return;
+    managed.node = undefined;
+    await node.leave();
+  }
+
+  /**
+   * The nodes sharing a store, most recent check-in first. A store without a
+   * ledger (the memory store) is shared by no other scheduler: its only node
+   * is this one.
+   */
+  async getNodes(managed: ManagedStore): Promise<NodeRecord[]> {
+    const ledger = managed.store.ledger;
+    if (ledger === undefined) {
+      const now = Date.now();
+      return [
+        {
+          nodeId: this.settings.nodeId,
+          hostname: hostname(),
+          pid: process.pid,
+          version: VERSION,
+          startedAt: this.#startedAt ?? now,
+          lastSeen: now,
+          clockSkewMs: 0,
+        },
+      ];
+    }
+    managed.requireAvailable();
+    return managed.withTimeout('getNodes', () => ledger.getNodes());
+  }
+}

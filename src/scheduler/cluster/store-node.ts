@@ -1,0 +1,488 @@
+/**
+ * This scheduler as a node of one shared store: it checks in and measures its
+ * clock against the store's, keeps the run leases of the fires it holds
+ * (aborting a run whose lease it can no longer be sure of), records their
+ * starts and outcomes, reaps the fires of nodes that died, and on a graceful
+ * shutdown gives its claims back so that peers take over at once.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  EVENT_JOB_ABANDONED,
+  EVENT_JOB_LEASE_LOST,
+  JobAbandonedEvent,
+  JobExecutionEvent,
+  type SchedulerEvent,
+} from '../../events.ts';
+import {
+  type Executor,
+  type FireChange,
+  LeaseLostError,
+  MaxInstancesReachedError,
+} from '../../executors/executor.ts';
+import type { Job } from '../../jobs/job.ts';
+import type { Logger } from '../../logging.ts';
+import type { ClusterLedger, FireRecord, FireUpdate, NodeRecord } from '../../stores/ledger.ts';
+import { VERSION } from '../../version.ts';
+import type { ClusterSettings } from './cluster-options.ts';
+import { NodeIdInUseError } from './errors.ts';
+import { FireBook, type HeldFire } from './fire-book.ts';
+import { FireWriter } from './fire-writer.ts';
+
+/** A clock skew beyond this is logged as a warning. */
+const SKEW_WARNING_MS = 1000;
+/** Expired fires reaped per store call, and calls per reaper round at most. */
+const REAP_LIMIT = 100;
+const REAP_ROUNDS = 10;
+/** The wait before looking again at a due job another node holds, first and longest. */
+const MIN_CONTENDED_MS = 50;
+const MAX_CONTENDED_MS = 2000;
+/** Error messages are trimmed to this many characters in the ledger. */
+const ERROR_MESSAGE_LENGTH = 1000;
+
+/** What a store node needs from its scheduler and its managed store. */
+export interface StoreNodeHost {
+  readonly logger: Logger;
+  readonly retryIntervalMs: number;
+  readonly alias: string;
+  /** When this scheduler first joined a store (epoch ms); kept across restarts. */
+  readonly startedAt: number;
+  executor(alias: string): Executor | undefined;
+  dispatch(event: SchedulerEvent): void;
+  wants(mask: number): boolean;
+  withTimeout<T>(operation: string, fn: () => Promise<T>): Promise<T>;
+  reportFailure(operation: string, error: unknown, jobId?: string | null): void;
+  /** How a log line names a job. */
+  describeJob(job: Job): string;
+}
+
+/** A fire a commit won or the reaper took over, to submit with its batch. */
+export interface WonFire {
+  readonly fireId: string;
+  readonly scheduledTime: number;
+  readonly fencingToken: number;
+  readonly recovering: boolean;
+}
+
+export class StoreNode {
+  readonly ledger: ClusterLedger;
+  readonly settings: ClusterSettings;
+  readonly #host: StoreNodeHost;
+  readonly #book = new FireBook();
+  readonly #writer: FireWriter;
+  /** This node's clock minus the store's, as last measured. */
+  #skewMs = 0;
+  #skewWarned = false;
+  #keeperTimer: NodeJS.Timeout | undefined;
+  #reaperTimer: NodeJS.Timeout | undefined;
+  #keeping: Promise<void> | undefined;
+  #reaping: Promise<void> | undefined;
+  #stopped = false;
+  readonly #startedAt: number;
+  #contendedMs = 0;
+  /** Jobs whose catch-up batch was split, with the batch id the next part continues. */
+  readonly #splitBatchIds = new Map<string, string>();
+
+  constructor(ledger: ClusterLedger, settings: ClusterSettings, host: StoreNodeHost) {
+    this.ledger = ledger;
+    this.settings = settings;
+    this.#host = host;
+    this.#writer = new FireWriter(ledger, settings.nodeId, host);
+    this.#startedAt = host.startedAt;
+  }
+
+  get nodeId(): string {
+    return this.settings.nodeId;
+  }
+
+  /** This node's clock minus the store's (ms), as last measured. */
+  get skewMs(): number {
+    return this.#skewMs;
+  }
+
+  /** The fires this node holds now. */
+  get heldFires(): number {
+    return this.#book.size;
+  }
+
+  /**
+   * The batch id of a job's runs: a continuation keeps the id of the batch it
+   * continues (so that it counts once toward `maxInstances` on every node).
+   */
+  batchIdFor(jobId: string, continuation: boolean, capped: boolean): string {
+    const batchId = (continuation ? this.#splitBatchIds.get(jobId) : undefined) ?? newBatchId();
+    if (capped) this.#splitBatchIds.set(jobId, batchId);
+    else this.#splitBatchIds.delete(jobId);
+    return batchId;
+  }
+
+  /** A pass claimed jobs: the next contended wait starts short again. */
+  claimed(): void {
+    this.#contendedMs = 0;
+  }
+
+  /**
+   * How long to wait before looking again at a job that is due but that this
+   * pass did not claim (another node holds its claim for a moment): 50 ms,
+   * doubling up to 2 s while it stays so.
+   */
+  contendedDelay(): number {
+    this.#contendedMs = Math.min(
+      Math.max(this.#contendedMs * 2, MIN_CONTENDED_MS),
+      MAX_CONTENDED_MS,
+    );
+    return this.#contendedMs;
+  }
+
+  /** Local epoch ms of a store time. */
+  localTime(storeTime: number): number {
+    return storeTime + this.#skewMs;
+  }
+
+  /**
+   * Joins the store: refuses a node id a live node uses, checks in, measures
+   * the clock skew, and starts keeping leases and reaping.
+   *
+   * @throws NodeIdInUseError
+   */
+  async join(): Promise<void> {
+    this.#stopped = false;
+    const storeNow = await this.#measureSkew();
+    const nodes = await this.#host.withTimeout('getNodes', () => this.ledger.getNodes());
+    const same = nodes.find((node) => node.nodeId === this.nodeId);
+    if (
+      same !== undefined &&
+      same.lastSeen >= storeNow - this.settings.runLeaseMs &&
+      !(
+        same.pid === process.pid &&
+        same.hostname === hostname() &&
+        same.startedAt === this.#startedAt
+      )
+    ) {
+      throw new NodeIdInUseError(
+        this.nodeId,
+        this.#host.alias,
+        `pid ${same.pid} on ${same.hostname}, last seen ${Math.round((storeNow - same.lastSeen) / 1000)} s ago`,
+      );
+    }
+    await this.#checkIn();
+    this.#scheduleKeeper();
+    this.#scheduleReaper();
+  }
+
+  /** Fires a commit won: held, their leases kept from now on. `since` is the local time the commit began. */
+  hold(job: Job, fires: readonly WonFire[], since: number): void {
+    this.#book.hold(job, fires, since + this.settings.runLeaseMs);
+  }
+
+  /** Records a fire's start or outcome, as its executor reports it. */
+  fireChanged(change: FireChange): void {
+    const held = this.#book.get(change.fireId);
+    if (held === undefined) return;
+    if (change.state !== 'running') this.#book.release(change.fireId);
+    const update: FireUpdate =
+      change.error !== undefined && (change.state === 'failed' || change.state === 'timed_out')
+        ? {
+            fireId: change.fireId,
+            state: change.state,
+            at: this.#storeNow(),
+            error: errorSummary(change.error),
+          }
+        : { fireId: change.fireId, state: change.state, at: this.#storeNow() };
+    this.#writer.push(update, this.#label(held.job, held.scheduledTime, change.fireId));
+  }
+
+  /**
+   * A fire this node committed but did not submit (the executor refused the
+   * batch, or is gone): recorded with `state`, and no longer held.
+   */
+  giveUp(
+    job: Job,
+    fireId: string,
+    scheduledTime: number,
+    state: FireUpdate['state'],
+    error?: unknown,
+  ): void {
+    this.#book.release(fireId);
+    const at = this.#storeNow();
+    const update: FireUpdate =
+      error === undefined
+        ? { fireId, state, at }
+        : { fireId, state, at, error: errorSummary(error) };
+    this.#writer.push(update, this.#label(job, scheduledTime, fireId));
+  }
+
+  /** The nodes sharing the store, most recent check-in first. */
+  getNodes(): Promise<NodeRecord[]> {
+    return this.#host.withTimeout('getNodes', () => this.ledger.getNodes());
+  }
+
+  /**
+   * Leaves the store after the executors have finished (graceful shutdown):
+   * writes the outstanding fire updates, records fires still held as
+   * cancelled, gives back its claims, and stops its timers.
+   */
+  async leave(): Promise<void> {
+    this.#stopped = true;
+    this.#clearTimers();
+    await this.#keeping;
+    await this.#reaping;
+    for (const fire of this.#book.all())
+      this.giveUp(fire.job, fire.fireId, fire.scheduledTime, 'cancelled');
+    const flushed = await this.#writer.flush();
+    if (!flushed)
+      this.#host.logger.warn(
+        `${this.#writer.pending} fire updates for job store "${this.#host.alias}" could not be written before shutdown; their fires are recorded abandoned by the next scheduler to find their leases expired`,
+      );
+    this.#writer.stop();
+    try {
+      await this.#host.withTimeout('releaseClaims', () => this.ledger.releaseClaims(this.nodeId));
+    } catch (error) {
+      this.#host.reportFailure('releaseClaims', error);
+    }
+  }
+
+  /** Stops at once (a shutdown that does not wait, or a store removed): timers stop, nothing is written. */
+  stop(): void {
+    this.#stopped = true;
+    this.#clearTimers();
+    this.#writer.stop();
+  }
+
+  // ------------------------------------------------------------------ leases
+
+  #scheduleKeeper(): void {
+    if (this.#stopped) return;
+    this.#keeperTimer = setTimeout(() => {
+      this.#keeping = this.#keep().finally(() => {
+        this.#keeping = undefined;
+        this.#scheduleKeeper();
+      });
+    }, this.settings.runLeaseMs / 3);
+    this.#keeperTimer.unref();
+  }
+
+  /** Renews the leases of the fires held, aborts the runs of those it lost, checks in. */
+  async #keep(): Promise<void> {
+    const startedAt = Date.now();
+    const heldBefore = this.#book.ids();
+    try {
+      const renewed = await this.#host.withTimeout('renewFireLeases', () =>
+        this.ledger.renewFireLeases(this.nodeId, this.settings.runLeaseMs),
+      );
+      for (const fire of this.#book.renewed(
+        renewed,
+        startedAt,
+        this.settings.runLeaseMs,
+        heldBefore,
+      ))
+        this.#leaseLost(fire, 'another scheduler took the fire over or recorded it abandoned');
+    } catch (error) {
+      this.#host.reportFailure('renewFireLeases', error);
+    }
+    for (const fire of this.#book.expired(Date.now()))
+      this.#leaseLost(
+        fire,
+        `its lease could not be renewed within the run lease of ${this.settings.runLeaseMs / 1000} s, so another scheduler may record it abandoned or run it again`,
+      );
+    try {
+      await this.#measureSkew();
+      await this.#checkIn();
+    } catch (error) {
+      this.#host.reportFailure('checkIn', error);
+    }
+  }
+
+  #leaseLost(fire: HeldFire, why: string): void {
+    const { job, fireId } = fire;
+    this.#book.release(fireId);
+    const reason = new LeaseLostError(job.id, fireId, why);
+    const executor = this.#host.executor(job.executor);
+    if (executor?.abortFire?.(job.id, fireId, reason) === true) return;
+    if (executor?.abortFire !== undefined) return; // the run had just ended
+    // An executor that cannot abort a fire: the run goes on, but it is no longer this node's.
+    this.#host.logger.warn(
+      `${reason.message} (executor "${job.executor}" cannot abort it: the run goes on)`,
+    );
+    if (this.#host.wants(EVENT_JOB_LEASE_LOST))
+      this.#host.dispatch(
+        new JobExecutionEvent(
+          EVENT_JOB_LEASE_LOST,
+          job.id,
+          this.#host.alias,
+          new Date(fire.scheduledTime),
+          {
+            exception: reason,
+            fireId,
+          },
+        ),
+      );
+  }
+
+  // ------------------------------------------------------------------ reaper
+
+  #scheduleReaper(): void {
+    if (this.#stopped) return;
+    // ±10 %, so that the nodes of a cluster started together do not reap in step.
+    const delay = (this.settings.runLeaseMs / 2) * (0.9 + Math.random() * 0.2);
+    this.#reaperTimer = setTimeout(() => {
+      this.#reaping = this.reap().finally(() => {
+        this.#reaping = undefined;
+        this.#scheduleReaper();
+      });
+    }, delay);
+    this.#reaperTimer.unref();
+  }
+
+  /** One reaper round: the fires of dead nodes are recorded abandoned, or run again for `recover: true` jobs. */
+  async reap(): Promise<void> {
+    for (let round = 0; round < REAP_ROUNDS && !this.#stopped; round++) {
+      const since = Date.now();
+      let result: Awaited<ReturnType<ClusterLedger['reapExpiredFires']>>;
+      try {
+        result = await this.#host.withTimeout('reapExpiredFires', () =>
+          this.ledger.reapExpiredFires(this.nodeId, {
+            limit: REAP_LIMIT,
+            runLeaseMs: this.settings.runLeaseMs,
+          }),
+        );
+      } catch (error) {
+        this.#host.reportFailure('reapExpiredFires', error);
+        return;
+      }
+      for (const fire of result.abandoned) this.#abandoned(fire);
+      for (const { fire, job } of result.recovered) this.#recover(fire, job, since);
+      if (result.abandoned.length + result.recovered.length < REAP_LIMIT) return;
+    }
+  }
+
+  #abandoned(fire: FireRecord): void {
+    const time = new Date(fire.scheduledTime);
+    this.#host.logger.warn(
+      `The run of job ${JSON.stringify(fire.jobId)} scheduled at ${time.toISOString()} was abandoned: scheduler ${JSON.stringify(fire.node)} stopped renewing its lease (it died, or lost its store); recorded as abandoned (fire ${fire.fireId})`,
+    );
+    if (this.#host.wants(EVENT_JOB_ABANDONED))
+      this.#host.dispatch(
+        new JobAbandonedEvent(fire.jobId, this.#host.alias, {
+          scheduledRunTime: time,
+          fireId: fire.fireId,
+          node: fire.node,
+          recovered: false,
+        }),
+      );
+  }
+
+  #recover(fire: FireRecord, job: Job, since: number): void {
+    const time = new Date(fire.scheduledTime);
+    this.#host.logger.warn(
+      `The run of ${this.#host.describeJob(job)} scheduled at ${time.toISOString()} was abandoned by scheduler ${JSON.stringify(fire.node)}; running it again here (recover: true, fire ${fire.fireId})`,
+    );
+    if (this.#host.wants(EVENT_JOB_ABANDONED))
+      this.#host.dispatch(
+        new JobAbandonedEvent(job.id, this.#host.alias, {
+          scheduledRunTime: time,
+          fireId: fire.fireId,
+          node: fire.node,
+          recovered: true,
+        }),
+      );
+    const won: WonFire = {
+      fireId: fire.fireId,
+      scheduledTime: fire.scheduledTime,
+      fencingToken: fire.fence,
+      recovering: true,
+    };
+    this.hold(job, [won], since);
+    const executor = this.#host.executor(job.executor);
+    if (executor === undefined) {
+      this.giveUp(
+        job,
+        fire.fireId,
+        fire.scheduledTime,
+        'failed',
+        new Error(`executor "${job.executor}" is not configured on scheduler ${this.nodeId}`),
+      );
+      return;
+    }
+    try {
+      executor.submitJob(job, [time], { fires: [won] });
+    } catch (error) {
+      const state = error instanceof MaxInstancesReachedError ? 'skipped_max_instances' : 'failed';
+      this.giveUp(
+        job,
+        fire.fireId,
+        fire.scheduledTime,
+        state,
+        state === 'failed' ? error : undefined,
+      );
+      this.#host.logger.error(
+        `Could not run the recovered fire ${fire.fireId} of ${this.#host.describeJob(job)}`,
+        error,
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------ clock and check-ins
+
+  /** The store's clock as this node estimates it. */
+  #storeNow(): number {
+    return Date.now() - this.#skewMs;
+  }
+
+  /** Measures this node's clock against the store's (halfway through the round trip); returns the store's now. */
+  async #measureSkew(): Promise<number> {
+    const before = Date.now();
+    const storeNow = await this.#host.withTimeout('now', () => this.ledger.now());
+    const after = Date.now();
+    this.#skewMs = Math.round((before + after) / 2 - storeNow);
+    const large = Math.abs(this.#skewMs) > SKEW_WARNING_MS;
+    if (large && !this.#skewWarned) {
+      this.#host.logger.warn(
+        `This host's clock is ${Math.abs(this.#skewMs)} ms ${this.#skewMs > 0 ? 'ahead of' : 'behind'} job store "${this.#host.alias}"; the scheduler goes by the store's clock, but check the host's time synchronisation (NTP)`,
+      );
+    }
+    this.#skewWarned = large;
+    return storeNow;
+  }
+
+  async #checkIn(): Promise<void> {
+    await this.#host.withTimeout('checkIn', () =>
+      this.ledger.checkIn({
+        nodeId: this.nodeId,
+        hostname: hostname(),
+        pid: process.pid,
+        version: VERSION,
+        startedAt: this.#startedAt,
+        clockSkewMs: this.#skewMs,
+      }),
+    );
+  }
+
+  #label(job: Job, scheduledTime: number, fireId: string): string {
+    return `fire ${fireId} of ${this.#host.describeJob(job)} scheduled at ${new Date(scheduledTime).toISOString()}`;
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#keeperTimer);
+    clearTimeout(this.#reaperTimer);
+    this.#keeperTimer = undefined;
+    this.#reaperTimer = undefined;
+  }
+}
+
+/** An error as the ledger keeps it: its name and its message, trimmed. */
+function errorSummary(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) {
+    const message =
+      error.message.length > ERROR_MESSAGE_LENGTH
+        ? `${error.message.slice(0, ERROR_MESSAGE_LENGTH - 1)}…`
+        : error.message;
+    return { name: error.name.slice(0, 191), message };
+  }
+  const text = String(error);
+  return { name: 'NonError', message: text.slice(0, ERROR_MESSAGE_LENGTH) };
+}
+
+function newBatchId(): string {
+  return randomBytes(16).toString('hex');
+}

@@ -1,0 +1,284 @@
+/**
+ * One pass over a store several schedulers can share (a store with a ledger):
+ * due jobs are claimed with a lease and a fencing token in one atomic step,
+ * planned with the store's clock, and committed in one transaction — the
+ * jobs' next run times advance only where the fence still matches, and their
+ * fires are inserted with a unique key on (job, scheduled time). Only the
+ * fires this commit won are submitted, after the commit: a crash can lose a
+ * run in progress (the reaper records it abandoned) but never run a fire twice.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  EVENT_JOB_CATCH_UP,
+  EVENT_JOB_MAX_INSTANCES,
+  EVENT_JOB_MODIFIED,
+  EVENT_JOB_REMOVED,
+  EVENT_JOB_SUBMITTED,
+  JobEvent,
+  JobSubmissionEvent,
+  type SchedulerEvent,
+} from '../../events.ts';
+import { type Executor, MaxInstancesReachedError } from '../../executors/executor.ts';
+import type { Job } from '../../jobs/job.ts';
+import type { Claim, JobCommit, NewFire } from '../../stores/ledger.ts';
+import type { StoreNode, WonFire } from '../cluster/store-node.ts';
+import type { ManagedStore } from '../managed-store.ts';
+import { CatchUpReport } from './catch-up.ts';
+import { type DuePlan, planJob } from './plan-job.ts';
+import type { PassHost } from './store-pass.ts';
+
+/** Claims one pass makes at most per store; a larger backlog continues in the next pass. */
+const MAX_CLAIMS_PER_PASS = 100;
+
+/** A fire id: 32 random hex digits, made here so that every store keeps it as text. */
+export function newFireId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** What one claimed job becomes: its plan, and what the commit writes. */
+interface ClaimedPlan {
+  readonly plan: DuePlan;
+  readonly commit: JobCommit;
+  /** The fires that run (state `claimed`), in run-time order. */
+  readonly runs: readonly NewFire[];
+  readonly fence: number;
+  /** The batch was refused for `maxInstances`, counted across every scheduler. */
+  readonly skipped: boolean;
+}
+
+/** One shared store's part of a pass; returns when it wants the next pass (local ms) and the events to dispatch. */
+export async function processLedgerStore(
+  host: PassHost,
+  managed: ManagedStore,
+  node: StoreNode,
+  now: number,
+): Promise<{ wakeAt: number | null; queued: SchedulerEvent[] }> {
+  const queued: SchedulerEvent[] = [];
+  const retryAt = now + host.retryIntervalMs;
+  const failed = (): { wakeAt: number; queued: SchedulerEvent[] } => {
+    managed.retryAt = retryAt;
+    return { wakeAt: retryAt, queued };
+  };
+  if (!host.isRunning()) return { wakeAt: null, queued };
+  const flushed = await managed.flushPendingWrites((id) =>
+    host.dispatch(new JobEvent(EVENT_JOB_REMOVED, id, managed.alias)),
+  );
+  if (!flushed) return failed();
+  const { settings } = node;
+  const catchUp = new CatchUpReport();
+  let claimedAny = false;
+  for (let round = 0; round < MAX_CLAIMS_PER_PASS && host.isRunning(); round++) {
+    const since = Date.now();
+    let claim: Claim;
+    try {
+      claim = await managed.withTimeout('claimDueJobs', () =>
+        node.ledger.claimDueJobs({
+          owner: node.nodeId,
+          limit: settings.claimBatch,
+          leaseMs: settings.claimLeaseMs,
+        }),
+      );
+    } catch (error) {
+      managed.reportFailure('claimDueJobs', error);
+      return failed();
+    }
+    if (claim.jobs.length === 0) break;
+    claimedAny = true;
+    const committed = await commitClaim(host, managed, node, claim, since, queued, catchUp);
+    if (!committed) return failed();
+    if (claim.jobs.length < settings.claimBatch) break;
+  }
+  const more = catchUp.remainder();
+  if (more !== null) host.logger.warn(more);
+  if (claimedAny) node.claimed();
+  let wakeAt: number | null = null;
+  try {
+    const storeNext = await managed.withTimeout('getNextRunTime', () =>
+      managed.store.getNextRunTime(),
+    );
+    if (storeNext !== null) {
+      wakeAt = node.localTime(storeNext.getTime());
+      // Due, yet not claimed by this pass: another scheduler holds its claim (and commits
+      // in a moment), or a row this scheduler cannot restore. Look again soon, not at once.
+      if (wakeAt <= Date.now()) wakeAt = Date.now() + node.contendedDelay();
+    }
+  } catch (error) {
+    managed.reportFailure('getNextRunTime', error);
+    wakeAt = retryAt;
+  }
+  if (managed.hasPendingWrites) {
+    managed.retryAt = retryAt;
+    wakeAt = retryAt;
+  }
+  return { wakeAt, queued };
+}
+
+/** Plans, commits and submits one claim; false when the commit failed (nothing was submitted). */
+async function commitClaim(
+  host: PassHost,
+  managed: ManagedStore,
+  node: StoreNode,
+  claim: Claim,
+  since: number,
+  queued: SchedulerEvent[],
+  catchUp: CatchUpReport,
+): Promise<boolean> {
+  const { alias } = managed;
+  const storeNow = claim.now;
+  const nowDate = new Date(storeNow);
+  const processingSince = host.processingSince() - node.skewMs;
+  const planned: ClaimedPlan[] = [];
+  for (const { job, fence, liveBatches } of claim.jobs) {
+    const plan = planJob(host, managed.splitBatches, job, storeNow, nowDate);
+    if (!plan.continuation && plan.runTimes.length > 0) {
+      const summary = catchUp.summarize(job, alias, plan.runTimes, storeNow, processingSince);
+      if (summary !== null) {
+        const line = catchUp.line(job, summary);
+        if (line !== null) host.logger.warn(line);
+        if (host.wants(EVENT_JOB_CATCH_UP)) queued.push(summary);
+      }
+    }
+    planned.push(planFires(node, plan, fence, liveBatches));
+  }
+  let result: { lost: readonly string[]; won: readonly string[] };
+  try {
+    result = await managed.withTimeout('commitClaims', () =>
+      node.ledger.commitClaims(
+        node.nodeId,
+        planned.map((p) => p.commit),
+        { runLeaseMs: node.settings.runLeaseMs },
+      ),
+    );
+  } catch (error) {
+    // Whether or not it landed, nothing runs: fires it did insert are found by the
+    // reaper when their leases expire, and recorded abandoned.
+    managed.reportFailure('commitClaims', error);
+    return false;
+  }
+  const lost = new Set(result.lost);
+  const won = new Set(result.won);
+  for (const { plan, runs, fence, skipped } of planned) {
+    const { job } = plan;
+    if (lost.has(job.id)) {
+      // Changed by a user or taken over by another scheduler since the claim: its plan is void.
+      managed.splitBatches.delete(job.id);
+      host.logger.debug(
+        `Job "${job.name}" (${job.id}) changed while claimed; its plan was dropped`,
+      );
+      continue;
+    }
+    if (plan.updated === null) host.dispatch(new JobEvent(EVENT_JOB_REMOVED, job.id, alias));
+    else if (plan.paused) host.dispatch(new JobEvent(EVENT_JOB_MODIFIED, job.id, alias));
+    if (skipped) {
+      host.logger.warn(
+        `Execution of job "${job.name}" (${job.id}) skipped: maximum number of running instances reached (${job.maxInstances}) across the schedulers sharing job store "${alias}"`,
+      );
+      if (host.wants(EVENT_JOB_MAX_INSTANCES))
+        queued.push(new JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, plan.runTimes));
+      continue;
+    }
+    const fires: WonFire[] = [];
+    for (const fire of runs) {
+      if (!won.has(fire.fireId)) continue;
+      fires.push({
+        fireId: fire.fireId,
+        scheduledTime: fire.scheduledTime,
+        fencingToken: fence,
+        recovering: false,
+      });
+    }
+    if (fires.length === 0 || plan.executor === undefined || !host.isRunning()) {
+      for (const fire of fires) node.giveUp(job, fire.fireId, fire.scheduledTime, 'cancelled');
+      continue;
+    }
+    node.hold(job, fires, since);
+    submitFires(host, node, alias, plan.executor, job, fires, plan.continuation, queued);
+  }
+  return true;
+}
+
+/** The fires a plan inserts: its runs (or, past `maxInstances`, their skipped records) and a coalesced record. */
+function planFires(
+  node: StoreNode,
+  plan: DuePlan,
+  fence: number,
+  liveBatches: number,
+): ClaimedPlan {
+  const { job, runTimes } = plan;
+  const fires: NewFire[] = [];
+  let runs: NewFire[] = [];
+  let skipped = false;
+  if (plan.executor !== undefined && runTimes.length > 0) {
+    // A continuation joins its running batch: not a new instance.
+    skipped = !plan.continuation && liveBatches >= job.maxInstances;
+    const batchId = node.batchIdFor(job.id, plan.continuation, plan.capped);
+    if (job.coalesce && (runTimes[0] as Date).getTime() !== job.nextRunTimeMs) {
+      fires.push({
+        fireId: newFireId(),
+        scheduledTime: job.nextRunTimeMs,
+        state: 'coalesced',
+        batchId: null,
+        detail: `folded into the run at ${(runTimes[0] as Date).toISOString()}`,
+      });
+    }
+    runs = runTimes.map((time) => ({
+      fireId: newFireId(),
+      scheduledTime: time.getTime(),
+      state: skipped ? 'skipped_max_instances' : 'claimed',
+      batchId: skipped ? null : batchId,
+    }));
+    fires.push(...runs);
+    if (skipped) runs = [];
+  }
+  return {
+    plan,
+    fence,
+    skipped,
+    runs,
+    commit: { jobId: job.id, fence, job: plan.updated, fires },
+  };
+}
+
+function submitFires(
+  host: PassHost,
+  node: StoreNode,
+  alias: string,
+  executor: Executor,
+  job: Job,
+  fires: readonly WonFire[],
+  continuation: boolean,
+  queued: SchedulerEvent[],
+): void {
+  const runTimes = fires.map((fire) => new Date(fire.scheduledTime));
+  try {
+    executor.submitJob(job, runTimes, {
+      fires,
+      clockSkewMs: node.skewMs,
+      ...(continuation ? { continuation } : {}),
+    });
+    if (host.wants(EVENT_JOB_SUBMITTED))
+      queued.push(new JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, runTimes));
+  } catch (error) {
+    const maxed = error instanceof MaxInstancesReachedError;
+    for (const fire of fires)
+      node.giveUp(
+        job,
+        fire.fireId,
+        fire.scheduledTime,
+        maxed ? 'skipped_max_instances' : 'failed',
+        maxed ? undefined : error,
+      );
+    if (maxed) {
+      host.logger.warn(
+        `Execution of job "${job.name}" (${job.id}) skipped: maximum number of running instances reached (${job.maxInstances})`,
+      );
+      if (host.wants(EVENT_JOB_MAX_INSTANCES))
+        queued.push(new JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, runTimes));
+    } else {
+      host.logger.error(
+        `Error submitting job "${job.name}" (${job.id}) to executor "${job.executor}"`,
+        error,
+      );
+    }
+  }
+}
