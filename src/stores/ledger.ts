@@ -198,6 +198,28 @@ export interface FireQuery {
   readonly limit: number;
 }
 
+/**
+ * How a worker thread opens a connection of its own to the store to renew a
+ * node's run leases, so that a job blocking the main thread's event loop does
+ * not cost its lease. The scheduler imports `module` in the worker and calls
+ * its export `export` with `options` (structured-cloneable): it resolves to a
+ * {@link LeaseRenewer}. The module is the store's own code; nothing read from
+ * the store chooses it.
+ */
+export interface LeaseConnection {
+  /** The URL of the module to import in the worker (`import.meta.url` of a store module). */
+  readonly module: string;
+  readonly export: string;
+  readonly options: unknown;
+}
+
+/** What a {@link LeaseConnection} opens in the worker. */
+export interface LeaseRenewer {
+  /** As {@link ClusterLedger.renewFireLeases}. */
+  renewFireLeases(owner: string, leaseMs: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
 /** The ledger methods of a persistent store (see the module comment). */
 export interface ClusterLedger {
   /** The store's clock, epoch ms. */
@@ -238,4 +260,10 @@ export interface ClusterLedger {
   getNodes(): Promise<NodeRecord[]>;
   /** Fires, newest first. */
   getFires(query: FireQuery): Promise<FireRecord[]>;
+  /**
+   * How a worker thread connects to renew leases; undefined when it cannot
+   * (the store was given a client instead of connection options): leases are
+   * then renewed on the main thread.
+   */
+  leaseConnection?(): LeaseConnection | undefined;
 }

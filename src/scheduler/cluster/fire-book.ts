@@ -13,6 +13,8 @@ export interface HeldFire {
   readonly fireId: string;
   readonly job: Job;
   readonly scheduledTime: number;
+  /** Local epoch ms when the operation that set its lease began (a commit, a takeover). */
+  readonly heldAt: number;
   /** Local epoch ms until which the run lease is certainly this scheduler's. */
   validUntil: number;
 }
@@ -24,14 +26,21 @@ export class FireBook {
     return this.#fires.size;
   }
 
-  /** Fires whose lease was set by an operation that began at `since` (local ms). */
+  /** Fires whose lease was set by an operation that began at local time `since`, lasting `leaseMs`. */
   hold(
     job: Job,
     fires: readonly { fireId: string; scheduledTime: number }[],
-    validUntil: number,
+    since: number,
+    leaseMs: number,
   ): void {
     for (const { fireId, scheduledTime } of fires)
-      this.#fires.set(fireId, { fireId, job, scheduledTime, validUntil });
+      this.#fires.set(fireId, {
+        fireId,
+        job,
+        scheduledTime,
+        heldAt: since,
+        validUntil: since + leaseMs,
+      });
   }
 
   /** The fire ended (or was given up): it is no longer renewed or watched. */
@@ -49,27 +58,18 @@ export class FireBook {
    * A renewal that began at local time `startedAt` renewed `renewed`: their
    * leases now last until `startedAt + leaseMs`. Returns the held fires the
    * store did not renew although their lease had been set before the renewal
-   * began: the store no longer gives them to this scheduler.
+   * began: the store no longer gives them to this scheduler. (A fire committed
+   * while the renewal ran may have been missed by it: it is not judged.)
    */
-  renewed(
-    renewed: readonly string[],
-    startedAt: number,
-    leaseMs: number,
-    heldBefore: ReadonlySet<string>,
-  ): HeldFire[] {
+  renewed(renewed: readonly string[], startedAt: number, leaseMs: number): HeldFire[] {
     const renewedSet = new Set(renewed);
     const lost: HeldFire[] = [];
     for (const fire of this.#fires.values()) {
       if (renewedSet.has(fire.fireId))
         fire.validUntil = Math.max(fire.validUntil, startedAt + leaseMs);
-      else if (heldBefore.has(fire.fireId)) lost.push(fire);
+      else if (fire.heldAt < startedAt) lost.push(fire);
     }
     return lost;
-  }
-
-  /** The ids held now (taken before a renewal, to tell fires held before it from fires committed during it). */
-  ids(): Set<string> {
-    return new Set(this.#fires.keys());
   }
 
   /** Fires whose lease bound has passed at local time `now`. */
@@ -81,5 +81,19 @@ export class FireBook {
 
   all(): HeldFire[] {
     return [...this.#fires.values()];
+  }
+
+  /**
+   * How long renewals may go on while the main thread does not answer: the
+   * longest timeout of a held job plus the lease, or forever when a held job
+   * has no timeout (a run is held while its process lives). 0 when none is held.
+   */
+  hangAllowance(leaseMs: number): number {
+    let allowance = 0;
+    for (const { job } of this.#fires.values()) {
+      if (job.timeout === null) return Number.POSITIVE_INFINITY;
+      allowance = Math.max(allowance, job.timeout * 1000 + leaseMs);
+    }
+    return allowance;
   }
 }

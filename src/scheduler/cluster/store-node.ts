@@ -28,6 +28,7 @@ import type { ClusterSettings } from './cluster-options.ts';
 import { NodeIdInUseError } from './errors.ts';
 import { FireBook, type HeldFire } from './fire-book.ts';
 import { FireWriter } from './fire-writer.ts';
+import { LeaseWorkerClient } from './lease-keeper.ts';
 
 /** A clock skew beyond this is logged as a warning. */
 const SKEW_WARNING_MS = 1000;
@@ -78,6 +79,7 @@ export class StoreNode {
   #keeping: Promise<void> | undefined;
   #reaping: Promise<void> | undefined;
   #stopped = false;
+  #leaseWorker: LeaseWorkerClient | undefined;
   readonly #startedAt: number;
   #contendedMs = 0;
   /** Jobs whose catch-up batch was split, with the batch id the next part continues. */
@@ -166,13 +168,60 @@ export class StoreNode {
       );
     }
     await this.#checkIn();
+    await this.#startLeaseWorker();
     this.#scheduleKeeper();
     this.#scheduleReaper();
   }
 
+  /**
+   * Renewals from a worker thread with a connection of its own, when the
+   * store can open one; otherwise (a store given a client instance) from the
+   * main thread, where a job blocking the event loop can hold them up.
+   */
+  async #startLeaseWorker(): Promise<void> {
+    if (this.#leaseWorker !== undefined) return;
+    const connection = this.ledger.leaseConnection?.();
+    if (connection === undefined) {
+      this.#host.logger.info(
+        `Job store "${this.#host.alias}" renews run leases on the main thread (it was given a client, not connection options): a job that blocks the event loop for longer than the run lease (${this.settings.runLeaseMs / 1000} s) can lose its lease`,
+      );
+      return;
+    }
+    try {
+      this.#leaseWorker = await LeaseWorkerClient.open(
+        connection,
+        this.nodeId,
+        this.settings.runLeaseMs,
+        {
+          renewed: (startedAt, ids) => this.#renewed(startedAt, ids),
+          failed: (message) => this.#host.reportFailure('renewFireLeases', new Error(message)),
+        },
+      );
+    } catch (error) {
+      this.#host.logger.warn(
+        `Job store "${this.#host.alias}": run leases are renewed on the main thread, as the lease worker could not connect`,
+        error,
+      );
+    }
+  }
+
+  /** Tells the lease worker whether fires are held and how long it may renew without hearing from this thread. */
+  #beat(): void {
+    const worker = this.#leaseWorker;
+    if (worker === undefined) return;
+    const allowance = this.#book.hangAllowance(this.settings.runLeaseMs);
+    worker.beat(allowance > 0, Date.now() + allowance);
+  }
+
+  #renewed(startedAt: number, ids: readonly string[]): void {
+    for (const fire of this.#book.renewed(ids, startedAt, this.settings.runLeaseMs))
+      this.#leaseLost(fire, 'another scheduler took the fire over or recorded it abandoned');
+  }
+
   /** Fires a commit won: held, their leases kept from now on. `since` is the local time the commit began. */
   hold(job: Job, fires: readonly WonFire[], since: number): void {
-    this.#book.hold(job, fires, since + this.settings.runLeaseMs);
+    this.#book.hold(job, fires, since, this.settings.runLeaseMs);
+    this.#beat();
   }
 
   /** Records a fire's start or outcome, as its executor reports it. */
@@ -235,18 +284,14 @@ export class StoreNode {
         `${this.#writer.pending} fire updates for job store "${this.#host.alias}" could not be written before shutdown; their fires are recorded abandoned by the next scheduler to find their leases expired`,
       );
     this.#writer.stop();
+    const worker = this.#leaseWorker;
+    this.#leaseWorker = undefined;
+    await worker?.close();
     try {
       await this.#host.withTimeout('releaseClaims', () => this.ledger.releaseClaims(this.nodeId));
     } catch (error) {
       this.#host.reportFailure('releaseClaims', error);
     }
-  }
-
-  /** Stops at once (a shutdown that does not wait, or a store removed): timers stop, nothing is written. */
-  stop(): void {
-    this.#stopped = true;
-    this.#clearTimers();
-    this.#writer.stop();
   }
 
   // ------------------------------------------------------------------ leases
@@ -264,21 +309,17 @@ export class StoreNode {
 
   /** Renews the leases of the fires held, aborts the runs of those it lost, checks in. */
   async #keep(): Promise<void> {
-    const startedAt = Date.now();
-    const heldBefore = this.#book.ids();
-    try {
-      const renewed = await this.#host.withTimeout('renewFireLeases', () =>
-        this.ledger.renewFireLeases(this.nodeId, this.settings.runLeaseMs),
-      );
-      for (const fire of this.#book.renewed(
-        renewed,
-        startedAt,
-        this.settings.runLeaseMs,
-        heldBefore,
-      ))
-        this.#leaseLost(fire, 'another scheduler took the fire over or recorded it abandoned');
-    } catch (error) {
-      this.#host.reportFailure('renewFireLeases', error);
+    if (this.#leaseWorker !== undefined) this.#beat();
+    else if (this.#book.size > 0) {
+      const startedAt = Date.now();
+      try {
+        const renewed = await this.#host.withTimeout('renewFireLeases', () =>
+          this.ledger.renewFireLeases(this.nodeId, this.settings.runLeaseMs),
+        );
+        this.#renewed(startedAt, renewed);
+      } catch (error) {
+        this.#host.reportFailure('renewFireLeases', error);
+      }
     }
     for (const fire of this.#book.expired(Date.now()))
       this.#leaseLost(
