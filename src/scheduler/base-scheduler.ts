@@ -196,6 +196,7 @@ export class BaseScheduler implements JobOwner {
         return scheduler.#retryIntervalMs;
       },
       executor: (alias) => this.#executors.get(alias),
+      isProcessing: () => this.#state === STATE_RUNNING,
       dispatch: (event) => this.#listeners.dispatch(event),
       wants: (mask) => this.#listeners.wants(mask),
       store: (alias) => this.#stores.get(alias),

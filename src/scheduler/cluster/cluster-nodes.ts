@@ -37,6 +37,7 @@ export interface ClusterNodesHost {
   readonly logger: Logger;
   readonly retryIntervalMs: number;
   executor(alias: string): Executor | undefined;
+  isProcessing(): boolean;
   dispatch(event: SchedulerEvent): void;
   wants(mask: number): boolean;
   store(alias: string): ManagedStore | undefined;
@@ -107,6 +108,7 @@ export class ClusterNodes {
       alias: managed.alias,
       startedAt: this.#startedAt,
       executor: (alias) => host.executor(alias),
+      isProcessing: () => host.isProcessing(),
       dispatch: (event) => host.dispatch(event),
       wants: (mask) => host.wants(mask),
       withTimeout: (operation, fn) => managed.withTimeout(operation, fn),

@@ -49,6 +49,8 @@ export interface StoreNodeHost {
   /** When this scheduler first joined a store (epoch ms); kept across restarts. */
   readonly startedAt: number;
   executor(alias: string): Executor | undefined;
+  /** True while the scheduler runs and is not paused: only then does it run recovered fires. */
+  isProcessing(): boolean;
   dispatch(event: SchedulerEvent): void;
   wants(mask: number): boolean;
   withTimeout<T>(operation: string, fn: () => Promise<T>): Promise<T>;
@@ -377,6 +379,8 @@ export class StoreNode {
 
   /** One reaper round: the fires of dead nodes are recorded abandoned, or run again for `recover: true` jobs. */
   async reap(): Promise<void> {
+    // A paused scheduler runs nothing, recovered fires included: a running peer reaps them.
+    if (!this.#host.isProcessing()) return;
     for (let round = 0; round < REAP_ROUNDS && !this.#stopped; round++) {
       const since = Date.now();
       let result: Awaited<ReturnType<ClusterLedger['reapExpiredFires']>>;
