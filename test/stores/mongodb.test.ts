@@ -18,6 +18,7 @@ import {
 import { createJobStore } from '../../src/scheduler/plugins.ts';
 import { INDEX_URL, runWithoutPackage } from '../helpers/run-without-package.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
+import { describeLedgerContract } from './ledger-contract.ts';
 import { BASE_TIME, CONTRACT_TASK_REF, describeStoreContract, makeJob } from './store-contract.ts';
 
 const MONGODB_URL = process.env.MONGODB_URL;
@@ -89,10 +90,15 @@ describe.skipIf(MONGODB_URL === undefined)(
       return admin.db(DATABASE).collection(name);
     }
 
+    /** Drops the store's jobs collection and its ledger's fires and nodes collections. */
     async function dropCollection(store: MongoJobStore): Promise<void> {
-      await rawCollection(store)
-        .drop()
-        .catch(() => {});
+      const name = store.namespace.slice(DATABASE.length + 1);
+      for (const collection of [name, `${name}_fires`, `${name}_nodes`])
+        await admin
+          .db(DATABASE)
+          .collection(collection)
+          .drop()
+          .catch(() => {});
     }
 
     function newStore(collection = uniqueCollection()): MongoJobStore {
@@ -100,6 +106,11 @@ describe.skipIf(MONGODB_URL === undefined)(
     }
 
     describeStoreContract('MongoJobStore', async () => {
+      const store = newStore();
+      return { store, cleanup: () => dropCollection(store) };
+    });
+
+    describeLedgerContract('MongoJobStore', async () => {
       const store = newStore();
       return { store, cleanup: () => dropCollection(store) };
     });
