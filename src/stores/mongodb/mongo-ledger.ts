@@ -21,6 +21,7 @@
  * Internal to the MongoDB store; not exported from the package.
  */
 import type { ClientSession, Collection, Db, Filter, MongoClient } from 'mongodb';
+import { DeserializationError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
 import { compareRunOrder, messageOf } from '../common.ts';
@@ -73,6 +74,8 @@ export interface MongoLedgerHost {
   parts(): MongoLedgerParts;
   /** The job of a stored document, or null after reporting why it cannot be restored. */
   restore(id: unknown, document: MongoJobDocument): Promise<Job | null>;
+  /** Reports a stored job that cannot be used as {@link restore} reports one (claims then pass it by); returns null. */
+  reportUnusable(document: MongoJobDocument, error: unknown): null;
   /** Ids known to be unrestorable: claims pass them by. */
   readonly broken: ReadonlySet<string>;
   /** The stored fields of a job. @throws SerializationError when it cannot be stored. */
@@ -137,34 +140,53 @@ export class MongoLedger implements ClusterLedger {
       if (document === null) break;
       documents.push(document);
     }
-    const restored: { job: Job; fence: number }[] = [];
-    for (const document of documents) {
-      const job = await this.#host.restore(document._id, document);
-      const fence = document.fence;
-      if (job !== null && typeof fence === 'number' && Number.isSafeInteger(fence)) {
-        restored.push({ job, fence });
-        continue;
-      }
-      // Reported (or a fence past counting): give the claim back, so that a
-      // scheduler that can restore it need not wait for the lease.
-      await jobs.updateOne(
-        { _id: document._id, lease_owner: owner, fence: document.fence },
-        { $set: { lease_owner: null, lease_until: null } },
-      );
+    const restored: { job: Job; fence: number; time: number | null }[] = [];
+    const jobsOf = await Promise.all(
+      documents.map((document) => this.#usableClaim(document, owner)),
+    );
+    for (const [index, job] of jobsOf.entries()) {
+      const document = documents[index] as MongoJobDocument;
+      if (job !== null)
+        restored.push({ job, fence: document.fence as number, time: document.next_run_time });
     }
     const batches = await this.#liveBatches(
       restored.map(({ job }) => job.id),
       now,
     );
     const claimed: ClaimedJob[] = restored
-      .map(({ job, fence }) => ({ job, fence, liveBatches: batches.get(job.id) ?? 0 }))
       .sort((a, b) =>
-        compareRunOrder(
-          { time: a.job.nextRunTimeMs, id: a.job.id },
-          { time: b.job.nextRunTimeMs, id: b.job.id },
-        ),
-      );
+        compareRunOrder({ time: a.time, id: a.job.id }, { time: b.time, id: b.job.id }),
+      )
+      .map(({ job, fence }) => ({ job, fence, liveBatches: batches.get(job.id) ?? 0 }));
     return { now, jobs: claimed };
+  }
+
+  /**
+   * The job of a claimed document, or null after reporting it: a job that
+   * cannot be restored, or a fence that is no longer a whole number. Its claim
+   * is given back, so that a scheduler that can restore it need not wait for
+   * the lease.
+   */
+  async #usableClaim(document: MongoJobDocument, owner: string): Promise<Job | null> {
+    const { fence } = document;
+    const job =
+      typeof fence === 'number' && Number.isSafeInteger(fence)
+        ? await this.#host.restore(document._id, document)
+        : this.#host.reportUnusable(
+            document,
+            new DeserializationError(
+              `job ${JSON.stringify(String(document._id))} cannot be claimed: its stored fence is not a whole number (${String(fence)}); set it to a whole number, e.g. 0`,
+              { path: 'fence', jobId: String(document._id) },
+            ),
+          );
+    if (job !== null) return job;
+    await this.#host
+      .parts()
+      .jobs.updateOne(
+        { _id: document._id, lease_owner: owner, fence },
+        { $set: { lease_owner: null, lease_until: null } },
+      );
+    return null;
   }
 
   /** Distinct batches (a fire without one is its own) of each job's fires whose run lease is live at `now`. */

@@ -146,6 +146,17 @@ export class MongoJobStore implements JobStore {
         return this.#parts;
       },
       restore: (id, document) => this.#restore(id, document),
+      reportUnusable: (document, error) => {
+        const jobId = String(document._id);
+        this.#broken.add(jobId);
+        const time = document.next_run_time;
+        this.#context?.restoreFailed({
+          jobId,
+          nextRunTime: typeof time === 'number' && Number.isFinite(time) ? new Date(time) : null,
+          error,
+        });
+        return null;
+      },
       broken: this.#broken,
       jobDocument: toDocument,
       leaseOptions: () => this.#leaseOptions(),
