@@ -79,6 +79,8 @@ const CLAIM_ORDER_INDEX = 'horarium_claim_order';
 const SCHEDULED = { $gte: -8_640_000_000_000_000 } as const;
 /** MongoDB's duplicate key error code. */
 const DUPLICATE_KEY = 11000;
+/** MongoDB's error code for an operator applied to a field of the wrong type (`$inc` on a string). */
+const TYPE_MISMATCH = 14;
 /** Ids per `$in` query when checking a batch, well inside the 16 MB command limit. */
 const ID_CHUNK = 1000;
 
@@ -385,14 +387,31 @@ export class MongoJobStore implements JobStore {
   async updateJob(job: Job): Promise<void> {
     if (!isStorableId(job.id)) throw new JobLookupError(job.id);
     const { _id, next_run_time, job_state } = toDocument(job);
-    const result = await this.#started().updateOne(
-      { _id },
-      {
-        $set: { next_run_time, job_state, lease_owner: null, lease_until: null },
-        $inc: { fence: 1 },
-      },
-    );
-    if (result.matchedCount === 0) throw new JobLookupError(job.id);
+    const fields = { next_run_time, job_state, lease_owner: null, lease_until: null };
+    const collection = this.#started();
+    let matched: number;
+    try {
+      matched = (await collection.updateOne({ _id }, { $set: fields, $inc: { fence: 1 } }))
+        .matchedCount;
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code !== TYPE_MISMATCH) throw error;
+      // A fence that is not a number (written by hand): no claim can hold it, so it starts over.
+      matched = (
+        await collection.updateOne(
+          {
+            _id,
+            $nor: [
+              { fence: { $type: 'int' } },
+              { fence: { $type: 'long' } },
+              { fence: { $type: 'double' } },
+              { fence: { $type: 'decimal' } },
+            ],
+          },
+          { $set: { ...fields, fence: 0 } },
+        )
+      ).matchedCount;
+    }
+    if (matched === 0) throw new JobLookupError(job.id);
     this.#broken.delete(job.id);
   }
 
