@@ -200,6 +200,7 @@ export class BaseScheduler implements JobOwner {
       dispatch: (event) => this.#listeners.dispatch(event),
       wants: (mask) => this.#listeners.wants(mask),
       store: (alias) => this.#stores.get(alias),
+      wakeup: () => this.wakeup(),
     });
     this.#passHost = {
       get logger() {

@@ -41,6 +41,8 @@ export interface ClusterNodesHost {
   dispatch(event: SchedulerEvent): void;
   wants(mask: number): boolean;
   store(alias: string): ManagedStore | undefined;
+  /** Runs a pass now (a peer's wake-up). */
+  wakeup(): void;
 }
 
 export class ClusterNodes {
@@ -114,6 +116,7 @@ export class ClusterNodes {
       withTimeout: (operation, fn) => managed.withTimeout(operation, fn),
       reportFailure: (operation, error, jobId) => managed.reportFailure(operation, error, jobId),
       describeJob: (job: Job) => `job "${job.name}" (${job.id})`,
+      wakeup: () => host.wakeup(),
     });
     await node.join();
     managed.node = node;
