@@ -350,6 +350,7 @@ export class BaseScheduler implements JobOwner {
       this.#stores.set('default', this.#manage('default', new MemoryJobStore()));
       this.#listeners.dispatch(new SchedulerEvent(EVENT_JOBSTORE_ADDED, 'default'));
     }
+    this.#cluster.checkStores(this.#stores.values());
     const startedExecutors: Executor[] = [];
     try {
       for (const [alias, executor] of this.#executors) {
