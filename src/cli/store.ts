@@ -181,3 +181,18 @@ export async function openStore(
   }
   return { store, alias, owner, broken, close: () => store.shutdown() };
 }
+
+/**
+ * Tells running schedulers to look at the store now, where the store has
+ * wake-ups (PostgreSQL, Redis); a hint, never an error: they poll anyway.
+ */
+export async function wakeSchedulers(store: JobStore): Promise<void> {
+  const channel = store.ledger?.wakeChannel?.(() => {});
+  if (channel === undefined) return;
+  try {
+    await channel.open(() => {});
+    await channel.send('horarium-cli');
+  } finally {
+    await channel.close();
+  }
+}

@@ -200,6 +200,7 @@ export class BaseScheduler implements JobOwner {
       dispatch: (event) => this.#listeners.dispatch(event),
       wants: (mask) => this.#listeners.wants(mask),
       store: (alias) => this.#stores.get(alias),
+      wakeup: () => this.wakeup(),
     });
     this.#passHost = {
       get logger() {
@@ -349,6 +350,7 @@ export class BaseScheduler implements JobOwner {
       this.#stores.set('default', this.#manage('default', new MemoryJobStore()));
       this.#listeners.dispatch(new SchedulerEvent(EVENT_JOBSTORE_ADDED, 'default'));
     }
+    this.#cluster.checkStores(this.#stores.values());
     const startedExecutors: Executor[] = [];
     try {
       for (const [alias, executor] of this.#executors) {

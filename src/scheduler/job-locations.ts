@@ -68,6 +68,7 @@ export class JobLocations {
     }
     await located.managed.store.updateJob(job);
     located.managed.forgetWrite(job.id);
+    located.managed.node?.announce();
   }
 
   /**

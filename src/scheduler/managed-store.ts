@@ -273,6 +273,7 @@ export class ManagedStore {
       }
       this.forgetWrite(job.id);
     });
+    this.node?.announce();
   }
 
   /**

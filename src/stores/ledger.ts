@@ -25,6 +25,7 @@
  * to run them again for jobs with `recover: true`.
  */
 import type { Job } from '../jobs/job.ts';
+import type { WakeChannel } from './wake.ts';
 
 /** The states a fire passes through, and those decided when its run is planned. */
 export type FireState =
@@ -266,4 +267,18 @@ export interface ClusterLedger {
    * then renewed on the main thread.
    */
   leaseConnection?(): LeaseConnection | undefined;
+  /**
+   * Wake-ups through the store itself (PostgreSQL LISTEN/NOTIFY, Redis
+   * pub/sub) on a connection of their own; undefined where the store has none
+   * or was given a client instead of connection options (nodes then poll).
+   * Each call makes a new channel; `onError` hears of a dropped or failed
+   * connection (the channel goes on reconnecting).
+   */
+  wakeChannel?(onError: (message: string) => void): WakeChannel | undefined;
+  /**
+   * A name of this store that every node sharing it computes alike and that
+   * holds no secret (server, database, table or key prefix): the topic of its
+   * MQTT wake-ups.
+   */
+  identity?(): string;
 }

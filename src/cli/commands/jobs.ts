@@ -22,6 +22,7 @@ import {
   reasonOf,
   referenceRulesFrom,
   storeUrlFrom,
+  wakeSchedulers,
 } from '../store.ts';
 
 export interface JobsOptions extends ReferenceOptions {
@@ -230,7 +231,9 @@ export async function resumeJob(id: string, options: JobsOptions): Promise<void>
       report(options, zone, `Job ${id} has no more run times; removed it`, null, id);
       return;
     }
-    report(options, zone, `Resumed job ${id}`, await setNextRunTime(open, job, next), id);
+    const changed = await setNextRunTime(open, job, next);
+    await wakeSchedulers(open.store);
+    report(options, zone, `Resumed job ${id}`, changed, id);
   });
 }
 
@@ -239,10 +242,11 @@ export async function runJobNow(id: string, options: JobsOptions): Promise<void>
     const job = await findHealthy(open, id, 'run');
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
     const changed = await setNextRunTime(open, job, now);
+    await wakeSchedulers(open.store);
     report(
       options,
       zone,
-      `Job ${id} is due now; a running scheduler runs it within its poll interval`,
+      `Job ${id} is due now; a running scheduler runs it at once where the store has wake-ups, else within its poll interval`,
       changed,
       id,
     );

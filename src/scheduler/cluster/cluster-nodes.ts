@@ -6,6 +6,7 @@
  * is not taken for another one using its node id.
  */
 import { hostname } from 'node:os';
+import { ConfigurationError } from '../../config/errors.ts';
 import type { SchedulerEvent } from '../../events.ts';
 import type { Executor, FireChange } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
@@ -41,12 +42,16 @@ export interface ClusterNodesHost {
   dispatch(event: SchedulerEvent): void;
   wants(mask: number): boolean;
   store(alias: string): ManagedStore | undefined;
+  /** Runs a pass now (a peer's wake-up). */
+  wakeup(): void;
 }
 
 export class ClusterNodes {
   readonly #host: ClusterNodesHost;
   #options: ClusterOptions = {};
   #settings: ClusterSettings | undefined;
+  /** Were cluster options given? */
+  #configured = false;
   /** When this scheduler first joined a store; kept across restarts. */
   #startedAt: number | undefined;
   /** Joins in progress, by store alias. */
@@ -59,7 +64,23 @@ export class ClusterNodes {
   /** New cluster options (while stopped): a node id left unset is generated anew. */
   configure(options: ClusterOptions): void {
     this.#options = options;
+    this.#configured = true;
     this.#settings = undefined;
+  }
+
+  /**
+   * At start: `cluster` options given to a scheduler none of whose stores can
+   * be shared (memory stores only) are a mistake worth naming, not a no-op.
+   *
+   * @throws ConfigurationError
+   */
+  checkStores(stores: Iterable<ManagedStore>): void {
+    if (!this.#configured) return;
+    for (const managed of stores) if (managed.store.ledger !== undefined) return;
+    throw new ConfigurationError(
+      'cluster',
+      'applies to persistent job stores that several schedulers share, and every job store of this scheduler is a memory store, which stays in one process: remove the cluster option, or add a persistent store (sqlite, postgres, mysql, redis, mongodb)',
+    );
   }
 
   /** The settings in force (the node id is generated on first use). */
@@ -114,6 +135,7 @@ export class ClusterNodes {
       withTimeout: (operation, fn) => managed.withTimeout(operation, fn),
       reportFailure: (operation, error, jobId) => managed.reportFailure(operation, error, jobId),
       describeJob: (job: Job) => `job "${job.name}" (${job.id})`,
+      wakeup: () => host.wakeup(),
     });
     await node.join();
     managed.node = node;

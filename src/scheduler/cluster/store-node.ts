@@ -29,6 +29,7 @@ import { NodeIdInUseError } from './errors.ts';
 import { FireBook, type HeldFire } from './fire-book.ts';
 import { FireWriter } from './fire-writer.ts';
 import { LeaseWorkerClient } from './lease-keeper.ts';
+import { WakeUps } from './wake-ups.ts';
 
 /** A clock skew beyond this is logged as a warning. */
 const SKEW_WARNING_MS = 1000;
@@ -57,6 +58,8 @@ export interface StoreNodeHost {
   reportFailure(operation: string, error: unknown, jobId?: string | null): void;
   /** How a log line names a job. */
   describeJob(job: Job): string;
+  /** Runs a pass on this store now (a peer's wake-up). */
+  wakeup(): void;
 }
 
 /** A fire a commit won or the reaper took over, to submit with its batch. */
@@ -82,6 +85,7 @@ export class StoreNode {
   #reaping: Promise<void> | undefined;
   #stopped = false;
   #leaseWorker: LeaseWorkerClient | undefined;
+  #wakeUps: WakeUps | undefined;
   readonly #startedAt: number;
   #contendedMs = 0;
   /** Jobs whose catch-up batch was split, with the batch id the next part continues. */
@@ -171,8 +175,28 @@ export class StoreNode {
     }
     await this.#checkIn();
     await this.#startLeaseWorker();
+    await this.#openWakeUps();
     this.#scheduleKeeper();
     this.#scheduleReaper();
+  }
+
+  async #openWakeUps(): Promise<void> {
+    if (this.#wakeUps !== undefined) return;
+    const host = this.#host;
+    this.#wakeUps = new WakeUps(this.ledger, this.settings.wake, {
+      get logger() {
+        return host.logger;
+      },
+      alias: host.alias,
+      nodeId: this.nodeId,
+      wakeup: () => host.wakeup(),
+    });
+    await this.#wakeUps.open();
+  }
+
+  /** Tells the peers that a job of this store was added or changed (a hint: they look now). */
+  announce(): void {
+    this.#wakeUps?.announce();
   }
 
   /**
@@ -289,11 +313,17 @@ export class StoreNode {
     const worker = this.#leaseWorker;
     this.#leaseWorker = undefined;
     await worker?.close();
+    let released = false;
     try {
       await this.#host.withTimeout('releaseClaims', () => this.ledger.releaseClaims(this.nodeId));
+      released = true;
     } catch (error) {
       this.#host.reportFailure('releaseClaims', error);
     }
+    // Peers may take over this node's claims now: tell them.
+    const wakeUps = this.#wakeUps;
+    this.#wakeUps = undefined;
+    await wakeUps?.close(released);
   }
 
   // ------------------------------------------------------------------ leases

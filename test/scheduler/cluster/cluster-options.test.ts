@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../../src/config/errors.ts';
+import { AsyncScheduler, MemoryJobStore, silentLogger } from '../../../src/index.ts';
 import {
   clusterSettings,
   defaultNodeId,
@@ -91,5 +92,21 @@ describe('cluster options', () => {
     expect(() => normalizeClusterOptions('cluster', true)).toThrow(
       'cluster: expected an object with nodeId, claimLease, runLease, claimBatch, wake, got true',
     );
+  });
+
+  it('refuses cluster options at start when every job store is a memory store, and starts nothing', async () => {
+    const scheduler = new AsyncScheduler({
+      jobstores: { default: new MemoryJobStore() },
+      cluster: { nodeId: 'web-1' },
+      logger: silentLogger,
+    });
+    await expect(scheduler.start()).rejects.toThrow(
+      /^cluster: applies to persistent job stores .* memory store, which stays in one process: remove the cluster option, or add a persistent store/,
+    );
+    expect(scheduler.running).toBe(false);
+    // Without the option the same scheduler starts.
+    const plain = new AsyncScheduler({ logger: silentLogger });
+    await plain.start();
+    await plain.shutdown();
   });
 });
