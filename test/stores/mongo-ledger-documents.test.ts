@@ -14,6 +14,7 @@ import {
   newFireDocument,
   nodeFields,
   nodeRecordOf,
+  urlHosts,
 } from '../../src/stores/mongodb/mongo-fires.ts';
 import {
   LEASE_RENEWER_MODULE,
@@ -213,6 +214,31 @@ describe('MongoDB refused fire inserts', () => {
         result: { getWriteConcernError: () => undefined },
       }),
     ).toEqual([0]);
+  });
+});
+
+describe('MongoDB store identity (wake-up topics)', () => {
+  it('names the servers of a connection string without credentials or options, in one order', () => {
+    expect(urlHosts('mongodb://user:p%40ss@Db2:27018,db1/app?replicaSet=rs0')).toBe(
+      'db1,db2:27018',
+    );
+    expect(urlHosts('mongodb://127.0.0.1:27017')).toBe('127.0.0.1:27017');
+    expect(urlHosts('mongodb+srv://u:secret@cluster0.example.net/?retryWrites=true')).toBe(
+      'srv:cluster0.example.net',
+    );
+  });
+
+  it('is the servers, database and collection, and holds no secret', () => {
+    const fromUrl = new MongoJobStore({
+      url: 'mongodb://admin:secret@db1,db2/x',
+      database: 'app',
+      collection: 'tasks',
+    });
+    expect(fromUrl.ledger.identity()).toBe('mongodb:db1,db2/app.tasks');
+    const client = { options: { hosts: [{ toString: () => 'Db9:27017' }] } };
+    expect(new MongoJobStore({ client: client as never }).ledger.identity()).toBe(
+      'mongodb:db9:27017/horarium.jobs',
+    );
   });
 });
 

@@ -223,6 +223,20 @@ export function nodeFields(
   };
 }
 
+/**
+ * The servers a connection string names, without credentials or options,
+ * sorted (so that nodes listing them in another order agree): `h1:27017,h2`;
+ * an SRV string keeps its one host name, marked `srv:`.
+ */
+export function urlHosts(url: string): string {
+  const srv = /^mongodb\+srv:\/\//i.test(url);
+  const rest = url.replace(/^mongodb(\+srv)?:\/\//i, '');
+  const authority = rest.split(/[/?#]/, 1)[0] ?? '';
+  const hosts = authority.slice(authority.lastIndexOf('@') + 1).toLowerCase();
+  const sorted = hosts.split(',').filter(Boolean).sort().join(',');
+  return srv ? `srv:${sorted}` : sorted;
+}
+
 /** MongoDB's error code for an unknown command (`hello` before 4.4.2). */
 const COMMAND_NOT_FOUND = 59;
 

@@ -82,6 +82,8 @@ export interface MongoLedgerHost {
   jobDocument(job: Job): MongoJobDocument;
   /** How a worker connects on its own, when the store was configured from a URL. */
   leaseOptions(): LeaseRenewerOptions | undefined;
+  /** The store's name for wake-up topics: servers, database and collection, no secret. */
+  identity(): string;
 }
 
 /**
@@ -533,6 +535,11 @@ export class MongoLedger implements ClusterLedger {
       .limit(Math.floor(query.limit))
       .toArray();
     return readAll(documents, fireRecordOf, logger, 'fire');
+  }
+
+  /** `mongodb:<servers>/<database>.<collection>`, the same on every node that connects alike; no secret. */
+  identity(): string {
+    return this.#host.identity();
   }
 
   leaseConnection(): LeaseConnection | undefined {

@@ -29,6 +29,7 @@ import {
   type MongoNodeDocument,
   NODE_INDEXES,
   serverHello,
+  urlHosts,
 } from './mongo-fires.ts';
 import type { LeaseRenewerOptions } from './mongo-lease-renewer.ts';
 import { MongoLedger, type MongoLedgerParts } from './mongo-ledger.ts';
@@ -162,6 +163,7 @@ export class MongoJobStore implements JobStore {
       broken: this.#broken,
       jobDocument: toDocument,
       leaseOptions: () => this.#leaseOptions(),
+      identity: () => `mongodb:${this.#servers()}/${this.namespace}`,
     });
   }
 
@@ -256,6 +258,14 @@ export class MongoJobStore implements JobStore {
         { cause: error },
       );
     }
+  }
+
+  /** The servers of the store's connection: from its URL, or from the client it was given. */
+  #servers(): string {
+    if (this.#options.url !== undefined) return urlHosts(this.#options.url);
+    const hosts = (this.#options.client as { options?: { hosts?: unknown } } | undefined)?.options
+      ?.hosts;
+    return Array.isArray(hosts) ? hosts.map(String).sort().join(',').toLowerCase() : 'client';
   }
 
   /**
