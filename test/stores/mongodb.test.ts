@@ -18,6 +18,7 @@ import {
 import { createJobStore } from '../../src/scheduler/plugins.ts';
 import { INDEX_URL, runWithoutPackage } from '../helpers/run-without-package.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
+import { describeLedgerContract } from './ledger-contract.ts';
 import { BASE_TIME, CONTRACT_TASK_REF, describeStoreContract, makeJob } from './store-contract.ts';
 
 const MONGODB_URL = process.env.MONGODB_URL;
@@ -89,10 +90,15 @@ describe.skipIf(MONGODB_URL === undefined)(
       return admin.db(DATABASE).collection(name);
     }
 
+    /** Drops the store's jobs collection and its ledger's fires and nodes collections. */
     async function dropCollection(store: MongoJobStore): Promise<void> {
-      await rawCollection(store)
-        .drop()
-        .catch(() => {});
+      const name = store.namespace.slice(DATABASE.length + 1);
+      for (const collection of [name, `${name}_fires`, `${name}_nodes`])
+        await admin
+          .db(DATABASE)
+          .collection(collection)
+          .drop()
+          .catch(() => {});
     }
 
     function newStore(collection = uniqueCollection()): MongoJobStore {
@@ -100,6 +106,11 @@ describe.skipIf(MONGODB_URL === undefined)(
     }
 
     describeStoreContract('MongoJobStore', async () => {
+      const store = newStore();
+      return { store, cleanup: () => dropCollection(store) };
+    });
+
+    describeLedgerContract('MongoJobStore', async () => {
       const store = newStore();
       return { store, cleanup: () => dropCollection(store) };
     });
@@ -351,6 +362,68 @@ describe.skipIf(MONGODB_URL === undefined)(
           'job1',
           'job2',
         ]);
+      });
+    });
+
+    describe('cluster ledger layout', () => {
+      it('keeps fires in <collection>_fires with a unique slot index, and check-ins in <collection>_nodes', async () => {
+        const store = await startedStore();
+        const name = store.namespace.slice(DATABASE.length + 1);
+        const job = makeJob('j', BASE_TIME);
+        await store.addJob(job);
+        const [claimed] = (
+          await store.ledger.claimDueJobs({ owner: 'a', limit: 1, leaseMs: 1000, now: BASE_TIME })
+        ).jobs;
+        expect(claimed?.fence).toBe(1);
+        await store.ledger.commitClaims(
+          'a',
+          [
+            {
+              jobId: 'j',
+              fence: 1,
+              job: job.withNextRunTime(new Date(BASE_TIME + 1000)),
+              fires: [{ fireId: 'f1', scheduledTime: BASE_TIME, state: 'claimed', batchId: 'f1' }],
+            },
+          ],
+          { runLeaseMs: 2000, now: BASE_TIME + 1 },
+        );
+        const fires = admin.db(DATABASE).collection(`${name}_fires`);
+        expect(await fires.findOne({ _id: 'f1' as never })).toMatchObject({
+          job_id: 'j',
+          scheduled_time: BASE_TIME,
+          state: 'claimed',
+          node: 'a',
+          fence: 1,
+          lease_until: BASE_TIME + 2001,
+        });
+        const slot = (await fires.indexes()).find((index) => index.name === 'horarium_fire_slot');
+        expect(slot).toMatchObject({ key: { job_id: 1, scheduled_time: 1 }, unique: true });
+        expect(await rawCollection(store).findOne({ _id: 'j' as never })).toMatchObject({
+          next_run_time: BASE_TIME + 1000,
+          fence: 1,
+          lease_owner: null,
+          lease_until: null,
+        });
+        await store.ledger.checkIn(
+          { nodeId: 'a', hostname: 'h', pid: 1, version: '0', startedAt: 1, clockSkewMs: 0 },
+          BASE_TIME,
+        );
+        const nodes = admin.db(DATABASE).collection(`${name}_nodes`);
+        expect(await nodes.findOne({ _id: 'a' as never })).toMatchObject({ last_seen: BASE_TIME });
+      });
+
+      it('moves the fence on every write through the store API and drops the claim', async () => {
+        const store = await startedStore();
+        const job = makeJob('j', BASE_TIME);
+        await store.addJob(job);
+        await store.ledger.claimDueJobs({ owner: 'a', limit: 1, leaseMs: 1000, now: BASE_TIME });
+        await store.updateJob(job.withNextRunTime(null));
+        await store.updateJob(job);
+        expect(await rawCollection(store).findOne({ _id: 'j' as never })).toMatchObject({
+          fence: 3,
+          lease_owner: null,
+          lease_until: null,
+        });
       });
     });
 

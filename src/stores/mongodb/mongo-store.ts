@@ -22,6 +22,17 @@ import {
 } from '../common.ts';
 import { ConflictingIdError, JobLookupError, StoreSetupError } from '../errors.ts';
 import type { JobStore, StoreContext } from '../store.ts';
+import {
+  FIRE_INDEXES,
+  ledgerCollectionNames,
+  type MongoFireDocument,
+  type MongoNodeDocument,
+  NODE_INDEXES,
+  serverHello,
+  urlHosts,
+} from './mongo-fires.ts';
+import type { LeaseRenewerOptions } from './mongo-lease-renewer.ts';
+import { MongoLedger, type MongoLedgerParts } from './mongo-ledger.ts';
 
 /** Options of {@link MongoJobStore}: a connection URL or an existing MongoClient. */
 export interface MongoJobStoreOptions {
@@ -45,10 +56,22 @@ export interface MongoJobDocument {
   next_run_time: number | null;
   /** The job state JSON (`jobToDocument`). */
   job_state: string;
+  /**
+   * The cluster ledger's fencing token: + 1 on every claim and on every write
+   * through the store's API, so that a claim made before cannot commit.
+   * Missing (a job stored by an earlier version) counts as 0.
+   */
+  fence?: number;
+  /** The node holding the job's claim, or null. */
+  lease_owner?: string | null;
+  /** When that claim lapses (server-clock epoch ms; held at this instant), or null. */
+  lease_until?: number | null;
 }
 
 /** The index on next run times; only scheduled jobs (a number, not null) are in it. */
 const RUN_TIME_INDEX = 'horarium_next_run_time';
+/** The claim order of due jobs: run time, then id. */
+const CLAIM_ORDER_INDEX = 'horarium_claim_order';
 /**
  * Matches scheduled jobs (a run time, not null): every time a `Date` can hold
  * is ≥ -8.64e15 ms. It is the partial index's filter, and every query on run
@@ -57,6 +80,8 @@ const RUN_TIME_INDEX = 'horarium_next_run_time';
 const SCHEDULED = { $gte: -8_640_000_000_000_000 } as const;
 /** MongoDB's duplicate key error code. */
 const DUPLICATE_KEY = 11000;
+/** MongoDB's error code for an operator applied to a field of the wrong type (`$inc` on a string). */
+const TYPE_MISMATCH = 14;
 /** Ids per `$in` query when checking a batch, well inside the 16 MB command limit. */
 const ID_CHUNK = 1000;
 
@@ -94,12 +119,20 @@ const OPTION_NAMES: readonly string[] = [
  */
 export class MongoJobStore implements JobStore {
   readonly shared = true;
+  /**
+   * The cluster ledger: claims and fences on the job documents, fires in
+   * `<collection>_fires`, node check-ins in `<collection>_nodes`. Commits
+   * are transactions on a replica set or sharded cluster; on a standalone
+   * server they are a sequence of single-document writes (see `docs/stores.md`).
+   */
+  readonly ledger: MongoLedger;
   readonly #options: MongoJobStoreOptions;
   readonly #database: string;
   readonly #collectionName: string;
   #client: MongoClient | null = null;
   #ownsClient = false;
   #collection: Collection<MongoJobDocument> | null = null;
+  #parts: MongoLedgerParts | null = null;
   #context: StoreContext | null = null;
   /** Ids this store found unrestorable: `getNextRunTime` looks past them, or a scheduler would wake for them forever. */
   readonly #broken = new Set<string>();
@@ -109,6 +142,29 @@ export class MongoJobStore implements JobStore {
     this.#database = nonEmpty('database', options.database ?? 'horarium');
     this.#collectionName = nonEmpty('collection', options.collection ?? 'jobs');
     this.#options = options;
+    this.ledger = new MongoLedger({
+      parts: () => {
+        if (this.#parts === null)
+          throw new StoreSetupError('The MongoDB job store is not started (call start() first)');
+        return this.#parts;
+      },
+      restore: (id, document) => this.#restore(id, document),
+      reportUnusable: (document, error) => {
+        const jobId = String(document._id);
+        this.#broken.add(jobId);
+        const time = document.next_run_time;
+        this.#context?.restoreFailed({
+          jobId,
+          nextRunTime: typeof time === 'number' && Number.isFinite(time) ? new Date(time) : null,
+          error,
+        });
+        return null;
+      },
+      broken: this.#broken,
+      jobDocument: toDocument,
+      leaseOptions: () => this.#leaseOptions(),
+      identity: () => `mongodb:${this.#servers()}/${this.namespace}`,
+    });
   }
 
   /** The collection's namespace, `database.collection`. */
@@ -161,14 +217,78 @@ export class MongoJobStore implements JobStore {
         { next_run_time: 1 },
         { name: RUN_TIME_INDEX, partialFilterExpression: { next_run_time: SCHEDULED } },
       );
+      await collection.createIndex(
+        { next_run_time: 1, _id: 1 },
+        { name: CLAIM_ORDER_INDEX, partialFilterExpression: { next_run_time: SCHEDULED } },
+      );
       this.#collection = collection;
     } catch (error) {
       await this.shutdown();
       throw new StoreSetupError(
-        `Cannot create the run time index of MongoDB collection ${this.namespace}: ${messageOf(error)}`,
+        `Cannot create the run time indexes of MongoDB collection ${this.namespace}: ${messageOf(error)}`,
         { cause: error },
       );
     }
+    await this.#startLedger(client, context);
+  }
+
+  /** Creates the ledger's collections' indexes and learns whether the deployment has transactions. */
+  async #startLedger(client: MongoClient, context: StoreContext): Promise<void> {
+    const names = ledgerCollectionNames(this.#collectionName);
+    try {
+      const db = client.db(this.#database);
+      const fires = db.collection<MongoFireDocument>(names.fires);
+      const nodes = db.collection<MongoNodeDocument>(names.nodes);
+      await fires.createIndexes([...FIRE_INDEXES]);
+      await nodes.createIndexes([...NODE_INDEXES]);
+      const { transactions } = await serverHello(db);
+      this.#parts = {
+        client,
+        db,
+        jobs: this.#started(),
+        fires,
+        nodes,
+        transactions,
+        logger: context.logger,
+      };
+    } catch (error) {
+      await this.shutdown();
+      throw new StoreSetupError(
+        `Cannot set up the cluster ledger of MongoDB collection ${this.namespace} (collections ${names.fires} and ${names.nodes}): ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** The servers of the store's connection: from its URL, or from the client it was given. */
+  #servers(): string {
+    if (this.#options.url !== undefined) return urlHosts(this.#options.url);
+    const hosts = (this.#options.client as { options?: { hosts?: unknown } } | undefined)?.options
+      ?.hosts;
+    return Array.isArray(hosts) ? hosts.map(String).sort().join(',').toLowerCase() : 'client';
+  }
+
+  /**
+   * How the lease worker connects on its own: only for a store configured
+   * from a URL, and only when its client options can be sent to a worker
+   * (functions, such as an OIDC callback, cannot).
+   */
+  #leaseOptions(): LeaseRenewerOptions | undefined {
+    const { url, clientOptions } = this.#options;
+    if (url === undefined) return undefined;
+    if (clientOptions !== undefined) {
+      try {
+        structuredClone(clientOptions);
+      } catch {
+        return undefined;
+      }
+    }
+    return {
+      url,
+      ...(clientOptions === undefined ? {} : { clientOptions }),
+      database: this.#database,
+      fires: ledgerCollectionNames(this.#collectionName).fires,
+    };
   }
 
   /** Closes the client the store opened; a client passed in stays open. */
@@ -177,6 +297,7 @@ export class MongoJobStore implements JobStore {
     const owned = this.#ownsClient;
     this.#client = null;
     this.#collection = null;
+    this.#parts = null;
     this.#ownsClient = false;
     if (client !== null && owned) await client.close();
   }
@@ -269,11 +390,38 @@ export class MongoJobStore implements JobStore {
     for (const job of jobs) this.#broken.delete(job.id);
   }
 
+  /**
+   * Replaces the job's state. Its fence moves on and its claim is dropped, so
+   * that a scheduler that claimed the job before cannot commit over the change.
+   */
   async updateJob(job: Job): Promise<void> {
     if (!isStorableId(job.id)) throw new JobLookupError(job.id);
-    const { _id, ...fields } = toDocument(job);
-    const result = await this.#started().replaceOne({ _id }, fields);
-    if (result.matchedCount === 0) throw new JobLookupError(job.id);
+    const { _id, next_run_time, job_state } = toDocument(job);
+    const fields = { next_run_time, job_state, lease_owner: null, lease_until: null };
+    const collection = this.#started();
+    let matched: number;
+    try {
+      matched = (await collection.updateOne({ _id }, { $set: fields, $inc: { fence: 1 } }))
+        .matchedCount;
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code !== TYPE_MISMATCH) throw error;
+      // A fence that is not a number (written by hand): no claim can hold it, so it starts over.
+      matched = (
+        await collection.updateOne(
+          {
+            _id,
+            $nor: [
+              { fence: { $type: 'int' } },
+              { fence: { $type: 'long' } },
+              { fence: { $type: 'double' } },
+              { fence: { $type: 'decimal' } },
+            ],
+          },
+          { $set: { ...fields, fence: 0 } },
+        )
+      ).matchedCount;
+    }
+    if (matched === 0) throw new JobLookupError(job.id);
     this.#broken.delete(job.id);
   }
 
