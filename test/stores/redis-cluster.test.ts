@@ -16,6 +16,7 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncScheduler, ConfigurationError, RedisJobStore } from '../../src/index.ts';
 import { hashTagOf } from '../../src/stores/redis/redis-store.ts';
+import { describeLedgerContract } from './ledger-contract.ts';
 import { describeStoreContract } from './store-contract.ts';
 
 const IN_CI = process.env.CI === 'true';
@@ -186,15 +187,27 @@ describe.skipIf(missing !== null && !IN_CI)(
       cluster?.stop();
     });
 
-    describeStoreContract('RedisJobStore (Redis Cluster)', async () => {
-      const store = new RedisJobStore({ client, keyPrefix: uniquePrefix() });
+    /** A store on a prefix of its own; cleanup deletes every key of it (they share its slot). */
+    const clusterStore = async () => {
+      const prefix = uniquePrefix();
+      const store = new RedisJobStore({ client, keyPrefix: prefix });
       return {
         store,
         cleanup: async () => {
-          await client.del(store.keys.jobs, store.keys.runTimes);
+          const slot = Number(await client.call('CLUSTER', ['KEYSLOT', store.keys.jobs]));
+          const keys = (await client.call('CLUSTER', [
+            'GETKEYSINSLOT',
+            String(slot),
+            '1000',
+          ])) as string[];
+          const mine = keys.filter((key) => key.startsWith(prefix));
+          if (mine.length > 0) await client.del(...mine);
         },
       };
-    });
+    };
+
+    describeStoreContract('RedisJobStore (Redis Cluster)', clusterStore);
+    describeLedgerContract('RedisJobStore (Redis Cluster)', clusterStore);
 
     it('refuses a Cluster client with a key prefix that has no hash tag, naming the option', () => {
       const attempt = (): RedisJobStore => new RedisJobStore({ client, keyPrefix: 'horarium.' });
