@@ -22,6 +22,8 @@ import type { RedisScript } from './redis-scripts.ts';
  * 11. `fire_times` (sorted set): fire id scored by its scheduled time (every fire by time).
  * 12. `nodes` (hash): node id → its check-in JSON (without `lastSeen`).
  * 13. `node_seen` (sorted set): node id scored by its last check-in (store clock).
+ * 14. `fire_jobs` (hash): fire id → the job state its run was claimed with, while a fire of
+ *     a `recover: true` job is live (the reaper runs it again even when a date job is gone).
  */
 export const KEY_NAMES: readonly string[] = [
   'jobs',
@@ -37,6 +39,7 @@ export const KEY_NAMES: readonly string[] = [
   'fire_times',
   'nodes',
   'node_seen',
+  'fire_jobs',
 ];
 
 /** The keys of the store with this prefix, in `KEYS` order. */

@@ -22,6 +22,7 @@ import { type RedisScript, script } from './redis-scripts.ts';
 /** Lua shared by the ledger scripts: key names, the clock, fire records and their indexes. */
 const PRELUDE = `local JOBS, RUN_TIMES, FENCES, CLAIMS, FIRES, FIRE_SLOTS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local LIVE, NODE_LIVE, JOB_LIVE, JOB_FIRES, FIRE_TIMES, NODES, NODE_SEEN = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+local FIRE_JOBS = KEYS[14]
 local NULL = cjson.null
 local TOP = string.char(255)
 local LIVE_STATES = { claimed = true, running = true }
@@ -90,6 +91,12 @@ local function decode(text)
   end
   return f
 end
+-- Does this job state say recover: true? (Read whole only when the text mentions it.)
+local function recovers(state)
+  if not state or not string.find(state, '"recover":true', 1, true) then return false end
+  local ok, job = pcall(cjson.decode, state)
+  return ok and type(job) == 'table' and job.recover == true
+end
 local function fire_of(id) return decode(redis.call('HGET', FIRES, id)) end
 local function save(f) redis.call('HSET', FIRES, f.fireId, encode(f)) end
 -- A live fire in the live indexes; unindex when it is live no more.
@@ -99,6 +106,7 @@ local function index(f)
   redis.call('ZADD', JOB_LIVE, 0, lex(f.jobId) .. f.fireId)
 end
 local function unindex(f)
+  redis.call('HDEL', FIRE_JOBS, f.fireId)
   redis.call('ZREM', LIVE, f.fireId)
   if f.node ~= nil then redis.call('ZREM', NODE_LIVE, lex(f.node) .. f.fireId) end
   redis.call('ZREM', JOB_LIVE, lex(f.jobId) .. f.fireId)
@@ -172,7 +180,8 @@ return result`,
  * paused, fires: [{fireId, scheduledTime, state, batchId, detail}]}]`).
  * Writes a commit only when the job exists, its fence is the commit's and
  * `owner` holds its claim; then releases the claim and inserts each fire
- * whose id and (job, scheduled time) slot are free. Returns `{lost job ids,
+ * whose id and (job, scheduled time) slot are free (a run of a `recover:
+ * true` job keeps the job state it was claimed with beside it). Returns `{lost job ids,
  * won fire ids}`.
  */
 export const COMMIT_CLAIMS: RedisScript = ledgerScript(
@@ -186,6 +195,8 @@ for _, c in ipairs(commits) do
   if holder ~= owner or fence_of(id) ~= c.fence or redis.call('HEXISTS', JOBS, id) == 0 then
     lost[#lost + 1] = id
   else
+    local prior = redis.call('HGET', JOBS, id)
+    local recover = recovers(prior)
     if c.state == NULL then
       redis.call('HDEL', JOBS, id)
       redis.call('ZREM', RUN_TIMES, id)
@@ -211,6 +222,7 @@ for _, c in ipairs(commits) do
         if n.state == 'claimed' then
           f.leaseUntil = now + run_lease
           index(f)
+          if recover then redis.call('HSET', FIRE_JOBS, n.fireId, prior) end
         else
           f.finishedAt = now
         end
@@ -283,8 +295,9 @@ return renewed`,
 
 /**
  * ARGV: owner, limit, run lease ms, now. Reaps at most `limit` live fires
- * whose run lease ended before `now`: a fire of a stored job with `recover:
- * true` is taken over (state claimed, node `owner`, the job's fence + 1 —
+ * whose run lease ended before `now`: a fire of a job with `recover: true`
+ * (as stored, or, when its own commit removed it, as the fire was claimed)
+ * is taken over (state claimed, node `owner`, the job's fence + 1 —
  * which also voids a claim of the job in flight —, recovering, attempt + 1,
  * lease `now + run lease`); any other is recorded abandoned (finished now).
  * Returns `{abandoned records, recovered (record, job state, previous node)
@@ -295,11 +308,6 @@ export const REAP_EXPIRED_FIRES: RedisScript = ledgerScript(
   `local owner, limit, run_lease, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), clock(ARGV[4])
 local abandoned, recovered, corrupt = {}, {}, {}
 local done = 0
-local function recovers(state)
-  if not state then return false end
-  local ok, job = pcall(cjson.decode, state)
-  return ok and type(job) == 'table' and job.recover == true
-end
 while done < limit do
   local expired = redis.call('ZRANGEBYSCORE', LIVE, '-inf', '(' .. num(now), 'LIMIT', 0, limit - done)
   if #expired == 0 then break end
@@ -316,6 +324,8 @@ while done < limit do
     else
       done = done + 1
       local state = redis.call('HGET', JOBS, f.jobId)
+      -- Gone with the fence of the fire: its own commit removed it (a date job), not a user.
+      if not state and fence_of(f.jobId) == f.fence then state = redis.call('HGET', FIRE_JOBS, id) end
       if recovers(state) then
         local previous = f.node
         if previous ~= nil then redis.call('ZREM', NODE_LIVE, lex(previous) .. id) end
