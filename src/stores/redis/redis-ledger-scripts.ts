@@ -5,8 +5,9 @@
  * Redis Cluster alike (every key is in the slot of the prefix's hash tag).
  *
  * The clock is the server's `TIME` (milliseconds), read inside the script
- * unless the caller passes `now` (tests); `TIME` before writes is safe since
- * Redis 5 replicates the effects of a script, not the script.
+ * unless the caller passes `now` (tests); `TIME` before writes is safe as
+ * Redis replicates the effects of these scripts, not the scripts (the default
+ * since Redis 5; asked for explicitly before it).
  *
  * Fire records are JSON with the fields of a `FireRecord`, written by
  * `encode` below: numbers with 17 significant digits (cjson keeps 14, too few
@@ -20,7 +21,8 @@
 import { type RedisScript, script } from './redis-scripts.ts';
 
 /** Lua shared by the ledger scripts: key names, the clock, fire records and their indexes. */
-const PRELUDE = `local JOBS, RUN_TIMES, FENCES, CLAIMS, FIRES, FIRE_SLOTS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+const PRELUDE = `if redis.replicate_commands then redis.replicate_commands() end
+local JOBS, RUN_TIMES, FENCES, CLAIMS, FIRES, FIRE_SLOTS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local LIVE, NODE_LIVE, JOB_LIVE, JOB_FIRES, FIRE_TIMES, NODES, NODE_SEEN = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local FIRE_JOBS = KEYS[14]
 local NULL = cjson.null
