@@ -15,7 +15,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncScheduler, ConfigurationError, RedisJobStore } from '../../src/index.ts';
+import { storeKeys } from '../../src/stores/redis/redis-keys.ts';
 import { hashTagOf } from '../../src/stores/redis/redis-store.ts';
+import { describeLedgerContract } from './ledger-contract.ts';
 import { describeStoreContract } from './store-contract.ts';
 
 const IN_CI = process.env.CI === 'true';
@@ -186,15 +188,27 @@ describe.skipIf(missing !== null && !IN_CI)(
       cluster?.stop();
     });
 
-    describeStoreContract('RedisJobStore (Redis Cluster)', async () => {
-      const store = new RedisJobStore({ client, keyPrefix: uniquePrefix() });
+    /** A store on a prefix of its own; cleanup deletes every key of it (they share its slot). */
+    const clusterStore = async () => {
+      const prefix = uniquePrefix();
+      const store = new RedisJobStore({ client, keyPrefix: prefix });
       return {
         store,
         cleanup: async () => {
-          await client.del(store.keys.jobs, store.keys.runTimes);
+          const slot = Number(await client.call('CLUSTER', ['KEYSLOT', store.keys.jobs]));
+          const keys = (await client.call('CLUSTER', [
+            'GETKEYSINSLOT',
+            String(slot),
+            '1000',
+          ])) as string[];
+          const mine = keys.filter((key) => key.startsWith(prefix));
+          if (mine.length > 0) await client.del(...mine);
         },
       };
-    });
+    };
+
+    describeStoreContract('RedisJobStore (Redis Cluster)', clusterStore);
+    describeLedgerContract('RedisJobStore (Redis Cluster)', clusterStore);
 
     it('refuses a Cluster client with a key prefix that has no hash tag, naming the option', () => {
       const attempt = (): RedisJobStore => new RedisJobStore({ client, keyPrefix: 'horarium.' });
@@ -204,14 +218,14 @@ describe.skipIf(missing !== null && !IN_CI)(
       expect(() => new RedisJobStore({ client })).toThrow(/hash tag/);
     });
 
-    it('keeps both keys in one slot, and that slot is served by the cluster', async () => {
-      const store = new RedisJobStore({ client, keyPrefix: uniquePrefix() });
+    it('keeps every key (jobs and ledger) in one slot, and that slot is served by the cluster', async () => {
+      const prefix = uniquePrefix();
+      const store = new RedisJobStore({ client, keyPrefix: prefix });
+      expect(storeKeys(prefix).slice(0, 2)).toEqual([store.keys.jobs, store.keys.runTimes]);
       const slots = await Promise.all(
-        [store.keys.jobs, store.keys.runTimes].map((key) =>
-          client.call('CLUSTER', ['KEYSLOT', key]),
-        ),
+        storeKeys(prefix).map((key) => client.call('CLUSTER', ['KEYSLOT', key])),
       );
-      expect(slots[0]).toBe(slots[1]);
+      expect(new Set(slots).size).toBe(1);
     });
 
     it('runs jobs from the cluster in a scheduler and leaves the given client open', async () => {

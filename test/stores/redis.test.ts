@@ -19,6 +19,7 @@ import { createJobStore } from '../../src/scheduler/plugins.ts';
 import { redisUnreachable } from '../helpers/durability.ts';
 import { INDEX_URL, runWithoutPackage } from '../helpers/run-without-package.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
+import { describeLedgerContract } from './ledger-contract.ts';
 import {
   BASE_TIME,
   CONTRACT_TASK_REF,
@@ -65,11 +66,23 @@ describe.skipIf(unreachable !== null && !IN_CI)(
       for (const client of extraClients) await client.quit().catch(() => {});
     });
 
+    /** Deletes every key of the store's prefix (its jobs and its ledger). */
     async function deleteKeys(store: RedisJobStore): Promise<void> {
-      await admin.del(store.keys.jobs, store.keys.runTimes);
+      const prefix = store.keys.jobs.slice(0, -'jobs'.length);
+      let cursor = '0';
+      do {
+        const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await admin.del(...keys);
+      } while (cursor !== '0');
     }
 
     describeStoreContract('RedisJobStore', async () => {
+      const store = new RedisJobStore({ url: REDIS_URL, keyPrefix: uniquePrefix() });
+      return { store, cleanup: () => deleteKeys(store) };
+    });
+
+    describeLedgerContract('RedisJobStore', async () => {
       const store = new RedisJobStore({ url: REDIS_URL, keyPrefix: uniquePrefix() });
       return { store, cleanup: () => deleteKeys(store) };
     });

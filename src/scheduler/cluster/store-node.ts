@@ -124,6 +124,22 @@ export class StoreNode {
     return batchId;
   }
 
+  /**
+   * A claim or commit failed: whether it reached the store is unknown, so this
+   * node may still hold claims that nobody would commit before their lease ends.
+   */
+  claimsInDoubt = false;
+
+  /**
+   * Writes the fire outcomes this node already knows, before it claims: its
+   * runs that have ended then no longer count toward `maxInstances` (the
+   * writer batches them for up to 50 ms). Skipped while the writer pauses
+   * after a failed write.
+   */
+  async flushFireUpdates(): Promise<void> {
+    if (this.#writer.due) await this.#writer.flush();
+  }
+
   /** A pass claimed jobs: the next contended wait starts short again. */
   claimed(): void {
     this.#contendedMs = 0;
@@ -287,6 +303,22 @@ export class StoreNode {
     this.#writer.push(update, this.#label(job, scheduledTime, fireId));
   }
 
+  /**
+   * The run fires of a commit that failed. It may have landed all the same, or
+   * land later (a client resends a command once its connection is back):
+   * those fires would then be this node's, renewed but never run. They are
+   * recorded cancelled once the store answers; a fire the commit did not
+   * insert refuses the update, quietly.
+   */
+  cancelUncommitted(job: Job, fires: readonly { fireId: string; scheduledTime: number }[]): void {
+    for (const { fireId, scheduledTime } of fires)
+      this.#writer.push(
+        { fireId, state: 'cancelled', at: this.#storeNow() },
+        this.#label(job, scheduledTime, fireId),
+        true,
+      );
+  }
+
   /** The nodes sharing the store, most recent check-in first. */
   getNodes(): Promise<NodeRecord[]> {
     return this.#host.withTimeout('getNodes', () => this.ledger.getNodes());
@@ -426,7 +458,8 @@ export class StoreNode {
         return;
       }
       for (const fire of result.abandoned) this.#abandoned(fire);
-      for (const { fire, job } of result.recovered) this.#recover(fire, job, since);
+      for (const { fire, job, previousNode } of result.recovered)
+        this.#recover(fire, job, previousNode ?? fire.node, since);
       if (result.abandoned.length + result.recovered.length < REAP_LIMIT) return;
     }
   }
@@ -447,17 +480,17 @@ export class StoreNode {
       );
   }
 
-  #recover(fire: FireRecord, job: Job, since: number): void {
+  #recover(fire: FireRecord, job: Job, previousNode: string | null, since: number): void {
     const time = new Date(fire.scheduledTime);
     this.#host.logger.warn(
-      `The run of ${this.#host.describeJob(job)} scheduled at ${time.toISOString()} was abandoned by scheduler ${JSON.stringify(fire.node)}; running it again here (recover: true, fire ${fire.fireId})`,
+      `The run of ${this.#host.describeJob(job)} scheduled at ${time.toISOString()} was abandoned by scheduler ${JSON.stringify(previousNode)}; running it again here (recover: true, fire ${fire.fireId})`,
     );
     if (this.#host.wants(EVENT_JOB_ABANDONED))
       this.#host.dispatch(
         new JobAbandonedEvent(job.id, this.#host.alias, {
           scheduledRunTime: time,
           fireId: fire.fireId,
-          node: fire.node,
+          node: previousNode,
           recovered: true,
         }),
       );

@@ -1,9 +1,15 @@
 /**
- * The Lua scripts of the Redis job store. Every script gets `KEYS[1]` = the
- * jobs hash (id → job state JSON) and `KEYS[2]` = the run times sorted set
- * (id → next run time in epoch ms; paused jobs are absent). A script runs
- * atomically, so each change touching both keys is all or nothing, and no
- * reader sees one key changed without the other.
+ * The Lua scripts of the Redis job store's jobs. Every script gets the
+ * store's keys in the order of `redis-keys.ts`: `KEYS[1]` = the jobs hash
+ * (id → job state JSON), `KEYS[2]` = the run times sorted set (id → next run
+ * time in epoch ms; paused jobs are absent), `KEYS[3]` = the fences and
+ * `KEYS[4]` = the claims of the cluster ledger. A script runs atomically, so
+ * each change touching several keys is all or nothing, and no reader sees
+ * one key changed without the other.
+ *
+ * A user's change to a job (update, pause, removal) raises its fence and
+ * drops its claim: a scheduler that claimed the job before the change then
+ * loses its commit, and its plan made from the old job is void.
  *
  * Scores travel as decimal strings of integer milliseconds (`''` = paused).
  * Replies are flat arrays of strings, the same whatever RESP version or reply
@@ -18,7 +24,7 @@ export interface RedisScript {
   readonly sha: string;
 }
 
-function script(name: string, source: string): RedisScript {
+export function script(name: string, source: string): RedisScript {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
@@ -67,10 +73,23 @@ flush('ZADD', KEYS[2], scores)
 return 0`,
 );
 
+/**
+ * Lua: `void(id)` raises a job's fence and drops its claim (a stored fence
+ * that is not a number counts as 0). Fences outlive their jobs, so that a
+ * job removed and added again goes on from its last token.
+ */
+const VOID = `local function void(id)
+  local fence = math.floor(tonumber(redis.call('HGET', KEYS[3], id)) or 0) + 1
+  redis.call('HSET', KEYS[3], id, string.format('%d', fence))
+  redis.call('HDEL', KEYS[4], id)
+end
+`;
+
 /** ARGV: id, state, score. Returns 1 when replaced, 0 when there is no such job. */
 export const UPDATE_JOB: RedisScript = script(
   'update',
-  `if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+  `${VOID}if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+void(ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[3] == '' then
   redis.call('ZREM', KEYS[2], ARGV[1])
@@ -87,13 +106,14 @@ return 1`,
  */
 export const UPDATE_JOBS: RedisScript = script(
   'updateMany',
-  `${FLUSH}local skipped, states, scores, unscored, last = {}, {}, {}, {}, {}
+  `${FLUSH}${VOID}local skipped, states, scores, unscored, last = {}, {}, {}, {}, {}
 for i = 1, #ARGV, 3 do last[ARGV[i]] = i end
 for i = 1, #ARGV, 3 do
   local id = ARGV[i]
   if redis.call('HEXISTS', KEYS[1], id) == 0 then
     skipped[#skipped + 1] = (i + 2) / 3
   elseif last[id] == i then
+    void(id)
     states[#states + 1] = id
     states[#states + 1] = ARGV[i + 1]
     if ARGV[i + 2] == '' then
@@ -116,9 +136,9 @@ return skipped`,
  */
 export const REMOVE_JOBS: RedisScript = script(
   'removeMany',
-  `${FLUSH}local missing = {}
+  `${FLUSH}${VOID}local missing = {}
 for i = 1, #ARGV do
-  if redis.call('HDEL', KEYS[1], ARGV[i]) == 0 then missing[#missing + 1] = i end
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 0 then missing[#missing + 1] = i else void(ARGV[i]) end
 end
 flush('ZREM', KEYS[2], ARGV)
 return missing`,
@@ -127,9 +147,17 @@ return missing`,
 /** ARGV: id. Returns 1 when removed, 0 when there is no such job. */
 export const REMOVE_JOB: RedisScript = script(
   'remove',
-  `local removed = redis.call('HDEL', KEYS[1], ARGV[1])
+  `${VOID}local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+if removed == 1 then void(ARGV[1]) end
 return removed`,
+);
+
+/** Removes every job (their fences raised, their claims dropped). Returns nothing. */
+export const REMOVE_ALL: RedisScript = script(
+  'removeAll',
+  `${VOID}for _, id in ipairs(redis.call('HKEYS', KEYS[1])) do void(id) end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])`,
 );
 
 /**

@@ -1,11 +1,11 @@
 /**
  * `RedisJobStore` (config type `'redis'`): jobs in Redis, laid out as
  * APScheduler's RedisJobStore — a hash of job states and a sorted set of run
- * times — with every change that touches both in one Lua script.
+ * times — with every change that touches both in one Lua script, and the
+ * cluster ledger beside them (`redis-ledger.ts`).
  */
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { ConfigurationError } from '../../config/errors.ts';
-import { redactSecretsIn, redactUrl } from '../../config/redact-url.ts';
 import { checkOptionNames } from '../../config/suggest.ts';
 import { DeserializationError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
@@ -15,15 +15,20 @@ import {
   checkUrlOrClient,
   compareRunOrder,
   isStorableId,
-  loadOptionalDriver,
   messageOf,
   optionalString,
   parseJobState,
   restoreOrReport,
   withinTimeout,
 } from '../common.ts';
-import { ConflictingIdError, JobLookupError, StoreReplyError, StoreSetupError } from '../errors.ts';
+import { ConflictingIdError, JobLookupError, StoreSetupError } from '../errors.ts';
+import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
 import type { JobStore, StoreContext } from '../store.ts';
+import { closeRedisClient, DEFAULT_CONNECT_TIMEOUT_MS, openRedisClient } from './redis-client.ts';
+import { runScript, storeKeys } from './redis-keys.ts';
+import { leaseConnectionFor } from './redis-lease.ts';
+import { RedisLedger } from './redis-ledger.ts';
+import { asArray, asString, parseScore, unexpectedReply } from './redis-replies.ts';
 import {
   ADD_JOB,
   ADD_JOBS,
@@ -31,6 +36,7 @@ import {
   DUE_JOBS,
   FIRST_RUN_TIMES,
   LOOKUP_JOB,
+  REMOVE_ALL,
   REMOVE_JOB,
   REMOVE_JOBS,
   type RedisScript,
@@ -51,17 +57,16 @@ export interface RedisJobStoreOptions {
    */
   client?: Redis | Cluster;
   /**
-   * Prefix of the two keys, `${keyPrefix}jobs` (hash) and `${keyPrefix}run_times`
-   * (sorted set); default `'horarium.'`. With a Redis Cluster client it must
-   * hold a hash tag (`'{horarium}.'`), so that both keys live in one slot and
+   * Prefix of the store's keys, `${keyPrefix}jobs` (hash), `${keyPrefix}run_times`
+   * (sorted set) and those of the cluster ledger (`${keyPrefix}fires` and
+   * others); default `'horarium.'`. With a Redis Cluster client it must
+   * hold a hash tag (`'{horarium}.'`), so that every key lives in one slot and
    * every change to them stays one atomic script.
    */
   keyPrefix?: string;
 }
 
 const DEFAULT_KEY_PREFIX = 'horarium.';
-/** ioredis's own default `connectTimeout`, which also bounds the store's start. */
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** The options the constructor and `{ type, ...options }` entries take. */
 const OPTION_NAMES: readonly string[] = ['url', 'client', 'clientOptions', 'keyPrefix'];
@@ -74,6 +79,9 @@ const OPTION_NAMES: readonly string[] = ['url', 'client', 'clientOptions', 'keyP
  *
  * Every write is one Lua script (check and write together), so two schedulers
  * adding the same id cannot both succeed, and `addJobs` adds all or nothing.
+ * Any number of schedulers may share the store: its {@link ledger} (claims
+ * with fencing tokens, the fire ledger, run leases, node check-ins) is Lua
+ * scripts on keys of the same prefix, clocked by the Redis server's `TIME`.
  * A stored job that cannot be restored (its module gone, a corrupt entry) is
  * skipped, reported through the scheduler, and left in place.
  *
@@ -89,8 +97,13 @@ const OPTION_NAMES: readonly string[] = ['url', 'client', 'clientOptions', 'keyP
  */
 export class RedisJobStore implements JobStore {
   readonly shared = true;
+  /** The cluster ledger, on the same keys and connection as the jobs. */
+  readonly ledger: ClusterLedger;
   readonly #options: RedisJobStoreOptions;
+  readonly #keyPrefix: string;
   readonly #keys: [jobs: string, runTimes: string];
+  /** Every key of the store, as every script gets them. */
+  readonly #allKeys: readonly string[];
   #client: Redis | Cluster | null = null;
   #ownsClient = false;
   #context: StoreContext | null = null;
@@ -105,11 +118,20 @@ export class RedisJobStore implements JobStore {
     if (isCluster(options.client) && hashTagOf(keyPrefix) === null) {
       throw new ConfigurationError(
         'keyPrefix',
-        `with a Redis Cluster client the key prefix needs a hash tag, e.g. '{horarium}.', so that the store's two keys live in one slot (got ${JSON.stringify(keyPrefix)})`,
+        `with a Redis Cluster client the key prefix needs a hash tag, e.g. '{horarium}.', so that the store's keys live in one slot (got ${JSON.stringify(keyPrefix)})`,
       );
     }
     this.#options = options;
+    this.#keyPrefix = keyPrefix;
     this.#keys = [`${keyPrefix}jobs`, `${keyPrefix}run_times`];
+    this.#allKeys = storeKeys(keyPrefix);
+    this.ledger = new RedisLedger({
+      run: (script, args) => this.#run(script, args),
+      restore: (id, state, time) => this.#restore(id, state, time),
+      logger: () => this.#startedContext().logger,
+      entry: entryArgs,
+      leaseConnection: () => this.#leaseConnection(),
+    });
   }
 
   /** The hash of job states and the sorted set of run times. */
@@ -152,50 +174,9 @@ export class RedisJobStore implements JobStore {
       return;
     }
     const url = this.#options.url as string;
-    const RedisClass = await loadOptionalDriver(
-      async () => (await import('ioredis')).Redis,
-      'ioredis',
-      'redis',
+    this.#client = await openRedisClient(url, this.#options.clientOptions, (message) =>
+      context.logger.warn(message),
     );
-    // While Redis is unreachable, commands fail at once instead of queueing until it
-    // returns: the scheduler then reports the outage and retries, and the store's
-    // lock is not held for the whole outage. ioredis keeps reconnecting meanwhile.
-    const client = new RedisClass(url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      // Reconnect within a second of Redis coming back (ioredis backs off to 2 s by default).
-      retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
-      ...this.#options.clientOptions,
-      lazyConnect: true,
-    });
-    let lastError: Error | undefined;
-    client.on('error', (error: Error) => {
-      if (lastError?.message !== error.message)
-        context.logger.warn(
-          `Redis job store (${redactUrl(url)}): ${redactSecretsIn(error.message, url)}`,
-        );
-      lastError = error;
-    });
-    // ioredis's connectTimeout ends a TCP connection that does not open; a server
-    // that accepts it and never answers would keep connect() (its ready check)
-    // and PING waiting forever, so the same bound covers the whole start.
-    const timeout = this.#options.clientOptions?.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    try {
-      await withinTimeout(
-        client.connect().then(() => client.call('PING')),
-        timeout,
-        `Cannot connect to Redis at ${redactUrl(url)}: no answer within ${timeout} ms (clientOptions.connectTimeout)`,
-        () => client.disconnect(),
-      );
-    } catch (error) {
-      client.disconnect();
-      if (error instanceof StoreSetupError) throw error;
-      const reason = redactSecretsIn(lastError?.message ?? messageOf(error), url);
-      throw new StoreSetupError(`Cannot connect to Redis at ${redactUrl(url)}: ${reason}`, {
-        cause: error,
-      });
-    }
-    this.#client = client;
     this.#ownsClient = true;
   }
 
@@ -205,12 +186,7 @@ export class RedisJobStore implements JobStore {
     this.#client = null;
     if (client === null || !this.#ownsClient) return;
     this.#ownsClient = false;
-    try {
-      await client.quit();
-    } catch {
-      // Already closed or unreachable: make sure no reconnect timer survives.
-    }
-    client.disconnect();
+    await closeRedisClient(client as Redis);
   }
 
   async lookupJob(id: string): Promise<Job | null> {
@@ -377,8 +353,24 @@ export class RedisJobStore implements JobStore {
   }
 
   async removeAllJobs(): Promise<void> {
-    await this.#started().call('DEL', [...this.#keys]);
+    await this.#run(REMOVE_ALL, []);
     this.#broken.clear();
+  }
+
+  /**
+   * How the lease worker connects: only when the store opened its own client
+   * from a URL, with client options a worker can receive.
+   */
+  #leaseConnection(): LeaseConnection | undefined {
+    const { url, clientOptions } = this.#options;
+    if (url === undefined) return undefined;
+    return leaseConnectionFor(url, clientOptions, this.#keyPrefix);
+  }
+
+  #startedContext(): StoreContext {
+    if (this.#context === null)
+      throw new StoreSetupError('The Redis job store is not started (call start() first)');
+    return this.#context;
   }
 
   #started(): Redis | Cluster {
@@ -387,16 +379,9 @@ export class RedisJobStore implements JobStore {
     return this.#client;
   }
 
-  /** Runs a script by its SHA-1, sending its source once when the server does not know it (NOSCRIPT). */
-  async #run(script: RedisScript, args: string[]): Promise<unknown> {
-    const client = this.#started();
-    const [jobsKey, runTimesKey] = this.#keys;
-    try {
-      return await client.call('EVALSHA', [script.sha, 2, jobsKey, runTimesKey, ...args]);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.call('EVAL', [script.source, 2, jobsKey, runTimesKey, ...args]);
-    }
+  /** Runs one of the store's scripts with all its keys. */
+  #run(script: RedisScript, args: readonly string[]): Promise<unknown> {
+    return runScript(this.#started(), this.#allKeys, script, args);
   }
 
   async #restoreAll(entries: Entry[]): Promise<Job[]> {
@@ -408,9 +393,7 @@ export class RedisJobStore implements JobStore {
 
   /** The job stored under `id`, or null after reporting why it cannot be restored. */
   async #restore(id: string, state: unknown, time: number | null): Promise<Job | null> {
-    const context = this.#context;
-    if (context === null)
-      throw new StoreSetupError('The Redis job store is not started (call start() first)');
+    const context = this.#startedContext();
     return restoreOrReport(context, this.#broken, id, time, () => parseState(id, state));
   }
 }
@@ -461,34 +444,11 @@ function parseState(id: string, state: unknown): unknown {
   return parseJobState(id, state);
 }
 
-function parseScore(value: unknown): number | null {
-  if (value === null || value === undefined) return null;
-  const time = Number(value);
-  return Number.isFinite(time) ? time : null;
-}
-
-function asArray(value: unknown, script: string): unknown[] {
-  if (!Array.isArray(value)) throw unexpectedReply(script, value);
-  return value;
-}
-
 /** A 1-based position in a batch of `count` entries, from a script's reply, as a 0-based index. */
 function asPosition(value: unknown, count: number, script: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > count)
     throw unexpectedReply(script, value);
   return value - 1;
-}
-
-function asString(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
-  throw unexpectedReply('read', value);
-}
-
-function unexpectedReply(script: string, value: unknown): Error {
-  return new StoreReplyError(
-    `The Redis job store got an unexpected reply from its "${script}" script: ${typeof value}`,
-  );
 }
 
 /** A Redis job store from a configuration entry's options; `key` names the entry in errors. */
