@@ -27,6 +27,7 @@ import type {
   ReapResult,
   RecoveredFire,
 } from '../ledger.ts';
+import type { WakeChannel } from '../wake.ts';
 import {
   ABANDON_FIRE,
   CHECK_IN,
@@ -55,6 +56,8 @@ export interface RedisLedgerHost {
   /** A job as the store writes it: `[id, state JSON, run time or '' when paused]`. @throws SerializationError */
   entry(job: Job): [string, string, string];
   leaseConnection(): LeaseConnection | undefined;
+  wakeChannel(onError: (message: string) => void): WakeChannel | undefined;
+  identity(): string;
 }
 
 /** The states a commit may insert. */
@@ -282,6 +285,14 @@ export class RedisLedger implements ClusterLedger {
       if (record !== null) fires.push(record);
     }
     return fires.slice(0, limit);
+  }
+
+  wakeChannel(onError: (message: string) => void): WakeChannel | undefined {
+    return this.#host.wakeChannel(onError);
+  }
+
+  identity(): string {
+    return this.#host.identity();
   }
 
   leaseConnection(): LeaseConnection | undefined {

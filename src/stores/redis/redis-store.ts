@@ -24,6 +24,7 @@ import {
 import { ConflictingIdError, JobLookupError, StoreSetupError } from '../errors.ts';
 import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
 import type { JobStore, StoreContext } from '../store.ts';
+import type { WakeChannel } from '../wake.ts';
 import { closeRedisClient, DEFAULT_CONNECT_TIMEOUT_MS, openRedisClient } from './redis-client.ts';
 import { runScript, storeKeys } from './redis-keys.ts';
 import { leaseConnectionFor } from './redis-lease.ts';
@@ -43,6 +44,7 @@ import {
   UPDATE_JOB,
   UPDATE_JOBS,
 } from './redis-scripts.ts';
+import { RedisWakeChannel } from './redis-wake-channel.ts';
 
 /** Options of {@link RedisJobStore}: a connection URL or an existing ioredis client. */
 export interface RedisJobStoreOptions {
@@ -131,7 +133,45 @@ export class RedisJobStore implements JobStore {
       logger: () => this.#startedContext().logger,
       entry: entryArgs,
       leaseConnection: () => this.#leaseConnection(),
+      wakeChannel: (onError) => this.#wakeChannel(onError),
+      identity: () => this.#identity(),
     });
+  }
+
+  /** Wake-ups over pub/sub: published through the store's client, heard on a duplicate of it. */
+  #wakeChannel(onError: (message: string) => void): WakeChannel | undefined {
+    const client = this.#client;
+    if (client === null) return undefined;
+    return new RedisWakeChannel({
+      publisher: () => this.#client,
+      // The store's client refuses commands while disconnected; the subscriber
+      // queues its SUBSCRIBE until it is connected.
+      subscriber: () =>
+        isCluster(client)
+          ? client.duplicate(undefined, { enableOfflineQueue: true })
+          : client.duplicate({ enableOfflineQueue: true, lazyConnect: false }),
+      channel: `${this.#keyPrefix}wake`,
+      onError,
+    });
+  }
+
+  /** The server, database and key prefix; never credentials. */
+  #identity(): string {
+    const { url, client } = this.#options;
+    if (url !== undefined) {
+      try {
+        const parsed = new URL(url);
+        const db = parsed.pathname.replace(/^\//, '') || '0';
+        return `redis://${parsed.hostname}:${parsed.port || '6379'}/${db}#${this.#keyPrefix}`;
+      } catch {
+        return `redis#${this.#keyPrefix}`;
+      }
+    }
+    if (client !== undefined && !isCluster(client)) {
+      const { host, port, db } = client.options;
+      return `redis://${host ?? 'localhost'}:${port ?? 6379}/${db ?? 0}#${this.#keyPrefix}`;
+    }
+    return `redis-cluster#${this.#keyPrefix}`;
   }
 
   /** The hash of job states and the sorted set of run times. */
