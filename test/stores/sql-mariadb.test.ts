@@ -13,11 +13,12 @@ import {
   uniqueTableName,
 } from '../helpers/sql-backends.ts';
 import { storeTestContext } from '../helpers/store-context.ts';
-import { describeSqlContract, describeSqlStore } from './sql-store-suite.ts';
+import { describeSqlContract, describeSqlLedger, describeSqlStore } from './sql-store-suite.ts';
 import { BASE_TIME, makeJob } from './store-contract.ts';
 
 await describeWhenReachable(mysqlBackend, MYSQL_URL, () => {
   describeSqlContract(mysqlBackend);
+  describeSqlLedger(mysqlBackend);
   describeSqlStore(mysqlBackend);
 
   describe('SqlJobStore (MariaDB) specifics', () => {

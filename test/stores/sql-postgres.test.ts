@@ -9,7 +9,7 @@ import { SqlJobStore } from '../../src/index.ts';
 import { openDatabase, parseSqlUrl, type SqlDurability } from '../../src/stores/sql/dialects.ts';
 import { describeWhenReachable, POSTGRES_URL, postgresBackend } from '../helpers/sql-backends.ts';
 import { storeTestContext } from '../helpers/store-context.ts';
-import { describeSqlContract, describeSqlStore } from './sql-store-suite.ts';
+import { describeSqlContract, describeSqlLedger, describeSqlStore } from './sql-store-suite.ts';
 import { BASE_TIME, describeStoreContract, makeJob } from './store-contract.ts';
 
 /** The synchronous_commit of `connections` connections of the pool under `db`, held at once. */
@@ -49,6 +49,7 @@ async function openWith(durability: SqlDurability): Promise<Kysely<unknown>> {
 
 await describeWhenReachable(postgresBackend, POSTGRES_URL, () => {
   describeSqlContract(postgresBackend);
+  describeSqlLedger(postgresBackend);
   describeSqlStore(postgresBackend);
 
   describeStoreContract("SqlJobStore (PostgreSQL, durability 'relaxed')", async () => {

@@ -17,6 +17,7 @@ import {
 } from '../../src/index.ts';
 import type { SqlBackend, SqlTestDatabase } from '../helpers/sql-backends.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
+import { describeLedgerContract } from './ledger-contract.ts';
 import {
   BASE_TIME,
   CONTRACT_TASK_REF,
@@ -28,6 +29,21 @@ import {
 /** The contract, with a fresh table (or SQLite file) per test. */
 export function describeSqlContract(backend: SqlBackend): void {
   describeStoreContract(`SqlJobStore (${backend.name})`, async () => {
+    const database = await backend.create();
+    return {
+      store: new SqlJobStore({
+        url: database.url,
+        tableName: database.tableName,
+        sqliteDriver: backend.sqliteDriver,
+      }),
+      cleanup: () => database.cleanup(),
+    };
+  });
+}
+
+/** The cluster ledger contract, with a fresh table (or SQLite file) per test. */
+export function describeSqlLedger(backend: SqlBackend): void {
+  describeLedgerContract(`SqlJobStore (${backend.name})`, async () => {
     const database = await backend.create();
     return {
       store: new SqlJobStore({

@@ -18,6 +18,7 @@
  */
 import type { Job } from '../../jobs/job.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
+import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import {
   DIALECT_NAMES,
@@ -26,6 +27,8 @@ import {
   SqlStoreSetupError,
   startBackend,
 } from './dialects.ts';
+import { LEASE_RENEWER_MODULE, type LeaseRenewerOptions } from './ledger/lease-renewer.ts';
+import { SqlLedger } from './ledger/sql-ledger.ts';
 import { type NormalizedOptions, normalizeOptions, type SqlJobStoreOptions } from './options.ts';
 import {
   checkRowSize,
@@ -39,6 +42,7 @@ import {
   toDate,
 } from './rows.ts';
 import type { SqlBackend } from './sql-backend.ts';
+import { tableNames } from './table-names.ts';
 
 export type { SqlJobStoreOptions } from './options.ts';
 
@@ -66,6 +70,12 @@ export type { SqlJobStoreOptions } from './options.ts';
  */
 export class SqlJobStore implements JobStore {
   readonly shared = true;
+  /**
+   * The cluster ledger (`ledger/sql-ledger.ts`): claims, fencing, fires, run
+   * leases and node check-ins, in `<tableName>_fires` and `<tableName>_nodes`
+   * beside the job table. Usable once the store has started.
+   */
+  readonly ledger: ClusterLedger;
   readonly #options: NormalizedOptions;
   readonly #table: string;
   #backend: SqlBackend | null = null;
@@ -84,6 +94,43 @@ export class SqlJobStore implements JobStore {
     const normalized = normalizeOptions(options as Record<string, unknown>, 'SqlJobStore');
     this.#options = normalized;
     this.#table = normalized.tableName;
+    const started = () => this.#started();
+    this.ledger = new SqlLedger({
+      get backend() {
+        return started();
+      },
+      names: tableNames(normalized.tableName),
+      restoreRows: (rows) => Promise.all(rows.map((row) => this.#restore(row))),
+      rowOf: (job) => this.#rowOf(job),
+      written: (id) => this.#broken.delete(id),
+      leaseConnection: () => this.#leaseConnection(),
+    });
+  }
+
+  /**
+   * How the lease worker opens a connection of its own: from the store's
+   * URL only (an application's Kysely instance cannot be opened again in a
+   * worker), and never to an in-memory SQLite database, which another
+   * connection would not see.
+   */
+  #leaseConnection(): LeaseConnection | undefined {
+    const { url } = this.#options;
+    if (url === undefined) return undefined;
+    const target = parseSqlUrl(url);
+    if (
+      target.dialect === 'sqlite' &&
+      (target.path === ':memory:' || target.path.includes('mode=memory'))
+    )
+      return undefined;
+    const options: LeaseRenewerOptions = {
+      url,
+      tableName: this.#table,
+      durability: this.#options.durability,
+      sqliteDriver: this.#options.sqliteDriver,
+      busyTimeout: this.#options.busyTimeout * 1000,
+      connectTimeout: this.#options.connectTimeout * 1000,
+    };
+    return { module: LEASE_RENEWER_MODULE, export: 'openLeaseRenewer', options };
   }
 
   /** The dialect in use (known after `start()`). */
