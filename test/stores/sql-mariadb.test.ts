@@ -36,8 +36,8 @@ await describeWhenReachable(mysqlBackend, MYSQL_URL, () => {
         );
       } finally {
         await store.shutdown();
-        for (const name of [tableName, `${tableName}_migrations`, `${tableName}_migrations_lock`])
-          await db.schema.dropTable(name).ifExists().execute();
+        for (const suffix of ['', '_fires', '_nodes', '_migrations', '_migrations_lock'])
+          await db.schema.dropTable(`${tableName}${suffix}`).ifExists().execute();
         await db.destroy();
       }
     });

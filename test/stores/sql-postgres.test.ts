@@ -119,7 +119,10 @@ await describeWhenReachable(postgresBackend, POSTGRES_URL, () => {
         await store.shutdown();
         const { rows } = await sql<{ name: string }>`
           select name from ${sql.table(`${table}_migrations`)}`.execute(db);
-        expect(rows.map((row) => row.name)).toEqual(['0001_create_jobs_table']);
+        expect(rows.map((row) => row.name).sort()).toEqual([
+          '0001_create_jobs_table',
+          '0002_cluster_ledger',
+        ]);
         const { rows: others } = await sql<{ count: string }>`
           select count(*) as count from ${sql.id(other, `${table}_migrations_lock`)}`.execute(db);
         expect(Number(others[0]!.count)).toBe(0);
