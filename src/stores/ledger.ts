@@ -158,8 +158,11 @@ export interface FireRecord {
 
 /** A fire the reaper took over to run again (`recover: true`). */
 export interface RecoveredFire {
+  /** The fire as taken over: its node is now the reaper. */
   readonly fire: FireRecord;
   readonly job: Job;
+  /** The node that held the fire and stopped renewing its lease (what events and logs name). */
+  readonly previousNode?: string | null;
 }
 
 export interface ReapOptions {

@@ -170,9 +170,11 @@ export class StoreNode {
       );
     }
     await this.#checkIn();
-    await this.#startLeaseWorker();
+    // Check-ins go on while the lease worker starts (it may take a second or
+    // more): a peer starting meanwhile must see this node alive.
     this.#scheduleKeeper();
     this.#scheduleReaper();
+    await this.#startLeaseWorker();
   }
 
   /**
@@ -396,7 +398,8 @@ export class StoreNode {
         return;
       }
       for (const fire of result.abandoned) this.#abandoned(fire);
-      for (const { fire, job } of result.recovered) this.#recover(fire, job, since);
+      for (const { fire, job, previousNode } of result.recovered)
+        this.#recover(fire, job, previousNode ?? fire.node, since);
       if (result.abandoned.length + result.recovered.length < REAP_LIMIT) return;
     }
   }
@@ -417,17 +420,17 @@ export class StoreNode {
       );
   }
 
-  #recover(fire: FireRecord, job: Job, since: number): void {
+  #recover(fire: FireRecord, job: Job, previousNode: string | null, since: number): void {
     const time = new Date(fire.scheduledTime);
     this.#host.logger.warn(
-      `The run of ${this.#host.describeJob(job)} scheduled at ${time.toISOString()} was abandoned by scheduler ${JSON.stringify(fire.node)}; running it again here (recover: true, fire ${fire.fireId})`,
+      `The run of ${this.#host.describeJob(job)} scheduled at ${time.toISOString()} was abandoned by scheduler ${JSON.stringify(previousNode)}; running it again here (recover: true, fire ${fire.fireId})`,
     );
     if (this.#host.wants(EVENT_JOB_ABANDONED))
       this.#host.dispatch(
         new JobAbandonedEvent(job.id, this.#host.alias, {
           scheduledRunTime: time,
           fireId: fire.fireId,
-          node: fire.node,
+          node: previousNode,
           recovered: true,
         }),
       );

@@ -302,7 +302,7 @@ export class SqlLedger implements ClusterLedger {
       const now = await storeNow(run, statements, options.now);
       const { rows } = await run<FireRow>(statements.expiredFires.rows(limit).bind([now]));
       const abandoned: FireRecord[] = [];
-      const recovered: { fire: FireRecord; row: JobRow }[] = [];
+      const recovered: { fire: FireRecord; row: JobRow; previousNode: string | null }[] = [];
       for (const row of rows) {
         const fire = fireRecord(row);
         const { rows: jobs } = await run<JobRow & { fence: unknown }>(
@@ -344,6 +344,7 @@ export class SqlLedger implements ClusterLedger {
             recovering: true,
           },
           row: source,
+          previousNode: fire.node,
         });
       }
       return { now, abandoned, recovered };
@@ -351,10 +352,10 @@ export class SqlLedger implements ClusterLedger {
     const abandoned = taken.abandoned;
     const recovered: RecoveredFire[] = [];
     const jobs = await this.#host.restoreRows(taken.recovered.map((r) => r.row));
-    for (const [i, { fire }] of taken.recovered.entries()) {
+    for (const [i, { fire, previousNode }] of taken.recovered.entries()) {
       const job = jobs[i];
       if (job !== null && job !== undefined) {
-        recovered.push({ fire, job });
+        recovered.push({ fire, job, previousNode });
         continue;
       }
       // Its job cannot be restored here (reported): it cannot run again, so it ends abandoned.
