@@ -361,7 +361,13 @@ export class SqlLedger implements ClusterLedger {
       // Its job cannot be restored here (reported): it cannot run again, so it ends abandoned.
       const detail = 'its job could not be restored to run it again';
       await this.#backend.run(statements.abandonHeld.bind([taken.now, detail, fire.fireId, owner]));
-      abandoned.push({ ...fire, state: 'abandoned', finishedAt: taken.now, detail });
+      abandoned.push({
+        ...fire,
+        node: previousNode,
+        state: 'abandoned',
+        finishedAt: taken.now,
+        detail,
+      });
     }
     return { abandoned, recovered };
   }
