@@ -65,6 +65,7 @@ function describeLedgerExtras(backend: SqlBackend): void {
       const claimers = [await openStore(), await openStore(), await openStore()];
       const [first] = claimers as [SqlJobStore];
       const JOBS = 6;
+      let run = 0;
       const LEASE = 10_000;
       const step = fc.oneof(
         fc.record({
@@ -84,8 +85,11 @@ function describeLedgerExtras(backend: SqlBackend): void {
       );
       await fc.assert(
         fc.asyncProperty(fc.array(step, { minLength: 4, maxLength: 14 }), async (steps) => {
+          // Fresh ids each run: the fires of earlier runs stay in the ledger.
+          run += 1;
+          const ids = Array.from({ length: JOBS }, (_, j) => `r${run}-j${j}`);
           await first.removeAllJobs();
-          for (let j = 0; j < JOBS; j++) await first.addJob(makeJob(`j${j}`, BASE_TIME));
+          for (const id of ids) await first.addJob(makeJob(id, BASE_TIME));
           let now = BASE_TIME;
           /** The model: who holds each job's claim, until when, with which fence. */
           const held = new Map<string, { owner: number; until: number; fence: number }>();
@@ -93,7 +97,7 @@ function describeLedgerExtras(backend: SqlBackend): void {
           for (const action of steps) {
             if (action.kind === 'tick') now += action.ms;
             else if (action.kind === 'write') {
-              const id = `j${action.job}`;
+              const id = ids[action.job] as string;
               const job = await first.lookupJob(id);
               if (job !== null) {
                 await first.updateJobs([job]);
@@ -299,10 +303,15 @@ function describeLedgerExtras(backend: SqlBackend): void {
           url: 'sqlite::memory:',
           sqliteDriver: backend.sqliteDriver,
         });
+        await memory.start(storeTestContext(), 'default');
+        stores.push(memory);
         expect(memory.ledger.leaseConnection?.()).toBeUndefined();
       }
       const given = new SqlJobStore({ db: database.db, tableName: database.tableName });
+      await given.start(storeTestContext(), 'default');
+      stores.push(given);
       expect(given.ledger.leaseConnection?.()).toBeUndefined();
+      expect((await openStore()).ledger.leaseConnection?.()).toBeDefined();
     });
   });
 }

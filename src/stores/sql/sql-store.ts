@@ -16,6 +16,8 @@
  * The `next_run_time` column is authoritative: a restored job takes its next
  * run time from it, so editing the column by hand reschedules the job.
  */
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Job } from '../../jobs/job.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
@@ -27,8 +29,9 @@ import {
   SqlStoreSetupError,
   startBackend,
 } from './dialects.ts';
-import { LEASE_RENEWER_MODULE, type LeaseRenewerOptions } from './ledger/lease-renewer.ts';
-import { SqlLedger } from './ledger/sql-ledger.ts';
+import { deferredLedger } from './ledger/deferred-ledger.ts';
+import type { LeaseRenewerOptions } from './ledger/lease-renewer.ts';
+import type { SqlLedger } from './ledger/sql-ledger.ts';
 import { type NormalizedOptions, normalizeOptions, type SqlJobStoreOptions } from './options.ts';
 import {
   checkRowSize,
@@ -45,6 +48,15 @@ import type { SqlBackend } from './sql-backend.ts';
 import { tableNames } from './table-names.ts';
 
 export type { SqlJobStoreOptions } from './options.ts';
+
+/**
+ * The module the lease worker imports (`ledger/lease-renewer.ts`), named here
+ * without importing it: it loads Kysely.
+ */
+const LEASE_RENEWER_MODULE = new URL(
+  `./ledger/lease-renewer${extname(fileURLToPath(import.meta.url))}`,
+  import.meta.url,
+).href;
 
 /**
  * Stores jobs in a SQL database, shared with other processes (`shared`), so
@@ -79,6 +91,7 @@ export class SqlJobStore implements JobStore {
   readonly #options: NormalizedOptions;
   readonly #table: string;
   #backend: SqlBackend | null = null;
+  #ledger: SqlLedger | null = null;
   #dialect: SqlDialectName = 'sqlite';
   #context: StoreContext | null = null;
   #alias = '';
@@ -94,16 +107,9 @@ export class SqlJobStore implements JobStore {
     const normalized = normalizeOptions(options as Record<string, unknown>, 'SqlJobStore');
     this.#options = normalized;
     this.#table = normalized.tableName;
-    const started = () => this.#started();
-    this.ledger = new SqlLedger({
-      get backend() {
-        return started();
-      },
-      names: tableNames(normalized.tableName),
-      restoreRows: (rows) => Promise.all(rows.map((row) => this.#restore(row))),
-      rowOf: (job) => this.#rowOf(job),
-      written: (id) => this.#broken.delete(id),
-      leaseConnection: () => this.#leaseConnection(),
+    this.ledger = deferredLedger(() => {
+      this.#started();
+      return this.#ledger as SqlLedger;
     });
   }
 
@@ -173,6 +179,16 @@ export class SqlJobStore implements JobStore {
     );
     this.#dialect = backend.dialect;
     this.#broken.clear();
+    // Loaded with the store's database, as the backend is: it builds its statements with Kysely.
+    const { SqlLedger } = await import('./ledger/sql-ledger.ts');
+    this.#ledger = new SqlLedger({
+      backend,
+      names: tableNames(this.#table),
+      restoreRows: (rows) => Promise.all(rows.map((row) => this.#restore(row))),
+      rowOf: (job) => this.#rowOf(job),
+      written: (id) => this.#broken.delete(id),
+      leaseConnection: () => this.#leaseConnection(),
+    });
     this.#backend = backend;
   }
 
