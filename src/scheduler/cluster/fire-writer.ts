@@ -29,6 +29,8 @@ export interface FireWriterHost {
 interface Queued {
   readonly update: FireUpdate;
   readonly label: string;
+  /** Its fire may not exist: a refusal is expected, and not logged. */
+  readonly quiet: boolean;
 }
 
 export class FireWriter {
@@ -51,8 +53,13 @@ export class FireWriter {
     return this.#queue.length;
   }
 
-  push(update: FireUpdate, label: string): void {
-    this.#queue.push({ update, label });
+  /** Updates wait, and the store is not in its retry pause after a failed write. */
+  get due(): boolean {
+    return this.#queue.length > 0 && Date.now() >= this.#retryAt;
+  }
+
+  push(update: FireUpdate, label: string, quiet = false): void {
+    this.#queue.push({ update, label, quiet });
     if (this.#writing !== undefined) return;
     if (this.#queue.length >= FLUSH_SIZE && Date.now() >= this.#retryAt) {
       this.#clearTimer();
@@ -99,7 +106,9 @@ export class FireWriter {
         return;
       }
       this.#queue.splice(0, batch.length);
-      if (rejected.length > 0) this.#logRejected(rejected, batch);
+      const quiet = new Set(batch.filter((queued) => queued.quiet).map((q) => q.update.fireId));
+      const refused = rejected.filter((fireId) => !quiet.has(fireId));
+      if (refused.length > 0) this.#logRejected(refused, batch);
     }
   }
 

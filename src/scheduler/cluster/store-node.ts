@@ -120,6 +120,22 @@ export class StoreNode {
     return batchId;
   }
 
+  /**
+   * A claim or commit failed: whether it reached the store is unknown, so this
+   * node may still hold claims that nobody would commit before their lease ends.
+   */
+  claimsInDoubt = false;
+
+  /**
+   * Writes the fire outcomes this node already knows, before it claims: its
+   * runs that have ended then no longer count toward `maxInstances` (the
+   * writer batches them for up to 50 ms). Skipped while the writer pauses
+   * after a failed write.
+   */
+  async flushFireUpdates(): Promise<void> {
+    if (this.#writer.due) await this.#writer.flush();
+  }
+
   /** A pass claimed jobs: the next contended wait starts short again. */
   claimed(): void {
     this.#contendedMs = 0;
@@ -263,6 +279,22 @@ export class StoreNode {
         ? { fireId, state, at }
         : { fireId, state, at, error: errorSummary(error) };
     this.#writer.push(update, this.#label(job, scheduledTime, fireId));
+  }
+
+  /**
+   * The run fires of a commit that failed. It may have landed all the same, or
+   * land later (a client resends a command once its connection is back):
+   * those fires would then be this node's, renewed but never run. They are
+   * recorded cancelled once the store answers; a fire the commit did not
+   * insert refuses the update, quietly.
+   */
+  cancelUncommitted(job: Job, fires: readonly { fireId: string; scheduledTime: number }[]): void {
+    for (const { fireId, scheduledTime } of fires)
+      this.#writer.push(
+        { fireId, state: 'cancelled', at: this.#storeNow() },
+        this.#label(job, scheduledTime, fireId),
+        true,
+      );
   }
 
   /** The nodes sharing the store, most recent check-in first. */

@@ -65,10 +65,22 @@ export async function processLedgerStore(
   );
   if (!flushed) return failed();
   const { settings } = node;
+  if (node.claimsInDoubt) {
+    // A claim or commit failed (the store was unreachable): give back any claim it left,
+    // or those jobs would wait for their claim leases to end before anyone runs them.
+    try {
+      await managed.withTimeout('releaseClaims', () => node.ledger.releaseClaims(node.nodeId));
+      node.claimsInDoubt = false;
+    } catch (error) {
+      managed.reportFailure('releaseClaims', error);
+      return failed();
+    }
+  }
   const catchUp = new CatchUpReport();
   let claimedAny = false;
   for (let round = 0; round < MAX_CLAIMS_PER_PASS && host.isRunning(); round++) {
     const since = Date.now();
+    await node.flushFireUpdates();
     let claim: Claim;
     try {
       claim = await managed.withTimeout('claimDueJobs', () =>
@@ -79,6 +91,7 @@ export async function processLedgerStore(
         }),
       );
     } catch (error) {
+      node.claimsInDoubt = true;
       managed.reportFailure('claimDueJobs', error);
       return failed();
     }
@@ -152,6 +165,8 @@ async function commitClaim(
   } catch (error) {
     // Whether or not it landed, nothing runs: fires it did insert are found by the
     // reaper when their leases expire, and recorded abandoned.
+    node.claimsInDoubt = true;
+    for (const { plan, runs } of planned) node.cancelUncommitted(plan.job, runs);
     managed.reportFailure('commitClaims', error);
     return false;
   }
