@@ -12,6 +12,13 @@
  * | `id`            | varchar(191), binary collation         | primary key; ids compare by code point      |
  * | `next_run_time` | bigint, nullable, indexed              | epoch milliseconds; NULL = paused           |
  * | `job_state`     | text / longtext                        | `JSON.stringify(jobToDocument(job))`        |
+ * | `lease_owner`   | varchar(191), nullable                 | the node holding the job's claim            |
+ * | `lease_until`   | bigint, nullable                       | until when the claim holds (store clock)    |
+ * | `fence`         | bigint, default 0                      | +1 on every claim and every API write       |
+ *
+ * Beside it, the cluster ledger's `<table>_fires` (one row per job and
+ * scheduled time, unique on the pair) and `<table>_nodes` (check-ins); see
+ * `ledger/sql-ledger.ts`.
  *
  * The `next_run_time` column is authoritative: a restored job takes its next
  * run time from it, so editing the column by hand reschedules the job.
