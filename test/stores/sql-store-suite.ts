@@ -42,7 +42,10 @@ export function describeSqlContract(backend: SqlBackend): void {
   });
 }
 
-/** The cluster ledger contract, with a fresh table (or SQLite file) per test. */
+/**
+ * The cluster ledger contract, with a fresh table (or SQLite file) per test:
+ * on the store's own connections, and on an application's Kysely instance.
+ */
 export function describeSqlLedger(backend: SqlBackend): void {
   describeLedgerContract(`SqlJobStore (${backend.name})`, async () => {
     const database = await backend.create();
@@ -52,6 +55,13 @@ export function describeSqlLedger(backend: SqlBackend): void {
         tableName: database.tableName,
         sqliteDriver: backend.sqliteDriver,
       }),
+      cleanup: () => database.cleanup(),
+    };
+  });
+  describeLedgerContract(`SqlJobStore (${backend.name}, an application's Kysely)`, async () => {
+    const database = await backend.create();
+    return {
+      store: new SqlJobStore({ db: database.db, tableName: database.tableName }),
       cleanup: () => database.cleanup(),
     };
   });
