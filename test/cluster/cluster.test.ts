@@ -36,6 +36,7 @@ import {
   tempRunLog,
   waitFor,
 } from '../helpers/durability.ts';
+import { BETTER_SQLITE3_SAFE } from '../helpers/sql-backends.ts';
 import { storeTestContext } from '../helpers/store-context.ts';
 
 const CHILD = fileURLToPath(new URL('../fixtures/cluster-child.ts', import.meta.url));
@@ -44,7 +45,12 @@ const BLOCK = `${CLUSTER_JOBS_MODULE}:block`;
 const LEASE_S = 1.5;
 const TEST_TIMEOUT = 60_000;
 
-const backends: DurableBackend[] = [durableBackends.Redis];
+const backends: DurableBackend[] = [
+  ...(BETTER_SQLITE3_SAFE ? [durableBackends.SQLite] : [durableBackends['SQLite (node:sqlite)']]),
+  durableBackends.PostgreSQL,
+  durableBackends.MariaDB,
+  durableBackends.Redis,
+];
 const reasons = await reachability(backends);
 
 /** A cluster-child.ts process and what it printed. */

@@ -53,7 +53,13 @@ export function uniqueTableName(): string {
 }
 
 async function dropTables(db: Kysely<RawDatabase>, table: string): Promise<void> {
-  for (const name of [table, `${table}_migrations`, `${table}_migrations_lock`]) {
+  for (const name of [
+    table,
+    `${table}_fires`,
+    `${table}_nodes`,
+    `${table}_migrations`,
+    `${table}_migrations_lock`,
+  ]) {
     await db.schema.dropTable(name).ifExists().execute();
   }
 }

@@ -56,12 +56,21 @@ interface CutHook {
   cut(): void;
 }
 
+/** The SQL store has a cluster ledger: a scheduler reads its due jobs by claiming them. */
 class CuttingSqlStore extends SqlJobStore {
   hook: CutHook | null = null;
-  override async getDueJobs(now: Date): Promise<Job[]> {
-    const jobs = await super.getDueJobs(now);
-    fireHook(this.hook, jobs);
-    return jobs;
+  constructor(options: ConstructorParameters<typeof SqlJobStore>[0]) {
+    super(options);
+    const ledger = this.ledger;
+    const claimDueJobs = ledger.claimDueJobs.bind(ledger);
+    ledger.claimDueJobs = async (claimOptions) => {
+      const claim = await claimDueJobs(claimOptions);
+      fireHook(
+        this.hook,
+        claim.jobs.map((claimed) => claimed.job),
+      );
+      return claim;
+    };
   }
 }
 

@@ -13,11 +13,12 @@ import {
   uniqueTableName,
 } from '../helpers/sql-backends.ts';
 import { storeTestContext } from '../helpers/store-context.ts';
-import { describeSqlContract, describeSqlStore } from './sql-store-suite.ts';
+import { describeSqlContract, describeSqlLedger, describeSqlStore } from './sql-store-suite.ts';
 import { BASE_TIME, makeJob } from './store-contract.ts';
 
 await describeWhenReachable(mysqlBackend, MYSQL_URL, () => {
   describeSqlContract(mysqlBackend);
+  describeSqlLedger(mysqlBackend);
   describeSqlStore(mysqlBackend);
 
   describe('SqlJobStore (MariaDB) specifics', () => {
@@ -35,8 +36,8 @@ await describeWhenReachable(mysqlBackend, MYSQL_URL, () => {
         );
       } finally {
         await store.shutdown();
-        for (const name of [tableName, `${tableName}_migrations`, `${tableName}_migrations_lock`])
-          await db.schema.dropTable(name).ifExists().execute();
+        for (const suffix of ['', '_fires', '_nodes', '_migrations', '_migrations_lock'])
+          await db.schema.dropTable(`${tableName}${suffix}`).ifExists().execute();
         await db.destroy();
       }
     });

@@ -15,7 +15,7 @@ import {
   nodeSqliteBackend,
   sqliteStoreFixture,
 } from '../helpers/sql-backends.ts';
-import { describeSqlContract, describeSqlStore } from './sql-store-suite.ts';
+import { describeSqlContract, describeSqlLedger, describeSqlStore } from './sql-store-suite.ts';
 import { describeSqliteDriver } from './sqlite-driver-suite.ts';
 import { BASE_TIME, makeJob } from './store-contract.ts';
 
@@ -56,6 +56,7 @@ describe.skipIf(!HAS_NODE_SQLITE)(
     : `node:sqlite absent in Node ${process.versions.node}: contract suite for the node:sqlite driver skipped`,
   () => {
     describeSqlContract(nodeSqliteBackend);
+    describeSqlLedger(nodeSqliteBackend);
     describeSqlStore(nodeSqliteBackend);
 
     describe('SqlJobStore (SQLite) on node:sqlite, as on either driver', () => {

@@ -9,7 +9,7 @@ import { SqlJobStore } from '../../src/index.ts';
 import { openDatabase, parseSqlUrl, type SqlDurability } from '../../src/stores/sql/dialects.ts';
 import { describeWhenReachable, POSTGRES_URL, postgresBackend } from '../helpers/sql-backends.ts';
 import { storeTestContext } from '../helpers/store-context.ts';
-import { describeSqlContract, describeSqlStore } from './sql-store-suite.ts';
+import { describeSqlContract, describeSqlLedger, describeSqlStore } from './sql-store-suite.ts';
 import { BASE_TIME, describeStoreContract, makeJob } from './store-contract.ts';
 
 /** The synchronous_commit of `connections` connections of the pool under `db`, held at once. */
@@ -49,6 +49,7 @@ async function openWith(durability: SqlDurability): Promise<Kysely<unknown>> {
 
 await describeWhenReachable(postgresBackend, POSTGRES_URL, () => {
   describeSqlContract(postgresBackend);
+  describeSqlLedger(postgresBackend);
   describeSqlStore(postgresBackend);
 
   describeStoreContract("SqlJobStore (PostgreSQL, durability 'relaxed')", async () => {
@@ -118,7 +119,10 @@ await describeWhenReachable(postgresBackend, POSTGRES_URL, () => {
         await store.shutdown();
         const { rows } = await sql<{ name: string }>`
           select name from ${sql.table(`${table}_migrations`)}`.execute(db);
-        expect(rows.map((row) => row.name)).toEqual(['0001_create_jobs_table']);
+        expect(rows.map((row) => row.name).sort()).toEqual([
+          '0001_create_jobs_table',
+          '0002_cluster_ledger',
+        ]);
         const { rows: others } = await sql<{ count: string }>`
           select count(*) as count from ${sql.id(other, `${table}_migrations_lock`)}`.execute(db);
         expect(Number(others[0]!.count)).toBe(0);

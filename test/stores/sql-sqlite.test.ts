@@ -17,7 +17,7 @@ import {
   sqliteBackend,
 } from '../helpers/sql-backends.ts';
 import { storeTestContext } from '../helpers/store-context.ts';
-import { describeSqlContract, describeSqlStore } from './sql-store-suite.ts';
+import { describeSqlContract, describeSqlLedger, describeSqlStore } from './sql-store-suite.ts';
 import { describeSqliteDriver } from './sqlite-driver-suite.ts';
 
 describe.skipIf(!BETTER_SQLITE3_SAFE)(
@@ -26,6 +26,7 @@ describe.skipIf(!BETTER_SQLITE3_SAFE)(
     : `${BETTER_SQLITE3_UNSAFE_REASON}: SQLite tests on the better-sqlite3 driver skipped`,
   () => {
     describeSqlContract(sqliteBackend);
+    describeSqlLedger(sqliteBackend);
     describeSqlStore(sqliteBackend);
 
     describe('SqlJobStore (SQLite) on better-sqlite3, as on either driver', () => {

@@ -15,8 +15,10 @@ import {
   SqlJobStore,
   type SqlJobStoreOptions,
 } from '../../src/index.ts';
+import { serializeJob } from '../../src/jobs/serialization.ts';
 import type { SqlBackend, SqlTestDatabase } from '../helpers/sql-backends.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
+import { describeLedgerContract } from './ledger-contract.ts';
 import {
   BASE_TIME,
   CONTRACT_TASK_REF,
@@ -35,6 +37,31 @@ export function describeSqlContract(backend: SqlBackend): void {
         tableName: database.tableName,
         sqliteDriver: backend.sqliteDriver,
       }),
+      cleanup: () => database.cleanup(),
+    };
+  });
+}
+
+/**
+ * The cluster ledger contract, with a fresh table (or SQLite file) per test:
+ * on the store's own connections, and on an application's Kysely instance.
+ */
+export function describeSqlLedger(backend: SqlBackend): void {
+  describeLedgerContract(`SqlJobStore (${backend.name})`, async () => {
+    const database = await backend.create();
+    return {
+      store: new SqlJobStore({
+        url: database.url,
+        tableName: database.tableName,
+        sqliteDriver: backend.sqliteDriver,
+      }),
+      cleanup: () => database.cleanup(),
+    };
+  });
+  describeLedgerContract(`SqlJobStore (${backend.name}, an application's Kysely)`, async () => {
+    const database = await backend.create();
+    return {
+      store: new SqlJobStore({ db: database.db, tableName: database.tableName }),
       cleanup: () => database.cleanup(),
     };
   });
@@ -141,14 +168,59 @@ export function describeSqlStore(backend: SqlBackend): void {
         const { rows } = await sql<{
           name: string;
         }>`select name from ${sql.table(`${table()}_migrations`)}`.execute(database.db);
-        expect(rows.map((row) => row.name)).toEqual(['0001_create_jobs_table']);
+        expect(rows.map((row) => row.name).sort()).toEqual([
+          '0001_create_jobs_table',
+          '0002_cluster_ledger',
+        ]);
         const tables = await database.db.introspection.getTables();
         const jobs = tables.find((t) => t.name === table());
         expect(jobs?.columns.map((column) => column.name).sort()).toEqual([
+          'fence',
           'id',
           'job_state',
+          'lease_owner',
+          'lease_until',
           'next_run_time',
         ]);
+        const names = tables.map((t) => t.name);
+        expect(names).toContain(`${table()}_fires`);
+        expect(names).toContain(`${table()}_nodes`);
+      });
+
+      it('upgrades a table of the first release in place: its jobs are kept, unclaimed at fence 0, and claimable', async () => {
+        // The first release's layout: the ledger's migration undone by hand.
+        const { store: first } = await startStore();
+        await first.shutdown();
+        const db = database.db;
+        await db.schema.dropTable(`${table()}_fires`).execute();
+        await db.schema.dropTable(`${table()}_nodes`).execute();
+        for (const column of ['lease_owner', 'lease_until', 'fence'])
+          await db.schema.alterTable(table()).dropColumn(column).execute();
+        await db
+          .deleteFrom(`${table()}_migrations` as never)
+          .where('name' as never, '=', '0002_cluster_ledger' as never)
+          .execute();
+        // Rows as the first release wrote them (id, next_run_time, job_state).
+        for (const job of [makeJob('due', BASE_TIME), makeJob('paused', null)]) {
+          await db
+            .insertInto(table())
+            .values({
+              id: job.id,
+              next_run_time: Number.isNaN(job.nextRunTimeMs) ? null : job.nextRunTimeMs,
+              job_state: serializeJob(job),
+            })
+            .execute();
+        }
+        const { store } = await startStore();
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['due', 'paused']);
+        const claim = await store.ledger.claimDueJobs({
+          owner: 'n',
+          limit: 10,
+          leaseMs: 1000,
+          now: BASE_TIME,
+        });
+        expect(claim.jobs.map((c) => [c.job.id, c.fence, c.liveBatches])).toEqual([['due', 1, 0]]);
+        expect(await store.ledger.getFires({ limit: 10 })).toEqual([]);
       });
 
       it('refuses to start on a table migrated by a newer Horarium', async () => {

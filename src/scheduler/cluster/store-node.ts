@@ -190,10 +190,12 @@ export class StoreNode {
       );
     }
     await this.#checkIn();
-    await this.#startLeaseWorker();
-    await this.#openWakeUps();
+    // Check-ins go on while the lease worker starts (it may take a second or
+    // more): a peer starting meanwhile must see this node alive.
     this.#scheduleKeeper();
     this.#scheduleReaper();
+    await this.#startLeaseWorker();
+    await this.#openWakeUps();
   }
 
   async #openWakeUps(): Promise<void> {

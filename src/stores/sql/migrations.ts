@@ -61,7 +61,101 @@ function migrations(dialect: SqlDialectName, table: string): Record<string, Migr
           .execute();
       },
     },
+    '0002_cluster_ledger': {
+      up: (db: Kysely<unknown>) => createLedgerTables(db, dialect, table),
+    },
   };
+}
+
+/**
+ * The cluster ledger (`ledger/sql-ledger.ts`): the job's claim (`lease_owner`,
+ * `lease_until`, store-clock epoch ms) and fencing token (`fence`) on the job
+ * table, whose existing rows start unclaimed at fence 0; the fires table,
+ * one row per (job, scheduled time); and the nodes' check-ins.
+ */
+async function createLedgerTables(
+  db: Kysely<unknown>,
+  dialect: SqlDialectName,
+  table: string,
+): Promise<void> {
+  const names = tableNames(table);
+  const length = sql.raw(String(MAX_ID_LENGTH));
+  // Ids and node ids compare as the job ids do (see 0001); other text needs no collation.
+  let idType = sql`text`;
+  let shortText = (n: number) => sql`varchar(${sql.raw(String(n))})`;
+  let longText = sql`text`;
+  if (dialect === 'postgres') idType = sql`varchar(${length}) collate "C"`;
+  if (dialect === 'mysql') {
+    const collation = sql.raw(await mysqlIdCollation(db));
+    idType = sql`varchar(${length}) character set utf8mb4 collate ${collation}`;
+    shortText = (n) =>
+      sql`varchar(${sql.raw(String(n))}) character set utf8mb4 collate utf8mb4_bin`;
+    longText = sql`longtext character set utf8mb4 collate utf8mb4_bin`;
+  }
+  // SQLite adds one column a statement.
+  await db.schema.alterTable(names.jobs).addColumn('lease_owner', idType).execute();
+  await db.schema.alterTable(names.jobs).addColumn('lease_until', 'bigint').execute();
+  await db.schema
+    .alterTable(names.jobs)
+    .addColumn('fence', 'bigint', (column) => column.notNull().defaultTo(0))
+    .execute();
+  const mysqlTable = <T extends { modifyEnd(end: ReturnType<typeof sql>): T }>(create: T): T =>
+    dialect === 'mysql' ? create.modifyEnd(sql`engine = InnoDB default charset = utf8mb4`) : create;
+  await mysqlTable(
+    db.schema
+      .createTable(names.fires)
+      .addColumn('fire_id', shortText(64), (column) => column.primaryKey().notNull())
+      .addColumn('job_id', idType, (column) => column.notNull())
+      .addColumn('scheduled_time', 'bigint', (column) => column.notNull())
+      .addColumn('state', shortText(32), (column) => column.notNull())
+      .addColumn('node', idType)
+      .addColumn('fence', 'bigint', (column) => column.notNull())
+      .addColumn('batch_id', shortText(64))
+      .addColumn('lease_until', 'bigint')
+      .addColumn('claimed_at', 'bigint')
+      .addColumn('started_at', 'bigint')
+      .addColumn('finished_at', 'bigint')
+      .addColumn('recovering', 'smallint', (column) => column.notNull().defaultTo(0))
+      .addColumn('attempt', 'integer', (column) => column.notNull().defaultTo(1))
+      .addColumn('error_name', shortText(191))
+      .addColumn('error_message', longText)
+      .addColumn('detail', longText)
+      // The job as claimed, kept for `recover: true` jobs only: a fire the reaper
+      // takes over runs again even when its job is gone (a date job removed at its commit).
+      .addColumn('job_state', longText),
+  ).execute();
+  await db.schema
+    .createIndex(names.fireSlotIndex)
+    .unique()
+    .on(names.fires)
+    .columns(['job_id', 'scheduled_time'])
+    .execute();
+  await db.schema
+    .createIndex(names.fireNodeIndex)
+    .on(names.fires)
+    .columns(['node', 'state'])
+    .execute();
+  await db.schema
+    .createIndex(names.fireLeaseIndex)
+    .on(names.fires)
+    .columns(['state', 'lease_until'])
+    .execute();
+  await db.schema
+    .createIndex(names.fireTimeIndex)
+    .on(names.fires)
+    .column('scheduled_time')
+    .execute();
+  await mysqlTable(
+    db.schema
+      .createTable(names.nodes)
+      .addColumn('node_id', idType, (column) => column.primaryKey().notNull())
+      .addColumn('hostname', shortText(255), (column) => column.notNull())
+      .addColumn('pid', 'bigint', (column) => column.notNull())
+      .addColumn('version', shortText(64), (column) => column.notNull())
+      .addColumn('started_at', 'bigint', (column) => column.notNull())
+      .addColumn('last_seen', 'bigint', (column) => column.notNull())
+      .addColumn('clock_skew_ms', 'bigint', (column) => column.notNull()),
+  ).execute();
 }
 
 /**

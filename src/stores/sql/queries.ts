@@ -15,12 +15,18 @@ export interface JobsTable {
   next_run_time: number | string | bigint | null;
   /** Text as written; a hand-edited row may hold something else. */
   job_state: unknown;
+  /** The node holding the job's claim (cluster ledger), or null. */
+  lease_owner: string | null;
+  /** Until when the claim holds, store-clock epoch ms. */
+  lease_until: number | string | null;
+  /** The fencing token: +1 on every claim and on every write of the job by the store's API. */
+  fence?: number | string;
 }
 
 export type JobsDatabase = Record<string, JobsTable>;
 
 /** The placeholder value of argument `i` in a query compiled once (see {@link Template}). */
-function slot(i: number): string {
+export function slot(i: number): string {
   return `\u{e000}horarium-argument-${i}\u{e000}`;
 }
 const SLOT = /^\u{e000}horarium-argument-(\d+)\u{e000}$/u;
@@ -86,6 +92,18 @@ export interface Queries {
   firstRunTimes(limit: number): CompiledQuery;
 }
 
+/**
+ * What a write of a job through the store's API (`updateJob`, `updateJobs`)
+ * sets besides the job: the fence moves on, so that a claim taken before the
+ * write commits nothing (the user's change wins), and the claim is released,
+ * so that any node may claim the job as changed at once.
+ */
+const USER_WRITE = {
+  fence: sql<number>`fence + 1`,
+  lease_owner: null,
+  lease_until: null,
+} as const;
+
 export const BEGIN_IMMEDIATE: CompiledQuery = CompiledQuery.raw('begin immediate');
 export const COMMIT: CompiledQuery = CompiledQuery.raw('commit');
 export const ROLLBACK: CompiledQuery = CompiledQuery.raw('rollback');
@@ -104,7 +122,7 @@ export function compileQueries(db: Kysely<JobsDatabase>, table: string): Queries
     update: new Template(
       db
         .updateTable(table)
-        .set({ next_run_time: slot(1), job_state: slot(2) })
+        .set({ next_run_time: slot(1), job_state: slot(2), ...USER_WRITE })
         .where('id', '=', slot(0))
         .compile(),
     ),
@@ -137,7 +155,8 @@ export function compileQueries(db: Kysely<JobsDatabase>, table: string): Queries
     ),
     removeAll: new Template(db.deleteFrom(table).compile()),
     updateMany: new Template(
-      sql`update ${t} as t set next_run_time = v.next_run_time, job_state = v.job_state
+      sql`update ${t} as t set next_run_time = v.next_run_time, job_state = v.job_state,
+        fence = t.fence + 1, lease_owner = null, lease_until = null
         from ${arrays} as v(id, next_run_time, job_state)
         where t.id = v.id returning t.id`.compile(db),
     ),
@@ -280,6 +299,7 @@ export function batchStatements(db: Kysely<JobsDatabase>, table: string): BatchS
           // it (a warning) for a row alias, which MariaDB does not have.
           next_run_time: sql<number>`values(next_run_time)`,
           job_state: sql<string>`values(job_state)`,
+          ...USER_WRITE,
         })
         .compile(),
     ),

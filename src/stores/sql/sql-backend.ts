@@ -48,6 +48,8 @@ export interface SqlDialect {
 /** The store's work on one database, in its dialect. */
 export interface SqlBackend {
   readonly dialect: SqlDialectName;
+  /** The Kysely instance the store's statements are compiled with (and that runs those of one use). */
+  readonly db: Kysely<JobsDatabase>;
   /** The store's statements on its table, compiled once. */
   readonly queries: Queries;
   /**

@@ -12,12 +12,22 @@
  * | `id`            | varchar(191), binary collation         | primary key; ids compare by code point      |
  * | `next_run_time` | bigint, nullable, indexed              | epoch milliseconds; NULL = paused           |
  * | `job_state`     | text / longtext                        | `JSON.stringify(jobToDocument(job))`        |
+ * | `lease_owner`   | varchar(191), nullable                 | the node holding the job's claim            |
+ * | `lease_until`   | bigint, nullable                       | until when the claim holds (store clock)    |
+ * | `fence`         | bigint, default 0                      | +1 on every claim and every API write       |
+ *
+ * Beside it, the cluster ledger's `<table>_fires` (one row per job and
+ * scheduled time, unique on the pair) and `<table>_nodes` (check-ins); see
+ * `ledger/sql-ledger.ts`.
  *
  * The `next_run_time` column is authoritative: a restored job takes its next
  * run time from it, so editing the column by hand reschedules the job.
  */
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Job } from '../../jobs/job.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
+import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import {
   DIALECT_NAMES,
@@ -26,6 +36,9 @@ import {
   SqlStoreSetupError,
   startBackend,
 } from './dialects.ts';
+import { deferredLedger } from './ledger/deferred-ledger.ts';
+import type { LeaseRenewerOptions } from './ledger/lease-renewer.ts';
+import type { SqlLedger } from './ledger/sql-ledger.ts';
 import { type NormalizedOptions, normalizeOptions, type SqlJobStoreOptions } from './options.ts';
 import {
   checkRowSize,
@@ -39,8 +52,18 @@ import {
   toDate,
 } from './rows.ts';
 import type { SqlBackend } from './sql-backend.ts';
+import { tableNames } from './table-names.ts';
 
 export type { SqlJobStoreOptions } from './options.ts';
+
+/**
+ * The module the lease worker imports (`ledger/lease-renewer.ts`), named here
+ * without importing it: it loads Kysely.
+ */
+const LEASE_RENEWER_MODULE = new URL(
+  `./ledger/lease-renewer${extname(fileURLToPath(import.meta.url))}`,
+  import.meta.url,
+).href;
 
 /**
  * Stores jobs in a SQL database, shared with other processes (`shared`), so
@@ -66,9 +89,16 @@ export type { SqlJobStoreOptions } from './options.ts';
  */
 export class SqlJobStore implements JobStore {
   readonly shared = true;
+  /**
+   * The cluster ledger (`ledger/sql-ledger.ts`): claims, fencing, fires, run
+   * leases and node check-ins, in `<tableName>_fires` and `<tableName>_nodes`
+   * beside the job table. Usable once the store has started.
+   */
+  readonly ledger: ClusterLedger;
   readonly #options: NormalizedOptions;
   readonly #table: string;
   #backend: SqlBackend | null = null;
+  #ledger: SqlLedger | null = null;
   #dialect: SqlDialectName = 'sqlite';
   #context: StoreContext | null = null;
   #alias = '';
@@ -84,6 +114,36 @@ export class SqlJobStore implements JobStore {
     const normalized = normalizeOptions(options as Record<string, unknown>, 'SqlJobStore');
     this.#options = normalized;
     this.#table = normalized.tableName;
+    this.ledger = deferredLedger(() => {
+      this.#started();
+      return this.#ledger as SqlLedger;
+    });
+  }
+
+  /**
+   * How the lease worker opens a connection of its own: from the store's
+   * URL only (an application's Kysely instance cannot be opened again in a
+   * worker), and never to an in-memory SQLite database, which another
+   * connection would not see.
+   */
+  #leaseConnection(): LeaseConnection | undefined {
+    const { url } = this.#options;
+    if (url === undefined) return undefined;
+    const target = parseSqlUrl(url);
+    if (
+      target.dialect === 'sqlite' &&
+      (target.path === ':memory:' || target.path.includes('mode=memory'))
+    )
+      return undefined;
+    const options: LeaseRenewerOptions = {
+      url,
+      tableName: this.#table,
+      durability: this.#options.durability,
+      sqliteDriver: this.#options.sqliteDriver,
+      busyTimeout: this.#options.busyTimeout * 1000,
+      connectTimeout: this.#options.connectTimeout * 1000,
+    };
+    return { module: LEASE_RENEWER_MODULE, export: 'openLeaseRenewer', options };
   }
 
   /** The dialect in use (known after `start()`). */
@@ -126,6 +186,16 @@ export class SqlJobStore implements JobStore {
     );
     this.#dialect = backend.dialect;
     this.#broken.clear();
+    // Loaded with the store's database, as the backend is: it builds its statements with Kysely.
+    const { SqlLedger } = await import('./ledger/sql-ledger.ts');
+    this.#ledger = new SqlLedger({
+      backend,
+      names: tableNames(this.#table),
+      restoreRows: (rows) => Promise.all(rows.map((row) => this.#restore(row))),
+      rowOf: (job) => this.#rowOf(job),
+      written: (id) => this.#broken.delete(id),
+      leaseConnection: () => this.#leaseConnection(),
+    });
     this.#backend = backend;
   }
 

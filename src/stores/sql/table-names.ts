@@ -1,6 +1,8 @@
 /**
  * The names and limits of the SQL job store's tables: which table names it
- * takes, the tables a store uses beside its own, and the longest id.
+ * takes, the tables a store uses beside its own (migration bookkeeping, the
+ * cluster ledger's fires and nodes), and the longest id. Index names stay
+ * within PostgreSQL's 63 and MySQL's 64 characters for every table name taken.
  */
 import { SqlStoreSetupError } from './dialects.ts';
 
@@ -25,6 +27,18 @@ export interface TableNames {
   nextRunTimeIndex: string;
   migrations: string;
   migrationLock: string;
+  /** The cluster ledger's fires, one row per (job, scheduled time). */
+  fires: string;
+  /** Unique (job_id, scheduled_time): the key a node's insert must win; also lists a job's fires newest first. */
+  fireSlotIndex: string;
+  /** (node, state): a node's live fires, for lease renewals. */
+  fireNodeIndex: string;
+  /** (state, lease_until): expired run leases, for the reaper. */
+  fireLeaseIndex: string;
+  /** (scheduled_time): every job's fires newest first. */
+  fireTimeIndex: string;
+  /** The schedulers' check-ins. */
+  nodes: string;
 }
 
 /** The names of the tables a store with this table name uses. */
@@ -34,5 +48,11 @@ export function tableNames(table: string): TableNames {
     nextRunTimeIndex: `ix_${table}_next_run_time`,
     migrations: `${table}_migrations`,
     migrationLock: `${table}_migrations_lock`,
+    fires: `${table}_fires`,
+    fireSlotIndex: `ux_${table}_fires_slot`,
+    fireNodeIndex: `ix_${table}_fires_node`,
+    fireLeaseIndex: `ix_${table}_fires_lease`,
+    fireTimeIndex: `ix_${table}_fires_time`,
+    nodes: `${table}_nodes`,
   };
 }

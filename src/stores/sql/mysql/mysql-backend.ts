@@ -5,10 +5,12 @@
  * or delete the locked ones, in padded statements of a few sizes (MySQL has
  * no `unnest`, and no `update … returning`).
  */
+import type { Kysely } from 'kysely';
 import { CompiledQuery } from 'kysely';
 import type { JobSizeLimit } from '../../errors.ts';
 import { BATCH_CHARS, chunks, paddedBatches, rowsStatement } from '../batches.ts';
 import { insertAllOrNone } from '../insert-all-or-none.ts';
+import type { JobsDatabase } from '../queries.ts';
 import {
   type BatchStatements,
   batchStatements,
@@ -80,6 +82,10 @@ class MysqlBackend implements SqlBackend {
     );
     this.queries = compileQueries(session.db, table);
     this.#batches = batchStatements(session.db, table);
+  }
+
+  get db(): Kysely<JobsDatabase> {
+    return this.#session.db;
   }
 
   get run(): RunStatement {

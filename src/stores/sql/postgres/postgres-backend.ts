@@ -4,10 +4,11 @@
  * that passes each column as an array (`unnest`), whatever the row count, so
  * that one prepared statement serves every batch.
  */
-import type { CompiledQuery } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { JobSizeLimit } from '../../errors.ts';
 import { chunks, columnsOf } from '../batches.ts';
 import { inOneTransaction, insertAllOrNone } from '../insert-all-or-none.ts';
+import type { JobsDatabase } from '../queries.ts';
 import {
   type BatchStatements,
   batchStatements,
@@ -45,6 +46,10 @@ class PostgresBackend implements SqlBackend {
     this.#table = table;
     this.queries = compileQueries(session.db, table);
     this.#batches = batchStatements(session.db, table);
+  }
+
+  get db(): Kysely<JobsDatabase> {
+    return this.#session.db;
   }
 
   get run(): RunStatement {

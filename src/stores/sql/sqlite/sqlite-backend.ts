@@ -5,9 +5,10 @@
  * through `SqliteRunner`, a Kysely instance of the application's through
  * Kysely.
  */
-import type { CompiledQuery, QueryResult } from 'kysely';
+import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
 import { ConflictingIdError, type JobSizeLimit } from '../../errors.ts';
 import { firstRepeat, insertBatches, rowsStatement } from '../batches.ts';
+import type { JobsDatabase } from '../queries.ts';
 import {
   type BatchStatements,
   batchStatements,
@@ -52,6 +53,10 @@ class SqliteBackend implements SqlBackend {
     this.#session = session;
     this.queries = compileQueries(session.db, table);
     this.#batches = batchStatements(session.db, table);
+  }
+
+  get db(): Kysely<JobsDatabase> {
+    return this.#session.db;
   }
 
   get run(): RunStatement {

@@ -1,0 +1,467 @@
+/**
+ * The cluster ledger (`../../ledger.ts`) of the SQL job store, on the three
+ * databases:
+ *
+ * - **Claims** in one atomic step: PostgreSQL `update … where id in (select …
+ *   for update skip locked limit n) returning`; MySQL/MariaDB a transaction
+ *   of `select … for update skip locked` and an update of the rows it locked;
+ *   SQLite one `update … returning` in a `begin immediate` transaction. Each
+ *   claimed row comes back with its new fence and its live batches (counted
+ *   in the same statement).
+ * - **Commits** in one transaction: the job is written (or removed) only where
+ *   its fence and claim owner still match; a user's write through the store
+ *   moves the fence on (`../queries.ts`), so that it wins over a claim in
+ *   flight. Fires are inserted where their (job, scheduled time) is free.
+ * - **The clock**: PostgreSQL's and MariaDB's (milliseconds), SQLite's host.
+ *
+ * Table layout: `../migrations.ts` (`0002_cluster_ledger`).
+ */
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { Job } from '../../../jobs/job.ts';
+import type {
+  Claim,
+  ClaimedJob,
+  ClaimOptions,
+  ClusterLedger,
+  CommitOptions,
+  CommitResult,
+  FireQuery,
+  FireRecord,
+  FireUpdate,
+  JobCommit,
+  LeaseConnection,
+  NewFire,
+  NodeRecord,
+  ReapOptions,
+  ReapResult,
+  RecoveredFire,
+} from '../../ledger.ts';
+import { paddedBatches } from '../batches.ts';
+import { MAX_PADDED_ROWS } from '../queries.ts';
+import type { InsertRow, JobRow } from '../rows.ts';
+import type { SqlBackend } from '../sql-backend.ts';
+import type { RunStatement } from '../statement-runner.ts';
+import type { TableNames } from '../table-names.ts';
+import { LEDGER_DIALECTS, type LedgerDialect } from './ledger-dialect.ts';
+import {
+  compareCodePoints,
+  fireRecord,
+  nodeRecord,
+  numberOrNull,
+  wantsRecovery,
+} from './ledger-rows.ts';
+import {
+  type ClaimRow,
+  compileLedgerStatements,
+  FIRE_COLUMNS,
+  type FireRow,
+  type LedgerStatements,
+} from './ledger-statements.ts';
+import { renewLeases } from './renew.ts';
+import { storeNow } from './store-clock.ts';
+
+/** What the ledger needs of its store. */
+export interface SqlLedgerHost {
+  readonly backend: SqlBackend;
+  readonly names: TableNames;
+  /** The job of each row, or null for a row that cannot be restored (reported, as every read reports it). */
+  restoreRows(rows: readonly JobRow[]): Promise<(Job | null)[]>;
+  /** The row of a job, serialized and checked. @throws SerializationError, JobTooLargeError */
+  rowOf(job: Job): InsertRow;
+  /** A job was written: it is no longer known as a row that cannot be restored. */
+  written(id: string): void;
+  leaseConnection(): LeaseConnection | undefined;
+}
+
+/** A transaction turned away for a passing reason (a deadlock) runs again, this many times at most. */
+const TRANSACTION_ATTEMPTS = 5;
+
+export class SqlLedger implements ClusterLedger {
+  readonly #host: SqlLedgerHost;
+  /** The backend the statements were compiled for: a restarted store has a new one. */
+  #compiledFor: SqlBackend | null = null;
+  #dialectOf: LedgerDialect = LEDGER_DIALECTS.sqlite;
+  #statementsOf: LedgerStatements | null = null;
+
+  /** `host.backend` is read at each call: the ledger exists before its store starts. */
+  constructor(host: SqlLedgerHost) {
+    this.#host = host;
+  }
+
+  get #backend(): SqlBackend {
+    const backend = this.#host.backend;
+    if (backend !== this.#compiledFor) {
+      this.#dialectOf = LEDGER_DIALECTS[backend.dialect];
+      this.#statementsOf = compileLedgerStatements(
+        backend.db as unknown as Kysely<unknown>,
+        this.#host.names,
+        this.#dialectOf,
+      );
+      this.#compiledFor = backend;
+    }
+    return backend;
+  }
+
+  get #dialect(): LedgerDialect {
+    void this.#backend;
+    return this.#dialectOf;
+  }
+
+  get #statements(): LedgerStatements {
+    void this.#backend;
+    return this.#statementsOf as LedgerStatements;
+  }
+
+  now(): Promise<number> {
+    return storeNow(this.#backend.run, this.#statements, undefined);
+  }
+
+  async claimDueJobs(options: ClaimOptions): Promise<Claim> {
+    const { owner, leaseMs } = options;
+    const limit = Math.floor(options.limit);
+    if (!(limit >= 1)) return { now: options.now ?? (await this.now()), jobs: [] };
+    const statements = this.#statements;
+    let now: number;
+    let rows: ClaimRow[];
+    switch (this.#dialect.name) {
+      case 'postgres': {
+        const result = await this.#backend.run<ClaimRow>(
+          statements.claimPostgres.rows(limit).bind([options.now ?? null, owner, leaseMs]),
+        );
+        rows = result.rows;
+        const first = rows[0];
+        now =
+          options.now ??
+          (first === undefined ? await this.now() : (numberOrNull(first.now) as number));
+        break;
+      }
+      case 'sqlite': {
+        now = options.now ?? Date.now();
+        const at = now;
+        rows = await this.#transaction(
+          async (run) =>
+            (await run<ClaimRow>(statements.claimSqlite.rows(limit).bind([at, owner, leaseMs])))
+              .rows,
+        );
+        break;
+      }
+      case 'mysql': {
+        ({ now, rows } = await this.#transaction(async (run) => {
+          const at = await storeNow(run, statements, options.now);
+          const locked = (await run<ClaimRow>(statements.lockDue.rows(limit).bind([at]))).rows;
+          const ids = locked.map((row) => row.id);
+          for (const batch of paddedBatches(ids, MAX_PADDED_ROWS))
+            await run(
+              statements.claimLocked.rows(batch.length).bind([owner, at + leaseMs, ...batch]),
+            );
+          // The rows are locked: their fence is the one read, plus this claim.
+          const claimed = locked.map((row) => ({
+            ...row,
+            fence: (numberOrNull(row.fence) ?? 0) + 1,
+          }));
+          return { now: at, rows: claimed };
+        }));
+        break;
+      }
+    }
+    rows.sort(
+      (a, b) =>
+        (numberOrNull(a.next_run_time) ?? 0) - (numberOrNull(b.next_run_time) ?? 0) ||
+        compareCodePoints(a.id, b.id),
+    );
+    const restored = await this.#host.restoreRows(rows);
+    const jobs: ClaimedJob[] = [];
+    rows.forEach((row, i) => {
+      const job = restored[i];
+      if (job === null || job === undefined) return;
+      jobs.push({
+        job,
+        fence: numberOrNull(row.fence) ?? 0,
+        liveBatches: numberOrNull(row.live_batches) ?? 0,
+      });
+    });
+    return { now, jobs };
+  }
+
+  async commitClaims(
+    owner: string,
+    commits: readonly JobCommit[],
+    options: CommitOptions,
+  ): Promise<CommitResult> {
+    // Every job is serialized before the database is touched.
+    const rows = commits.map((commit) =>
+      commit.job === null ? null : this.#host.rowOf(commit.job),
+    );
+    const statements = this.#statements;
+    const result = await this.#transaction(async (run) => {
+      const now = await storeNow(run, statements, options.now);
+      const lost: string[] = [];
+      const won: string[] = [];
+      for (const [i, commit] of commits.entries()) {
+        const row = rows[i] ?? null;
+        const { jobId, fence } = commit;
+        const runs = commit.fires.some((fire) => fire.state === 'claimed');
+        // The job as claimed, kept with its runs when it asks to be recovered.
+        let recoverState: string | null = null;
+        if (row !== null) {
+          const written = await run(
+            statements.commitJob.bind([jobId, fence, row.next_run_time, row.job_state, owner]),
+          );
+          if (!written.numAffectedRows) {
+            lost.push(jobId);
+            continue;
+          }
+          if (runs && commit.job?.recover === true) recoverState = row.job_state;
+        } else {
+          if (runs) {
+            const { rows: found } = await run<{ job_state: unknown }>(
+              statements.claimedState.bind([jobId, fence, owner]),
+            );
+            const state = found[0]?.job_state;
+            if (wantsRecovery(state)) recoverState = state as string;
+          }
+          const removed = await run(statements.commitRemoval.bind([jobId, fence, owner]));
+          if (!removed.numAffectedRows) {
+            lost.push(jobId);
+            continue;
+          }
+        }
+        for (const fire of commit.fires) {
+          const values = fireValues(
+            fire,
+            jobId,
+            owner,
+            fence,
+            now,
+            options.runLeaseMs,
+            recoverState,
+          );
+          if (await this.#insertFire(run, values)) won.push(fire.fireId);
+        }
+      }
+      return { lost, won };
+    });
+    for (const [i, commit] of commits.entries()) {
+      if (rows[i] !== null && !result.lost.includes(commit.jobId)) this.#host.written(commit.jobId);
+    }
+    return result;
+  }
+
+  /** Inserts a fire unless its (job, scheduled time) is taken; true when inserted. */
+  async #insertFire(run: RunStatement, values: unknown[]): Promise<boolean> {
+    const insert = this.#statements.insertFire.bind(values);
+    if (this.#dialect.onConflictDoNothing) return Boolean((await run(insert)).numAffectedRows);
+    try {
+      await run(insert);
+      return true;
+    } catch (error) {
+      // The statement alone failed (InnoDB undoes a failed statement, not its transaction).
+      if (this.#dialect.isDuplicateKey(error, this.#host.names.fireSlotIndex)) return false;
+      throw error;
+    }
+  }
+
+  updateFires(owner: string, updates: readonly FireUpdate[]): Promise<string[]> {
+    if (updates.length === 0) return Promise.resolve([]);
+    const { updateFire } = this.#statements;
+    return this.#transaction(async (run) => {
+      const rejected: string[] = [];
+      for (const update of updates) {
+        const running = update.state === 'running';
+        const result = await run(
+          updateFire.bind([
+            update.state,
+            running ? update.at : null,
+            running ? null : update.at,
+            update.error?.name ?? null,
+            update.error?.message ?? null,
+            update.fireId,
+            owner,
+          ]),
+        );
+        if (!result.numAffectedRows) rejected.push(update.fireId);
+      }
+      return rejected;
+    });
+  }
+
+  renewFireLeases(owner: string, leaseMs: number, now?: number): Promise<string[]> {
+    return renewLeases(
+      { backend: this.#backend, statements: this.#statements, dialect: this.#dialect },
+      owner,
+      leaseMs,
+      now,
+    );
+  }
+
+  async reapExpiredFires(owner: string, options: ReapOptions): Promise<ReapResult> {
+    const limit = Math.floor(options.limit);
+    if (!(limit >= 1)) return { abandoned: [], recovered: [] };
+    const statements = this.#statements;
+    const taken = await this.#transaction(async (run) => {
+      const now = await storeNow(run, statements, options.now);
+      const { rows } = await run<FireRow>(statements.expiredFires.rows(limit).bind([now]));
+      const abandoned: FireRecord[] = [];
+      const recovered: { fire: FireRecord; row: JobRow; previousNode: string | null }[] = [];
+      for (const row of rows) {
+        const fire = fireRecord(row);
+        const { rows: jobs } = await run<JobRow & { fence: unknown }>(
+          statements.jobOfFire.bind([fire.jobId]),
+        );
+        const job = jobs[0];
+        // The job as it is now decides; a job gone since leaves the state kept with the fire.
+        let source: JobRow | null = null;
+        if (job !== undefined) source = wantsRecovery(job.job_state) ? job : null;
+        else if (typeof row.job_state === 'string')
+          source = { id: fire.jobId, next_run_time: null, job_state: row.job_state };
+        if (source === null) {
+          const result = await run(statements.abandonExpired.bind([now, fire.fireId]));
+          if (result.numAffectedRows)
+            abandoned.push({ ...fire, state: 'abandoned', finishedAt: now });
+          continue;
+        }
+        // Taken over with the job's next fence: the dead node's writes, and any claim of
+        // the job in flight, are stale from now on.
+        let fence = fire.fence + 1;
+        if (job !== undefined) {
+          await run(statements.bumpFence.bind([fire.jobId]));
+          fence = (numberOrNull(job.fence) ?? 0) + 1;
+        }
+        const leaseUntil = now + options.runLeaseMs;
+        const result = await run(
+          statements.recoverFire.bind([owner, fence, leaseUntil, now, fire.fireId]),
+        );
+        if (!result.numAffectedRows) continue;
+        recovered.push({
+          fire: {
+            ...fire,
+            state: 'claimed',
+            node: owner,
+            fence,
+            leaseUntil,
+            claimedAt: now,
+            startedAt: null,
+            recovering: true,
+          },
+          row: source,
+          previousNode: fire.node,
+        });
+      }
+      return { now, abandoned, recovered };
+    });
+    const abandoned = taken.abandoned;
+    const recovered: RecoveredFire[] = [];
+    const jobs = await this.#host.restoreRows(taken.recovered.map((r) => r.row));
+    for (const [i, { fire, previousNode }] of taken.recovered.entries()) {
+      const job = jobs[i];
+      if (job !== null && job !== undefined) {
+        recovered.push({ fire, job, previousNode });
+        continue;
+      }
+      // Its job cannot be restored here (reported): it cannot run again, so it ends abandoned.
+      const detail = 'its job could not be restored to run it again';
+      await this.#backend.run(statements.abandonHeld.bind([taken.now, detail, fire.fireId, owner]));
+      abandoned.push({
+        ...fire,
+        node: previousNode,
+        state: 'abandoned',
+        finishedAt: taken.now,
+        detail,
+      });
+    }
+    return { abandoned, recovered };
+  }
+
+  async releaseClaims(owner: string): Promise<void> {
+    await this.#backend.run(this.#statements.releaseClaims.bind([owner]));
+  }
+
+  async checkIn(node: Omit<NodeRecord, 'lastSeen'>, now?: number): Promise<void> {
+    const statements = this.#statements;
+    const lastSeen = await storeNow(this.#backend.run, statements, now);
+    await this.#backend.run(
+      statements.checkIn.bind([
+        node.nodeId,
+        node.hostname,
+        node.pid,
+        node.version,
+        node.startedAt,
+        lastSeen,
+        Math.round(node.clockSkewMs),
+      ]),
+    );
+  }
+
+  async getNodes(): Promise<NodeRecord[]> {
+    const { rows } = await this.#backend.run<Record<string, unknown>>(
+      this.#statements.nodes.bind([]),
+    );
+    return rows.map(nodeRecord);
+  }
+
+  async getFires(query: FireQuery): Promise<FireRecord[]> {
+    const limit = Math.floor(query.limit);
+    if (!(limit >= 1) || query.states?.length === 0) return [];
+    const conditions: RawBuilder<unknown>[] = [];
+    if (query.jobId !== undefined) conditions.push(sql`job_id = ${query.jobId}`);
+    if (query.states !== undefined)
+      conditions.push(sql`state in (${sql.join(query.states.map((state) => sql`${state}`))})`);
+    const where = conditions.length === 0 ? sql`` : sql`where ${sql.join(conditions, sql` and `)}`;
+    const columns = sql.join(FIRE_COLUMNS.map((column) => sql.ref(column)));
+    const query_ = sql`select ${columns} from ${sql.table(this.#host.names.fires)} ${where}
+      order by scheduled_time desc, fire_id desc limit ${sql.lit(limit)}`;
+    const { rows } = await this.#backend.runOnce<FireRow>(query_.compile(this.#backend.db));
+    return rows.map(fireRecord);
+  }
+
+  leaseConnection(): LeaseConnection | undefined {
+    return this.#host.leaseConnection();
+  }
+
+  /**
+   * Runs `work` in one transaction, again from the start (up to
+   * TRANSACTION_ATTEMPTS times) when the database turns it away for a
+   * deadlock: it was rolled back, so nothing of it stays.
+   */
+  async #transaction<T>(work: (run: RunStatement) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#backend.transaction(work);
+      } catch (error) {
+        if (attempt >= TRANSACTION_ATTEMPTS || !this.#dialect.isTransient(error)) throw error;
+      }
+    }
+  }
+}
+
+/** The values of a new fire's row, in FIRE_COLUMNS order. */
+function fireValues(
+  fire: NewFire,
+  jobId: string,
+  owner: string,
+  fence: number,
+  now: number,
+  runLeaseMs: number,
+  recoverState: string | null,
+): unknown[] {
+  const runs = fire.state === 'claimed';
+  return [
+    fire.fireId,
+    jobId,
+    fire.scheduledTime,
+    fire.state,
+    owner,
+    fence,
+    fire.batchId,
+    runs ? now + runLeaseMs : null,
+    now,
+    null,
+    runs ? null : now,
+    0,
+    1,
+    null,
+    null,
+    fire.detail ?? null,
+    runs ? recoverState : null,
+  ];
+}
