@@ -247,6 +247,11 @@ export async function startBackend(
     session = await dialect.open(target, options);
   }
   try {
+    if (name === 'mysql') {
+      // Before any table is made: a server that cannot share the store is refused.
+      const { checkMysqlServer } = await import('./mysql/server-requirements.ts');
+      await checkMysqlServer(session.db, 'The SQL job store cannot use this MySQL/MariaDB server');
+    }
     const { migrateJobsTable } = await import('./migrations.ts');
     const migrate = () => migrateJobsTable(session.db as unknown as Kysely<unknown>, name, table);
     await (session.retryWhileLocked?.(migrate) ?? migrate());

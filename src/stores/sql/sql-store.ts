@@ -23,12 +23,14 @@
  * The `next_run_time` column is authoritative: a restored job takes its next
  * run time from it, so editing the column by hand reschedules the job.
  */
-import { extname } from 'node:path';
+import { hostname } from 'node:os';
+import { extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Job } from '../../jobs/job.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
 import type { JobStore, StoreContext } from '../store.ts';
+import type { WakeChannel } from '../wake.ts';
 import {
   DIALECT_NAMES,
   parseSqlUrl,
@@ -40,6 +42,7 @@ import { deferredLedger } from './ledger/deferred-ledger.ts';
 import type { LeaseRenewerOptions } from './ledger/lease-renewer.ts';
 import type { SqlLedger } from './ledger/sql-ledger.ts';
 import { type NormalizedOptions, normalizeOptions, type SqlJobStoreOptions } from './options.ts';
+import { PgWakeChannel } from './postgres/pg-wake-channel.ts';
 import {
   checkRowSize,
   documentOf,
@@ -114,10 +117,46 @@ export class SqlJobStore implements JobStore {
     const normalized = normalizeOptions(options as Record<string, unknown>, 'SqlJobStore');
     this.#options = normalized;
     this.#table = normalized.tableName;
-    this.ledger = deferredLedger(() => {
-      this.#started();
-      return this.#ledger as SqlLedger;
+    this.ledger = {
+      ...deferredLedger(() => {
+        this.#started();
+        return this.#ledger as SqlLedger;
+      }),
+      wakeChannel: (onError) => this.#wakeChannel(onError),
+      identity: () => this.#identity(),
+    };
+  }
+
+  /**
+   * Wake-ups over PostgreSQL LISTEN/NOTIFY, on a connection of their own
+   * opened from the store's URL; the other databases have none (nodes poll).
+   */
+  #wakeChannel(onError: (message: string) => void): WakeChannel | undefined {
+    const { url } = this.#options;
+    if (url === undefined) return undefined;
+    const target = parseSqlUrl(url);
+    if (target.dialect !== 'postgres') return undefined;
+    return new PgWakeChannel({
+      url: target.url,
+      storeIdentity: this.#identity(),
+      connectTimeoutMs: this.#options.connectTimeout * 1000,
+      onError,
     });
+  }
+
+  /** The database and table, never credentials: a SQLite file by host and absolute path. */
+  #identity(): string {
+    const { url } = this.#options;
+    if (url === undefined) return `sql:${this.#dialect}#${this.#table}`;
+    const target = parseSqlUrl(url);
+    if (target.dialect === 'sqlite')
+      return `sqlite:${hostname()}:${resolve(target.path)}#${this.#table}`;
+    try {
+      const parsed = new URL(target.url);
+      return `${target.dialect}://${parsed.hostname}:${parsed.port}${parsed.pathname}#${this.#table}`;
+    } catch {
+      return `${target.dialect}#${this.#table}`;
+    }
   }
 
   /**
