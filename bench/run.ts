@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   scheduler: () => import('./scheduler.ts'),
   executors: () => import('./executors.ts'),
   stores: () => import('./stores.ts'),
+  cluster: () => import('./cluster.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
