@@ -20,6 +20,7 @@ import { redisUnreachable } from '../helpers/durability.ts';
 import { INDEX_URL, runWithoutPackage } from '../helpers/run-without-package.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
 import { describeLedgerContract } from './ledger-contract.ts';
+import { describeLedgerInterleavings } from './ledger-interleavings.ts';
 import {
   BASE_TIME,
   CONTRACT_TASK_REF,
@@ -83,6 +84,11 @@ describe.skipIf(unreachable !== null && !IN_CI)(
     });
 
     describeLedgerContract('RedisJobStore', async () => {
+      const store = new RedisJobStore({ url: REDIS_URL, keyPrefix: uniquePrefix() });
+      return { store, cleanup: () => deleteKeys(store) };
+    });
+
+    describeLedgerInterleavings('RedisJobStore', async () => {
       const store = new RedisJobStore({ url: REDIS_URL, keyPrefix: uniquePrefix() });
       return { store, cleanup: () => deleteKeys(store) };
     });

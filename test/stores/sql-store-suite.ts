@@ -19,6 +19,7 @@ import { serializeJob } from '../../src/jobs/serialization.ts';
 import type { SqlBackend, SqlTestDatabase } from '../helpers/sql-backends.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
 import { describeLedgerContract } from './ledger-contract.ts';
+import { describeLedgerInterleavings } from './ledger-interleavings.ts';
 import {
   BASE_TIME,
   CONTRACT_TASK_REF,
@@ -62,6 +63,17 @@ export function describeSqlLedger(backend: SqlBackend): void {
     const database = await backend.create();
     return {
       store: new SqlJobStore({ db: database.db, tableName: database.tableName }),
+      cleanup: () => database.cleanup(),
+    };
+  });
+  describeLedgerInterleavings(`SqlJobStore (${backend.name})`, async () => {
+    const database = await backend.create();
+    return {
+      store: new SqlJobStore({
+        url: database.url,
+        tableName: database.tableName,
+        sqliteDriver: backend.sqliteDriver,
+      }),
       cleanup: () => database.cleanup(),
     };
   });
