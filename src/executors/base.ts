@@ -80,6 +80,8 @@ interface Batch {
  */
 interface JobEntry {
   running: Batch | Batch[] | undefined;
+  /** Dropped from the map by a sweep: a job's memo holding it is stale. */
+  swept: boolean;
 }
 
 /** The number of running batches of a job. */
@@ -167,7 +169,7 @@ export abstract class BaseExecutor implements Executor {
 
   submitJob(job: Job, runTimes: readonly Date[], options?: SubmitOptions): void {
     if (!this.#accepting) throw new ExecutorNotRunningError(this.#alias);
-    let entry = this.#batches.get(job.id);
+    let entry = this.#entryOf(job);
     const running = entry?.running;
     const fires = options?.fires;
     if (fires !== undefined && fires.length !== runTimes.length)
@@ -190,7 +192,7 @@ export abstract class BaseExecutor implements Executor {
       fires: fires?.slice(),
       dropped: undefined,
       skewMs: options?.clockSkewMs ?? 0,
-      entry: entry ?? this.#newEntry(job.id),
+      entry: entry ?? this.#newEntry(job),
       run: null,
       timer: undefined,
     };
@@ -202,16 +204,42 @@ export abstract class BaseExecutor implements Executor {
     this.#advance(batch);
   }
 
+  /**
+   * The job's entry in `#batches`, or undefined. The job's memo (shared by the
+   * copies the loop makes of a job for its next runs) keeps it, so that a job
+   * that runs again and again is not looked up by id for every run.
+   */
+  #entryOf(job: Job): JobEntry | undefined {
+    const memo = job.memo;
+    if (memo !== undefined && memo.holder === this) {
+      const entry = memo.value as JobEntry;
+      if (!entry.swept) return entry;
+    }
+    const entry = this.#batches.get(job.id);
+    if (entry !== undefined && memo !== undefined) {
+      memo.holder = this;
+      memo.value = entry;
+    }
+    return entry;
+  }
+
   /** A job's entry in `#batches`, new; now and then, first drops the entries of jobs with nothing running. */
-  #newEntry(jobId: string): JobEntry {
+  #newEntry(job: Job): JobEntry {
     if (--this.#untilSweep <= 0) {
       this.#untilSweep = SWEEP_EVERY;
       for (const [id, entry] of this.#batches) {
-        if (entry.running === undefined) this.#batches.delete(id);
+        if (entry.running !== undefined) continue;
+        entry.swept = true;
+        this.#batches.delete(id);
       }
     }
-    const entry: JobEntry = { running: undefined };
-    this.#batches.set(jobId, entry);
+    const entry: JobEntry = { running: undefined, swept: false };
+    this.#batches.set(job.id, entry);
+    const memo = job.memo;
+    if (memo !== undefined) {
+      memo.holder = this;
+      memo.value = entry;
+    }
     return entry;
   }
 
