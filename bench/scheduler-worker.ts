@@ -602,14 +602,14 @@ async function toadPeriodic(
           () => {
             const origin = wallNow();
             const firstDue = origin + periodMs;
-            const job = async (): Promise<void> => {
-              const now = wallNow();
-              const k = Math.round((now - firstDue) / periodMs);
-              // Interval index in the window, from the whole-second grid (offsets stay inside it).
-              const index = Math.floor((firstDue + k * periodMs - first) / periodMs + 0.5);
-              log.record(index, now - (firstDue + k * periodMs), now);
-            };
             for (const i of group) {
+              // setInterval never skips a call: a job's k-th call is its k-th interval of the window.
+              let k = 0;
+              const job = async (): Promise<void> => {
+                const now = wallNow();
+                log.record(k, now - (firstDue + k * periodMs), now);
+                k++;
+              };
               scheduler.addSimpleIntervalJob(
                 new SimpleIntervalJob({ milliseconds: periodMs }, new AsyncTask(`t${i}`, job)),
               );
