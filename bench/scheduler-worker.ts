@@ -3,13 +3,16 @@
 //
 //   node --expose-gc --import tsx bench/scheduler-worker.ts <impl> <case>
 //
-// impl: horarium | node-schedule | toad;  case: add | add-ids | burst | lateness.
-// impl bare (lateness only): no scheduler, the least any scheduler must do per run, as a reference.
+// impl: horarium | node-schedule | toad;  case: add | add-ids | burst | lateness | spread | light.
+// impl bare (lateness, spread, light): no scheduler, the least any scheduler must do per run, as a reference.
+// A third argument `block` (lateness, spread, light) also measures the longest event-loop block with
+// an event-loop delay monitor; its 1-ms timer costs several µs of CPU per run at 10,000 runs/s, so
+// the CPU and lateness figures are taken without it.
 // Diagnostics go to stderr; the result is the last stdout line, `RESULT <json>` (see WorkerResult).
 // Sizes can be overridden for quick trials: BENCH_ADD_JOBS, BENCH_BURST_JOBS, BENCH_RATE_JOBS.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { performance } from 'node:perf_hooks';
+import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import schedule from 'node-schedule';
 import { AsyncTask, SimpleIntervalJob, ToadScheduler } from 'toad-scheduler';
@@ -17,7 +20,7 @@ import { AsyncScheduler, currentJob } from '../src/index.ts';
 
 export const IMPL_NAMES = ['horarium', 'node-schedule', 'toad', 'bare'] as const;
 export type ImplName = (typeof IMPL_NAMES)[number];
-export const CASE_NAMES = ['add', 'add-ids', 'burst', 'lateness'] as const;
+export const CASE_NAMES = ['add', 'add-ids', 'burst', 'lateness', 'spread', 'light'] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
 
 function sizeFromEnv(name: string, fallback: number): number {
@@ -31,8 +34,15 @@ export const ADD_JOBS = sizeFromEnv('BENCH_ADD_JOBS', 1_000_000);
 export const BURST_JOBS = sizeFromEnv('BENCH_BURST_JOBS', 100_000);
 /** Jobs on a 1-second interval in the `lateness` case (= runs per second). */
 export const RATE_JOBS = sizeFromEnv('BENCH_RATE_JOBS', 10_000);
-/** Seconds the `lateness` case sustains the rate. */
+/** Seconds the `lateness` and `spread` cases sustain the rate. */
 export const RATE_SECONDS = 10;
+/** Measure the longest event-loop block (third argument `block`). */
+const MEASURE_BLOCK = process.argv[4] === 'block';
+/** Jobs of the `light` case, and their interval. */
+export const LIGHT_JOBS = 50;
+export const LIGHT_PERIOD_MS = 200;
+/** Intervals the `light` case runs for (10 s). */
+export const LIGHT_PERIODS = 50;
 
 /** Longest an implementation may spend adding jobs before the case goes on with the jobs it has. */
 export const ADD_BUDGET_MS = 3_000;
@@ -73,7 +83,10 @@ export interface BurstResult {
 export interface LatenessResult {
   readonly kind: 'lateness';
   readonly jobs: number;
+  /** Intervals measured (seconds for the 1-second cases). */
   readonly seconds: number;
+  /** The jobs' interval, ms. */
+  readonly periodMs: number;
   /** Runs whose scheduled time fell in the measured window. */
   readonly ran: number;
   /** Lateness (start − scheduled time) of each of them, ms. */
@@ -84,6 +97,16 @@ export interface LatenessResult {
   readonly firstP50: number;
   /** p99 of (start − first start of the same second): dispatch cost inside one burst. */
   readonly spreadP99: number;
+  /**
+   * Median over the intervals of the lateness of the last run of that interval: when all the runs
+   * due at one instant have started (meaningful when they share one due instant).
+   */
+  readonly lastP50: number;
+  /**
+   * Longest event-loop block seen while the runs went on (monitorEventLoopDelay max, 1-ms
+   * resolution), ms; NaN unless the worker ran with `block`.
+   */
+  readonly blockMaxMs: number;
   /** CPU time of the process from the first recorded run to the last. */
   readonly cpuMs: number;
   readonly note: string | null;
@@ -142,8 +165,9 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 /**
- * Collects (second, lateness, start) for every run scheduled in [first, first + seconds) and
- * summarises them. `second` is the index of the scheduled second, from 0.
+ * Collects (interval, lateness, start) for every run scheduled in [first, first + seconds × period)
+ * and summarises them. `second` is the index of the scheduled interval, from 0. From the first run
+ * recorded to the last, an event-loop delay monitor records the longest block.
  */
 class LatenessLog {
   readonly #late: Float64Array;
@@ -152,13 +176,17 @@ class LatenessLog {
   #count = 0;
   #firstCpu = Number.NaN;
   #lastCpu = Number.NaN;
+  #monitor: IntervalHistogram | undefined;
+  #blockMaxMs = Number.NaN;
   readonly jobs: number;
   readonly seconds: number;
+  readonly periodMs: number;
   readonly expected: number;
 
-  constructor(jobs: number, seconds: number) {
+  constructor(jobs: number, seconds: number, periodMs = 1000) {
     this.jobs = jobs;
     this.seconds = seconds;
+    this.periodMs = periodMs;
     this.expected = jobs * seconds;
     this.#late = new Float64Array(this.expected);
     this.#start = new Float64Array(this.expected);
@@ -171,40 +199,69 @@ class LatenessLog {
 
   record(second: number, lateness: number, start: number): void {
     if (second < 0 || second >= this.seconds || this.#count >= this.expected) return;
-    if (this.#count === 0) this.#firstCpu = cpuNow();
+    if (this.#count === 0) {
+      this.#firstCpu = cpuNow();
+      if (MEASURE_BLOCK) {
+        this.#monitor = monitorEventLoopDelay({ resolution: 1 });
+        this.#monitor.enable();
+      }
+    }
     const i = this.#count++;
-    if (this.#count === this.expected) this.#lastCpu = cpuNow();
+    if (this.#count === this.expected) {
+      this.#lastCpu = cpuNow();
+      this.#stopMonitor();
+    }
     this.#late[i] = lateness;
     this.#start[i] = start;
     this.#second[i] = second;
   }
 
+  #stopMonitor(): void {
+    const monitor = this.#monitor;
+    if (monitor === undefined) return;
+    monitor.disable();
+    // The histogram holds the delay beyond the 1-ms resolution, in ns.
+    this.#blockMaxMs = monitor.count === 0 ? 0 : monitor.max / 1e6;
+    this.#monitor = undefined;
+  }
+
   summary(note: string | null): LatenessResult {
+    this.#stopMonitor();
     const n = this.#count;
     const late = this.#late.slice(0, n).sort();
     const firstStart = new Float64Array(this.seconds).fill(Number.POSITIVE_INFINITY);
     const firstLate = new Float64Array(this.seconds).fill(Number.NaN);
+    const lastStart = new Float64Array(this.seconds).fill(Number.NEGATIVE_INFINITY);
+    const lastLate = new Float64Array(this.seconds).fill(Number.NaN);
     for (let i = 0; i < n; i++) {
       const s = this.#second[i]!;
       if (this.#start[i]! < firstStart[s]!) {
         firstStart[s] = this.#start[i]!;
         firstLate[s] = this.#late[i]!;
       }
+      if (this.#start[i]! > lastStart[s]!) {
+        lastStart[s] = this.#start[i]!;
+        lastLate[s] = this.#late[i]!;
+      }
     }
     const spread = new Float64Array(n);
     for (let i = 0; i < n; i++) spread[i] = this.#start[i]! - firstStart[this.#second[i]!]!;
     spread.sort();
     const firsts = firstLate.filter((v) => !Number.isNaN(v)).sort();
+    const lasts = lastLate.filter((v) => !Number.isNaN(v)).sort();
     return {
       kind: 'lateness',
       jobs: this.jobs,
       seconds: this.seconds,
+      periodMs: this.periodMs,
       ran: n,
       p50: percentile(late, 0.5),
       p99: percentile(late, 0.99),
       max: n === 0 ? Number.NaN : late[n - 1]!,
       firstP50: percentile(firsts, 0.5),
       spreadP99: percentile(spread, 0.99),
+      lastP50: percentile(lasts, 0.5),
+      blockMaxMs: this.#blockMaxMs,
       cpuMs:
         n === 0
           ? Number.NaN
@@ -327,24 +384,50 @@ async function horariumBurst(): Promise<BurstResult> {
   return result;
 }
 
-async function horariumLateness(): Promise<LatenessResult> {
+/** Offset of job `i` of `jobs` within the interval: evenly spread, whole milliseconds. */
+function spreadOffset(i: number, jobs: number, periodMs: number): number {
+  return Math.floor((i * periodMs) / jobs);
+}
+
+/**
+ * `jobs` jobs on a `periodMs` interval for `periods` intervals; job i first due at
+ * first + offset(i). Lateness = start − currentJob().scheduledRunTime.
+ */
+async function horariumPeriodic(
+  jobs: number,
+  periods: number,
+  periodMs: number,
+  offset: (i: number) => number,
+): Promise<LatenessResult> {
   const scheduler = new AsyncScheduler();
   await scheduler.start();
-  const log = new LatenessLog(RATE_JOBS, RATE_SECONDS);
+  const log = new LatenessLog(jobs, periods, periodMs);
   const first = dueAfter(Date.now() + 500);
   const job = async (): Promise<void> => {
     const start = wallNow();
     const scheduled = currentJob()?.scheduledRunTime.getTime() ?? Number.NaN;
-    log.record(Math.round((scheduled - first) / 1000), start - scheduled, start);
+    log.record(Math.floor((scheduled - first) / periodMs), start - scheduled, start);
   };
-  const startDate = new Date(first);
-  for (let i = 0; i < RATE_JOBS; i++) {
-    await scheduler.addJob(job, 'interval', { seconds: 1, startDate });
+  for (let i = 0; i < jobs; i++) {
+    const startDate = new Date(first + offset(i));
+    await scheduler.addJob(job, 'interval', { milliseconds: periodMs, startDate });
   }
   const note = Date.now() > first ? 'adding overran the first due instant' : null;
-  await waitUntil(() => log.count >= log.expected, first + RATE_SECONDS * 1000 + 2000);
+  await waitUntil(() => log.count >= log.expected, first + periods * periodMs + 2000);
   await scheduler.shutdown({ wait: false });
   return log.summary(note);
+}
+
+function horariumLateness(): Promise<LatenessResult> {
+  return horariumPeriodic(RATE_JOBS, RATE_SECONDS, 1000, () => 0);
+}
+
+function horariumSpread(): Promise<LatenessResult> {
+  return horariumPeriodic(RATE_JOBS, RATE_SECONDS, 1000, (i) => spreadOffset(i, RATE_JOBS, 1000));
+}
+
+function horariumLight(): Promise<LatenessResult> {
+  return horariumPeriodic(LIGHT_JOBS, LIGHT_PERIODS, LIGHT_PERIOD_MS, () => 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,30 +570,75 @@ async function toadBurst(): Promise<BurstResult> {
   return result;
 }
 
-async function toadLateness(): Promise<LatenessResult> {
+/**
+ * `jobs` SimpleIntervalJobs of `periodMs`; the jobs with offset o are created in one synchronous
+ * block in a timer o ms into a whole second, so their nominal fire times are that block's instant
+ * + k × period (setInterval's drift counts as lateness).
+ */
+async function toadPeriodic(
+  jobs: number,
+  periods: number,
+  periodMs: number,
+  offset: (i: number) => number,
+): Promise<LatenessResult> {
   const scheduler = new ToadScheduler();
-  const log = new LatenessLog(RATE_JOBS, RATE_SECONDS);
-  // Start on a whole second so that the nominal fire times are whole seconds, as for the others.
+  const log = new LatenessLog(jobs, periods, periodMs);
+  const byOffset = new Map<number, number[]>();
+  for (let i = 0; i < jobs; i++) {
+    const o = offset(i);
+    const group = byOffset.get(o);
+    if (group === undefined) byOffset.set(o, [i]);
+    else group.push(i);
+  }
+  // Start on a whole second so that the nominal fire times are whole seconds (+ offsets), as for the others.
   await sleep(dueAfter(Date.now()) - 1000 - Date.now());
-  const first = await inFreshTick(() => {
-    const origin = wallNow();
-    const firstDue = origin + 1000;
-    const job = async (): Promise<void> => {
-      const now = wallNow();
-      const second = Math.round((now - firstDue) / 1000);
-      // Nominal grid: the creation instant + k seconds (setInterval's drift counts as lateness).
-      log.record(second, now - (firstDue + second * 1000), now);
-    };
-    for (let i = 0; i < RATE_JOBS; i++) {
-      scheduler.addSimpleIntervalJob(
-        new SimpleIntervalJob({ seconds: 1 }, new AsyncTask(`t${i}`, job)),
-      );
-    }
-    return firstDue;
-  });
-  await waitUntil(() => log.count >= log.expected, first + RATE_SECONDS * 1000 + 2000);
+  const base = wallNow();
+  const first = base + periodMs;
+  const created: Promise<void>[] = [];
+  for (const [o, group] of byOffset) {
+    created.push(
+      new Promise((resolve) =>
+        setTimeout(
+          () => {
+            const origin = wallNow();
+            const firstDue = origin + periodMs;
+            for (const i of group) {
+              // setInterval never skips a call: a job's k-th call is its k-th interval of the window.
+              let k = 0;
+              const job = async (): Promise<void> => {
+                const now = wallNow();
+                log.record(k, now - (firstDue + k * periodMs), now);
+                k++;
+              };
+              scheduler.addSimpleIntervalJob(
+                new SimpleIntervalJob({ milliseconds: periodMs }, new AsyncTask(`t${i}`, job)),
+              );
+            }
+            resolve();
+          },
+          Math.max(0, base + o - wallNow()),
+        ),
+      ),
+    );
+  }
+  await Promise.all(created);
+  await waitUntil(() => log.count >= log.expected, first + periods * periodMs + 2000);
   scheduler.stop();
-  return log.summary('nominal fire times: creation instant + k s (setInterval drift counts)');
+  return log.summary(
+    'nominal fire times: creation instant + k × interval (setInterval drift counts)',
+  );
+}
+
+function toadLateness(): Promise<LatenessResult> {
+  return toadPeriodic(RATE_JOBS, RATE_SECONDS, 1000, () => 0);
+}
+
+function toadSpread(): Promise<LatenessResult> {
+  return toadPeriodic(RATE_JOBS, RATE_SECONDS, 1000, (i) => spreadOffset(i, RATE_JOBS, 1000));
+}
+
+function toadLight(): Promise<LatenessResult> {
+  return toadPeriodic(LIGHT_JOBS, LIGHT_PERIODS, LIGHT_PERIOD_MS, () => 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -525,24 +653,46 @@ async function toadLateness(): Promise<LatenessResult> {
  * events, no bookkeeping: what remains is the cost of starting the runs.
  */
 async function bareLateness(): Promise<LatenessResult> {
-  const log = new LatenessLog(RATE_JOBS, RATE_SECONDS);
+  return barePeriodic(RATE_JOBS, RATE_SECONDS, 1000, () => 0);
+}
+
+/**
+ * The same start loop for any schedule: one timer at a time, to the next due time; its
+ * callback starts every run due by then.
+ */
+async function barePeriodic(
+  jobs: number,
+  periods: number,
+  periodMs: number,
+  offset: (i: number) => number,
+): Promise<LatenessResult> {
+  const log = new LatenessLog(jobs, periods, periodMs);
   const context = new AsyncLocalStorage<{ scheduled: number }>();
   const first = dueAfter(Date.now());
+  const times = new Float64Array(jobs * periods);
+  for (let k = 0, n = 0; k < periods; k++) {
+    for (let i = 0; i < jobs; i++) times[n++] = first + k * periodMs + offset(i);
+  }
+  times.sort();
   const job = async (): Promise<void> => {
     const now = wallNow();
     const scheduled = context.getStore()?.scheduled ?? Number.NaN;
-    log.record(Math.round((scheduled - first) / 1000), now - scheduled, now);
+    log.record(Math.floor((scheduled - first) / periodMs), now - scheduled, now);
   };
   let completed = 0;
   const onDone = (): void => {
     completed++;
   };
-  for (let second = 0; second < RATE_SECONDS; second++) {
-    const scheduled = first + second * 1000;
-    await sleep(Math.max(0, scheduled - Date.now()));
-    for (let i = 0; i < RATE_JOBS; i++) context.run({ scheduled }, job).then(onDone, onDone);
+  let next = 0;
+  while (next < times.length) {
+    const wait = times[next]! - Date.now();
+    if (wait > 0) await sleep(wait);
+    const now = Date.now();
+    while (next < times.length && times[next]! <= now) {
+      context.run({ scheduled: times[next++]! }, job).then(onDone, onDone);
+    }
   }
-  await waitUntil(() => completed >= log.expected, first + RATE_SECONDS * 1000 + 2000);
+  await waitUntil(() => completed >= log.expected, first + periods * periodMs + 2000);
   return log.summary(null);
 }
 
@@ -552,6 +702,8 @@ const CASES: Record<ImplName, Partial<Record<CaseName, () => Promise<WorkerResul
     'add-ids': () => horariumAdd(true),
     burst: horariumBurst,
     lateness: horariumLateness,
+    spread: horariumSpread,
+    light: horariumLight,
   },
   'node-schedule': {
     add: () => nodeScheduleAdd(false),
@@ -564,8 +716,15 @@ const CASES: Record<ImplName, Partial<Record<CaseName, () => Promise<WorkerResul
     'add-ids': () => toadAdd(true),
     burst: toadBurst,
     lateness: toadLateness,
+    spread: toadSpread,
+    light: toadLight,
   },
-  bare: { lateness: bareLateness },
+  bare: {
+    lateness: bareLateness,
+    spread: () =>
+      barePeriodic(RATE_JOBS, RATE_SECONDS, 1000, (i) => spreadOffset(i, RATE_JOBS, 1000)),
+    light: () => barePeriodic(LIGHT_JOBS, LIGHT_PERIODS, LIGHT_PERIOD_MS, () => 0),
+  },
 };
 
 function isImpl(value: string | undefined): value is ImplName {
@@ -577,10 +736,14 @@ function isCase(value: string | undefined): value is CaseName {
 }
 
 async function main(): Promise<void> {
-  const [impl, name] = process.argv.slice(2);
+  const [impl, name, option] = process.argv.slice(2);
+  if (option !== undefined && option !== 'block') {
+    console.error(`unknown option ${option}; the only one is \`block\``);
+    process.exit(2);
+  }
   if (!isImpl(impl) || !isCase(name)) {
     console.error(
-      `usage: node --expose-gc --import tsx bench/scheduler-worker.ts <${IMPL_NAMES.join('|')}> <${CASE_NAMES.join('|')}>`,
+      `usage: node --expose-gc --import tsx bench/scheduler-worker.ts <${IMPL_NAMES.join('|')}> <${CASE_NAMES.join('|')}> [block]`,
     );
     process.exit(2);
   }

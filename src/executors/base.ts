@@ -66,13 +66,40 @@ interface Batch {
   dropped: Set<string> | undefined;
   /** How far this host's clock is ahead of the store's that the fires came from (ms). */
   readonly skewMs: number;
-  /** The job's running batches (this one among them). */
-  readonly siblings: Batch[];
+  /** The job's entry in `#batches`. */
+  readonly entry: JobEntry;
   /** The asynchronous run in progress, or null. */
   run: JobRun | null;
   /** Ends the run in progress on timeout. */
   timer: NodeJS.Timeout | undefined;
 }
+
+/**
+ * A job's running batches: none, the one (the usual case: no array per run),
+ * or an array once a second one starts, kept until the last of them ends.
+ */
+interface JobEntry {
+  running: Batch | Batch[] | undefined;
+  /** Dropped from the map by a sweep: a job's memo holding it is stale. */
+  swept: boolean;
+}
+
+/** The number of running batches of a job. */
+function instanceCount(entry: JobEntry | undefined): number {
+  const running = entry?.running;
+  if (running === undefined) return 0;
+  return Array.isArray(running) ? running.length : 1;
+}
+
+/** The running batches of a job. */
+function batchesOf(entry: JobEntry | undefined): readonly Batch[] {
+  const running = entry?.running;
+  if (running === undefined) return [];
+  return Array.isArray(running) ? running : [running];
+}
+
+/** Submissions between two sweeps of the entries of jobs with nothing running. */
+const SWEEP_EVERY = 65_536;
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   (typeof value === 'object' || typeof value === 'function') &&
@@ -104,8 +131,14 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
 export abstract class BaseExecutor implements Executor {
   #context: ExecutorContext | undefined;
   #alias = '';
-  /** Running batches per job id; their number is the job's instance count. */
-  readonly #batches = new Map<string, Batch[]>();
+  /**
+   * Running batches per job id; their number is the job's instance count.
+   * The entry of a job whose runs ended stays until the next sweep (every
+   * {@link SWEEP_EVERY} submissions), so that a job running again and again
+   * costs one lookup per run and no insertion or deletion in the map.
+   */
+  readonly #batches = new Map<string, JobEntry>();
+  #untilSweep = SWEEP_EVERY;
   /** Batches running in all. */
   #running = 0;
   /** Called when the last running batch finishes. */
@@ -131,27 +164,27 @@ export abstract class BaseExecutor implements Executor {
   }
 
   runningInstances(jobId: string): number {
-    return this.#batches.get(jobId)?.length ?? 0;
+    return instanceCount(this.#batches.get(jobId));
   }
 
   submitJob(job: Job, runTimes: readonly Date[], options?: SubmitOptions): void {
     if (!this.#accepting) throw new ExecutorNotRunningError(this.#alias);
-    const running = this.#batches.get(job.id);
+    let entry = this.#entryOf(job);
+    const running = entry?.running;
     const fires = options?.fires;
     if (fires !== undefined && fires.length !== runTimes.length)
       throw new RangeError(
         `submitJob: ${fires.length} fires for ${runTimes.length} run times; give one fire per run time`,
       );
     if (options?.continuation === true && running !== undefined) {
-      const last = running[running.length - 1] as Batch;
+      const last = Array.isArray(running) ? (running[running.length - 1] as Batch) : running;
       last.queue.push(...runTimes);
       if (fires !== undefined) last.fires?.push(...fires);
       return;
     }
-    if ((running?.length ?? 0) >= job.maxInstances) {
+    if (instanceCount(entry) >= job.maxInstances) {
       throw new MaxInstancesReachedError(job.id, job.maxInstances);
     }
-    const siblings = running ?? [];
     const batch: Batch = {
       job,
       queue: runTimes.slice(),
@@ -159,14 +192,55 @@ export abstract class BaseExecutor implements Executor {
       fires: fires?.slice(),
       dropped: undefined,
       skewMs: options?.clockSkewMs ?? 0,
-      siblings,
+      entry: entry ?? this.#newEntry(job),
       run: null,
       timer: undefined,
     };
-    siblings.push(batch);
-    if (running === undefined) this.#batches.set(job.id, siblings);
+    entry = batch.entry;
+    if (running === undefined) entry.running = batch;
+    else if (Array.isArray(running)) running.push(batch);
+    else entry.running = [running, batch];
     this.#running++;
     this.#advance(batch);
+  }
+
+  /**
+   * The job's entry in `#batches`, or undefined. The job's memo (shared by the
+   * copies the loop makes of a job for its next runs) keeps it, so that a job
+   * that runs again and again is not looked up by id for every run.
+   */
+  #entryOf(job: Job): JobEntry | undefined {
+    const memo = job.memo;
+    if (memo !== undefined && memo.holder === this) {
+      const entry = memo.value as JobEntry;
+      if (!entry.swept) return entry;
+    }
+    const entry = this.#batches.get(job.id);
+    if (entry !== undefined && memo !== undefined) {
+      memo.holder = this;
+      memo.value = entry;
+    }
+    return entry;
+  }
+
+  /** A job's entry in `#batches`, new; now and then, first drops the entries of jobs with nothing running. */
+  #newEntry(job: Job): JobEntry {
+    if (--this.#untilSweep <= 0) {
+      this.#untilSweep = SWEEP_EVERY;
+      for (const [id, entry] of this.#batches) {
+        if (entry.running !== undefined) continue;
+        entry.swept = true;
+        this.#batches.delete(id);
+      }
+    }
+    const entry: JobEntry = { running: undefined, swept: false };
+    this.#batches.set(job.id, entry);
+    const memo = job.memo;
+    if (memo !== undefined) {
+      memo.holder = this;
+      memo.value = entry;
+    }
+    return entry;
   }
 
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
@@ -202,7 +276,7 @@ export abstract class BaseExecutor implements Executor {
   }
 
   abortFire(jobId: string, fireId: string, reason: unknown): boolean {
-    for (const batch of this.#batches.get(jobId) ?? []) {
+    for (const batch of batchesOf(this.#batches.get(jobId))) {
       if (batch.run?.fire?.fireId === fireId) {
         this.#endRun(batch, reason);
         return true;
@@ -240,8 +314,8 @@ export abstract class BaseExecutor implements Executor {
 
   /** Drops every batch's remaining run times and ends the runs in progress with `reason`. */
   #cancelAll(reason: (job: Job) => JobCancelledError): void {
-    for (const siblings of [...this.#batches.values()]) {
-      for (const batch of [...siblings]) {
+    for (const entry of [...this.#batches.values()]) {
+      for (const batch of batchesOf(entry).slice()) {
         const { fires, job } = batch;
         // Fires that will not start now are recorded as cancelled, not left claimed.
         if (fires !== undefined) {
@@ -345,10 +419,13 @@ export abstract class BaseExecutor implements Executor {
   }
 
   #release(batch: Batch): void {
-    const { siblings } = batch;
-    siblings.splice(siblings.indexOf(batch), 1);
-    if (siblings.length === 0 && this.#batches.get(batch.job.id) === siblings) {
-      this.#batches.delete(batch.job.id);
+    const { entry } = batch;
+    const running = entry.running;
+    if (running === batch) {
+      entry.running = undefined;
+    } else if (Array.isArray(running)) {
+      running.splice(running.indexOf(batch), 1);
+      if (running.length === 0) entry.running = undefined;
     }
     this.#running--;
     if (this.#running === 0 && this.#idleWaiters.length > 0) {

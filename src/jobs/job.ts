@@ -80,6 +80,12 @@ export interface JobState<A extends unknown[] = unknown[]> {
  * await job.pause(); // or job.modify({ maxInstances: 2 }), job.remove(), …
  * ```
  */
+/** @internal See {@link Job.memo}: one holder's value at a time. */
+export interface JobMemo {
+  holder: object | undefined;
+  value: unknown;
+}
+
 export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
   /** Unique within the scheduler's stores; a random id (32 hex digits) unless `addJob` was given one. */
   readonly id: string;
@@ -112,6 +118,8 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
   readonly #owner: JobOwner;
   /** Epoch ms of the next run, NaN when paused (a number costs far less memory than a Date). */
   readonly #nextRunTime: number;
+  /** Shared by this job and the copies the loop makes of it (`withNextRunTime`); made on the first copy. */
+  #memo: JobMemo | undefined;
 
   /** @internal Jobs are created by the scheduler. */
   constructor(
@@ -259,7 +267,19 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
 
   /** @internal This job with another next run time: how the main loop advances a job. */
   withNextRunTime(nextRunTime: Date | null): Job<A> {
-    return new Job(this.#owner, this.#stateWith(nextRunTime), this.jobstore);
+    const copy = new Job(this.#owner, this.#stateWith(nextRunTime), this.jobstore);
+    this.#memo ??= { holder: undefined, value: undefined };
+    copy.#memo = this.#memo;
+    return copy;
+  }
+
+  /**
+   * @internal What an executor keeps for this job between its runs, shared
+   * with the copies the loop makes of the job for its next run times; undefined
+   * before the first copy. A cache only: whoever uses it checks it still holds.
+   */
+  get memo(): JobMemo | undefined {
+    return this.#memo;
   }
 
   /** Jobs are equal when their ids are. */

@@ -14,6 +14,13 @@
  * by id only when jobs are listed, so sifting never compares strings and a job
  * never moves past another with the same time.
  *
+ * A pass's due jobs get later run times (`replaceLazily`): each is written in
+ * place and its order restored only when the heap is next read, all at once —
+ * one O(n) rebuild when most jobs moved, in which jobs that keep their
+ * relative order (every job of a burst given the same next run time) do not
+ * move at all. Sifting each job down at once would move it past the other due
+ * jobs, recording every move, for nothing.
+ *
  * Four children per node rather than two: recording a move in the position map
  * costs far more than comparing run times, and a 4-ary heap is half as deep,
  * so a job sifted to the bottom (a due job given its next run time) moves half
@@ -64,6 +71,23 @@ export class JobHeap {
   readonly #times: number[] = [];
   /** Job id → current index in `#jobs` / `#times`. */
   readonly #positions = new Map<string, number>();
+  /** Positions given a later run time in place (`replaceLazily`) whose heap order is not restored yet. */
+  #pending: number[] = [];
+  /**
+   * Positions of the jobs the last `dueJobs` returned, in its order, and the
+   * next one to try: a pass gives its due jobs their next run times in that
+   * order, so `replaceLazily` finds them without a lookup by id.
+   */
+  #lastDue: number[] = [];
+  #lastDueNext = 0;
+  /**
+   * The last group of jobs with equal run times that `dueJobs` sorted by id:
+   * their positions in id order, and those ids. A burst of jobs given the same
+   * next run time keeps its positions, so the next pass finds the same group
+   * and takes this order instead of sorting again.
+   */
+  #tiePositions: number[] = [];
+  #tieIds: string[] = [];
 
   get size(): number {
     return this.#jobs.length;
@@ -71,29 +95,86 @@ export class JobHeap {
 
   /** The heap position of the job with this id, or undefined when it is not in the heap. */
   positionOf(id: string): number | undefined {
+    if (this.#pending.length > 0) this.#restore();
     return this.#positions.get(id);
   }
 
   /** The job at a heap position (0 is the earliest). */
   jobAt(position: number): Job {
+    if (this.#pending.length > 0) this.#restore();
     return this.#jobs[position]!;
   }
 
   /** The run time (epoch ms) of the job at a heap position. */
   timeAt(position: number): number {
+    if (this.#pending.length > 0) this.#restore();
     return this.#times[position]!;
+  }
+
+  /**
+   * Puts `job` in place of the heap's job with the same id, at `time`; false
+   * when there is none. A later run time is written in place and the heap
+   * order restored when the heap is next read (see the class comment); an
+   * earlier one is settled at once.
+   */
+  replaceLazily(job: Job, time: number): boolean {
+    const jobs = this.#jobs;
+    const due = this.#lastDue;
+    let position: number | undefined;
+    const guess = due[this.#lastDueNext];
+    if (guess !== undefined && guess < jobs.length && jobs[guess]!.id === job.id) {
+      position = guess;
+      this.#lastDueNext++;
+    } else {
+      position = this.#positions.get(job.id);
+      if (position === undefined) return false;
+    }
+    if (time >= this.#times[position]!) {
+      jobs[position] = job;
+      this.#times[position] = time;
+      this.#pending.push(position);
+    } else {
+      if (this.#pending.length > 0) {
+        this.#restore();
+        position = this.#positions.get(job.id)!;
+      }
+      this.#settle(position, job, time, true);
+    }
+    return true;
+  }
+
+  /** Restores the heap order after `replaceLazily` wrote later run times in place. */
+  #restore(): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    if (this.#rebuildIsCheaper(pending.length)) {
+      this.#heapify();
+      return;
+    }
+    // Only later run times are pending: sifting each down, deepest first, leaves a heap
+    // (the subtrees below a position are heaps by the time it is sifted).
+    const order = Int32Array.from(pending).sort();
+    const jobs = this.#jobs;
+    const times = this.#times;
+    for (let i = order.length - 1; i >= 0; i--) {
+      const position = order[i]!;
+      if (i < order.length - 1 && order[i + 1] === position) continue;
+      this.#siftDown(position, jobs[position]!, times[position]!, true);
+    }
   }
 
   /** Adds a job whose id is not in the heap yet. O(log n). */
   push(job: Job, time: number): void {
+    if (this.#pending.length > 0) this.#restore();
     this.#jobs.push(job);
     this.#times.push(time);
-    this.#siftUp(this.#jobs.length - 1, job, time);
+    this.#siftUp(this.#jobs.length - 1, job, time, false);
   }
 
   /** Puts `job` (same id as the job at `position`) with a new run time in place of the old one. O(log n). */
   replaceAt(position: number, job: Job, time: number): void {
-    this.#settle(position, job, time);
+    if (this.#pending.length > 0) this.#restore();
+    this.#settle(position, job, time, true);
   }
 
   /**
@@ -103,10 +184,11 @@ export class JobHeap {
    * once in O(n) instead of settling each job in O(log n).
    */
   replaceMany(jobs: readonly Job[], times: readonly number[]): void {
+    if (this.#pending.length > 0) this.#restore();
     if (!this.#rebuildIsCheaper(jobs.length)) {
       for (let i = 0; i < jobs.length; i++) {
         const job = jobs[i]!;
-        this.#settle(this.#positions.get(job.id)!, job, times[i]!);
+        this.#settle(this.#positions.get(job.id)!, job, times[i]!, true);
       }
       return;
     }
@@ -122,11 +204,12 @@ export class JobHeap {
 
   /** Removes and returns the job at a heap position. O(log n). */
   removeAt(position: number): Job {
+    if (this.#pending.length > 0) this.#restore();
     const removed = this.#jobs[position]!;
     this.#positions.delete(removed.id);
     const last = this.#jobs.pop()!;
     const lastTime = this.#times.pop()!;
-    if (position < this.#jobs.length) this.#settle(position, last, lastTime);
+    if (position < this.#jobs.length) this.#settle(position, last, lastTime, false);
     return removed;
   }
 
@@ -135,6 +218,7 @@ export class JobHeap {
    * heap. Like `replaceMany`, rebuilds the heap once when that is cheaper.
    */
   removeMany(ids: readonly string[]): string[] {
+    if (this.#pending.length > 0) this.#restore();
     const absent: string[] = [];
     if (!this.#rebuildIsCheaper(ids.length)) {
       for (const id of ids) {
@@ -175,6 +259,10 @@ export class JobHeap {
   }
 
   clear(): void {
+    this.#pending = [];
+    this.#lastDue = [];
+    this.#tiePositions = [];
+    this.#tieIds = [];
     this.#jobs.length = 0;
     this.#times.length = 0;
     this.#positions.clear();
@@ -182,11 +270,17 @@ export class JobHeap {
 
   /** Jobs due at `now` (epoch ms), ascending by (run time, id). O(k log k) for k due jobs. */
   dueJobs(now: number): Job[] {
-    return this.#jobsInOrder(duePositions(this.#times, this.#jobs.length, now));
+    if (this.#pending.length > 0) this.#restore();
+    const positions = duePositions(this.#times, this.#jobs.length, now);
+    const jobs = this.#jobsInOrder(positions);
+    this.#lastDue = positions;
+    this.#lastDueNext = 0;
+    return jobs;
   }
 
   /** Every job, ascending by (run time, id). O(n log n). */
   sortedJobs(): Job[] {
+    if (this.#pending.length > 0) this.#restore();
     return this.#jobsInOrder(Array.from(this.#jobs, (_job, position) => position));
   }
 
@@ -195,7 +289,9 @@ export class JobHeap {
    * by id with the built-in string sort (UTF-16 code unit order, as
    * `compareIds`): jobs due together usually share one run time, and comparing
    * their ids one pair at a time in a JavaScript comparator was most of the
-   * cost of a large due list.
+   * cost of a large due list. A group found as the last one sorted left it
+   * (`#tiePositions`) is not sorted again. `positions` is rewritten in the
+   * order of the result.
    */
   #jobsInOrder(positions: number[]): Job[] {
     const jobs = this.#jobs;
@@ -208,15 +304,51 @@ export class JobHeap {
       while (end < positions.length && times[positions[end]!] === time) end++;
       if (end - start === 1) {
         ordered[start] = jobs[positions[start]!]!;
-      } else {
+      } else if (!this.#sameTieGroup(start, end, time)) {
         const ids: string[] = [];
         for (let i = start; i < end; i++) ids.push(jobs[positions[i]!]!.id);
         ids.sort();
-        for (let i = start; i < end; i++) ordered[i] = jobs[this.#positions.get(ids[i - start]!)!]!;
+        const tiePositions: number[] = new Array(ids.length);
+        for (let i = start; i < end; i++) {
+          const position = this.#positions.get(ids[i - start]!)!;
+          tiePositions[i - start] = position;
+          positions[i] = position;
+          ordered[i] = jobs[position]!;
+        }
+        this.#tiePositions = tiePositions;
+        this.#tieIds = ids;
+      } else {
+        const tiePositions = this.#tiePositions;
+        for (let i = start; i < end; i++) {
+          const position = tiePositions[i - start]!;
+          positions[i] = position;
+          ordered[i] = jobs[position]!;
+        }
       }
       start = end;
     }
     return ordered;
+  }
+
+  /**
+   * Are the `end − start` due jobs with run time `time` the group sorted last,
+   * where it left them? Its positions all hold that run time and the same ids
+   * as then: being as many as the group, they are the group, in id order.
+   */
+  #sameTieGroup(start: number, end: number, time: number): boolean {
+    const tiePositions = this.#tiePositions;
+    if (tiePositions.length !== end - start) return false;
+    const tieIds = this.#tieIds;
+    const jobs = this.#jobs;
+    const times = this.#times;
+    const size = jobs.length;
+    for (let i = 0; i < tiePositions.length; i++) {
+      const position = tiePositions[i]!;
+      if (position >= size || times[position] !== time || jobs[position]!.id !== tieIds[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Is rebuilding the heap (O(n)) cheaper than settling `count` jobs one by one (O(count · depth))? */
@@ -231,22 +363,25 @@ export class JobHeap {
     const jobs = this.#jobs;
     const times = this.#times;
     for (let position = parentOf(jobs.length - 1); position >= 0; position--) {
-      this.#siftDown(position, jobs[position]!, times[position]!);
+      this.#siftDown(position, jobs[position]!, times[position]!, true);
     }
   }
 
-  /** Writes (job, time) into the hole at `position`, moving it up or down to where it belongs. */
-  #settle(position: number, job: Job, time: number): void {
+  /**
+   * Writes (job, time) into the hole at `position`, moving it up or down to where it belongs.
+   * `indexed`: the position map already holds `position` for the job's id.
+   */
+  #settle(position: number, job: Job, time: number, indexed: boolean): void {
     const parent = parentOf(position);
     if (position > 0 && time < this.#times[parent]!) {
-      this.#siftUp(position, job, time);
+      this.#siftUp(position, job, time, indexed);
     } else {
-      this.#siftDown(position, job, time);
+      this.#siftDown(position, job, time, indexed);
     }
   }
 
   /** Moves (job, time) from the hole at `position` towards the root; each parent passed over moves down a level. */
-  #siftUp(position: number, job: Job, time: number): void {
+  #siftUp(position: number, job: Job, time: number, indexed: boolean): void {
     const jobs = this.#jobs;
     const times = this.#times;
     let hole = position;
@@ -256,11 +391,11 @@ export class JobHeap {
       this.#place(hole, jobs[parent]!, times[parent]!);
       hole = parent;
     }
-    this.#place(hole, job, time);
+    this.#end(position, hole, job, time, indexed);
   }
 
   /** Moves (job, time) from the hole at `position` towards the leaves; the earliest child passed over moves up a level. */
-  #siftDown(position: number, job: Job, time: number): void {
+  #siftDown(position: number, job: Job, time: number, indexed: boolean): void {
     const jobs = this.#jobs;
     const times = this.#times;
     const size = jobs.length;
@@ -277,7 +412,17 @@ export class JobHeap {
       this.#place(hole, jobs[child]!, times[child]!);
       hole = child;
     }
-    this.#place(hole, job, time);
+    this.#end(position, hole, job, time, indexed);
+  }
+
+  /** Puts a sifted job where it stopped; one that stayed where the map has it needs no map write. */
+  #end(from: number, hole: number, job: Job, time: number, indexed: boolean): void {
+    if (indexed && hole === from) {
+      this.#jobs[hole] = job;
+      this.#times[hole] = time;
+    } else {
+      this.#place(hole, job, time);
+    }
   }
 
   #place(position: number, job: Job, time: number): void {

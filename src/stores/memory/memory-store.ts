@@ -99,29 +99,18 @@ export class MemoryJobStore implements JobStore {
   }
 
   /**
-   * Jobs that stay scheduled are replaced in one heap operation (a pass's due
-   * jobs given their next run times); the others, in order, one by one.
+   * Jobs that stay scheduled are replaced lazily (a pass's due jobs given
+   * their next run times: see `JobHeap.replaceLazily`); the others, in order,
+   * one by one.
    */
   async updateJobs(jobs: readonly Job[]): Promise<string[]> {
     const missing: string[] = [];
-    let replaced: Job[] = [];
-    let times: number[] = [];
+    const heap = this.#scheduled;
     for (const job of jobs) {
       const time = runTimeOf(job);
-      if (time !== null && this.#scheduled.positionOf(job.id) !== undefined) {
-        replaced.push(job);
-        times.push(time);
-        continue;
-      }
-      // A job that moves between the heap and the paused jobs: the replacements before it go first.
-      if (replaced.length > 0) {
-        this.#scheduled.replaceMany(replaced, times);
-        replaced = [];
-        times = [];
-      }
+      if (time !== null && heap.replaceLazily(job, time)) continue;
       if (!this.#update(job)) missing.push(job.id);
     }
-    if (replaced.length > 0) this.#scheduled.replaceMany(replaced, times);
     return missing;
   }
 
