@@ -91,20 +91,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return node;
   };
 
-  // The jobs, added by a scheduler that only writes (paused, then shut down).
-  const firstSlot = Math.ceil((Date.now() + 3000) / 1000) * 1000;
-  const lastSlot = firstSlot + options.seconds * 1000;
-  const plans = await addJobs(options, firstSlot, lastSlot);
-
   const live: ClusterProcess[] = [];
   try {
-    for (let i = 0; i < options.nodes; i++) live.push(await start());
+    // The nodes first (starting them may take seconds on a loaded machine), then the
+    // jobs, added by a scheduler that only writes (paused, then shut down): the chaos
+    // lasts from their first fire time to their last.
+    await Promise.all(Array.from({ length: options.nodes }, async () => live.push(await start())));
+    const firstSlot = Math.ceil((Date.now() + 2000) / 1000) * 1000;
+    const lastSlot = firstSlot + options.seconds * 1000;
+    const plans = await addJobs(options, firstSlot, lastSlot);
     const actions: Record<string, number> = {};
     const count = (action: string) => {
       actions[action] = (actions[action] ?? 0) + 1;
     };
+    let first = true;
     while (Date.now() < lastSlot) {
-      await sleep(randomInt(2000, 4000));
+      // The first action once the first runs are under way, then every 2 to 4 s.
+      await sleep(
+        first ? Math.max(firstSlot - Date.now(), 0) + randomInt(500, 1500) : randomInt(2000, 4000),
+      );
+      first = false;
       if (Date.now() >= lastSlot) break;
       const roll = randomInt(100);
       const victim = live[randomInt(live.length)] as ClusterProcess;
