@@ -41,6 +41,8 @@ export class PgWakeChannel implements WakeChannel {
   #closed = false;
   #reconnectDelay = WAKE_RECONNECT_MS.first;
   #reconnectTimer: NodeJS.Timeout | undefined;
+  /** The connection's queries, one after the other (pg wants no overlapping queries). */
+  #queue: Promise<unknown> = Promise.resolve();
   #probeTimer: NodeJS.Timeout | undefined;
 
   constructor(options: PgWakeChannelOptions) {
@@ -102,7 +104,7 @@ export class PgWakeChannel implements WakeChannel {
       const expired = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('a probe went unanswered')), PROBE_TIMEOUT_MS);
       });
-      Promise.race([client.query('select 1'), expired])
+      Promise.race([this.#query(client, 'select 1'), expired])
         .then(() => {
           if (this.#client === client) this.#scheduleProbe(client);
         })
@@ -145,10 +147,20 @@ export class PgWakeChannel implements WakeChannel {
     const client = this.#client;
     if (client === undefined) return;
     try {
-      await client.query('select pg_notify($1, $2)', [this.#name, fromNode]);
+      await this.#query(client, 'select pg_notify($1, $2)', [this.#name, fromNode]);
     } catch {
       // A lost hint costs one poll; the dropped connection is handled by its listeners.
     }
+  }
+
+  /** Runs a query after those queued before it. */
+  #query(client: pg.Client, text: string, values?: unknown[]): Promise<unknown> {
+    const run = this.#queue.then(
+      () => client.query(text, values),
+      () => client.query(text, values),
+    );
+    this.#queue = run.catch(() => {});
+    return run;
   }
 
   async close(): Promise<void> {
