@@ -55,6 +55,25 @@ export type FireOutcome =
   | 'missed'
   | 'skipped_max_instances';
 
+/** Every fire state, for checking what a store read back. */
+export const FIRE_STATES: ReadonlySet<string> = new Set<FireState>([
+  'claimed',
+  'running',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'abandoned',
+  'missed',
+  'coalesced',
+  'skipped_max_instances',
+]);
+
+/** Is `value` one of the fire states? */
+export function isFireState(value: unknown): value is FireState {
+  return typeof value === 'string' && FIRE_STATES.has(value);
+}
+
 /** The states of a fire whose run lease is live: it holds its node. */
 export const LIVE_FIRE_STATES: readonly FireState[] = ['claimed', 'running'];
 

@@ -8,7 +8,7 @@
  */
 import type { Collection, Db, IndexDescription } from 'mongodb';
 import type { FireRecord, FireState, JobCommit, NewFire, NodeRecord } from '../ledger.ts';
-import { LIVE_FIRE_STATES } from '../ledger.ts';
+import { FIRE_STATES, LIVE_FIRE_STATES } from '../ledger.ts';
 
 /** One fire, `_id` = fire id; the pair (job_id, scheduled_time) is unique. */
 export interface MongoFireDocument {
@@ -98,19 +98,6 @@ export function newFireDocument(
     detail: fire.detail ?? null,
   };
 }
-
-const FIRE_STATES: ReadonlySet<string> = new Set<FireState>([
-  'claimed',
-  'running',
-  'succeeded',
-  'failed',
-  'timed_out',
-  'cancelled',
-  'abandoned',
-  'missed',
-  'coalesced',
-  'skipped_max_instances',
-]);
 
 /** Why a stored ledger document cannot be read. */
 export class LedgerDocumentError extends Error {

@@ -27,6 +27,7 @@ import type {
   ReapResult,
   RecoveredFire,
 } from '../ledger.ts';
+import { isFireState } from '../ledger.ts';
 import type { WakeChannel } from '../wake.ts';
 import {
   ABANDON_FIRE,
@@ -41,7 +42,7 @@ import {
   RENEW_FIRE_LEASES,
   UPDATE_FIRES,
 } from './redis-ledger-scripts.ts';
-import { isFireState, nodeCheckInJson, parseFireRecord, parseNodeRecord } from './redis-records.ts';
+import { nodeCheckInJson, parseFireRecord, parseNodeRecord } from './redis-records.ts';
 import { asArray, asNumber, asString, asStrings, parseScore } from './redis-replies.ts';
 import type { RedisScript } from './redis-scripts.ts';
 

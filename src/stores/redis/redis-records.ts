@@ -3,25 +3,7 @@
  * read back with every field checked: the text comes from a server other
  * programs can write to.
  */
-import type { FireRecord, FireState, NodeRecord } from '../ledger.ts';
-
-const FIRE_STATES: ReadonlySet<string> = new Set<FireState>([
-  'claimed',
-  'running',
-  'succeeded',
-  'failed',
-  'timed_out',
-  'cancelled',
-  'abandoned',
-  'missed',
-  'coalesced',
-  'skipped_max_instances',
-]);
-
-/** Is `value` one of the fire states? */
-export function isFireState(value: unknown): value is FireState {
-  return typeof value === 'string' && FIRE_STATES.has(value);
-}
+import { type FireRecord, isFireState, type NodeRecord } from '../ledger.ts';
 
 /** Why a stored record cannot be read. */
 export class CorruptRecordError extends Error {
