@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   executors: () => import('./executors.ts'),
   stores: () => import('./stores.ts'),
   cluster: () => import('./cluster.ts'),
+  failover: () => import('./failover.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
