@@ -38,6 +38,7 @@ import {
   type SqlJobStoreOptions,
   silentLogger,
 } from '../src/index.ts';
+import type { ClusterLedger } from '../src/stores/ledger.ts';
 import { openDatabase, parseSqlUrl } from '../src/stores/sql/dialects.ts';
 import { printTable } from './table.ts';
 
@@ -433,6 +434,7 @@ async function measureBulk(store: BenchStore): Promise<number> {
  */
 class PersistCounter implements JobStore {
   readonly shared: boolean | undefined;
+  readonly ledger?: ClusterLedger;
   persisted = 0;
   updateJobs?: (jobs: readonly Job[]) => Promise<string[]>;
   removeJobs?: (ids: readonly string[]) => Promise<string[]>;
@@ -443,6 +445,24 @@ class PersistCounter implements JobStore {
     this.#inner = inner;
     this.#due = due;
     this.shared = inner.shared;
+    // A shared store runs its due jobs through claims: count what its commits persist.
+    const ledger = inner.ledger;
+    if (ledger !== undefined) {
+      this.ledger = new Proxy(ledger, {
+        get: (target, name) => {
+          if (name === 'commitClaims')
+            return async (...call: Parameters<ClusterLedger['commitClaims']>) => {
+              const result = await target.commitClaims(...call);
+              const lost = new Set(result.lost);
+              for (const commit of call[1])
+                if (commit.job !== null && !lost.has(commit.jobId)) this.#count(commit.job);
+              return result;
+            };
+          const value: unknown = Reflect.get(target, name);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    }
     const { updateJobs, removeJobs } = inner;
     if (updateJobs !== undefined) {
       this.updateJobs = async (jobs) => {
