@@ -7,6 +7,7 @@
  * fires this commit won are submitted, after the commit: a crash can lose a
  * run in progress (the reaper records it abandoned) but never run a fire twice.
  */
+
 import { randomBytes } from 'node:crypto';
 import {
   EVENT_JOB_CATCH_UP,
@@ -24,6 +25,7 @@ import type { Claim, JobCommit, NewFire } from '../../stores/ledger.ts';
 import type { StoreNode, WonFire } from '../cluster/store-node.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { CatchUpReport } from './catch-up.ts';
+import { nextWake } from './next-wake.ts';
 import { type DuePlan, planJob } from './plan-job.ts';
 import type { PassHost } from './store-pass.ts';
 
@@ -104,25 +106,10 @@ export async function processLedgerStore(
   const more = catchUp.remainder();
   if (more !== null) host.logger.warn(more);
   if (claimedAny) node.claimed();
-  let wakeAt: number | null = null;
-  try {
-    const storeNext = await managed.withTimeout('getNextRunTime', () =>
-      managed.store.getNextRunTime(),
-    );
-    if (storeNext !== null) {
-      wakeAt = node.localTime(storeNext.getTime());
-      // Due, yet not claimed by this pass: another scheduler holds its claim (and commits
-      // in a moment), or a row this scheduler cannot restore. Look again soon, not at once.
-      if (wakeAt <= Date.now()) wakeAt = Date.now() + node.contendedDelay();
-    }
-  } catch (error) {
-    managed.reportFailure('getNextRunTime', error);
-    wakeAt = retryAt;
-  }
-  if (managed.hasPendingWrites) {
-    managed.retryAt = retryAt;
-    wakeAt = retryAt;
-  }
+  let wakeAt = await nextWake(managed, retryAt, (time) => node.localTime(time));
+  // Due, yet not claimed by this pass: another scheduler holds its claim (and commits
+  // in a moment), or a row this scheduler cannot restore. Look again soon, not at once.
+  if (wakeAt !== null && wakeAt <= Date.now()) wakeAt = Date.now() + node.contendedDelay();
   return { wakeAt, queued };
 }
 

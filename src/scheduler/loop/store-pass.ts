@@ -5,6 +5,7 @@
  * but never run one twice. Stores are processed side by side, each under its
  * own lock: a slow or unreachable store holds up only its own jobs.
  */
+
 import {
   EVENT_JOB_CATCH_UP,
   EVENT_JOB_MAX_INSTANCES,
@@ -22,6 +23,7 @@ import type { StoreNode } from '../cluster/store-node.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { CatchUpReport } from './catch-up.ts';
 import { processLedgerStore } from './cluster-pass.ts';
+import { nextWake } from './next-wake.ts';
 import { type DuePlan, planJob } from './plan-job.ts';
 
 /** How long a pass waits for a slow store before going on with the others (the slow one finishes in the background). */
@@ -157,19 +159,7 @@ async function processStore(
   }
   const more = catchUp.remainder();
   if (more !== null) host.logger.warn(more);
-  let wakeAt: number | null = null;
-  try {
-    const storeNext = await managed.withTimeout('getNextRunTime', () => store.getNextRunTime());
-    if (storeNext !== null) wakeAt = storeNext.getTime();
-  } catch (error) {
-    managed.reportFailure('getNextRunTime', error);
-    wakeAt = retryAt;
-  }
-  // Writes waiting for a retry hold the store's due jobs back until they are persisted.
-  if (managed.hasPendingWrites) {
-    managed.retryAt = retryAt;
-    wakeAt = retryAt;
-  }
+  const wakeAt = await nextWake(managed, retryAt);
   return { wakeAt, queued };
 }
 
