@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { describe, it } from 'vitest';
-import { redactUrl } from '../../src/config/redact-url.ts';
 import type { JobStore } from '../../src/extend.ts';
 import { RedisJobStore, type SqliteDriverName, SqlJobStore } from '../../src/index.ts';
 import type { RunRecord } from '../fixtures/durability-jobs.ts';
+import { describeWithService } from './services.ts';
 import {
   MYSQL_URL,
   mysqlBackend,
@@ -148,23 +147,7 @@ export function describeBackend(
   reason: string | null | undefined,
   register: () => void,
 ): void {
-  if (reason === null || reason === undefined) {
-    describe(title, register);
-    return;
-  }
-  const message = `${backend.name} is not reachable at ${redactUrl(backend.url)} (${reason}); start it or set the URL environment variable`;
-  if (process.env.CI === 'true') {
-    describe(title, () => {
-      it(`needs ${backend.name}`, () => {
-        throw new Error(message);
-      });
-    });
-  } else {
-    console.warn(`Skipping "${title}": ${message}`);
-    describe.skip(`${title} (skipped: ${message})`, () => {
-      it(`needs ${backend.name}`, () => {});
-    });
-  }
+  describeWithService(title, backend.name, backend.url, reason ?? null, register);
 }
 
 /** A fresh run log path under os.tmpdir(). */
