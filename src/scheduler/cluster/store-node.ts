@@ -194,8 +194,8 @@ export class StoreNode {
     // more): a peer starting meanwhile must see this node alive.
     this.#scheduleKeeper();
     this.#scheduleReaper();
-    await this.#startLeaseWorker();
-    await this.#openWakeUps();
+    // Two connections of their own, opened side by side.
+    await Promise.all([this.#startLeaseWorker(), this.#openWakeUps()]);
   }
 
   async #openWakeUps(): Promise<void> {
