@@ -6,14 +6,8 @@
 // bench task counts, and every 100 ms it prints `RAN <count> <epoch ms of its last run>` when the
 // count changed. On `DUMP` it prints `IDS <json of the fire keys it ran>` and exits.
 import { createInterface } from 'node:readline';
-import type { JobStore } from '../src/extend.ts';
-import {
-  AsyncScheduler,
-  currentJob,
-  RedisJobStore,
-  SqlJobStore,
-  silentLogger,
-} from '../src/index.ts';
+import { AsyncScheduler, currentJob, silentLogger } from '../src/index.ts';
+import { openStore } from './store-targets.ts';
 
 const [url, name, nodeId] = process.argv.slice(2);
 if (url === undefined || name === undefined || nodeId === undefined) {
@@ -21,9 +15,7 @@ if (url === undefined || name === undefined || nodeId === undefined) {
   process.exit(2);
 }
 
-const store: JobStore = url.startsWith('redis')
-  ? new RedisJobStore({ url, keyPrefix: name })
-  : new SqlJobStore({ url, tableName: name });
+const store = openStore(url, name);
 const ran: string[] = [];
 let last = 0;
 const scheduler = new AsyncScheduler({

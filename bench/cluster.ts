@@ -8,17 +8,11 @@
 // file in os.tmpdir() shared by the processes. BENCH_CLUSTER_STORES=sqlite,postgres,mariadb,redis
 // picks stores; BENCH_CLUSTER_NODES=1,2,4 the node counts; BENCH_CLUSTER_JOBS the job count.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { createConnection } from 'mysql2/promise';
-import pg from 'pg';
-import type { JobStore } from '../src/extend.ts';
-import { AsyncScheduler, RedisJobStore, SqlJobStore, silentLogger } from '../src/index.ts';
+import { AsyncScheduler, silentLogger } from '../src/index.ts';
+import { openStore, storeTargets, type Target } from './store-targets.ts';
 import { printTable } from './table.ts';
 
 const NODE = fileURLToPath(new URL('./cluster-node.ts', import.meta.url));
@@ -26,91 +20,6 @@ const JOBS = Number(process.env.BENCH_CLUSTER_JOBS ?? 10_000);
 const NODE_COUNTS = (process.env.BENCH_CLUSTER_NODES ?? '1,2,4').split(',').map(Number);
 const TIMEOUT_MS = 120_000;
 const TARGET_4_NODES_PG = 20_000;
-
-interface Target {
-  readonly name: string;
-  readonly url: string;
-  readonly table: string;
-  cleanup(): Promise<void>;
-}
-
-const stores: Record<string, () => Target> = {
-  sqlite: () => {
-    const file = join(
-      os.tmpdir(),
-      `horarium-bench-cluster-${randomBytes(4).toString('hex')}.sqlite`,
-    );
-    return {
-      name: 'SQLite (one file, processes on one host)',
-      url: `sqlite:${file}`,
-      table: 'bench_jobs',
-      cleanup: async () => {
-        for (const suffix of ['', '-wal', '-shm']) await rm(`${file}${suffix}`, { force: true });
-      },
-    };
-  },
-  postgres: () =>
-    sqlTarget('PostgreSQL', process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'),
-  mariadb: () => sqlTarget('MariaDB', process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'),
-  redis: () => {
-    const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-    const prefix = `bench.cluster.${randomBytes(4).toString('hex')}.`;
-    return {
-      name: 'Redis',
-      url,
-      table: prefix,
-      cleanup: async () => {
-        const client = new Redis(url);
-        try {
-          const keys = await client.keys(`${prefix}*`);
-          if (keys.length > 0) await client.del(...keys);
-        } finally {
-          client.disconnect();
-        }
-      },
-    };
-  },
-};
-
-function sqlTarget(name: string, url: string): Target {
-  const table = `bench_cluster_${randomBytes(4).toString('hex')}`;
-  return { name, url, table, cleanup: () => dropTablesLike(url, table) };
-}
-
-/** Drops the store's tables: the jobs table and every table named after it. */
-async function dropTablesLike(url: string, table: string): Promise<void> {
-  if (url.startsWith('postgres')) {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ name: string }>(
-        `select tablename as name from pg_tables where schemaname = current_schema() and tablename like $1`,
-        [`${table}%`],
-      );
-      for (const row of rows) await client.query(`drop table if exists "${row.name}" cascade`);
-    } finally {
-      await client.end();
-    }
-    return;
-  }
-  const connection = await createConnection(url);
-  try {
-    const [rows] = await connection.query(
-      'select table_name as name from information_schema.tables where table_schema = database() and table_name like ?',
-      [`${table}%`],
-    );
-    for (const row of rows as { name: string }[])
-      await connection.query(`drop table if exists \`${row.name}\``);
-  } finally {
-    await connection.end();
-  }
-}
-
-function openStore(target: Target): JobStore {
-  return target.url.startsWith('redis')
-    ? new RedisJobStore({ url: target.url, keyPrefix: target.table })
-    : new SqlJobStore({ url: target.url, tableName: target.table });
-}
 
 class BenchNode {
   readonly child: ChildProcess;
@@ -167,7 +76,7 @@ interface Result {
 
 async function drain(target: Target, nodes: number): Promise<Result> {
   const adder = new AsyncScheduler({
-    jobstores: { default: openStore(target) },
+    jobstores: { default: openStore(target.url, target.table) },
     timezone: 'UTC',
     logger: silentLogger,
   });
@@ -207,6 +116,7 @@ async function drain(target: Target, nodes: number): Promise<Result> {
 }
 
 export async function run(): Promise<void> {
+  const stores = storeTargets('cluster');
   const chosen = (process.env.BENCH_CLUSTER_STORES ?? 'sqlite,postgres,mariadb,redis').split(',');
   const cpus = os.cpus();
   console.log('Horarium cluster benchmark: schedulers in separate processes draining one store');

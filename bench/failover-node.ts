@@ -5,23 +5,15 @@
 // A scheduler on the store whose task `hold` prints `STARTED <job id>` and runs for a minute.
 // Prints READY once started.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobStore } from '../src/extend.ts';
-import {
-  AsyncScheduler,
-  currentJob,
-  RedisJobStore,
-  SqlJobStore,
-  silentLogger,
-} from '../src/index.ts';
+import { AsyncScheduler, currentJob, silentLogger } from '../src/index.ts';
+import { openStore } from './store-targets.ts';
 
 const [url, name, nodeId, lease = '2'] = process.argv.slice(2);
 if (url === undefined || name === undefined || nodeId === undefined) {
   console.error('usage: failover-node.ts <store-url> <table-or-prefix> <node-id> <run-lease-s>');
   process.exit(2);
 }
-const store: JobStore = url.startsWith('redis')
-  ? new RedisJobStore({ url, keyPrefix: name })
-  : new SqlJobStore({ url, tableName: name });
+const store = openStore(url, name);
 const scheduler = new AsyncScheduler({
   jobstores: { default: store },
   timezone: 'UTC',

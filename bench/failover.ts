@@ -8,74 +8,17 @@
 // BENCH_FAILOVER_STORES=sqlite,postgres,mariadb,redis picks stores, BENCH_FAILOVER_KILLS the
 // count (20), BENCH_FAILOVER_LEASE the run lease in seconds (2).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { JobStore } from '../src/extend.ts';
-import {
-  AsyncScheduler,
-  EVENT_JOB_ABANDONED,
-  RedisJobStore,
-  SqlJobStore,
-  silentLogger,
-} from '../src/index.ts';
+import { AsyncScheduler, EVENT_JOB_ABANDONED, silentLogger } from '../src/index.ts';
+import { openStore, storeTargets, type Target } from './store-targets.ts';
 import { printTable } from './table.ts';
 
 const NODE = fileURLToPath(new URL('./failover-node.ts', import.meta.url));
 const KILLS = Number(process.env.BENCH_FAILOVER_KILLS ?? 20);
 const LEASE_S = Number(process.env.BENCH_FAILOVER_LEASE ?? 2);
 const POLL_S = 0.2;
-
-interface Target {
-  readonly name: string;
-  readonly url: string;
-  readonly table: string;
-  cleanup(): Promise<void>;
-}
-
-function targets(): Record<string, () => Target> {
-  const suffix = () => randomBytes(4).toString('hex');
-  return {
-    sqlite: () => {
-      const file = join(os.tmpdir(), `horarium-bench-failover-${suffix()}.sqlite`);
-      return {
-        name: 'SQLite',
-        url: `sqlite:${file}`,
-        table: 'jobs',
-        cleanup: async () => {
-          for (const end of ['', '-wal', '-shm']) await rm(`${file}${end}`, { force: true });
-        },
-      };
-    },
-    postgres: () => ({
-      name: 'PostgreSQL',
-      url: process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-      table: `bench_failover_${suffix()}`,
-      cleanup: async () => {},
-    }),
-    mariadb: () => ({
-      name: 'MariaDB',
-      url: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
-      table: `bench_failover_${suffix()}`,
-      cleanup: async () => {},
-    }),
-    redis: () => ({
-      name: 'Redis',
-      url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      table: `bench.failover.${suffix()}.`,
-      cleanup: async () => {},
-    }),
-  };
-}
-
-function openStore(target: Target): JobStore {
-  return target.url.startsWith('redis')
-    ? new RedisJobStore({ url: target.url, keyPrefix: target.table })
-    : new SqlJobStore({ url: target.url, tableName: target.table });
-}
 
 function startNode(target: Target, id: string): { child: ChildProcess; out: () => string } {
   let out = '';
@@ -106,7 +49,7 @@ function quantile(sorted: readonly number[], q: number): number {
 async function measure(target: Target): Promise<number[]> {
   const abandonedAt = new Map<string, number>();
   const peer = new AsyncScheduler({
-    jobstores: { default: openStore(target) },
+    jobstores: { default: openStore(target.url, target.table) },
     timezone: 'UTC',
     logger: silentLogger,
     storePollInterval: POLL_S,
@@ -142,7 +85,7 @@ async function measure(target: Target): Promise<number[]> {
 }
 
 export async function run(): Promise<void> {
-  const all = targets();
+  const all = storeTargets('failover');
   const chosen = (process.env.BENCH_FAILOVER_STORES ?? 'sqlite,postgres,mariadb,redis').split(',');
   const cpus = os.cpus();
   console.log('Horarium failover benchmark: a node killed while running a fire');
