@@ -21,6 +21,10 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { AsyncScheduler, silentLogger } from '../../src/index.ts';
 import type { FireRecord } from '../../src/stores/ledger.ts';
+import {
+  pgWakeChannelName,
+  WAKE_APPLICATION_NAME,
+} from '../../src/stores/sql/postgres/pg-wake-channel.ts';
 import { CLUSTER_JOBS_MODULE, readClusterRunLog } from '../fixtures/cluster-jobs.ts';
 import { ClusterProcess } from '../helpers/cluster-process.ts';
 import { type DurableStoreTarget, openStore, REDIS_URL } from '../helpers/durability.ts';
@@ -81,6 +85,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const { target, leaseS } = options;
   const tag = `hz-chaos-${randomInt(1e9)}`;
   const env: Record<string, string> = { PGAPPNAME: tag, HORARIUM_REDIS_NAME: tag };
+  const listenChannel = options.kind === 'postgres' ? pgListenChannel(target) : '';
   const all: ClusterProcess[] = [];
   let generation = 0;
   const start = async (): Promise<ClusterProcess> => {
@@ -125,7 +130,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         count('SIGSTOP past the lease');
         await sleep(leaseS * 1000 * 2 + randomInt(500));
         victim.signal('SIGCONT');
-      } else if (await killSessions(options.kind, tag)) {
+      } else if (await killSessions(options.kind, tag, listenChannel)) {
         count('store sessions killed');
       } else {
         victim.kill();
@@ -206,15 +211,28 @@ function slotsOf(first: number, last: number, stepMs: number, aligned: boolean):
 }
 
 /** Kills the store sessions of the chaos nodes (and their wake-up listeners); false when the store has none to kill. */
-async function killSessions(kind: ChaosOptions['kind'], tag: string): Promise<boolean> {
+/**
+ * The PostgreSQL channel the nodes' wake-up connections listen on, named from the store's
+ * own identity: the harness kills those connections, and no other test's.
+ */
+function pgListenChannel(target: DurableStoreTarget): string {
+  const identity = openStore(target).ledger?.identity?.();
+  return identity === undefined ? '' : pgWakeChannelName(identity);
+}
+
+async function killSessions(
+  kind: ChaosOptions['kind'],
+  tag: string,
+  listenChannel: string,
+): Promise<boolean> {
   if (kind === 'postgres') {
     const client = new pg.Client({ connectionString: POSTGRES_URL });
     try {
       await client.connect();
       await client.query(
         `select pg_terminate_backend(pid) from pg_stat_activity
-          where application_name = $1 or (application_name = 'horarium wake-ups' and query like $2)`,
-        [tag, `listen horarium_wake_%`],
+          where application_name = $1 or (application_name = $2 and query = $3)`,
+        [tag, WAKE_APPLICATION_NAME, `listen ${listenChannel}`],
       );
     } finally {
       await client.end().catch(() => {});
