@@ -145,7 +145,8 @@ const redisReason = await redisUnreachable();
 describeWithService('Redis pub/sub wake-ups', 'Redis', REDIS_URL, redisReason, () => {
   const make = (identity: string, heard: Heard) => {
     // As a store's client: it reconnects (the tests' usual client does not).
-    const publisher = new IORedis(REDIS_URL, { connectTimeout: 3000 });
+    // Named after the store, so that a test kills its own subscriber and no other test's.
+    const publisher = new IORedis(REDIS_URL, { connectTimeout: 3000, connectionName: identity });
     publisher.on('error', () => {});
     clients.push({ end: async () => void publisher.disconnect() });
     return new RedisWakeChannel({
@@ -198,7 +199,12 @@ describeWithService('Redis pub/sub wake-ups', 'Redis', REDIS_URL, redisReason, (
     await channel.open(heard.listener);
     const client = admin();
     await subscribed(client, `${identity}.wake`, 1);
-    await client.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    const list = (await client.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+    for (const line of list.split('\n'))
+      if (line.includes(` name=${identity} `)) {
+        const id = /\bid=(\d+)/.exec(line)?.[1];
+        if (id !== undefined) await client.call('CLIENT', 'KILL', 'ID', id);
+      }
     await waitFor('a reconnection hint', () => heard.hints.includes(''), WAIT_MS);
     await subscribed(client, `${identity}.wake`, 1);
     await channel.send('after');
