@@ -27,6 +27,7 @@ import {
   type SchedulerEvent,
   SqlJobStore,
 } from '../../src/index.ts';
+import type { ClusterLedger } from '../../src/stores/ledger.ts';
 import {
   type DurableBackend,
   describeBackend,
@@ -61,16 +62,7 @@ class CuttingSqlStore extends SqlJobStore {
   hook: CutHook | null = null;
   constructor(options: ConstructorParameters<typeof SqlJobStore>[0]) {
     super(options);
-    const ledger = this.ledger;
-    const claimDueJobs = ledger.claimDueJobs.bind(ledger);
-    ledger.claimDueJobs = async (claimOptions) => {
-      const claim = await claimDueJobs(claimOptions);
-      fireHook(
-        this.hook,
-        claim.jobs.map((claimed) => claimed.job),
-      );
-      return claim;
-    };
+    hookClaims(this);
   }
 }
 
@@ -79,17 +71,25 @@ class CuttingRedisStore extends RedisJobStore {
   hook: CutHook | null = null;
   constructor(options: ConstructorParameters<typeof RedisJobStore>[0]) {
     super(options);
-    const ledger = this.ledger;
-    const claimDueJobs = ledger.claimDueJobs.bind(ledger);
-    ledger.claimDueJobs = async (claimOptions) => {
-      const claim = await claimDueJobs(claimOptions);
-      fireHook(
-        this.hook,
-        claim.jobs.map((claimed) => claimed.job),
-      );
-      return claim;
-    };
+    hookClaims(this);
   }
+}
+
+/** Hands the jobs of every claim of `store` to its cut hook. */
+function hookClaims(store: {
+  readonly ledger: ClusterLedger;
+  readonly hook: CutHook | null;
+}): void {
+  const { ledger } = store;
+  const claimDueJobs = ledger.claimDueJobs.bind(ledger);
+  ledger.claimDueJobs = async (claimOptions) => {
+    const claim = await claimDueJobs(claimOptions);
+    fireHook(
+      store.hook,
+      claim.jobs.map((claimed) => claimed.job),
+    );
+    return claim;
+  };
 }
 
 function fireHook(hook: CutHook | null, jobs: readonly Job[]): void {
