@@ -1,18 +1,3 @@
-/**
- * Several schedulers on one store (SPEC §3.1), on every persistent store that
- * has a server here: real child processes (test/fixtures/cluster-child.ts)
- * and a scheduler in this process share a SQLite file, a PostgreSQL or
- * MariaDB table, or a Redis prefix. Every fire runs at most once; a node
- * killed with SIGKILL mid-run has its fire recorded abandoned by a peer (or
- * run again, for `recover: true`); `maxInstances` holds across nodes; a job
- * that blocks its node's event loop keeps its lease; a graceful shutdown
- * finishes its runs and gives its claims back.
- *
- * Real processes and timers, leases of 1.5 s: the bounds are generous, the
- * assertions about what ran are exact.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import {
   AsyncScheduler,
@@ -24,6 +9,7 @@ import {
 } from '../../src/index.ts';
 import type { ClusterLedger, FireRecord } from '../../src/stores/ledger.ts';
 import { CLUSTER_JOBS_MODULE, readClusterRunLog } from '../fixtures/cluster-jobs.ts';
+import { ClusterProcess } from '../helpers/cluster-process.ts';
 import {
   type DurableBackend,
   type DurableStoreTarget,
@@ -39,7 +25,6 @@ import {
 import { BETTER_SQLITE3_SAFE } from '../helpers/sql-backends.ts';
 import { storeTestContext } from '../helpers/store-context.ts';
 
-const CHILD = fileURLToPath(new URL('../fixtures/cluster-child.ts', import.meta.url));
 const RUN = `${CLUSTER_JOBS_MODULE}:run`;
 const BLOCK = `${CLUSTER_JOBS_MODULE}:block`;
 /**
@@ -59,47 +44,10 @@ const backends: DurableBackend[] = [
 ];
 const reasons = await reachability(backends);
 
-/** A cluster-child.ts process and what it printed. */
-class Node {
-  readonly process: ChildProcess;
-  readonly id: string;
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<number | null>;
-
-  constructor(target: DurableStoreTarget, id: string) {
-    this.id = id;
-    const args = ['--import', 'tsx', CHILD, target.url, target.name, id, String(LEASE_S)];
-    if (target.sqliteDriver !== undefined) args.push(target.sqliteDriver);
-    this.process = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.process.stdout?.on('data', (chunk: Buffer) => {
-      this.stdout += chunk.toString();
-    });
-    this.process.stderr?.on('data', (chunk: Buffer) => {
-      this.stderr += chunk.toString();
-    });
-    this.exited = new Promise((resolve) => this.process.once('exit', (code) => resolve(code)));
-  }
-
-  async ready(): Promise<void> {
-    await waitFor(
-      `node ${this.id} to start`,
-      () => this.stdout.includes('READY'),
-      20_000,
-      () => this.stderr.slice(-2000),
-    );
-  }
-
-  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (this.process.exitCode === null && this.process.signalCode === null)
-      this.process.kill(signal);
-  }
-}
-
 interface Context {
   target: DurableStoreTarget;
   runLog: string;
-  nodes: Node[];
+  nodes: ClusterProcess[];
   schedulers: AsyncScheduler[];
 }
 
@@ -156,8 +104,8 @@ for (const backend of backends) {
       return context;
     }
 
-    async function startNode(context: Context, id: string): Promise<Node> {
-      const node = new Node(context.target, id);
+    async function startNode(context: Context, id: string): Promise<ClusterProcess> {
+      const node = new ClusterProcess(context.target, id, { leaseS: LEASE_S });
       context.nodes.push(node);
       await node.ready();
       return node;
@@ -275,7 +223,7 @@ for (const backend of backends) {
           15_000,
           () => child.stderr,
         );
-        child.kill('SIGKILL');
+        child.kill();
         await child.exited;
         local.resume();
         await waitFor('the reaper to find both fires', () => abandoned.length === 2, 15_000);
@@ -416,7 +364,7 @@ for (const backend of backends) {
           () => readClusterRunLog(context.runLog).some((l) => l.kind === 'start'),
           15_000,
         );
-        child.kill('SIGTERM');
+        child.signal('SIGTERM');
         await waitFor(
           'the child to shut down',
           () => child.stdout.includes('BYE'),
