@@ -26,11 +26,12 @@ import {
   describeStoreContract,
   expectBatchUpdateNeverRestoresRemovedJobs,
   makeJob,
+  type StoreUnderTest,
 } from './store-contract.ts';
 
-/** The contract, with a fresh table (or SQLite file) per test. */
-export function describeSqlContract(backend: SqlBackend): void {
-  describeStoreContract(`SqlJobStore (${backend.name})`, async () => {
+/** A store on a fresh table (or SQLite file) of `backend`, on the store's own connections. */
+function freshStore(backend: SqlBackend): () => Promise<StoreUnderTest> {
+  return async () => {
     const database = await backend.create();
     return {
       store: new SqlJobStore({
@@ -40,7 +41,12 @@ export function describeSqlContract(backend: SqlBackend): void {
       }),
       cleanup: () => database.cleanup(),
     };
-  });
+  };
+}
+
+/** The contract, with a fresh table (or SQLite file) per test. */
+export function describeSqlContract(backend: SqlBackend): void {
+  describeStoreContract(`SqlJobStore (${backend.name})`, freshStore(backend));
 }
 
 /**
@@ -48,17 +54,7 @@ export function describeSqlContract(backend: SqlBackend): void {
  * on the store's own connections, and on an application's Kysely instance.
  */
 export function describeSqlLedger(backend: SqlBackend): void {
-  describeLedgerContract(`SqlJobStore (${backend.name})`, async () => {
-    const database = await backend.create();
-    return {
-      store: new SqlJobStore({
-        url: database.url,
-        tableName: database.tableName,
-        sqliteDriver: backend.sqliteDriver,
-      }),
-      cleanup: () => database.cleanup(),
-    };
-  });
+  describeLedgerContract(`SqlJobStore (${backend.name})`, freshStore(backend));
   describeLedgerContract(`SqlJobStore (${backend.name}, an application's Kysely)`, async () => {
     const database = await backend.create();
     return {
@@ -66,17 +62,7 @@ export function describeSqlLedger(backend: SqlBackend): void {
       cleanup: () => database.cleanup(),
     };
   });
-  describeLedgerInterleavings(`SqlJobStore (${backend.name})`, async () => {
-    const database = await backend.create();
-    return {
-      store: new SqlJobStore({
-        url: database.url,
-        tableName: database.tableName,
-        sqliteDriver: backend.sqliteDriver,
-      }),
-      cleanup: () => database.cleanup(),
-    };
-  });
+  describeLedgerInterleavings(`SqlJobStore (${backend.name})`, freshStore(backend));
 }
 
 /** Ids with quotes, semicolons, case, trailing spaces, combining marks and emoji. */
