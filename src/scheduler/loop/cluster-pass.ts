@@ -14,12 +14,11 @@ import {
   EVENT_JOB_MAX_INSTANCES,
   EVENT_JOB_MODIFIED,
   EVENT_JOB_REMOVED,
-  EVENT_JOB_SUBMITTED,
   JobEvent,
   JobSubmissionEvent,
   type SchedulerEvent,
 } from '../../events.ts';
-import { type Executor, MaxInstancesReachedError } from '../../executors/executor.ts';
+import type { Executor } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Claim, JobCommit, NewFire } from '../../stores/ledger.ts';
 import type { StoreNode, WonFire } from '../cluster/store-node.ts';
@@ -28,6 +27,7 @@ import { CatchUpReport } from './catch-up.ts';
 import { nextWake } from './next-wake.ts';
 import { type DuePlan, planJob } from './plan-job.ts';
 import type { PassHost } from './store-pass.ts';
+import { submitRuns } from './submit.ts';
 
 /** Claims one pass makes at most per store; a larger backlog continues in the next pass. */
 const MAX_CLAIMS_PER_PASS = 100;
@@ -252,35 +252,15 @@ function submitFires(
   queued: SchedulerEvent[],
 ): void {
   const runTimes = fires.map((fire) => new Date(fire.scheduledTime));
-  try {
-    executor.submitJob(job, runTimes, {
-      fires,
-      clockSkewMs: node.skewMs,
-      ...(continuation ? { continuation } : {}),
-    });
-    if (host.wants(EVENT_JOB_SUBMITTED))
-      queued.push(new JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, runTimes));
-  } catch (error) {
-    const maxed = error instanceof MaxInstancesReachedError;
+  const options = { fires, clockSkewMs: node.skewMs, ...(continuation ? { continuation } : {}) };
+  submitRuns(host, alias, executor, job, runTimes, options, queued, (maxedOut, error) => {
     for (const fire of fires)
       node.giveUp(
         job,
         fire.fireId,
         fire.scheduledTime,
-        maxed ? 'skipped_max_instances' : 'failed',
-        maxed ? undefined : error,
+        maxedOut ? 'skipped_max_instances' : 'failed',
+        maxedOut ? undefined : error,
       );
-    if (maxed) {
-      host.logger.warn(
-        `Execution of job "${job.name}" (${job.id}) skipped: maximum number of running instances reached (${job.maxInstances})`,
-      );
-      if (host.wants(EVENT_JOB_MAX_INSTANCES))
-        queued.push(new JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, runTimes));
-    } else {
-      host.logger.error(
-        `Error submitting job "${job.name}" (${job.id}) to executor "${job.executor}"`,
-        error,
-      );
-    }
-  }
+  });
 }

@@ -8,15 +8,12 @@
 
 import {
   EVENT_JOB_CATCH_UP,
-  EVENT_JOB_MAX_INSTANCES,
   EVENT_JOB_MODIFIED,
   EVENT_JOB_REMOVED,
-  EVENT_JOB_SUBMITTED,
   JobEvent,
-  JobSubmissionEvent,
   type SchedulerEvent,
 } from '../../events.ts';
-import { type Executor, MaxInstancesReachedError } from '../../executors/executor.ts';
+import type { Executor } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
 import type { StoreNode } from '../cluster/store-node.ts';
@@ -25,6 +22,7 @@ import { CatchUpReport } from './catch-up.ts';
 import { processLedgerStore } from './cluster-pass.ts';
 import { nextWake } from './next-wake.ts';
 import { type DuePlan, planJob } from './plan-job.ts';
+import { submitRuns } from './submit.ts';
 
 /** How long a pass waits for a slow store before going on with the others (the slow one finishes in the background). */
 const SLOW_STORE_MS = 1000;
@@ -202,40 +200,17 @@ async function runDueJobs(
     if (!host.isRunning()) break;
     const { job } = plan;
     if (plan.executor !== undefined)
-      submit(host, alias, plan.executor, job, plan.runTimes, plan.continuation, queued);
+      submitRuns(
+        host,
+        alias,
+        plan.executor,
+        job,
+        plan.runTimes,
+        plan.continuation ? { continuation: true } : undefined,
+        queued,
+      );
     if (unsaved.has(job.id)) continue;
     if (plan.updated === null) host.dispatch(new JobEvent(EVENT_JOB_REMOVED, job.id, alias));
     else if (plan.paused) host.dispatch(new JobEvent(EVENT_JOB_MODIFIED, job.id, alias));
-  }
-}
-
-function submit(
-  host: PassHost,
-  alias: string,
-  executor: Executor,
-  job: Job,
-  runTimes: Date[],
-  continuation: boolean,
-  queued: SchedulerEvent[],
-): void {
-  try {
-    executor.submitJob(job, runTimes, continuation ? { continuation } : undefined);
-    if (host.wants(EVENT_JOB_SUBMITTED)) {
-      queued.push(new JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, runTimes));
-    }
-  } catch (error) {
-    if (error instanceof MaxInstancesReachedError) {
-      host.logger.warn(
-        `Execution of job "${job.name}" (${job.id}) skipped: maximum number of running instances reached (${job.maxInstances})`,
-      );
-      if (host.wants(EVENT_JOB_MAX_INSTANCES)) {
-        queued.push(new JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, runTimes));
-      }
-    } else {
-      host.logger.error(
-        `Error submitting job "${job.name}" (${job.id}) to executor "${job.executor}"`,
-        error,
-      );
-    }
   }
 }
