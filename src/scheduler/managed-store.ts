@@ -307,6 +307,11 @@ export class ManagedStore {
   /** A store operation of the loop, bounded in time for shared stores. */
   withTimeout<T>(operation: string, call: () => Promise<T>): Promise<T> {
     if (!this.shared) return call();
+    // Called before the timer exists: a call that throws at once leaves no timer
+    // behind to reject a promise nobody awaits.
+    const result = call();
+    // The operation may still settle after the timeout; its outcome is then ignored, never unhandled.
+    result.catch(() => {});
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -314,9 +319,6 @@ export class ManagedStore {
         STORE_OPERATION_TIMEOUT_MS,
       );
     });
-    const result = call();
-    // The operation may still settle after the timeout; its outcome is then ignored, never unhandled.
-    result.catch(() => {});
     return Promise.race([result, expired]).finally(() => clearTimeout(timer));
   }
 

@@ -41,6 +41,8 @@ export class FireWriter {
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
   #retryAt = 0;
+  /** Stopped by a node that left its store: updates are no longer taken. */
+  #stopped = false;
 
   constructor(ledger: ClusterLedger, owner: string, host: FireWriterHost) {
     this.#ledger = ledger;
@@ -58,7 +60,13 @@ export class FireWriter {
     return this.#queue.length > 0 && Date.now() >= this.#retryAt;
   }
 
+  /**
+   * Queues an update. After {@link stop} it is dropped: the store may be
+   * closed, and the fire's lease, no longer renewed, expires and the fire is
+   * recorded abandoned by the scheduler that finds it.
+   */
   push(update: FireUpdate, label: string, quiet = false): void {
+    if (this.#stopped) return;
     this.#queue.push({ update, label, quiet });
     if (this.#writing !== undefined) return;
     if (this.#queue.length >= FLUSH_SIZE && Date.now() >= this.#retryAt) {
@@ -86,8 +94,14 @@ export class FireWriter {
     return this.#queue.length === 0;
   }
 
-  /** Stops the timer; what is queued stays queued. */
+  /** Takes updates again, after {@link stop} (the node joins its store again). */
+  start(): void {
+    this.#stopped = false;
+  }
+
+  /** Stops the timer and takes no more updates; what is queued stays queued. */
   stop(): void {
+    this.#stopped = true;
     this.#clearTimer();
   }
 

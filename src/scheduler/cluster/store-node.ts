@@ -171,6 +171,7 @@ export class StoreNode {
    */
   async join(): Promise<void> {
     this.#stopped = false;
+    this.#writer.start();
     const storeNow = await this.#measureSkew();
     const nodes = await this.#host.withTimeout('getNodes', () => this.ledger.getNodes());
     const same = nodes.find((node) => node.nodeId === this.nodeId);
