@@ -139,15 +139,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         live.push(await start());
       }
     }
-    // Past the last fire time: let the survivors catch up and reap, then stop them gracefully.
-    await sleep(leaseS * 1000 * 3 + 3000);
+    // Past the last fire time: let the survivors catch up and reap (a fire held by a node
+    // killed at the last slot expires one lease later and is reaped within half a lease
+    // more), while a last node starts; then stop the survivors gracefully.
+    const [last] = await Promise.all([start(), sleep(leaseS * 1000 * 2 + 2000)]);
     for (const node of live) node.signal('SIGTERM');
     await Promise.race([Promise.all(live.map((node) => node.exited)), sleep(30_000)]);
-    // Anything a dead node still held is reaped by a last node, once its leases have expired.
-    const last = await start();
+    // Anything a dead node still held is reaped by the last node, once its leases have expired.
     live.length = 0;
     live.push(last);
-    await sleep(leaseS * 1000 * 2 + 2000);
+    await sleep(leaseS * 1000 * 2 + 1000);
     last.signal('SIGTERM');
     await Promise.race([last.exited, sleep(30_000)]);
     const fires = await readFires(target);

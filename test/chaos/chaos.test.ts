@@ -1,6 +1,6 @@
 /**
  * The chaos harness (chaos-harness.ts) on every persistent store with a
- * server here, four scheduler processes each. The CI form runs 10 s of chaos
+ * server here, four scheduler processes each. The CI form runs 6 s of chaos
  * per store; the long form sets CHAOS_SECONDS (and CHAOS_STORES to pick
  * stores by name), e.g.
  *
@@ -18,7 +18,7 @@ import {
 import { BETTER_SQLITE3_SAFE } from '../helpers/sql-backends.ts';
 import { type ChaosOptions, runChaos } from './chaos-harness.ts';
 
-const SECONDS = Number(process.env.CHAOS_SECONDS ?? 10);
+const SECONDS = Number(process.env.CHAOS_SECONDS ?? 6);
 const WANTED = process.env.CHAOS_STORES?.split(',').map((name) => name.trim());
 
 const kinds: [DurableBackend, ChaosOptions['kind']][] = [
