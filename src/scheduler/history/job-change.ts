@@ -1,30 +1,11 @@
 /**
- * What a job was at a moment in its past: the changes recorded for it (added,
- * modified, paused, resumed, removed), each with the trigger and the options
- * in force after it, so that a past slot can be recomputed with the trigger
- * that was in force then rather than the one the job has now.
+ * What a job was at a moment in its past, from the changes its store recorded
+ * (`../../stores/job-changes.ts`): whether it existed, which trigger was in
+ * force, whether it was paused.
  */
-import type { TriggerJSON } from '../../triggers/trigger.ts';
+import type { JobChange } from '../../stores/job-changes.ts';
 
-export type JobChangeKind = 'added' | 'modified' | 'paused' | 'resumed' | 'removed';
-
-/** One recorded change of a job. */
-export interface JobChange {
-  readonly jobId: string;
-  /** Counts the job's changes from 1: a later change has a higher version. */
-  readonly version: number;
-  readonly kind: JobChangeKind;
-  /** When the change was made (epoch ms, the store's clock where it has one). */
-  readonly at: number;
-  /** The trigger in force after the change; null once removed. */
-  readonly trigger: TriggerJSON | null;
-  /** Seconds a run may start late; null: any lateness. */
-  readonly misfireGraceTime: number | null;
-  readonly coalesce: boolean;
-  readonly maxInstances: number;
-  /** The scheduler that made the change, when one did (not the CLI). */
-  readonly node: string | null;
-}
+export type { JobChange, JobChangeKind } from '../../stores/job-changes.ts';
 
 /** What a job's changes say about one moment. */
 export interface JobStateAt {
