@@ -214,10 +214,22 @@ export interface NodeRecord {
   readonly clockSkewMs: number;
 }
 
-/** Which fires to read: newest first (by scheduled time, then fire id). */
+/** A place in the order of fires (newest first: by scheduled time, then fire id, both descending). */
+export interface FirePosition {
+  readonly scheduledTime: number;
+  readonly fireId: string;
+}
+
+/** Which fires to read: newest first (by scheduled time, then fire id, both descending). */
 export interface FireQuery {
   readonly jobId?: string;
   readonly states?: readonly FireState[];
+  /** Only fires scheduled at or after this time (epoch ms). */
+  readonly from?: number;
+  /** Only fires scheduled at or before this time (epoch ms). */
+  readonly to?: number;
+  /** Only fires after this place in the order: the last fire of the previous page (keyset paging). */
+  readonly after?: FirePosition;
   readonly limit: number;
 }
 

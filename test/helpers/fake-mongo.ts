@@ -41,8 +41,14 @@ function typeOf(value: unknown): string {
   return 'object';
 }
 
-function compareNumbers(value: unknown, operand: unknown, test: (a: number, b: number) => boolean) {
-  return typeof value === 'number' && typeof operand === 'number' && test(value, operand);
+/** Comparison operators match values of the operand's type only, as MongoDB's do (numbers; strings by code unit, the simple collation). */
+function compareNumbers(
+  value: unknown,
+  operand: unknown,
+  test: (a: number | string, b: number | string) => boolean,
+) {
+  if (typeof value === 'number' && typeof operand === 'number') return test(value, operand);
+  return typeof value === 'string' && typeof operand === 'string' && test(value, operand);
 }
 
 function matchValue(value: unknown, condition: unknown): boolean {

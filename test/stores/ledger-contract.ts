@@ -470,6 +470,67 @@ export function describeLedgerContract(
       expect(context.failures.map((f) => f.jobId)).toEqual(['broken']);
     });
 
+    it('reads fires newest first in pages that never return a fire twice or skip one, within a time range and by state', async () => {
+      // Three jobs; fires share scheduled times across jobs, so that ties are broken by fire id.
+      const jobs = ['p1', 'p2', 'p3'];
+      for (const id of jobs) await store.addJob(makeJob(id, BASE_TIME));
+      const claimed = await claim(A, BASE_TIME);
+      const commits: JobCommit[] = claimed.jobs.map((c) => ({
+        jobId: c.job.id,
+        fence: c.fence,
+        job: null,
+        fires: Array.from({ length: 7 }, (_, i) => ({
+          ...runFire(BASE_TIME - i * SECOND),
+          state: i % 3 === 0 ? ('missed' as const) : ('claimed' as const),
+        })),
+      }));
+      const { won } = await commit(A, commits, BASE_TIME);
+      expect(won).toHaveLength(21);
+      const all = await ledger.getFires({ limit: 1000 });
+      const order = (a: FireRecord, b: FireRecord) =>
+        b.scheduledTime - a.scheduledTime ||
+        (a.fireId < b.fireId ? 1 : a.fireId > b.fireId ? -1 : 0);
+      expect(all.map((f) => f.fireId)).toEqual([...all].sort(order).map((f) => f.fireId));
+
+      const paged: FireRecord[] = [];
+      let after: { scheduledTime: number; fireId: string } | undefined;
+      for (let page = 0; page < 20; page++) {
+        const fires = await ledger.getFires({
+          limit: 4,
+          ...(after === undefined ? {} : { after }),
+        });
+        paged.push(...fires);
+        const last = fires.at(-1);
+        if (fires.length < 4 || last === undefined) break;
+        after = { scheduledTime: last.scheduledTime, fireId: last.fireId };
+      }
+      expect(paged.map((f) => f.fireId)).toEqual(all.map((f) => f.fireId));
+
+      const ranged = await ledger.getFires({
+        jobId: 'p2',
+        from: BASE_TIME - 4 * SECOND,
+        to: BASE_TIME - SECOND,
+        limit: 1000,
+      });
+      expect(ranged.map((f) => f.scheduledTime)).toEqual(
+        [1, 2, 3, 4].map((i) => BASE_TIME - i * SECOND),
+      );
+      const missed = await ledger.getFires({
+        states: ['missed'],
+        to: BASE_TIME - SECOND,
+        limit: 1000,
+      });
+      expect(missed.map((f) => f.scheduledTime)).toEqual(
+        [3, 3, 3, 6, 6, 6].map((i) => BASE_TIME - i * SECOND),
+      );
+      const tail = all[10] as FireRecord;
+      const rest = await ledger.getFires({
+        after: { scheduledTime: tail.scheduledTime, fireId: tail.fireId },
+        limit: 1000,
+      });
+      expect(rest.map((f) => f.fireId)).toEqual(all.slice(11).map((f) => f.fireId));
+    });
+
     it('tells its own clock', async () => {
       const before = Date.now();
       const now = await ledger.now();

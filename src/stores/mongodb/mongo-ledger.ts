@@ -529,6 +529,15 @@ export class MongoLedger implements ClusterLedger {
     const filter: Filter<MongoFireDocument> = {};
     if (query.jobId !== undefined) filter.job_id = query.jobId;
     if (query.states !== undefined) filter.state = { $in: [...query.states] };
+    const range: { $gte?: number; $lte?: number } = {};
+    if (query.from !== undefined) range.$gte = query.from;
+    if (query.to !== undefined) range.$lte = query.to;
+    if (query.after !== undefined) {
+      const { scheduledTime, fireId } = query.after;
+      range.$lte = Math.min(range.$lte ?? scheduledTime, scheduledTime);
+      filter.$or = [{ scheduled_time: { $lt: scheduledTime } }, { _id: { $lt: fireId } }];
+    }
+    if (range.$gte !== undefined || range.$lte !== undefined) filter.scheduled_time = range;
     const documents = await fires
       .find(filter)
       .sort({ scheduled_time: -1, _id: -1 })

@@ -405,10 +405,12 @@ return result`,
 
 /**
  * ARGV: job id (`''` with the next `'0'`: every job), `'1'` when a job id is
- * given, limit, states (JSON list, `''`: any). Returns `fire id, record`
- * pairs, newest first (by scheduled time, then fire id), up to `limit`
- * records that parse and are in `states`. Unparsable records are returned
- * too, uncounted, for the caller to report.
+ * given, limit, states (JSON list, `''`: any), from, to (scheduled times,
+ * `''`: open), and the place to continue after (scheduled time and fire id,
+ * `''`: the start). Returns `fire id, record` pairs, newest first (by
+ * scheduled time, then fire id), up to `limit` records that parse and are in
+ * `states`. Unparsable records are returned too, uncounted, for the caller to
+ * report.
  */
 export const GET_FIRES: RedisScript = ledgerScript(
   'getFires',
@@ -418,33 +420,57 @@ if ARGV[4] ~= '' then
   wanted = {}
   for _, state in ipairs(cjson.decode(ARGV[4])) do wanted[state] = true end
 end
-local prefix = lex(ARGV[1])
-local result, count, offset, page = {}, 0, 0, math.max(limit, 100)
-while count < limit do
-  local ids = {}
-  if by_job then
-    local found = redis.call('ZREVRANGEBYLEX', JOB_FIRES, '[' .. prefix .. TOP, '[' .. prefix, 'LIMIT', offset, page)
-    for i, member in ipairs(found) do ids[i] = string.sub(member, #prefix + 18) end
-  else
-    ids = redis.call('ZREVRANGE', FIRE_TIMES, offset, offset + page - 1)
+local from, to = tonumber(ARGV[5]), tonumber(ARGV[6])
+local after_time, after_id = tonumber(ARGV[7]), ARGV[8]
+local result, count, page = {}, 0, math.max(limit, 100)
+local function take(id)
+  local text = redis.call('HGET', FIRES, id)
+  if not text then return end
+  local f = decode(text)
+  if f == nil then
+    result[#result + 1] = id
+    result[#result + 1] = text
+  elseif wanted == nil or wanted[f.state] then
+    result[#result + 1] = id
+    result[#result + 1] = text
+    count = count + 1
   end
-  for _, id in ipairs(ids) do
-    local text = redis.call('HGET', FIRES, id)
-    if text then
-      local f = decode(text)
-      if f == nil then
-        result[#result + 1] = id
-        result[#result + 1] = text
-      elseif wanted == nil or wanted[f.state] then
-        result[#result + 1] = id
-        result[#result + 1] = text
-        count = count + 1
-        if count >= limit then break end
-      end
+end
+if by_job then
+  -- Members are job, time key, fire id: one lexicographic range, walked down from its top.
+  local prefix = lex(ARGV[1])
+  local top = '[' .. prefix .. TOP
+  if to ~= nil then top = '[' .. prefix .. tkey(to) .. TOP end
+  if after_time ~= nil and (to == nil or after_time <= to) then top = '(' .. prefix .. tkey(after_time) .. after_id end
+  local bottom = '[' .. prefix
+  if from ~= nil then bottom = '[' .. prefix .. tkey(from) end
+  while count < limit do
+    local found = redis.call('ZREVRANGEBYLEX', JOB_FIRES, top, bottom, 'LIMIT', 0, page)
+    for _, member in ipairs(found) do
+      take(string.sub(member, #prefix + 18))
+      if count >= limit then break end
     end
+    if #found < page then break end
+    top = '(' .. found[#found]
   end
-  if #ids < page then break end
-  offset = offset + page
+else
+  -- Scores are times; members of one score come in descending fire id order, as wanted.
+  local high = '+inf'
+  if to ~= nil then high = num(to) end
+  if after_time ~= nil and (to == nil or after_time <= to) then high = num(after_time) end
+  local low = '-inf'
+  if from ~= nil then low = num(from) end
+  local offset = 0
+  while count < limit do
+    local found = redis.call('ZREVRANGEBYSCORE', FIRE_TIMES, high, low, 'WITHSCORES', 'LIMIT', offset, page)
+    for i = 1, #found, 2 do
+      local id, time = found[i], tonumber(found[i + 1])
+      if after_time == nil or time < after_time or id < after_id then take(id) end
+      if count >= limit then break end
+    end
+    if #found < page * 2 then break end
+    offset = offset + page
+  end
 end
 return result`,
 );

@@ -262,6 +262,8 @@ export class RedisLedger implements ClusterLedger {
   }
 
   async getFires(query: FireQuery): Promise<FireRecord[]> {
+    const optionalTime = (time: number | undefined, name: string): string =>
+      time === undefined ? '' : String(checkTime(time, 'getFires', name));
     const limit = checkCount(query.limit, 'getFires', 'limit');
     const { jobId, states } = query;
     if (jobId !== undefined && !isStorableId(jobId)) return [];
@@ -277,6 +279,10 @@ export class RedisLedger implements ClusterLedger {
         jobId === undefined ? '0' : '1',
         String(limit),
         states === undefined ? '' : JSON.stringify(states),
+        optionalTime(query.from, 'from'),
+        optionalTime(query.to, 'to'),
+        optionalTime(query.after?.scheduledTime, 'after.scheduledTime'),
+        query.after === undefined ? '' : checkName(query.after.fireId, 'getFires', 'after.fireId'),
       ]),
       'getFires',
     );

@@ -406,6 +406,14 @@ export class SqlLedger implements ClusterLedger {
     if (query.jobId !== undefined) conditions.push(sql`job_id = ${query.jobId}`);
     if (query.states !== undefined)
       conditions.push(sql`state in (${sql.join(query.states.map((state) => sql`${state}`))})`);
+    if (query.from !== undefined) conditions.push(sql`scheduled_time >= ${query.from}`);
+    if (query.to !== undefined) conditions.push(sql`scheduled_time <= ${query.to}`);
+    const { after } = query;
+    if (after !== undefined)
+      // The first condition alone bounds the index range; the second breaks ties by fire id.
+      conditions.push(
+        sql`scheduled_time <= ${after.scheduledTime} and (scheduled_time < ${after.scheduledTime} or fire_id < ${after.fireId})`,
+      );
     const where = conditions.length === 0 ? sql`` : sql`where ${sql.join(conditions, sql` and `)}`;
     const columns = sql.join(FIRE_COLUMNS.map((column) => sql.ref(column)));
     const query_ = sql`select ${columns} from ${sql.table(this.#host.names.fires)} ${where}
