@@ -45,7 +45,9 @@ export {
   type UnresolvedJobState,
 } from './jobs/serialization.ts';
 export type { JobSizeLimit } from './stores/errors.ts';
-// The cluster ledger a persistent store adds so that several schedulers may share it.
+export type { JobChange, JobChangeKind } from './stores/job-changes.ts';
+// The cluster ledger a persistent store adds so that several schedulers may share it
+// (its FireRecord and FireState are the application's too: the root exports them).
 export type {
   Claim,
   ClaimedJob,
@@ -54,9 +56,8 @@ export type {
   CommitOptions,
   CommitResult,
   FireOutcome,
+  FirePosition,
   FireQuery,
-  FireRecord,
-  FireState,
   FireUpdate,
   JobCommit,
   NewFire,

@@ -35,6 +35,12 @@ export type {
   PluginEntry,
   SchedulerConfig,
 } from './scheduler/config.ts';
+export type { ExplainVerdict, Explanation } from './scheduler/history/explain.ts';
+export type {
+  ExplainCallOptions,
+  FiresPage,
+  GetFiresOptions,
+} from './scheduler/history/fire-history.ts';
 // ArgsOption, ArgsRequired and OptionsArgument type `addJob`'s options from the
 // job function; they are exported so that declarations naming them can be written.
 export type {
@@ -50,6 +56,7 @@ export type {
 } from './scheduler/job-options.ts';
 export type { JobsExport } from './scheduler/jobs-export.ts';
 export type { TriggerAlias, TriggerArgsByAlias } from './scheduler/trigger-aliases.ts';
+export type { FireRecord, FireState } from './stores/ledger.ts';
 
 // Jobs
 
@@ -144,6 +151,7 @@ export {
   SchedulerNotRunningError,
   UnknownAliasError,
 } from './scheduler/errors.ts';
+export { HistoryQueryError, NoFireHistoryError } from './scheduler/history/fire-history.ts';
 export {
   JobStoreStartError,
   JobStoreUnavailableError,

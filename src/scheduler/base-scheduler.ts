@@ -40,8 +40,17 @@ import { defaultLogger, type Logger } from '../logging.ts';
 import { JobLookupError } from '../stores/errors.ts';
 import { MemoryJobStore } from '../stores/memory/memory-store.ts';
 import type { JobStore } from '../stores/store.ts';
+import type { DateInput } from '../time/parse.ts';
 import { getZone, localZoneName, type Zone } from '../time/zone.ts';
 import type { Trigger } from '../triggers/trigger.ts';
+import type { Explanation } from './history/explain.ts';
+import {
+  type ExplainCallOptions,
+  explainJob,
+  type FiresPage,
+  type GetFiresOptions,
+  readFires,
+} from './history/fire-history.ts';
 import './builtins.ts';
 import { ClusterNodes, type NodeInfo } from './cluster/cluster-nodes.ts';
 import {
@@ -878,6 +887,47 @@ export class BaseScheduler implements JobOwner {
       startedAt: new Date(record.startedAt),
       lastSeen: new Date(record.lastSeen),
     }));
+  }
+
+  // ------------------------------------------------------------------ history
+
+  /**
+   * A page of a store's fire ledger, newest first (by scheduled time, then
+   * fire id): every fire with its outcome, node, fencing token and times.
+   * Pass the page's `cursor` back for the next one. Only while started.
+   *
+   * @throws SchedulerNotRunningError, UnknownAliasError, NoFireHistoryError, HistoryQueryError
+   */
+  async getFires(options: GetFiresOptions = {}): Promise<FiresPage> {
+    if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
+    const managed = this.#jobs.store(options.jobstore ?? 'default');
+    managed.requireAvailable();
+    return readFires(managed, options, this.#zone);
+  }
+
+  /**
+   * Why the job did or did not run at `at` (a Date, epoch ms, or an ISO 8601
+   * string; a wall time without an offset is read in the zone of the job's
+   * trigger): a verdict, the fire time of the job nearest `at`, the ledger's
+   * record of it, and the evidence in plain sentences. Only while started.
+   *
+   * @example
+   * ```ts
+   * const answer = await scheduler.explain('nightly', '2026-03-29 02:30');
+   * answer.verdict; // 'ran'
+   * answer.evidence[0]; // '02:30 does not exist in Europe/Berlin on 2026-03-29 (clocks went forward by 1 h); …'
+   * ```
+   * @throws SchedulerNotRunningError, UnknownAliasError, NoFireHistoryError, HistoryQueryError, InvalidDateError
+   */
+  async explain(
+    jobId: string,
+    at: DateInput,
+    options: ExplainCallOptions = {},
+  ): Promise<Explanation> {
+    if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
+    const managed = this.#jobs.store(options.jobstore ?? 'default');
+    managed.requireAvailable();
+    return explainJob(managed, jobId, at, this.#zone);
   }
 
   #isRunning(): boolean {

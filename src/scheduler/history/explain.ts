@@ -66,7 +66,7 @@ export interface StoreOutage {
 }
 
 /** The job as its store holds it now, for a job whose changes were not recorded. */
-export interface CurrentJob {
+export interface StoredDefinition {
   readonly trigger: TriggerJSON;
   readonly paused: boolean;
   readonly misfireGraceTime: number | null;
@@ -81,7 +81,7 @@ export interface ExplainSource {
   /** The job's recorded changes, oldest first (empty when none were recorded). */
   changes(jobId: string): Promise<readonly JobChange[]>;
   /** The job as stored now, or null when the store has no such job. */
-  current(jobId: string): Promise<CurrentJob | null>;
+  current(jobId: string): Promise<StoredDefinition | null>;
   /** The job's fires scheduled at or before `to`, newest first, at most `limit`. */
   firesUpTo(jobId: string, to: number, limit: number): Promise<readonly FireRecord[]>;
   /** The oldest fire the ledger still keeps for the job (older ones were purged), or undefined when it keeps none. */
@@ -98,6 +98,9 @@ export interface ExplainOptions {
   /** The zone a wall time without an offset is read in when the job's trigger names none. */
   readonly zone?: Zone;
 }
+
+/** How far back the fire times of a trigger whose start is not recorded are looked for. */
+const UNKNOWN_AGE_LOOKBACK_MS = 10 * 366 * 86_400_000;
 
 /** Rows read around a slot: enough to find the coalesced row that folded it. */
 const ROWS_AROUND = 3;
@@ -231,7 +234,9 @@ export async function explainFire(
     evidence.push(
       `Its trigger adds up to ${String(definition.trigger.jitter)} s of random delay (jitter); fire times are compared without it.`,
     );
-  const since = Number.isFinite(definition.at) ? definition.at : instant;
+  // A definition of unknown age (no change recorded): its fire times are counted from
+  // far enough back that the one before the time asked about is found.
+  const since = Number.isFinite(definition.at) ? definition.at : instant - UNKNOWN_AGE_LOOKBACK_MS;
   let around = slotsAround(trigger, instant, since);
   if (
     around.previous !== instant &&

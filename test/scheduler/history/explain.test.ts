@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type CurrentJob,
   type ExplainSource,
   explainFire,
   type NodeWindow,
+  type StoredDefinition,
   type StoreOutage,
 } from '../../../src/scheduler/history/explain.ts';
 import type { JobChange } from '../../../src/scheduler/history/job-change.ts';
@@ -66,7 +66,7 @@ function fire(state: FireState, scheduled: string, extra: Partial<FireRecord> = 
 interface Facts {
   now?: string;
   changes?: JobChange[];
-  current?: CurrentJob | null;
+  current?: StoredDefinition | null;
   fires?: FireRecord[];
   nodes?: NodeWindow[];
   outages?: StoreOutage[];
@@ -312,7 +312,7 @@ describe('explain', () => {
       startDate: '2026-01-01T00:00:00Z',
       timezone: 'UTC',
     });
-    const current: CurrentJob = {
+    const current: StoredDefinition = {
       trigger: every.toJSON(),
       paused: false,
       misfireGraceTime: 1,

@@ -1,0 +1,243 @@
+/**
+ * The scheduler's view of a store's history: pages of its fire ledger
+ * (`scheduler.getFires`) and answers to "why didn't it fire at …?"
+ * (`scheduler.explain`). Arguments are checked here, with errors that name
+ * the argument and what to pass; the store only sees checked values.
+ */
+import { HorariumError } from '../../errors.ts';
+import type { JobChange } from '../../stores/job-changes.ts';
+import {
+  type ClusterLedger,
+  type FirePosition,
+  type FireRecord,
+  type FireState,
+  isFireState,
+} from '../../stores/ledger.ts';
+import type { JobStore } from '../../stores/store.ts';
+import { InvalidDateError } from '../../time/errors.ts';
+import { type DateInput, parseDateInput } from '../../time/parse.ts';
+import type { Zone } from '../../time/zone.ts';
+import type { ManagedStore } from '../managed-store.ts';
+import {
+  type ExplainSource,
+  type Explanation,
+  explainFire,
+  type NodeWindow,
+  type StoredDefinition,
+} from './explain.ts';
+
+/** Fires a page holds when the query does not say. */
+export const DEFAULT_FIRES_PAGE = 50;
+/** Fires a page holds at most. */
+export const MAX_FIRES_PAGE = 1000;
+
+/** What `scheduler.getFires` reads: newest first, in pages. */
+export interface GetFiresOptions {
+  readonly jobId?: string;
+  /** The job store to read (default `'default'`). */
+  readonly jobstore?: string;
+  /** Only fires scheduled at or after this time. */
+  readonly from?: DateInput;
+  /** Only fires scheduled at or before this time. */
+  readonly to?: DateInput;
+  readonly states?: readonly FireState[];
+  /** Fires per page: 1 to 1,000, default 50. */
+  readonly limit?: number;
+  /** The `cursor` of the previous page, to read the next one. */
+  readonly cursor?: string | null;
+}
+
+export interface FiresPage {
+  readonly fires: readonly FireRecord[];
+  /** Pass it back as `cursor` for the next page; null when there is none. */
+  readonly cursor: string | null;
+}
+
+export interface ExplainCallOptions {
+  /** The job store the job is in (default `'default'`). */
+  readonly jobstore?: string;
+}
+
+/** An argument of `getFires` or `explain` that cannot be used, named with what to pass instead. */
+export class HistoryQueryError extends HorariumError {
+  override name = 'HistoryQueryError';
+  readonly argument: string;
+  constructor(argument: string, problem: string) {
+    super(`${argument}: ${problem}`);
+    this.argument = argument;
+  }
+}
+
+/** A job store that keeps no fire ledger. */
+export class NoFireHistoryError extends HorariumError {
+  override name = 'NoFireHistoryError';
+  readonly jobstore: string;
+  constructor(jobstore: string) {
+    super(
+      `Job store ${JSON.stringify(jobstore)} keeps no fire ledger: fire history and explain need a persistent store (SQLite, PostgreSQL, MySQL/MariaDB, Redis or MongoDB)`,
+    );
+    this.jobstore = jobstore;
+  }
+}
+
+/** What a store may offer beside its ledger: the recorded changes of its jobs. */
+interface WithJobChanges {
+  readonly jobChanges?: { getJobChanges(jobId: string): Promise<readonly JobChange[]> };
+}
+
+export function encodeCursor(position: FirePosition): string {
+  return Buffer.from(JSON.stringify([position.scheduledTime, position.fireId])).toString(
+    'base64url',
+  );
+}
+
+export function decodeCursor(cursor: string): FirePosition {
+  const invalid = () =>
+    new HistoryQueryError(
+      'cursor',
+      `${JSON.stringify(cursor.slice(0, 40))} is not a cursor getFires returned; pass the \`cursor\` of the previous page, or none for the first page`,
+    );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 2 ||
+    typeof parsed[0] !== 'number' ||
+    !Number.isFinite(parsed[0]) ||
+    typeof parsed[1] !== 'string' ||
+    parsed[1].length === 0 ||
+    parsed[1].length > 200
+  )
+    throw invalid();
+  return { scheduledTime: parsed[0], fireId: parsed[1] };
+}
+
+function readTime(input: DateInput | undefined, argument: string, zone: Zone): number | undefined {
+  if (input === undefined) return undefined;
+  try {
+    return parseDateInput(input, zone);
+  } catch (error) {
+    if (error instanceof InvalidDateError) throw new HistoryQueryError(argument, error.message);
+    throw error;
+  }
+}
+
+function readLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_FIRES_PAGE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FIRES_PAGE)
+    throw new HistoryQueryError(
+      'limit',
+      `${String(limit)} is not a whole number from 1 to ${MAX_FIRES_PAGE.toLocaleString('en-US')}`,
+    );
+  return limit;
+}
+
+function readStates(states: readonly FireState[] | undefined): readonly FireState[] | undefined {
+  if (states === undefined) return undefined;
+  if (!Array.isArray(states))
+    throw new HistoryQueryError('states', 'must be a list of fire states');
+  for (const state of states)
+    if (!isFireState(state))
+      throw new HistoryQueryError(
+        'states',
+        `${JSON.stringify(state)} is not a fire state (claimed, running, succeeded, failed, timed_out, cancelled, abandoned, missed, coalesced, skipped_max_instances)`,
+      );
+  return states;
+}
+
+function ledgerOf(managed: ManagedStore): ClusterLedger {
+  const ledger = managed.store.ledger;
+  if (ledger === undefined) throw new NoFireHistoryError(managed.alias);
+  return ledger;
+}
+
+/** One page of a store's fires, newest first. */
+export async function readFires(
+  managed: ManagedStore,
+  options: GetFiresOptions,
+  zone: Zone,
+): Promise<FiresPage> {
+  const limit = readLimit(options.limit);
+  const states = readStates(options.states);
+  const from = readTime(options.from, 'from', zone);
+  const to = readTime(options.to, 'to', zone);
+  const after =
+    options.cursor === undefined || options.cursor === null
+      ? undefined
+      : decodeCursor(options.cursor);
+  if (options.jobId !== undefined && typeof options.jobId !== 'string')
+    throw new HistoryQueryError('jobId', 'must be a string');
+  const ledger = ledgerOf(managed);
+  // One more than asked: whether a next page exists without a second query.
+  const fires = await managed.withTimeout('getFires', () =>
+    ledger.getFires({
+      limit: limit + 1,
+      ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
+      ...(states === undefined ? {} : { states }),
+      ...(from === undefined ? {} : { from }),
+      ...(to === undefined ? {} : { to }),
+      ...(after === undefined ? {} : { after }),
+    }),
+  );
+  const page = fires.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    fires: page,
+    cursor: fires.length > limit && last !== undefined ? encodeCursor(last) : null,
+  };
+}
+
+/** How long after its last check-in a node counts as alive (it checks in every third of its lease). */
+const CHECK_IN_SLACK_MS = 60_000;
+
+/** The source of an explanation for a store with a ledger. */
+function ledgerSource(managed: ManagedStore, ledger: ClusterLedger): ExplainSource {
+  const store: JobStore & WithJobChanges = managed.store;
+  return {
+    now: () => ledger.now(),
+    changes: async (jobId) => (await store.jobChanges?.getJobChanges(jobId)) ?? [],
+    current: async (jobId): Promise<StoredDefinition | null> => {
+      const job = await store.lookupJob(jobId);
+      if (job === null) return null;
+      return {
+        trigger: job.trigger.toJSON(),
+        paused: job.nextRunTime === null,
+        misfireGraceTime: job.misfireGraceTime,
+        coalesce: job.coalesce,
+        maxInstances: job.maxInstances,
+      };
+    },
+    firesUpTo: (jobId, to, limit) => ledger.getFires({ jobId, to, limit }),
+    nodesAlive: async (from, to) => {
+      const nodes = await ledger.getNodes();
+      const windows: NodeWindow[] = nodes.map((node) => ({
+        nodeId: node.nodeId,
+        from: node.startedAt,
+        to: node.lastSeen + CHECK_IN_SLACK_MS,
+      }));
+      const alive = windows.filter((window) => window.from <= to && window.to >= from);
+      if (alive.length > 0) return alive;
+      // A node id used again after a restart keeps only its latest life: before
+      // that start, the check-ins cannot tell whether it was alive.
+      if (nodes.some((node) => node.startedAt > from)) return undefined;
+      return [];
+    },
+  };
+}
+
+/** Explains the job's fire time at (or nearest) `at`. */
+export function explainJob(
+  managed: ManagedStore,
+  jobId: string,
+  at: DateInput,
+  zone: Zone,
+): Promise<Explanation> {
+  if (typeof jobId !== 'string' || jobId.length === 0)
+    throw new HistoryQueryError('jobId', 'must be the id of a job (a non-empty string)');
+  const ledger = ledgerOf(managed);
+  return explainFire(ledgerSource(managed, ledger), jobId, at, { zone });
+}

@@ -1,0 +1,168 @@
+/**
+ * getFires and explain on real schedulers and real stores: fires a scheduler
+ * ran are read back page by page, never twice, and explained from the ledger;
+ * bad arguments are typed errors naming the argument.
+ */
+import { afterEach, expect, it } from 'vitest';
+import {
+  AsyncScheduler,
+  type FireRecord,
+  HistoryQueryError,
+  NoFireHistoryError,
+  SchedulerNotRunningError,
+} from '../../../src/index.ts';
+import {
+  type DurableBackend,
+  describeBackend,
+  durableBackends,
+  openStore,
+  reachability,
+  sleep,
+} from '../../helpers/durability.ts';
+import { BETTER_SQLITE3_SAFE } from '../../helpers/sql-backends.ts';
+
+const backends: DurableBackend[] = [
+  BETTER_SQLITE3_SAFE ? durableBackends.SQLite : durableBackends['SQLite (node:sqlite)'],
+  durableBackends.PostgreSQL,
+  durableBackends.Redis,
+];
+const reasons = await reachability(backends);
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Polls `check` until it holds, failing after `timeoutMs`. */
+async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+for (const backend of backends) {
+  describeBackend(`fire history on ${backend.name}`, backend, reasons.get(backend.name), () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+
+    async function started(): Promise<AsyncScheduler> {
+      const target = await backend.create();
+      cleanups.push(() => target.cleanup());
+      const scheduler = new AsyncScheduler({
+        jobstores: { default: openStore(target) },
+        logger: quiet,
+        timezone: 'UTC',
+      });
+      await scheduler.start();
+      cleanups.push(() => scheduler.shutdown({ wait: false }));
+      return scheduler;
+    }
+
+    it('pages through the fires it ran, newest first, never returning one twice, and explains them', async () => {
+      const scheduler = await started();
+      const startDate = new Date(Math.ceil((Date.now() + 300) / 1000) * 1000);
+      scheduler.registerTask('history.tick', () => {});
+      scheduler.registerTask('history.broken', () => {
+        throw new TypeError('bad input');
+      });
+      await scheduler.addJob('history.tick', 'interval', { id: 'tick', seconds: 0.1, startDate });
+      await scheduler.addJob('history.broken', 'interval', {
+        id: 'broken',
+        seconds: 0.25,
+        startDate,
+      });
+      // Generous: enough fires to span several pages, however loaded the machine.
+      await until(
+        'twelve runs of tick',
+        async () =>
+          (await scheduler.getFires({ jobId: 'tick', states: ['succeeded'], limit: 12 })).fires
+            .length >= 12,
+        20_000,
+      );
+      await until(
+        'two failed runs of broken',
+        async () =>
+          (await scheduler.getFires({ jobId: 'broken', states: ['failed'] })).fires.length >= 2,
+        20_000,
+      );
+      await scheduler.pauseJob('tick');
+      await scheduler.pauseJob('broken');
+
+      const all = (await scheduler.getFires({ limit: 1000 })).fires;
+      const paged: FireRecord[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await scheduler.getFires({ limit: 5, cursor });
+        expect(page.fires.length).toBeLessThanOrEqual(5);
+        paged.push(...page.fires);
+        cursor = page.cursor;
+      } while (cursor !== null);
+      expect(paged.map((f) => f.fireId)).toEqual(all.map((f) => f.fireId));
+      expect(new Set(paged.map((f) => f.fireId)).size).toBe(paged.length);
+      for (let i = 1; i < all.length; i++)
+        expect((all[i - 1] as FireRecord).scheduledTime).toBeGreaterThanOrEqual(
+          (all[i] as FireRecord).scheduledTime,
+        );
+
+      const ran = (await scheduler.getFires({ jobId: 'tick', states: ['succeeded'], limit: 1 }))
+        .fires[0] as FireRecord;
+      const ranAnswer = await scheduler.explain('tick', new Date(ran.scheduledTime));
+      expect(ranAnswer.verdict).toBe('ran');
+      expect(ranAnswer.fire?.fireId).toBe(ran.fireId);
+      expect(ranAnswer.evidence.join(' ')).toContain(`fencing token ${ran.fence}`);
+
+      const failed = (await scheduler.getFires({ jobId: 'broken', states: ['failed'], limit: 1 }))
+        .fires[0] as FireRecord;
+      const failedAnswer = await scheduler.explain('broken', failed.scheduledTime);
+      expect(failedAnswer.verdict).toBe('failed');
+      expect(failedAnswer.evidence.join(' ')).toContain('TypeError: bad input');
+
+      const between = await scheduler.explain('broken', failed.scheduledTime + 100);
+      expect(between.verdict).toBe('not_a_slot');
+      expect(between.slot).toEqual(new Date(failed.scheduledTime));
+
+      const before = await scheduler.explain('tick', startDate.getTime() - 60_000);
+      expect(before.verdict).toBe('not_a_slot');
+      expect(before.slot).toEqual(startDate);
+
+      const ghost = await scheduler.explain('ghost', new Date());
+      expect(ghost.verdict).toBe('unknown');
+    });
+
+    it('names the argument it cannot use', async () => {
+      const scheduler = await started();
+      await expect(scheduler.getFires({ limit: 0 })).rejects.toThrow(HistoryQueryError);
+      await expect(scheduler.getFires({ limit: 5000 })).rejects.toThrow(
+        /limit: 5000 is not a whole number from 1 to 1,000/,
+      );
+      await expect(scheduler.getFires({ cursor: 'not-a-cursor' })).rejects.toThrow(
+        /cursor: .* is not a cursor getFires returned/,
+      );
+      await expect(scheduler.getFires({ states: ['done' as 'failed'] })).rejects.toThrow(
+        /states: "done" is not a fire state/,
+      );
+      await expect(scheduler.getFires({ from: 'yesterday' })).rejects.toThrow(/from: /);
+      await expect(scheduler.explain('', new Date())).rejects.toThrow(HistoryQueryError);
+      await expect(scheduler.getFires({ jobstore: 'other' })).rejects.toThrow(
+        /No such job store: "other"/,
+      );
+    });
+  });
+}
+
+it('explains only where the store keeps a fire ledger, and only while started', async () => {
+  const scheduler = new AsyncScheduler({ logger: quiet });
+  await expect(scheduler.getFires()).rejects.toThrow(SchedulerNotRunningError);
+  await scheduler.start();
+  try {
+    await expect(scheduler.getFires()).rejects.toThrow(NoFireHistoryError);
+    await expect(scheduler.explain('x', new Date())).rejects.toThrow(/keeps no fire ledger/);
+  } finally {
+    await scheduler.shutdown();
+  }
+});
