@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `horarium` command: `run`, `jobs` and `next`. Mistakes (a bad
+ * The `horarium` command: `run`, `jobs`, `fires`, `why` and `next`. Mistakes (a bad
  * expression, an unknown zone, a missing store) are reported as one line on
  * stderr, `horarium: <message>`, with exit code 1; no stack traces unless
  * `HORARIUM_DEBUG=1` is set.
@@ -8,6 +8,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { HorariumError } from '../errors.ts';
 import { VERSION } from '../version.ts';
+import { type FiresOptions, listFires, whyNot } from './commands/history.ts';
 import {
   type JobsOptions,
   listJobs,
@@ -131,6 +132,30 @@ function program(): Command {
     'make a job due now (a running scheduler runs it at its next poll)',
     true,
   ).action((id: string, options: JobsOptions) => runJobNow(id, options));
+
+  const history = (name: string, description: string): Command => {
+    const command = root
+      .command(name)
+      .description(description)
+      .addOption(storeOption())
+      .option('--json', 'print JSON')
+      .addOption(timezoneOption("zone for times given and printed (default: the host's)"))
+      .exitOverride();
+    withReferenceOptions(command, 'the folder with a package.json above the working directory');
+    return command;
+  };
+  history('fires', "a store's fire ledger, newest first (table, or --json)")
+    .argument('[job]', 'job id (default: every job)')
+    .option('-n, --limit <n>', 'fires per page, 1 to 1000', '50')
+    .option('--state <states>', 'only these states, comma-separated (e.g. failed,missed)')
+    .option('--from <time>', 'only fires scheduled at or after this time')
+    .option('--to <time>', 'only fires scheduled at or before this time')
+    .option('--cursor <cursor>', 'the next page: the cursor the previous page printed')
+    .action((job: string | undefined, options: FiresOptions) => listFires(job, options));
+  history('why', 'why a job did or did not run at a time: a verdict and its evidence')
+    .argument('<job>', 'job id')
+    .argument('<time>', "the time asked about: ISO 8601, or 'YYYY-MM-DD HH:MM' in the job's zone")
+    .action((job: string, time: string, options: JobsOptions) => whyNot(job, time, options));
 
   root
     .command('next')

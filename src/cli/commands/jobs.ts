@@ -92,7 +92,7 @@ const statusText = (status: JobView['status']): string =>
       ? paint('yellow', status)
       : paint('green', status);
 
-async function withStore<T>(
+export async function withStore<T>(
   options: JobsOptions,
   action: (open: OpenStore, zone: Zone) => Promise<T>,
 ): Promise<T> {
@@ -107,12 +107,13 @@ async function withStore<T>(
   }
 }
 
-const print = (text: string): void => {
+export const print = (text: string): void => {
   process.stdout.write(`${text}\n`);
 };
 
 /** JSON for stdout; control characters JSON.stringify leaves raw (C1, bidirectional) are escaped too. */
-const printJson = (value: unknown): void => print(printable(JSON.stringify(value, null, 2), true));
+export const printJson = (value: unknown): void =>
+  print(printable(JSON.stringify(value, null, 2), true));
 
 /** Every job, broken ones last (by next run time). */
 async function allViews(open: OpenStore): Promise<JobView[]> {

@@ -17,7 +17,6 @@ import type { JobStore } from '../../stores/store.ts';
 import { InvalidDateError } from '../../time/errors.ts';
 import { type DateInput, parseDateInput } from '../../time/parse.ts';
 import type { Zone } from '../../time/zone.ts';
-import type { ManagedStore } from '../managed-store.ts';
 import {
   type ExplainSource,
   type Explanation,
@@ -78,6 +77,16 @@ export class NoFireHistoryError extends HorariumError {
     );
     this.jobstore = jobstore;
   }
+}
+
+/**
+ * The store history is read from: a scheduler's managed store (its reads are
+ * bounded by the store's operation timeout), or a store the CLI opened.
+ */
+export interface HistoryStore {
+  readonly alias: string;
+  readonly store: JobStore;
+  withTimeout?<T>(operation: string, call: () => Promise<T>): Promise<T>;
 }
 
 /** What a store may offer beside its ledger: the recorded changes of its jobs. */
@@ -149,7 +158,7 @@ function readStates(states: readonly FireState[] | undefined): readonly FireStat
   return states;
 }
 
-function ledgerOf(managed: ManagedStore): ClusterLedger {
+function ledgerOf(managed: HistoryStore): ClusterLedger {
   const ledger = managed.store.ledger;
   if (ledger === undefined) throw new NoFireHistoryError(managed.alias);
   return ledger;
@@ -157,7 +166,7 @@ function ledgerOf(managed: ManagedStore): ClusterLedger {
 
 /** One page of a store's fires, newest first. */
 export async function readFires(
-  managed: ManagedStore,
+  managed: HistoryStore,
   options: GetFiresOptions,
   zone: Zone,
 ): Promise<FiresPage> {
@@ -173,7 +182,7 @@ export async function readFires(
     throw new HistoryQueryError('jobId', 'must be a string');
   const ledger = ledgerOf(managed);
   // One more than asked: whether a next page exists without a second query.
-  const fires = await managed.withTimeout('getFires', () =>
+  const read = () =>
     ledger.getFires({
       limit: limit + 1,
       ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
@@ -181,8 +190,8 @@ export async function readFires(
       ...(from === undefined ? {} : { from }),
       ...(to === undefined ? {} : { to }),
       ...(after === undefined ? {} : { after }),
-    }),
-  );
+    });
+  const fires = await (managed.withTimeout?.('getFires', read) ?? read());
   const page = fires.slice(0, limit);
   const last = page.at(-1);
   return {
@@ -195,7 +204,7 @@ export async function readFires(
 const CHECK_IN_SLACK_MS = 60_000;
 
 /** The source of an explanation for a store with a ledger. */
-function ledgerSource(managed: ManagedStore, ledger: ClusterLedger): ExplainSource {
+function ledgerSource(managed: HistoryStore, ledger: ClusterLedger): ExplainSource {
   const store: JobStore & WithJobChanges = managed.store;
   return {
     now: () => ledger.now(),
@@ -231,7 +240,7 @@ function ledgerSource(managed: ManagedStore, ledger: ClusterLedger): ExplainSour
 
 /** Explains the job's fire time at (or nearest) `at`. */
 export function explainJob(
-  managed: ManagedStore,
+  managed: HistoryStore,
   jobId: string,
   at: DateInput,
   zone: Zone,
