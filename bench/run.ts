@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   stores: () => import('./stores.ts'),
   cluster: () => import('./cluster.ts'),
   failover: () => import('./failover.ts'),
+  history: () => import('./history.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
