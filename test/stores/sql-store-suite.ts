@@ -169,6 +169,7 @@ export function describeSqlStore(backend: SqlBackend): void {
         expect(rows.map((row) => row.name).sort()).toEqual([
           '0001_create_jobs_table',
           '0002_cluster_ledger',
+          '0003_fire_state_index',
         ]);
         const tables = await database.db.introspection.getTables();
         const jobs = tables.find((t) => t.name === table());
@@ -196,7 +197,7 @@ export function describeSqlStore(backend: SqlBackend): void {
           await db.schema.alterTable(table()).dropColumn(column).execute();
         await db
           .deleteFrom(`${table()}_migrations` as never)
-          .where('name' as never, '=', '0002_cluster_ledger' as never)
+          .where('name' as never, 'in', ['0002_cluster_ledger', '0003_fire_state_index'] as never)
           .execute();
         // Rows as the first release wrote them (id, next_run_time, job_state).
         for (const job of [makeJob('due', BASE_TIME), makeJob('paused', null)]) {

@@ -55,7 +55,7 @@ export const LIVE: { $in: FireState[] } = { $in: [...LIVE_FIRE_STATES] };
 /**
  * The fire indexes: the unique slot key that lets only the first insert of a
  * fire win, then renewal (a node's live fires), the reaper (expired live
- * leases), and listings (one job's, and all fires, newest first).
+ * leases), and listings (one job's, all fires, and the fires in one state, newest first).
  */
 export const FIRE_INDEXES: readonly IndexDescription[] = [
   { key: { job_id: 1, scheduled_time: 1 }, name: 'horarium_fire_slot', unique: true },
@@ -63,6 +63,7 @@ export const FIRE_INDEXES: readonly IndexDescription[] = [
   { key: { state: 1, lease_until: 1 }, name: 'horarium_fire_lease' },
   { key: { job_id: 1, scheduled_time: -1, _id: -1 }, name: 'horarium_fire_job_history' },
   { key: { scheduled_time: -1, _id: -1 }, name: 'horarium_fire_history' },
+  { key: { state: 1, scheduled_time: -1, _id: -1 }, name: 'horarium_fire_state_history' },
 ];
 
 /** The node index: listings, most recent check-in first. */

@@ -64,6 +64,17 @@ function migrations(dialect: SqlDialectName, table: string): Record<string, Migr
     '0002_cluster_ledger': {
       up: (db: Kysely<unknown>) => createLedgerTables(db, dialect, table),
     },
+    // Reading the fires of one state newest first (`getFires({ states: ['failed'] })`) without
+    // sorting every fire in that state: 62 ms → 0.3 ms on SQLite with a million fires (bench/history.ts).
+    '0003_fire_state_index': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createIndex(names.fireStateIndex)
+          .on(names.fires)
+          .columns(['state', 'scheduled_time', 'fire_id'])
+          .execute();
+      },
+    },
   };
 }
 

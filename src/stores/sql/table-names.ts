@@ -37,6 +37,8 @@ export interface TableNames {
   fireLeaseIndex: string;
   /** (scheduled_time): every job's fires newest first. */
   fireTimeIndex: string;
+  /** (state, scheduled_time, fire_id): the fires in one state newest first (`getFires({ states })`). */
+  fireStateIndex: string;
   /** The schedulers' check-ins. */
   nodes: string;
 }
@@ -53,6 +55,7 @@ export function tableNames(table: string): TableNames {
     fireNodeIndex: `ix_${table}_fires_node`,
     fireLeaseIndex: `ix_${table}_fires_lease`,
     fireTimeIndex: `ix_${table}_fires_time`,
+    fireStateIndex: `ix_${table}_fires_state`,
     nodes: `${table}_nodes`,
   };
 }
