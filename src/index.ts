@@ -91,7 +91,7 @@ export type { DstPolicy, RandomSource, Trigger, TriggerJSON } from './triggers/t
 
 // Job stores
 
-export { MemoryJobStore } from './stores/memory/memory-store.ts';
+export { MemoryJobStore, type MemoryJobStoreOptions } from './stores/memory/memory-store.ts';
 export { MongoJobStore, type MongoJobStoreOptions } from './stores/mongodb/mongo-store.ts';
 export { RedisJobStore, type RedisJobStoreOptions } from './stores/redis/redis-store.ts';
 // KyselyInstance is the type of `SqlJobStoreOptions.db`: any Kysely instance.

@@ -161,6 +161,7 @@ const ROOT_TYPES = [
   'JobsExport',
   'KyselyInstance',
   'Logger',
+  'MemoryJobStoreOptions',
   'MongoJobStoreOptions',
   'NodeInfo',
   'NormalizeOptions',

@@ -51,6 +51,7 @@ import {
   type GetFiresOptions,
   readFires,
 } from './history/fire-history.ts';
+import { LocalFireIds } from './loop/local-fires.ts';
 import './builtins.ts';
 import { ClusterNodes, type NodeInfo } from './cluster/cluster-nodes.ts';
 import {
@@ -226,6 +227,10 @@ export class BaseScheduler implements JobOwner {
       wakeup: () => this.wakeup(),
       processingSince: () => this.#processingSince,
       joinedNode: (managed) => this.#cluster.joined(managed),
+      get nodeId() {
+        return scheduler.#cluster.settings.nodeId;
+      },
+      localFireIds: new LocalFireIds(),
     };
     this.#loop = new MainLoop(
       {
@@ -927,7 +932,10 @@ export class BaseScheduler implements JobOwner {
     if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
     const managed = this.#jobs.store(options.jobstore ?? 'default');
     managed.requireAvailable();
-    return explainJob(managed, jobId, at, this.#zone);
+    return explainJob(managed, jobId, at, this.#zone, {
+      nodeId: this.#cluster.settings.nodeId,
+      since: this.#processingSince === 0 ? undefined : this.#processingSince,
+    });
   }
 
   #isRunning(): boolean {

@@ -22,8 +22,14 @@ import {
 import { registerExecutorType, registerJobStoreType } from './plugins.ts';
 
 registerJobStoreType('memory', (options, { key }) => {
-  checkOptionNames(key, options, [], 'memory job store option');
-  return new MemoryJobStore();
+  checkOptionNames(key, options, ['fireHistory'], 'memory job store option');
+  const fireHistory = options.fireHistory;
+  if (fireHistory === undefined) return new MemoryJobStore();
+  const rows =
+    typeof fireHistory === 'string' && fireHistory.trim() !== ''
+      ? Number(fireHistory)
+      : fireHistory;
+  return new MemoryJobStore({ fireHistory: rows as number }, `${key}.fireHistory`);
 });
 registerJobStoreType('sql', (options, { key }) => sqlJobStoreFromConfig(options, key));
 registerJobStoreType('redis', (options, { key }) => redisJobStoreFromConfig(options, key));

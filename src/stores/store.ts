@@ -2,6 +2,7 @@
 
 import type { Job } from '../jobs/job.ts';
 import type { Logger } from '../logging.ts';
+import type { FireRing } from './fire-ring.ts';
 import type { ClusterLedger } from './ledger.ts';
 
 /** A stored job that could not be restored. */
@@ -67,6 +68,12 @@ export interface JobStore {
    * single process) directly.
    */
   readonly ledger?: ClusterLedger;
+  /**
+   * The fire history of a store without a ledger, kept in the process (the
+   * memory store's ring of the newest fires): the scheduler records the fires
+   * it plans and runs there, and reads it for `getFires` and `explain`.
+   */
+  readonly fireRing?: FireRing;
   /**
    * True for stores that other processes can change (databases): the
    * scheduler then polls them every `storePollInterval` seconds instead of

@@ -919,11 +919,20 @@ describe('built-in store and executor options', () => {
     expect(() => new ProcessPoolExecutor({ max_workers: 2 } as never)).toThrow(ConfigurationError);
   });
 
-  it('refuses options given to the memory store and the async executor, which take none', () => {
+  it('refuses options the memory store does not take (all but fireHistory) and any given to the async executor', () => {
     const store = configError(() => createJobStore('m', { type: 'memory', url: 'x' }));
-    expect(store.message).toBe(
-      'jobstores.m.url: unknown memory job store option; it takes no options',
+    expect(store.message).toMatch(/^jobstores\.m\.url: unknown memory job store option/);
+    expect(store.message).toContain('fireHistory');
+    const history = configError(() => createJobStore('m', { type: 'memory', fireHistory: -1 }));
+    expect(history.message).toBe(
+      'jobstores.m.fireHistory: -1 is not a whole number of fires from 0 to 1,000,000 (0 keeps none)',
     );
+    expect(createJobStore('m', { type: 'memory', fireHistory: '10' })).toMatchObject({
+      fireRing: { capacity: 10 },
+    });
+    expect(createJobStore('m', { type: 'memory', fireHistory: 0 })).toMatchObject({
+      fireRing: undefined,
+    });
     const executor = configError(() => createExecutor('a', { type: 'async', maxWorkers: 5 }));
     expect(executor.message).toBe(
       'executors.a.maxWorkers: unknown async executor option; it takes no options',

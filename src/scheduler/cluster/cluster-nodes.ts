@@ -16,7 +16,7 @@ import { VERSION } from '../../version.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { type ClusterOptions, type ClusterSettings, clusterSettings } from './cluster-options.ts';
 import { NodeIdInUseError } from './errors.ts';
-import { StoreNode } from './store-node.ts';
+import { errorSummary, StoreNode } from './store-node.ts';
 
 /** A scheduler sharing a store, as `scheduler.getNodes()` lists it. */
 export interface NodeInfo {
@@ -156,11 +156,22 @@ export class ClusterNodes {
     await Promise.all(joins);
   }
 
-  /** Routes a fire's start or outcome to the node of its job's store. */
+  /** Routes a fire's start or outcome to the node of its job's store, or to the store's fire ring. */
   fireChanged(change: FireChange): void {
     const jobstore = change.job.jobstore;
     if (jobstore === null) return;
-    this.#host.store(jobstore)?.node?.fireChanged(change);
+    const managed = this.#host.store(jobstore);
+    if (managed === undefined) return;
+    if (managed.node !== undefined) managed.node.fireChanged(change);
+    else
+      managed.store.fireRing?.update(
+        change.fireId,
+        change.state,
+        Date.now(),
+        change.error !== undefined && (change.state === 'failed' || change.state === 'timed_out')
+          ? errorSummary(change.error)
+          : undefined,
+      );
   }
 
   /** Leaves the store (graceful shutdown, store removed): its node is dropped. */

@@ -582,7 +582,7 @@ export class StoreNode {
 }
 
 /** An error as the ledger keeps it: its name and its message, trimmed. */
-function errorSummary(error: unknown): { name: string; message: string } {
+export function errorSummary(error: unknown): { name: string; message: string } {
   if (error instanceof Error) {
     const message =
       error.message.length > ERROR_MESSAGE_LENGTH

@@ -5,6 +5,7 @@
  * the argument and what to pass; the store only sees checked values.
  */
 import { HorariumError } from '../../errors.ts';
+import type { FireRing } from '../../stores/fire-ring.ts';
 import type { JobChange } from '../../stores/job-changes.ts';
 import {
   type ClusterLedger,
@@ -67,13 +68,13 @@ export class HistoryQueryError extends HorariumError {
   }
 }
 
-/** A job store that keeps no fire ledger. */
+/** A job store that keeps no fire history. */
 export class NoFireHistoryError extends HorariumError {
   override name = 'NoFireHistoryError';
   readonly jobstore: string;
   constructor(jobstore: string) {
     super(
-      `Job store ${JSON.stringify(jobstore)} keeps no fire ledger: fire history and explain need a persistent store (SQLite, PostgreSQL, MySQL/MariaDB, Redis or MongoDB)`,
+      `Job store ${JSON.stringify(jobstore)} keeps no fire history: a memory store keeps its newest fires unless created with { fireHistory: 0 }; persistent stores keep a fire ledger`,
     );
     this.jobstore = jobstore;
   }
@@ -158,10 +159,12 @@ function readStates(states: readonly FireState[] | undefined): readonly FireStat
   return states;
 }
 
-function ledgerOf(managed: HistoryStore): ClusterLedger {
-  const ledger = managed.store.ledger;
-  if (ledger === undefined) throw new NoFireHistoryError(managed.alias);
-  return ledger;
+/** Where a store's fires are read: its ledger, or the ring the scheduler keeps for it. */
+function firesOf(managed: HistoryStore): Pick<ClusterLedger, 'getFires'> {
+  const { ledger, fireRing } = managed.store;
+  if (ledger !== undefined) return ledger;
+  if (fireRing !== undefined) return { getFires: async (query) => fireRing.getFires(query) };
+  throw new NoFireHistoryError(managed.alias);
 }
 
 /** One page of a store's fires, newest first. */
@@ -180,7 +183,7 @@ export async function readFires(
       : decodeCursor(options.cursor);
   if (options.jobId !== undefined && typeof options.jobId !== 'string')
     throw new HistoryQueryError('jobId', 'must be a string');
-  const ledger = ledgerOf(managed);
+  const ledger = firesOf(managed);
   // One more than asked: whether a next page exists without a second query.
   const read = () =>
     ledger.getFires({
@@ -209,17 +212,7 @@ function ledgerSource(managed: HistoryStore, ledger: ClusterLedger): ExplainSour
   return {
     now: () => ledger.now(),
     changes: async (jobId) => (await store.jobChanges?.getJobChanges(jobId)) ?? [],
-    current: async (jobId): Promise<StoredDefinition | null> => {
-      const job = await store.lookupJob(jobId);
-      if (job === null) return null;
-      return {
-        trigger: job.trigger.toJSON(),
-        paused: job.nextRunTime === null,
-        misfireGraceTime: job.misfireGraceTime,
-        coalesce: job.coalesce,
-        maxInstances: job.maxInstances,
-      };
-    },
+    current: (jobId) => currentDefinition(store, jobId),
     firesUpTo: (jobId, to, limit) => ledger.getFires({ jobId, to, limit }),
     nodesAlive: async (from, to) => {
       const nodes = await ledger.getNodes();
@@ -244,9 +237,54 @@ export function explainJob(
   jobId: string,
   at: DateInput,
   zone: Zone,
+  local?: LocalNode,
 ): Promise<Explanation> {
   if (typeof jobId !== 'string' || jobId.length === 0)
     throw new HistoryQueryError('jobId', 'must be the id of a job (a non-empty string)');
-  const ledger = ledgerOf(managed);
-  return explainFire(ledgerSource(managed, ledger), jobId, at, { zone });
+  const { ledger, fireRing } = managed.store;
+  if (ledger !== undefined) return explainFire(ledgerSource(managed, ledger), jobId, at, { zone });
+  if (fireRing !== undefined)
+    return explainFire(ringSource(managed, fireRing, local), jobId, at, { zone });
+  throw new NoFireHistoryError(managed.alias);
+}
+
+/** The scheduler a store kept in the process belongs to: it alone runs the store's jobs. */
+export interface LocalNode {
+  readonly nodeId: string;
+  /** When it began processing jobs (epoch ms), or undefined while it is stopped. */
+  readonly since: number | undefined;
+}
+
+/** The source of an explanation for a store whose fires the scheduler keeps in a ring. */
+function ringSource(
+  managed: HistoryStore,
+  ring: FireRing,
+  local: LocalNode | undefined,
+): ExplainSource {
+  return {
+    now: async () => Date.now(),
+    changes: async (jobId) =>
+      (await (managed.store as JobStore & WithJobChanges).jobChanges?.getJobChanges(jobId)) ?? [],
+    current: (jobId) => currentDefinition(managed.store, jobId),
+    firesUpTo: async (jobId, to, limit) => ring.getFires({ jobId, to, limit }),
+    oldestFire: async (jobId) => ring.oldest(jobId),
+    retention: `the newest ${ring.capacity.toLocaleString('en-US')} fires of every job together`,
+    nodesAlive: async (_from, to) => {
+      if (local?.since === undefined) return undefined;
+      // Before this scheduler began, the store (in this process) had no scheduler.
+      return local.since <= to ? [{ nodeId: local.nodeId, from: local.since, to: Date.now() }] : [];
+    },
+  };
+}
+
+async function currentDefinition(store: JobStore, jobId: string): Promise<StoredDefinition | null> {
+  const job = await store.lookupJob(jobId);
+  if (job === null) return null;
+  return {
+    trigger: job.trigger.toJSON(),
+    paused: job.nextRunTime === null,
+    misfireGraceTime: job.misfireGraceTime,
+    coalesce: job.coalesce,
+    maxInstances: job.maxInstances,
+  };
 }

@@ -16,10 +16,11 @@ import {
 import type { Executor } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
-import type { StoreNode } from '../cluster/store-node.ts';
+import { errorSummary, type StoreNode } from '../cluster/store-node.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { CatchUpReport } from './catch-up.ts';
 import { processLedgerStore } from './cluster-pass.ts';
+import { type LocalFireIds, recordPlannedFires } from './local-fires.ts';
 import { nextWake } from './next-wake.ts';
 import { type DuePlan, planJob } from './plan-job.ts';
 import { submitRuns } from './submit.ts';
@@ -51,6 +52,10 @@ export interface PassHost {
   processingSince(): number;
   /** This scheduler's node of a shared store, joined now if it is not yet; undefined when joining failed. */
   joinedNode(managed: ManagedStore): Promise<StoreNode | undefined>;
+  /** This scheduler's node id, which the fires of a store kept in the process name. */
+  readonly nodeId: string;
+  /** The ids of those fires. */
+  readonly localFireIds: LocalFireIds;
 }
 
 /**
@@ -196,10 +201,13 @@ async function runDueJobs(
   }
   const unsaved = await managed.persist(updates, removals);
   const { alias } = managed;
+  const ring = managed.store.fireRing;
   for (const plan of plans) {
     if (!host.isRunning()) break;
     const { job } = plan;
-    if (plan.executor !== undefined)
+    if (plan.executor === undefined) {
+      // Its executor is gone: nothing runs.
+    } else if (ring === undefined) {
       submitRuns(
         host,
         alias,
@@ -209,6 +217,29 @@ async function runDueJobs(
         plan.continuation ? { continuation: true } : undefined,
         queued,
       );
+    } else {
+      const fires = recordPlannedFires(ring, host.localFireIds, host.nodeId, plan, now);
+      const options = plan.continuation ? { continuation: true, fires } : { fires };
+      submitRuns(
+        host,
+        alias,
+        plan.executor,
+        job,
+        plan.runTimes,
+        options,
+        queued,
+        (maxedOut, error) => {
+          const at = Date.now();
+          for (const fire of fires)
+            ring.update(
+              fire.fireId,
+              maxedOut ? 'skipped_max_instances' : 'cancelled',
+              at,
+              maxedOut ? undefined : errorSummary(error),
+            );
+        },
+      );
+    }
     if (unsaved.has(job.id)) continue;
     if (plan.updated === null) host.dispatch(new JobEvent(EVENT_JOB_REMOVED, job.id, alias));
     else if (plan.paused) host.dispatch(new JobEvent(EVENT_JOB_MODIFIED, job.id, alias));

@@ -2,10 +2,15 @@
  * `MemoryJobStore` (config type `'memory'`, the default store): jobs live in
  * the process, kept by reference, so any function works — closures included.
  */
+import { ConfigurationError } from '../../config/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
+import { DEFAULT_FIRE_RING_SIZE, FireRing } from '../fire-ring.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import { compareIds, JobHeap } from './job-heap.ts';
+
+/** The most fires a memory store keeps. */
+const MAX_FIRE_HISTORY = 1_000_000;
 
 /**
  * Holds jobs in memory. Scheduled jobs sit in an indexed min-heap ordered by
@@ -22,10 +27,30 @@ import { compareIds, JobHeap } from './job-heap.ts';
  * // or, in configuration: { jobstores: { default: { type: 'memory' } } }
  * ```
  */
+export interface MemoryJobStoreOptions {
+  /**
+   * Fires kept for `scheduler.getFires` and `explain`: the newest, in a ring
+   * of this many rows (default 1,000); 0 keeps none.
+   */
+  fireHistory?: number;
+}
+
 export class MemoryJobStore implements JobStore {
   readonly #scheduled = new JobHeap();
   /** Paused jobs by id: without a run time they have no place in the heap. */
   readonly #paused = new Map<string, Job>();
+  readonly fireRing: FireRing | undefined;
+
+  /** @throws ConfigurationError when `fireHistory` is not a whole number from 0 to 1,000,000. */
+  constructor(options: MemoryJobStoreOptions = {}, key = 'fireHistory') {
+    const size = options.fireHistory ?? DEFAULT_FIRE_RING_SIZE;
+    if (!Number.isInteger(size) || size < 0 || size > MAX_FIRE_HISTORY)
+      throw new ConfigurationError(
+        key,
+        `${String(size)} is not a whole number of fires from 0 to ${MAX_FIRE_HISTORY.toLocaleString('en-US')} (0 keeps none)`,
+      );
+    this.fireRing = size === 0 ? undefined : new FireRing(size);
+  }
 
   /** Nothing to open: the store is ready once constructed. */
   async start(_context: StoreContext, _alias: string): Promise<void> {}
@@ -38,6 +63,7 @@ export class MemoryJobStore implements JobStore {
    */
   async shutdown(): Promise<void> {
     this.#clear();
+    this.fireRing?.clear();
   }
 
   async lookupJob(id: string): Promise<Job | null> {

@@ -8,6 +8,7 @@ import {
   AsyncScheduler,
   type FireRecord,
   HistoryQueryError,
+  MemoryJobStore,
   NoFireHistoryError,
   SchedulerNotRunningError,
 } from '../../../src/index.ts';
@@ -155,13 +156,16 @@ for (const backend of backends) {
   });
 }
 
-it('explains only where the store keeps a fire ledger, and only while started', async () => {
-  const scheduler = new AsyncScheduler({ logger: quiet });
+it('reads history only while started, and not from a memory store told to keep none', async () => {
+  const scheduler = new AsyncScheduler({
+    logger: quiet,
+    jobstores: { default: new MemoryJobStore({ fireHistory: 0 }) },
+  });
   await expect(scheduler.getFires()).rejects.toThrow(SchedulerNotRunningError);
   await scheduler.start();
   try {
     await expect(scheduler.getFires()).rejects.toThrow(NoFireHistoryError);
-    await expect(scheduler.explain('x', new Date())).rejects.toThrow(/keeps no fire ledger/);
+    await expect(scheduler.explain('x', new Date())).rejects.toThrow(/keeps no fire history/);
   } finally {
     await scheduler.shutdown();
   }

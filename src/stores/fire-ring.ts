@@ -1,0 +1,138 @@
+/**
+ * The fire history of a store no other process shares (the memory store): the
+ * newest fires in a ring of fixed size, kept in the process. The scheduler
+ * writes it as it plans and runs the store's jobs; `scheduler.getFires` and
+ * `scheduler.explain` read it as they read a persistent store's ledger. A
+ * ring and not a log: a scheduler running for months keeps the newest rows in
+ * constant memory.
+ */
+import type { FireOutcome, FireQuery, FireRecord, FireState } from './ledger.ts';
+
+/** Rows a memory store keeps unless told otherwise. */
+export const DEFAULT_FIRE_RING_SIZE = 1000;
+
+/** A fire as the ring holds it: a {@link FireRecord} the scheduler updates in place. */
+type Row = { -readonly [K in keyof FireRecord]: FireRecord[K] };
+
+/** What a fire is recorded with when it is planned. */
+export interface PlannedFire {
+  readonly fireId: string;
+  readonly jobId: string;
+  readonly scheduledTime: number;
+  readonly state: 'claimed' | 'missed' | 'coalesced' | 'skipped_max_instances';
+  readonly node: string;
+  readonly batchId: string | null;
+  readonly at: number;
+  readonly detail?: string | null;
+}
+
+export class FireRing {
+  readonly capacity: number;
+  readonly #rows: (Row | undefined)[];
+  /** Where each fire is, by id: an update finds its row without a search. */
+  readonly #slots = new Map<string, number>();
+  #next = 0;
+
+  constructor(capacity: number = DEFAULT_FIRE_RING_SIZE) {
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`a fire ring holds a whole number of rows, 1 or more (got ${capacity})`);
+    this.capacity = capacity;
+    this.#rows = new Array<Row | undefined>(capacity);
+  }
+
+  /** Records a planned fire, in place of the oldest row once the ring is full. */
+  add(fire: PlannedFire): void {
+    const slot = this.#next;
+    this.#next = slot + 1 === this.capacity ? 0 : slot + 1;
+    const old = this.#rows[slot];
+    if (old !== undefined) this.#slots.delete(old.fireId);
+    const decided = fire.state !== 'claimed';
+    this.#rows[slot] = {
+      fireId: fire.fireId,
+      jobId: fire.jobId,
+      scheduledTime: fire.scheduledTime,
+      state: fire.state,
+      node: fire.node,
+      fence: 0,
+      batchId: fire.batchId,
+      leaseUntil: null,
+      claimedAt: decided ? null : fire.at,
+      startedAt: null,
+      finishedAt: decided ? fire.at : null,
+      recovering: false,
+      attempt: 1,
+      errorName: null,
+      errorMessage: null,
+      detail: fire.detail ?? null,
+    };
+    this.#slots.set(fire.fireId, slot);
+  }
+
+  /** A start or an outcome; ignored for a fire the ring no longer holds. */
+  update(
+    fireId: string,
+    state: FireOutcome,
+    at: number,
+    error?: { readonly name: string; readonly message: string },
+  ): void {
+    const slot = this.#slots.get(fireId);
+    if (slot === undefined) return;
+    const row = this.#rows[slot] as Row;
+    row.state = state;
+    if (state === 'running') row.startedAt = at;
+    else row.finishedAt = at;
+    if (error !== undefined) {
+      row.errorName = error.name;
+      row.errorMessage = error.message;
+    }
+  }
+
+  /** Fires as a ledger lists them (see {@link FireQuery}): newest first, copies. */
+  getFires(query: FireQuery): FireRecord[] {
+    const limit = Math.floor(query.limit);
+    if (!(limit >= 1)) return [];
+    const states =
+      query.states === undefined ? undefined : new Set<FireState>(query.states as FireState[]);
+    const { jobId, from, to, after } = query;
+    const found: Row[] = [];
+    for (const row of this.#rows) {
+      if (row === undefined) continue;
+      if (jobId !== undefined && row.jobId !== jobId) continue;
+      if (states !== undefined && !states.has(row.state)) continue;
+      if (from !== undefined && row.scheduledTime < from) continue;
+      if (to !== undefined && row.scheduledTime > to) continue;
+      if (
+        after !== undefined &&
+        (row.scheduledTime > after.scheduledTime ||
+          (row.scheduledTime === after.scheduledTime && row.fireId >= after.fireId))
+      )
+        continue;
+      found.push(row);
+    }
+    found.sort(newestFirst);
+    return found.slice(0, limit).map((row) => ({ ...row }));
+  }
+
+  /** The oldest fire kept (of `jobId`, when given). */
+  oldest(jobId?: string): FireRecord | undefined {
+    let oldest: Row | undefined;
+    for (const row of this.#rows) {
+      if (row === undefined || (jobId !== undefined && row.jobId !== jobId)) continue;
+      if (oldest === undefined || newestFirst(row, oldest) > 0) oldest = row;
+    }
+    return oldest === undefined ? undefined : { ...oldest };
+  }
+
+  /** Forgets every fire. */
+  clear(): void {
+    this.#rows.fill(undefined);
+    this.#slots.clear();
+    this.#next = 0;
+  }
+}
+
+function newestFirst(a: Row, b: Row): number {
+  return (
+    b.scheduledTime - a.scheduledTime || (a.fireId < b.fireId ? 1 : a.fireId > b.fireId ? -1 : 0)
+  );
+}
