@@ -51,7 +51,6 @@ import {
   type GetFiresOptions,
   readFires,
 } from './history/fire-history.ts';
-import { LocalFireIds } from './loop/local-fires.ts';
 import './builtins.ts';
 import { ClusterNodes, type NodeInfo } from './cluster/cluster-nodes.ts';
 import {
@@ -230,7 +229,6 @@ export class BaseScheduler implements JobOwner {
       get nodeId() {
         return scheduler.#cluster.settings.nodeId;
       },
-      localFireIds: new LocalFireIds(),
     };
     this.#loop = new MainLoop(
       {

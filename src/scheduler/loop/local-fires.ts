@@ -6,21 +6,9 @@
  * ledger. No other scheduler shares such a store: there are no claims, and
  * the fencing token is 0.
  */
-import { randomBytes } from 'node:crypto';
 import type { RunFire } from '../../executors/executor.ts';
 import type { FireRing } from '../../stores/fire-ring.ts';
 import type { DuePlan } from './plan-job.ts';
-
-/** Ids unique in the process and cheap to make: a random prefix per scheduler, then a counter. */
-export class LocalFireIds {
-  readonly #prefix = `${randomBytes(6).toString('hex')}-`;
-  #count = 0;
-
-  next(): string {
-    this.#count += 1;
-    return this.#prefix + this.#count.toString(36);
-  }
-}
 
 /**
  * Records a plan's fires in the ring: a `coalesced` row for the missed times
@@ -29,7 +17,6 @@ export class LocalFireIds {
  */
 export function recordPlannedFires(
   ring: FireRing,
-  ids: LocalFireIds,
   node: string,
   plan: DuePlan,
   now: number,
@@ -39,7 +26,6 @@ export function recordPlannedFires(
   if (first === undefined) return [];
   if (job.coalesce && !plan.continuation && first.getTime() !== job.nextRunTimeMs)
     ring.add({
-      fireId: ids.next(),
       jobId: job.id,
       scheduledTime: job.nextRunTimeMs,
       state: 'coalesced',
@@ -48,19 +34,21 @@ export function recordPlannedFires(
       at: now,
       detail: `folded into the run at ${first.toISOString()}`,
     });
-  const batchId = ids.next();
   const fires: RunFire[] = [];
+  // One record reused for every run of the batch: the ring copies what it keeps.
+  const planned = {
+    jobId: job.id,
+    scheduledTime: 0,
+    state: 'claimed' as const,
+    node,
+    batchId: null as string | null,
+    at: now,
+  };
   for (const time of runTimes) {
-    const fireId = ids.next();
-    ring.add({
-      fireId,
-      jobId: job.id,
-      scheduledTime: time.getTime(),
-      state: 'claimed',
-      node,
-      batchId,
-      at: now,
-    });
+    planned.scheduledTime = time.getTime();
+    const fireId = ring.add(planned);
+    // The batch is named after its first fire.
+    planned.batchId ??= fireId;
     fires.push({ fireId, fencingToken: 0, recovering: false });
   }
   return fires;

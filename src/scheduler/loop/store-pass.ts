@@ -20,7 +20,7 @@ import { errorSummary, type StoreNode } from '../cluster/store-node.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { CatchUpReport } from './catch-up.ts';
 import { processLedgerStore } from './cluster-pass.ts';
-import { type LocalFireIds, recordPlannedFires } from './local-fires.ts';
+import { recordPlannedFires } from './local-fires.ts';
 import { nextWake } from './next-wake.ts';
 import { type DuePlan, planJob } from './plan-job.ts';
 import { submitRuns } from './submit.ts';
@@ -54,8 +54,6 @@ export interface PassHost {
   joinedNode(managed: ManagedStore): Promise<StoreNode | undefined>;
   /** This scheduler's node id, which the fires of a store kept in the process name. */
   readonly nodeId: string;
-  /** The ids of those fires. */
-  readonly localFireIds: LocalFireIds;
 }
 
 /**
@@ -218,7 +216,7 @@ async function runDueJobs(
         queued,
       );
     } else {
-      const fires = recordPlannedFires(ring, host.localFireIds, host.nodeId, plan, now);
+      const fires = recordPlannedFires(ring, host.nodeId, plan, now);
       const options = plan.continuation ? { continuation: true, fires } : { fires };
       submitRuns(
         host,
