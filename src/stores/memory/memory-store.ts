@@ -4,8 +4,10 @@
  */
 import type { Job } from '../../jobs/job.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
+import type { JobChangeLog } from '../job-changes.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import { compareIds, JobHeap } from './job-heap.ts';
+import { MemoryJobChanges } from './memory-job-changes.ts';
 
 /**
  * Holds jobs in memory. Scheduled jobs sit in an indexed min-heap ordered by
@@ -26,6 +28,12 @@ export class MemoryJobStore implements JobStore {
   readonly #scheduled = new JobHeap();
   /** Paused jobs by id: without a run time they have no place in the heap. */
   readonly #paused = new Map<string, Job>();
+  readonly #changes = new MemoryJobChanges(() => this.#scheduled.size + this.#paused.size);
+  /**
+   * The job change log, in the process (`memory-job-changes.ts`): bounded,
+   * and emptied with the jobs when the store shuts down.
+   */
+  readonly jobChanges: JobChangeLog = this.#changes;
 
   /** Nothing to open: the store is ready once constructed. */
   async start(_context: StoreContext, _alias: string): Promise<void> {}
@@ -38,6 +46,7 @@ export class MemoryJobStore implements JobStore {
    */
   async shutdown(): Promise<void> {
     this.#clear();
+    this.#changes.clear();
   }
 
   async lookupJob(id: string): Promise<Job | null> {

@@ -1,0 +1,193 @@
+/**
+ * The memory store's job change log (`../job-changes.ts`): the changes in the
+ * order they were recorded, in one journal, with the process's clock.
+ *
+ * Cheap to record, since every added job records one change: the journal is
+ * four arrays (job id, trigger, time, and the change's kind and options,
+ * shared with the change before when they are the same, as they are for jobs
+ * added alike). The trigger is kept as the job's Trigger, whose JSON is made
+ * only if the change is read; a version is counted when it is read. A read
+ * scans the journal (milliseconds for a million changes): reads are rare
+ * (`explain`), records are not.
+ *
+ * Bounded: once the journal holds more than twice as many changes as the
+ * store holds jobs (and at least {@link COMPACT_FLOOR}), it is compacted:
+ * each job keeps its newest {@link KEEP_PER_JOB} changes, and of the jobs
+ * that were removed only the {@link KEEP_REMOVED} removed last keep theirs
+ * (an id used again after its history was dropped counts from version 1).
+ */
+import type { Trigger, TriggerJSON } from '../../triggers/trigger.ts';
+import {
+  changeLimit,
+  checkJobChange,
+  isChangeOfJob,
+  type JobChange,
+  type JobChangeKind,
+  type JobChangeLog,
+  type JobChangeQuery,
+  type NewJobChange,
+  triggerJsonOf,
+  triggerSourceOf,
+} from '../job-changes.ts';
+
+/** The newest changes each job keeps. */
+export const KEEP_PER_JOB = 100;
+/** Removed jobs whose history is kept (the most recently removed). */
+export const KEEP_REMOVED = 1000;
+/** The journal is never compacted below this many changes. */
+export const COMPACT_FLOOR = 10_000;
+
+/** A change's kind and options: one object shared by consecutive changes that have the same. */
+interface ChangeMeta {
+  readonly kind: JobChangeKind;
+  readonly misfireGraceTime: number | null;
+  readonly coalesce: boolean;
+  readonly maxInstances: number;
+  readonly node: string | null;
+}
+
+type TriggerSource = Trigger | TriggerJSON | null;
+
+export class MemoryJobChanges implements JobChangeLog {
+  #ids: string[] = [];
+  #triggers: TriggerSource[] = [];
+  #at: number[] = [];
+  #meta: ChangeMeta[] = [];
+  /** Per job whose oldest changes were compacted away: how many (its versions go on from there). */
+  readonly #dropped = new Map<string, number>();
+  /** The journal's length at which compaction is considered next. */
+  #checkAt = COMPACT_FLOOR;
+  readonly #liveJobs: () => number;
+
+  /** `liveJobs`: how many jobs the store holds now. */
+  constructor(liveJobs: () => number) {
+    this.#liveJobs = liveJobs;
+  }
+
+  recordJobChangeSync(change: NewJobChange): void {
+    this.#push(change, this.#checked(change));
+  }
+
+  async recordJobChanges(changes: readonly NewJobChange[]): Promise<void> {
+    const triggers = changes.map((change) => this.#checked(change));
+    for (const [i, change] of changes.entries()) this.#push(change, triggers[i] as TriggerSource);
+  }
+
+  async getJobChanges(jobId: string, query?: JobChangeQuery): Promise<JobChange[]> {
+    const limit = changeLimit(query);
+    const found: JobChange[] = [];
+    let version = this.#dropped.get(jobId) ?? 0;
+    const ids = this.#ids;
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] !== jobId) continue;
+      version++;
+      const meta = this.#meta[i] as ChangeMeta;
+      const trigger = triggerJsonOf(this.#triggers[i] as TriggerSource);
+      found.push({
+        jobId,
+        version,
+        kind: meta.kind,
+        at: this.#at[i] as number,
+        // A copy: what a caller does with it never changes the log.
+        trigger: trigger === null ? null : structuredClone(trigger),
+        misfireGraceTime: meta.misfireGraceTime,
+        coalesce: meta.coalesce,
+        maxInstances: meta.maxInstances,
+        node: meta.node,
+      });
+    }
+    return found.length > limit ? found.slice(found.length - limit) : found;
+  }
+
+  /** Forgets every change (the store was shut down: a memory store lives for one run). */
+  clear(): void {
+    this.#ids = [];
+    this.#triggers = [];
+    this.#at = [];
+    this.#meta = [];
+    this.#dropped.clear();
+    this.#checkAt = COMPACT_FLOOR;
+  }
+
+  /** The trigger to keep for a change, checked (a change made from a job is sound by construction). */
+  #checked(change: NewJobChange): TriggerSource {
+    if (isChangeOfJob(change)) return triggerSourceOf(change);
+    checkJobChange(change);
+    // A copy, so that the caller's later edits of its object do not rewrite history.
+    return change.trigger === null ? null : structuredClone(change.trigger);
+  }
+
+  #push(change: NewJobChange, trigger: TriggerSource): void {
+    this.#ids.push(change.jobId);
+    this.#triggers.push(trigger);
+    this.#at.push(Date.now());
+    this.#meta.push(this.#metaOf(change));
+    if (this.#ids.length >= this.#checkAt) this.#maybeCompact();
+  }
+
+  #metaOf(change: NewJobChange): ChangeMeta {
+    const last = this.#meta[this.#meta.length - 1];
+    if (
+      last !== undefined &&
+      last.kind === change.kind &&
+      last.misfireGraceTime === change.misfireGraceTime &&
+      last.coalesce === change.coalesce &&
+      last.maxInstances === change.maxInstances &&
+      last.node === change.node
+    )
+      return last;
+    const { kind, misfireGraceTime, coalesce, maxInstances, node } = change;
+    return { kind, misfireGraceTime, coalesce, maxInstances, node };
+  }
+
+  /**
+   * Compacts when the journal holds more than twice the store's jobs;
+   * otherwise looks again once it could (adding jobs one change each never
+   * compacts, and costs one look per doubling).
+   */
+  #maybeCompact(): void {
+    const bound = 2 * this.#liveJobs() + COMPACT_FLOOR;
+    if (this.#ids.length <= bound) {
+      this.#checkAt = bound + 1;
+      return;
+    }
+    this.#compact();
+    this.#checkAt = Math.max(2 * this.#ids.length, COMPACT_FLOOR);
+  }
+
+  #compact(): void {
+    const ids = this.#ids;
+    // Per job: how many changes, and where its last one removed it (if it did).
+    const counts = new Map<string, number>();
+    const removedAt = new Map<string, number>();
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+      if ((this.#meta[i] as ChangeMeta).kind === 'removed') removedAt.set(id, i);
+      else removedAt.delete(id);
+    }
+    let forgotten = new Set<string>();
+    if (removedAt.size > KEEP_REMOVED) {
+      const order = [...removedAt.entries()].sort((a, b) => a[1] - b[1]);
+      forgotten = new Set(order.slice(0, order.length - KEEP_REMOVED).map(([id]) => id));
+    }
+    const seen = new Map<string, number>();
+    const kept: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
+      if (forgotten.has(id)) continue;
+      const index = seen.get(id) ?? 0;
+      seen.set(id, index + 1);
+      if ((counts.get(id) as number) - index > KEEP_PER_JOB) {
+        this.#dropped.set(id, (this.#dropped.get(id) ?? 0) + 1);
+        continue;
+      }
+      kept.push(i);
+    }
+    for (const id of forgotten) this.#dropped.delete(id);
+    this.#ids = kept.map((i) => ids[i] as string);
+    this.#triggers = kept.map((i) => this.#triggers[i] as TriggerSource);
+    this.#at = kept.map((i) => this.#at[i] as number);
+    this.#meta = kept.map((i) => this.#meta[i] as ChangeMeta);
+  }
+}
