@@ -1,7 +1,7 @@
 /**
  * The names and limits of the SQL job store's tables: which table names it
  * takes, the tables a store uses beside its own (migration bookkeeping, the
- * cluster ledger's fires and nodes), and the longest id. Index names stay
+ * cluster ledger's fires and nodes, the job change log), and the longest id. Index names stay
  * within PostgreSQL's 63 and MySQL's 64 characters for every table name taken.
  */
 import { SqlStoreSetupError } from './dialects.ts';
@@ -39,6 +39,10 @@ export interface TableNames {
   fireTimeIndex: string;
   /** The schedulers' check-ins. */
   nodes: string;
+  /** The job change log, primary key (job_id, version). */
+  jobChanges: string;
+  /** The job change log's primary key (its name on PostgreSQL and SQLite). */
+  jobChangeKey: string;
 }
 
 /** The names of the tables a store with this table name uses. */
@@ -54,5 +58,7 @@ export function tableNames(table: string): TableNames {
     fireLeaseIndex: `ix_${table}_fires_lease`,
     fireTimeIndex: `ix_${table}_fires_time`,
     nodes: `${table}_nodes`,
+    jobChanges: `${table}_job_changes`,
+    jobChangeKey: `pk_${table}_job_changes`,
   };
 }
