@@ -40,8 +40,12 @@ export interface MongoJobChangeDocument {
 }
 
 const DUPLICATE_KEY = 11000;
-/** Inserts that lost their version to another writer are tried again, this many times at most. */
-const RECORD_ATTEMPTS = 10;
+/**
+ * An insert that lost its version to another writer is tried again, this
+ * many times at most: each round of writers racing for one version has a
+ * winner, so this bounds the writers of one job at once, not the chance.
+ */
+const RECORD_ATTEMPTS = 50;
 
 /** The collection of the log of the store whose jobs are in `collection`. */
 export function jobChangesCollectionName(collection: string): string {
@@ -106,6 +110,10 @@ export class MongoJobChanges implements JobChangeLog {
         } catch (error) {
           const duplicate = (error as { code?: unknown } | null)?.code === DUPLICATE_KEY;
           if (!duplicate || attempt >= RECORD_ATTEMPTS) throw error;
+          // Spread the losers out, so that the next round has fewer of them.
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.random() * 5 * Math.min(attempt, 10)),
+          );
         }
       }
     }

@@ -27,8 +27,12 @@ import type { SqlBackend } from './sql-backend.ts';
 import type { RunStatement } from './statement-runner.ts';
 import type { TableNames } from './table-names.ts';
 
-/** A transaction that lost its versions to another writer runs again, this many times at most. */
-const RECORD_ATTEMPTS = 10;
+/**
+ * A transaction that lost its versions to another writer runs again, this
+ * many times at most: each round of writers racing for one version has a
+ * winner, so this bounds the writers of one job at once, not the chance.
+ */
+const RECORD_ATTEMPTS = 50;
 
 interface ChangeRow {
   version: unknown;
@@ -103,7 +107,9 @@ export class SqlJobChanges implements JobChangeLog {
         const passing = backend.isUniqueViolation(error) || dialect.isTransient(error);
         if (attempt >= RECORD_ATTEMPTS || !passing) throw error;
         // Let the writer that won finish before reading the versions again.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.random() * 5 * Math.min(attempt, 10)),
+        );
       }
     }
   }
