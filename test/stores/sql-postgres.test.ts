@@ -122,6 +122,7 @@ await describeWhenReachable(postgresBackend, POSTGRES_URL, () => {
         expect(rows.map((row) => row.name).sort()).toEqual([
           '0001_create_jobs_table',
           '0002_cluster_ledger',
+          '0003_job_changes',
         ]);
         const { rows: others } = await sql<{ count: string }>`
           select count(*) as count from ${sql.id(other, `${table}_migrations_lock`)}`.execute(db);
