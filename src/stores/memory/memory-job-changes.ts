@@ -3,12 +3,12 @@
  * order they were recorded, in one journal, with the process's clock.
  *
  * Cheap to record, since every added job records one change: the journal is
- * four arrays (job id, trigger, time, and the change's kind and options,
- * shared with the change before when they are the same, as they are for jobs
- * added alike). The trigger is kept as the job's Trigger, whose JSON is made
- * only if the change is read; a version is counted when it is read. A read
- * scans the journal (milliseconds for a million changes): reads are rare
- * (`explain`), records are not.
+ * two arrays (job id, trigger) and runs of changes made in the same
+ * millisecond with the same kind and options (jobs added alike in a loop
+ * share one run), about 20 bytes a change. The trigger is kept as the job's
+ * Trigger, whose JSON is made only if the change is read; a version is
+ * counted when it is read. A read scans the journal (milliseconds for a
+ * million changes): reads are rare (`explain`), records are not.
  *
  * Bounded: once the journal holds more than twice as many changes as the
  * store holds jobs (and at least {@link COMPACT_FLOOR}), it is compacted:
@@ -51,8 +51,10 @@ type TriggerSource = Trigger | TriggerJSON | null;
 export class MemoryJobChanges implements JobChangeLog {
   #ids: string[] = [];
   #triggers: TriggerSource[] = [];
-  #at: number[] = [];
-  #meta: ChangeMeta[] = [];
+  /** Runs of consecutive changes with one time and one meta: where each starts in the journal. */
+  #runStart: number[] = [];
+  #runAt: number[] = [];
+  #runMeta: ChangeMeta[] = [];
   /** Per job whose oldest changes were compacted away: how many (its versions go on from there). */
   readonly #dropped = new Map<string, number>();
   /** The journal's length at which compaction is considered next. */
@@ -78,16 +80,19 @@ export class MemoryJobChanges implements JobChangeLog {
     const found: JobChange[] = [];
     let version = this.#dropped.get(jobId) ?? 0;
     const ids = this.#ids;
+    const starts = this.#runStart;
+    let run = 0;
     for (let i = 0; i < ids.length; i++) {
       if (ids[i] !== jobId) continue;
+      while (run + 1 < starts.length && (starts[run + 1] as number) <= i) run++;
       version++;
-      const meta = this.#meta[i] as ChangeMeta;
+      const meta = this.#runMeta[run] as ChangeMeta;
       const trigger = triggerJsonOf(this.#triggers[i] as TriggerSource);
       found.push({
         jobId,
         version,
         kind: meta.kind,
-        at: this.#at[i] as number,
+        at: this.#runAt[run] as number,
         // A copy: what a caller does with it never changes the log.
         trigger: trigger === null ? null : structuredClone(trigger),
         misfireGraceTime: meta.misfireGraceTime,
@@ -101,10 +106,7 @@ export class MemoryJobChanges implements JobChangeLog {
 
   /** Forgets every change (the store was shut down: a memory store lives for one run). */
   clear(): void {
-    this.#ids = [];
-    this.#triggers = [];
-    this.#at = [];
-    this.#meta = [];
+    this.#clearJournal();
     this.#dropped.clear();
     this.#checkAt = COMPACT_FLOOR;
   }
@@ -118,26 +120,20 @@ export class MemoryJobChanges implements JobChangeLog {
   }
 
   #push(change: NewJobChange, trigger: TriggerSource): void {
+    const at = Date.now();
+    const last = this.#runMeta.length - 1;
+    const meta = this.#runMeta[last];
+    if (last < 0 || this.#runAt[last] !== at || !sameMeta(meta as ChangeMeta, change))
+      this.#startRun(this.#ids.length, at, metaOf(change));
     this.#ids.push(change.jobId);
     this.#triggers.push(trigger);
-    this.#at.push(Date.now());
-    this.#meta.push(this.#metaOf(change));
     if (this.#ids.length >= this.#checkAt) this.#maybeCompact();
   }
 
-  #metaOf(change: NewJobChange): ChangeMeta {
-    const last = this.#meta[this.#meta.length - 1];
-    if (
-      last !== undefined &&
-      last.kind === change.kind &&
-      last.misfireGraceTime === change.misfireGraceTime &&
-      last.coalesce === change.coalesce &&
-      last.maxInstances === change.maxInstances &&
-      last.node === change.node
-    )
-      return last;
-    const { kind, misfireGraceTime, coalesce, maxInstances, node } = change;
-    return { kind, misfireGraceTime, coalesce, maxInstances, node };
+  #startRun(start: number, at: number, meta: ChangeMeta): void {
+    this.#runStart.push(start);
+    this.#runAt.push(at);
+    this.#runMeta.push(meta);
   }
 
   /**
@@ -157,13 +153,22 @@ export class MemoryJobChanges implements JobChangeLog {
 
   #compact(): void {
     const ids = this.#ids;
+    const triggers = this.#triggers;
+    const starts = this.#runStart;
+    const ats = this.#runAt;
+    const metas = this.#runMeta;
+    const runOf: number[] = new Array<number>(ids.length);
+    for (let run = 0, i = 0; i < ids.length; i++) {
+      while (run + 1 < starts.length && (starts[run + 1] as number) <= i) run++;
+      runOf[i] = run;
+    }
     // Per job: how many changes, and where its last one removed it (if it did).
     const counts = new Map<string, number>();
     const removedAt = new Map<string, number>();
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
       counts.set(id, (counts.get(id) ?? 0) + 1);
-      if ((this.#meta[i] as ChangeMeta).kind === 'removed') removedAt.set(id, i);
+      if ((metas[runOf[i] as number] as ChangeMeta).kind === 'removed') removedAt.set(id, i);
       else removedAt.delete(id);
     }
     let forgotten = new Set<string>();
@@ -171,8 +176,9 @@ export class MemoryJobChanges implements JobChangeLog {
       const order = [...removedAt.entries()].sort((a, b) => a[1] - b[1]);
       forgotten = new Set(order.slice(0, order.length - KEEP_REMOVED).map(([id]) => id));
     }
+    this.#clearJournal();
     const seen = new Map<string, number>();
-    const kept: number[] = [];
+    let lastRun = -1;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
       if (forgotten.has(id)) continue;
@@ -182,12 +188,38 @@ export class MemoryJobChanges implements JobChangeLog {
         this.#dropped.set(id, (this.#dropped.get(id) ?? 0) + 1);
         continue;
       }
-      kept.push(i);
+      const run = runOf[i] as number;
+      if (run !== lastRun) {
+        this.#startRun(this.#ids.length, ats[run] as number, metas[run] as ChangeMeta);
+        lastRun = run;
+      }
+      this.#ids.push(id);
+      this.#triggers.push(triggers[i] as TriggerSource);
     }
     for (const id of forgotten) this.#dropped.delete(id);
-    this.#ids = kept.map((i) => ids[i] as string);
-    this.#triggers = kept.map((i) => this.#triggers[i] as TriggerSource);
-    this.#at = kept.map((i) => this.#at[i] as number);
-    this.#meta = kept.map((i) => this.#meta[i] as ChangeMeta);
   }
+
+  /** Empties the journal's arrays (the versions dropped are kept). */
+  #clearJournal(): void {
+    this.#ids = [];
+    this.#triggers = [];
+    this.#runStart = [];
+    this.#runAt = [];
+    this.#runMeta = [];
+  }
+}
+
+function sameMeta(meta: ChangeMeta, change: NewJobChange): boolean {
+  return (
+    meta.kind === change.kind &&
+    meta.misfireGraceTime === change.misfireGraceTime &&
+    meta.coalesce === change.coalesce &&
+    meta.maxInstances === change.maxInstances &&
+    meta.node === change.node
+  );
+}
+
+function metaOf(change: NewJobChange): ChangeMeta {
+  const { kind, misfireGraceTime, coalesce, maxInstances, node } = change;
+  return { kind, misfireGraceTime, coalesce, maxInstances, node };
 }
