@@ -45,6 +45,16 @@ export {
   type UnresolvedJobState,
 } from './jobs/serialization.ts';
 export type { JobSizeLimit } from './stores/errors.ts';
+// The job change log every built-in store keeps (`store.jobChanges`).
+export {
+  checkJobChange,
+  InvalidJobChangeError,
+  type JobChange,
+  type JobChangeKind,
+  type JobChangeLog,
+  type JobChangeQuery,
+  type NewJobChange,
+} from './stores/job-changes.ts';
 // The cluster ledger a persistent store adds so that several schedulers may share it.
 export type {
   Claim,
