@@ -3,9 +3,10 @@
  * order they were recorded, in one journal, with the process's clock.
  *
  * Cheap to record, since every added job records one change: the journal is
- * two arrays (job id, trigger) and runs of changes made in the same
- * millisecond with the same kind and options (jobs added alike in a loop
- * share one run), about 20 bytes a change. The trigger is kept as the job's
+ * two columns (job id, trigger) in chunks of fixed size (no array grows and
+ * is copied), and runs of changes made in the same millisecond with the same
+ * kind and options (jobs added alike in a loop share one run): about 16
+ * bytes a change. The trigger is kept as the job's
  * Trigger, whose JSON is made only if the change is read; a version is
  * counted when it is read. A read scans the journal (milliseconds for a
  * million changes): reads are rare (`explain`), records are not.
@@ -48,9 +49,16 @@ interface ChangeMeta {
 
 type TriggerSource = Trigger | TriggerJSON | null;
 
+/** Changes per chunk of the journal's columns (a power of two). */
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
+const IN_CHUNK = CHUNK - 1;
+
 export class MemoryJobChanges implements JobChangeLog {
-  #ids: string[] = [];
-  #triggers: TriggerSource[] = [];
+  /** The journal's columns, in chunks of CHUNK: change i is at [i >> CHUNK_BITS][i & IN_CHUNK]. */
+  #ids: string[][] = [];
+  #triggers: TriggerSource[][] = [];
+  #length = 0;
   /** Runs of consecutive changes with one time and one meta: where each starts in the journal. */
   #runStart: number[] = [];
   #runAt: number[] = [];
@@ -79,15 +87,14 @@ export class MemoryJobChanges implements JobChangeLog {
     const limit = changeLimit(query);
     const found: JobChange[] = [];
     let version = this.#dropped.get(jobId) ?? 0;
-    const ids = this.#ids;
     const starts = this.#runStart;
     let run = 0;
-    for (let i = 0; i < ids.length; i++) {
-      if (ids[i] !== jobId) continue;
+    for (let i = 0; i < this.#length; i++) {
+      if (this.#idAt(i) !== jobId) continue;
       while (run + 1 < starts.length && (starts[run + 1] as number) <= i) run++;
       version++;
       const meta = this.#runMeta[run] as ChangeMeta;
-      const trigger = triggerJsonOf(this.#triggers[i] as TriggerSource);
+      const trigger = triggerJsonOf(this.#triggerAt(i));
       found.push({
         jobId,
         version,
@@ -124,10 +131,28 @@ export class MemoryJobChanges implements JobChangeLog {
     const last = this.#runMeta.length - 1;
     const meta = this.#runMeta[last];
     if (last < 0 || this.#runAt[last] !== at || !sameMeta(meta as ChangeMeta, change))
-      this.#startRun(this.#ids.length, at, metaOf(change));
-    this.#ids.push(change.jobId);
-    this.#triggers.push(trigger);
-    if (this.#ids.length >= this.#checkAt) this.#maybeCompact();
+      this.#startRun(this.#length, at, metaOf(change));
+    this.#append(change.jobId, trigger);
+    if (this.#length >= this.#checkAt) this.#maybeCompact();
+  }
+
+  #append(id: string, trigger: TriggerSource): void {
+    const i = this.#length;
+    if ((i & IN_CHUNK) === 0) {
+      this.#ids.push(new Array<string>(CHUNK));
+      this.#triggers.push(new Array<TriggerSource>(CHUNK));
+    }
+    (this.#ids[i >> CHUNK_BITS] as string[])[i & IN_CHUNK] = id;
+    (this.#triggers[i >> CHUNK_BITS] as TriggerSource[])[i & IN_CHUNK] = trigger;
+    this.#length = i + 1;
+  }
+
+  #idAt(i: number): string {
+    return (this.#ids[i >> CHUNK_BITS] as string[])[i & IN_CHUNK] as string;
+  }
+
+  #triggerAt(i: number): TriggerSource {
+    return (this.#triggers[i >> CHUNK_BITS] as TriggerSource[])[i & IN_CHUNK] as TriggerSource;
   }
 
   #startRun(start: number, at: number, meta: ChangeMeta): void {
@@ -143,17 +168,22 @@ export class MemoryJobChanges implements JobChangeLog {
    */
   #maybeCompact(): void {
     const bound = 2 * this.#liveJobs() + COMPACT_FLOOR;
-    if (this.#ids.length <= bound) {
+    if (this.#length <= bound) {
       this.#checkAt = bound + 1;
       return;
     }
     this.#compact();
-    this.#checkAt = Math.max(2 * this.#ids.length, COMPACT_FLOOR);
+    this.#checkAt = Math.max(2 * this.#length, COMPACT_FLOOR);
   }
 
   #compact(): void {
-    const ids = this.#ids;
-    const triggers = this.#triggers;
+    const length = this.#length;
+    const ids: string[] = new Array<string>(length);
+    const triggers: TriggerSource[] = new Array<TriggerSource>(length);
+    for (let i = 0; i < length; i++) {
+      ids[i] = this.#idAt(i);
+      triggers[i] = this.#triggerAt(i);
+    }
     const starts = this.#runStart;
     const ats = this.#runAt;
     const metas = this.#runMeta;
@@ -190,11 +220,10 @@ export class MemoryJobChanges implements JobChangeLog {
       }
       const run = runOf[i] as number;
       if (run !== lastRun) {
-        this.#startRun(this.#ids.length, ats[run] as number, metas[run] as ChangeMeta);
+        this.#startRun(this.#length, ats[run] as number, metas[run] as ChangeMeta);
         lastRun = run;
       }
-      this.#ids.push(id);
-      this.#triggers.push(triggers[i] as TriggerSource);
+      this.#append(id, triggers[i] as TriggerSource);
     }
     for (const id of forgotten) this.#dropped.delete(id);
   }
@@ -203,6 +232,7 @@ export class MemoryJobChanges implements JobChangeLog {
   #clearJournal(): void {
     this.#ids = [];
     this.#triggers = [];
+    this.#length = 0;
     this.#runStart = [];
     this.#runAt = [];
     this.#runMeta = [];
