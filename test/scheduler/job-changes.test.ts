@@ -110,6 +110,24 @@ describe.each(CASES)('the job changes an AsyncScheduler records, on $name', ({ m
     }
   });
 
+  it('records a modification that also pauses or resumes the job as both, in that order', async () => {
+    const { store, nodeId } = make();
+    const scheduler = await started(store, nodeId);
+    await scheduler.addJob('tick', 'interval', { id: 'm', minutes: 5 });
+    await scheduler.modifyJob('m', { maxInstances: 2, nextRunTime: null });
+    await scheduler.modifyJob('m', { maxInstances: 4, nextRunTime: new Date(Date.now() + 60_000) });
+    await scheduler.modifyJob('m', { nextRunTime: new Date(Date.now() + 120_000) });
+    const changes = await logOf(store).getJobChanges('m');
+    expect(changes.map((c) => [c.version, c.kind, c.maxInstances])).toEqual([
+      [1, 'added', 1],
+      [2, 'modified', 2],
+      [3, 'paused', 2],
+      [4, 'modified', 4],
+      [5, 'resumed', 4],
+      [6, 'modified', 4],
+    ]);
+  });
+
   it('records a removal for each job removeAllJobs removed', async () => {
     const { store, nodeId } = make();
     const scheduler = await started(store, nodeId);
