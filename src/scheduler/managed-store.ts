@@ -380,7 +380,8 @@ export class ManagedStore {
       if (updateJobs !== undefined) {
         try {
           const gone = await this.withTimeout('updateJobs', () => updateJobs.call(store, updates));
-          for (const id of gone) missing.add(id);
+          // A store of an older contract may answer nothing: then every job counts as written.
+          for (const id of gone ?? []) missing.add(id);
         } catch (error) {
           for (const job of updates) this.#defer(job.id, { kind: 'update', job }, unsaved);
           this.reportFailure('updateJobs', error);
@@ -405,7 +406,8 @@ export class ManagedStore {
       if (removeJobs !== undefined) {
         try {
           const gone = await this.withTimeout('removeJobs', () => removeJobs.call(store, removals));
-          for (const id of gone) missing.add(id);
+          // A store of an older contract may answer nothing: then every job counts as written.
+          for (const id of gone ?? []) missing.add(id);
         } catch (error) {
           for (const id of removals) this.#defer(id, { kind: 'remove' }, unsaved);
           this.reportFailure('removeJobs', error);
