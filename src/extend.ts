@@ -45,7 +45,16 @@ export {
   type UnresolvedJobState,
 } from './jobs/serialization.ts';
 export type { JobSizeLimit } from './stores/errors.ts';
-export type { JobChange, JobChangeKind } from './stores/job-changes.ts';
+// The job change log every built-in store keeps (`store.jobChanges`).
+export {
+  checkJobChange,
+  InvalidJobChangeError,
+  type JobChange,
+  type JobChangeKind,
+  type JobChangeLog,
+  type JobChangeQuery,
+  type NewJobChange,
+} from './stores/job-changes.ts';
 // The cluster ledger a persistent store adds so that several schedulers may share it
 // (its FireRecord and FireState are the application's too: the root exports them).
 export type {

@@ -72,6 +72,7 @@ import {
   type JobBuildContext,
   type PreparedJob,
 } from './job-builder.ts';
+import { modificationKinds } from './job-change-recorder.ts';
 import { JobIntake } from './job-intake.ts';
 import { JobLocations } from './job-locations.ts';
 import type {
@@ -196,6 +197,7 @@ export class BaseScheduler implements JobOwner {
       dispatch: (event) => this.#listeners.dispatch(event),
       restoreJob: (alias, document) => this.#restoreJob(alias, document),
       storeStarted: (managed) => this.#storeCameUp(managed),
+      nodeId: () => this.#cluster.settings.nodeId,
     };
     this.#cluster = new ClusterNodes({
       get logger() {
@@ -759,7 +761,8 @@ export class BaseScheduler implements JobOwner {
       );
       const alias = found.managed?.alias ?? null;
       const job = new Job(this, state, alias);
-      await this.#jobs.replace(found, job, Object.keys(changes));
+      const keys = Object.keys(changes);
+      await this.#jobs.replace(found, job, keys, modificationKinds(found.job, job, keys));
       this.#listeners.dispatch(new JobEvent(EVENT_JOB_MODIFIED, id, alias));
       this.wakeup();
       return job;
@@ -865,7 +868,11 @@ export class BaseScheduler implements JobOwner {
       restored.push(await this.#restoreJob(jobstore, entry));
     }
     await managed.lock.run(async () => {
-      for (const job of restored) await managed.store.addJob(job);
+      for (const job of restored) {
+        await managed.store.addJob(job);
+        const { changes } = managed;
+        if (changes !== undefined) await changes.record([changes.changeOf('added', job)]);
+      }
     });
     this.wakeup();
     return restored;

@@ -7,6 +7,7 @@
 import { brokenJob } from '../jobs/broken.ts';
 import type { Job, JobOwner } from '../jobs/job.ts';
 import { JobLookupError } from '../stores/errors.ts';
+import type { JobChangeKind } from '../stores/job-changes.ts';
 import { UnknownAliasError } from './errors.ts';
 import type { ManagedStore } from './managed-store.ts';
 import { Mutex } from './mutex.ts';
@@ -60,15 +61,27 @@ export class JobLocations {
     return located.managed?.lock ?? this.#pendingLock;
   }
 
-  /** Writes a changed job back where it was found; `changedKeys` count as given for a pending job. */
-  async replace(located: Located, job: Job, changedKeys: readonly string[]): Promise<void> {
-    if (located.managed === undefined) {
+  /**
+   * Writes a changed job back where it was found; `changedKeys` count as
+   * given for a pending job. In a store, the change is recorded as `kinds`.
+   */
+  async replace(
+    located: Located,
+    job: Job,
+    changedKeys: readonly string[],
+    kinds: readonly JobChangeKind[],
+  ): Promise<void> {
+    const { managed } = located;
+    if (managed === undefined) {
       this.#pending.replace(located.pending, job, changedKeys);
       return;
     }
-    await located.managed.store.updateJob(job);
-    located.managed.forgetWrite(job.id);
-    located.managed.node?.announce();
+    await managed.store.updateJob(job);
+    managed.forgetWrite(job.id);
+    const { changes } = managed;
+    if (changes !== undefined)
+      await changes.record(kinds.map((kind) => changes.changeOf(kind, job)));
+    managed.node?.announce();
   }
 
   /**
@@ -112,6 +125,8 @@ export class JobLocations {
         try {
           await managed.store.removeJob(id);
           managed.forgetWrite(id);
+          const { changes } = managed;
+          if (changes !== undefined) await changes.record([changes.removalOf(id)]);
           return true;
         } catch (error) {
           if (error instanceof JobLookupError) return false;
@@ -133,8 +148,17 @@ export class JobLocations {
     for (const managed of this.storesFor(jobstore)) managed.requireAvailable();
     for (const managed of this.storesFor(jobstore)) {
       await managed.lock.run(async () => {
+        const { changes } = managed;
+        // The jobs removed, to record each removal (those that cannot be restored too).
+        const ids: string[] = [];
+        if (changes !== undefined) {
+          managed.broken.clear();
+          for (const job of await managed.store.getAllJobs()) ids.push(job.id);
+          for (const id of managed.broken.keys()) ids.push(id);
+        }
         await managed.store.removeAllJobs();
         managed.forgetAllWrites();
+        if (changes !== undefined) await changes.record(ids.map((id) => changes.removalOf(id)));
       });
     }
   }

@@ -11,8 +11,10 @@ import { JobRestoreFailedEvent, JobStoreErrorEvent, type SchedulerEvent } from '
 import type { Job } from '../jobs/job.ts';
 import type { Logger } from '../logging.ts';
 import { ConflictingIdError, JobLookupError } from '../stores/errors.ts';
+import type { NewJobChange } from '../stores/job-changes.ts';
 import type { JobStore, RestoreFailure, StoreContext } from '../stores/store.ts';
 import type { StoreNode } from './cluster/store-node.ts';
+import { JobChangeRecorder, RECORD_OPERATION } from './job-change-recorder.ts';
 import { Mutex } from './mutex.ts';
 
 /**
@@ -82,6 +84,8 @@ export interface StoreHost {
   restoreJob(alias: string, document: unknown): Promise<Job>;
   /** The store has started (also when a start that timed out or failed before succeeds later). */
   storeStarted(managed: ManagedStore): void;
+  /** This scheduler's node id, named in the job changes it records (null when not given). */
+  nodeId?(): string;
 }
 
 export class ManagedStore {
@@ -106,6 +110,8 @@ export class ManagedStore {
   readonly splitBatches: Map<string, number> = new Map();
   /** This scheduler as a node of the store, for a store several schedulers can share (one with a ledger), once joined. */
   node: StoreNode | undefined;
+  /** Records this scheduler's changes of the store's jobs, when the store keeps a job change log. */
+  readonly changes: JobChangeRecorder | undefined;
   readonly #host: StoreHost;
   readonly #pendingWrites = new Map<string, PendingWrite>();
   /** `id message` of restore failures already logged, so each is logged once. */
@@ -115,6 +121,16 @@ export class ManagedStore {
     this.alias = alias;
     this.store = store;
     this.#host = host;
+    const log = store.jobChanges;
+    this.changes =
+      log === undefined
+        ? undefined
+        : new JobChangeRecorder({
+            log,
+            nodeId: () => host.nodeId?.() ?? null,
+            withTimeout: (operation, call) => this.withTimeout(operation, call),
+            failed: (error, jobId, logIt) => this.#recordFailed(error, jobId, logIt),
+          });
   }
 
   /** Where the store is in its life: only a started store is used. */
@@ -265,13 +281,18 @@ export class ManagedStore {
   async add(job: Job, replaceExisting: boolean): Promise<void> {
     this.requireAvailable();
     await this.lock.run(async () => {
+      let replaced = false;
       try {
         await this.store.addJob(job);
       } catch (error) {
         if (!(error instanceof ConflictingIdError) || !replaceExisting) throw error;
         await this.store.updateJob(job);
+        replaced = true;
       }
       this.forgetWrite(job.id);
+      const { changes } = this;
+      if (changes !== undefined)
+        await changes.record([changes.changeOf(replaced ? 'modified' : 'added', job)]);
     });
     this.node?.announce();
   }
@@ -295,13 +316,20 @@ export class ManagedStore {
   /** {@link add} without a promise round trip; only when {@link canAddNow} says so. */
   addNow(job: Job, replaceExisting: boolean): void {
     const { store } = this;
+    let replaced = false;
     try {
       (store.addJobSync as (job: Job) => void).call(store, job);
     } catch (error) {
       if (!(error instanceof ConflictingIdError) || !replaceExisting) throw error;
       (store.updateJobSync as (job: Job) => void).call(store, job);
+      replaced = true;
     }
     this.forgetWrite(job.id);
+    const { changes } = this;
+    if (changes !== undefined) {
+      const change = changes.changeOf(replaced ? 'modified' : 'added', job);
+      if (!changes.recordNow(change)) void changes.record([change]);
+    }
   }
 
   /** A store operation of the loop, bounded in time for shared stores. */
@@ -344,12 +372,16 @@ export class ManagedStore {
    */
   async persist(updates: Job[], removals: string[]): Promise<Set<string>> {
     const unsaved = new Set<string>();
+    /** Jobs the store no longer had: no change of theirs is recorded. */
+    const missing = new Set<string>();
     const store = this.store;
     if (updates.length > 0) {
       const { updateJobs } = store;
       if (updateJobs !== undefined) {
         try {
-          await this.withTimeout('updateJobs', () => updateJobs.call(store, updates));
+          const gone = await this.withTimeout('updateJobs', () => updateJobs.call(store, updates));
+          // A store of an older contract may answer nothing: then every job counts as written.
+          for (const id of gone ?? []) missing.add(id);
         } catch (error) {
           for (const job of updates) this.#defer(job.id, { kind: 'update', job }, unsaved);
           this.reportFailure('updateJobs', error);
@@ -359,7 +391,10 @@ export class ManagedStore {
           try {
             await this.withTimeout('updateJob', () => store.updateJob(job));
           } catch (error) {
-            if (error instanceof JobLookupError) continue;
+            if (error instanceof JobLookupError) {
+              missing.add(job.id);
+              continue;
+            }
             this.#defer(job.id, { kind: 'update', job }, unsaved);
             this.reportFailure('updateJob', error, job.id);
           }
@@ -370,7 +405,9 @@ export class ManagedStore {
       const { removeJobs } = store;
       if (removeJobs !== undefined) {
         try {
-          await this.withTimeout('removeJobs', () => removeJobs.call(store, removals));
+          const gone = await this.withTimeout('removeJobs', () => removeJobs.call(store, removals));
+          // A store of an older contract may answer nothing: then every job counts as written.
+          for (const id of gone ?? []) missing.add(id);
         } catch (error) {
           for (const id of removals) this.#defer(id, { kind: 'remove' }, unsaved);
           this.reportFailure('removeJobs', error);
@@ -380,14 +417,54 @@ export class ManagedStore {
           try {
             await this.withTimeout('removeJob', () => store.removeJob(id));
           } catch (error) {
-            if (error instanceof JobLookupError) continue;
+            if (error instanceof JobLookupError) {
+              missing.add(id);
+              continue;
+            }
             this.#defer(id, { kind: 'remove' }, unsaved);
             this.reportFailure('removeJob', error, id);
           }
         }
       }
     }
+    await this.#recordPass(updates, removals, (id) => !unsaved.has(id) && !missing.has(id));
     return unsaved;
+  }
+
+  /**
+   * Records what a committed claim changed: the jobs the pass removed (their
+   * trigger has ended, `updated` null) or paused.
+   */
+  async recordCommitted(plans: readonly { job: Job; updated: Job | null }[]): Promise<void> {
+    if (this.changes === undefined) return;
+    const updates: Job[] = [];
+    const removals: string[] = [];
+    for (const { job, updated } of plans) {
+      if (updated === null) removals.push(job.id);
+      else updates.push(updated);
+    }
+    await this.#recordPass(updates, removals, () => true);
+  }
+
+  /**
+   * Records what a pass of the main loop changed: the jobs it paused (their
+   * trigger failed, their executor is missing) and those it removed (their
+   * trigger has ended), of those `written` says reached the store.
+   */
+  async #recordPass(
+    updates: readonly Job[],
+    removals: readonly string[],
+    written: (id: string) => boolean,
+  ): Promise<void> {
+    const { changes } = this;
+    if (changes === undefined) return;
+    const made: NewJobChange[] = [];
+    for (const job of updates) {
+      if (Number.isNaN(job.nextRunTimeMs) && written(job.id))
+        made.push(changes.changeOf('paused', job));
+    }
+    for (const id of removals) if (written(id)) made.push(changes.removalOf(id));
+    await changes.record(made);
   }
 
   #defer(id: string, write: PendingWrite, unsaved: Set<string>): void {
@@ -410,6 +487,11 @@ export class ManagedStore {
         else await this.withTimeout('removeJob', () => this.store.removeJob(id));
         this.#pendingWrites.delete(id);
         if (write.kind === 'remove') removed(id);
+        await this.#recordPass(
+          write.kind === 'update' ? [write.job] : [],
+          write.kind === 'remove' ? [id] : [],
+          () => true,
+        );
       } catch (error) {
         if (error instanceof JobLookupError) {
           this.#pendingWrites.delete(id);
@@ -429,6 +511,19 @@ export class ManagedStore {
       error,
     );
     this.#host.dispatch(new JobStoreErrorEvent(this.alias, operation, error, jobId));
+  }
+
+  /**
+   * A change of a job could not be recorded: the job's change stands. Each
+   * failure is reported as an event; the first of a run of failures is logged.
+   */
+  #recordFailed(error: unknown, jobId: string | null, log: boolean): void {
+    if (log)
+      this.#host.logger.warn(
+        `Job store "${this.alias}" could not record a change${jobId === null ? '' : ` of job ${jobId}`} in its job change log (the change itself was made; further failures are not logged until a record succeeds)`,
+        error,
+      );
+    this.#host.dispatch(new JobStoreErrorEvent(this.alias, RECORD_OPERATION, error, jobId));
   }
 
   #restoreFailed(failure: RestoreFailure): void {

@@ -3,6 +3,7 @@
 import type { Job } from '../jobs/job.ts';
 import type { Logger } from '../logging.ts';
 import type { FireRing } from './fire-ring.ts';
+import type { JobChangeLog } from './job-changes.ts';
 import type { ClusterLedger } from './ledger.ts';
 
 /** A stored job that could not be restored. */
@@ -74,6 +75,13 @@ export interface JobStore {
    * it plans and runs there, and reads it for `getFires` and `explain`.
    */
   readonly fireRing?: FireRing;
+  /**
+   * The job change log (`job-changes.ts`): every change of a job (added,
+   * modified, paused, resumed, removed) with the trigger in force after it,
+   * so that a past fire time can be recomputed. Every built-in store has one;
+   * the scheduler records into it when present.
+   */
+  readonly jobChanges?: JobChangeLog;
   /**
    * True for stores that other processes can change (databases): the
    * scheduler then polls them every `storePollInterval` seconds instead of

@@ -219,4 +219,33 @@ describe('horarium run + horarium jobs on a SQLite store', () => {
     },
     TIMEOUT,
   );
+
+  it(
+    'records each change in the job change log: the scheduler’s adds with its node, the CLI’s changes with none',
+    async () => {
+      const sqlite = openSqliteFile(db, { readonly: true });
+      const rows = sqlite
+        .prepare(
+          'select job_id, version, kind, node from horarium_jobs_job_changes order by job_id, version',
+        )
+        .all() as { job_id: string; version: number; kind: string; node: string | null }[];
+      sqlite.close();
+      const changes = rows.map((row) => [
+        row.job_id,
+        Number(row.version),
+        row.kind,
+        row.node === null,
+      ]);
+      expect(changes).toEqual([
+        ['nightly', 1, 'added', false],
+        ['nightly', 2, 'modified', true],
+        ['nightly', 3, 'removed', true],
+        ['ticker', 1, 'added', false],
+        ['ticker', 2, 'paused', true],
+        ['ticker', 3, 'resumed', true],
+        ['ticker', 4, 'removed', true],
+      ]);
+    },
+    TIMEOUT,
+  );
 });

@@ -57,6 +57,7 @@ async function dropTables(db: Kysely<RawDatabase>, table: string): Promise<void>
     table,
     `${table}_fires`,
     `${table}_nodes`,
+    `${table}_job_changes`,
     `${table}_migrations`,
     `${table}_migrations_lock`,
   ]) {

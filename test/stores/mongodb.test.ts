@@ -93,7 +93,7 @@ describe.skipIf(MONGODB_URL === undefined)(
     /** Drops the store's jobs collection and its ledger's fires and nodes collections. */
     async function dropCollection(store: MongoJobStore): Promise<void> {
       const name = store.namespace.slice(DATABASE.length + 1);
-      for (const collection of [name, `${name}_fires`, `${name}_nodes`])
+      for (const collection of [name, `${name}_fires`, `${name}_nodes`, `${name}_job_changes`])
         await admin
           .db(DATABASE)
           .collection(collection)

@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncScheduler, ConfigurationError, RedisJobStore } from '../../src/index.ts';
 import { storeKeys } from '../../src/stores/redis/redis-keys.ts';
 import { hashTagOf } from '../../src/stores/redis/redis-store.ts';
+import { storeTestContext } from '../helpers/store-context.ts';
+import { describeJobChangeLogContract } from './job-change-log-contract.ts';
 import { describeLedgerContract } from './ledger-contract.ts';
 import { describeStoreContract } from './store-contract.ts';
 
@@ -209,6 +211,22 @@ describe.skipIf(missing !== null && !IN_CI)(
 
     describeStoreContract('RedisJobStore (Redis Cluster)', clusterStore);
     describeLedgerContract('RedisJobStore (Redis Cluster)', clusterStore);
+    describeJobChangeLogContract('RedisJobStore (Redis Cluster)', async () => {
+      const { store: first, cleanup } = await clusterStore();
+      const prefix = first.keys.jobs.slice(0, -'jobs'.length);
+      const second = new RedisJobStore({ client, keyPrefix: prefix });
+      await first.start(storeTestContext(), 'default');
+      await second.start(storeTestContext(), 'default');
+      return {
+        first,
+        second,
+        async cleanup() {
+          await first.shutdown();
+          await second.shutdown();
+          await cleanup();
+        },
+      };
+    });
 
     it('refuses a Cluster client with a key prefix that has no hash tag, naming the option', () => {
       const attempt = (): RedisJobStore => new RedisJobStore({ client, keyPrefix: 'horarium.' });

@@ -16,6 +16,7 @@ import {
   type SqlJobStoreOptions,
 } from '../../src/index.ts';
 import { serializeJob } from '../../src/jobs/serialization.ts';
+import { jobChangeOf } from '../../src/stores/job-changes.ts';
 import type { SqlBackend, SqlTestDatabase } from '../helpers/sql-backends.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
 import { describeLedgerContract } from './ledger-contract.ts';
@@ -170,6 +171,7 @@ export function describeSqlStore(backend: SqlBackend): void {
           '0001_create_jobs_table',
           '0002_cluster_ledger',
           '0003_fire_state_index',
+          '0004_job_changes',
         ]);
         const tables = await database.db.introspection.getTables();
         const jobs = tables.find((t) => t.name === table());
@@ -184,6 +186,41 @@ export function describeSqlStore(backend: SqlBackend): void {
         const names = tables.map((t) => t.name);
         expect(names).toContain(`${table()}_fires`);
         expect(names).toContain(`${table()}_nodes`);
+        expect(names).toContain(`${table()}_job_changes`);
+      });
+
+      it('upgrades a table of the cluster-ledger release in place: the job change log is added, empty, and its jobs and fires are kept', async () => {
+        // The previous release's layout: the change log's migration undone by hand.
+        const { store: first } = await startStore();
+        await first.addJob(makeJob('kept', BASE_TIME));
+        await first.ledger.checkIn(
+          {
+            nodeId: 'n',
+            hostname: 'h',
+            pid: 1,
+            version: '0',
+            startedAt: BASE_TIME,
+            clockSkewMs: 0,
+          },
+          BASE_TIME,
+        );
+        await first.shutdown();
+        const db = database.db;
+        await db.schema.dropTable(`${table()}_job_changes`).execute();
+        await db
+          .deleteFrom(`${table()}_migrations` as never)
+          .where('name' as never, '=', '0004_job_changes' as never)
+          .execute();
+        const { store } = await startStore();
+        expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['kept']);
+        expect((await store.ledger.getNodes()).map((node) => node.nodeId)).toEqual(['n']);
+        expect(await store.jobChanges.getJobChanges('kept')).toEqual([]);
+        await store.jobChanges.recordJobChanges([
+          jobChangeOf('paused', makeJob('kept', null), 'n'),
+        ]);
+        expect(
+          (await store.jobChanges.getJobChanges('kept')).map((c) => [c.version, c.kind]),
+        ).toEqual([[1, 'paused']]);
       });
 
       it('upgrades a table of the first release in place: its jobs are kept, unclaimed at fence 0, and claimable', async () => {
@@ -193,11 +230,16 @@ export function describeSqlStore(backend: SqlBackend): void {
         const db = database.db;
         await db.schema.dropTable(`${table()}_fires`).execute();
         await db.schema.dropTable(`${table()}_nodes`).execute();
+        await db.schema.dropTable(`${table()}_job_changes`).execute();
         for (const column of ['lease_owner', 'lease_until', 'fence'])
           await db.schema.alterTable(table()).dropColumn(column).execute();
         await db
           .deleteFrom(`${table()}_migrations` as never)
-          .where('name' as never, 'in', ['0002_cluster_ledger', '0003_fire_state_index'] as never)
+          .where('name' as never, 'in', [
+            '0002_cluster_ledger',
+            '0003_fire_state_index',
+            '0004_job_changes',
+          ] as never)
           .execute();
         // Rows as the first release wrote them (id, next_run_time, job_state).
         for (const job of [makeJob('due', BASE_TIME), makeJob('paused', null)]) {

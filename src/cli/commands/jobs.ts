@@ -14,6 +14,7 @@ import type { RestoreFailure } from '../../stores/store.ts';
 import { formatInstant } from '../../time/format.ts';
 import { getZone, localZoneName, type Zone } from '../../time/zone.ts';
 import { paint, printable, table } from '../format.ts';
+import { recordChange } from '../record-change.ts';
 import {
   CliError,
   type OpenStore,
@@ -218,6 +219,7 @@ export async function pauseJob(id: string, options: JobsOptions): Promise<void> 
   await withStore(options, async (open, zone) => {
     const job = await findHealthy(open, id, 'paused');
     const changed = await setNextRunTime(open, job, null);
+    await recordChange(open, 'paused', changed);
     report(options, zone, `Paused job ${id}`, changed, id);
   });
 }
@@ -229,10 +231,12 @@ export async function resumeJob(id: string, options: JobsOptions): Promise<void>
     if (next === null) {
       // As scheduler.resumeJob: a job whose trigger has finished is removed.
       await open.store.removeJob(id);
+      await recordChange(open, 'removed', id);
       report(options, zone, `Job ${id} has no more run times; removed it`, null, id);
       return;
     }
     const changed = await setNextRunTime(open, job, next);
+    await recordChange(open, 'resumed', changed);
     await wakeSchedulers(open.store);
     report(options, zone, `Resumed job ${id}`, changed, id);
   });
@@ -243,6 +247,8 @@ export async function runJobNow(id: string, options: JobsOptions): Promise<void>
     const job = await findHealthy(open, id, 'run');
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
     const changed = await setNextRunTime(open, job, now);
+    // Due now: a paused job is resumed by it, a scheduled one has its next run time changed.
+    await recordChange(open, job.nextRunTime === null ? 'resumed' : 'modified', changed);
     await wakeSchedulers(open.store);
     report(
       options,
@@ -257,6 +263,7 @@ export async function runJobNow(id: string, options: JobsOptions): Promise<void>
 export async function removeJob(id: string, options: JobsOptions): Promise<void> {
   await withStore(options, async (open, zone) => {
     await open.store.removeJob(id);
+    await recordChange(open, 'removed', id);
     report(options, zone, `Removed job ${id}`, null, id);
   });
 }

@@ -159,6 +159,9 @@ async function commitClaim(
   }
   const lost = new Set(result.lost);
   const won = new Set(result.won);
+  await managed.recordCommitted(
+    planned.map((p) => p.plan).filter((plan) => !lost.has(plan.job.id)),
+  );
   for (const { plan, runs, fence, skipped } of planned) {
     const { job } = plan;
     if (lost.has(job.id)) {

@@ -6,8 +6,10 @@ import { ConfigurationError } from '../../config/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import { DEFAULT_FIRE_RING_SIZE, FireRing } from '../fire-ring.ts';
+import type { JobChangeLog } from '../job-changes.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import { compareIds, JobHeap } from './job-heap.ts';
+import { MemoryJobChanges } from './memory-job-changes.ts';
 
 /** The most fires a memory store keeps. */
 const MAX_FIRE_HISTORY = 1_000_000;
@@ -40,6 +42,12 @@ export class MemoryJobStore implements JobStore {
   /** Paused jobs by id: without a run time they have no place in the heap. */
   readonly #paused = new Map<string, Job>();
   readonly fireRing: FireRing | undefined;
+  readonly #changes = new MemoryJobChanges(() => this.#scheduled.size + this.#paused.size);
+  /**
+   * The job change log, in the process (`memory-job-changes.ts`): bounded,
+   * and emptied with the jobs when the store shuts down.
+   */
+  readonly jobChanges: JobChangeLog = this.#changes;
 
   /** @throws ConfigurationError when `fireHistory` is not a whole number from 0 to 1,000,000. */
   constructor(options: MemoryJobStoreOptions = {}, key = 'fireHistory') {
@@ -64,6 +72,7 @@ export class MemoryJobStore implements JobStore {
   async shutdown(): Promise<void> {
     this.#clear();
     this.fireRing?.clear();
+    this.#changes.clear();
   }
 
   async lookupJob(id: string): Promise<Job | null> {

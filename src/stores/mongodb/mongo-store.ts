@@ -21,6 +21,7 @@ import {
   restoreOrReport,
 } from '../common.ts';
 import { ConflictingIdError, JobLookupError, StoreSetupError } from '../errors.ts';
+import type { JobChangeLog } from '../job-changes.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import {
   FIRE_INDEXES,
@@ -31,6 +32,12 @@ import {
   serverHello,
   urlHosts,
 } from './mongo-fires.ts';
+import {
+  JOB_CHANGE_INDEX,
+  jobChangesCollectionName,
+  type MongoJobChangeDocument,
+  MongoJobChanges,
+} from './mongo-job-changes.ts';
 import type { LeaseRenewerOptions } from './mongo-lease-renewer.ts';
 import { MongoLedger, type MongoLedgerParts } from './mongo-ledger.ts';
 
@@ -126,6 +133,15 @@ export class MongoJobStore implements JobStore {
    * server they are a sequence of single-document writes (see `docs/stores.md`).
    */
   readonly ledger: MongoLedger;
+  /** The job change log (`mongo-job-changes.ts`), in `<collection>_job_changes`. */
+  readonly jobChanges: JobChangeLog = new MongoJobChanges(() => {
+    const parts = this.#parts;
+    const changes = this.#changes;
+    if (parts === null || changes === null)
+      throw new StoreSetupError('The MongoDB job store is not started (call start() first)');
+    return { db: parts.db, changes };
+  });
+  #changes: Collection<MongoJobChangeDocument> | null = null;
   readonly #options: MongoJobStoreOptions;
   readonly #database: string;
   readonly #collectionName: string;
@@ -241,6 +257,11 @@ export class MongoJobStore implements JobStore {
       const nodes = db.collection<MongoNodeDocument>(names.nodes);
       await fires.createIndexes([...FIRE_INDEXES]);
       await nodes.createIndexes([...NODE_INDEXES]);
+      const changes = db.collection<MongoJobChangeDocument>(
+        jobChangesCollectionName(this.#collectionName),
+      );
+      await changes.createIndexes([JOB_CHANGE_INDEX]);
+      this.#changes = changes;
       const { transactions } = await serverHello(db);
       this.#parts = {
         client,
@@ -298,6 +319,7 @@ export class MongoJobStore implements JobStore {
     this.#client = null;
     this.#collection = null;
     this.#parts = null;
+    this.#changes = null;
     this.#ownsClient = false;
     if (client !== null && owned) await client.close();
   }

@@ -22,10 +22,12 @@ import {
   withinTimeout,
 } from '../common.ts';
 import { ConflictingIdError, JobLookupError, StoreSetupError } from '../errors.ts';
+import type { JobChangeLog } from '../job-changes.ts';
 import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import type { WakeChannel } from '../wake.ts';
 import { closeRedisClient, DEFAULT_CONNECT_TIMEOUT_MS, openRedisClient } from './redis-client.ts';
+import { RedisJobChanges } from './redis-job-changes.ts';
 import { runScript, storeKeys } from './redis-keys.ts';
 import { leaseConnectionFor } from './redis-lease.ts';
 import { RedisLedger } from './redis-ledger.ts';
@@ -101,6 +103,11 @@ export class RedisJobStore implements JobStore {
   readonly shared = true;
   /** The cluster ledger, on the same keys and connection as the jobs. */
   readonly ledger: ClusterLedger;
+  /**
+   * The job change log (`redis-job-changes.ts`), in `${keyPrefix}job_changes`
+   * and `${keyPrefix}job_change_versions`.
+   */
+  readonly jobChanges: JobChangeLog;
   readonly #options: RedisJobStoreOptions;
   readonly #keyPrefix: string;
   readonly #keys: [jobs: string, runTimes: string];
@@ -127,6 +134,7 @@ export class RedisJobStore implements JobStore {
     this.#keyPrefix = keyPrefix;
     this.#keys = [`${keyPrefix}jobs`, `${keyPrefix}run_times`];
     this.#allKeys = storeKeys(keyPrefix);
+    this.jobChanges = new RedisJobChanges(() => this.#started(), keyPrefix);
     this.ledger = new RedisLedger({
       run: (script, args) => this.#run(script, args),
       restore: (id, state, time) => this.#restore(id, state, time),

@@ -75,6 +75,9 @@ function migrations(dialect: SqlDialectName, table: string): Record<string, Migr
           .execute();
       },
     },
+    '0004_job_changes': {
+      up: (db: Kysely<unknown>) => createJobChangesTable(db, dialect, table),
+    },
   };
 }
 
@@ -166,6 +169,46 @@ async function createLedgerTables(
       .addColumn('started_at', 'bigint', (column) => column.notNull())
       .addColumn('last_seen', 'bigint', (column) => column.notNull())
       .addColumn('clock_skew_ms', 'bigint', (column) => column.notNull()),
+  ).execute();
+}
+
+/**
+ * The job change log (`job-changes-sql.ts`): one row per change of a job,
+ * keyed by (job id, version); the trigger as JSON text (null once removed),
+ * times in epoch ms by the store's clock.
+ */
+async function createJobChangesTable(
+  db: Kysely<unknown>,
+  dialect: SqlDialectName,
+  table: string,
+): Promise<void> {
+  const names = tableNames(table);
+  const length = sql.raw(String(MAX_ID_LENGTH));
+  let idType = sql`text`;
+  let kindType = sql`varchar(16)`;
+  let longText = sql`text`;
+  if (dialect === 'postgres') idType = sql`varchar(${length}) collate "C"`;
+  if (dialect === 'mysql') {
+    const collation = sql.raw(await mysqlIdCollation(db));
+    idType = sql`varchar(${length}) character set utf8mb4 collate ${collation}`;
+    kindType = sql`varchar(16) character set utf8mb4 collate utf8mb4_bin`;
+    longText = sql`longtext character set utf8mb4 collate utf8mb4_bin`;
+  }
+  const create = db.schema
+    .createTable(names.jobChanges)
+    .addColumn('job_id', idType, (column) => column.notNull())
+    .addColumn('version', 'bigint', (column) => column.notNull())
+    .addColumn('kind', kindType, (column) => column.notNull())
+    .addColumn('changed_at', 'bigint', (column) => column.notNull())
+    .addColumn('trigger_json', longText)
+    .addColumn('misfire_grace_time', sql`double precision`)
+    .addColumn('coalesce', 'smallint', (column) => column.notNull())
+    .addColumn('max_instances', 'integer', (column) => column.notNull())
+    .addColumn('node', idType)
+    .addPrimaryKeyConstraint(names.jobChangeKey, ['job_id', 'version']);
+  await (dialect === 'mysql'
+    ? create.modifyEnd(sql`engine = InnoDB default charset = utf8mb4`)
+    : create
   ).execute();
 }
 

@@ -18,7 +18,8 @@
  *
  * Beside it, the cluster ledger's `<table>_fires` (one row per job and
  * scheduled time, unique on the pair) and `<table>_nodes` (check-ins); see
- * `ledger/sql-ledger.ts`.
+ * `ledger/sql-ledger.ts`; and the job change log `<table>_job_changes`
+ * (`job-changes-sql.ts`).
  *
  * The `next_run_time` column is authoritative: a restored job takes its next
  * run time from it, so editing the column by hand reschedules the job.
@@ -28,6 +29,7 @@ import { extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Job } from '../../jobs/job.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
+import type { JobChangeLog } from '../job-changes.ts';
 import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import type { WakeChannel } from '../wake.ts';
@@ -38,6 +40,7 @@ import {
   SqlStoreSetupError,
   startBackend,
 } from './dialects.ts';
+import type { SqlJobChanges } from './job-changes-sql.ts';
 import { deferredLedger } from './ledger/deferred-ledger.ts';
 import type { LeaseRenewerOptions } from './ledger/lease-renewer.ts';
 import type { SqlLedger } from './ledger/sql-ledger.ts';
@@ -98,6 +101,15 @@ export class SqlJobStore implements JobStore {
    * beside the job table. Usable once the store has started.
    */
   readonly ledger: ClusterLedger;
+  /**
+   * The job change log (`job-changes-sql.ts`), in `<tableName>_job_changes`.
+   * Usable once the store has started.
+   */
+  readonly jobChanges: JobChangeLog = {
+    recordJobChanges: async (changes) => this.#changeLog().recordJobChanges(changes),
+    getJobChanges: async (jobId, query) => this.#changeLog().getJobChanges(jobId, query),
+  };
+  #jobChanges: SqlJobChanges | null = null;
   readonly #options: NormalizedOptions;
   readonly #table: string;
   #backend: SqlBackend | null = null;
@@ -235,7 +247,15 @@ export class SqlJobStore implements JobStore {
       written: (id) => this.#broken.delete(id),
       leaseConnection: () => this.#leaseConnection(),
     });
+    const { SqlJobChanges } = await import('./job-changes-sql.ts');
+    this.#jobChanges = new SqlJobChanges(() => this.#started(), tableNames(this.#table));
     this.#backend = backend;
+  }
+
+  /** The job change log, once the store has started (it builds its statements with Kysely). */
+  #changeLog(): SqlJobChanges {
+    this.#started();
+    return this.#jobChanges as SqlJobChanges;
   }
 
   /** Closes the connection (pool) if the store opened it; a `db` given to the store stays open. */

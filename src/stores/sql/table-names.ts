@@ -1,7 +1,7 @@
 /**
  * The names and limits of the SQL job store's tables: which table names it
  * takes, the tables a store uses beside its own (migration bookkeeping, the
- * cluster ledger's fires and nodes), and the longest id. Index names stay
+ * cluster ledger's fires and nodes, the job change log), and the longest id. Index names stay
  * within PostgreSQL's 63 and MySQL's 64 characters for every table name taken.
  */
 import { SqlStoreSetupError } from './dialects.ts';
@@ -41,6 +41,10 @@ export interface TableNames {
   fireStateIndex: string;
   /** The schedulers' check-ins. */
   nodes: string;
+  /** The job change log, primary key (job_id, version). */
+  jobChanges: string;
+  /** The job change log's primary key (its name on PostgreSQL and SQLite). */
+  jobChangeKey: string;
 }
 
 /** The names of the tables a store with this table name uses. */
@@ -57,5 +61,7 @@ export function tableNames(table: string): TableNames {
     fireTimeIndex: `ix_${table}_fires_time`,
     fireStateIndex: `ix_${table}_fires_state`,
     nodes: `${table}_nodes`,
+    jobChanges: `${table}_job_changes`,
+    jobChangeKey: `pk_${table}_job_changes`,
   };
 }

@@ -127,9 +127,15 @@ for (const backend of backends) {
       expect(between.verdict).toBe('not_a_slot');
       expect(between.slot).toEqual(new Date(failed.scheduledTime));
 
+      // A minute before it was added: the change log says when it was.
       const before = await scheduler.explain('tick', startDate.getTime() - 60_000);
-      expect(before.verdict).toBe('not_a_slot');
+      expect(before.verdict).toBe('before_added');
       expect(before.slot).toEqual(startDate);
+
+      // Paused since: a fire time after the pause was not run because of it.
+      const paused = await scheduler.explain('tick', ran.scheduledTime + 60_000);
+      expect(paused.verdict).toBe('paused');
+      expect(paused.evidence.join(' ')).toContain('is still paused');
 
       const ghost = await scheduler.explain('ghost', new Date());
       expect(ghost.verdict).toBe('unknown');
