@@ -57,7 +57,10 @@ export interface LedgerStatements {
   claimLocked: SizedStatements;
   /** SQLite: (id, fence, next_run_time, job_state, owner) */
   commitJob: Template;
-  /** MySQL, one fire (of a batch that hit a taken slot): FIRE_COLUMNS */
+  /**
+   * One fire: FIRE_COLUMNS. On SQLite a taken slot skips it; MySQL fails
+   * instead (it inserts one fire at a time a batch that met a taken slot).
+   */
   insertFire: Template;
   /** SQLite: (state, startedAt or null, finishedAt or null, errorName, errorMessage, fireId, owner) */
   updateFire: Template;
