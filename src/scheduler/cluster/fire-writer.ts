@@ -9,10 +9,14 @@ import type { ClusterLedger, FireUpdate } from '../../stores/ledger.ts';
 
 /** Updates wait at most this long for others to join them. */
 const FLUSH_DELAY_MS = 50;
-/** A batch this large is written at once. */
-const FLUSH_SIZE = 500;
+/**
+ * A batch this large is written at once: the start and the end of each run
+ * of a full claim (500 jobs by default), which the store writes as one
+ * update per fire.
+ */
+const FLUSH_SIZE = 1000;
 /** Updates written per call at most. */
-const WRITE_SIZE = 1000;
+const WRITE_SIZE = 2000;
 /** Rejected updates logged one per line per write; the rest are counted. */
 const LOGGED_REJECTIONS = 10;
 
