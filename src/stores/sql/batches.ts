@@ -39,6 +39,17 @@ function charsOf(item: InsertRow | string): number {
  * Batches of at most `maxRows` items and about `maxChars` characters of job
  * state (or id), or of what `sizeOf` counts for other items.
  */
+export function chunks<T extends InsertRow | string>(
+  items: readonly T[],
+  maxRows: number,
+  maxChars?: number,
+): Generator<T[]>;
+export function chunks<T>(
+  items: readonly T[],
+  maxRows: number,
+  maxChars: number,
+  sizeOf: (item: T) => number,
+): Generator<T[]>;
 export function* chunks<T>(
   items: readonly T[],
   maxRows: number,
@@ -78,6 +89,15 @@ export function* insertBatches(
  * the row (or item) that `sizeOf` finds smallest, so that padding adds at
  * most a quarter to a statement's size.
  */
+export function paddedBatches<T extends InsertRow | string>(
+  items: readonly T[],
+  max: number,
+): Generator<T[]>;
+export function paddedBatches<T>(
+  items: readonly T[],
+  max: number,
+  sizeOf: (item: T) => number,
+): Generator<T[]>;
 export function* paddedBatches<T>(
   items: readonly T[],
   max: number,
