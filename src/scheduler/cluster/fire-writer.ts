@@ -9,10 +9,14 @@ import type { ClusterLedger, FireUpdate } from '../../stores/ledger.ts';
 
 /** Updates wait at most this long for others to join them. */
 const FLUSH_DELAY_MS = 50;
-/** A batch this large is written at once. */
-const FLUSH_SIZE = 500;
+/**
+ * A batch this large is written at once: the start and the end of each run
+ * of a full claim (500 jobs by default), which the store writes as one
+ * update per fire.
+ */
+const FLUSH_SIZE = 1000;
 /** Updates written per call at most. */
-const WRITE_SIZE = 1000;
+const WRITE_SIZE = 2000;
 /** Rejected updates logged one per line per write; the rest are counted. */
 const LOGGED_REJECTIONS = 10;
 
@@ -25,10 +29,17 @@ export interface FireWriterHost {
   reportFailure(operation: string, error: unknown): void;
 }
 
-/** An update and how a log line names its fire (`fire … of job "x" scheduled at …`). */
+/**
+ * How a log line names a fire (`fire … of job "x" scheduled at …`), or a
+ * function that says it: most updates are written without a line, so a
+ * label is made only for the line.
+ */
+export type FireLabel = string | (() => string);
+
+/** An update and how a log line names its fire. */
 interface Queued {
   readonly update: FireUpdate;
-  readonly label: string;
+  readonly label: FireLabel;
   /** Its fire may not exist: a refusal is expected, and not logged. */
   readonly quiet: boolean;
 }
@@ -65,7 +76,7 @@ export class FireWriter {
    * closed, and the fire's lease, no longer renewed, expires and the fire is
    * recorded abandoned by the scheduler that finds it.
    */
-  push(update: FireUpdate, label: string, quiet = false): void {
+  push(update: FireUpdate, label: FireLabel, quiet = false): void {
     if (this.#stopped) return;
     this.#queue.push({ update, label, quiet });
     if (this.#writing !== undefined) return;
@@ -130,8 +141,9 @@ export class FireWriter {
     const byId = new Map(batch.map((queued) => [queued.update.fireId, queued]));
     for (const fireId of rejected.slice(0, LOGGED_REJECTIONS)) {
       const queued = byId.get(fireId);
+      const label = queued === undefined ? `fire ${fireId}` : labelText(queued.label);
       this.#host.logger.warn(
-        `Could not record ${queued?.label ?? `fire ${fireId}`} as ${queued?.update.state ?? 'changed'}: the fire is no longer this scheduler's (its run lease expired, and another scheduler recorded it)`,
+        `Could not record ${label} as ${queued?.update.state ?? 'changed'}: the fire is no longer this scheduler's (its run lease expired, and another scheduler recorded it)`,
       );
     }
     if (rejected.length > LOGGED_REJECTIONS)
@@ -152,4 +164,8 @@ export class FireWriter {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
+}
+
+function labelText(label: FireLabel): string {
+  return typeof label === 'string' ? label : label();
 }

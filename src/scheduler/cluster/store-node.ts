@@ -5,7 +5,6 @@
  * starts and outcomes, reaps the fires of nodes that died, and on a graceful
  * shutdown gives its claims back so that peers take over at once.
  */
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   EVENT_JOB_ABANDONED,
@@ -29,6 +28,7 @@ import { NodeIdInUseError } from './errors.ts';
 import { FireBook, type HeldFire } from './fire-book.ts';
 import { FireWriter } from './fire-writer.ts';
 import { LeaseWorkerClient } from './lease-keeper.ts';
+import { randomId } from './random-ids.ts';
 import { WakeUps } from './wake-ups.ts';
 
 /** A clock skew beyond this is logged as a warning. */
@@ -85,6 +85,9 @@ export class StoreNode {
   #reaping: Promise<void> | undefined;
   #stopped = false;
   #leaseWorker: LeaseWorkerClient | undefined;
+  #beatQueued = false;
+  /** The last beat sent, and to which worker. */
+  #lastBeat: { worker: LeaseWorkerClient; holding: boolean; allowedUntil: number } | undefined;
   #wakeUps: WakeUps | undefined;
   readonly #startedAt: number;
   #contendedMs = 0;
@@ -118,7 +121,7 @@ export class StoreNode {
    * continues (so that it counts once toward `maxInstances` on every node).
    */
   batchIdFor(jobId: string, continuation: boolean, capped: boolean): string {
-    const batchId = (continuation ? this.#splitBatchIds.get(jobId) : undefined) ?? newBatchId();
+    const batchId = (continuation ? this.#splitBatchIds.get(jobId) : undefined) ?? randomId();
     if (capped) this.#splitBatchIds.set(jobId, batchId);
     else this.#splitBatchIds.delete(jobId);
     return batchId;
@@ -255,7 +258,18 @@ export class StoreNode {
     const worker = this.#leaseWorker;
     if (worker === undefined) return;
     const allowance = this.#book.hangAllowance(this.settings.runLeaseMs);
-    worker.beat(allowance > 0, Date.now() + allowance);
+    const holding = allowance > 0;
+    const allowedUntil = Date.now() + allowance;
+    // A beat that would change nothing is not sent: none held, as before, or no later
+    // allowance (runs without a timeout allow renewals forever).
+    const last = this.#lastBeat;
+    const same =
+      last?.worker === worker &&
+      last.holding === holding &&
+      (!holding || last.allowedUntil >= allowedUntil);
+    if (same) return;
+    this.#lastBeat = { worker, holding, allowedUntil };
+    worker.beat(holding, allowedUntil);
   }
 
   #renewed(startedAt: number, ids: readonly string[]): void {
@@ -266,7 +280,21 @@ export class StoreNode {
   /** Fires a commit won: held, their leases kept from now on. `since` is the local time the commit began. */
   hold(job: Job, fires: readonly WonFire[], since: number): void {
     this.#book.hold(job, fires, since, this.settings.runLeaseMs);
-    this.#beat();
+    this.#beatSoon();
+  }
+
+  /**
+   * One beat once the jobs of a commit are held, not one per job: a beat
+   * tells the worker of every fire held, and costs a message and a look at
+   * every held fire.
+   */
+  #beatSoon(): void {
+    if (this.#beatQueued || this.#leaseWorker === undefined) return;
+    this.#beatQueued = true;
+    queueMicrotask(() => {
+      this.#beatQueued = false;
+      this.#beat();
+    });
   }
 
   /** Records a fire's start or outcome, as its executor reports it. */
@@ -283,7 +311,7 @@ export class StoreNode {
             error: errorSummary(change.error),
           }
         : { fireId: change.fireId, state: change.state, at: this.#storeNow() };
-    this.#writer.push(update, this.#label(held.job, held.scheduledTime, change.fireId));
+    this.#writer.push(update, () => this.#label(held.job, held.scheduledTime, change.fireId));
   }
 
   /**
@@ -303,7 +331,7 @@ export class StoreNode {
       error === undefined
         ? { fireId, state, at }
         : { fireId, state, at, error: errorSummary(error) };
-    this.#writer.push(update, this.#label(job, scheduledTime, fireId));
+    this.#writer.push(update, () => this.#label(job, scheduledTime, fireId));
   }
 
   /**
@@ -317,7 +345,7 @@ export class StoreNode {
     for (const { fireId, scheduledTime } of fires)
       this.#writer.push(
         { fireId, state: 'cancelled', at: this.#storeNow() },
-        this.#label(job, scheduledTime, fireId),
+        () => this.#label(job, scheduledTime, fireId),
         true,
       );
   }
@@ -592,8 +620,4 @@ export function errorSummary(error: unknown): { name: string; message: string } 
   }
   const text = String(error);
   return { name: 'NonError', message: text.slice(0, ERROR_MESSAGE_LENGTH) };
-}
-
-function newBatchId(): string {
-  return randomBytes(16).toString('hex');
 }

@@ -8,7 +8,6 @@
  * run in progress (the reaper records it abandoned) but never run a fire twice.
  */
 
-import { randomBytes } from 'node:crypto';
 import {
   EVENT_JOB_CATCH_UP,
   EVENT_JOB_MAX_INSTANCES,
@@ -21,6 +20,7 @@ import {
 import type { Executor } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Claim, JobCommit, NewFire } from '../../stores/ledger.ts';
+import { randomId } from '../cluster/random-ids.ts';
 import type { StoreNode, WonFire } from '../cluster/store-node.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { CatchUpReport } from './catch-up.ts';
@@ -34,7 +34,7 @@ const MAX_CLAIMS_PER_PASS = 100;
 
 /** A fire id: 32 random hex digits, made here so that every store keeps it as text. */
 export function newFireId(): string {
-  return randomBytes(16).toString('hex');
+  return randomId();
 }
 
 /** What one claimed job becomes: its plan, and what the commit writes. */

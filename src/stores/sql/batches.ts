@@ -12,6 +12,15 @@ import type { InsertRow } from './rows.ts';
 export const BATCH_CHARS: number = 4 * 1024 * 1024;
 
 /**
+ * Characters of job state in one padded statement at most, on a database
+ * that takes `bytes` in one (MySQL's packet): a character takes up to 3
+ * bytes, and padding adds up to a quarter.
+ */
+export function paddedBatchChars(bytes: number): number {
+  return Math.max(1, Math.min(BATCH_CHARS, Math.floor(bytes / 3 / 1.25)));
+}
+
+/**
  * The position of the first row whose id repeats an earlier row's, or
  * `rows.length` when every id is distinct.
  */
@@ -21,16 +30,36 @@ export function firstRepeat(rows: readonly InsertRow[]): number {
   return repeat === -1 ? rows.length : repeat;
 }
 
-/** Batches of at most `maxRows` items and about `maxChars` characters of job state (or id). */
-export function* chunks<T extends InsertRow | string>(
+/** The characters an item adds to a statement: a row's job state, or an id. */
+function charsOf(item: InsertRow | string): number {
+  return typeof item === 'string' ? item.length : item.job_state.length;
+}
+
+/**
+ * Batches of at most `maxRows` items and about `maxChars` characters of job
+ * state (or id), or of what `sizeOf` counts for other items.
+ */
+export function chunks<T extends InsertRow | string>(
+  items: readonly T[],
+  maxRows: number,
+  maxChars?: number,
+): Generator<T[]>;
+export function chunks<T>(
+  items: readonly T[],
+  maxRows: number,
+  maxChars: number,
+  sizeOf: (item: T) => number,
+): Generator<T[]>;
+export function* chunks<T>(
   items: readonly T[],
   maxRows: number,
   maxChars: number = BATCH_CHARS,
+  sizeOf: (item: T) => number = charsOf as (item: T) => number,
 ): Generator<T[]> {
   let chunk: T[] = [];
   let chars = 0;
   for (const item of items) {
-    const size = typeof item === 'string' ? item.length : item.job_state.length;
+    const size = sizeOf(item);
     if (chunk.length > 0 && (chunk.length >= maxRows || chars + size > maxChars)) {
       yield chunk;
       chunk = [];
@@ -51,24 +80,28 @@ export function* insertBatches(
   maxRows: number,
   maxChars: number = BATCH_CHARS,
 ): Generator<InsertRow[]> {
-  for (const chunk of chunks(rows, maxRows, maxChars)) {
-    let at = 0;
-    for (const size of insertSizes(chunk.length, maxRows)) {
-      yield chunk.slice(at, at + size);
-      at += size;
-    }
-  }
+  for (const chunk of chunks(rows, maxRows, maxChars)) yield* insertSizedBatches(chunk, maxRows);
 }
 
 /**
  * `items` in batches of the statement sizes of {@link paddedSizes}, each
- * filled up to its size with repeats of one of its items: the row with the
- * shortest job state, so that padding adds at most a quarter to a
- * statement's size, or the last id.
+ * filled up to its size with repeats of one of its items: the last id, or
+ * the row (or item) that `sizeOf` finds smallest, so that padding adds at
+ * most a quarter to a statement's size.
  */
-export function* paddedBatches<T extends InsertRow | string>(
+export function paddedBatches<T extends InsertRow | string>(
   items: readonly T[],
   max: number,
+): Generator<T[]>;
+export function paddedBatches<T>(
+  items: readonly T[],
+  max: number,
+  sizeOf: (item: T) => number,
+): Generator<T[]>;
+export function* paddedBatches<T>(
+  items: readonly T[],
+  max: number,
+  sizeOf: (item: T) => number = charsOf as (item: T) => number,
 ): Generator<T[]> {
   let at = 0;
   for (const size of paddedSizes(items.length, max)) {
@@ -76,13 +109,19 @@ export function* paddedBatches<T extends InsertRow | string>(
     at += batch.length;
     let filler = batch[batch.length - 1] as T;
     if (batch.length < size && typeof filler !== 'string') {
-      for (const item of batch) {
-        if ((item as InsertRow).job_state.length < (filler as InsertRow).job_state.length)
-          filler = item;
-      }
+      for (const item of batch) if (sizeOf(item) < sizeOf(filler)) filler = item;
     }
     while (batch.length < size) batch.push(filler);
     yield batch;
+  }
+}
+
+/** `items` in batches of the statement sizes of {@link insertSizes} (no padding: each item once). */
+export function* insertSizedBatches<T>(items: readonly T[], max: number): Generator<T[]> {
+  let at = 0;
+  for (const size of insertSizes(items.length, max)) {
+    yield items.slice(at, at + size);
+    at += size;
   }
 }
 
@@ -104,4 +143,23 @@ export function rowsStatement(
 /** The arguments of a PostgreSQL batch statement: one array per column. */
 export function columnsOf(rows: readonly InsertRow[]): [string[], (number | null)[], string[]] {
   return [rows.map((r) => r.id), rows.map((r) => r.next_run_time), rows.map((r) => r.job_state)];
+}
+
+/**
+ * `items` in rounds in which no key repeats: the k-th item of each key goes
+ * in round k, and the items of a round keep their order. A batch statement
+ * that may match a row once per statement is run once per round, so that a
+ * key given twice is written twice, in order, as one statement per item would.
+ */
+export function distinctRounds<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
+  const rounds: T[][] = [];
+  const seen = new Map<string, number>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const round = seen.get(key) ?? 0;
+    seen.set(key, round + 1);
+    if (round === rounds.length) rounds.push([item]);
+    else rounds[round]?.push(item);
+  }
+  return rounds;
 }

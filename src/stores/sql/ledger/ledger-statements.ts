@@ -55,15 +55,14 @@ export interface LedgerStatements {
   lockDue: SizedStatements;
   /** MySQL: (owner, leaseUntil, ids…) */
   claimLocked: SizedStatements;
-  /** (id, fence, next_run_time, job_state, owner) */
+  /** SQLite: (id, fence, next_run_time, job_state, owner) */
   commitJob: Template;
-  /** (id, fence, owner) */
-  commitRemoval: Template;
-  /** (id, fence, owner) → job_state */
-  claimedState: Template;
-  /** FIRE_COLUMNS */
+  /**
+   * One fire: FIRE_COLUMNS. On SQLite a taken slot skips it; MySQL fails
+   * instead (it inserts one fire at a time a batch that met a taken slot).
+   */
   insertFire: Template;
-  /** (state, startedAt or null, finishedAt or null, errorName, errorMessage, fireId, owner) */
+  /** SQLite: (state, startedAt or null, finishedAt or null, errorName, errorMessage, fireId, owner) */
   updateFire: Template;
   /** (leaseUntil, owner, now) → fire_id, where `updateReturning` */
   renewReturning: Template;
@@ -91,10 +90,11 @@ export interface LedgerStatements {
   nodes: Template;
 }
 
-const LIVE = sql.raw("('claimed', 'running')");
+/** The fire states whose run lease is live, as a SQL list. */
+export const LIVE = sql.raw("('claimed', 'running')");
 
 /** `slot(i)` as a statement argument. */
-function arg(i: number): RawBuilder<unknown> {
+export function arg(i: number): RawBuilder<unknown> {
   return sql`${slot(i)}`;
 }
 
@@ -165,13 +165,6 @@ export function compileLedgerStatements(
       sql`update ${T} set next_run_time = ${arg(2)}, job_state = ${arg(3)},
         lease_owner = null, lease_until = null
         where id = ${arg(0)} and fence = ${arg(1)} and lease_owner = ${arg(4)}`,
-    ),
-    commitRemoval: compile(
-      sql`delete from ${T} where id = ${arg(0)} and fence = ${arg(1)} and lease_owner = ${arg(2)}`,
-    ),
-    claimedState: compile(
-      sql`select job_state from ${T}
-        where id = ${arg(0)} and fence = ${arg(1)} and lease_owner = ${arg(2)}`,
     ),
     insertFire: compile(
       sql`insert into ${F} (${columns})

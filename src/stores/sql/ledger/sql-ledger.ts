@@ -36,12 +36,14 @@ import type {
   ReapResult,
   RecoveredFire,
 } from '../../ledger.ts';
-import { paddedBatches } from '../batches.ts';
+import { distinctRounds, paddedBatches } from '../batches.ts';
+import type { SqlDialectName } from '../dialects.ts';
 import { MAX_PADDED_ROWS } from '../queries.ts';
 import type { InsertRow, JobRow } from '../rows.ts';
 import type { SqlBackend } from '../sql-backend.ts';
 import type { RunStatement } from '../statement-runner.ts';
 import type { TableNames } from '../table-names.ts';
+import { mergeFireUpdates } from './fire-updates.ts';
 import { LEDGER_DIALECTS, type LedgerDialect } from './ledger-dialect.ts';
 import {
   compareCodePoints,
@@ -57,7 +59,11 @@ import {
   type FireRow,
   type LedgerStatements,
 } from './ledger-statements.ts';
+import type { FireValues, LedgerWrites, WriteContext } from './ledger-writes.ts';
+import { mysqlWrites } from './mysql-writes.ts';
+import { postgresWrites } from './postgres-writes.ts';
 import { renewLeases } from './renew.ts';
+import { sqliteWrites } from './sqlite-writes.ts';
 import { storeNow } from './store-clock.ts';
 
 /** What the ledger needs of its store. */
@@ -76,12 +82,20 @@ export interface SqlLedgerHost {
 /** A transaction turned away for a passing reason (a deadlock) runs again, this many times at most. */
 const TRANSACTION_ATTEMPTS = 5;
 
+/** How each database writes the ledger's batches. */
+const WRITES: Readonly<Record<SqlDialectName, (context: WriteContext) => LedgerWrites>> = {
+  postgres: postgresWrites,
+  mysql: mysqlWrites,
+  sqlite: sqliteWrites,
+};
+
 export class SqlLedger implements ClusterLedger {
   readonly #host: SqlLedgerHost;
   /** The backend the statements were compiled for: a restarted store has a new one. */
   #compiledFor: SqlBackend | null = null;
   #dialectOf: LedgerDialect = LEDGER_DIALECTS.sqlite;
   #statementsOf: LedgerStatements | null = null;
+  #writesOf: LedgerWrites | null = null;
 
   /** `host.backend` is read at each call: the ledger exists before its store starts. */
   constructor(host: SqlLedgerHost) {
@@ -91,12 +105,22 @@ export class SqlLedger implements ClusterLedger {
   get #backend(): SqlBackend {
     const backend = this.#host.backend;
     if (backend !== this.#compiledFor) {
-      this.#dialectOf = LEDGER_DIALECTS[backend.dialect];
-      this.#statementsOf = compileLedgerStatements(
+      const dialect = LEDGER_DIALECTS[backend.dialect];
+      const statements = compileLedgerStatements(
         backend.db as unknown as Kysely<unknown>,
         this.#host.names,
-        this.#dialectOf,
+        dialect,
       );
+      this.#dialectOf = dialect;
+      this.#statementsOf = statements;
+      this.#writesOf = WRITES[backend.dialect]({
+        backend,
+        names: this.#host.names,
+        dialect,
+        statements,
+        retry: (attempt) => this.#retry(attempt),
+        transaction: (work) => this.#transaction(work),
+      });
       this.#compiledFor = backend;
     }
     return backend;
@@ -110,6 +134,11 @@ export class SqlLedger implements ClusterLedger {
   get #statements(): LedgerStatements {
     void this.#backend;
     return this.#statementsOf as LedgerStatements;
+  }
+
+  get #writes(): LedgerWrites {
+    void this.#backend;
+    return this.#writesOf as LedgerWrites;
   }
 
   now(): Promise<number> {
@@ -192,97 +221,64 @@ export class SqlLedger implements ClusterLedger {
     const rows = commits.map((commit) =>
       commit.job === null ? null : this.#host.rowOf(commit.job),
     );
-    const statements = this.#statements;
-    const result = await this.#transaction(async (run) => {
-      const now = await storeNow(run, statements, options.now);
-      const lost: string[] = [];
-      const won: string[] = [];
-      for (const [i, commit] of commits.entries()) {
-        const row = rows[i] ?? null;
-        const { jobId, fence } = commit;
-        const runs = commit.fires.some((fire) => fire.state === 'claimed');
-        // The job as claimed, kept with its runs when it asks to be recovered.
-        let recoverState: string | null = null;
-        if (row !== null) {
-          const written = await run(
-            statements.commitJob.bind([jobId, fence, row.next_run_time, row.job_state, owner]),
-          );
-          if (!written.numAffectedRows) {
-            lost.push(jobId);
+    const writes = this.#writes;
+    const inserted = await this.#transaction(async (run) => {
+      const won = new Set<string>();
+      const lostAt = new Set<number>();
+      // A job committed twice in one call is written twice, in order: once per round.
+      const rounds = distinctRounds([...commits.keys()], (i) => (commits[i] as JobCommit).jobId);
+      for (const round of rounds) {
+        const jobs = round.map((i) => {
+          const { jobId, fence } = commits[i] as JobCommit;
+          return { jobId, fence, row: rows[i] ?? null };
+        });
+        const { now, written } = await writes.writeJobs(run, owner, jobs, options.now);
+        const fires: FireValues[] = [];
+        for (const i of round) {
+          const commit = commits[i] as JobCommit;
+          if (!written.has(commit.jobId)) {
+            lostAt.add(i);
             continue;
           }
-          if (runs && commit.job?.recover === true) recoverState = row.job_state;
-        } else {
-          if (runs) {
-            const { rows: found } = await run<{ job_state: unknown }>(
-              statements.claimedState.bind([jobId, fence, owner]),
+          if (commit.fires.length === 0) continue;
+          if (now === null) throw new Error("the database's clock read nothing");
+          const recoverState = recoveryState(commit, rows[i] ?? null, written.get(commit.jobId));
+          for (const fire of commit.fires)
+            fires.push(
+              fireValues(
+                fire,
+                commit.jobId,
+                owner,
+                commit.fence,
+                now,
+                options.runLeaseMs,
+                recoverState,
+              ),
             );
-            const state = found[0]?.job_state;
-            if (wantsRecovery(state)) recoverState = state as string;
-          }
-          const removed = await run(statements.commitRemoval.bind([jobId, fence, owner]));
-          if (!removed.numAffectedRows) {
-            lost.push(jobId);
-            continue;
-          }
         }
-        for (const fire of commit.fires) {
-          const values = fireValues(
-            fire,
-            jobId,
-            owner,
-            fence,
-            now,
-            options.runLeaseMs,
-            recoverState,
-          );
-          if (await this.#insertFire(run, values)) won.push(fire.fireId);
-        }
+        if (fires.length > 0) for (const id of await writes.insertFires(run, fires)) won.add(id);
       }
-      return { lost, won };
+      return { won, lostAt };
     });
+    const lost: string[] = [];
+    const won: string[] = [];
     for (const [i, commit] of commits.entries()) {
-      if (rows[i] !== null && !result.lost.includes(commit.jobId)) this.#host.written(commit.jobId);
-    }
-    return result;
-  }
-
-  /** Inserts a fire unless its (job, scheduled time) is taken; true when inserted. */
-  async #insertFire(run: RunStatement, values: unknown[]): Promise<boolean> {
-    const insert = this.#statements.insertFire.bind(values);
-    if (this.#dialect.onConflictDoNothing) return Boolean((await run(insert)).numAffectedRows);
-    try {
-      await run(insert);
-      return true;
-    } catch (error) {
-      // The statement alone failed (InnoDB undoes a failed statement, not its transaction).
-      if (this.#dialect.isDuplicateKey(error, this.#host.names.fireSlotIndex)) return false;
-      throw error;
-    }
-  }
-
-  updateFires(owner: string, updates: readonly FireUpdate[]): Promise<string[]> {
-    if (updates.length === 0) return Promise.resolve([]);
-    const { updateFire } = this.#statements;
-    return this.#transaction(async (run) => {
-      const rejected: string[] = [];
-      for (const update of updates) {
-        const running = update.state === 'running';
-        const result = await run(
-          updateFire.bind([
-            update.state,
-            running ? update.at : null,
-            running ? null : update.at,
-            update.error?.name ?? null,
-            update.error?.message ?? null,
-            update.fireId,
-            owner,
-          ]),
-        );
-        if (!result.numAffectedRows) rejected.push(update.fireId);
+      if (inserted.lostAt.has(i)) {
+        lost.push(commit.jobId);
+        continue;
       }
-      return rejected;
-    });
+      if (rows[i] !== null) this.#host.written(commit.jobId);
+      for (const fire of commit.fires) if (inserted.won.has(fire.fireId)) won.push(fire.fireId);
+    }
+    return { lost, won };
+  }
+
+  async updateFires(owner: string, updates: readonly FireUpdate[]): Promise<string[]> {
+    if (updates.length === 0) return [];
+    // One write per fire: its updates in order come to one (see fire-updates.ts).
+    const merged = mergeFireUpdates(updates);
+    const changed = await this.#writes.updateFires(owner, merged.writes);
+    return merged.refused(changed);
   }
 
   renewFireLeases(owner: string, leaseMs: number, now?: number): Promise<string[]> {
@@ -431,15 +427,35 @@ export class SqlLedger implements ClusterLedger {
    * TRANSACTION_ATTEMPTS times) when the database turns it away for a
    * deadlock: it was rolled back, so nothing of it stays.
    */
-  async #transaction<T>(work: (run: RunStatement) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  #transaction<T>(work: (run: RunStatement) => Promise<T>): Promise<T> {
+    return this.#retry(() => this.#backend.transaction(work));
+  }
+
+  /** Runs `attempt` (one statement, or a transaction) again while the database turns it away for a deadlock. */
+  async #retry<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let count = 1; ; count++) {
       try {
-        return await this.#backend.transaction(work);
+        return await attempt();
       } catch (error) {
-        if (attempt >= TRANSACTION_ATTEMPTS || !this.#dialect.isTransient(error)) throw error;
+        if (count >= TRANSACTION_ATTEMPTS || !this.#dialect.isTransient(error)) throw error;
       }
     }
   }
+}
+
+/**
+ * The job state a commit's run fires keep, for a job that asks for its
+ * crashed runs to be run again (`recover: true`): the job as written, or, for
+ * a job the commit removed, as it was claimed. Null for any other.
+ */
+function recoveryState(
+  commit: JobCommit,
+  row: InsertRow | null,
+  claimedState: unknown,
+): string | null {
+  if (!commit.fires.some((fire) => fire.state === 'claimed')) return null;
+  if (row !== null) return commit.job?.recover === true ? row.job_state : null;
+  return wantsRecovery(claimedState) ? (claimedState as string) : null;
 }
 
 /** The values of a new fire's row, in FIRE_COLUMNS order. */

@@ -8,7 +8,7 @@
 import type { Kysely } from 'kysely';
 import { CompiledQuery } from 'kysely';
 import type { JobSizeLimit } from '../../errors.ts';
-import { BATCH_CHARS, chunks, paddedBatches, rowsStatement } from '../batches.ts';
+import { chunks, paddedBatchChars, paddedBatches, rowsStatement } from '../batches.ts';
 import { insertAllOrNone } from '../insert-all-or-none.ts';
 import type { JobsDatabase } from '../queries.ts';
 import {
@@ -76,10 +76,7 @@ class MysqlBackend implements SqlBackend {
     this.#session = session;
     this.#table = table;
     this.jobSizeLimit = jobSizeLimit;
-    this.#batchChars = Math.max(
-      1,
-      Math.min(BATCH_CHARS, Math.floor(jobSizeLimit.bytes / 3 / 1.25)),
-    );
+    this.#batchChars = paddedBatchChars(jobSizeLimit.bytes);
     this.queries = compileQueries(session.db, table);
     this.#batches = batchStatements(session.db, table);
   }
