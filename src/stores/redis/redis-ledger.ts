@@ -42,6 +42,7 @@ import {
   RENEW_FIRE_LEASES,
   UPDATE_FIRES,
 } from './redis-ledger-scripts.ts';
+import { lex, slotOf, timeKey, timeText } from './redis-members.ts';
 import { nodeCheckInJson, parseFireRecord, parseNodeRecord } from './redis-records.ts';
 import { asArray, asNumber, asString, asStrings, parseScore } from './redis-replies.ts';
 import type { RedisScript } from './redis-scripts.ts';
@@ -150,16 +151,9 @@ export class RedisLedger implements ClusterLedger {
     const now = nowArg(options.now, 'commitClaims');
     if (commits.length === 0) return { lost: [], won: [] };
     // Every job is serialized before Redis is touched: a job that cannot be stored fails the commit whole.
-    const payload = commits.map((commit) => commitPayload(commit, this.#host));
-    const [lost, won] = asArray(
-      await this.#host.run(COMMIT_CLAIMS, [
-        owner,
-        String(runLeaseMs),
-        now,
-        JSON.stringify(payload),
-      ]),
-      'commitClaims',
-    );
+    const args = [owner, String(runLeaseMs), now];
+    for (const commit of commits) commitArgs(commit, owner, this.#host, args);
+    const [lost, won] = asArray(await this.#host.run(COMMIT_CLAIMS, args), 'commitClaims');
     return { lost: asStrings(lost, 'commitClaims'), won: asStrings(won, 'commitClaims') };
   }
 
@@ -348,10 +342,11 @@ function idOf(json: string): string {
   return id;
 }
 
-/** A commit as the commit script reads it. */
-function commitPayload(commit: JobCommit, host: RedisLedgerHost): unknown {
+/** Appends a commit to the commit script's arguments, as it reads them. */
+function commitArgs(commit: JobCommit, owner: string, host: RedisLedgerHost, args: string[]): void {
   const jobId = checkName(commit.jobId, 'commitClaims', 'jobId');
-  let state: string | null = null;
+  const fence = checkCount(commit.fence, 'commitClaims', 'fence');
+  let state = '';
   let score = '';
   if (commit.job !== null) {
     if (commit.job.id !== jobId)
@@ -360,25 +355,36 @@ function commitPayload(commit: JobCommit, host: RedisLedgerHost): unknown {
       );
     [, state, score] = host.entry(commit.job);
   }
-  return {
-    jobId,
-    fence: checkCount(commit.fence, 'commitClaims', 'fence'),
-    state,
-    score,
-    fires: commit.fires.map((fire) => {
-      if (!NEW_FIRE_STATES.has(fire.state))
-        throw new TypeError(
-          `commitClaims: a new fire cannot be ${JSON.stringify(fire.state)} (claimed, missed, coalesced or skipped_max_instances)`,
-        );
-      return {
-        fireId: checkName(fire.fireId, 'commitClaims', 'fireId'),
-        scheduledTime: checkTime(fire.scheduledTime, 'commitClaims', 'scheduledTime'),
-        state: fire.state,
-        batchId: fire.batchId === null ? null : checkName(fire.batchId, 'commitClaims', 'batchId'),
-        detail: fire.detail ?? null,
-      };
-    }),
-  };
+  const jobPrefix = lex(jobId);
+  args.push(jobId, String(fence), state, score, jobPrefix, String(commit.fires.length));
+  // The record's fields but those of the store's clock, which the script appends.
+  const head = `{"jobId":${JSON.stringify(jobId)},"node":${JSON.stringify(owner)},"fence":${fence},"recovering":false,"attempt":1`;
+  for (const fire of commit.fires) {
+    if (!NEW_FIRE_STATES.has(fire.state))
+      throw new TypeError(
+        `commitClaims: a new fire cannot be ${JSON.stringify(fire.state)} (claimed, missed, coalesced or skipped_max_instances)`,
+      );
+    const fireId = checkName(fire.fireId, 'commitClaims', 'fireId');
+    const time = checkTime(fire.scheduledTime, 'commitClaims', 'scheduledTime');
+    const batchId =
+      fire.batchId === null ? null : checkName(fire.batchId, 'commitClaims', 'batchId');
+    const detail = fire.detail ?? null;
+    if (detail !== null && typeof detail !== 'string')
+      throw new TypeError(
+        `commitClaims: a fire's detail must be text or null (got ${typeof detail})`,
+      );
+    let record = `${head},"fireId":${JSON.stringify(fireId)},"scheduledTime":${timeText(time)},"state":"${fire.state}"`;
+    if (batchId !== null) record += `,"batchId":${JSON.stringify(batchId)}`;
+    if (detail !== null) record += `,"detail":${JSON.stringify(detail)}`;
+    args.push(
+      fireId,
+      slotOf(time, jobId),
+      fire.state === 'claimed' ? '1' : '0',
+      timeText(time),
+      `${jobPrefix}${timeKey(time)}${fireId}`,
+      record,
+    );
+  }
 }
 
 /** A node id, job id, fire id or batch id: text UTF-8 can carry. */
