@@ -24,13 +24,8 @@
  * Finished fires stay, with their slots and index entries, until a retention
  * purge removes them; live fires leave the live indexes as they finish.
  */
+import { CLAIM_SCAN, RELEASE_SLICE } from './redis-ledger-slices.ts';
 import { type RedisScript, script } from './redis-scripts.ts';
-
-/**
- * Due jobs held by other nodes' claims that one claim looks past at most:
- * beyond them it returns fewer jobs than asked, and the next claim goes on.
- */
-export const CLAIM_SCAN = 2000;
 
 /** Lua shared by the ledger scripts: key names, the clock, fire records and their indexes. */
 const PRELUDE = `if redis.replicate_commands then redis.replicate_commands() end
@@ -435,84 +430,108 @@ return refused`,
 );
 
 /**
- * ARGV: owner, lease ms, now. Renews the run leases of `owner`'s live fires
- * whose lease holds at `now` to `now + lease`. Returns their ids.
+ * ARGV: owner, lease ms, now, after, through, limit. Renews the run leases of
+ * `owner`'s live fires whose lease holds at `now` to `now + lease`, for one
+ * slice of them: at most `limit` fires (by fire id, as Redis orders bytes)
+ * after the fire id `after` (`''`: from the first) up to the fire id
+ * `through` (`''`: to the last), so that no call holds the server for long
+ * however many fires a node runs. Returns `{renewed fire ids, the last fire
+ * id looked at, or '' when the slice reached the end of the range}`.
  */
 export const RENEW_FIRE_LEASES: RedisScript = ledgerScript(
   'renewFireLeases',
   `local owner, lease, now = ARGV[1], tonumber(ARGV[2]), clock(ARGV[3])
+local after, through, limit = ARGV[4], ARGV[5], tonumber(ARGV[6])
 local prefix = lex(owner)
+local low = after == '' and '[' .. prefix or '(' .. prefix .. after
+local high = through == '' and '[' .. prefix .. TOP or '[' .. prefix .. through
+local found = redis.call('ZRANGEBYLEX', NODE_LIVE, low, high, 'LIMIT', 0, limit)
+local ids = {}
+for i, member in ipairs(found) do ids[i] = string.sub(member, #prefix + 1) end
+local texts = hmget(FIRES, ids)
 local renewed = {}
-for _, member in ipairs(members(NODE_LIVE, prefix)) do
-  local f = fire_of(string.sub(member, #prefix + 1))
+local w = writes()
+local dropped, records, live = w.list('ZREM', NODE_LIVE), w.list('HSET', FIRES), w.list('ZADD', LIVE)
+local until_text = num(now + lease)
+for i, member in ipairs(found) do
+  local f = decode(texts[i])
   if f == nil or f.node ~= owner or not LIVE_STATES[f.state] then
-    redis.call('ZREM', NODE_LIVE, member)
+    dropped[#dropped + 1] = member
   elseif f.leaseUntil ~= nil and f.leaseUntil >= now then
     f.leaseUntil = now + lease
-    save(f)
-    redis.call('ZADD', LIVE, num(f.leaseUntil), f.fireId)
+    records[#records + 1] = f.fireId
+    records[#records + 1] = encode(f)
+    live[#live + 1] = until_text
+    live[#live + 1] = f.fireId
     renewed[#renewed + 1] = f.fireId
   end
 end
-return renewed`,
+w.done()
+return { renewed, #found < limit and '' or ids[#ids] }`,
 );
 
 /**
- * ARGV: owner, limit, run lease ms, now. Reaps at most `limit` live fires
- * whose run lease ended before `now`: a fire of a job with `recover: true`
+ * ARGV: owner, limit, run lease ms, now, budget. Reaps at most `limit` live
+ * fires whose run lease ended before `now`, among the first `budget` entries
+ * of the reaper's index it finds expired (entries it looks at and finds stale
+ * are set right: dropped when the fire is no longer live, moved when its
+ * lease was renewed): a fire of a job with `recover: true`
  * (as stored, or, when its own commit removed it, as the fire was claimed)
  * is taken over (state claimed, node `owner`, the job's fence + 1 —
  * which also voids a claim of the job in flight —, recovering, attempt + 1,
  * lease `now + run lease`); any other is recorded abandoned (finished now).
  * Returns `{abandoned records, recovered (record, job state, previous node)
- * triples, ids of corrupt records dropped from the index}`.
+ * triples, ids of corrupt records dropped from the index, '1' when expired
+ * entries may be left (the budget or the limit was reached) else '0'}`.
  */
 export const REAP_EXPIRED_FIRES: RedisScript = ledgerScript(
   'reapExpiredFires',
   `local owner, limit, run_lease, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), clock(ARGV[4])
+local budget = tonumber(ARGV[5])
 local abandoned, recovered, corrupt = {}, {}, {}
-local done = 0
-while done < limit do
-  local expired = redis.call('ZRANGEBYSCORE', LIVE, '-inf', '(' .. num(now), 'LIMIT', 0, limit - done)
-  if #expired == 0 then break end
-  for _, id in ipairs(expired) do
-    local text = redis.call('HGET', FIRES, id)
-    local f = decode(text)
-    if f == nil then
-      redis.call('ZREM', LIVE, id)
-      if text then corrupt[#corrupt + 1] = id end
-    elseif f.fireId ~= id or not LIVE_STATES[f.state] then
-      redis.call('ZREM', LIVE, id)
-    elseif f.leaseUntil ~= nil and f.leaseUntil >= now then
-      redis.call('ZADD', LIVE, num(f.leaseUntil), id)
+local expired = redis.call('ZRANGEBYSCORE', LIVE, '-inf', '(' .. num(now), 'LIMIT', 0, budget)
+local done, more = 0, #expired >= budget
+for _, id in ipairs(expired) do
+  if done >= limit then
+    more = true
+    break
+  end
+  local text = redis.call('HGET', FIRES, id)
+  local f = decode(text)
+  if f == nil then
+    redis.call('ZREM', LIVE, id)
+    if text then corrupt[#corrupt + 1] = id end
+  elseif f.fireId ~= id or not LIVE_STATES[f.state] then
+    redis.call('ZREM', LIVE, id)
+  elseif f.leaseUntil ~= nil and f.leaseUntil >= now then
+    redis.call('ZADD', LIVE, num(f.leaseUntil), id)
+  else
+    done = done + 1
+    local state = redis.call('HGET', JOBS, f.jobId)
+    -- Gone with the fence of the fire: its own commit removed it (a date job), not a user.
+    if not state and fence_of(f.jobId) == f.fence then state = redis.call('HGET', FIRE_JOBS, id) end
+    if recovers(state) then
+      local previous = f.node
+      if previous ~= nil then redis.call('ZREM', NODE_LIVE, lex(previous) .. id) end
+      f.fence = bump(f.jobId)
+      redis.call('HDEL', CLAIMS, f.jobId)
+      f.state, f.node, f.recovering = 'claimed', owner, true
+      f.leaseUntil, f.claimedAt, f.startedAt = now + run_lease, now, nil
+      f.attempt = (f.attempt or 1) + 1
+      save(f)
+      index(f)
+      recovered[#recovered + 1] = encode(f)
+      recovered[#recovered + 1] = state
+      recovered[#recovered + 1] = previous or false
     else
-      done = done + 1
-      local state = redis.call('HGET', JOBS, f.jobId)
-      -- Gone with the fence of the fire: its own commit removed it (a date job), not a user.
-      if not state and fence_of(f.jobId) == f.fence then state = redis.call('HGET', FIRE_JOBS, id) end
-      if recovers(state) then
-        local previous = f.node
-        if previous ~= nil then redis.call('ZREM', NODE_LIVE, lex(previous) .. id) end
-        f.fence = bump(f.jobId)
-        redis.call('HDEL', CLAIMS, f.jobId)
-        f.state, f.node, f.recovering = 'claimed', owner, true
-        f.leaseUntil, f.claimedAt, f.startedAt = now + run_lease, now, nil
-        f.attempt = (f.attempt or 1) + 1
-        save(f)
-        index(f)
-        recovered[#recovered + 1] = encode(f)
-        recovered[#recovered + 1] = state
-        recovered[#recovered + 1] = previous or false
-      else
-        f.state, f.finishedAt = 'abandoned', now
-        save(f)
-        unindex(f)
-        abandoned[#abandoned + 1] = encode(f)
-      end
+      f.state, f.finishedAt = 'abandoned', now
+      save(f)
+      unindex(f)
+      abandoned[#abandoned + 1] = encode(f)
     end
   end
 end
-return { abandoned, recovered, corrupt }`,
+return { abandoned, recovered, corrupt, more and '1' or '0' }`,
 );
 
 /**
@@ -532,15 +551,22 @@ save(f)
 return encode(f)`,
 );
 
-/** ARGV: owner. Drops every claim `owner` holds. */
+/**
+ * ARGV: owner, cursor (`'0'` to begin). Drops the claims `owner` holds
+ * among those one `HSCAN` step from `cursor` visits (about
+ * `RELEASE_SLICE`). Returns the next cursor: `'0'` when every claim has
+ * been visited.
+ */
 export const RELEASE_CLAIMS: RedisScript = ledgerScript(
   'releaseClaims',
-  `local claims = redis.call('HGETALL', CLAIMS)
+  `local step = redis.call('HSCAN', CLAIMS, ARGV[2], 'COUNT', ${RELEASE_SLICE})
+local claims, dropped = step[2], {}
 for i = 1, #claims, 2 do
-  local _, holder = claim_of(claims[i])
-  if holder == ARGV[1] then redis.call('HDEL', CLAIMS, claims[i]) end
+  local _, holder = claim_in(claims[i + 1])
+  if holder == ARGV[1] then dropped[#dropped + 1] = claims[i] end
 end
-return 0`,
+flush('HDEL', CLAIMS, dropped)
+return step[1]`,
 );
 
 /** ARGV: node id, check-in JSON, now. Records the check-in with `now` as its last sight. */
