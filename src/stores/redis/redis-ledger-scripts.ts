@@ -201,11 +201,14 @@ function ledgerScript(name: string, body: string): RedisScript {
 export const LEDGER_NOW: RedisScript = ledgerScript('now', `return num(clock(''))`);
 
 /**
- * ARGV: owner, limit, lease ms, now (`''`: the server's clock). Claims due
- * jobs (run time ≤ now) whose claim is free (none, or its lease ended before
- * now), by run time then id (as Redis orders them), at most `limit`: each
- * gets the claim `now + lease` for `owner` and its fence + 1. Returns `now`,
- * then `id, run time, state or nil, fence, live batches` for each job
+ * ARGV: owner, limit, lease ms, now (`''`: the server's clock), offset.
+ * Claims due jobs (run time ≤ now) whose claim is free (none, or its lease
+ * ended before now), by run time then id (as Redis orders them), at most
+ * `limit`, looking at the due jobs from the `offset`-th on, and at no more
+ * than `limit` + CLAIM_SCAN of them: each gets the claim `now + lease` for
+ * `owner` and its fence + 1. Returns `now`, the offset of the first due job
+ * it did not look at (`''` when it looked at every due job from `offset`
+ * on), then `id, run time, state or nil, fence, live batches` for each job
  * claimed. Live batches: distinct batch ids of the job's live fires whose
  * run lease holds at `now`.
  */
@@ -231,12 +234,18 @@ local function live_batches(id)
   end
   return count
 end
--- Due jobs whose claim is free, a page at a time, looking past at most ${CLAIM_SCAN} held by
--- others: a node that died holding many claims costs its peers no long scans.
+-- Due jobs whose claim is free, a page at a time, from the offset given, looking at a bounded
+-- number: a node that died holding many claims costs its peers calls of bounded length.
 local ids, times = {}, {}
-local offset, page, budget = 0, math.max(limit, 100), limit + ${CLAIM_SCAN}
-while #ids < limit and offset < budget do
-  local due = redis.call('ZRANGEBYSCORE', RUN_TIMES, '-inf', num(now), 'WITHSCORES', 'LIMIT', offset, page)
+local offset, page = tonumber(ARGV[5]), math.max(limit, 100)
+local stop, next_offset = offset + limit + ${CLAIM_SCAN}, ''
+while #ids < limit do
+  if offset >= stop then
+    next_offset = num(offset)
+    break
+  end
+  local count = math.min(page, stop - offset)
+  local due = redis.call('ZRANGEBYSCORE', RUN_TIMES, '-inf', num(now), 'WITHSCORES', 'LIMIT', offset, count)
   local page_ids = {}
   for i = 1, #due, 2 do page_ids[#page_ids + 1] = due[i] end
   local claims = hmget(CLAIMS, page_ids)
@@ -245,16 +254,19 @@ while #ids < limit and offset < budget do
     if held == nil or held < now then
       ids[#ids + 1] = id
       times[#ids] = due[2 * k]
-      if #ids >= limit then break end
+      if #ids >= limit then
+        next_offset = num(offset + k)
+        break
+      end
     end
   end
-  if #due < page * 2 then break end
-  offset = offset + page
+  if #ids < limit and #page_ids < count then break end
+  offset = offset + count
 end
 local fences, states = hmget(FENCES, ids), hmget(JOBS, ids)
 local w = writes()
 local claim = num(now + lease) .. ' ' .. owner
-local result = { num(now) }
+local result = { num(now), next_offset }
 for k, id in ipairs(ids) do
   local fence = fence_in(fences[k]) + 1
   w.add('HSET', FENCES, id, fmt('%d', fence))

@@ -112,17 +112,18 @@ export class RedisLedger implements ClusterLedger {
     let now: number | undefined;
     const rows: { id: string; time: number | null; fence: number; liveBatches: number }[] = [];
     const restoring: Promise<Job | null>[] = [];
-    // In slices of CLAIM_SLICE jobs, all at the first slice's now; a slice that finds fewer is the last.
+    // In slices of CLAIM_SLICE jobs, all at the first slice's now, each going on where the one
+    // before it stopped looking, until `limit` jobs are claimed or every due job was looked at.
+    let offset = '0';
     for (let left = limit; left > 0; ) {
       const slice = Math.min(left, CLAIM_SLICE);
       const reply = asArray(
-        await this.#host.run(CLAIM_DUE_JOBS, [owner, String(slice), leaseMs, at]),
+        await this.#host.run(CLAIM_DUE_JOBS, [owner, String(slice), leaseMs, at, offset]),
         'claimDueJobs',
       );
       now ??= asNumber(reply[0], 'claimDueJobs');
       at = String(now);
-      const claimed = Math.floor((reply.length - 1) / 5);
-      for (let i = 1; i + 4 < reply.length; i += 5) {
+      for (let i = 2; i + 4 < reply.length; i += 5) {
         const id = asString(reply[i], 'claimDueJobs');
         const time = parseScore(reply[i + 1]);
         rows.push({
@@ -132,9 +133,10 @@ export class RedisLedger implements ClusterLedger {
           liveBatches: asNumber(reply[i + 4], 'claimDueJobs'),
         });
         restoring.push(this.#host.restore(id, reply[i + 2] ?? null, time));
+        left--;
       }
-      if (claimed < slice) break;
-      left -= claimed;
+      offset = asString(reply[1], 'claimDueJobs');
+      if (offset === '') break;
     }
     const restored = await Promise.all(restoring);
     const jobs: (ClaimedJob & { time: number | null; id: string })[] = [];
@@ -170,17 +172,20 @@ export class RedisLedger implements ClusterLedger {
     const perJob = commits.map((commit) => commitArgs(commit, owner, this.#host));
     const lost: string[] = [];
     const won: string[] = [];
-    // In slices of about COMMIT_SLICE fires (a job's commit is never split), each atomic: a job's
+    // In slices of at most COMMIT_SLICE fires (a job's commit is never split), each atomic: a job's
     // commit stands alone, so a failure after some slices is a commit whose outcome is unknown,
     // as when the reply of one script is lost: nothing runs, and the reaper finds any fire written.
     for (let first = 0; first < perJob.length; ) {
       const args = [owner, String(runLeaseMs), now];
       let fires = 0;
       let last = first;
-      while (last < perJob.length && (last === first || fires < COMMIT_SLICE)) {
+      while (last < perJob.length) {
         const job = perJob[last] as CommitArgs;
+        // A job without fires still costs about one (its own write).
+        const size = Math.max(1, job.fires);
+        if (last > first && fires + size > COMMIT_SLICE) break;
         for (const arg of job.args) args.push(arg);
-        fires += Math.max(1, job.fires);
+        fires += size;
         last++;
       }
       const [lostReply, wonReply] = asArray(
