@@ -12,7 +12,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { AsyncScheduler, silentLogger } from '../src/index.ts';
-import { ScriptLog } from './redis-slowlog.ts';
+import { type ScriptCalls, ScriptLog } from './redis-slowlog.ts';
 import { openStore, storeTargets, type Target } from './store-targets.ts';
 import { printTable } from './table.ts';
 
@@ -74,7 +74,7 @@ interface Result {
   readonly duplicates: number;
   readonly missing: number;
   /** Redis: the longest single script call on the store's keys while draining (ms, SLOWLOG). */
-  readonly longestScript?: { name: string; ms: number } | null;
+  readonly longestScript?: ScriptCalls | null;
 }
 
 async function drain(target: Target, nodes: number): Promise<Result> {
@@ -158,7 +158,7 @@ export async function run(): Promise<void> {
             ? ''
             : longest === null
               ? '< 0.1 ms'
-              : `${longest.ms.toFixed(1)} ms (${longest.name})`,
+              : `${longest.ms.toFixed(1)} ms (${longest.name}, median ${longest.medianMs.toFixed(1)} ms)`,
           target4 === null
             ? ''
             : `${result.runsPerSecond >= target4 && result.duplicates === 0 ? 'PASS' : 'MISS'} (≥ ${target4.toLocaleString('en-US')}/s, 0 duplicates)`,

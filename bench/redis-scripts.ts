@@ -17,7 +17,7 @@ import os from 'node:os';
 import { Redis } from 'ioredis';
 import { AsyncScheduler, IntervalTrigger, Job, RedisJobStore, silentLogger } from '../src/index.ts';
 import type { ClusterLedger, FireUpdate } from '../src/stores/ledger.ts';
-import { ScriptLog } from './redis-slowlog.ts';
+import { type ScriptCalls, ScriptLog } from './redis-slowlog.ts';
 import { printTable } from './table.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -38,7 +38,7 @@ interface Row {
   readonly operation: string;
   readonly calls: number;
   readonly totalMs: number;
-  readonly longest: { name: string; ms: number } | null;
+  readonly longest: ScriptCalls | null;
 }
 
 /** A store on a fresh key prefix, counting its script calls, under a paused scheduler. */
@@ -240,13 +240,14 @@ export async function run(): Promise<void> {
     await log?.close();
   }
   printTable(
-    ['operation', 'script calls', 'total', 'longest call', 'script'],
+    ['operation', 'script calls', 'total', 'longest call', 'script', 'its median call'],
     rows.map((row) => [
       row.operation,
       row.calls.toLocaleString('en-US'),
       `${row.totalMs.toFixed(0)} ms`,
       row.longest === null ? '< 0.1 ms' : `${row.longest.ms.toFixed(1)} ms`,
       row.longest?.name ?? '',
+      row.longest === null ? '' : `${row.longest.medianMs.toFixed(1)} ms`,
     ]),
   );
   const worst = Math.max(0, ...rows.map((row) => row.longest?.ms ?? 0));

@@ -14,8 +14,17 @@ const THRESHOLD_US = 100;
 export interface ScriptStats {
   /** Calls slower than THRESHOLD_US. */
   readonly logged: number;
-  /** The longest call, ms (0 when none was logged). */
+  /** The longest call, ms. */
   readonly longestMs: number;
+  /** The median of the calls logged, ms: on a loaded machine, the longest tells more about the load. */
+  readonly medianMs: number;
+}
+
+/** One script's logged calls. */
+export interface ScriptCalls {
+  readonly name: string;
+  readonly ms: number;
+  readonly medianMs: number;
 }
 
 /** The scripts' names by SHA-1. */
@@ -62,27 +71,34 @@ export class ScriptLog {
   /** The logged script calls on keys under `prefix` since the last reset, by script name. */
   async scripts(prefix: string): Promise<Map<string, ScriptStats>> {
     const entries = (await this.#client.slowlog('GET', -1)) as [number, number, number, string[]][];
-    const stats = new Map<string, ScriptStats>();
+    const durations = new Map<string, number[]>();
     for (const [, , micros, args] of entries) {
       const command = String(args[0]).toUpperCase();
       if (command !== 'EVALSHA' && command !== 'EVAL') continue;
       if (!String(args[3] ?? '').startsWith(prefix)) continue;
       const name =
         command === 'EVALSHA' ? (this.#names.get(String(args[1])) ?? 'other') : 'EVAL (first run)';
-      const seen = stats.get(name) ?? { logged: 0, longestMs: 0 };
+      const list = durations.get(name) ?? [];
+      list.push(micros / 1000);
+      durations.set(name, list);
+    }
+    const stats = new Map<string, ScriptStats>();
+    for (const [name, list] of durations) {
+      list.sort((a, b) => a - b);
       stats.set(name, {
-        logged: seen.logged + 1,
-        longestMs: Math.max(seen.longestMs, micros / 1000),
+        logged: list.length,
+        longestMs: list[list.length - 1] ?? 0,
+        medianMs: list[Math.floor(list.length / 2)] ?? 0,
       });
     }
     return stats;
   }
 
-  /** The longest logged call on keys under `prefix` since the last reset, ms, and its script. */
-  async longest(prefix: string): Promise<{ name: string; ms: number } | null> {
-    let best: { name: string; ms: number } | null = null;
-    for (const [name, { longestMs }] of await this.scripts(prefix))
-      if (best === null || longestMs > best.ms) best = { name, ms: longestMs };
+  /** The script with the longest logged call on keys under `prefix` since the last reset. */
+  async longest(prefix: string): Promise<ScriptCalls | null> {
+    let best: ScriptCalls | null = null;
+    for (const [name, { longestMs, medianMs }] of await this.scripts(prefix))
+      if (best === null || longestMs > best.ms) best = { name, ms: longestMs, medianMs };
     return best;
   }
 
