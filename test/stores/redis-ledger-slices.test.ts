@@ -18,6 +18,7 @@ import {
   CLAIM_SCAN,
   CLAIM_SLICE,
   COMMIT_SLICE,
+  FIRES_SLICE,
   REAP_BUDGET,
   REAP_SLICE,
   RENEW_SLICE,
@@ -328,6 +329,71 @@ describeBackend('RedisJobStore cluster ledger in slices', redisBackend, unreacha
     }
     expect(calls.length).toBeGreaterThanOrEqual(4);
     expect(await admin.zcard(`${started_.prefix}live_fires`)).toBe(0);
+  });
+
+  it('lists more fires than one call reads, newest first, going on from where each call stopped', async () => {
+    const started_ = await started();
+    const { ledger } = started_;
+    const fires = await liveFires(started_, 'a', FIRES_SLICE + 100);
+    // Same scheduled time: newest first is by fire id, descending.
+    const newestFirst = [...fires].sort().reverse();
+    const failed = newestFirst.slice(-3);
+    await ledger.updateFires(
+      'a',
+      failed.map((fireId) => ({ fireId, state: 'failed', at: BASE_TIME + 1 })),
+    );
+    started_.calls.length = 0;
+    const all = await ledger.getFires({ limit: fires.length });
+    expect(all.map((f) => f.fireId)).toEqual(newestFirst);
+    // The oldest three are the only failed ones: found past a whole call's worth of others.
+    const found = await ledger.getFires({ states: ['failed'], limit: 10 });
+    expect(found.map((f) => f.fireId)).toEqual(failed);
+    const calls = started_.callsOf('getFires');
+    expect(calls).toHaveLength(4);
+    for (const call of calls) expect(Number(call.args[8])).toBeLessThanOrEqual(FIRES_SLICE);
+    // One job's fires, by its own index.
+    const [job] = jobIds(1, 90_000);
+    await addJobs(started_, [job as string]);
+    const claim = await ledger.claimDueJobs({
+      owner: 'a',
+      limit: 1,
+      leaseMs: LEASE,
+      now: BASE_TIME,
+    });
+    const many = Array.from({ length: FIRES_SLICE + 20 }, (_, k) => runFire(BASE_TIME - k * 1000));
+    await ledger.commitClaims(
+      'a',
+      [{ jobId: job as string, fence: claim.jobs[0]?.fence as number, job: null, fires: many }],
+      { runLeaseMs: LEASE, now: BASE_TIME },
+    );
+    started_.calls.length = 0;
+    const own = await ledger.getFires({ jobId: job as string, limit: 10_000 });
+    expect(own.map((f) => f.fireId)).toEqual(many.map((f) => f.fireId));
+    expect(started_.callsOf('getFires')).toHaveLength(2);
+  });
+
+  it('pages after a given place across calls, whether or not the place is a fire', async () => {
+    const started_ = await started();
+    const { ledger } = started_;
+    const fires = await liveFires(started_, 'a', FIRES_SLICE + 100);
+    const newestFirst = [...fires].sort().reverse();
+    const pages: string[] = [];
+    let after: { scheduledTime: number; fireId: string } | undefined;
+    for (;;) {
+      const page = await ledger.getFires({ limit: 250, ...(after === undefined ? {} : { after }) });
+      if (page.length === 0) break;
+      pages.push(...page.map((f) => f.fireId));
+      const last = page[page.length - 1] as { scheduledTime: number; fireId: string };
+      after = { scheduledTime: last.scheduledTime, fireId: last.fireId };
+    }
+    expect(pages).toEqual(newestFirst);
+    // A place between two fires of the same time: the fires after it, from the next call on too.
+    const between = `${newestFirst[299] as string}0`;
+    const rest = await ledger.getFires({
+      limit: fires.length,
+      after: { scheduledTime: BASE_TIME, fireId: between },
+    });
+    expect(rest.map((f) => f.fireId)).toEqual(newestFirst.slice(299));
   });
 
   it('releases more claims than one step looks at: all of its own, none of the others', async () => {

@@ -606,15 +606,17 @@ return result`,
 /**
  * ARGV: job id (`''` with the next `'0'`: every job), `'1'` when a job id is
  * given, limit, states (JSON list, `''`: any), from, to (scheduled times,
- * `''`: open), and the place to continue after (scheduled time and fire id,
- * `''`: the start). Returns `fire id, record` pairs, newest first (by
- * scheduled time, then fire id), up to `limit` records that parse and are in
- * `states`. Unparsable records are returned too, uncounted, for the caller to
- * report.
+ * `''`: open), the place to continue after (scheduled time and fire id,
+ * `''`: the start), budget. Reads fires newest first (by scheduled time, then
+ * fire id), at most `budget` of them, until it has `limit` records that parse
+ * and are in `states`. Returns the place of the last fire it read to go on
+ * after (scheduled time and fire id, `''` and `''` when it read to the end),
+ * the number of records found, then `fire id, record` pairs; unparsable
+ * records are returned too, uncounted, for the caller to report.
  */
 export const GET_FIRES: RedisScript = ledgerScript(
   'getFires',
-  `local by_job, limit = ARGV[2] == '1', tonumber(ARGV[3])
+  `local by_job, limit, budget = ARGV[2] == '1', tonumber(ARGV[3]), tonumber(ARGV[9])
 local wanted = nil
 if ARGV[4] ~= '' then
   wanted = {}
@@ -622,55 +624,85 @@ if ARGV[4] ~= '' then
 end
 local from, to = tonumber(ARGV[5]), tonumber(ARGV[6])
 local after_time, after_id = tonumber(ARGV[7]), ARGV[8]
-local result, count, page = {}, 0, math.max(limit, 100)
-local function take(id)
-  local text = redis.call('HGET', FIRES, id)
-  if not text then return end
-  local f = decode(text)
-  if f == nil then
-    result[#result + 1] = id
-    result[#result + 1] = text
-  elseif wanted == nil or wanted[f.state] then
-    result[#result + 1] = id
-    result[#result + 1] = text
-    count = count + 1
-  end
-end
+if after_time ~= nil and to ~= nil and after_time > to then after_time = nil end
+-- The fires read, in order: their ids and times, and whether each is in the range asked for.
+local read_ids, read_times, kept, more = {}, {}, {}, false
 if by_job then
   -- Members are job, time key, fire id: one lexicographic range, walked down from its top.
   local prefix = lex(ARGV[1])
   local top = '[' .. prefix .. TOP
   if to ~= nil then top = '[' .. prefix .. tkey(to) .. TOP end
-  if after_time ~= nil and (to == nil or after_time <= to) then top = '(' .. prefix .. tkey(after_time) .. after_id end
+  if after_time ~= nil then top = '(' .. prefix .. tkey(after_time) .. after_id end
   local bottom = '[' .. prefix
   if from ~= nil then bottom = '[' .. prefix .. tkey(from) end
-  while count < limit do
-    local found = redis.call('ZREVRANGEBYLEX', JOB_FIRES, top, bottom, 'LIMIT', 0, page)
-    for _, member in ipairs(found) do
-      take(string.sub(member, #prefix + 18))
-      if count >= limit then break end
-    end
-    if #found < page then break end
-    top = '(' .. found[#found]
+  local found = redis.call('ZREVRANGEBYLEX', JOB_FIRES, top, bottom, 'LIMIT', 0, budget)
+  for i, member in ipairs(found) do
+    local key = string.sub(member, #prefix + 1, #prefix + 17)
+    local time = tonumber(string.sub(key, 2))
+    if string.sub(key, 1, 1) == 'n' then time = time - 9e15 end
+    read_ids[i], read_times[i], kept[i] = string.sub(member, #prefix + 18), time, true
   end
+  more = #found >= budget
 else
   -- Scores are times; members of one score come in descending fire id order, as wanted.
-  local high = '+inf'
-  if to ~= nil then high = num(to) end
-  if after_time ~= nil and (to == nil or after_time <= to) then high = num(after_time) end
-  local low = '-inf'
-  if from ~= nil then low = num(from) end
-  local offset = 0
-  while count < limit do
-    local found = redis.call('ZREVRANGEBYSCORE', FIRE_TIMES, high, low, 'WITHSCORES', 'LIMIT', offset, page)
-    for i = 1, #found, 2 do
-      local id, time = found[i], tonumber(found[i + 1])
-      if after_time == nil or time < after_time or id < after_id then take(id) end
-      if count >= limit then break end
+  local found
+  local by_rank = false
+  if after_time ~= nil then
+    local rank = redis.call('ZREVRANK', FIRE_TIMES, after_id)
+    if rank and tonumber(redis.call('ZSCORE', FIRE_TIMES, after_id)) == after_time then
+      -- The place is a fire of the index: go on from its rank, past the fires of its time before it.
+      found = redis.call('ZREVRANGE', FIRE_TIMES, rank + 1, rank + budget, 'WITHSCORES')
+      by_rank = true
     end
-    if #found < page * 2 then break end
-    offset = offset + page
+  end
+  if not by_rank then
+    local high = '+inf'
+    if to ~= nil then high = num(to) end
+    if after_time ~= nil then high = num(after_time) end
+    found = redis.call('ZREVRANGEBYSCORE', FIRE_TIMES, high, '-inf', 'WITHSCORES', 'LIMIT', 0, budget)
+  end
+  more = #found >= budget * 2
+  for i = 1, #found, 2 do
+    local id, time = found[i], tonumber(found[i + 1])
+    if from ~= nil and time < from then
+      more = false
+      break
+    end
+    read_ids[#read_ids + 1], read_times[#read_ids + 1] = id, time
+    -- A place that is no fire of the index: of its time, only the fires after it in the order.
+    kept[#read_ids] = by_rank or after_time == nil or time < after_time or id < after_id
   end
 end
+local ids, at = {}, {}
+for i, id in ipairs(read_ids) do
+  if kept[i] then
+    ids[#ids + 1] = id
+    at[#ids] = i
+  end
+end
+local texts = hmget(FIRES, ids)
+local result, count, last = { '', '', 0 }, 0, #read_ids
+for i, id in ipairs(ids) do
+  local text = texts[i]
+  if text then
+    local f = decode(text)
+    if f == nil then
+      result[#result + 1] = id
+      result[#result + 1] = text
+    elseif wanted == nil or wanted[f.state] then
+      result[#result + 1] = id
+      result[#result + 1] = text
+      count = count + 1
+      if count >= limit then
+        last = at[i]
+        break
+      end
+    end
+  end
+end
+if (count >= limit or more) and last > 0 then
+  result[1], result[2] = num(read_times[last]), read_ids[last]
+end
+result[3] = count
 return result`,
 );

@@ -31,5 +31,8 @@ export const RENEW_SLICE = 250;
 export const REAP_SLICE = 100;
 export const REAP_BUDGET = 500;
 
+/** Fires one call of `getFires` reads at most (those not in the states asked for included). */
+export const FIRES_SLICE = 500;
+
 /** Claims one step of releasing a node's claims looks at (an `HSCAN` count: a hint, not a bound). */
 export const RELEASE_SLICE = 500;

@@ -49,6 +49,7 @@ import {
 import {
   CLAIM_SLICE,
   COMMIT_SLICE,
+  FIRES_SLICE,
   REAP_BUDGET,
   REAP_SLICE,
   UPDATE_SLICE,
@@ -346,23 +347,36 @@ export class RedisLedger implements ClusterLedger {
           throw new TypeError(`getFires: ${JSON.stringify(state)} is not a fire state`);
       if (states.length === 0) return [];
     }
-    const reply = asArray(
-      await this.#host.run(GET_FIRES, [
-        jobId ?? '',
-        jobId === undefined ? '0' : '1',
-        String(limit),
-        states === undefined ? '' : JSON.stringify(states),
-        optionalTime(query.from, 'from'),
-        optionalTime(query.to, 'to'),
-        optionalTime(query.after?.scheduledTime, 'after.scheduledTime'),
-        query.after === undefined ? '' : checkName(query.after.fireId, 'getFires', 'after.fireId'),
-      ]),
-      'getFires',
-    );
+    const from = optionalTime(query.from, 'from');
+    const to = optionalTime(query.to, 'to');
+    let afterTime = optionalTime(query.after?.scheduledTime, 'after.scheduledTime');
+    let afterId =
+      query.after === undefined ? '' : checkName(query.after.fireId, 'getFires', 'after.fireId');
+    // In slices: one call reads at most FIRES_SLICE fires, the next goes on after the last it read.
     const fires: FireRecord[] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      const record = this.#readRecord(asString(reply[i + 1], 'getFires'), asString(reply[i]));
-      if (record !== null) fires.push(record);
+    for (let left = limit; left > 0; ) {
+      const reply = asArray(
+        await this.#host.run(GET_FIRES, [
+          jobId ?? '',
+          jobId === undefined ? '0' : '1',
+          String(left),
+          states === undefined ? '' : JSON.stringify(states),
+          from,
+          to,
+          afterTime,
+          afterId,
+          String(FIRES_SLICE),
+        ]),
+        'getFires',
+      );
+      for (let i = 3; i + 1 < reply.length; i += 2) {
+        const record = this.#readRecord(asString(reply[i + 1], 'getFires'), asString(reply[i]));
+        if (record !== null) fires.push(record);
+      }
+      left -= asNumber(reply[2], 'getFires');
+      afterTime = asString(reply[0], 'getFires');
+      afterId = asString(reply[1], 'getFires');
+      if (afterTime === '') break;
     }
     return fires.slice(0, limit);
   }
