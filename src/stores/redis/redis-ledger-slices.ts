@@ -28,7 +28,7 @@ export const UPDATE_SLICE = 250;
 export const RENEW_SLICE = 250;
 
 /** Fires one reaper call reaps at most, and entries of the reaper's index it looks at at most. */
-export const REAP_SLICE = 100;
+export const REAP_SLICE = 64;
 export const REAP_BUDGET = 500;
 
 /** Fires one call of `getFires` reads at most (those not in the states asked for included). */
