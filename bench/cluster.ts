@@ -12,6 +12,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { AsyncScheduler, silentLogger } from '../src/index.ts';
+import { type ScriptCalls, ScriptLog } from './redis-slowlog.ts';
 import { openStore, storeTargets, type Target } from './store-targets.ts';
 import { printTable } from './table.ts';
 
@@ -72,6 +73,8 @@ interface Result {
   readonly ran: number;
   readonly duplicates: number;
   readonly missing: number;
+  /** Redis: the longest single script call on the store's keys while draining (ms, SLOWLOG). */
+  readonly longestScript?: ScriptCalls | null;
 }
 
 async function drain(target: Target, nodes: number): Promise<Result> {
@@ -92,8 +95,11 @@ async function drain(target: Target, nodes: number): Promise<Result> {
   await adder.shutdown();
 
   const children = Array.from({ length: nodes }, (_, i) => new BenchNode(target, `bench-${i}`));
+  // Redis: the server's own log of slow calls says how long one script held it.
+  const log = target.url.startsWith('redis') ? await ScriptLog.open(target.url) : null;
   try {
     await Promise.all(children.map((child) => child.ready()));
+    await log?.reset();
     const start = Date.now();
     for (const child of children) child.send('GO');
     const deadline = start + TIMEOUT_MS;
@@ -102,6 +108,7 @@ async function drain(target: Target, nodes: number): Promise<Result> {
     // Anything run twice would show up now.
     await sleep(500);
     const end = Math.max(...children.map((child) => child.last));
+    const longestScript = log === null ? undefined : await log.longest(target.table);
     const ids = (await Promise.all(children.map((child) => child.dump()))).flat();
     const distinct = new Set(ids).size;
     return {
@@ -109,9 +116,11 @@ async function drain(target: Target, nodes: number): Promise<Result> {
       ran: ids.length,
       duplicates: ids.length - distinct,
       missing: JOBS - distinct,
+      ...(longestScript === undefined ? {} : { longestScript }),
     };
   } finally {
     for (const child of children) child.child.kill('SIGKILL');
+    await log?.close();
   }
 }
 
@@ -138,12 +147,18 @@ export async function run(): Promise<void> {
       try {
         const result = await drain(target, nodes);
         const target4 = key === 'postgres' && nodes === 4 ? TARGET_4_NODES_PG : null;
+        const longest = result.longestScript;
         rows.push([
           target.name,
           String(nodes),
           Math.round(result.runsPerSecond).toLocaleString('en-US'),
           String(result.duplicates),
           String(result.missing),
+          longest === undefined
+            ? ''
+            : longest === null
+              ? '< 0.1 ms'
+              : `${longest.ms.toFixed(1)} ms (${longest.name}, median ${longest.medianMs.toFixed(1)} ms)`,
           target4 === null
             ? ''
             : `${result.runsPerSecond >= target4 && result.duplicates === 0 ? 'PASS' : 'MISS'} (≥ ${target4.toLocaleString('en-US')}/s, 0 duplicates)`,
@@ -155,6 +170,7 @@ export async function run(): Promise<void> {
           'error',
           '',
           '',
+          '',
           (error as Error).message.slice(0, 200),
         ]);
       } finally {
@@ -162,5 +178,8 @@ export async function run(): Promise<void> {
       }
     }
   }
-  printTable(['store', 'schedulers', 'runs/s', 'duplicates', 'missing', 'target'], rows);
+  printTable(
+    ['store', 'schedulers', 'runs/s', 'duplicates', 'missing', 'longest script', 'target'],
+    rows,
+  );
 }

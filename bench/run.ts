@@ -15,6 +15,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   cluster: () => import('./cluster.ts'),
   failover: () => import('./failover.ts'),
   history: () => import('./history.ts'),
+  'redis-scripts': () => import('./redis-scripts.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -8,7 +8,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import type { LeaseConnection, LeaseRenewer } from '../ledger.ts';
 import { closeRedisClient, openRedisClient } from './redis-client.ts';
 import { runScript, storeKeys } from './redis-keys.ts';
-import { renewFireLeases } from './redis-ledger.ts';
+import { FireLeaseRenewal } from './redis-lease-renewal.ts';
 
 /** What the worker receives: how to connect, and where the store's keys are. */
 export interface RedisLeaseOptions {
@@ -48,9 +48,9 @@ export async function openLeaseRenewer(options: unknown): Promise<LeaseRenewer> 
   // Connection errors show up as failed renewals, which the scheduler reports.
   const client: Redis = await openRedisClient(url, clientOptions, () => {});
   const keys = storeKeys(keyPrefix);
+  const renewal = new FireLeaseRenewal((script, args) => runScript(client, keys, script, args));
   return {
-    renewFireLeases: (owner, leaseMs) =>
-      renewFireLeases((script, args) => runScript(client, keys, script, args), owner, leaseMs),
+    renewFireLeases: (owner, leaseMs) => renewal.renew(owner, leaseMs),
     close: () => closeRedisClient(client),
   };
 }

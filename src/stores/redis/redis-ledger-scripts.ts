@@ -10,14 +10,21 @@
  * since Redis 5; asked for explicitly before it).
  *
  * Fire records are JSON with the fields of a `FireRecord`, written by
- * `encode` below: numbers with 17 significant digits (cjson keeps 14, too few
- * for some epoch milliseconds), strings through `cjson.encode`. A record that
- * does not parse, or lacks the fields a script relies on, counts as corrupt:
- * the scripts skip it and drop it from their indexes, never fail on it.
+ * `encode` below (or, for a new fire, by the commit's caller and the commit):
+ * numbers as whole digits, or with 17 significant digits when not whole
+ * (cjson keeps 14, too few for some epoch milliseconds), strings through
+ * `cjson.encode`, fields that are null left out. A record that does not
+ * parse, or lacks the fields a script relies on, counts as corrupt: the
+ * scripts skip it and drop it from their indexes, never fail on it.
+ *
+ * Scripts that handle many fires read them with one call per key (`hmget`)
+ * and gather their writes (`writes`): the cost of a batch is mostly the
+ * data structures' own, not one round of Lua-to-Redis calls per fire.
  *
  * Finished fires stay, with their slots and index entries, until a retention
  * purge removes them; live fires leave the live indexes as they finish.
  */
+import { CLAIM_SCAN, RELEASE_SLICE } from './redis-ledger-slices.ts';
 import { type RedisScript, script } from './redis-scripts.ts';
 
 /** Lua shared by the ledger scripts: key names, the clock, fire records and their indexes. */
@@ -28,7 +35,27 @@ local FIRE_JOBS = KEYS[14]
 local NULL = cjson.null
 local TOP = string.char(255)
 local LIVE_STATES = { claimed = true, running = true }
-local function num(n) return string.format('%.17g', n) end
+local floor, fmt = math.floor, string.format
+-- A number as text that reads back exactly: '%d' for whole numbers (three times as quick as '%.17g').
+local function num(n)
+  if n % 1 == 0 and n > -9e15 and n < 9e15 then return fmt('%d', n) end
+  return fmt('%.17g', n)
+end
+-- Writes gathered over a batch, in calls of at most 1000 arguments (Lua's unpack is bounded by its stack).
+local function flush(command, key, items)
+  for at = 1, #items, 1000 do
+    redis.call(command, key, unpack(items, at, math.min(at + 999, #items)))
+  end
+end
+-- The values of many fields of a hash, in their order (false where there is none).
+local function hmget(key, fields)
+  local values = {}
+  for at = 1, #fields, 1000 do
+    local got = redis.call('HMGET', key, unpack(fields, at, math.min(at + 999, #fields)))
+    for i = 1, #got do values[at + i - 1] = got[i] end
+  end
+  return values
+end
 local function clock(given)
   if given ~= nil and given ~= '' then return tonumber(given) end
   local t = redis.call('TIME')
@@ -44,15 +71,15 @@ local function tkey(t)
   if t >= 0 then return string.format('p%016.0f', t) end
   return string.format('n%016.0f', 9e15 + t)
 end
-local function fence_of(id) return math.floor(tonumber(redis.call('HGET', FENCES, id)) or 0) end
+local function fence_in(text) return floor(tonumber(text) or 0) end
+local function fence_of(id) return fence_in(redis.call('HGET', FENCES, id)) end
 local function bump(id)
   local fence = fence_of(id) + 1
-  redis.call('HSET', FENCES, id, string.format('%d', fence))
+  redis.call('HSET', FENCES, id, fmt('%d', fence))
   return fence
 end
--- The claim on a job: its lease end and owner, or nil (none, or unreadable: free).
-local function claim_of(id)
-  local value = redis.call('HGET', CLAIMS, id)
+-- A claim as stored: its lease end and owner, or nil (none, or unreadable: free).
+local function claim_in(value)
   if not value then return nil end
   local at = string.find(value, ' ', 1, true)
   if not at then return nil end
@@ -60,36 +87,47 @@ local function claim_of(id)
   if held == nil then return nil end
   return held, string.sub(value, at + 1)
 end
-local function jstr(v) if v == nil then return 'null' end return cjson.encode(v) end
-local function jnum(v) if v == nil then return 'null' end return num(v) end
+local function claim_of(id) return claim_in(redis.call('HGET', CLAIMS, id)) end
+local cenc = cjson.encode
+-- A fire record as text: its fields that are set (a field left out reads as null).
 local function encode(f)
-  return '{"fireId":' .. jstr(f.fireId) .. ',"jobId":' .. jstr(f.jobId)
-    .. ',"scheduledTime":' .. jnum(f.scheduledTime) .. ',"state":' .. jstr(f.state)
-    .. ',"node":' .. jstr(f.node) .. ',"fence":' .. jnum(f.fence) .. ',"batchId":' .. jstr(f.batchId)
-    .. ',"leaseUntil":' .. jnum(f.leaseUntil) .. ',"claimedAt":' .. jnum(f.claimedAt)
-    .. ',"startedAt":' .. jnum(f.startedAt) .. ',"finishedAt":' .. jnum(f.finishedAt)
-    .. ',"recovering":' .. (f.recovering == true and 'true' or 'false')
-    .. ',"attempt":' .. jnum(f.attempt) .. ',"errorName":' .. jstr(f.errorName)
-    .. ',"errorMessage":' .. jstr(f.errorMessage) .. ',"detail":' .. jstr(f.detail) .. '}'
+  return '{"fireId":' .. cenc(f.fireId) .. ',"jobId":' .. cenc(f.jobId)
+    .. ',"scheduledTime":' .. num(f.scheduledTime) .. ',"state":' .. cenc(f.state)
+    .. ',"fence":' .. num(f.fence) .. ',"recovering":' .. (f.recovering == true and 'true' or 'false')
+    .. (f.node ~= nil and ',"node":' .. cenc(f.node) or '')
+    .. (f.batchId ~= nil and ',"batchId":' .. cenc(f.batchId) or '')
+    .. (f.leaseUntil ~= nil and ',"leaseUntil":' .. num(f.leaseUntil) or '')
+    .. (f.claimedAt ~= nil and ',"claimedAt":' .. num(f.claimedAt) or '')
+    .. (f.startedAt ~= nil and ',"startedAt":' .. num(f.startedAt) or '')
+    .. (f.finishedAt ~= nil and ',"finishedAt":' .. num(f.finishedAt) or '')
+    .. (f.attempt ~= nil and ',"attempt":' .. num(f.attempt) or '')
+    .. (f.errorName ~= nil and ',"errorName":' .. cenc(f.errorName) or '')
+    .. (f.errorMessage ~= nil and ',"errorMessage":' .. cenc(f.errorMessage) or '')
+    .. (f.detail ~= nil and ',"detail":' .. cenc(f.detail) or '')
+    .. '}'
 end
-local function optional(f, field, kind)
-  return f[field] == nil or type(f[field]) == kind
-end
+local TEXT_FIELDS = { 'node', 'batchId', 'errorName', 'errorMessage', 'detail' }
+local NUMBER_FIELDS = { 'leaseUntil', 'claimedAt', 'startedAt', 'finishedAt', 'attempt' }
 -- The fire record stored as text, or nil when missing or corrupt.
 local function decode(text)
   if not text then return nil end
   local ok, f = pcall(cjson.decode, text)
   if not ok or type(f) ~= 'table' then return nil end
-  for field, value in pairs(f) do
-    if value == NULL then f[field] = nil end
+  -- Records written since nulls are left out have none: no need to look at every field.
+  if string.find(text, 'null', 1, true) then
+    for field, value in pairs(f) do
+      if value == NULL then f[field] = nil end
+    end
   end
   if type(f.fireId) ~= 'string' or type(f.jobId) ~= 'string' or type(f.state) ~= 'string'
     or type(f.scheduledTime) ~= 'number' or type(f.fence) ~= 'number' then return nil end
-  for _, field in ipairs({ 'node', 'batchId', 'errorName', 'errorMessage', 'detail' }) do
-    if not optional(f, field, 'string') then return nil end
+  for i = 1, 5 do
+    local value = f[TEXT_FIELDS[i]]
+    if value ~= nil and type(value) ~= 'string' then return nil end
   end
-  for _, field in ipairs({ 'leaseUntil', 'claimedAt', 'startedAt', 'finishedAt', 'attempt' }) do
-    if not optional(f, field, 'number') then return nil end
+  for i = 1, 5 do
+    local value = f[NUMBER_FIELDS[i]]
+    if value ~= nil and type(value) ~= 'number' then return nil end
   end
   return f
 end
@@ -101,17 +139,57 @@ local function recovers(state)
 end
 local function fire_of(id) return decode(redis.call('HGET', FIRES, id)) end
 local function save(f) redis.call('HSET', FIRES, f.fireId, encode(f)) end
--- A live fire in the live indexes; unindex when it is live no more.
+-- Writes gathered per command and key, made by done() with one call each (see flush): a
+-- batch of fires costs a few calls, not a few per fire. list(command, key) is the list to
+-- append arguments to; add(command, key, item[, item]) appends one or two.
+local function writes()
+  local order, lists = {}, {}
+  local w = {}
+  function w.list(command, key)
+    local by_key = lists[command]
+    if by_key == nil then
+      by_key = {}
+      lists[command] = by_key
+    end
+    local list = by_key[key]
+    if list == nil then
+      list = {}
+      by_key[key] = list
+      order[#order + 1] = { command, key, list }
+    end
+    return list
+  end
+  function w.add(command, key, a, b)
+    local list = w.list(command, key)
+    list[#list + 1] = a
+    if b ~= nil then list[#list + 1] = b end
+  end
+  function w.done()
+    for _, o in ipairs(order) do flush(o[1], o[2], o[3]) end
+  end
+  return w
+end
+-- A live fire in the live indexes; unindexed when it is live no more.
+local function index_in(w, f)
+  w.add('ZADD', LIVE, num(f.leaseUntil), f.fireId)
+  w.add('ZADD', NODE_LIVE, 0, lex(f.node) .. f.fireId)
+  w.add('ZADD', JOB_LIVE, 0, lex(f.jobId) .. f.fireId)
+end
+local function unindex_in(w, f)
+  w.add('HDEL', FIRE_JOBS, f.fireId)
+  w.add('ZREM', LIVE, f.fireId)
+  if f.node ~= nil then w.add('ZREM', NODE_LIVE, lex(f.node) .. f.fireId) end
+  w.add('ZREM', JOB_LIVE, lex(f.jobId) .. f.fireId)
+end
 local function index(f)
-  redis.call('ZADD', LIVE, num(f.leaseUntil), f.fireId)
-  redis.call('ZADD', NODE_LIVE, 0, lex(f.node) .. f.fireId)
-  redis.call('ZADD', JOB_LIVE, 0, lex(f.jobId) .. f.fireId)
+  local w = writes()
+  index_in(w, f)
+  w.done()
 end
 local function unindex(f)
-  redis.call('HDEL', FIRE_JOBS, f.fireId)
-  redis.call('ZREM', LIVE, f.fireId)
-  if f.node ~= nil then redis.call('ZREM', NODE_LIVE, lex(f.node) .. f.fireId) end
-  redis.call('ZREM', JOB_LIVE, lex(f.jobId) .. f.fireId)
+  local w = writes()
+  unindex_in(w, f)
+  w.done()
 end
 `;
 
@@ -123,18 +201,23 @@ function ledgerScript(name: string, body: string): RedisScript {
 export const LEDGER_NOW: RedisScript = ledgerScript('now', `return num(clock(''))`);
 
 /**
- * ARGV: owner, limit, lease ms, now (`''`: the server's clock). Claims due
- * jobs (run time ≤ now) whose claim is free (none, or its lease ended before
- * now), by run time then id (as Redis orders them), at most `limit`: each
- * gets the claim `now + lease` for `owner` and its fence + 1. Returns `now`,
- * then `id, run time, state or nil, fence, live batches` for each job
+ * ARGV: owner, limit, lease ms, now (`''`: the server's clock), offset.
+ * Claims due jobs (run time ≤ now) whose claim is free (none, or its lease
+ * ended before now), by run time then id (as Redis orders them), at most
+ * `limit`, looking at the due jobs from the `offset`-th on, and at no more
+ * than `limit` + CLAIM_SCAN of them: each gets the claim `now + lease` for
+ * `owner` and its fence + 1. Returns `now`, the offset of the first due job
+ * it did not look at (`''` when it looked at every due job from `offset`
+ * on), then `id, run time, state or nil, fence, live batches` for each job
  * claimed. Live batches: distinct batch ids of the job's live fires whose
  * run lease holds at `now`.
  */
 export const CLAIM_DUE_JOBS: RedisScript = ledgerScript(
   'claimDueJobs',
   `local owner, limit, lease, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), clock(ARGV[4])
+local any_live = redis.call('ZCARD', JOB_LIVE) > 0
 local function live_batches(id)
+  if not any_live then return 0 end
   local prefix = lex(id)
   local seen, count = {}, 0
   for _, member in ipairs(members(JOB_LIVE, prefix)) do
@@ -151,91 +234,152 @@ local function live_batches(id)
   end
   return count
 end
-local result = { num(now) }
-local count, offset, page = 0, 0, math.max(limit, 100)
-while count < limit do
-  local due = redis.call('ZRANGEBYSCORE', RUN_TIMES, '-inf', num(now), 'WITHSCORES', 'LIMIT', offset, page)
-  for i = 1, #due, 2 do
-    local id = due[i]
-    local held = claim_of(id)
+-- Due jobs whose claim is free, a page at a time, from the offset given, looking at a bounded
+-- number: a node that died holding many claims costs its peers calls of bounded length.
+local ids, times = {}, {}
+local offset, page = tonumber(ARGV[5]), math.max(limit, 100)
+local stop, next_offset = offset + limit + ${CLAIM_SCAN}, ''
+while #ids < limit do
+  if offset >= stop then
+    next_offset = num(offset)
+    break
+  end
+  local count = math.min(page, stop - offset)
+  local due = redis.call('ZRANGEBYSCORE', RUN_TIMES, '-inf', num(now), 'WITHSCORES', 'LIMIT', offset, count)
+  local page_ids = {}
+  for i = 1, #due, 2 do page_ids[#page_ids + 1] = due[i] end
+  local claims = hmget(CLAIMS, page_ids)
+  for k, id in ipairs(page_ids) do
+    local held = claim_in(claims[k])
     if held == nil or held < now then
-      local fence = bump(id)
-      redis.call('HSET', CLAIMS, id, num(now + lease) .. ' ' .. owner)
-      result[#result + 1] = id
-      result[#result + 1] = due[i + 1]
-      result[#result + 1] = redis.call('HGET', JOBS, id)
-      result[#result + 1] = num(fence)
-      result[#result + 1] = num(live_batches(id))
-      count = count + 1
-      if count >= limit then break end
+      ids[#ids + 1] = id
+      times[#ids] = due[2 * k]
+      if #ids >= limit then
+        next_offset = num(offset + k)
+        break
+      end
     end
   end
-  if #due < page * 2 then break end
-  offset = offset + page
+  if #ids < limit and #page_ids < count then break end
+  offset = offset + count
 end
+local fences, states = hmget(FENCES, ids), hmget(JOBS, ids)
+local w = writes()
+local claim = num(now + lease) .. ' ' .. owner
+local result = { num(now), next_offset }
+for k, id in ipairs(ids) do
+  local fence = fence_in(fences[k]) + 1
+  w.add('HSET', FENCES, id, fmt('%d', fence))
+  w.add('HSET', CLAIMS, id, claim)
+  result[#result + 1] = id
+  result[#result + 1] = times[k]
+  result[#result + 1] = states[k]
+  result[#result + 1] = num(fence)
+  result[#result + 1] = num(live_batches(id))
+end
+w.done()
 return result`,
 );
 
 /**
- * ARGV: owner, run lease ms, now, commits (JSON: `[{jobId, fence, state:
- * job state JSON or null to remove the job, score: run time or '' when
- * paused, fires: [{fireId, scheduledTime, state, batchId, detail}]}]`).
+ * ARGV: owner, run lease ms, now, then for each commit: job id, fence, job
+ * state JSON (`''` removes the job), run time (`''` when paused), `lex(job
+ * id)`, its number of fires, then for each fire: fire id, slot (`"<scheduled
+ * time> <job id>"`), `'1'` when it runs (state claimed), scheduled time, its
+ * `job_fires` member, and its record up to the fields of the store's clock
+ * (JSON without the closing brace). The caller spells members and records as
+ * these scripts do (`redis-members.ts`), so the script only checks and writes.
+ *
  * Writes a commit only when the job exists, its fence is the commit's and
  * `owner` holds its claim; then releases the claim and inserts each fire
  * whose id and (job, scheduled time) slot are free (a run of a `recover:
- * true` job keeps the job state it was claimed with beside it). Returns `{lost job ids,
- * won fire ids}`.
+ * true` job keeps the job state it was claimed with beside it). Returns
+ * `{lost job ids, won fire ids}`. Everything is read first and written at the
+ * end, a few calls for the whole batch; a commit sees what those before it
+ * in the batch wrote (a job committed twice: the second is lost).
  */
 export const COMMIT_CLAIMS: RedisScript = ledgerScript(
   'commitClaims',
   `local owner, run_lease, now = ARGV[1], tonumber(ARGV[2]), clock(ARGV[3])
-local commits = cjson.decode(ARGV[4])
-local lost, won = {}, {}
-for _, c in ipairs(commits) do
-  local id = c.jobId
-  local _, holder = claim_of(id)
-  if holder ~= owner or fence_of(id) ~= c.fence or redis.call('HEXISTS', JOBS, id) == 0 then
+local commits, ids = {}, {}
+local at = 4
+while at <= #ARGV do
+  local count = tonumber(ARGV[at + 5])
+  commits[#commits + 1] = at
+  ids[#ids + 1] = ARGV[at]
+  at = at + 6 + 6 * count
+end
+local claims, fences, priors = hmget(CLAIMS, ids), hmget(FENCES, ids), hmget(JOBS, ids)
+local lost, won, winners, committed = {}, {}, {}, {}
+local w = writes()
+local fire_ids, slots = {}, {}
+for i, at in ipairs(commits) do
+  local id = ids[i]
+  local _, holder = claim_in(claims[i])
+  if committed[id] or holder ~= owner or fence_in(fences[i]) ~= tonumber(ARGV[at + 1]) or not priors[i] then
     lost[#lost + 1] = id
   else
-    local prior = redis.call('HGET', JOBS, id)
-    local recover = recovers(prior)
-    if c.state == NULL then
-      redis.call('HDEL', JOBS, id)
-      redis.call('ZREM', RUN_TIMES, id)
+    committed[id] = true
+    winners[#winners + 1] = i
+    local state, score = ARGV[at + 2], ARGV[at + 3]
+    if state == '' then
+      w.add('HDEL', JOBS, id)
+      w.add('ZREM', RUN_TIMES, id)
     else
-      redis.call('HSET', JOBS, id, c.state)
-      if c.score == '' then
-        redis.call('ZREM', RUN_TIMES, id)
+      w.add('HSET', JOBS, id, state)
+      if score == '' then
+        w.add('ZREM', RUN_TIMES, id)
       else
-        redis.call('ZADD', RUN_TIMES, c.score, id)
+        w.add('ZADD', RUN_TIMES, score, id)
       end
     end
-    redis.call('HDEL', CLAIMS, id)
-    for _, n in ipairs(c.fires) do
-      local time = n.scheduledTime
-      if redis.call('HEXISTS', FIRES, n.fireId) == 0
-        and redis.call('HSETNX', FIRE_SLOTS, num(time) .. ' ' .. id, n.fireId) == 1 then
-        local f = {
-          fireId = n.fireId, jobId = id, scheduledTime = time, state = n.state, node = owner,
-          fence = c.fence, claimedAt = now, recovering = false, attempt = 1,
-        }
-        if n.batchId ~= NULL then f.batchId = n.batchId end
-        if n.detail ~= NULL then f.detail = n.detail end
-        if n.state == 'claimed' then
-          f.leaseUntil = now + run_lease
-          index(f)
-          if recover then redis.call('HSET', FIRE_JOBS, n.fireId, prior) end
-        else
-          f.finishedAt = now
-        end
-        save(f)
-        redis.call('ZADD', FIRE_TIMES, num(time), n.fireId)
-        redis.call('ZADD', JOB_FIRES, 0, lex(id) .. tkey(time) .. n.fireId)
-        won[#won + 1] = n.fireId
-      end
+    w.add('HDEL', CLAIMS, id)
+    for j = at + 6, at + 5 + 6 * tonumber(ARGV[at + 5]), 6 do
+      fire_ids[#fire_ids + 1] = ARGV[j]
+      slots[#slots + 1] = ARGV[j + 1]
     end
   end
 end
+local fire_taken, slot_taken = hmget(FIRES, fire_ids), hmget(FIRE_SLOTS, slots)
+local ids_here, slots_here = {}, {}
+local records, slot_list, times, job_fires = w.list('HSET', FIRES), w.list('HSET', FIRE_SLOTS), w.list('ZADD', FIRE_TIMES), w.list('ZADD', JOB_FIRES)
+local live, node_live, job_live = w.list('ZADD', LIVE), w.list('ZADD', NODE_LIVE), w.list('ZADD', JOB_LIVE)
+local node_prefix, now_text, lease_text = lex(owner), num(now), num(now + run_lease)
+local ran_tail = ',"claimedAt":' .. now_text .. ',"leaseUntil":' .. lease_text .. '}'
+local decided_tail = ',"claimedAt":' .. now_text .. ',"finishedAt":' .. now_text .. '}'
+local k = 0
+for _, i in ipairs(winners) do
+  local at = commits[i]
+  local job_prefix = ARGV[at + 4]
+  local recover = recovers(priors[i])
+  for j = at + 6, at + 5 + 6 * tonumber(ARGV[at + 5]), 6 do
+    k = k + 1
+    local fire_id, slot = ARGV[j], ARGV[j + 1]
+    if not fire_taken[k] and not ids_here[fire_id] and not slot_taken[k] and not slots_here[slot] then
+      ids_here[fire_id], slots_here[slot] = true, true
+      local runs = ARGV[j + 2] == '1'
+      records[#records + 1] = fire_id
+      records[#records + 1] = ARGV[j + 5] .. (runs and ran_tail or decided_tail)
+      slot_list[#slot_list + 1] = slot
+      slot_list[#slot_list + 1] = fire_id
+      times[#times + 1] = ARGV[j + 3]
+      times[#times + 1] = fire_id
+      job_fires[#job_fires + 1] = 0
+      job_fires[#job_fires + 1] = ARGV[j + 4]
+      if runs then
+        live[#live + 1] = lease_text
+        live[#live + 1] = fire_id
+        node_live[#node_live + 1] = 0
+        node_live[#node_live + 1] = node_prefix .. fire_id
+        job_live[#job_live + 1] = 0
+        job_live[#job_live + 1] = job_prefix .. fire_id
+        if recover then w.add('HSET', FIRE_JOBS, fire_id, priors[i]) end
+      end
+      won[#won + 1] = fire_id
+    end
+  end
+end
+w.done()
 return { lost, won }`,
 );
 
@@ -244,15 +388,27 @@ return { lost, won }`,
  * errorMessage?}]`), applied in order. A fire changes only when `owner`
  * holds it and it is live; the same final state at the same time again (a
  * write repeated after a timeout) is accepted as done. Returns the fire ids
- * refused.
+ * refused. Each record is read and written once, however many updates it gets.
  */
 export const UPDATE_FIRES: RedisScript = ledgerScript(
   'updateFires',
   `local owner = ARGV[1]
-local refused = {}
-for _, u in ipairs(cjson.decode(ARGV[2])) do
-  local f = fire_of(u.fireId)
-  if f ~= nil and f.node == owner and LIVE_STATES[f.state] then
+local updates = cjson.decode(ARGV[2])
+local ids, records = {}, {}
+for _, u in ipairs(updates) do
+  if records[u.fireId] == nil then
+    records[u.fireId] = false
+    ids[#ids + 1] = u.fireId
+  end
+end
+for i, text in ipairs(hmget(FIRES, ids)) do records[ids[i]] = decode(text) or false end
+local refused, changed, seen = {}, {}, {}
+local w = writes()
+local fire_jobs, live, node_live, job_live = w.list('HDEL', FIRE_JOBS), w.list('ZREM', LIVE), w.list('ZREM', NODE_LIVE), w.list('ZREM', JOB_LIVE)
+local node_prefix = lex(owner)
+for _, u in ipairs(updates) do
+  local f = records[u.fireId]
+  if f and f.node == owner and LIVE_STATES[f.state] then
     f.state = u.state
     if u.state == 'running' then
       f.startedAt = u.at
@@ -262,95 +418,132 @@ for _, u in ipairs(cjson.decode(ARGV[2])) do
         f.errorName = u.errorName
         f.errorMessage = u.errorMessage
       end
-      unindex(f)
+      -- unindex(f), gathered: its node is the owner.
+      fire_jobs[#fire_jobs + 1] = f.fireId
+      live[#live + 1] = f.fireId
+      node_live[#node_live + 1] = node_prefix .. f.fireId
+      job_live[#job_live + 1] = lex(f.jobId) .. f.fireId
     end
-    save(f)
-  elseif not (f ~= nil and f.node == owner and f.state == u.state and f.finishedAt == u.at) then
+    if not seen[f] then
+      seen[f] = true
+      changed[#changed + 1] = f
+    end
+  elseif not (f and f.node == owner and f.state == u.state and f.finishedAt == u.at) then
     refused[#refused + 1] = u.fireId
   end
 end
+local records_out = w.list('HSET', FIRES)
+for _, f in ipairs(changed) do
+  records_out[#records_out + 1] = f.fireId
+  records_out[#records_out + 1] = encode(f)
+end
+w.done()
 return refused`,
 );
 
 /**
- * ARGV: owner, lease ms, now. Renews the run leases of `owner`'s live fires
- * whose lease holds at `now` to `now + lease`. Returns their ids.
+ * ARGV: owner, lease ms, now, after, through, limit. Renews the run leases of
+ * `owner`'s live fires whose lease holds at `now` to `now + lease`, for one
+ * slice of them: at most `limit` fires (by fire id, as Redis orders bytes)
+ * after the fire id `after` (`''`: from the first) up to the fire id
+ * `through` (`''`: to the last), so that no call holds the server for long
+ * however many fires a node runs. Returns `{renewed fire ids, the last fire
+ * id looked at, or '' when the slice reached the end of the range}`.
  */
 export const RENEW_FIRE_LEASES: RedisScript = ledgerScript(
   'renewFireLeases',
   `local owner, lease, now = ARGV[1], tonumber(ARGV[2]), clock(ARGV[3])
+local after, through, limit = ARGV[4], ARGV[5], tonumber(ARGV[6])
 local prefix = lex(owner)
+local low = after == '' and '[' .. prefix or '(' .. prefix .. after
+local high = through == '' and '[' .. prefix .. TOP or '[' .. prefix .. through
+local found = redis.call('ZRANGEBYLEX', NODE_LIVE, low, high, 'LIMIT', 0, limit)
+local ids = {}
+for i, member in ipairs(found) do ids[i] = string.sub(member, #prefix + 1) end
+local texts = hmget(FIRES, ids)
 local renewed = {}
-for _, member in ipairs(members(NODE_LIVE, prefix)) do
-  local f = fire_of(string.sub(member, #prefix + 1))
+local w = writes()
+local dropped, records, live = w.list('ZREM', NODE_LIVE), w.list('HSET', FIRES), w.list('ZADD', LIVE)
+local until_text = num(now + lease)
+for i, member in ipairs(found) do
+  local f = decode(texts[i])
   if f == nil or f.node ~= owner or not LIVE_STATES[f.state] then
-    redis.call('ZREM', NODE_LIVE, member)
+    dropped[#dropped + 1] = member
   elseif f.leaseUntil ~= nil and f.leaseUntil >= now then
     f.leaseUntil = now + lease
-    save(f)
-    redis.call('ZADD', LIVE, num(f.leaseUntil), f.fireId)
+    records[#records + 1] = f.fireId
+    records[#records + 1] = encode(f)
+    live[#live + 1] = until_text
+    live[#live + 1] = f.fireId
     renewed[#renewed + 1] = f.fireId
   end
 end
-return renewed`,
+w.done()
+return { renewed, #found < limit and '' or ids[#ids] }`,
 );
 
 /**
- * ARGV: owner, limit, run lease ms, now. Reaps at most `limit` live fires
- * whose run lease ended before `now`: a fire of a job with `recover: true`
+ * ARGV: owner, limit, run lease ms, now, budget. Reaps at most `limit` live
+ * fires whose run lease ended before `now`, among the first `budget` entries
+ * of the reaper's index it finds expired (entries it looks at and finds stale
+ * are set right: dropped when the fire is no longer live, moved when its
+ * lease was renewed): a fire of a job with `recover: true`
  * (as stored, or, when its own commit removed it, as the fire was claimed)
  * is taken over (state claimed, node `owner`, the job's fence + 1 —
  * which also voids a claim of the job in flight —, recovering, attempt + 1,
  * lease `now + run lease`); any other is recorded abandoned (finished now).
  * Returns `{abandoned records, recovered (record, job state, previous node)
- * triples, ids of corrupt records dropped from the index}`.
+ * triples, ids of corrupt records dropped from the index, '1' when expired
+ * entries may be left (the budget or the limit was reached) else '0'}`.
  */
 export const REAP_EXPIRED_FIRES: RedisScript = ledgerScript(
   'reapExpiredFires',
   `local owner, limit, run_lease, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), clock(ARGV[4])
+local budget = tonumber(ARGV[5])
 local abandoned, recovered, corrupt = {}, {}, {}
-local done = 0
-while done < limit do
-  local expired = redis.call('ZRANGEBYSCORE', LIVE, '-inf', '(' .. num(now), 'LIMIT', 0, limit - done)
-  if #expired == 0 then break end
-  for _, id in ipairs(expired) do
-    local text = redis.call('HGET', FIRES, id)
-    local f = decode(text)
-    if f == nil then
-      redis.call('ZREM', LIVE, id)
-      if text then corrupt[#corrupt + 1] = id end
-    elseif f.fireId ~= id or not LIVE_STATES[f.state] then
-      redis.call('ZREM', LIVE, id)
-    elseif f.leaseUntil ~= nil and f.leaseUntil >= now then
-      redis.call('ZADD', LIVE, num(f.leaseUntil), id)
+local expired = redis.call('ZRANGEBYSCORE', LIVE, '-inf', '(' .. num(now), 'LIMIT', 0, budget)
+local done, more = 0, #expired >= budget
+for _, id in ipairs(expired) do
+  if done >= limit then
+    more = true
+    break
+  end
+  local text = redis.call('HGET', FIRES, id)
+  local f = decode(text)
+  if f == nil then
+    redis.call('ZREM', LIVE, id)
+    if text then corrupt[#corrupt + 1] = id end
+  elseif f.fireId ~= id or not LIVE_STATES[f.state] then
+    redis.call('ZREM', LIVE, id)
+  elseif f.leaseUntil ~= nil and f.leaseUntil >= now then
+    redis.call('ZADD', LIVE, num(f.leaseUntil), id)
+  else
+    done = done + 1
+    local state = redis.call('HGET', JOBS, f.jobId)
+    -- Gone with the fence of the fire: its own commit removed it (a date job), not a user.
+    if not state and fence_of(f.jobId) == f.fence then state = redis.call('HGET', FIRE_JOBS, id) end
+    if recovers(state) then
+      local previous = f.node
+      if previous ~= nil then redis.call('ZREM', NODE_LIVE, lex(previous) .. id) end
+      f.fence = bump(f.jobId)
+      redis.call('HDEL', CLAIMS, f.jobId)
+      f.state, f.node, f.recovering = 'claimed', owner, true
+      f.leaseUntil, f.claimedAt, f.startedAt = now + run_lease, now, nil
+      f.attempt = (f.attempt or 1) + 1
+      save(f)
+      index(f)
+      recovered[#recovered + 1] = encode(f)
+      recovered[#recovered + 1] = state
+      recovered[#recovered + 1] = previous or false
     else
-      done = done + 1
-      local state = redis.call('HGET', JOBS, f.jobId)
-      -- Gone with the fence of the fire: its own commit removed it (a date job), not a user.
-      if not state and fence_of(f.jobId) == f.fence then state = redis.call('HGET', FIRE_JOBS, id) end
-      if recovers(state) then
-        local previous = f.node
-        if previous ~= nil then redis.call('ZREM', NODE_LIVE, lex(previous) .. id) end
-        f.fence = bump(f.jobId)
-        redis.call('HDEL', CLAIMS, f.jobId)
-        f.state, f.node, f.recovering = 'claimed', owner, true
-        f.leaseUntil, f.claimedAt, f.startedAt = now + run_lease, now, nil
-        f.attempt = (f.attempt or 1) + 1
-        save(f)
-        index(f)
-        recovered[#recovered + 1] = encode(f)
-        recovered[#recovered + 1] = state
-        recovered[#recovered + 1] = previous or false
-      else
-        f.state, f.finishedAt = 'abandoned', now
-        save(f)
-        unindex(f)
-        abandoned[#abandoned + 1] = encode(f)
-      end
+      f.state, f.finishedAt = 'abandoned', now
+      save(f)
+      unindex(f)
+      abandoned[#abandoned + 1] = encode(f)
     end
   end
 end
-return { abandoned, recovered, corrupt }`,
+return { abandoned, recovered, corrupt, more and '1' or '0' }`,
 );
 
 /**
@@ -370,15 +563,22 @@ save(f)
 return encode(f)`,
 );
 
-/** ARGV: owner. Drops every claim `owner` holds. */
+/**
+ * ARGV: owner, cursor (`'0'` to begin). Drops the claims `owner` holds
+ * among those one `HSCAN` step from `cursor` visits (about
+ * `RELEASE_SLICE`). Returns the next cursor: `'0'` when every claim has
+ * been visited.
+ */
 export const RELEASE_CLAIMS: RedisScript = ledgerScript(
   'releaseClaims',
-  `local claims = redis.call('HGETALL', CLAIMS)
+  `local step = redis.call('HSCAN', CLAIMS, ARGV[2], 'COUNT', ${RELEASE_SLICE})
+local claims, dropped = step[2], {}
 for i = 1, #claims, 2 do
-  local _, holder = claim_of(claims[i])
-  if holder == ARGV[1] then redis.call('HDEL', CLAIMS, claims[i]) end
+  local _, holder = claim_in(claims[i + 1])
+  if holder == ARGV[1] then dropped[#dropped + 1] = claims[i] end
 end
-return 0`,
+flush('HDEL', CLAIMS, dropped)
+return step[1]`,
 );
 
 /** ARGV: node id, check-in JSON, now. Records the check-in with `now` as its last sight. */
@@ -406,15 +606,17 @@ return result`,
 /**
  * ARGV: job id (`''` with the next `'0'`: every job), `'1'` when a job id is
  * given, limit, states (JSON list, `''`: any), from, to (scheduled times,
- * `''`: open), and the place to continue after (scheduled time and fire id,
- * `''`: the start). Returns `fire id, record` pairs, newest first (by
- * scheduled time, then fire id), up to `limit` records that parse and are in
- * `states`. Unparsable records are returned too, uncounted, for the caller to
- * report.
+ * `''`: open), the place to continue after (scheduled time and fire id,
+ * `''`: the start), budget. Reads fires newest first (by scheduled time, then
+ * fire id), at most `budget` of them, until it has `limit` records that parse
+ * and are in `states`. Returns the place of the last fire it read to go on
+ * after (scheduled time and fire id, `''` and `''` when it read to the end),
+ * the number of records found, then `fire id, record` pairs; unparsable
+ * records are returned too, uncounted, for the caller to report.
  */
 export const GET_FIRES: RedisScript = ledgerScript(
   'getFires',
-  `local by_job, limit = ARGV[2] == '1', tonumber(ARGV[3])
+  `local by_job, limit, budget = ARGV[2] == '1', tonumber(ARGV[3]), tonumber(ARGV[9])
 local wanted = nil
 if ARGV[4] ~= '' then
   wanted = {}
@@ -422,55 +624,85 @@ if ARGV[4] ~= '' then
 end
 local from, to = tonumber(ARGV[5]), tonumber(ARGV[6])
 local after_time, after_id = tonumber(ARGV[7]), ARGV[8]
-local result, count, page = {}, 0, math.max(limit, 100)
-local function take(id)
-  local text = redis.call('HGET', FIRES, id)
-  if not text then return end
-  local f = decode(text)
-  if f == nil then
-    result[#result + 1] = id
-    result[#result + 1] = text
-  elseif wanted == nil or wanted[f.state] then
-    result[#result + 1] = id
-    result[#result + 1] = text
-    count = count + 1
-  end
-end
+if after_time ~= nil and to ~= nil and after_time > to then after_time = nil end
+-- The fires read, in order: their ids and times, and whether each is in the range asked for.
+local read_ids, read_times, kept, more = {}, {}, {}, false
 if by_job then
   -- Members are job, time key, fire id: one lexicographic range, walked down from its top.
   local prefix = lex(ARGV[1])
   local top = '[' .. prefix .. TOP
   if to ~= nil then top = '[' .. prefix .. tkey(to) .. TOP end
-  if after_time ~= nil and (to == nil or after_time <= to) then top = '(' .. prefix .. tkey(after_time) .. after_id end
+  if after_time ~= nil then top = '(' .. prefix .. tkey(after_time) .. after_id end
   local bottom = '[' .. prefix
   if from ~= nil then bottom = '[' .. prefix .. tkey(from) end
-  while count < limit do
-    local found = redis.call('ZREVRANGEBYLEX', JOB_FIRES, top, bottom, 'LIMIT', 0, page)
-    for _, member in ipairs(found) do
-      take(string.sub(member, #prefix + 18))
-      if count >= limit then break end
-    end
-    if #found < page then break end
-    top = '(' .. found[#found]
+  local found = redis.call('ZREVRANGEBYLEX', JOB_FIRES, top, bottom, 'LIMIT', 0, budget)
+  for i, member in ipairs(found) do
+    local key = string.sub(member, #prefix + 1, #prefix + 17)
+    local time = tonumber(string.sub(key, 2))
+    if string.sub(key, 1, 1) == 'n' then time = time - 9e15 end
+    read_ids[i], read_times[i], kept[i] = string.sub(member, #prefix + 18), time, true
   end
+  more = #found >= budget
 else
   -- Scores are times; members of one score come in descending fire id order, as wanted.
-  local high = '+inf'
-  if to ~= nil then high = num(to) end
-  if after_time ~= nil and (to == nil or after_time <= to) then high = num(after_time) end
-  local low = '-inf'
-  if from ~= nil then low = num(from) end
-  local offset = 0
-  while count < limit do
-    local found = redis.call('ZREVRANGEBYSCORE', FIRE_TIMES, high, low, 'WITHSCORES', 'LIMIT', offset, page)
-    for i = 1, #found, 2 do
-      local id, time = found[i], tonumber(found[i + 1])
-      if after_time == nil or time < after_time or id < after_id then take(id) end
-      if count >= limit then break end
+  local found
+  local by_rank = false
+  if after_time ~= nil then
+    local rank = redis.call('ZREVRANK', FIRE_TIMES, after_id)
+    if rank and tonumber(redis.call('ZSCORE', FIRE_TIMES, after_id)) == after_time then
+      -- The place is a fire of the index: go on from its rank, past the fires of its time before it.
+      found = redis.call('ZREVRANGE', FIRE_TIMES, rank + 1, rank + budget, 'WITHSCORES')
+      by_rank = true
     end
-    if #found < page * 2 then break end
-    offset = offset + page
+  end
+  if not by_rank then
+    local high = '+inf'
+    if to ~= nil then high = num(to) end
+    if after_time ~= nil then high = num(after_time) end
+    found = redis.call('ZREVRANGEBYSCORE', FIRE_TIMES, high, '-inf', 'WITHSCORES', 'LIMIT', 0, budget)
+  end
+  more = #found >= budget * 2
+  for i = 1, #found, 2 do
+    local id, time = found[i], tonumber(found[i + 1])
+    if from ~= nil and time < from then
+      more = false
+      break
+    end
+    read_ids[#read_ids + 1], read_times[#read_ids + 1] = id, time
+    -- A place that is no fire of the index: of its time, only the fires after it in the order.
+    kept[#read_ids] = by_rank or after_time == nil or time < after_time or id < after_id
   end
 end
+local ids, at = {}, {}
+for i, id in ipairs(read_ids) do
+  if kept[i] then
+    ids[#ids + 1] = id
+    at[#ids] = i
+  end
+end
+local texts = hmget(FIRES, ids)
+local result, count, last = { '', '', 0 }, 0, #read_ids
+for i, id in ipairs(ids) do
+  local text = texts[i]
+  if text then
+    local f = decode(text)
+    if f == nil then
+      result[#result + 1] = id
+      result[#result + 1] = text
+    elseif wanted == nil or wanted[f.state] then
+      result[#result + 1] = id
+      result[#result + 1] = text
+      count = count + 1
+      if count >= limit then
+        last = at[i]
+        break
+      end
+    end
+  end
+end
+if (count >= limit or more) and last > 0 then
+  result[1], result[2] = num(read_times[last]), read_ids[last]
+end
+result[3] = count
 return result`,
 );

@@ -1,8 +1,11 @@
 /**
  * The cluster ledger of the Redis job store (`ledger.ts` is the protocol):
- * every operation is one Lua script of `redis-ledger-scripts.ts` on the
- * store's keys (`redis-keys.ts`), so it is atomic on standalone Redis and on
- * Redis Cluster, and its clock is the server's `TIME`. This side checks what
+ * every operation is made of calls of the Lua scripts of
+ * `redis-ledger-scripts.ts` on the store's keys (`redis-keys.ts`), each
+ * atomic on standalone Redis and on Redis Cluster, its clock the server's
+ * `TIME`. An operation on many jobs or fires is cut into calls of bounded
+ * size (`redis-ledger-slices.ts`), as a script holds the server alone; each
+ * job's claim and commit, and each fire's update, stays within one call. This side checks what
  * goes in, and reads what comes back as untrusted: a job that cannot be
  * restored is reported through the scheduler and skipped, a fire record or
  * check-in that cannot be read is logged and skipped.
@@ -29,6 +32,8 @@ import type {
 } from '../ledger.ts';
 import { isFireState } from '../ledger.ts';
 import type { WakeChannel } from '../wake.ts';
+import { FireLeaseRenewal } from './redis-lease-renewal.ts';
+import { checkCount, checkDuration, checkName, checkTime, nowArg } from './redis-ledger-checks.ts';
 import {
   ABANDON_FIRE,
   CHECK_IN,
@@ -39,9 +44,17 @@ import {
   LEDGER_NOW,
   REAP_EXPIRED_FIRES,
   RELEASE_CLAIMS,
-  RENEW_FIRE_LEASES,
   UPDATE_FIRES,
 } from './redis-ledger-scripts.ts';
+import {
+  CLAIM_SLICE,
+  COMMIT_SLICE,
+  FIRES_SLICE,
+  REAP_BUDGET,
+  REAP_SLICE,
+  UPDATE_SLICE,
+} from './redis-ledger-slices.ts';
+import { lex, slotOf, timeKey, timeText } from './redis-members.ts';
 import { nodeCheckInJson, parseFireRecord, parseNodeRecord } from './redis-records.ts';
 import { asArray, asNumber, asString, asStrings, parseScore } from './redis-replies.ts';
 import type { RedisScript } from './redis-scripts.ts';
@@ -78,14 +91,14 @@ const OUTCOMES: ReadonlySet<string> = new Set([
   'missed',
   'skipped_max_instances',
 ]);
-/** The JavaScript Date range, in epoch ms: every time the ledger keeps lies within it. */
-const MAX_TIME = 8.64e15;
 
 export class RedisLedger implements ClusterLedger {
   readonly #host: RedisLedgerHost;
+  readonly #renewal: FireLeaseRenewal;
 
   constructor(host: RedisLedgerHost) {
     this.#host = host;
+    this.#renewal = new FireLeaseRenewal((script, args) => host.run(script, args));
   }
 
   async now(): Promise<number> {
@@ -95,29 +108,36 @@ export class RedisLedger implements ClusterLedger {
   async claimDueJobs(options: ClaimOptions): Promise<Claim> {
     const owner = checkName(options.owner, 'claimDueJobs', 'owner');
     const limit = checkCount(options.limit, 'claimDueJobs', 'limit');
-    const leaseMs = checkDuration(options.leaseMs, 'claimDueJobs', 'leaseMs');
-    const reply = asArray(
-      await this.#host.run(CLAIM_DUE_JOBS, [
-        owner,
-        String(limit),
-        String(leaseMs),
-        nowArg(options.now, 'claimDueJobs'),
-      ]),
-      'claimDueJobs',
-    );
-    const now = asNumber(reply[0], 'claimDueJobs');
+    const leaseMs = String(checkDuration(options.leaseMs, 'claimDueJobs', 'leaseMs'));
+    let at = nowArg(options.now, 'claimDueJobs');
+    let now: number | undefined;
     const rows: { id: string; time: number | null; fence: number; liveBatches: number }[] = [];
     const restoring: Promise<Job | null>[] = [];
-    for (let i = 1; i + 4 < reply.length; i += 5) {
-      const id = asString(reply[i], 'claimDueJobs');
-      const time = parseScore(reply[i + 1]);
-      rows.push({
-        id,
-        time,
-        fence: asNumber(reply[i + 3], 'claimDueJobs'),
-        liveBatches: asNumber(reply[i + 4], 'claimDueJobs'),
-      });
-      restoring.push(this.#host.restore(id, reply[i + 2] ?? null, time));
+    // In slices of CLAIM_SLICE jobs, all at the first slice's now, each going on where the one
+    // before it stopped looking, until `limit` jobs are claimed or every due job was looked at.
+    let offset = '0';
+    for (let left = limit; left > 0; ) {
+      const slice = Math.min(left, CLAIM_SLICE);
+      const reply = asArray(
+        await this.#host.run(CLAIM_DUE_JOBS, [owner, String(slice), leaseMs, at, offset]),
+        'claimDueJobs',
+      );
+      now ??= asNumber(reply[0], 'claimDueJobs');
+      at = String(now);
+      for (let i = 2; i + 4 < reply.length; i += 5) {
+        const id = asString(reply[i], 'claimDueJobs');
+        const time = parseScore(reply[i + 1]);
+        rows.push({
+          id,
+          time,
+          fence: asNumber(reply[i + 3], 'claimDueJobs'),
+          liveBatches: asNumber(reply[i + 4], 'claimDueJobs'),
+        });
+        restoring.push(this.#host.restore(id, reply[i + 2] ?? null, time));
+        left--;
+      }
+      offset = asString(reply[1], 'claimDueJobs');
+      if (offset === '') break;
     }
     const restored = await Promise.all(restoring);
     const jobs: (ClaimedJob & { time: number | null; id: string })[] = [];
@@ -135,7 +155,7 @@ export class RedisLedger implements ClusterLedger {
     // Redis orders equal run times by UTF-8 bytes; the contract orders ids by UTF-16 code units.
     jobs.sort(compareRunOrder);
     return {
-      now,
+      now: now as number,
       jobs: jobs.map(({ job, fence, liveBatches }) => ({ job, fence, liveBatches })),
     };
   }
@@ -150,17 +170,34 @@ export class RedisLedger implements ClusterLedger {
     const now = nowArg(options.now, 'commitClaims');
     if (commits.length === 0) return { lost: [], won: [] };
     // Every job is serialized before Redis is touched: a job that cannot be stored fails the commit whole.
-    const payload = commits.map((commit) => commitPayload(commit, this.#host));
-    const [lost, won] = asArray(
-      await this.#host.run(COMMIT_CLAIMS, [
-        owner,
-        String(runLeaseMs),
-        now,
-        JSON.stringify(payload),
-      ]),
-      'commitClaims',
-    );
-    return { lost: asStrings(lost, 'commitClaims'), won: asStrings(won, 'commitClaims') };
+    const perJob = commits.map((commit) => commitArgs(commit, owner, this.#host));
+    const lost: string[] = [];
+    const won: string[] = [];
+    // In slices of at most COMMIT_SLICE fires (a job's commit is never split), each atomic: a job's
+    // commit stands alone, so a failure after some slices is a commit whose outcome is unknown,
+    // as when the reply of one script is lost: nothing runs, and the reaper finds any fire written.
+    for (let first = 0; first < perJob.length; ) {
+      const args = [owner, String(runLeaseMs), now];
+      let fires = 0;
+      let last = first;
+      while (last < perJob.length) {
+        const job = perJob[last] as CommitArgs;
+        // A job without fires still costs about one (its own write).
+        const size = Math.max(1, job.fires);
+        if (last > first && fires + size > COMMIT_SLICE) break;
+        for (const arg of job.args) args.push(arg);
+        fires += size;
+        last++;
+      }
+      const [lostReply, wonReply] = asArray(
+        await this.#host.run(COMMIT_CLAIMS, args),
+        'commitClaims',
+      );
+      for (const id of asStrings(lostReply, 'commitClaims')) lost.push(id);
+      for (const id of asStrings(wonReply, 'commitClaims')) won.push(id);
+      first = last;
+    }
+    return { lost, won };
   }
 
   async updateFires(owner: string, updates: readonly FireUpdate[]): Promise<string[]> {
@@ -177,14 +214,18 @@ export class RedisLedger implements ClusterLedger {
         ...(error === undefined ? {} : { errorName: error.name, errorMessage: error.message }),
       };
     });
-    return asStrings(
-      await this.#host.run(UPDATE_FIRES, [owner, JSON.stringify(payload)]),
-      'updateFires',
-    );
+    // In slices of UPDATE_SLICE, in order: an update stands alone, and a fire's updates keep their order.
+    const refused: string[] = [];
+    for (let first = 0; first < payload.length; first += UPDATE_SLICE) {
+      const slice = JSON.stringify(payload.slice(first, first + UPDATE_SLICE));
+      const reply = await this.#host.run(UPDATE_FIRES, [owner, slice]);
+      for (const id of asStrings(reply, 'updateFires')) refused.push(id);
+    }
+    return refused;
   }
 
   async renewFireLeases(owner: string, leaseMs: number, now?: number): Promise<string[]> {
-    return renewFireLeases((script, args) => this.#host.run(script, args), owner, leaseMs, now);
+    return this.#renewal.renew(owner, leaseMs, now);
   }
 
   async reapExpiredFires(owner: string, options: ReapOptions): Promise<ReapResult> {
@@ -192,21 +233,49 @@ export class RedisLedger implements ClusterLedger {
     const limit = checkCount(options.limit, 'reapExpiredFires', 'limit');
     const runLeaseMs = checkDuration(options.runLeaseMs, 'reapExpiredFires', 'runLeaseMs');
     const now = nowArg(options.now, 'reapExpiredFires');
-    const [abandonedReply, recoveredReply, corruptReply] = asArray(
-      await this.#host.run(REAP_EXPIRED_FIRES, [owner, String(limit), String(runLeaseMs), now]),
-      'reapExpiredFires',
-    );
+    const abandoned: FireRecord[] = [];
+    const recovered: RecoveredFire[] = [];
+    // In slices: one script call reaps at most REAP_SLICE fires and looks at REAP_BUDGET entries.
+    for (let left = limit; left > 0; ) {
+      const slice = Math.min(left, REAP_SLICE);
+      const [abandonedReply, recoveredReply, corruptReply, more] = asArray(
+        await this.#host.run(REAP_EXPIRED_FIRES, [
+          owner,
+          String(slice),
+          String(runLeaseMs),
+          now,
+          String(REAP_BUDGET),
+        ]),
+        'reapExpiredFires',
+      );
+      left -= await this.#reaped(owner, now, abandonedReply, recoveredReply, corruptReply, {
+        abandoned,
+        recovered,
+      });
+      if (more !== '1') break;
+    }
+    return { abandoned, recovered };
+  }
+
+  /** Reads one reaper slice's reply into `result`; returns how many fires it reaped. */
+  async #reaped(
+    owner: string,
+    now: string,
+    abandonedReply: unknown,
+    recoveredReply: unknown,
+    corruptReply: unknown,
+    result: { abandoned: FireRecord[]; recovered: RecoveredFire[] },
+  ): Promise<number> {
     const logger = this.#host.logger();
     for (const fireId of asStrings(corruptReply, 'reapExpiredFires'))
       logger.warn(
         `Job store (Redis): the fire record ${JSON.stringify(fireId)} cannot be read; the reaper left it as it is and dropped it from the live fires`,
       );
-    const abandoned: FireRecord[] = [];
-    for (const json of asStrings(abandonedReply, 'reapExpiredFires')) {
+    const abandonedTexts = asStrings(abandonedReply, 'reapExpiredFires');
+    for (const json of abandonedTexts) {
       const record = this.#readRecord(json);
-      if (record !== null) abandoned.push(record);
+      if (record !== null) result.abandoned.push(record);
     }
-    const recovered: RecoveredFire[] = [];
     const taken = asArray(recoveredReply, 'reapExpiredFires');
     for (let i = 0; i + 2 < taken.length; i += 3) {
       const record = this.#readRecord(asString(taken[i], 'reapExpiredFires'));
@@ -214,19 +283,24 @@ export class RedisLedger implements ClusterLedger {
       const previous = taken[i + 2] === null ? null : asString(taken[i + 2], 'reapExpiredFires');
       const job = await this.#host.restore(record.jobId, taken[i + 1] ?? null, null);
       if (job !== null) {
-        recovered.push({ fire: record, job, previousNode: previous });
+        result.recovered.push({ fire: record, job, previousNode: previous });
         continue;
       }
       // Taken over, but its job cannot run here: recorded abandoned after all.
       const json = await this.#host.run(ABANDON_FIRE, [owner, record.fireId, previous ?? '', now]);
       const dropped = json === null ? null : this.#readRecord(asString(json, 'abandonFire'));
-      if (dropped !== null) abandoned.push(dropped);
+      if (dropped !== null) result.abandoned.push(dropped);
     }
-    return { abandoned, recovered };
+    return abandonedTexts.length + Math.floor(taken.length / 3);
   }
 
   async releaseClaims(owner: string): Promise<void> {
-    await this.#host.run(RELEASE_CLAIMS, [checkName(owner, 'releaseClaims', 'owner')]);
+    checkName(owner, 'releaseClaims', 'owner');
+    // In HSCAN steps: however many claims the store holds, no call holds the server long.
+    let cursor = '0';
+    do {
+      cursor = asString(await this.#host.run(RELEASE_CLAIMS, [owner, cursor]), 'releaseClaims');
+    } while (cursor !== '0');
   }
 
   async checkIn(node: Omit<NodeRecord, 'lastSeen'>, now?: number): Promise<void> {
@@ -273,23 +347,36 @@ export class RedisLedger implements ClusterLedger {
           throw new TypeError(`getFires: ${JSON.stringify(state)} is not a fire state`);
       if (states.length === 0) return [];
     }
-    const reply = asArray(
-      await this.#host.run(GET_FIRES, [
-        jobId ?? '',
-        jobId === undefined ? '0' : '1',
-        String(limit),
-        states === undefined ? '' : JSON.stringify(states),
-        optionalTime(query.from, 'from'),
-        optionalTime(query.to, 'to'),
-        optionalTime(query.after?.scheduledTime, 'after.scheduledTime'),
-        query.after === undefined ? '' : checkName(query.after.fireId, 'getFires', 'after.fireId'),
-      ]),
-      'getFires',
-    );
+    const from = optionalTime(query.from, 'from');
+    const to = optionalTime(query.to, 'to');
+    let afterTime = optionalTime(query.after?.scheduledTime, 'after.scheduledTime');
+    let afterId =
+      query.after === undefined ? '' : checkName(query.after.fireId, 'getFires', 'after.fireId');
+    // In slices: one call reads at most FIRES_SLICE fires, the next goes on after the last it read.
     const fires: FireRecord[] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      const record = this.#readRecord(asString(reply[i + 1], 'getFires'), asString(reply[i]));
-      if (record !== null) fires.push(record);
+    for (let left = limit; left > 0; ) {
+      const reply = asArray(
+        await this.#host.run(GET_FIRES, [
+          jobId ?? '',
+          jobId === undefined ? '0' : '1',
+          String(left),
+          states === undefined ? '' : JSON.stringify(states),
+          from,
+          to,
+          afterTime,
+          afterId,
+          String(FIRES_SLICE),
+        ]),
+        'getFires',
+      );
+      for (let i = 3; i + 1 < reply.length; i += 2) {
+        const record = this.#readRecord(asString(reply[i + 1], 'getFires'), asString(reply[i]));
+        if (record !== null) fires.push(record);
+      }
+      left -= asNumber(reply[2], 'getFires');
+      afterTime = asString(reply[0], 'getFires');
+      afterId = asString(reply[1], 'getFires');
+      if (afterTime === '') break;
     }
     return fires.slice(0, limit);
   }
@@ -323,24 +410,6 @@ export class RedisLedger implements ClusterLedger {
   }
 }
 
-/**
- * Renews `owner`'s run leases through `run` (the store's connection, or the
- * lease worker's own): shared by the ledger and the lease renewer.
- */
-export async function renewFireLeases(
-  run: (script: RedisScript, args: readonly string[]) => Promise<unknown>,
-  owner: string,
-  leaseMs: number,
-  now?: number,
-): Promise<string[]> {
-  checkName(owner, 'renewFireLeases', 'owner');
-  const lease = checkDuration(leaseMs, 'renewFireLeases', 'leaseMs');
-  return asStrings(
-    await run(RENEW_FIRE_LEASES, [owner, String(lease), nowArg(now, 'renewFireLeases')]),
-    'renewFireLeases',
-  );
-}
-
 /** The fire id a record (written by the scripts) names; throws when it names none. */
 function idOf(json: string): string {
   const id = (JSON.parse(json) as { fireId?: unknown } | null)?.fireId;
@@ -348,10 +417,17 @@ function idOf(json: string): string {
   return id;
 }
 
-/** A commit as the commit script reads it. */
-function commitPayload(commit: JobCommit, host: RedisLedgerHost): unknown {
+/** One job's commit as the commit script reads it, and its number of fires. */
+interface CommitArgs {
+  readonly args: string[];
+  readonly fires: number;
+}
+
+/** A job's commit as the commit script reads it. */
+function commitArgs(commit: JobCommit, owner: string, host: RedisLedgerHost): CommitArgs {
   const jobId = checkName(commit.jobId, 'commitClaims', 'jobId');
-  let state: string | null = null;
+  const fence = checkCount(commit.fence, 'commitClaims', 'fence');
+  let state = '';
   let score = '';
   if (commit.job !== null) {
     if (commit.job.id !== jobId)
@@ -360,60 +436,35 @@ function commitPayload(commit: JobCommit, host: RedisLedgerHost): unknown {
       );
     [, state, score] = host.entry(commit.job);
   }
-  return {
-    jobId,
-    fence: checkCount(commit.fence, 'commitClaims', 'fence'),
-    state,
-    score,
-    fires: commit.fires.map((fire) => {
-      if (!NEW_FIRE_STATES.has(fire.state))
-        throw new TypeError(
-          `commitClaims: a new fire cannot be ${JSON.stringify(fire.state)} (claimed, missed, coalesced or skipped_max_instances)`,
-        );
-      return {
-        fireId: checkName(fire.fireId, 'commitClaims', 'fireId'),
-        scheduledTime: checkTime(fire.scheduledTime, 'commitClaims', 'scheduledTime'),
-        state: fire.state,
-        batchId: fire.batchId === null ? null : checkName(fire.batchId, 'commitClaims', 'batchId'),
-        detail: fire.detail ?? null,
-      };
-    }),
-  };
-}
-
-/** A node id, job id, fire id or batch id: text UTF-8 can carry. */
-function checkName(value: string, method: string, name: string): string {
-  if (!isStorableId(value))
-    throw new TypeError(
-      `${method}: ${name} must be a string without lone UTF-16 surrogates (got ${typeof value === 'string' ? JSON.stringify(value) : typeof value})`,
+  const jobPrefix = lex(jobId);
+  const args = [jobId, String(fence), state, score, jobPrefix, String(commit.fires.length)];
+  // The record's fields but those of the store's clock, which the script appends.
+  const head = `{"jobId":${JSON.stringify(jobId)},"node":${JSON.stringify(owner)},"fence":${fence},"recovering":false,"attempt":1`;
+  for (const fire of commit.fires) {
+    if (!NEW_FIRE_STATES.has(fire.state))
+      throw new TypeError(
+        `commitClaims: a new fire cannot be ${JSON.stringify(fire.state)} (claimed, missed, coalesced or skipped_max_instances)`,
+      );
+    const fireId = checkName(fire.fireId, 'commitClaims', 'fireId');
+    const time = checkTime(fire.scheduledTime, 'commitClaims', 'scheduledTime');
+    const batchId =
+      fire.batchId === null ? null : checkName(fire.batchId, 'commitClaims', 'batchId');
+    const detail = fire.detail ?? null;
+    if (detail !== null && typeof detail !== 'string')
+      throw new TypeError(
+        `commitClaims: a fire's detail must be text or null (got ${typeof detail})`,
+      );
+    let record = `${head},"fireId":${JSON.stringify(fireId)},"scheduledTime":${timeText(time)},"state":"${fire.state}"`;
+    if (batchId !== null) record += `,"batchId":${JSON.stringify(batchId)}`;
+    if (detail !== null) record += `,"detail":${JSON.stringify(detail)}`;
+    args.push(
+      fireId,
+      slotOf(time, jobId),
+      fire.state === 'claimed' ? '1' : '0',
+      timeText(time),
+      `${jobPrefix}${timeKey(time)}${fireId}`,
+      record,
     );
-  return value;
-}
-
-/** A positive integer: a limit or a fencing token. */
-function checkCount(value: number, method: string, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw new RangeError(`${method}: ${name} must be a positive integer (got ${String(value)})`);
-  return value;
-}
-
-/** A lease, in whole ms (at least 1). */
-function checkDuration(value: number, method: string, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new RangeError(
-      `${method}: ${name} must be a positive number of ms (got ${String(value)})`,
-    );
-  return Math.max(1, Math.round(value));
-}
-
-/** An epoch ms time (or another whole number of ms) a JavaScript Date can hold. */
-function checkTime(value: number, method: string, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > MAX_TIME)
-    throw new RangeError(`${method}: ${name} must be a finite number of ms (got ${String(value)})`);
-  return Math.round(value);
-}
-
-/** The `now` argument of a script: the given time, or `''` for the server's clock. */
-function nowArg(now: number | undefined, method: string): string {
-  return now === undefined ? '' : String(checkTime(now, method, 'now'));
+  }
+  return { args, fires: commit.fires.length };
 }
