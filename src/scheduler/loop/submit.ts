@@ -17,10 +17,13 @@ import {
 } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
+import { fireChannel, type PublishingScheduler } from '../../tracing/channels.ts';
+import { reportBatch, reportRefused } from '../tracing/fires.ts';
 
 export interface SubmitHost {
   readonly logger: Logger;
   wants(mask: number): boolean;
+  readonly scheduler?: PublishingScheduler;
 }
 
 export function submitRuns(
@@ -35,10 +38,12 @@ export function submitRuns(
 ): void {
   try {
     executor.submitJob(job, runTimes, options);
+    if (fireChannel.hasSubscribers) reportBatch(host, alias, job, runTimes, options, 'submitted');
     if (host.wants(EVENT_JOB_SUBMITTED))
       queued.push(new JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, runTimes));
   } catch (error) {
     const maxedOut = error instanceof MaxInstancesReachedError;
+    if (fireChannel.hasSubscribers) reportRefused(host, alias, job, runTimes, options, error);
     refused?.(maxedOut, error);
     if (maxedOut) {
       host.logger.warn(

@@ -1,0 +1,133 @@
+/**
+ * What became of planned fires, as `horarium:fire` reports them: the batches
+ * the passes hand to executors (or that are refused), the slots a coalescing
+ * job folds into its run, and the fires another scheduler's claim won. The
+ * passes call these only while the channel has subscribers.
+ */
+import {
+  MaxInstancesReachedError,
+  type RunFire,
+  type SubmitOptions,
+} from '../../executors/executor.ts';
+import type { Job } from '../../jobs/job.ts';
+import {
+  type FireContext,
+  type FireDisposition,
+  fireChannel,
+  type PublishingScheduler,
+} from '../../tracing/channels.ts';
+import type { Trigger } from '../../triggers/trigger.ts';
+
+/** Folded slots counted at most for one `coalesced` report: beyond, the count is a lower bound. */
+const FOLDED_COUNT_LIMIT = 1000;
+
+/** What the reports need from the pass. */
+export interface FireReporter {
+  readonly scheduler?: PublishingScheduler | null;
+}
+
+/**
+ * A batch of run times its executor took (`submitted`: reported once the
+ * executor has it, so a synchronous job may have run already) or refused:
+ * first the slots a coalescing job folded into the batch's run, then each
+ * run time.
+ */
+export function reportBatch(
+  host: FireReporter,
+  alias: string,
+  job: Job,
+  runTimes: readonly Date[],
+  options: SubmitOptions | undefined,
+  disposition: Extract<FireDisposition, 'submitted' | 'skipped_max_instances' | 'submit_failed'>,
+  error?: unknown,
+): void {
+  const first = runTimes[0];
+  if (first === undefined) return;
+  if (job.coalesce && options?.continuation !== true && first.getTime() > job.nextRunTimeMs) {
+    const folded = foldedSlots(job.trigger, new Date(job.nextRunTimeMs), first);
+    publish(host, alias, job, new Date(job.nextRunTimeMs), 'coalesced', null, folded);
+  }
+  const fires: readonly RunFire[] | undefined = options?.fires;
+  runTimes.forEach((time, i) => {
+    publish(host, alias, job, time, disposition, fires?.[i]?.fireId ?? null, undefined, error);
+  });
+}
+
+/** A batch its executor refused: at `maxInstances`, or for another reason (`submit_failed`). */
+export function reportRefused(
+  host: FireReporter,
+  alias: string,
+  job: Job,
+  runTimes: readonly Date[],
+  options: SubmitOptions | undefined,
+  error: unknown,
+): void {
+  if (error instanceof MaxInstancesReachedError)
+    reportBatch(host, alias, job, runTimes, options, 'skipped_max_instances');
+  else reportBatch(host, alias, job, runTimes, options, 'submit_failed', error);
+}
+
+/** Fires this scheduler planned whose claim another scheduler took over (they run there). */
+export function reportLostFires(
+  host: FireReporter,
+  alias: string,
+  job: Job,
+  times: readonly (Date | number)[],
+): void {
+  for (const time of times)
+    publish(host, alias, job, time instanceof Date ? time : new Date(time), 'lost_claim', null);
+}
+
+/** The planned fires a commit did not insert: another scheduler's commit inserted them first. */
+export function reportUnwonFires(
+  host: FireReporter,
+  alias: string,
+  job: Job,
+  runs: readonly { fireId: string; scheduledTime: number }[],
+  won: ReadonlySet<string>,
+): void {
+  const lost = runs.filter((fire) => !won.has(fire.fireId)).map((fire) => fire.scheduledTime);
+  if (lost.length > 0) reportLostFires(host, alias, job, lost);
+}
+
+/** The fire times from `first` up to (not including) `run`: the slots folded into the run. */
+function foldedSlots(
+  trigger: Trigger,
+  first: Date,
+  run: Date,
+): { count: number; complete: boolean } {
+  let count = 0;
+  let time: Date | null = first;
+  while (time !== null && time.getTime() < run.getTime()) {
+    if (count >= FOLDED_COUNT_LIMIT) return { count, complete: false };
+    count++;
+    time = trigger.getNextFireTime(time, run);
+  }
+  return { count, complete: true };
+}
+
+function publish(
+  host: FireReporter,
+  alias: string,
+  job: Job,
+  scheduledTime: Date,
+  disposition: FireDisposition,
+  fireId: string | null,
+  folded: { count: number; complete: boolean } = { count: 1, complete: true },
+  error?: unknown,
+): void {
+  const context: FireContext = {
+    scheduler: host.scheduler ?? null,
+    jobId: job.id,
+    jobName: job.name,
+    jobstore: alias,
+    executor: job.executor,
+    scheduledTime,
+    disposition,
+    fireId,
+    count: folded.count,
+    countComplete: folded.complete,
+    ...(error === undefined ? {} : { error }),
+  };
+  fireChannel.publish(context);
+}
