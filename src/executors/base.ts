@@ -31,7 +31,13 @@ import {
   LeaseLostError,
   MaxInstancesReachedError,
 } from './executor.ts';
-import { endTracedRun, publishMissedFire, runContext, startTracedRun } from './run-tracing.ts';
+import {
+  endTracedRun,
+  publishMissedFire,
+  publishSubmittedFires,
+  runContext,
+  startTracedRun,
+} from './run-tracing.ts';
 
 /** The longest wait a timer holds (2³¹ − 1 ms); setTimeout fires at once beyond it. */
 const MAX_TIMER_SECONDS = 2_147_483;
@@ -166,6 +172,7 @@ export abstract class BaseExecutor implements Executor {
         `submitJob: ${fires.length} fires for ${runTimes.length} run times; give one fire per run time`,
       );
     if (options?.continuation === true && running !== undefined) {
+      if (fireChannel.hasSubscribers) this.#publishSubmitted(job, runTimes, fires);
       const last = Array.isArray(running) ? (running[running.length - 1] as Batch) : running;
       last.queue.push(...runTimes);
       if (fires !== undefined) last.fires?.push(...fires);
@@ -174,6 +181,7 @@ export abstract class BaseExecutor implements Executor {
     if (instanceCount(entry) >= job.maxInstances) {
       throw new MaxInstancesReachedError(job.id, job.maxInstances);
     }
+    if (fireChannel.hasSubscribers) this.#publishSubmitted(job, runTimes, fires);
     const batch: Batch = {
       job,
       queue: runTimes.slice(),
@@ -494,6 +502,14 @@ export abstract class BaseExecutor implements Executor {
       context.dispatch(
         new JobExecutionEvent(EVENT_JOB_ERROR, job.id, job.jobstore, runTime, details()),
       );
+  }
+
+  #publishSubmitted(
+    job: Job,
+    runTimes: readonly Date[],
+    fires: readonly RunFire[] | undefined,
+  ): void {
+    publishSubmittedFires(this.context.scheduler ?? null, job, runTimes, fires, this.#alias);
   }
 
   #fireChanged(job: Job, fire: RunFire, state: FireOutcome, error?: unknown): void {

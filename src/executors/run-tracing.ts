@@ -1,6 +1,6 @@
 /**
- * How an executor reports its runs on `horarium:job` and its missed run times
- * on `horarium:fire`. The run's events follow the executor's own view of the
+ * How an executor reports its runs on `horarium:job`, and on `horarium:fire`
+ * the run times it takes (`submitted`) and those it finds missed. The run's events follow the executor's own view of the
  * run, not its function's promise: a run that times out or loses its lease
  * ends when the executor gives up on it, even if its function never settles.
  * Callers check `hasSubscribers` first, so nothing here runs unobserved.
@@ -15,7 +15,7 @@ import {
   type PublishingScheduler,
   type RunOutcome,
 } from '../tracing/channels.ts';
-import { JobCancelledError, JobTimeoutError, LeaseLostError } from './executor.ts';
+import { JobCancelledError, JobTimeoutError, LeaseLostError, type RunFire } from './executor.ts';
 
 /** How a run ended, from what the executor reports. */
 export function runOutcome(ok: boolean, value: unknown): RunOutcome {
@@ -73,6 +73,19 @@ export function endTracedRun(context: JobRunContext, ok: boolean, value: unknown
   jobRunChannel.asyncEnd.publish(context);
 }
 
+/** The run times of a batch the executor took, before any of them starts. */
+export function publishSubmittedFires(
+  scheduler: PublishingScheduler | null,
+  job: Job,
+  runTimes: readonly Date[],
+  fires: readonly RunFire[] | undefined,
+  executor: string,
+): void {
+  runTimes.forEach((runTime, i) => {
+    publishFire(scheduler, job, runTime, fires?.[i]?.fireId ?? null, executor, 'submitted');
+  });
+}
+
 /** A submitted run time whose turn came after the job's misfire grace time. */
 export function publishMissedFire(
   scheduler: PublishingScheduler | null,
@@ -81,6 +94,17 @@ export function publishMissedFire(
   fireId: string | null,
   executor: string,
 ): void {
+  publishFire(scheduler, job, runTime, fireId, executor, 'missed');
+}
+
+function publishFire(
+  scheduler: PublishingScheduler | null,
+  job: Job,
+  runTime: Date,
+  fireId: string | null,
+  executor: string,
+  disposition: 'submitted' | 'missed',
+): void {
   const context: FireContext = {
     scheduler,
     jobId: job.id,
@@ -88,7 +112,7 @@ export function publishMissedFire(
     jobstore: job.jobstore,
     executor,
     scheduledTime: runTime,
-    disposition: 'missed',
+    disposition,
     fireId,
     count: 1,
     countComplete: true,

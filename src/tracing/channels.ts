@@ -97,7 +97,7 @@ export interface ClaimContext {
   jobs?: number;
   /** `commit`: jobs whose claim was taken over meanwhile (nothing of them was written). */
   lostJobs?: number;
-  /** `commit`: fires it inserted (the runs this scheduler now starts). */
+  /** `commit`: ledger rows of fires it inserted (its runs, and the records of coalesced or skipped fires). */
   wonFires?: number;
   result?: unknown;
   error?: unknown;
@@ -127,7 +127,8 @@ export interface StoreOperationContext {
 
 /**
  * What became of a planned fire (one slot of one job):
- * - `submitted`: handed to its executor (a ledger's `claimed`);
+ * - `submitted`: taken by its executor, before its run starts (a ledger's `claimed`; reported by
+ *   executors built on `BaseExecutor`, as the built-in ones are);
  * - `missed`: a submitted fire whose turn came after `misfireGraceTime` (it was reported `submitted` first);
  * - `coalesced`: slots folded into one run (`count` of them; `coalesce: true`);
  * - `skipped_max_instances`: refused, as the job already ran `maxInstances` batches;

@@ -24,7 +24,7 @@ import type { Claim, JobCommit, NewFire } from '../../stores/ledger.ts';
 import { fireChannel } from '../../tracing/channels.ts';
 import type { StoreNode, WonFire } from '../cluster/store-node.ts';
 import type { ManagedStore } from '../managed-store.ts';
-import { reportBatch, reportLostFires, reportUnwonFires } from '../tracing/fires.ts';
+import { reportLostFires, reportSkipped, reportUnwonFires } from '../tracing/fires.ts';
 import { claimTraced, commitTraced } from '../tracing/store-calls.ts';
 import { CatchUpReport } from './catch-up.ts';
 import { nextWake } from './next-wake.ts';
@@ -186,8 +186,7 @@ async function commitClaim(
       );
       if (host.wants(EVENT_JOB_MAX_INSTANCES))
         queued.push(new JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, plan.runTimes));
-      if (fireChannel.hasSubscribers)
-        reportBatch(host, alias, job, plan.runTimes, undefined, 'skipped_max_instances');
+      if (fireChannel.hasSubscribers) reportSkipped(host, alias, job, plan.runTimes);
       continue;
     }
     const fires: WonFire[] = [];

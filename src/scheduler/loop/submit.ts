@@ -18,7 +18,7 @@ import {
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
 import { fireChannel, type PublishingScheduler } from '../../tracing/channels.ts';
-import { reportBatch, reportRefused } from '../tracing/fires.ts';
+import { reportCoalesced, reportRefused } from '../tracing/fires.ts';
 
 export interface SubmitHost {
   readonly logger: Logger;
@@ -37,8 +37,8 @@ export function submitRuns(
   refused?: (maxedOut: boolean, error: unknown) => void,
 ): void {
   try {
+    if (fireChannel.hasSubscribers) reportCoalesced(host, alias, job, runTimes, options);
     executor.submitJob(job, runTimes, options);
-    if (fireChannel.hasSubscribers) reportBatch(host, alias, job, runTimes, options, 'submitted');
     if (host.wants(EVENT_JOB_SUBMITTED))
       queued.push(new JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, runTimes));
   } catch (error) {

@@ -1,8 +1,10 @@
 /**
- * What became of planned fires, as `horarium:fire` reports them: the batches
- * the passes hand to executors (or that are refused), the slots a coalescing
- * job folds into its run, and the fires another scheduler's claim won. The
- * passes call these only while the channel has subscribers.
+ * What became of planned fires, as `horarium:fire` reports them from the
+ * passes: the slots a coalescing job folds into its run, the batches an
+ * executor refuses, and the fires another scheduler's claim won. (A batch an
+ * executor takes is reported `submitted` by the executor, before any of its
+ * runs starts; see executors/run-tracing.ts.) The passes call these only
+ * while the channel has subscribers.
  */
 import {
   MaxInstancesReachedError,
@@ -26,31 +28,19 @@ export interface FireReporter {
   readonly scheduler?: PublishingScheduler | null;
 }
 
-/**
- * A batch of run times its executor took (`submitted`: reported once the
- * executor has it, so a synchronous job may have run already) or refused:
- * first the slots a coalescing job folded into the batch's run, then each
- * run time.
- */
-export function reportBatch(
+/** The slots a coalescing job folded into the run of `runTimes` (nothing when it folded none). */
+export function reportCoalesced(
   host: FireReporter,
   alias: string,
   job: Job,
   runTimes: readonly Date[],
   options: SubmitOptions | undefined,
-  disposition: Extract<FireDisposition, 'submitted' | 'skipped_max_instances' | 'submit_failed'>,
-  error?: unknown,
 ): void {
-  const first = runTimes[0];
-  if (first === undefined) return;
-  if (job.coalesce && options?.continuation !== true && first.getTime() > job.nextRunTimeMs) {
-    const folded = foldedSlots(job.trigger, new Date(job.nextRunTimeMs), first);
-    publish(host, alias, job, new Date(job.nextRunTimeMs), 'coalesced', null, folded);
-  }
-  const fires: readonly RunFire[] | undefined = options?.fires;
-  runTimes.forEach((time, i) => {
-    publish(host, alias, job, time, disposition, fires?.[i]?.fireId ?? null, undefined, error);
-  });
+  const run = runTimes[0];
+  if (run === undefined || !job.coalesce || options?.continuation === true) return;
+  if (run.getTime() <= job.nextRunTimeMs) return;
+  const first = new Date(job.nextRunTimeMs);
+  publish(host, alias, job, first, 'coalesced', null, foldedSlots(job.trigger, first, run));
 }
 
 /** A batch its executor refused: at `maxInstances`, or for another reason (`submit_failed`). */
@@ -62,9 +52,24 @@ export function reportRefused(
   options: SubmitOptions | undefined,
   error: unknown,
 ): void {
-  if (error instanceof MaxInstancesReachedError)
-    reportBatch(host, alias, job, runTimes, options, 'skipped_max_instances');
-  else reportBatch(host, alias, job, runTimes, options, 'submit_failed', error);
+  const maxedOut = error instanceof MaxInstancesReachedError;
+  const fires: readonly RunFire[] | undefined = options?.fires;
+  runTimes.forEach((time, i) => {
+    const fireId = fires?.[i]?.fireId ?? null;
+    if (maxedOut) publish(host, alias, job, time, 'skipped_max_instances', fireId);
+    else publish(host, alias, job, time, 'submit_failed', fireId, undefined, error);
+  });
+}
+
+/** A batch refused before it reached an executor: the job runs `maxInstances` batches across the schedulers sharing its store. */
+export function reportSkipped(
+  host: FireReporter,
+  alias: string,
+  job: Job,
+  runTimes: readonly Date[],
+): void {
+  reportCoalesced(host, alias, job, runTimes, undefined);
+  for (const time of runTimes) publish(host, alias, job, time, 'skipped_max_instances', null);
 }
 
 /** Fires this scheduler planned whose claim another scheduler took over (they run there). */
