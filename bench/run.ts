@@ -15,6 +15,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   cluster: () => import('./cluster.ts'),
   failover: () => import('./failover.ts'),
   history: () => import('./history.ts'),
+  observability: () => import('./observability.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
