@@ -63,7 +63,7 @@ export interface JobRunContext {
   readonly scheduledRunTime: Date;
   readonly executor: string;
   readonly jobstore: string | null;
-  /** As `currentJob().fireId`: the ledger fire on a shared store, else an id of this run. */
+  /** As `currentJob().fireId`: the id of the fire this run carries out. */
   readonly fireId: string;
   /** As `currentJob().fencingToken` (0 on the memory store). */
   readonly fencingToken: number;
@@ -153,7 +153,10 @@ export interface FireContext {
   /** The slot; for `coalesced`, the first slot folded. */
   readonly scheduledTime: Date;
   readonly disposition: FireDisposition;
-  /** Its ledger fire, on a shared store, once one is known (not for `lost_claim`, nor on the memory store). */
+  /**
+   * The id of its fire record (a shared store's ledger, the memory store's fire history) when the
+   * reporter knows it; null for `lost_claim` and for `coalesced` and skipped records of a shared store.
+   */
   readonly fireId: string | null;
   /** The slots this report stands for: 1, or for `coalesced` the slots folded into the run. */
   readonly count: number;

@@ -102,6 +102,26 @@ function expectScenarioCounts(samples: Sample[]): void {
   expect(has(samples, 'horarium_event_loop_lag_seconds')).toBe(true);
 }
 
+/** The fire records of the scenario, state by state, agree with the counts scraped. */
+function expectLedgerCounts(samples: Sample[], fires: readonly FireRecord[]): void {
+  const states = (state: string) => fires.filter((fire) => fire.state === state).length;
+  expect(
+    Object.fromEntries(Object.keys(EXPECTED.ledger).map((state) => [state, states(state)])),
+  ).toEqual(EXPECTED.ledger);
+  expect(fires).toHaveLength(8);
+  for (const outcome of ['succeeded', 'failed', 'timed_out'])
+    expect(total(samples, 'horarium_runs_total', { outcome }), outcome).toBe(states(outcome));
+  for (const disposition of ['missed', 'coalesced', 'skipped_max_instances'])
+    expect(total(samples, 'horarium_fires_total', { disposition }), disposition).toBe(
+      states(disposition),
+    );
+  // What ran is what was submitted and not missed.
+  expect(
+    total(samples, 'horarium_fires_total', { disposition: 'submitted' }) -
+      total(samples, 'horarium_fires_total', { disposition: 'missed' }),
+  ).toBe(states('succeeded') + states('failed') + states('timed_out'));
+}
+
 /** Adds a scheduled and a paused job, which the jobs gauge counts. */
 async function addIdleJobs(scheduler: AsyncScheduler): Promise<void> {
   await scheduler.addJob('ok', 'interval', { id: 'hourly', hours: 1 });
@@ -120,6 +140,8 @@ describe('registerMetrics on a memory store', () => {
     await addIdleJobs(scheduler);
     const samples = await scrape(registry);
     expectScenarioCounts(samples);
+    // The memory store's fire history records the same.
+    expectLedgerCounts(samples, (await scheduler.getFires({ limit: 1000 })).fires);
     expect(total(samples, 'horarium_jobs', { jobstore: 'default', state: 'scheduled' })).toBe(1);
     expect(total(samples, 'horarium_jobs', { jobstore: 'default', state: 'paused' })).toBe(1);
     expect(total(samples, 'horarium_claims_total')).toBe(0);
@@ -196,22 +218,7 @@ for (const backend of ledgerBackends) {
       } finally {
         await reader.shutdown();
       }
-      const states = (state: string) => fires.filter((fire) => fire.state === state).length;
-      expect(
-        Object.fromEntries(Object.keys(EXPECTED.ledger).map((state) => [state, states(state)])),
-      ).toEqual(EXPECTED.ledger);
-      expect(fires).toHaveLength(8);
-      for (const outcome of ['succeeded', 'failed', 'timed_out'])
-        expect(total(samples, 'horarium_runs_total', { outcome }), outcome).toBe(states(outcome));
-      for (const disposition of ['missed', 'coalesced', 'skipped_max_instances'])
-        expect(total(samples, 'horarium_fires_total', { disposition }), disposition).toBe(
-          states(disposition),
-        );
-      // What ran is what was submitted and not missed.
-      expect(
-        total(samples, 'horarium_fires_total', { disposition: 'submitted' }) -
-          total(samples, 'horarium_fires_total', { disposition: 'missed' }),
-      ).toBe(states('succeeded') + states('failed') + states('timed_out'));
+      expectLedgerCounts(samples, fires);
     }, 60_000);
   });
 }
