@@ -883,7 +883,7 @@ export class BaseScheduler implements JobOwner {
     }
     await managed.lock.run(async () => {
       for (const job of restored) {
-        await managed.store.addJob(job);
+        await managed.traced('addJob', () => managed.store.addJob(job), job.id);
         const { changes } = managed;
         if (changes !== undefined) await changes.record([changes.changeOf('added', job)]);
       }
