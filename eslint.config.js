@@ -6,7 +6,18 @@ import tseslint from 'typescript-eslint';
  * it (and from the root modules errors.ts, events.ts, logging.ts), never from
  * the ones after it. docs/architecture.md draws the same order.
  */
-const LAYERS = ['config', 'time', 'triggers', 'jobs', 'stores', 'executors', 'scheduler', 'cli'];
+const LAYERS = [
+  'tracing',
+  'config',
+  'time',
+  'triggers',
+  'jobs',
+  'stores',
+  'executors',
+  'scheduler',
+  'observability',
+  'cli',
+];
 
 const layerRules = LAYERS.slice(0, -1).map((layer, index) => {
   const higher = LAYERS.slice(index + 1);

@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   failover: () => import('./failover.ts'),
   history: () => import('./history.ts'),
   'redis-scripts': () => import('./redis-scripts.ts'),
+  observability: () => import('./observability.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -104,10 +104,9 @@ export type {
 } from './stores/sql/dialects.ts';
 export { SqlJobStore, type SqlJobStoreOptions } from './stores/sql/sql-store.ts';
 
-// Executors, and the `horarium:job` diagnostics channel that traces their runs
+// Executors
 
 export { AsyncExecutor } from './executors/async/async-executor.ts';
-export { type JobRunContext, jobRunChannel } from './executors/base.ts';
 export {
   ProcessPoolExecutor,
   type ProcessPoolExecutorOptions,
@@ -116,6 +115,25 @@ export {
   ThreadPoolExecutor,
   type ThreadPoolExecutorOptions,
 } from './executors/thread-pool/thread-pool-executor.ts';
+
+// The diagnostics channels (`horarium:job`, `:claim`, `:store`, `:fire`, `:lease`) and what they publish
+
+export {
+  type ClaimContext,
+  claimChannel,
+  type FireContext,
+  type FireDisposition,
+  fireChannel,
+  type JobRunContext,
+  jobRunChannel,
+  type LeaseAction,
+  type LeaseContext,
+  leaseChannel,
+  type PublishingScheduler,
+  type RunOutcome,
+  type StoreOperationContext,
+  storeChannel,
+} from './tracing/channels.ts';
 
 // Events: every name of events.ts is public (event codes, event classes, eventName).
 

@@ -1,14 +1,14 @@
 /**
- * The public API, name by name. Every export of `horarium` and
- * `horarium/extend` is a promise kept across minor versions, so each one is
+ * The public API, name by name. Every export of `horarium`, `horarium/extend`,
+ * `horarium/otel` and `horarium/prometheus` is a promise kept across minor versions, so each one is
  * listed here: adding, moving or removing an export fails this test until the
  * list is changed with it, in the same reviewed commit.
  *
  * The lists are sorted by code unit. Runtime names are what `import()` of the
  * entry point gives; type-only names are the exports the TypeScript compiler
  * sees that have no runtime value. The last test builds the package (the
- * compiler step of `npm run build`, into a scratch folder) and loads both
- * entry points by name, as an application does.
+ * compiler step of `npm run build`, into a scratch folder) and loads every
+ * entry point by name, as an application does.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -114,11 +114,15 @@ const ROOT_VALUES = [
   'UnknownTimeZoneError',
   'WorkerCrashedError',
   'WorkerStartError',
+  'claimChannel',
   'currentJob',
   'defaultLogger',
   'eventName',
+  'fireChannel',
   'jobRunChannel',
+  'leaseChannel',
   'silentLogger',
+  'storeChannel',
 ];
 
 const ROOT_TYPES = [
@@ -129,6 +133,7 @@ const ROOT_TYPES = [
   'ArgsRequired',
   'BaseJobOptions',
   'CalendarIntervalTriggerOptions',
+  'ClaimContext',
   'ClusterOptions',
   'CronFieldName',
   'CronFieldValue',
@@ -145,6 +150,8 @@ const ROOT_TYPES = [
   'ExplainCallOptions',
   'ExplainVerdict',
   'Explanation',
+  'FireContext',
+  'FireDisposition',
   'FireRecord',
   'FireState',
   'FiresPage',
@@ -160,6 +167,8 @@ const ROOT_TYPES = [
   'JobState',
   'JobsExport',
   'KyselyInstance',
+  'LeaseAction',
+  'LeaseContext',
   'Logger',
   'MemoryJobStoreOptions',
   'MongoJobStoreOptions',
@@ -169,10 +178,12 @@ const ROOT_TYPES = [
   'OrTriggerOptions',
   'PluginEntry',
   'ProcessPoolExecutorOptions',
+  'PublishingScheduler',
   'RandomSource',
   'RedisJobStoreOptions',
   'ReferenceOrigin',
   'ReferenceRule',
+  'RunOutcome',
   'SchedulerConfig',
   'SchedulerEventListener',
   'SchedulerState',
@@ -184,6 +195,7 @@ const ROOT_TYPES = [
   'SqliteDriverName',
   'SqliteDurability',
   'StartOptions',
+  'StoreOperationContext',
   'ThreadPoolExecutorOptions',
   'Trigger',
   'TriggerAlias',
@@ -274,9 +286,21 @@ const EXTEND_TYPES = [
   'UnresolvedJobState',
 ];
 
+/** `horarium/otel` and `horarium/prometheus`: the adapters, each needing its optional peer. */
+const OTEL_VALUES = ['instrumentHorarium'];
+const OTEL_TYPES = ['HorariumInstrumentation', 'HorariumInstrumentationOptions'];
+const PROMETHEUS_VALUES = ['registerMetrics'];
+const PROMETHEUS_TYPES = ['PrometheusMetrics', 'PrometheusMetricsOptions'];
+
 const ENTRY_POINTS = {
   horarium: { source: 'src/index.ts', values: ROOT_VALUES, types: ROOT_TYPES },
   'horarium/extend': { source: 'src/extend.ts', values: EXTEND_VALUES, types: EXTEND_TYPES },
+  'horarium/otel': { source: 'src/otel.ts', values: OTEL_VALUES, types: OTEL_TYPES },
+  'horarium/prometheus': {
+    source: 'src/prometheus.ts',
+    values: PROMETHEUS_VALUES,
+    types: PROMETHEUS_TYPES,
+  },
 } as const;
 
 const sorted = (names: Iterable<string>): string[] => [...names].sort();
@@ -334,7 +358,7 @@ describe('the public API', () => {
     expect(both.filter((exportName) => !exportName.endsWith('Error'))).toEqual([]);
   });
 
-  it('the built package loads both entry points by name, their types included, and nothing deeper', async () => {
+  it('the built package loads its entry points by name, their types included, and nothing deeper', async () => {
     // The package as an application installs it: package.json and the build output.
     const work = join(root, 'node_modules/.cache/horarium-package');
     const installed = join(work, 'node_modules/horarium');
@@ -353,21 +377,25 @@ describe('the public API', () => {
       join(work, 'load.js'),
       `const names = async (specifier) => Object.keys(await import(specifier)).sort();
 const deep = await import('horarium/dist/time/zone.js').then(() => 'loaded', (error) => error.code);
-console.log(JSON.stringify({ root: await names('horarium'), extend: await names('horarium/extend'), deep }));
+console.log(JSON.stringify({ root: await names('horarium'), extend: await names('horarium/extend'), otel: await names('horarium/otel'), prometheus: await names('horarium/prometheus'), deep }));
 `,
     );
     const { stdout } = await run(process.execPath, ['load.js'], { cwd: work });
     expect(JSON.parse(stdout)).toEqual({
       root: ROOT_VALUES,
       extend: EXTEND_VALUES,
+      otel: OTEL_VALUES,
+      prometheus: PROMETHEUS_VALUES,
       deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
     });
 
-    // The declarations resolve through the "types" conditions, for both entry points.
+    // The declarations resolve through the "types" conditions, for every entry point.
     writeFileSync(
       join(work, 'consumer.ts'),
       `import { AsyncScheduler, type Job, type Trigger } from 'horarium';
 import { BaseExecutor, type JobRun, type JobStore, registerJobStoreType } from 'horarium/extend';
+import { type HorariumInstrumentation, instrumentHorarium } from 'horarium/otel';
+import { type PrometheusMetrics, registerMetrics } from 'horarium/prometheus';
 export class Inline extends BaseExecutor {
   protected runOnce(job: Job, run: JobRun): unknown {
     return [job.id, run.scheduledRunTime];
@@ -376,6 +404,8 @@ export class Inline extends BaseExecutor {
 export const store: (make: () => JobStore) => void = (make) => registerJobStoreType('made', make);
 export const trigger: Trigger | undefined = undefined;
 export const scheduler: AsyncScheduler = new AsyncScheduler();
+export const instrument: () => HorariumInstrumentation = () => instrumentHorarium({ scheduler });
+export const metrics: (registry: Parameters<typeof registerMetrics>[1]['registry']) => PrometheusMetrics = (registry) => registerMetrics(scheduler, { registry });
 `,
     );
     writeFileSync(

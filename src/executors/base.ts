@@ -5,7 +5,6 @@
  * AbortSignal, and reporting each outcome as an event. Subclasses only say how
  * one run of a job's function happens (`runOnce`).
  */
-import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
 import {
   EVENT_JOB_ERROR,
   EVENT_JOB_EXECUTED,
@@ -17,6 +16,7 @@ import { JobRun } from '../jobs/current-job.ts';
 import type { Job } from '../jobs/job.ts';
 import { debugEnabled } from '../logging.ts';
 import type { FireOutcome } from '../stores/ledger.ts';
+import { fireChannel, type JobRunContext, jobRunChannel } from '../tracing/channels.ts';
 import type {
   Executor,
   ExecutorContext,
@@ -31,23 +31,16 @@ import {
   LeaseLostError,
   MaxInstancesReachedError,
 } from './executor.ts';
+import {
+  endTracedRun,
+  publishMissedFire,
+  publishSubmittedFires,
+  runContext,
+  startTracedRun,
+} from './run-tracing.ts';
 
 /** The longest wait a timer holds (2³¹ − 1 ms); setTimeout fires at once beyond it. */
 const MAX_TIMER_SECONDS = 2_147_483;
-
-/** The context object published on `horarium:job` for each run. */
-export interface JobRunContext {
-  jobId: string;
-  scheduledRunTime: Date;
-  executor: string;
-  jobstore: string | null;
-}
-
-/** Published around every run; APM tools subscribe to `horarium:job` (start, end, asyncStart, asyncEnd, error). */
-export const jobRunChannel: TracingChannel<unknown, JobRunContext> = tracingChannel<
-  unknown,
-  JobRunContext
->('horarium:job');
 
 /**
  * One batch in flight. A run that completes asynchronously is followed through
@@ -72,6 +65,8 @@ interface Batch {
   run: JobRun | null;
   /** Ends the run in progress on timeout. */
   timer: NodeJS.Timeout | undefined;
+  /** The run in progress as `horarium:job` traces it, while someone subscribes. */
+  trace: JobRunContext | undefined;
 }
 
 /**
@@ -177,6 +172,7 @@ export abstract class BaseExecutor implements Executor {
         `submitJob: ${fires.length} fires for ${runTimes.length} run times; give one fire per run time`,
       );
     if (options?.continuation === true && running !== undefined) {
+      if (fireChannel.hasSubscribers) this.#publishSubmitted(job, runTimes, fires);
       const last = Array.isArray(running) ? (running[running.length - 1] as Batch) : running;
       last.queue.push(...runTimes);
       if (fires !== undefined) last.fires?.push(...fires);
@@ -185,6 +181,7 @@ export abstract class BaseExecutor implements Executor {
     if (instanceCount(entry) >= job.maxInstances) {
       throw new MaxInstancesReachedError(job.id, job.maxInstances);
     }
+    if (fireChannel.hasSubscribers) this.#publishSubmitted(job, runTimes, fires);
     const batch: Batch = {
       job,
       queue: runTimes.slice(),
@@ -195,6 +192,7 @@ export abstract class BaseExecutor implements Executor {
       entry: entry ?? this.#newEntry(job),
       run: null,
       timer: undefined,
+      trace: undefined,
     };
     entry = batch.entry;
     if (running === undefined) entry.running = batch;
@@ -349,6 +347,14 @@ export abstract class BaseExecutor implements Executor {
           `Run time of job "${job.name}" (${job.id}) was missed by ${(now - runTime.getTime()) / 1000} s`,
         );
         if (fire !== undefined) this.#fireChanged(job, fire, 'missed');
+        if (fireChannel.hasSubscribers)
+          publishMissedFire(
+            context.scheduler ?? null,
+            job,
+            runTime,
+            fire?.fireId ?? null,
+            this.#alias,
+          );
         if (context.wants(EVENT_JOB_MISSED)) {
           context.dispatch(
             new JobExecutionEvent(EVENT_JOB_MISSED, job.id, job.jobstore, runTime, {
@@ -365,18 +371,25 @@ export abstract class BaseExecutor implements Executor {
       }
       const run = new JobRun(job.id, runTime, fire);
       if (fire !== undefined) this.#fireChanged(job, fire, 'running');
+      const trace = jobRunChannel.hasSubscribers
+        ? runContext(context.scheduler ?? null, job, run, this.#alias, now - runTime.getTime())
+        : undefined;
       let result: unknown;
       try {
-        result = this.#traced(job, run);
+        result =
+          trace === undefined
+            ? this.runOnce(job, run)
+            : startTracedRun(trace, () => this.runOnce(job, run));
       } catch (error) {
-        this.#report(job, runTime, false, error, fire);
+        this.#report(job, runTime, false, error, fire, trace);
         continue;
       }
       if (!isThenable(result)) {
-        this.#report(job, runTime, true, result, fire);
+        this.#report(job, runTime, true, result, fire, trace);
         continue;
       }
       batch.run = run;
+      batch.trace = trace;
       if (job.timeout !== null) {
         const seconds = job.timeout;
         batch.timer = setTimeout(
@@ -406,7 +419,9 @@ export abstract class BaseExecutor implements Executor {
       clearTimeout(batch.timer);
       batch.timer = undefined;
     }
-    this.#report(batch.job, run.scheduledRunTime, ok, value, run.fire);
+    const trace = batch.trace;
+    batch.trace = undefined;
+    this.#report(batch.job, run.scheduledRunTime, ok, value, run.fire, trace);
     this.#advance(batch);
   }
 
@@ -433,7 +448,15 @@ export abstract class BaseExecutor implements Executor {
     }
   }
 
-  #report(job: Job, runTime: Date, ok: boolean, value: unknown, fire?: RunFire): void {
+  #report(
+    job: Job,
+    runTime: Date,
+    ok: boolean,
+    value: unknown,
+    fire?: RunFire,
+    trace?: JobRunContext,
+  ): void {
+    if (trace !== undefined) endTracedRun(trace, ok, value);
     const context = this.context;
     const fireId = fire?.fireId ?? null;
     if (ok) {
@@ -481,6 +504,14 @@ export abstract class BaseExecutor implements Executor {
       );
   }
 
+  #publishSubmitted(
+    job: Job,
+    runTimes: readonly Date[],
+    fires: readonly RunFire[] | undefined,
+  ): void {
+    publishSubmittedFires(this.context.scheduler ?? null, job, runTimes, fires, this.#alias);
+  }
+
   #fireChanged(job: Job, fire: RunFire, state: FireOutcome, error?: unknown): void {
     const report = this.context.fireChanged;
     if (report === undefined) return;
@@ -492,15 +523,5 @@ export abstract class BaseExecutor implements Executor {
         reportError,
       );
     }
-  }
-
-  #traced(job: Job, run: JobRun): unknown {
-    if (!jobRunChannel.hasSubscribers) return this.runOnce(job, run);
-    return jobRunChannel.tracePromise(async () => this.runOnce(job, run), {
-      jobId: job.id,
-      scheduledRunTime: run.scheduledRunTime,
-      executor: this.#alias,
-      jobstore: job.jobstore,
-    });
   }
 }

@@ -4,6 +4,7 @@ import type { SchedulerEvent } from '../events.ts';
 import type { Job } from '../jobs/job.ts';
 import type { Logger } from '../logging.ts';
 import type { FireOutcome } from '../stores/ledger.ts';
+import type { PublishingScheduler } from '../tracing/channels.ts';
 
 /** What an executor gets from its scheduler when it starts. */
 export interface ExecutorContext {
@@ -28,6 +29,8 @@ export interface ExecutorContext {
    * for `failed` and `timed_out`.
    */
   fireChanged?(change: FireChange): void;
+  /** The scheduler running the executor: what its `horarium:*` channel contexts name as `scheduler`. */
+  readonly scheduler?: PublishingScheduler;
 }
 
 /** A fire of a shared store's ledger that a run carries out (see {@link SubmitOptions.fires}). */

@@ -162,6 +162,7 @@ export class BaseScheduler implements JobOwner {
     wants: (mask) => this.#listeners.wants(mask),
     moduleUrl: (specifier) => this.#references.moduleUrl(specifier),
     fireChanged: (change) => this.#cluster.fireChanged(change),
+    scheduler: this,
   };
 
   readonly #buildContext: JobBuildContext = {
@@ -198,6 +199,7 @@ export class BaseScheduler implements JobOwner {
       restoreJob: (alias, document) => this.#restoreJob(alias, document),
       storeStarted: (managed) => this.#storeCameUp(managed),
       nodeId: () => this.#cluster.settings.nodeId,
+      scheduler: this,
     };
     this.#cluster = new ClusterNodes({
       get logger() {
@@ -212,6 +214,7 @@ export class BaseScheduler implements JobOwner {
       wants: (mask) => this.#listeners.wants(mask),
       store: (alias) => this.#stores.get(alias),
       wakeup: () => this.wakeup(),
+      scheduler: this,
     });
     this.#passHost = {
       get logger() {
@@ -231,6 +234,7 @@ export class BaseScheduler implements JobOwner {
       get nodeId() {
         return scheduler.#cluster.settings.nodeId;
       },
+      scheduler: this,
     };
     this.#loop = new MainLoop(
       {
@@ -293,6 +297,16 @@ export class BaseScheduler implements JobOwner {
    */
   get timezone(): string {
     return this.#zone.name;
+  }
+
+  /**
+   * This scheduler's node id (`cluster.nodeId`; generated as
+   * `hostname-pid-random` unless configured): its name in the ledger of a
+   * shared store, in `getNodes()`, and in the contexts of the `horarium:*`
+   * diagnostics channels, whose `scheduler` is this object.
+   */
+  get nodeId(): string {
+    return this.#cluster.settings.nodeId;
   }
 
   /** The logger the scheduler and its stores and executors write to (`logger` option). */
@@ -869,7 +883,7 @@ export class BaseScheduler implements JobOwner {
     }
     await managed.lock.run(async () => {
       for (const job of restored) {
-        await managed.store.addJob(job);
+        await managed.traced('addJob', () => managed.store.addJob(job), job.id);
         const { changes } = managed;
         if (changes !== undefined) await changes.record([changes.changeOf('added', job)]);
       }

@@ -48,7 +48,7 @@ export class JobLocations {
         unavailable ??= managed;
         continue;
       }
-      const job = await managed.store.lookupJob(id);
+      const job = await managed.traced('lookupJob', () => managed.store.lookupJob(id), id);
       if (job !== null) return { job, managed };
     }
     // Not found, but a store that has not started may hold it: that is not "no such job".
@@ -76,7 +76,7 @@ export class JobLocations {
       this.#pending.replace(located.pending, job, changedKeys);
       return;
     }
-    await managed.store.updateJob(job);
+    await managed.traced('updateJob', () => managed.store.updateJob(job), job.id);
     managed.forgetWrite(job.id);
     const { changes } = managed;
     if (changes !== undefined)
@@ -96,7 +96,8 @@ export class JobLocations {
       // The store reports the jobs it cannot restore while reading; list them as broken.
       managed.broken.clear();
       // A loop, not push(...all): spreading hundreds of thousands of arguments overflows the stack.
-      for (const job of await managed.store.getAllJobs()) jobs.push(job);
+      for (const job of await managed.traced('getAllJobs', () => managed.store.getAllJobs()))
+        jobs.push(job);
       for (const failure of managed.broken.values()) {
         jobs.push(
           brokenJob(owner, failure.jobId, managed.alias, failure.nextRunTime, failure.error),
@@ -123,7 +124,7 @@ export class JobLocations {
       }
       const removed = await managed.lock.run(async () => {
         try {
-          await managed.store.removeJob(id);
+          await managed.traced('removeJob', () => managed.store.removeJob(id), id);
           managed.forgetWrite(id);
           const { changes } = managed;
           if (changes !== undefined) await changes.record([changes.removalOf(id)]);
@@ -153,10 +154,11 @@ export class JobLocations {
         const ids: string[] = [];
         if (changes !== undefined) {
           managed.broken.clear();
-          for (const job of await managed.store.getAllJobs()) ids.push(job.id);
+          for (const job of await managed.traced('getAllJobs', () => managed.store.getAllJobs()))
+            ids.push(job.id);
           for (const id of managed.broken.keys()) ids.push(id);
         }
-        await managed.store.removeAllJobs();
+        await managed.traced('removeAllJobs', () => managed.store.removeAllJobs());
         managed.forgetAllWrites();
         if (changes !== undefined) await changes.record(ids.map((id) => changes.removalOf(id)));
       });
@@ -184,7 +186,7 @@ export class JobLocations {
         lines.push('    Not available (it could not start; it is retried)');
         continue;
       }
-      const jobs = await managed.store.getAllJobs();
+      const jobs = await managed.traced('getAllJobs', () => managed.store.getAllJobs());
       if (jobs.length === 0) lines.push('    No scheduled jobs');
       for (const job of jobs) lines.push(`    ${String(job)}`);
     }

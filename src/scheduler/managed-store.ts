@@ -13,9 +13,11 @@ import type { Logger } from '../logging.ts';
 import { ConflictingIdError, JobLookupError } from '../stores/errors.ts';
 import type { NewJobChange } from '../stores/job-changes.ts';
 import type { JobStore, RestoreFailure, StoreContext } from '../stores/store.ts';
+import type { PublishingScheduler } from '../tracing/channels.ts';
 import type { StoreNode } from './cluster/store-node.ts';
 import { JobChangeRecorder, RECORD_OPERATION } from './job-change-recorder.ts';
 import { Mutex } from './mutex.ts';
+import { traceStoreCall } from './tracing/store-calls.ts';
 
 /**
  * How long the loop waits for one operation on a shared (networked) store
@@ -86,6 +88,8 @@ export interface StoreHost {
   storeStarted(managed: ManagedStore): void;
   /** This scheduler's node id, named in the job changes it records (null when not given). */
   nodeId?(): string;
+  /** The scheduler, as the `horarium:store` contexts name it. */
+  readonly scheduler?: PublishingScheduler;
 }
 
 export class ManagedStore {
@@ -142,6 +146,11 @@ export class ManagedStore {
   /** Closing a store that was stopped while it was starting. */
   #closing: Promise<void> | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
+
+  /** The scheduler that manages the store (null outside one), as channel contexts name it. */
+  get scheduler(): PublishingScheduler | null {
+    return this.#host.scheduler ?? null;
+  }
 
   /** True for stores other processes can change: they are polled. */
   get shared(): boolean {
@@ -283,10 +292,10 @@ export class ManagedStore {
     await this.lock.run(async () => {
       let replaced = false;
       try {
-        await this.store.addJob(job);
+        await this.traced('addJob', () => this.store.addJob(job), job.id);
       } catch (error) {
         if (!(error instanceof ConflictingIdError) || !replaceExisting) throw error;
-        await this.store.updateJob(job);
+        await this.traced('updateJob', () => this.store.updateJob(job), job.id);
         replaced = true;
       }
       this.forgetWrite(job.id);
@@ -332,8 +341,25 @@ export class ManagedStore {
     }
   }
 
-  /** A store operation of the loop, bounded in time for shared stores. */
-  withTimeout<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  /** A store operation of the job API, traced on `horarium:store`. */
+  traced<T>(operation: string, call: () => Promise<T>, jobId: string | null = null): Promise<T> {
+    return traceStoreCall(this, operation, call, jobId);
+  }
+
+  /**
+   * A store operation of the loop, bounded in time for shared stores, and
+   * traced on `horarium:store` (`jobId` and `count` say what it writes).
+   */
+  withTimeout<T>(
+    operation: string,
+    call: () => Promise<T>,
+    jobId: string | null = null,
+    count = 1,
+  ): Promise<T> {
+    return traceStoreCall(this, operation, () => this.#bounded(operation, call), jobId, count);
+  }
+
+  #bounded<T>(operation: string, call: () => Promise<T>): Promise<T> {
     if (!this.shared) return call();
     // Called before the timer exists: a call that throws at once leaves no timer
     // behind to reject a promise nobody awaits.
@@ -379,7 +405,12 @@ export class ManagedStore {
       const { updateJobs } = store;
       if (updateJobs !== undefined) {
         try {
-          const gone = await this.withTimeout('updateJobs', () => updateJobs.call(store, updates));
+          const gone = await this.withTimeout(
+            'updateJobs',
+            () => updateJobs.call(store, updates),
+            null,
+            updates.length,
+          );
           // A store of an older contract may answer nothing: then every job counts as written.
           for (const id of gone ?? []) missing.add(id);
         } catch (error) {
@@ -389,7 +420,7 @@ export class ManagedStore {
       } else {
         for (const job of updates) {
           try {
-            await this.withTimeout('updateJob', () => store.updateJob(job));
+            await this.withTimeout('updateJob', () => store.updateJob(job), job.id);
           } catch (error) {
             if (error instanceof JobLookupError) {
               missing.add(job.id);
@@ -405,7 +436,12 @@ export class ManagedStore {
       const { removeJobs } = store;
       if (removeJobs !== undefined) {
         try {
-          const gone = await this.withTimeout('removeJobs', () => removeJobs.call(store, removals));
+          const gone = await this.withTimeout(
+            'removeJobs',
+            () => removeJobs.call(store, removals),
+            null,
+            removals.length,
+          );
           // A store of an older contract may answer nothing: then every job counts as written.
           for (const id of gone ?? []) missing.add(id);
         } catch (error) {
@@ -415,7 +451,7 @@ export class ManagedStore {
       } else {
         for (const id of removals) {
           try {
-            await this.withTimeout('removeJob', () => store.removeJob(id));
+            await this.withTimeout('removeJob', () => store.removeJob(id), id);
           } catch (error) {
             if (error instanceof JobLookupError) {
               missing.add(id);
@@ -483,8 +519,8 @@ export class ManagedStore {
     for (const [id, write] of [...this.#pendingWrites]) {
       try {
         if (write.kind === 'update')
-          await this.withTimeout('updateJob', () => this.store.updateJob(write.job));
-        else await this.withTimeout('removeJob', () => this.store.removeJob(id));
+          await this.withTimeout('updateJob', () => this.store.updateJob(write.job), id);
+        else await this.withTimeout('removeJob', () => this.store.removeJob(id), id);
         this.#pendingWrites.delete(id);
         if (write.kind === 'remove') removed(id);
         await this.#recordPass(

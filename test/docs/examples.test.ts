@@ -1,8 +1,9 @@
 /**
  * Every ```ts block of README.md and docs/*.md runs, so that no example rots.
  *
- * - `from 'horarium'` and `from 'horarium/extend'` are rewritten to the package
- *   source (src/index.ts, src/extend.ts).
+ * - `from 'horarium'`, `from 'horarium/extend'`, `from 'horarium/otel'` and
+ *   `from 'horarium/prometheus'` are rewritten to the package source (src/index.ts,
+ *   src/extend.ts, src/otel.ts, src/prometheus.ts).
  * - Each block runs with `node --import tsx` in a directory of its own, and
  *   must exit 0 within the timeout: examples that start a scheduler shut it
  *   down themselves.
@@ -41,6 +42,8 @@ const NO_RUN = '// example: no-run';
 const entryPoints: ReadonlyArray<readonly [string, string]> = [
   ['horarium', relative(workDir, join(root, 'src/index.ts'))],
   ['horarium/extend', relative(workDir, join(root, 'src/extend.ts'))],
+  ['horarium/otel', relative(workDir, join(root, 'src/otel.ts'))],
+  ['horarium/prometheus', relative(workDir, join(root, 'src/prometheus.ts'))],
 ];
 
 interface Example {

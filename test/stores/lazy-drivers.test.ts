@@ -1,6 +1,7 @@
 /**
- * Importing Horarium loads no database driver, no Kysely and no worker pool:
- * each is loaded when a store or executor that needs it starts. The imports
+ * Importing Horarium loads no database driver, no Kysely, no worker pool and
+ * neither OpenTelemetry nor prom-client: each is loaded when a store or
+ * executor that needs it starts, or with the entry point that needs it. The imports
  * are recorded in a child process, by a resolve hook that sees every module
  * the process loads.
  */
@@ -11,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 const CHILD = new URL('../fixtures/record-imports.ts', import.meta.url).pathname;
 
 /** The packages (and built-in modules) loaded by importing Horarium, then by `step`. */
-async function loadedPackages(step?: 'sqlite'): Promise<Set<string>> {
+async function loadedPackages(step?: 'sqlite' | 'adapters'): Promise<Set<string>> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--import', 'tsx', CHILD, ...(step === undefined ? [] : [step])],
@@ -36,10 +37,12 @@ const LAZY = [
   'mongodb',
   'piscina',
   'tinypool',
+  '@opentelemetry/api',
+  'prom-client',
 ];
 
 describe('importing horarium', () => {
-  it('loads neither Kysely nor a database driver nor a worker pool', async () => {
+  it('loads neither Kysely nor a database driver nor a worker pool nor a metrics or tracing library', async () => {
     const loaded = await loadedPackages();
     expect(LAZY.filter((name) => loaded.has(name))).toEqual([]);
   });
@@ -48,5 +51,16 @@ describe('importing horarium', () => {
     const loaded = await loadedPackages('sqlite');
     expect(loaded.has('kysely')).toBe(true);
     expect(loaded.has('better-sqlite3') || loaded.has('node:sqlite')).toBe(true);
+  });
+
+  it('loads OpenTelemetry and prom-client with horarium/otel and horarium/prometheus, and still no driver', async () => {
+    const loaded = await loadedPackages('adapters');
+    expect(loaded.has('@opentelemetry/api')).toBe(true);
+    expect(loaded.has('prom-client')).toBe(true);
+    expect(
+      LAZY.filter(
+        (name) => loaded.has(name) && !['@opentelemetry/api', 'prom-client'].includes(name),
+      ),
+    ).toEqual([]);
   });
 });

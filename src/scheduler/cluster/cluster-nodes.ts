@@ -12,8 +12,11 @@ import type { Executor, FireChange } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
 import type { NodeRecord } from '../../stores/ledger.ts';
+import type { PublishingScheduler } from '../../tracing/channels.ts';
+import { leaseChannel } from '../../tracing/channels.ts';
 import { VERSION } from '../../version.ts';
 import type { ManagedStore } from '../managed-store.ts';
+import { reportLease } from '../tracing/leases.ts';
 import { type ClusterOptions, type ClusterSettings, clusterSettings } from './cluster-options.ts';
 import { NodeIdInUseError } from './errors.ts';
 import { errorSummary, StoreNode } from './store-node.ts';
@@ -44,6 +47,8 @@ export interface ClusterNodesHost {
   store(alias: string): ManagedStore | undefined;
   /** Runs a pass now (a peer's wake-up). */
   wakeup(): void;
+  /** The scheduler, as channel contexts name it. */
+  readonly scheduler?: PublishingScheduler;
 }
 
 export class ClusterNodes {
@@ -133,9 +138,15 @@ export class ClusterNodes {
       dispatch: (event) => host.dispatch(event),
       wants: (mask) => host.wants(mask),
       withTimeout: (operation, fn) => managed.withTimeout(operation, fn),
-      reportFailure: (operation, error, jobId) => managed.reportFailure(operation, error, jobId),
+      reportFailure: (operation, error, jobId) => {
+        // Renewals fail here both on the main thread and in the lease worker.
+        if (operation === 'renewFireLeases' && leaseChannel.hasSubscribers)
+          reportLease(managed, 'renew_failed', { count: 0, error });
+        managed.reportFailure(operation, error, jobId);
+      },
       describeJob: (job: Job) => `job "${job.name}" (${job.id})`,
       wakeup: () => host.wakeup(),
+      ...(host.scheduler === undefined ? {} : { scheduler: host.scheduler }),
     });
     await node.join();
     managed.node = node;

@@ -22,7 +22,9 @@ import {
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
 import type { ClusterLedger, FireRecord, FireUpdate, NodeRecord } from '../../stores/ledger.ts';
+import { leaseChannel, type PublishingScheduler } from '../../tracing/channels.ts';
 import { VERSION } from '../../version.ts';
+import { reportLease } from '../tracing/leases.ts';
 import type { ClusterSettings } from './cluster-options.ts';
 import { NodeIdInUseError } from './errors.ts';
 import { FireBook, type HeldFire } from './fire-book.ts';
@@ -60,6 +62,8 @@ export interface StoreNodeHost {
   describeJob(job: Job): string;
   /** Runs a pass on this store now (a peer's wake-up). */
   wakeup(): void;
+  /** The scheduler, as channel contexts name it. */
+  readonly scheduler?: PublishingScheduler;
 }
 
 /** A fire a commit won or the reaper took over, to submit with its batch. */
@@ -273,6 +277,7 @@ export class StoreNode {
   }
 
   #renewed(startedAt: number, ids: readonly string[]): void {
+    if (leaseChannel.hasSubscribers) reportLease(this.#host, 'renewed', { count: ids.length });
     for (const fire of this.#book.renewed(ids, startedAt, this.settings.runLeaseMs))
       this.#leaseLost(fire, 'another scheduler took the fire over or recorded it abandoned');
   }
@@ -432,6 +437,7 @@ export class StoreNode {
   #leaseLost(fire: HeldFire, why: string): void {
     const { job, fireId } = fire;
     this.#book.release(fireId);
+    if (leaseChannel.hasSubscribers) reportLease(this.#host, 'lost', { ...fire, jobId: job.id });
     const reason = new LeaseLostError(job.id, fireId, why);
     const executor = this.#host.executor(job.executor);
     if (executor?.abortFire?.(job.id, fireId, reason) === true) return;
@@ -496,6 +502,7 @@ export class StoreNode {
   }
 
   #abandoned(fire: FireRecord): void {
+    if (leaseChannel.hasSubscribers) reportLease(this.#host, 'abandoned', fire);
     const time = new Date(fire.scheduledTime);
     this.#host.logger.warn(
       `The run of job ${JSON.stringify(fire.jobId)} scheduled at ${time.toISOString()} was abandoned: scheduler ${JSON.stringify(fire.node)} stopped renewing its lease (it died, or lost its store); recorded as abandoned (fire ${fire.fireId})`,
@@ -512,6 +519,8 @@ export class StoreNode {
   }
 
   #recover(fire: FireRecord, job: Job, previousNode: string | null, since: number): void {
+    if (leaseChannel.hasSubscribers)
+      reportLease(this.#host, 'recovered', { ...fire, node: previousNode });
     const time = new Date(fire.scheduledTime);
     this.#host.logger.warn(
       `The run of ${this.#host.describeJob(job)} scheduled at ${time.toISOString()} was abandoned by scheduler ${JSON.stringify(previousNode)}; running it again here (recover: true, fire ${fire.fireId})`,

@@ -20,9 +20,12 @@ import {
 import type { Executor } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Claim, JobCommit, NewFire } from '../../stores/ledger.ts';
+import { fireChannel } from '../../tracing/channels.ts';
 import { randomId } from '../cluster/random-ids.ts';
 import type { StoreNode, WonFire } from '../cluster/store-node.ts';
 import type { ManagedStore } from '../managed-store.ts';
+import { reportLostFires, reportSkipped, reportUnwonFires } from '../tracing/fires.ts';
+import { claimTraced, commitTraced } from '../tracing/store-calls.ts';
 import { CatchUpReport } from './catch-up.ts';
 import { nextWake } from './next-wake.ts';
 import { type DuePlan, planJob } from './plan-job.ts';
@@ -86,7 +89,7 @@ export async function processLedgerStore(
     let claim: Claim;
     try {
       claim = await managed.withTimeout('claimDueJobs', () =>
-        node.ledger.claimDueJobs({
+        claimTraced(managed, node.ledger, {
           owner: node.nodeId,
           limit: settings.claimBatch,
           leaseMs: settings.claimLeaseMs,
@@ -143,7 +146,9 @@ async function commitClaim(
   let result: { lost: readonly string[]; won: readonly string[] };
   try {
     result = await managed.withTimeout('commitClaims', () =>
-      node.ledger.commitClaims(
+      commitTraced(
+        managed,
+        node.ledger,
         node.nodeId,
         planned.map((p) => p.commit),
         { runLeaseMs: node.settings.runLeaseMs },
@@ -167,6 +172,7 @@ async function commitClaim(
     if (lost.has(job.id)) {
       // Changed by a user or taken over by another scheduler since the claim: its plan is void.
       managed.splitBatches.delete(job.id);
+      if (fireChannel.hasSubscribers) reportLostFires(host, alias, job, plan.runTimes);
       host.logger.debug(
         `Job "${job.name}" (${job.id}) changed while claimed; its plan was dropped`,
       );
@@ -180,6 +186,7 @@ async function commitClaim(
       );
       if (host.wants(EVENT_JOB_MAX_INSTANCES))
         queued.push(new JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, plan.runTimes));
+      if (fireChannel.hasSubscribers) reportSkipped(host, alias, job, plan.runTimes);
       continue;
     }
     const fires: WonFire[] = [];
@@ -192,6 +199,7 @@ async function commitClaim(
         recovering: false,
       });
     }
+    if (fireChannel.hasSubscribers) reportUnwonFires(host, alias, job, runs, won);
     if (fires.length === 0 || plan.executor === undefined || !host.isRunning()) {
       for (const fire of fires) node.giveUp(job, fire.fireId, fire.scheduledTime, 'cancelled');
       continue;

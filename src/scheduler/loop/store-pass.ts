@@ -16,6 +16,7 @@ import {
 import type { Executor } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
+import type { PublishingScheduler } from '../../tracing/channels.ts';
 import { errorSummary, type StoreNode } from '../cluster/store-node.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { CatchUpReport } from './catch-up.ts';
@@ -54,6 +55,8 @@ export interface PassHost {
   joinedNode(managed: ManagedStore): Promise<StoreNode | undefined>;
   /** This scheduler's node id, which the fires of a store kept in the process name. */
   readonly nodeId: string;
+  /** The scheduler, as channel contexts name it. */
+  readonly scheduler?: PublishingScheduler;
 }
 
 /**

@@ -17,10 +17,13 @@ import {
 } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
+import { fireChannel, type PublishingScheduler } from '../../tracing/channels.ts';
+import { reportCoalesced, reportRefused } from '../tracing/fires.ts';
 
 export interface SubmitHost {
   readonly logger: Logger;
   wants(mask: number): boolean;
+  readonly scheduler?: PublishingScheduler;
 }
 
 export function submitRuns(
@@ -34,11 +37,13 @@ export function submitRuns(
   refused?: (maxedOut: boolean, error: unknown) => void,
 ): void {
   try {
+    if (fireChannel.hasSubscribers) reportCoalesced(host, alias, job, runTimes, options);
     executor.submitJob(job, runTimes, options);
     if (host.wants(EVENT_JOB_SUBMITTED))
       queued.push(new JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, runTimes));
   } catch (error) {
     const maxedOut = error instanceof MaxInstancesReachedError;
+    if (fireChannel.hasSubscribers) reportRefused(host, alias, job, runTimes, options, error);
     refused?.(maxedOut, error);
     if (maxedOut) {
       host.logger.warn(
