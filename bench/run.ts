@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   stores: () => import('./stores.ts'),
   cluster: () => import('./cluster.ts'),
   failover: () => import('./failover.ts'),
+  'cluster-memory': () => import('./cluster-memory.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
