@@ -134,10 +134,7 @@ function fitSlope(points: readonly { t: number; y: number }[]): { slope: number;
     sty += (p.t - meanT) * (p.y - meanY);
   }
   const slope = sty / stt;
-  const residuals = points.reduce(
-    (sum, p) => sum + (p.y - meanY - slope * (p.t - meanT)) ** 2,
-    0,
-  );
+  const residuals = points.reduce((sum, p) => sum + (p.y - meanY - slope * (p.t - meanT)) ** 2, 0);
   return { slope, se: Math.sqrt(residuals / (n - 2) / stt) };
 }
 
@@ -186,7 +183,8 @@ async function storeCounts(target: Target): Promise<Record<string, number>> {
       db.close();
     }
     let bytes = 0;
-    for (const suffix of ['', '-wal']) bytes += (await stat(`${file}${suffix}`).catch(() => null))?.size ?? 0;
+    for (const suffix of ['', '-wal'])
+      bytes += (await stat(`${file}${suffix}`).catch(() => null))?.size ?? 0;
     counts.bytes = bytes;
     return counts;
   }
@@ -417,8 +415,11 @@ export async function run(): Promise<void> {
       verdicts.push(
         `${pass ? 'PASS' : 'MISS'} ${target.name}: heap flat on both nodes (load average ${result.load.map((l) => l.toFixed(2)).join(' → ')})`,
       );
-      details.push(`${target.name}, the store after the warm-up → at the end: ${storeGrowth(result)}`);
-      for (const node of result.nodes) details.push(`  ${node.id}: ${JSON.stringify(node.summary)}`);
+      details.push(
+        `${target.name}, the store after the warm-up → at the end: ${storeGrowth(result)}`,
+      );
+      for (const node of result.nodes)
+        details.push(`  ${node.id}: ${JSON.stringify(node.summary)}`);
     } catch (error) {
       rows.push([key, 'error', (error as Error).message.slice(0, 200)]);
       verdicts.push(`MISS ${target.name}: ${(error as Error).message.slice(0, 200)}`);
