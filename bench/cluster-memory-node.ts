@@ -5,11 +5,13 @@
 // Roles: `seed` adds the fixed jobs (40 interval jobs every second, a `recover: true` job) and
 // also churns; `churn` only churns; `victim` runs a scheduler and nothing else (the parent kills it
 // with SIGKILL while it holds fires). Every few seconds (BENCH_MEMORY_SAMPLE_SECONDS, 5) a churning
-// node runs `global.gc()` and prints `MEM <epoch ms> <heapUsed> <rss>`. Commands on stdin:
+// node runs `global.gc()` and prints `MEM <epoch ms> <heapUsed> <rss> <heapTotal> <external>
+// <anonymous RSS, from /proc/self/status, or -1>`. Commands on stdin:
 // `RESTART` shuts the scheduler down (waiting for its runs) and starts it again in this process;
 // `SNAPSHOT <file>` writes a heap snapshot after a gc and prints `SNAPSHOT <file>`; `STOP` shuts it
 // down and prints `SUMMARY <json>` (events by name, runs by task, churn operations and failures,
 // warnings by their first words), then exits. Prints READY once started.
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeHeapSnapshot } from 'node:v8';
@@ -198,8 +200,18 @@ const churn = setInterval(() => {
 
 function sample(): void {
   gc?.();
-  const { heapUsed, rss } = process.memoryUsage();
-  console.log(`MEM ${Date.now()} ${heapUsed} ${rss}`);
+  const { heapUsed, rss, heapTotal, external } = process.memoryUsage();
+  console.log(`MEM ${Date.now()} ${heapUsed} ${rss} ${heapTotal} ${external} ${anonymousRss()}`);
+}
+
+/** The process's anonymous resident memory (its heaps, not the code it maps), on Linux; else -1. */
+function anonymousRss(): number {
+  try {
+    const match = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return match === null ? -1 : Number(match[1]) * 1024;
+  } catch {
+    return -1;
+  }
 }
 const sampler = role === 'victim' ? undefined : setInterval(sample, SAMPLE_MS);
 

@@ -42,6 +42,10 @@ interface Sample {
   readonly t: number;
   readonly heap: number;
   readonly rss: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  /** -1 where the platform does not tell. */
+  readonly rssAnon: number;
 }
 
 interface Summary {
@@ -84,9 +88,17 @@ class MemoryNode {
   }
 
   #line(line: string): void {
-    const mem = /^MEM (\d+) (\d+) (\d+)$/.exec(line);
+    const mem = /^MEM (\d+) (\d+) (\d+) (\d+) (\d+) (-?\d+)$/.exec(line);
     if (mem !== null) {
-      this.samples.push({ t: Number(mem[1]), heap: Number(mem[2]), rss: Number(mem[3]) });
+      const [t, heap, rss, heapTotal, external, rssAnon] = mem.slice(1).map(Number) as number[];
+      this.samples.push({
+        t: t as number,
+        heap: heap as number,
+        rss: rss as number,
+        heapTotal: heapTotal as number,
+        external: external as number,
+        rssAnon: rssAnon as number,
+      });
       return;
     }
     if (line.startsWith('SUMMARY ')) this.summary = JSON.parse(line.slice(8)) as Summary;
@@ -363,8 +375,31 @@ function nodeFigures(store: string, result: StoreResult, node: NodeResult): Node
       `${kbPerMin(rssFit.slope)} ± ${kbPerMin(2 * rssFit.se)}`,
       `${Math.round(itemsPerMin)}`,
       pass ? 'PASS' : 'MISS',
-    ].concat(minutes > 0 ? [] : ['(no samples after warm-up)']),
+    ].concat(minutes > 0 && after.length > 0 ? [] : ['(no samples after warm-up)']),
   };
+}
+
+/**
+ * Where a node's memory went after the warm-up: the slopes (KB/min) of the V8 heap reserved
+ * (heapTotal), of memory outside it (external: buffers), of anonymous RSS (all heaps, the lease
+ * worker's included, and malloc) and of the rest of RSS (mapped files), and its heap minute by minute.
+ */
+function nodeParts(result: StoreResult, node: NodeResult): string {
+  const after = node.samples.filter((s) => s.t >= result.warm);
+  const slope = (pick: (s: Sample) => number) =>
+    kbPerMin(fitSlope(after.map((s) => ({ t: s.t, y: pick(s) }))).slope);
+  const parts = [`heapTotal ${slope((s) => s.heapTotal)}`, `external ${slope((s) => s.external)}`];
+  if (after.every((s) => s.rssAnon >= 0))
+    parts.push(
+      `anonymous RSS ${slope((s) => s.rssAnon)}`,
+      `file RSS ${slope((s) => s.rss - s.rssAnon)}`,
+    );
+  const byMinute: string[] = [];
+  for (let t = result.start; t < result.end; t += 60_000) {
+    const minute = node.samples.filter((s) => s.t >= t && s.t < t + 60_000);
+    if (minute.length > 0) byMinute.push((median(minute.map((s) => s.heap)) / MB).toFixed(1));
+  }
+  return `${node.id}: KB/min ${parts.join(', ')}; heap by minute (MB): ${byMinute.join(' ')}`;
 }
 
 function storeGrowth(result: StoreResult): string {
@@ -418,6 +453,7 @@ export async function run(): Promise<void> {
       details.push(
         `${target.name}, the store after the warm-up → at the end: ${storeGrowth(result)}`,
       );
+      for (const node of result.nodes) details.push(`  ${nodeParts(result, node)}`);
       for (const node of result.nodes)
         details.push(`  ${node.id}: ${JSON.stringify(node.summary)}`);
     } catch (error) {
