@@ -8,13 +8,14 @@
 // node runs `global.gc()` and prints `MEM <epoch ms> <heapUsed> <rss> <heapTotal> <external>
 // <anonymous RSS, from /proc/self/status, or -1>`. Commands on stdin:
 // `RESTART` shuts the scheduler down (waiting for its runs) and starts it again in this process;
+// `SPACES` prints `SPACES <json>`: the size V8 reserves for each heap space, after a gc;
 // `SNAPSHOT <file>` writes a heap snapshot after a gc and prints `SNAPSHOT <file>`; `STOP` shuts it
 // down and prints `SUMMARY <json>` (events by name, runs by task, churn operations and failures,
 // warnings by their first words), then exits. Prints READY once started.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { AsyncScheduler, eventName, type Logger } from '../src/index.ts';
 import { openStore } from './store-targets.ts';
 
@@ -227,6 +228,12 @@ async function command(line: string): Promise<void> {
     await scheduler.start();
     churning = true;
     console.log('RESTARTED');
+  } else if (line === 'SPACES') {
+    gc?.();
+    const spaces = Object.fromEntries(
+      getHeapSpaceStatistics().map((space) => [space.space_name, space.space_size]),
+    );
+    console.log(`SPACES ${JSON.stringify(spaces)}`);
   } else if (line.startsWith('SNAPSHOT ')) {
     gc?.();
     const file = writeHeapSnapshot(line.slice('SNAPSHOT '.length));

@@ -109,19 +109,23 @@ class MemoryNode {
     this.child.stdin?.write(`${line}\n`);
   }
 
-  /** Waits for a line starting with `prefix`. */
-  async expect(prefix: string, timeoutMs: number): Promise<void> {
+  /** Waits for a line starting with `prefix`, and returns it. */
+  async expect(prefix: string, timeoutMs: number): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const at = this.#lines.findIndex((line) => line.startsWith(prefix));
-      if (at >= 0) {
-        this.#lines.splice(at, 1);
-        return;
-      }
+      if (at >= 0) return this.#lines.splice(at, 1)[0] as string;
       if (Date.now() > deadline || this.child.exitCode !== null)
         throw new Error(`node ${this.id} did not print ${prefix}: ${this.err.slice(-1500)}`);
       await sleep(20);
     }
+  }
+
+  /** The size V8 reserves for each heap space (bytes), after a gc. */
+  async spaces(): Promise<Record<string, number>> {
+    this.send('SPACES');
+    const line = await this.expect('SPACES ', 60_000);
+    return JSON.parse(line.slice('SPACES '.length)) as Record<string, number>;
   }
 
   async stop(): Promise<Summary | undefined> {
@@ -234,6 +238,8 @@ interface NodeResult {
   readonly id: string;
   readonly samples: readonly Sample[];
   readonly summary: Summary | undefined;
+  /** The heap spaces' sizes at the end of the warm-up and at the end. */
+  readonly spaces: readonly [Record<string, number>, Record<string, number>];
 }
 
 interface StoreResult {
@@ -288,11 +294,13 @@ async function churn(key: string, target: Target): Promise<StoreResult> {
     ];
     const warm = start + WARMUP_S * 1000;
     let countsWarm: Record<string, number> | undefined;
+    let spacesWarm: Record<string, number>[] | undefined;
     const end = start + SECONDS * 1000;
     while (Date.now() < end) {
       const now = Date.now();
       if (countsWarm === undefined && now >= warm) {
         countsWarm = await storeCounts(target);
+        spacesWarm = await Promise.all([a.spaces(), b.spaces()]);
         load.push(os.loadavg()[0] ?? Number.NaN);
         if (SNAPSHOTS !== undefined) await snapshot([a, b], key, 'warm');
       }
@@ -305,6 +313,7 @@ async function churn(key: string, target: Target): Promise<StoreResult> {
       await sleep(200);
     }
     const countsEnd = await storeCounts(target);
+    const spacesEnd = await Promise.all([a.spaces(), b.spaces()]);
     load.push(os.loadavg()[0] ?? Number.NaN);
     if (SNAPSHOTS !== undefined) await snapshot([a, b], key, 'end');
     const stopped = Date.now();
@@ -314,6 +323,7 @@ async function churn(key: string, target: Target): Promise<StoreResult> {
         id: node.id,
         samples: node.samples,
         summary: summaries[i],
+        spaces: [spacesWarm?.[i] ?? {}, spacesEnd[i] ?? {}] as const,
       })),
       start,
       warm,
@@ -399,7 +409,14 @@ function nodeParts(result: StoreResult, node: NodeResult): string {
     const minute = node.samples.filter((s) => s.t >= t && s.t < t + 60_000);
     if (minute.length > 0) byMinute.push((median(minute.map((s) => s.heap)) / MB).toFixed(1));
   }
-  return `${node.id}: KB/min ${parts.join(', ')}; heap by minute (MB): ${byMinute.join(' ')}`;
+  const [warm, end] = node.spaces;
+  const spaces = Object.keys(end)
+    .filter((name) => (warm[name] ?? 0) > 0 || (end[name] ?? 0) > 0)
+    .map(
+      (name) =>
+        `${name} ${((warm[name] ?? 0) / MB).toFixed(1)} → ${((end[name] ?? 0) / MB).toFixed(1)}`,
+    );
+  return `${node.id}: KB/min ${parts.join(', ')}; heap by minute (MB): ${byMinute.join(' ')}; V8 spaces reserved (MB): ${spaces.join(', ')}`;
 }
 
 function storeGrowth(result: StoreResult): string {
