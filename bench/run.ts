@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   history: () => import('./history.ts'),
   'redis-scripts': () => import('./redis-scripts.ts'),
   observability: () => import('./observability.ts'),
+  'cluster-memory': () => import('./cluster-memory.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -77,6 +77,8 @@ interface JobEntry {
   running: Batch | Batch[] | undefined;
   /** Dropped from the map by a sweep: a job's memo holding it is stale. */
   swept: boolean;
+  /** The sweep period in which a batch of the job was last submitted. */
+  used: number;
 }
 
 /** The number of running batches of a job. */
@@ -93,13 +95,22 @@ function batchesOf(entry: JobEntry | undefined): readonly Batch[] {
   return Array.isArray(running) ? running : [running];
 }
 
-/** Submissions between two sweeps of the entries of jobs with nothing running. */
-const SWEEP_EVERY = 65_536;
+/** New entries between two sweeps at least. */
+const SWEEP_AFTER_ENTRIES = 1024;
+/**
+ * Time between two sweeps at least (ms): the entry of a job that runs at least
+ * this often is never swept, and a sweep (a pass over the map) costs nothing
+ * next to the runs of a minute.
+ */
+const SWEEP_AFTER_MS = 60_000;
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   (typeof value === 'object' || typeof value === 'function') &&
   value !== null &&
   typeof (value as PromiseLike<unknown>).then === 'function';
+
+/** Reads an executor's entry count (set by the class's static block). */
+let countEntries: (executor: BaseExecutor) => number;
 
 /**
  * The base class of the built-in executors, for executors of your own: it
@@ -128,12 +139,22 @@ export abstract class BaseExecutor implements Executor {
   #alias = '';
   /**
    * Running batches per job id; their number is the job's instance count.
-   * The entry of a job whose runs ended stays until the next sweep (every
-   * {@link SWEEP_EVERY} submissions), so that a job running again and again
-   * costs one lookup per run and no insertion or deletion in the map.
+   * The entry of a job whose runs ended stays while the job keeps running, so
+   * that a job running again and again costs one lookup per run and no
+   * insertion or deletion in the map. A sweep, at least
+   * {@link SWEEP_AFTER_MS} and {@link SWEEP_AFTER_ENTRIES} new entries after
+   * the previous one, drops the entries of jobs with nothing running and no
+   * batch since the previous sweep: jobs removed, or run rarely. (Swept only
+   * every 65,536 new entries, with jobs added and removed all the time, the
+   * map grew by an entry per job up to several megabytes.)
    */
   readonly #batches = new Map<string, JobEntry>();
-  #untilSweep = SWEEP_EVERY;
+  /** Entries made since the last sweep. */
+  #created = 0;
+  /** When the last sweep ran (epoch ms); the executor's start counts as one. */
+  #sweptAt = Date.now();
+  /** Sweeps so far: the period an entry's `used` is compared with. */
+  #period = 0;
   /** Batches running in all. */
   #running = 0;
   /** Called when the last running batch finishes. */
@@ -211,10 +232,15 @@ export abstract class BaseExecutor implements Executor {
     const memo = job.memo;
     if (memo !== undefined && memo.holder === this) {
       const entry = memo.value as JobEntry;
-      if (!entry.swept) return entry;
+      if (!entry.swept) {
+        entry.used = this.#period;
+        return entry;
+      }
     }
     const entry = this.#batches.get(job.id);
-    if (entry !== undefined && memo !== undefined) {
+    if (entry === undefined) return undefined;
+    entry.used = this.#period;
+    if (memo !== undefined) {
       memo.holder = this;
       memo.value = entry;
     }
@@ -223,15 +249,9 @@ export abstract class BaseExecutor implements Executor {
 
   /** A job's entry in `#batches`, new; now and then, first drops the entries of jobs with nothing running. */
   #newEntry(job: Job): JobEntry {
-    if (--this.#untilSweep <= 0) {
-      this.#untilSweep = SWEEP_EVERY;
-      for (const [id, entry] of this.#batches) {
-        if (entry.running !== undefined) continue;
-        entry.swept = true;
-        this.#batches.delete(id);
-      }
-    }
-    const entry: JobEntry = { running: undefined, swept: false };
+    if (++this.#created >= SWEEP_AFTER_ENTRIES && Date.now() - this.#sweptAt >= SWEEP_AFTER_MS)
+      this.#sweep();
+    const entry: JobEntry = { running: undefined, swept: false, used: this.#period };
     this.#batches.set(job.id, entry);
     const memo = job.memo;
     if (memo !== undefined) {
@@ -239,6 +259,19 @@ export abstract class BaseExecutor implements Executor {
       memo.value = entry;
     }
     return entry;
+  }
+
+  /** Drops the entries of jobs with nothing running that no batch used since the previous sweep. */
+  #sweep(): void {
+    const period = this.#period;
+    for (const [id, entry] of this.#batches) {
+      if (entry.running !== undefined || entry.used === period) continue;
+      entry.swept = true;
+      this.#batches.delete(id);
+    }
+    this.#period = period + 1;
+    this.#created = 0;
+    this.#sweptAt = Date.now();
   }
 
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
@@ -524,4 +557,13 @@ export abstract class BaseExecutor implements Executor {
       );
     }
   }
+
+  static {
+    countEntries = (executor) => executor.#batches.size;
+  }
+}
+
+/** How many jobs an executor keeps an instance entry for (not public API: the tests watch it stay bounded). */
+export function instanceEntryCount(executor: BaseExecutor): number {
+  return countEntries(executor);
 }

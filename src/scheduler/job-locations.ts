@@ -93,12 +93,11 @@ export class JobLocations {
     const jobs: Job[] = [];
     for (const managed of this.storesFor(jobstore)) {
       managed.requireAvailable();
-      // The store reports the jobs it cannot restore while reading; list them as broken.
-      managed.broken.clear();
+      // The store reports the jobs it cannot restore while reading; they are listed as broken.
+      const listed = await managed.traced('getAllJobs', () => managed.listJobs());
       // A loop, not push(...all): spreading hundreds of thousands of arguments overflows the stack.
-      for (const job of await managed.traced('getAllJobs', () => managed.store.getAllJobs()))
-        jobs.push(job);
-      for (const failure of managed.broken.values()) {
+      for (const job of listed.jobs) jobs.push(job);
+      for (const failure of listed.broken) {
         jobs.push(
           brokenJob(owner, failure.jobId, managed.alias, failure.nextRunTime, failure.error),
         );

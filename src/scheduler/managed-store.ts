@@ -17,6 +17,7 @@ import type { PublishingScheduler } from '../tracing/channels.ts';
 import type { StoreNode } from './cluster/store-node.ts';
 import { JobChangeRecorder, RECORD_OPERATION } from './job-change-recorder.ts';
 import { Mutex } from './mutex.ts';
+import { RecentKeys } from './recent-keys.ts';
 import { traceStoreCall } from './tracing/store-calls.ts';
 
 /**
@@ -73,6 +74,12 @@ export class JobStoreUnavailableError extends HorariumError {
   }
 }
 
+/**
+ * How long a logged restore failure stays known after it was last seen (ms,
+ * up to twice as long): seen again meanwhile, it is not logged again.
+ */
+export const RESTORE_FAILURE_MEMORY_MS = 3_600_000;
+
 /** A write the loop could not persist; retried before the store's jobs are processed again. */
 type PendingWrite = { kind: 'update'; job: Job } | { kind: 'remove' };
 
@@ -97,8 +104,15 @@ export class ManagedStore {
   readonly store: JobStore;
   /** The loop and the API never change the store's jobs at once; a slow store holds up only itself. */
   readonly lock: Mutex = new Mutex();
-  /** Stored jobs that could not be restored, by id. */
+  /**
+   * Stored jobs found unrestorable while {@link listJobs} reads the store, by
+   * id; empty otherwise. Failures the loop meets are logged and evented, not
+   * kept: a node cannot tell when a peer removes such a job, so a map of them
+   * grew by one failure (with its error and stack) per broken job ever claimed.
+   */
   readonly broken: Map<string, RestoreFailure> = new Map();
+  /** Listings reading the store now. */
+  #listings = 0;
   /** When the store wants the next pass (epoch ms), as its last pass computed it; null: not until woken. */
   wakeAt: number | null = null;
   /** A pass over this store is still running (a slow or unreachable store). */
@@ -118,8 +132,13 @@ export class ManagedStore {
   readonly changes: JobChangeRecorder | undefined;
   readonly #host: StoreHost;
   readonly #pendingWrites = new Map<string, PendingWrite>();
-  /** `id message` of restore failures already logged, so each is logged once. */
-  readonly #loggedRestoreFailures = new Set<string>();
+  /**
+   * `id message` of restore failures already logged, so that each is logged
+   * once while it recurs. One not seen for an hour or two is forgotten (and
+   * logged again if it comes back): a set of them grew by one key per broken
+   * job ever met, as a node cannot tell when a peer removes such a job.
+   */
+  readonly #loggedRestoreFailures = new RecentKeys(RESTORE_FAILURE_MEMORY_MS);
 
   constructor(alias: string, store: JobStore, host: StoreHost) {
     this.alias = alias;
@@ -163,7 +182,7 @@ export class ManagedStore {
       logger: this.#host.logger,
       restoreJob: async (document) => {
         const job = await this.#host.restoreJob(this.alias, document);
-        this.broken.delete(job.id);
+        if (this.#listings > 0) this.broken.delete(job.id);
         return job;
       },
       restoreFailed: (failure) => this.#restoreFailed(failure),
@@ -338,6 +357,21 @@ export class ManagedStore {
     if (changes !== undefined) {
       const change = changes.changeOf(replaced ? 'modified' : 'added', job);
       if (!changes.recordNow(change)) void changes.record([change]);
+    }
+  }
+
+  /**
+   * Every job of the store that can be restored, and the failures of those
+   * that cannot (reported while the store reads them).
+   */
+  async listJobs(): Promise<{ jobs: Job[]; broken: RestoreFailure[] }> {
+    // Listings that overlap share the map: each may list a failure another's read reported.
+    this.#listings++;
+    try {
+      const jobs = await this.store.getAllJobs();
+      return { jobs, broken: [...this.broken.values()] };
+    } finally {
+      if (--this.#listings === 0) this.broken.clear();
     }
   }
 
@@ -563,11 +597,9 @@ export class ManagedStore {
   }
 
   #restoreFailed(failure: RestoreFailure): void {
-    this.broken.set(failure.jobId, failure);
+    if (this.#listings > 0) this.broken.set(failure.jobId, failure);
     const reason = failure.error instanceof Error ? failure.error.message : String(failure.error);
-    const key = `${failure.jobId}\u0000${reason}`;
-    if (this.#loggedRestoreFailures.has(key)) return;
-    this.#loggedRestoreFailures.add(key);
+    if (this.#loggedRestoreFailures.see(`${failure.jobId}\u0000${reason}`)) return;
     // One line with the reason; the error itself (its stack, its cause) only at debug level and on the event.
     this.#host.logger.error(
       `Job "${failure.jobId}" in job store "${this.alias}" cannot be restored and is skipped (it stays in the store): ${reason}`,

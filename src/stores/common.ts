@@ -199,3 +199,21 @@ export function optionalString(
   if (typeof value !== 'string') throw new ConfigurationError(`${key}.${name}`, 'must be a string');
   return value;
 }
+
+/**
+ * After a store read the `broken.size + 1` earliest run times to find the
+ * next one it can run: forgets the unrestorable ids not among them. Each is
+ * due no earlier than a job that can run (or paused, or removed, perhaps by
+ * another scheduler, unseen), so the next run time need not look past it now;
+ * one still broken is reported, and known again, when a read meets it. Kept
+ * for good, the ids of broken jobs that other schedulers removed piled up, and
+ * every call read as many rows as there were ids.
+ */
+export function forgetUnread(
+  broken: Set<string> | Map<string, unknown>,
+  readIds: readonly string[],
+): void {
+  if (broken.size === 0) return;
+  const read = new Set(readIds);
+  for (const id of broken.keys()) if (!read.has(id)) broken.delete(id);
+}

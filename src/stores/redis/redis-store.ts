@@ -14,6 +14,7 @@ import {
   checkStorableId,
   checkUrlOrClient,
   compareRunOrder,
+  forgetUnread,
   isStorableId,
   messageOf,
   optionalString,
@@ -266,6 +267,10 @@ export class RedisJobStore implements JobStore {
   async getNextRunTime(): Promise<Date | null> {
     const count = this.#broken.size + 1;
     const reply = asArray(await this.#run(FIRST_RUN_TIMES, [String(count)]), 'first');
+    forgetUnread(
+      this.#broken,
+      reply.filter((_, i) => i % 2 === 0).map((id) => asString(id, 'first')),
+    );
     for (let i = 0; i + 1 < reply.length; i += 2) {
       if (this.#broken.has(asString(reply[i]))) continue;
       const time = parseScore(reply[i + 1]);

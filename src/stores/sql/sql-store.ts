@@ -28,6 +28,7 @@ import { hostname } from 'node:os';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Job } from '../../jobs/job.ts';
+import { forgetUnread } from '../common.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import type { JobChangeLog } from '../job-changes.ts';
 import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
@@ -289,6 +290,10 @@ export class SqlJobStore implements JobStore {
     // least one of them is a job that was not broken when last read.
     const { rows } = await backend.runOnce<{ id: string; next_run_time: unknown }>(
       backend.queries.firstRunTimes(this.#broken.size + 1),
+    );
+    forgetUnread(
+      this.#broken,
+      rows.map((row) => row.id),
     );
     for (const row of rows) {
       if (this.#broken.has(row.id) && sameTime(this.#broken.get(row.id), row.next_run_time))
