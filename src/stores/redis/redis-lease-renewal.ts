@@ -27,7 +27,7 @@ export class FireLeaseRenewal {
   /** Per owner, the fire id after which its next renewal starts (absent: from the first). */
   readonly #resumeAfter = new Map<string, string>();
 
-  constructor(run: ScriptRunner, slice = RENEW_SLICE) {
+  constructor(run: ScriptRunner, slice: number = RENEW_SLICE) {
     this.#run = run;
     this.#slice = slice;
   }

@@ -91,7 +91,7 @@ export interface LedgerStatements {
 }
 
 /** The fire states whose run lease is live, as a SQL list. */
-export const LIVE = sql.raw("('claimed', 'running')");
+export const LIVE: RawBuilder<unknown> = sql.raw("('claimed', 'running')");
 
 /** `slot(i)` as a statement argument. */
 export function arg(i: number): RawBuilder<unknown> {
