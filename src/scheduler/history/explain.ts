@@ -212,10 +212,20 @@ export async function explainFire(
   let instant = asked.instant;
 
   const first = changes[0] as JobChange;
-  const state = jobStateAt(changes, instant);
-  if (state.change === undefined) {
+  let firstSlot: Date | null = null;
+  let addedByThen = instant >= first.at;
+  if (!addedByThen) {
     const firstTrigger = first.trigger === null ? null : replayable(first.trigger);
-    const firstSlot = firstTrigger?.getNextFireTime(null, new Date(first.at)) ?? null;
+    firstSlot = firstTrigger?.getNextFireTime(null, new Date(first.at)) ?? null;
+    // A job's first fire time is decided before its add is written, and the add is
+    // recorded after the write, by the store's clock: a time that fired, or the first
+    // fire time itself, is the job's however late the add's record (a job run at once).
+    addedByThen =
+      (firstSlot !== null && instant >= firstSlot.getTime()) ||
+      (await source.firesUpTo(jobId, instant, 1)).some((fire) => fire.scheduledTime === instant);
+  }
+  const state = jobStateAt(changes, addedByThen ? Math.max(instant, first.at) : instant);
+  if (state.change === undefined) {
     evidence.push(
       `Job ${JSON.stringify(jobId)} was added at ${show(first.at)}, after ${show(instant)}.`,
     );

@@ -211,6 +211,45 @@ describe('explain', () => {
     expect(answer.slot).toEqual(new Date('2026-01-01T01:30:00Z'));
   });
 
+  it('says a job run at once ran, though its add was recorded a few milliseconds after its fire time', async () => {
+    const now = new DateTrigger({ runDate: '2026-02-01T10:00:00.000Z' });
+    const answer = await explainFire(
+      source({
+        changes: [change('added', '2026-02-01T10:00:00.004Z', now)],
+        fires: [fire('succeeded', '2026-02-01T10:00:00.000Z')],
+      }),
+      'nightly',
+      new Date('2026-02-01T10:00:00.000Z'),
+    );
+    expect(answer.verdict).toBe('ran');
+  });
+
+  it('says a fire the ledger holds ran, though it is older than the add’s record (a slow record, a skewed clock)', async () => {
+    const everyMinute = new IntervalTrigger({
+      minutes: 1,
+      startDate: '2026-02-01T09:59:00Z',
+      timezone: 'UTC',
+    });
+    const answer = await explainFire(
+      source({
+        changes: [change('added', '2026-02-01T10:00:00.200Z', everyMinute)],
+        fires: [fire('succeeded', '2026-02-01T10:00:00Z')],
+      }),
+      'nightly',
+      new Date('2026-02-01T10:00:00Z'),
+    );
+    expect(answer.verdict).toBe('ran');
+    const earlier = await explainFire(
+      source({
+        changes: [change('added', '2026-02-01T10:00:00.200Z', everyMinute)],
+        fires: [fire('succeeded', '2026-02-01T10:00:00Z')],
+      }),
+      'nightly',
+      new Date('2026-02-01T09:59:00Z'),
+    );
+    expect(earlier.verdict).toBe('before_added');
+  });
+
   it('says a trigger had ended', async () => {
     const once = new DateTrigger({ runDate: '2026-02-01T10:00:00Z' });
     const answer = await explainFire(
