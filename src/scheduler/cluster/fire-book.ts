@@ -91,9 +91,14 @@ export class FireBook {
   hangAllowance(leaseMs: number): number {
     let allowance = 0;
     for (const { job } of this.#fires.values()) {
-      if (job.timeout === null) return Number.POSITIVE_INFINITY;
-      allowance = Math.max(allowance, job.timeout * 1000 + leaseMs);
+      allowance = Math.max(allowance, hangAllowanceOf(job, leaseMs));
+      if (allowance === Number.POSITIVE_INFINITY) break;
     }
     return allowance;
   }
+}
+
+/** How long renewals may go on for a run of `job` while the main thread does not answer (see {@link FireBook.hangAllowance}). */
+export function hangAllowanceOf(job: Job, leaseMs: number): number {
+  return job.timeout === null ? Number.POSITIVE_INFINITY : job.timeout * 1000 + leaseMs;
 }

@@ -27,7 +27,7 @@ import { VERSION } from '../../version.ts';
 import { reportLease } from '../tracing/leases.ts';
 import type { ClusterSettings } from './cluster-options.ts';
 import { NodeIdInUseError } from './errors.ts';
-import { FireBook, type HeldFire } from './fire-book.ts';
+import { FireBook, type HeldFire, hangAllowanceOf } from './fire-book.ts';
 import { FireWriter } from './fire-writer.ts';
 import { LeaseWorkerClient } from './lease-keeper.ts';
 import { randomId } from './random-ids.ts';
@@ -89,7 +89,6 @@ export class StoreNode {
   #reaping: Promise<void> | undefined;
   #stopped = false;
   #leaseWorker: LeaseWorkerClient | undefined;
-  #beatQueued = false;
   /** The last beat sent, and to which worker. */
   #lastBeat: { worker: LeaseWorkerClient; holding: boolean; allowedUntil: number } | undefined;
   #wakeUps: WakeUps | undefined;
@@ -271,9 +270,32 @@ export class StoreNode {
       last?.worker === worker &&
       last.holding === holding &&
       (!holding || last.allowedUntil >= allowedUntil);
-    if (same) return;
+    if (!same) this.#send(worker, holding, allowedUntil);
+  }
+
+  #send(worker: LeaseWorkerClient, holding: boolean, allowedUntil: number): void {
     this.#lastBeat = { worker, holding, allowedUntil };
     worker.beat(holding, allowedUntil);
+  }
+
+  /**
+   * Tells the lease worker that a run of `job` is held, before the run
+   * starts (a run may block the event loop from its first line). The beats
+   * sent promise renewals until some time: only a run that needs longer
+   * sends one, which extends the promise to its need. Runs without a timeout
+   * need forever, so only the first one held while none was sends a beat,
+   * not one per job: a beat is a message to the worker thread.
+   */
+  #beatFor(job: Job): void {
+    const worker = this.#leaseWorker;
+    if (worker === undefined) return;
+    const last = this.#lastBeat;
+    if (last?.worker !== worker || !last.holding) {
+      this.#beat();
+      return;
+    }
+    const needed = Date.now() + hangAllowanceOf(job, this.settings.runLeaseMs);
+    if (last.allowedUntil < needed) this.#send(worker, true, needed);
   }
 
   #renewed(startedAt: number, ids: readonly string[]): void {
@@ -285,21 +307,7 @@ export class StoreNode {
   /** Fires a commit won: held, their leases kept from now on. `since` is the local time the commit began. */
   hold(job: Job, fires: readonly WonFire[], since: number): void {
     this.#book.hold(job, fires, since, this.settings.runLeaseMs);
-    this.#beatSoon();
-  }
-
-  /**
-   * One beat once the jobs of a commit are held, not one per job: a beat
-   * tells the worker of every fire held, and costs a message and a look at
-   * every held fire.
-   */
-  #beatSoon(): void {
-    if (this.#beatQueued || this.#leaseWorker === undefined) return;
-    this.#beatQueued = true;
-    queueMicrotask(() => {
-      this.#beatQueued = false;
-      this.#beat();
-    });
+    this.#beatFor(job);
   }
 
   /** Records a fire's start or outcome, as its executor reports it. */
