@@ -21,12 +21,7 @@ export interface ClusterOptions {
   claimLease?: number;
   /** Seconds a running fire stays reserved for this node without a renewal (default 30); renewed every third of it. */
   runLease?: number;
-  /**
-   * Jobs claimed at most per claim (default 500). Each claim and its commit
-   * cost a few statements whatever their size, so larger batches cost less per
-   * job; a claimed batch must be committed within `claimLease`, which 500 jobs
-   * take far less than.
-   */
+  /** Jobs claimed at most per claim (default 100). */
   claimBatch?: number;
   /**
    * `'auto'` (default): wake-ups through the store where it has them (PostgreSQL
@@ -113,7 +108,7 @@ export function clusterSettings(options: ClusterOptions = {}): ClusterSettings {
     nodeId: options.nodeId ?? defaultNodeId(),
     claimLeaseMs: (options.claimLease ?? 30) * 1000,
     runLeaseMs: (options.runLease ?? 30) * 1000,
-    claimBatch: options.claimBatch ?? 500,
+    claimBatch: options.claimBatch ?? 100,
     wake: options.wake ?? 'auto',
   };
 }

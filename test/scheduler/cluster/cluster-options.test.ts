@@ -13,12 +13,12 @@ import {
 import { normalizeConfig } from '../../../src/scheduler/config.ts';
 
 describe('cluster options', () => {
-  it('defaults: 30 s leases, batches of 500, wake-ups through the store', () => {
+  it('defaults: 30 s leases, batches of 100, wake-ups through the store', () => {
     const settings = clusterSettings();
     expect(settings).toMatchObject({
       claimLeaseMs: 30_000,
       runLeaseMs: 30_000,
-      claimBatch: 500,
+      claimBatch: 100,
       wake: 'auto',
     });
     expect(settings.nodeId).toMatch(/^.+-\d+-[0-9a-f]{6}$/);
