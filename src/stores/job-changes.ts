@@ -273,6 +273,30 @@ export function readJobChange(
   };
 }
 
+/** A trigger stored as JSON text, or null once removed: the trigger, null, or undefined when unreadable. */
+export function readTriggerText(text: unknown): unknown {
+  if (text === null) return null;
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records read newest first (so that a limit keeps the newest) as changes oldest first; unreadable ones are skipped. */
+export function oldestFirst<R>(
+  newestFirst: readonly R[],
+  read: (record: R) => JobChange | undefined,
+): JobChange[] {
+  const changes: JobChange[] = [];
+  for (let i = newestFirst.length - 1; i >= 0; i--) {
+    const change = read(newestFirst[i] as R);
+    if (change !== undefined) changes.push(change);
+  }
+  return changes;
+}
+
 /** {@link readJobChange} of a payload stored as JSON text (see {@link changePayload}). */
 export function readJobChangeText(
   jobId: string,

@@ -22,7 +22,9 @@ import {
   type JobChangeLog,
   type JobChangeQuery,
   type NewJobChange,
+  oldestFirst,
   readJobChange,
+  readTriggerText,
 } from '../job-changes.ts';
 import { serverHello } from './mongo-fires.ts';
 
@@ -128,25 +130,12 @@ export class MongoJobChanges implements JobChangeLog {
       .sort({ version: -1 })
       .limit(limit)
       .toArray();
-    const changes: JobChange[] = [];
-    for (let i = documents.length - 1; i >= 0; i--) {
-      const change = changeOfDocument(jobId, documents[i] as MongoJobChangeDocument);
-      if (change !== undefined) changes.push(change);
-    }
-    return changes;
+    return oldestFirst(documents, (document) => changeOfDocument(jobId, document));
   }
 }
 
 function changeOfDocument(jobId: string, document: MongoJobChangeDocument): JobChange | undefined {
-  let trigger: unknown = null;
-  if (document.trigger_json !== null) {
-    if (typeof document.trigger_json !== 'string') return undefined;
-    try {
-      trigger = JSON.parse(document.trigger_json);
-    } catch {
-      return undefined;
-    }
-  }
+  const trigger = readTriggerText(document.trigger_json);
   return readJobChange(jobId, document.version, document.at, {
     kind: document.kind,
     trigger,

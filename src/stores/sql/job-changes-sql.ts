@@ -19,7 +19,9 @@ import {
   type JobChangeLog,
   type JobChangeQuery,
   type NewJobChange,
+  oldestFirst,
   readJobChange,
+  readTriggerText,
 } from '../job-changes.ts';
 import { LEDGER_DIALECTS } from './ledger/ledger-dialect.ts';
 import { idProblem } from './rows.ts';
@@ -125,26 +127,13 @@ export class SqlJobChanges implements JobChangeLog {
       backend.db as unknown as Kysely<unknown>,
     );
     const { rows } = await backend.run<ChangeRow>(compiled);
-    const changes: JobChange[] = [];
-    for (let i = rows.length - 1; i >= 0; i--) {
-      const change = changeOfRow(jobId, rows[i] as ChangeRow);
-      if (change !== undefined) changes.push(change);
-    }
-    return changes;
+    return oldestFirst(rows, (row) => changeOfRow(jobId, row));
   }
 }
 
 /** A row read back, or undefined when it is not a readable change (skipped). */
 function changeOfRow(jobId: string, row: ChangeRow): JobChange | undefined {
-  let trigger: unknown = null;
-  if (row.trigger_json !== null) {
-    if (typeof row.trigger_json !== 'string') return undefined;
-    try {
-      trigger = JSON.parse(row.trigger_json);
-    } catch {
-      return undefined;
-    }
-  }
+  const trigger = readTriggerText(row.trigger_json);
   const grace = row.misfire_grace_time === null ? null : Number(row.misfire_grace_time);
   return readJobChange(jobId, row.version, row.changed_at, {
     kind: row.kind,
