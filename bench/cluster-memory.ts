@@ -392,7 +392,8 @@ function nodeFigures(store: string, result: StoreResult, node: NodeResult): Node
 /**
  * Where a node's memory went after the warm-up: the slopes (KB/min) of the V8 heap reserved
  * (heapTotal), of memory outside it (external: buffers), of anonymous RSS (all heaps, the lease
- * worker's included, and malloc) and of the rest of RSS (mapped files), and its heap minute by minute.
+ * worker's included, and malloc) and of the rest of RSS (mapped files), and its heap and RSS minute
+ * by minute.
  */
 function nodeParts(result: StoreResult, node: NodeResult): string {
   const after = node.samples.filter((s) => s.t >= result.warm);
@@ -404,11 +405,14 @@ function nodeParts(result: StoreResult, node: NodeResult): string {
       `anonymous RSS ${slope((s) => s.rssAnon)}`,
       `file RSS ${slope((s) => s.rss - s.rssAnon)}`,
     );
-  const byMinute: string[] = [];
-  for (let t = result.start; t < result.end; t += 60_000) {
-    const minute = node.samples.filter((s) => s.t >= t && s.t < t + 60_000);
-    if (minute.length > 0) byMinute.push((median(minute.map((s) => s.heap)) / MB).toFixed(1));
-  }
+  const byMinute = (pick: (s: Sample) => number) => {
+    const values: string[] = [];
+    for (let t = result.start; t < result.end; t += 60_000) {
+      const minute = node.samples.filter((s) => s.t >= t && s.t < t + 60_000);
+      if (minute.length > 0) values.push((median(minute.map(pick)) / MB).toFixed(1));
+    }
+    return values.join(' ');
+  };
   const [warm, end] = node.spaces;
   const spaces = Object.keys(end)
     .filter((name) => (warm[name] ?? 0) > 0 || (end[name] ?? 0) > 0)
@@ -416,7 +420,7 @@ function nodeParts(result: StoreResult, node: NodeResult): string {
       (name) =>
         `${name} ${((warm[name] ?? 0) / MB).toFixed(1)} → ${((end[name] ?? 0) / MB).toFixed(1)}`,
     );
-  return `${node.id}: KB/min ${parts.join(', ')}; heap by minute (MB): ${byMinute.join(' ')}; V8 spaces reserved (MB): ${spaces.join(', ')}`;
+  return `${node.id}: KB/min ${parts.join(', ')}; heap by minute (MB): ${byMinute((s) => s.heap)}; RSS by minute (MB): ${byMinute((s) => s.rss)}; V8 spaces reserved (MB): ${spaces.join(', ')}`;
 }
 
 function storeGrowth(result: StoreResult): string {
