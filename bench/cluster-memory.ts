@@ -19,6 +19,7 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
+import { jobChangeKeys } from '../src/stores/redis/redis-job-changes.ts';
 import { KEY_NAMES } from '../src/stores/redis/redis-keys.ts';
 import { tableNames } from '../src/stores/sql/table-names.ts';
 import { storeTargets, type Target } from './store-targets.ts';
@@ -172,7 +173,7 @@ async function storeCounts(target: Target): Promise<Record<string, number>> {
     const client = new Redis(url);
     try {
       const counts: Record<string, number> = {};
-      for (const name of KEY_NAMES) {
+      for (const name of [...KEY_NAMES, ...jobChangeKeys('')]) {
         const key = `${table}${name}`;
         const type = await client.type(key);
         if (type === 'hash') counts[name] = await client.hlen(key);
@@ -187,7 +188,12 @@ async function storeCounts(target: Target): Promise<Record<string, number>> {
     }
   }
   const names = tableNames(table);
-  const tables = { jobs: names.jobs, fires: names.fires, nodes: names.nodes };
+  const tables = {
+    jobs: names.jobs,
+    fires: names.fires,
+    nodes: names.nodes,
+    job_changes: names.jobChanges,
+  };
   const counts: Record<string, number> = {};
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
@@ -453,9 +459,7 @@ export async function run(): Promise<void> {
   console.log(
     `bound per node: the heap slope ≤ ${BYTES_PER_ITEM} B × (jobs added + runs) per minute, and ≤ ${HEAP_SHARE_PER_MIN * 100} % of the heap per minute`,
   );
-  const rows: string[][] = [];
   const verdicts: string[] = [];
-  const details: string[] = [];
   for (const key of chosen) {
     const make = all[key.trim()];
     if (make === undefined) {
@@ -463,45 +467,45 @@ export async function run(): Promise<void> {
       continue;
     }
     const target = make();
+    // Each store's figures as soon as it is done: a run of every store takes some 40 minutes.
+    console.log();
     try {
       const result = await churn(key.trim(), target);
       const figures = result.nodes.map((node) => nodeFigures(key.trim(), result, node));
-      for (const figure of figures) rows.push(figure.cells);
+      printTable(
+        HEADER,
+        figures.map((figure) => figure.cells),
+      );
       const pass = figures.every((figure) => figure.pass);
       verdicts.push(
         `${pass ? 'PASS' : 'MISS'} ${target.name}: heap flat on both nodes (load average ${result.load.map((l) => l.toFixed(2)).join(' → ')})`,
       );
-      details.push(
-        `${target.name}, the store after the warm-up → at the end: ${storeGrowth(result)}`,
-      );
-      for (const node of result.nodes) details.push(`  ${nodeParts(result, node)}`);
-      for (const node of result.nodes)
-        details.push(`  ${node.id}: ${JSON.stringify(node.summary)}`);
+      console.log(verdicts.at(-1));
+      console.log(`the store after the warm-up → at the end: ${storeGrowth(result)}`);
+      for (const node of result.nodes) console.log(`  ${nodeParts(result, node)}`);
+      for (const node of result.nodes) console.log(`  ${node.id}: ${JSON.stringify(node.summary)}`);
     } catch (error) {
-      rows.push([key, 'error', (error as Error).message.slice(0, 200)]);
       verdicts.push(`MISS ${target.name}: ${(error as Error).message.slice(0, 200)}`);
+      console.log(verdicts.at(-1));
     } finally {
       await target.cleanup().catch(() => {});
     }
   }
-  printTable(
-    [
-      'store',
-      'node',
-      'samples',
-      'heap warm',
-      'heap end',
-      'heap KB/min',
-      'bound',
-      'RSS warm',
-      'RSS end',
-      'RSS KB/min',
-      'items/min',
-      'flat',
-    ],
-    rows,
-  );
-  for (const verdict of verdicts) console.log(verdict);
   console.log();
-  for (const line of details) console.log(line);
+  for (const verdict of verdicts) console.log(verdict);
 }
+
+const HEADER = [
+  'store',
+  'node',
+  'samples',
+  'heap warm',
+  'heap end',
+  'heap KB/min',
+  'bound',
+  'RSS warm',
+  'RSS end',
+  'RSS KB/min',
+  'items/min',
+  'flat',
+];
