@@ -145,10 +145,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const [last] = await Promise.all([start(), sleep(leaseS * 1000 * 2 + 2000)]);
     for (const node of live) node.signal('SIGTERM');
     await Promise.race([Promise.all(live.map((node) => node.exited)), sleep(30_000)]);
-    // Anything a dead node still held is reaped by the last node, once its leases have expired.
+    // Anything a dead node still held is reaped by the last node, once its leases have expired;
+    // on a store without wake-ups (MariaDB, SQLite) its next poll may come a poll interval
+    // (5 s) after the survivors stop, so it gets that too before it stops.
     live.length = 0;
     live.push(last);
-    await sleep(leaseS * 1000 * 2 + 1000);
+    await sleep(leaseS * 1000 * 2 + 6000);
     last.signal('SIGTERM');
     await Promise.race([last.exited, sleep(30_000)]);
     const fires = await readFires(target);
