@@ -10,8 +10,8 @@ import type { ClusterLedger, FireUpdate } from '../../stores/ledger.ts';
 /** Updates wait at most this long for others to join them. */
 const FLUSH_DELAY_MS = 50;
 /**
- * A batch this large is written at once: the start and the end of each run
- * of a full claim (500 jobs by default), which the store writes as one
+ * A batch this large is written at once: the start and the end of every run
+ * of a claim of up to 500 jobs (`claimBatch`), which the store writes as one
  * update per fire.
  */
 const FLUSH_SIZE = 1000;
