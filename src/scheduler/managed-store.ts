@@ -17,6 +17,7 @@ import type { PublishingScheduler } from '../tracing/channels.ts';
 import type { StoreNode } from './cluster/store-node.ts';
 import { JobChangeRecorder, RECORD_OPERATION } from './job-change-recorder.ts';
 import { Mutex } from './mutex.ts';
+import { OutageTracker } from './outage-tracker.ts';
 import { RecentKeys } from './recent-keys.ts';
 import { traceStoreCall } from './tracing/store-calls.ts';
 
@@ -119,6 +120,8 @@ export class ManagedStore {
   busy = false;
   /** After a failure, no pass touches the store before this time (epoch ms): `jobstoreRetryInterval`. */
   retryAt = 0;
+  /** This scheduler's failed operations on the store, summarised for its outage log. */
+  readonly outage: OutageTracker = new OutageTracker();
   /** A pass stopped waiting for this store: it wakes the loop when it finishes. */
   late = false;
   /**
@@ -576,6 +579,7 @@ export class ManagedStore {
 
   /** Logs and reports a failed operation; the loop retries the store later. */
   reportFailure(operation: string, error: unknown, jobId: string | null = null): void {
+    this.outage.failed(operation, error, Date.now());
     this.#host.logger.warn(
       `Job store "${this.alias}" failed in ${operation}${jobId === null ? '' : ` (job ${jobId})`}; retrying in ${this.#host.retryIntervalMs / 1000} s`,
       error,

@@ -5,6 +5,7 @@ import type { Logger } from '../logging.ts';
 import type { FireRing } from './fire-ring.ts';
 import type { JobChangeLog } from './job-changes.ts';
 import type { ClusterLedger } from './ledger.ts';
+import type { OutageLog } from './outages.ts';
 
 /** A stored job that could not be restored. */
 export interface RestoreFailure {
@@ -82,6 +83,13 @@ export interface JobStore {
    * the scheduler records into it when present.
    */
   readonly jobChanges?: JobChangeLog;
+  /**
+   * The store outage log (`outages.ts`): each scheduler sharing the store
+   * writes there the spans during which it could not reach it, so that any
+   * node can later tell a fire time missed for that reason. Every persistent
+   * built-in store has one.
+   */
+  readonly outages?: OutageLog;
   /**
    * True for stores that other processes can change (databases): the
    * scheduler then polls them every `storePollInterval` seconds instead of

@@ -58,6 +58,7 @@ async function dropTables(db: Kysely<RawDatabase>, table: string): Promise<void>
     `${table}_fires`,
     `${table}_nodes`,
     `${table}_job_changes`,
+    `${table}_outages`,
     `${table}_migrations`,
     `${table}_migrations_lock`,
   ]) {

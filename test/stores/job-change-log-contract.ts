@@ -20,6 +20,7 @@ import {
   jobChangeOf,
   type NewJobChange,
 } from '../../src/stores/job-changes.ts';
+import type { StoreOutage } from '../../src/stores/outages.ts';
 import type { TriggerJSON } from '../../src/triggers/trigger.ts';
 import { BASE_TIME, makeJob } from './store-contract.ts';
 
@@ -275,6 +276,59 @@ export function describeJobChangeLogContract(
         },
         { version: 2, kind: 'removed', trigger: null, node: null },
       ]);
+    });
+
+    describe('store outage log', () => {
+      const day = 86_400_000;
+      const outage = (id: string, from: number, to: number, extra: Partial<StoreOutage> = {}) => ({
+        id,
+        node: 'node-a',
+        from,
+        to,
+        operation: 'claimDueJobs',
+        failures: 3,
+        message: 'Error: connect ECONNREFUSED 127.0.0.1:5432',
+        ...extra,
+      });
+
+      it('reads back the outages overlapping a span, latest start first, from either store', async () => {
+        const first = stores.first.outages;
+        const second = stores.second.outages;
+        if (first === undefined || second === undefined) return;
+        const t = BASE_TIME;
+        await first.recordOutage(outage('o1', t, t + 60_000));
+        await second.recordOutage(outage('o2', t + 120_000, t + 180_000, { node: 'node-b' }));
+        await first.recordOutage(outage('o3', t + 600_000, t + 601_000));
+        expect(await second.getOutages({ from: t + 30_000, to: t + 150_000, limit: 10 })).toEqual([
+          outage('o2', t + 120_000, t + 180_000, { node: 'node-b' }),
+          outage('o1', t, t + 60_000),
+        ]);
+        expect(
+          (await first.getOutages({ from: t, to: t + day, limit: 2 })).map((o) => o.id),
+        ).toEqual(['o3', 'o2']);
+        expect(await first.getOutages({ from: t + 61_000, to: t + 119_000, limit: 10 })).toEqual(
+          [],
+        );
+      });
+
+      it('extends a record written again with its id, trims long messages and forgets old outages', async () => {
+        const log = stores.first.outages;
+        if (log === undefined) return;
+        const t = BASE_TIME;
+        await log.recordOutage(outage('old', t - 40 * day, t - 40 * day + 1000));
+        await log.recordOutage(outage('o1', t, t + 1000));
+        await log.recordOutage(
+          outage('o1', t, t + 5000, {
+            failures: 9,
+            operation: 'commitClaims',
+            message: 'x'.repeat(5000),
+          }),
+        );
+        const read = await log.getOutages({ from: t - 50 * day, to: t + day, limit: 10 });
+        expect(read.map((o) => [o.id, o.to, o.failures, o.operation, o.message.length])).toEqual([
+          ['o1', t + 5000, 9, 'commitClaims', 500],
+        ]);
+      });
     });
   });
 }

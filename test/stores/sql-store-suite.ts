@@ -172,6 +172,7 @@ export function describeSqlStore(backend: SqlBackend): void {
           '0002_cluster_ledger',
           '0003_fire_state_index',
           '0004_job_changes',
+          '0008_store_outages',
         ]);
         const tables = await database.db.introspection.getTables();
         const jobs = tables.find((t) => t.name === table());
@@ -187,9 +188,10 @@ export function describeSqlStore(backend: SqlBackend): void {
         expect(names).toContain(`${table()}_fires`);
         expect(names).toContain(`${table()}_nodes`);
         expect(names).toContain(`${table()}_job_changes`);
+        expect(names).toContain(`${table()}_outages`);
       });
 
-      it('upgrades a table of the cluster-ledger release in place: the job change log is added, empty, and its jobs and fires are kept', async () => {
+      it('upgrades a table of the cluster-ledger release in place: the job change log and the outage log are added, empty, and its jobs and fires are kept', async () => {
         // The previous release's layout: the change log's migration undone by hand.
         const { store: first } = await startStore();
         await first.addJob(makeJob('kept', BASE_TIME));
@@ -207,9 +209,10 @@ export function describeSqlStore(backend: SqlBackend): void {
         await first.shutdown();
         const db = database.db;
         await db.schema.dropTable(`${table()}_job_changes`).execute();
+        await db.schema.dropTable(`${table()}_outages`).execute();
         await db
           .deleteFrom(`${table()}_migrations` as never)
-          .where('name' as never, '=', '0004_job_changes' as never)
+          .where('name' as never, 'in', ['0004_job_changes', '0008_store_outages'] as never)
           .execute();
         const { store } = await startStore();
         expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['kept']);
@@ -221,6 +224,7 @@ export function describeSqlStore(backend: SqlBackend): void {
         expect(
           (await store.jobChanges.getJobChanges('kept')).map((c) => [c.version, c.kind]),
         ).toEqual([[1, 'paused']]);
+        expect(await store.outages.getOutages({ from: 0, to: Date.now(), limit: 10 })).toEqual([]);
       });
 
       it('upgrades a table of the first release in place: its jobs are kept, unclaimed at fence 0, and claimable', async () => {
@@ -231,6 +235,7 @@ export function describeSqlStore(backend: SqlBackend): void {
         await db.schema.dropTable(`${table()}_fires`).execute();
         await db.schema.dropTable(`${table()}_nodes`).execute();
         await db.schema.dropTable(`${table()}_job_changes`).execute();
+        await db.schema.dropTable(`${table()}_outages`).execute();
         for (const column of ['lease_owner', 'lease_until', 'fence'])
           await db.schema.alterTable(table()).dropColumn(column).execute();
         await db
@@ -239,6 +244,7 @@ export function describeSqlStore(backend: SqlBackend): void {
             '0002_cluster_ledger',
             '0003_fire_state_index',
             '0004_job_changes',
+            '0008_store_outages',
           ] as never)
           .execute();
         // Rows as the first release wrote them (id, next_run_time, job_state).

@@ -11,6 +11,7 @@
  * with facts laid out by hand as well as with real schedulers.
  */
 import type { FireRecord } from '../../stores/ledger.ts';
+import type { StoreOutage } from '../../stores/outages.ts';
 import { formatInstant } from '../../time/format.ts';
 import type { DateInput } from '../../time/parse.ts';
 import { getZone, type Zone } from '../../time/zone.ts';
@@ -53,16 +54,6 @@ export interface NodeWindow {
   readonly nodeId: string;
   readonly from: number;
   readonly to: number;
-}
-
-/** Failed store operations a scheduler summarised for a span of time. */
-export interface StoreOutage {
-  readonly node: string;
-  readonly from: number;
-  readonly to: number;
-  readonly operation: string;
-  readonly failures: number;
-  readonly message: string;
 }
 
 /** The job as its store holds it now, for a job whose changes were not recorded. */
@@ -272,8 +263,16 @@ export async function explainFire(
           : around.next;
   const rowsAtAsked = await source.firesUpTo(jobId, instant, ROWS_AROUND);
   const atAsked = rowsAtAsked.find((fire) => fire.scheduledTime === instant);
-  if (atAsked !== undefined)
-    return fromFire(atAsked, instant, [...evidence, `${describeTrigger}.`], show);
+  if (atAsked !== undefined) {
+    const answer = fromFire(atAsked, instant, [...evidence, `${describeTrigger}.`], show);
+    if (answer.verdict !== 'missed' && answer.verdict !== 'coalesced') return answer;
+    // Why it could not run in time: the store, if it says so.
+    const until = foldedInto(atAsked) ?? atAsked.finishedAt ?? instant;
+    return {
+      ...answer,
+      evidence: [...answer.evidence, ...(await outageEvidence(source, instant, until, show))],
+    };
+  }
 
   if (state.removed && !exact) {
     evidence.push(`${describeTrigger}.`, `The job was removed at ${show(state.change.at)}.`);
@@ -324,6 +323,7 @@ export async function explainFire(
     if (into !== undefined && into > slot) {
       evidence.push(
         `It was due while the job could not run (from ${show(newest.scheduledTime)}) and was coalesced into one run at ${show(into)}.`,
+        ...(await outageEvidence(source, slot, into, show)),
       );
       return { verdict: 'coalesced', slot: new Date(slot), fire: newest, evidence };
     }
@@ -346,10 +346,7 @@ export async function explainFire(
     return { verdict: 'no_node_alive', slot: new Date(slot), evidence };
   }
   if (outages !== undefined && outages.length > 0) {
-    for (const outage of outages.slice(0, 3))
-      evidence.push(
-        `Scheduler ${JSON.stringify(outage.node)} could not reach the store from ${show(outage.from)} to ${show(outage.to)} (${outage.failures} failed ${outage.operation}: ${outage.message}).`,
-      );
+    evidence.push(...outageSentences(outages, show));
     return { verdict: 'store_unavailable', slot: new Date(slot), evidence };
   }
   const oldest = await source.oldestFire?.(jobId);
@@ -362,6 +359,30 @@ export async function explainFire(
       `Schedulers were checked in then (${[...new Set(nodes.map((n) => n.nodeId))].map((id) => JSON.stringify(id)).join(', ')}), and the store reported no outage.`,
     );
   return { verdict: 'unknown', slot: new Date(slot), evidence };
+}
+
+/** What the store's outage log says of `from`..`to`: a sentence per outage, the latest three. */
+function outageSentences(
+  outages: readonly StoreOutage[],
+  show: (time: number) => string,
+): string[] {
+  return outages
+    .slice(0, 3)
+    .map(
+      (outage) =>
+        `Scheduler ${JSON.stringify(outage.node)} could not reach the store from ${show(outage.from)} to ${show(outage.to)} (${outage.failures} failed ${outage.operation}: ${outage.message}).`,
+    );
+}
+
+/** The outage sentences for a fire time that could not run in time, or none when the store recorded no outage then. */
+async function outageEvidence(
+  source: ExplainSource,
+  from: number,
+  to: number,
+  show: (time: number) => string,
+): Promise<string[]> {
+  const outages = await source.outages?.(from, Math.max(from, to));
+  return outages === undefined ? [] : outageSentences(outages, show);
 }
 
 function nearestDate(time: number | null): Date | null {

@@ -214,6 +214,7 @@ function ledgerSource(managed: HistoryStore, ledger: ClusterLedger): ExplainSour
     changes: async (jobId) => (await store.jobChanges?.getJobChanges(jobId)) ?? [],
     current: (jobId) => currentDefinition(store, jobId),
     firesUpTo: (jobId, to, limit) => ledger.getFires({ jobId, to, limit }),
+    outages: async (from, to) => store.outages?.getOutages({ from, to, limit: 10 }),
     nodesAlive: async (from, to) => {
       const nodes = await ledger.getNodes();
       const windows: NodeWindow[] = nodes.map((node) => ({

@@ -109,11 +109,41 @@ export async function processLedgerStore(
   const more = catchUp.remainder();
   if (more !== null) host.logger.warn(more);
   if (claimedAny) node.claimed();
+  await recordOutage(host, managed, node);
   let wakeAt = await nextWake(managed, retryAt, (time) => node.localTime(time));
   // Due, yet not claimed by this pass: another scheduler holds its claim (and commits
   // in a moment), or a row this scheduler cannot restore. Look again soon, not at once.
   if (wakeAt !== null && wakeAt <= Date.now()) wakeAt = Date.now() + node.contendedDelay();
   return { wakeAt, queued };
+}
+
+/**
+ * The store answered a whole pass: writes the outage that ended, if any, to the
+ * store's outage log, so that any node can later tell why a fire time left no
+ * record. A failed write is kept for the next pass; it is not itself counted
+ * as a store failure (it would open the outage it tries to close).
+ */
+async function recordOutage(host: PassHost, managed: ManagedStore, node: StoreNode): Promise<void> {
+  const log = managed.store.outages;
+  const outage = managed.outage.recovered(Date.now());
+  if (log === undefined || outage === null) return;
+  const skew = node.skewMs;
+  try {
+    await managed.withTimeout('recordOutage', () =>
+      log.recordOutage({
+        ...outage,
+        node: node.nodeId,
+        from: outage.from - skew,
+        to: outage.to - skew,
+      }),
+    );
+    managed.outage.written(outage);
+  } catch (error) {
+    host.logger.debug(
+      `Job store "${managed.alias}" could not record its outage from ${new Date(outage.from).toISOString()}; trying again after the next pass`,
+      error,
+    );
+  }
 }
 
 /** Plans, commits and submits one claim; false when the commit failed (nothing was submitted). */

@@ -22,6 +22,7 @@ import {
 } from '../common.ts';
 import { ConflictingIdError, JobLookupError, StoreSetupError } from '../errors.ts';
 import type { JobChangeLog } from '../job-changes.ts';
+import type { OutageLog } from '../outages.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import {
   FIRE_INDEXES,
@@ -40,6 +41,12 @@ import {
 } from './mongo-job-changes.ts';
 import type { LeaseRenewerOptions } from './mongo-lease-renewer.ts';
 import { MongoLedger, type MongoLedgerParts } from './mongo-ledger.ts';
+import {
+  type MongoOutageDocument,
+  MongoOutages,
+  OUTAGE_INDEX,
+  outagesCollectionName,
+} from './mongo-outages.ts';
 
 /** Options of {@link MongoJobStore}: a connection URL or an existing MongoClient. */
 export interface MongoJobStoreOptions {
@@ -142,6 +149,13 @@ export class MongoJobStore implements JobStore {
     return { db: parts.db, changes };
   });
   #changes: Collection<MongoJobChangeDocument> | null = null;
+  /** The store outage log (`mongo-outages.ts`), in `<collection>_outages`. */
+  readonly outages: OutageLog = new MongoOutages(() => {
+    if (this.#outageDocuments === null)
+      throw new StoreSetupError('The MongoDB job store is not started (call start() first)');
+    return this.#outageDocuments;
+  });
+  #outageDocuments: Collection<MongoOutageDocument> | null = null;
   readonly #options: MongoJobStoreOptions;
   readonly #database: string;
   readonly #collectionName: string;
@@ -262,6 +276,11 @@ export class MongoJobStore implements JobStore {
       );
       await changes.createIndexes([JOB_CHANGE_INDEX]);
       this.#changes = changes;
+      const outages = db.collection<MongoOutageDocument>(
+        outagesCollectionName(this.#collectionName),
+      );
+      await outages.createIndexes([OUTAGE_INDEX]);
+      this.#outageDocuments = outages;
       const { transactions } = await serverHello(db);
       this.#parts = {
         client,

@@ -25,6 +25,7 @@ import {
 import { ConflictingIdError, JobLookupError, StoreSetupError } from '../errors.ts';
 import type { JobChangeLog } from '../job-changes.ts';
 import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
+import type { OutageLog } from '../outages.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import type { WakeChannel } from '../wake.ts';
 import { closeRedisClient, DEFAULT_CONNECT_TIMEOUT_MS, openRedisClient } from './redis-client.ts';
@@ -32,6 +33,7 @@ import { RedisJobChanges } from './redis-job-changes.ts';
 import { runScript, storeKeys } from './redis-keys.ts';
 import { leaseConnectionFor } from './redis-lease.ts';
 import { RedisLedger } from './redis-ledger.ts';
+import { RedisOutages } from './redis-outages.ts';
 import { asArray, asString, parseScore, unexpectedReply } from './redis-replies.ts';
 import {
   ADD_JOB,
@@ -109,6 +111,8 @@ export class RedisJobStore implements JobStore {
    * and `${keyPrefix}job_change_versions`.
    */
   readonly jobChanges: JobChangeLog;
+  /** The store outage log (`redis-outages.ts`), in `${keyPrefix}outages` and `${keyPrefix}outage_starts`. */
+  readonly outages: OutageLog;
   readonly #options: RedisJobStoreOptions;
   readonly #keyPrefix: string;
   readonly #keys: [jobs: string, runTimes: string];
@@ -136,6 +140,7 @@ export class RedisJobStore implements JobStore {
     this.#keys = [`${keyPrefix}jobs`, `${keyPrefix}run_times`];
     this.#allKeys = storeKeys(keyPrefix);
     this.jobChanges = new RedisJobChanges(() => this.#started(), keyPrefix);
+    this.outages = new RedisOutages(() => this.#started(), keyPrefix);
     this.ledger = new RedisLedger({
       run: (script, args) => this.#run(script, args),
       restore: (id, state, time) => this.#restore(id, state, time),

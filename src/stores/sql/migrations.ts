@@ -78,6 +78,9 @@ function migrations(dialect: SqlDialectName, table: string): Record<string, Migr
     '0004_job_changes': {
       up: (db: Kysely<unknown>) => createJobChangesTable(db, dialect, table),
     },
+    '0008_store_outages': {
+      up: (db: Kysely<unknown>) => createOutagesTable(db, dialect, table),
+    },
   };
 }
 
@@ -210,6 +213,43 @@ async function createJobChangesTable(
     ? create.modifyEnd(sql`engine = InnoDB default charset = utf8mb4`)
     : create
   ).execute();
+}
+
+/**
+ * The store outage log (`outages-sql.ts`): one row per outage a node summarised,
+ * keyed by its id (a node extends its last record by writing the same id); the
+ * index on `started_at` reads the outages of a span, latest first.
+ */
+async function createOutagesTable(
+  db: Kysely<unknown>,
+  dialect: SqlDialectName,
+  table: string,
+): Promise<void> {
+  const names = tableNames(table);
+  let text = (n: number) => sql`varchar(${sql.raw(String(n))})`;
+  let longText = sql`text`;
+  if (dialect === 'mysql') {
+    text = (n) => sql`varchar(${sql.raw(String(n))}) character set utf8mb4 collate utf8mb4_bin`;
+    longText = sql`longtext character set utf8mb4 collate utf8mb4_bin`;
+  }
+  const create = db.schema
+    .createTable(names.outages)
+    .addColumn('outage_id', text(64), (column) => column.primaryKey().notNull())
+    .addColumn('node', text(191), (column) => column.notNull())
+    .addColumn('started_at', 'bigint', (column) => column.notNull())
+    .addColumn('ended_at', 'bigint', (column) => column.notNull())
+    .addColumn('operation', text(64), (column) => column.notNull())
+    .addColumn('failures', 'bigint', (column) => column.notNull())
+    .addColumn('message', longText, (column) => column.notNull());
+  await (dialect === 'mysql'
+    ? create.modifyEnd(sql`engine = InnoDB default charset = utf8mb4`)
+    : create
+  ).execute();
+  await db.schema
+    .createIndex(names.outageTimeIndex)
+    .on(names.outages)
+    .column('started_at')
+    .execute();
 }
 
 /**

@@ -32,6 +32,7 @@ import { forgetUnread } from '../common.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import type { JobChangeLog } from '../job-changes.ts';
 import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
+import type { OutageLog } from '../outages.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import type { WakeChannel } from '../wake.ts';
 import {
@@ -46,6 +47,7 @@ import { deferredLedger } from './ledger/deferred-ledger.ts';
 import type { LeaseRenewerOptions } from './ledger/lease-renewer.ts';
 import type { SqlLedger } from './ledger/sql-ledger.ts';
 import { type NormalizedOptions, normalizeOptions, type SqlJobStoreOptions } from './options.ts';
+import type { SqlOutages } from './outages-sql.ts';
 import { PgWakeChannel } from './postgres/pg-wake-channel.ts';
 import {
   checkRowSize,
@@ -111,6 +113,15 @@ export class SqlJobStore implements JobStore {
     getJobChanges: async (jobId, query) => this.#changeLog().getJobChanges(jobId, query),
   };
   #jobChanges: SqlJobChanges | null = null;
+  /**
+   * The store outage log (`outages-sql.ts`), in `<tableName>_outages`. Usable
+   * once the store has started.
+   */
+  readonly outages: OutageLog = {
+    recordOutage: async (outage) => this.#outageLog().recordOutage(outage),
+    getOutages: async (query) => this.#outageLog().getOutages(query),
+  };
+  #outages: SqlOutages | null = null;
   readonly #options: NormalizedOptions;
   readonly #table: string;
   #backend: SqlBackend | null = null;
@@ -250,6 +261,8 @@ export class SqlJobStore implements JobStore {
     });
     const { SqlJobChanges } = await import('./job-changes-sql.ts');
     this.#jobChanges = new SqlJobChanges(() => this.#started(), tableNames(this.#table));
+    const { SqlOutages } = await import('./outages-sql.ts');
+    this.#outages = new SqlOutages(() => this.#started(), tableNames(this.#table));
     this.#backend = backend;
   }
 
@@ -257,6 +270,12 @@ export class SqlJobStore implements JobStore {
   #changeLog(): SqlJobChanges {
     this.#started();
     return this.#jobChanges as SqlJobChanges;
+  }
+
+  /** The outage log, once the store has started (it builds its statements with Kysely). */
+  #outageLog(): SqlOutages {
+    this.#started();
+    return this.#outages as SqlOutages;
   }
 
   /** Closes the connection (pool) if the store opened it; a `db` given to the store stays open. */

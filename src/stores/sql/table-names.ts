@@ -45,6 +45,10 @@ export interface TableNames {
   jobChanges: string;
   /** The job change log's primary key (its name on PostgreSQL and SQLite). */
   jobChangeKey: string;
+  /** The store outage log, one row per outage a node summarised. */
+  outages: string;
+  /** (started_at): the outages of a span, latest first. */
+  outageTimeIndex: string;
 }
 
 /** The names of the tables a store with this table name uses. */
@@ -63,5 +67,7 @@ export function tableNames(table: string): TableNames {
     nodes: `${table}_nodes`,
     jobChanges: `${table}_job_changes`,
     jobChangeKey: `pk_${table}_job_changes`,
+    outages: `${table}_outages`,
+    outageTimeIndex: `ix_${table}_outages_time`,
   };
 }

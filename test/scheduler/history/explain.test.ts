@@ -9,10 +9,10 @@ import {
   explainFire,
   type NodeWindow,
   type StoredDefinition,
-  type StoreOutage,
 } from '../../../src/scheduler/history/explain.ts';
 import type { JobChange } from '../../../src/scheduler/history/job-change.ts';
 import type { FireRecord, FireState } from '../../../src/stores/ledger.ts';
+import type { StoreOutage } from '../../../src/stores/outages.ts';
 import { CronTrigger } from '../../../src/triggers/cron/cron-trigger.ts';
 import { DateTrigger } from '../../../src/triggers/date.ts';
 import { IntervalTrigger } from '../../../src/triggers/interval.ts';
@@ -319,6 +319,7 @@ describe('explain', () => {
         nodes: alive,
         outages: [
           {
+            id: 'outage-1',
             node: 'node-a',
             from: T('2026-03-10T01:29:00Z'),
             to: T('2026-03-10T01:35:00Z'),
