@@ -41,6 +41,7 @@ export type {
   FiresPage,
   GetFiresOptions,
 } from './scheduler/history/fire-history.ts';
+export { type Folded, readFolded } from './scheduler/history/folded.ts';
 // ArgsOption, ArgsRequired and OptionsArgument type `addJob`'s options from the
 // job function; they are exported so that declarations naming them can be written.
 export type {

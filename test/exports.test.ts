@@ -121,6 +121,7 @@ const ROOT_VALUES = [
   'fireChannel',
   'jobRunChannel',
   'leaseChannel',
+  'readFolded',
   'silentLogger',
   'storeChannel',
 ];
@@ -156,6 +157,7 @@ const ROOT_TYPES = [
   'FireState',
   'FiresPage',
   'FlatConfig',
+  'Folded',
   'GetFiresOptions',
   'IntervalTriggerOptions',
   'JobChanges',

@@ -18,6 +18,7 @@ import { getZone, type Zone } from '../../time/zone.ts';
 import { triggerFromJSON } from '../../triggers/registry.ts';
 import type { Trigger, TriggerJSON } from '../../triggers/trigger.ts';
 import { readAskedTime } from './asked-time.ts';
+import { readFolded } from './folded.ts';
 import { type JobChange, jobStateAt } from './job-change.ts';
 import { slotsAround } from './slots.ts';
 
@@ -110,14 +111,6 @@ function zoneOf(json: TriggerJSON | undefined, fallback: Zone): Zone {
   } catch {
     return fallback;
   }
-}
-
-/** The run a coalesced row was folded into, from its detail (`folded into the run at <ISO>`). */
-export function foldedInto(fire: FireRecord): number | undefined {
-  const match = /folded into the run at (\S+?)\.?$/.exec(fire.detail ?? '');
-  if (match === null) return undefined;
-  const time = Date.parse(match[1] as string);
-  return Number.isNaN(time) ? undefined : time;
 }
 
 const VERDICT_OF_STATE: Readonly<Record<string, ExplainVerdict>> = {
@@ -267,7 +260,7 @@ export async function explainFire(
     const answer = fromFire(atAsked, instant, [...evidence, `${describeTrigger}.`], show);
     if (answer.verdict !== 'missed' && answer.verdict !== 'coalesced') return answer;
     // Why it could not run in time: the store, if it says so.
-    const until = foldedInto(atAsked) ?? atAsked.finishedAt ?? instant;
+    const until = readFolded(atAsked)?.into ?? atAsked.finishedAt ?? instant;
     return {
       ...answer,
       evidence: [...answer.evidence, ...(await outageEvidence(source, instant, until, show))],
@@ -319,10 +312,12 @@ export async function explainFire(
   }
   const newest = rowsAtAsked[0];
   if (newest !== undefined && newest.state === 'coalesced') {
-    const into = foldedInto(newest);
-    if (into !== undefined && into > slot) {
+    const folded = readFolded(newest);
+    const into = folded?.into;
+    if (folded !== undefined && into !== undefined && into > slot) {
+      const count = `${folded.complete ? '' : 'at least '}${folded.count.toLocaleString('en-US')}`;
       evidence.push(
-        `It was due while the job could not run (from ${show(newest.scheduledTime)}) and was coalesced into one run at ${show(into)}.`,
+        `It was one of ${count} fire times due while the job could not run (from ${show(newest.scheduledTime)}), coalesced into one run at ${show(into)}.`,
         ...(await outageEvidence(source, slot, into, show)),
       );
       return { verdict: 'coalesced', slot: new Date(slot), fire: newest, evidence };

@@ -100,6 +100,19 @@ export class CatchUpReport {
     return `…and ${this.#unlogged.toLocaleString('en-US')} more job${this.#unlogged === 1 ? '' : 's'} missed run times while the scheduler was not running (each is reported as EVENT_JOB_CATCH_UP)`;
   }
 
+  /**
+   * The fire times of a coalescing job folded into its run at `into`: from its
+   * next run time up to (not including) `into`, counted within the pass's budget.
+   */
+  countFolded(job: Job, into: Date): { count: number; complete: boolean } {
+    return this.#count(
+      job.trigger,
+      new Date(job.nextRunTimeMs),
+      into.getTime() - 1,
+      COALESCED_COUNT_LIMIT,
+    );
+  }
+
   /** Fire times from `since` (inclusive) up to `now`, counted within the pass's budget. */
   #count(
     trigger: Trigger,

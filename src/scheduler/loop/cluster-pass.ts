@@ -23,6 +23,7 @@ import type { Claim, JobCommit, NewFire } from '../../stores/ledger.ts';
 import { fireChannel } from '../../tracing/channels.ts';
 import { randomId } from '../cluster/random-ids.ts';
 import type { StoreNode, WonFire } from '../cluster/store-node.ts';
+import { foldedDetail } from '../history/folded.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { reportLostFires, reportSkipped, reportUnwonFires } from '../tracing/fires.ts';
 import { claimTraced, commitTraced } from '../tracing/store-calls.ts';
@@ -171,7 +172,7 @@ async function commitClaim(
         if (host.wants(EVENT_JOB_CATCH_UP)) queued.push(summary);
       }
     }
-    planned.push(planFires(node, plan, fence, liveBatches));
+    planned.push(planFires(node, plan, fence, liveBatches, catchUp));
   }
   let result: { lost: readonly string[]; won: readonly string[] };
   try {
@@ -246,6 +247,7 @@ function planFires(
   plan: DuePlan,
   fence: number,
   liveBatches: number,
+  catchUp: CatchUpReport,
 ): ClaimedPlan {
   const { job, runTimes } = plan;
   const fires: NewFire[] = [];
@@ -255,13 +257,15 @@ function planFires(
     // A continuation joins its running batch: not a new instance.
     skipped = !plan.continuation && liveBatches >= job.maxInstances;
     const batchId = node.batchIdFor(job.id, plan.continuation, plan.capped);
-    if (job.coalesce && (runTimes[0] as Date).getTime() !== job.nextRunTimeMs) {
+    const into = runTimes[0] as Date;
+    if (job.coalesce && into.getTime() !== job.nextRunTimeMs) {
+      const { count, complete } = catchUp.countFolded(job, into);
       fires.push({
         fireId: newFireId(),
         scheduledTime: job.nextRunTimeMs,
         state: 'coalesced',
         batchId: null,
-        detail: `folded into the run at ${(runTimes[0] as Date).toISOString()}`,
+        detail: foldedDetail(count, complete, into),
       });
     }
     runs = runTimes.map((time) => ({

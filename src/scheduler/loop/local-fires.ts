@@ -8,6 +8,8 @@
  */
 import type { RunFire } from '../../executors/executor.ts';
 import type { FireRing } from '../../stores/fire-ring.ts';
+import { foldedDetail } from '../history/folded.ts';
+import type { CatchUpReport } from './catch-up.ts';
 import type { DuePlan } from './plan-job.ts';
 
 /**
@@ -20,11 +22,13 @@ export function recordPlannedFires(
   node: string,
   plan: DuePlan,
   now: number,
+  catchUp: CatchUpReport,
 ): RunFire[] {
   const { job, runTimes } = plan;
   const first = runTimes[0];
   if (first === undefined) return [];
-  if (job.coalesce && !plan.continuation && first.getTime() !== job.nextRunTimeMs)
+  if (job.coalesce && !plan.continuation && first.getTime() !== job.nextRunTimeMs) {
+    const { count, complete } = catchUp.countFolded(job, first);
     ring.add({
       jobId: job.id,
       scheduledTime: job.nextRunTimeMs,
@@ -32,8 +36,9 @@ export function recordPlannedFires(
       node,
       batchId: null,
       at: now,
-      detail: `folded into the run at ${first.toISOString()}`,
+      detail: foldedDetail(count, complete, first),
     });
+  }
   const fires: RunFire[] = [];
   // One record reused for every run of the batch: the ring copies what it keeps.
   const planned = {

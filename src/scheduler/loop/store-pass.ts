@@ -219,7 +219,7 @@ async function runDueJobs(
         queued,
       );
     } else {
-      const fires = recordPlannedFires(ring, host.nodeId, plan, now);
+      const fires = recordPlannedFires(ring, host.nodeId, plan, now, catchUp);
       const options = plan.continuation ? { continuation: true, fires } : { fires };
       submitRuns(
         host,

@@ -10,6 +10,7 @@ import {
   type NodeWindow,
   type StoredDefinition,
 } from '../../../src/scheduler/history/explain.ts';
+import { foldedDetail, readFolded } from '../../../src/scheduler/history/folded.ts';
 import type { JobChange } from '../../../src/scheduler/history/job-change.ts';
 import type { FireRecord, FireState } from '../../../src/stores/ledger.ts';
 import type { StoreOutage } from '../../../src/stores/outages.ts';
@@ -282,6 +283,31 @@ describe('explain', () => {
     const changes = [added, change('removed', '2026-03-09T12:00:00Z', null, 2)];
     const answer = await explainFire(source({ changes }), 'nightly', '2026-03-10 02:30');
     expect(answer.verdict).toBe('removed');
+  });
+
+  it('reads the count and range of a coalesced row, and a row written before counts were recorded', () => {
+    const row = fire('coalesced', '2026-03-08T01:30:00Z', {
+      detail: 'at least 1,000 fire times folded into the run at 2026-03-11T01:30:00.000Z',
+    });
+    expect(readFolded(row)).toEqual({
+      count: 1000,
+      complete: false,
+      from: T('2026-03-08T01:30:00Z'),
+      into: T('2026-03-11T01:30:00Z'),
+    });
+    expect(
+      readFolded({ ...row, detail: foldedDetail(3, true, new Date(T('2026-03-11T01:30:00Z'))) }),
+    ).toMatchObject({ count: 3, complete: true });
+    expect(
+      readFolded({ ...row, detail: 'folded into the run at 2026-03-11T01:30:00.000Z' }),
+    ).toMatchObject({ count: 1, complete: false });
+    expect(readFolded({ ...row, detail: '<script>' })).toBeUndefined();
+    expect(
+      readFolded({
+        ...row,
+        detail: '0 fire times folded into the run at 2026-03-11T01:30:00.000Z',
+      }),
+    ).toBeUndefined();
   });
 
   it('says a fire time was coalesced into a later run', async () => {

@@ -9,6 +9,7 @@ import {
   AsyncScheduler,
   type FireRecord,
   MemoryJobStore,
+  readFolded,
   silentLogger,
 } from '../../../src/index.ts';
 import { sleep } from '../../helpers/scheduler-harness.ts';
@@ -139,10 +140,18 @@ describe('the memory store keeps its newest fires', () => {
     await vi.advanceTimersByTimeAsync(0);
     const fires = (await s.getFires({ jobId: 'minutely', limit: 100 })).fires;
     expect(statesOf(fires)).toEqual(['12:05:00 succeeded', '12:01:00 coalesced']);
-    expect(fires[1]?.detail).toBe('folded into the run at 2026-03-28T12:05:00.000Z');
+    expect(fires[1]?.detail).toBe('4 fire times folded into the run at 2026-03-28T12:05:00.000Z');
+    expect(readFolded(fires[1] as FireRecord)).toEqual({
+      count: 4,
+      complete: true,
+      from: T0 + MINUTE,
+      into: T0 + 5 * MINUTE,
+    });
     const folded = await s.explain('minutely', '2026-03-28 12:03');
     expect(folded.verdict).toBe('coalesced');
-    expect(folded.evidence.at(-1)).toContain('coalesced into one run at 2026-03-28 12:05:00+00:00');
+    expect(folded.evidence.at(-1)).toContain(
+      'one of 4 fire times due while the job could not run (from 2026-03-28 12:01:00+00:00), coalesced into one run at 2026-03-28 12:05:00+00:00',
+    );
   });
 
   it('records the runs refused for maxInstances as skipped', async () => {
