@@ -260,6 +260,11 @@ for (const backend of backends) {
           recovering: true,
           node: 'local',
         });
+        // explain tells the operator what happened to the killed node's fire.
+        const why = await local.explain('lost', at);
+        expect(why.verdict, why.evidence.join('\n')).toBe('abandoned');
+        expect(why.evidence.join(' ')).toContain('claimed by scheduler "doomed"');
+        expect((await local.explain('recovered', at)).verdict).toBe('ran');
       },
       TEST_TIMEOUT,
     );

@@ -267,7 +267,11 @@ export async function explainFire(
     };
   }
 
-  if (state.removed && !exact) {
+  // A job is removed when its trigger has no fire time left: after its last one, the
+  // answer is that the trigger ended, not that someone removed the job.
+  const ended =
+    around.next === null && (around.previous === null || around.previous <= state.change.at);
+  if (state.removed && !exact && !ended) {
     evidence.push(`${describeTrigger}.`, `The job was removed at ${show(state.change.at)}.`);
     return { verdict: 'removed', slot: nearestDate(nearest), evidence };
   }
@@ -278,6 +282,10 @@ export async function explainFire(
         ? 'It gave no fire time at all.'
         : `Its last fire time was ${show(around.previous)}; it gives none after.`,
     );
+    if (state.removed)
+      evidence.push(
+        `The job was removed at ${show(state.change.at)}, as a job whose trigger has no fire time left is.`,
+      );
     return { verdict: 'after_end', slot: nearestDate(around.previous), evidence };
   }
   if (!exact) {
@@ -434,11 +442,15 @@ function fromFire(
         `It was not run: when its turn came it was later than the job's misfire grace time allows${fire.finishedAt === null ? '' : ` (decided at ${show(fire.finishedAt)}${by})`}.`,
       );
       break;
-    case 'coalesced':
+    case 'coalesced': {
+      const folded = readFolded(fire);
       evidence.push(
-        `It was due while the job could not run and was coalesced${fire.detail === null ? '' : ` (${fire.detail})`}.`,
+        folded === undefined
+          ? `It was due while the job could not run and was coalesced${fire.detail === null ? '' : ` (${fire.detail})`}.`
+          : `It was the first of ${folded.complete ? '' : 'at least '}${folded.count.toLocaleString('en-US')} fire times due while the job could not run, coalesced into one run at ${show(folded.into)}.`,
       );
       break;
+    }
     case 'skipped_max_instances':
       evidence.push(
         `It was not run: the job already had as many runs in progress as its maxInstances allows${by === '' ? '' : ` (decided${by})`}.`,
