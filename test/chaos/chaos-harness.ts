@@ -19,7 +19,7 @@ import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { AsyncScheduler, silentLogger } from '../../src/index.ts';
+import { AsyncScheduler, type Job, silentLogger } from '../../src/index.ts';
 import type { FireRecord } from '../../src/stores/ledger.ts';
 import {
   pgWakeChannelName,
@@ -66,6 +66,12 @@ export interface ChaosReport {
   readonly duplicates: string[];
   /** Fire times that neither ran nor are in the ledger with an outcome that says why. */
   readonly unaccounted: string[];
+  /**
+   * The ledger against the runs: fire times with more than one ledger row, and
+   * runs whose fire has no row or a row that says it never ran. Every fire has
+   * exactly one row, and every run is in it.
+   */
+  readonly ledgerMismatches: string[];
   /** Fires whose fencing token is lower than that of an earlier fire time of the same job. */
   readonly fenceRegressions: string[];
   /** Fires still claimed or running after every node is gone and their leases expired. */
@@ -184,25 +190,34 @@ async function addJobs(options: ChaosOptions, firstSlot: number, lastSlot: numbe
       };
       if (i % 3 === 2) {
         // A cron job every two seconds.
-        await scheduler.addJob(RUN, 'cron', {
+        const job = await scheduler.addJob(RUN, 'cron', {
           ...common,
           second: '*/2',
           startDate: new Date(firstSlot),
         });
-        plans.push({ id, recover, slots: slotsOf(firstSlot, lastSlot, 2000, true) });
+        plans.push({ id, recover, slots: slotsOf(firstOf(job, firstSlot), lastSlot, 2000, true) });
       } else {
-        await scheduler.addJob(RUN, 'interval', {
+        const job = await scheduler.addJob(RUN, 'interval', {
           ...common,
           seconds: 1,
           startDate: new Date(firstSlot),
         });
-        plans.push({ id, recover, slots: slotsOf(firstSlot, lastSlot, 1000, false) });
+        plans.push({ id, recover, slots: slotsOf(firstOf(job, firstSlot), lastSlot, 1000, false) });
       }
     }
   } finally {
     await scheduler.shutdown({ wait: false });
   }
   return plans;
+}
+
+/**
+ * A job's first fire time as its add computed it: later than the planned first
+ * slot when the add itself came after it (a loaded machine), and then the
+ * slots before it were never the job's.
+ */
+function firstOf(job: Job, plannedFirst: number): number {
+  return job.nextRunTime?.getTime() ?? plannedFirst;
 }
 
 /** Every `stepMs` from `first` to `last` inclusive; aligned to the step when `aligned` (cron). */
@@ -308,7 +323,24 @@ function verdict(
   }
 
   const recorded = new Map<string, FireRecord>();
-  for (const fire of fires) recorded.set(key(fire.jobId, fire.scheduledTime), fire);
+  const ledgerMismatches: string[] = [];
+  for (const fire of fires) {
+    const name = key(fire.jobId, fire.scheduledTime);
+    const earlier = recorded.get(name);
+    if (earlier !== undefined)
+      ledgerMismatches.push(
+        `${name}: two ledger rows (${earlier.fireId} ${earlier.state}, ${fire.fireId} ${fire.state})`,
+      );
+    recorded.set(name, fire);
+  }
+  for (const [name, list] of startsBySlot) {
+    const fire = recorded.get(name);
+    if (fire === undefined)
+      ledgerMismatches.push(`${name}: ran (pid ${list[0]?.pid}) without a ledger row`);
+    // Decided when planned: such a fire never started.
+    else if (fire.state === 'missed' || fire.state === 'skipped_max_instances')
+      ledgerMismatches.push(`${name}: ran, yet the ledger says ${fire.state}`);
+  }
   const unaccounted: string[] = [];
   let expectedFires = 0;
   for (const plan of plans)
@@ -350,6 +382,7 @@ function verdict(
     states,
     duplicates,
     unaccounted,
+    ledgerMismatches,
     fenceRegressions,
     stuck,
     stderr: nodes

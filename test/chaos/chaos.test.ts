@@ -65,6 +65,7 @@ for (const [backend, kind] of chosen) {
         );
         expect(report.duplicates, `${context}\n${report.stderr}`).toEqual([]);
         expect(report.unaccounted, `${context}\n${report.stderr}`).toEqual([]);
+        expect(report.ledgerMismatches, context).toEqual([]);
         expect(report.fenceRegressions, context).toEqual([]);
         expect(report.stuck, context).toEqual([]);
         expect(report.runs).toBeGreaterThan(report.expectedFires / 2);

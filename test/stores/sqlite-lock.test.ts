@@ -92,6 +92,29 @@ for (const { driver, available } of drivers) {
         return { store, path };
       }
 
+      it('starts several stores on one new file at once: each migrates or finds it migrated, none fails', async () => {
+        for (let round = 0; round < 5; round++) {
+          const path = tempSqlitePath();
+          paths.push(path);
+          const many = Array.from(
+            { length: 4 },
+            () => new SqlJobStore({ url: `sqlite:${path}`, sqliteDriver: driver }),
+          );
+          const started = await Promise.allSettled(
+            many.map((store) => store.start(storeTestContext(), 'default')),
+          );
+          for (const [i, result] of started.entries())
+            if (result.status === 'fulfilled') stores.push(many[i] as SqlJobStore);
+          expect(
+            started.flatMap((result) =>
+              result.status === 'rejected' ? [String(result.reason)] : [],
+            ),
+          ).toEqual([]);
+          await many[0]?.addJob(makeJob(`round-${round}`, BASE_TIME));
+          expect((await many[3]?.getAllJobs())?.map((job) => job.id)).toEqual([`round-${round}`]);
+        }
+      });
+
       it('waits for the lock without blocking the event loop, and writes once it is released', async () => {
         const { store, path } = await startStore(30);
         await store.addJob(makeJob('before', BASE_TIME));

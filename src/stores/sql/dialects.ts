@@ -253,13 +253,43 @@ export async function startBackend(
       await checkMysqlServer(session.db, 'The SQL job store cannot use this MySQL/MariaDB server');
     }
     const { migrateJobsTable } = await import('./migrations.ts');
-    const migrate = () => migrateJobsTable(session.db as unknown as Kysely<unknown>, name, table);
+    const migrateOnce = () =>
+      migrateJobsTable(session.db as unknown as Kysely<unknown>, name, table);
+    // SQLite takes no migration lock: two processes starting on one new file may both
+    // read "not migrated" and one then finds the table the other made. Migrating again
+    // finds the other's record and has nothing left to do.
+    const migrate =
+      name === 'sqlite'
+        ? async () => {
+            for (let attempt = 1; ; attempt++) {
+              try {
+                return await migrateOnce();
+              } catch (error) {
+                if (attempt >= MIGRATION_ATTEMPTS || !madeMeanwhile(error)) throw error;
+                // Let the other migrator commit before reading its record.
+                await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+              }
+            }
+          }
+        : migrateOnce;
     await (session.retryWhileLocked?.(migrate) ?? migrate());
     return await dialect.backend(session, table);
   } catch (error) {
     if (session.owned) await session.db.destroy();
     throw error;
   }
+}
+
+/** Times a SQLite migration is tried when another process migrated the same file meanwhile. */
+const MIGRATION_ATTEMPTS = 10;
+
+/** A migration failed on a table or index that another process created meanwhile. */
+function madeMeanwhile(error: unknown): boolean {
+  for (let at = error, depth = 0; at instanceof Error && depth < 5; depth++) {
+    if (/\balready exists\b|\bduplicate column name\b/.test(at.message)) return true;
+    at = (at as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Loads an optional driver package. @throws SqlStoreSetupError naming the package to install */
