@@ -108,7 +108,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // jobs, added by a scheduler that only writes (paused, then shut down): the chaos
     // lasts from their first fire time to their last.
     await Promise.all(Array.from({ length: options.nodes }, async () => live.push(await start())));
-    const firstSlot = Math.ceil((Date.now() + 2000) / 1000) * 1000;
+    const firstSlot = Math.ceil((Date.now() + 3000) / 1000) * 1000;
     const lastSlot = firstSlot + options.seconds * 1000;
     const plans = await addJobs(options, firstSlot, lastSlot);
     const actions: Record<string, number> = {};
@@ -174,7 +174,9 @@ async function addJobs(options: ChaosOptions, firstSlot: number, lastSlot: numbe
     logger: silentLogger,
   });
   await scheduler.start({ paused: true });
-  const plans: JobPlan[] = [];
+  // Added side by side: one after another, twelve adds on a loaded MariaDB took longer
+  // than the chaos itself lasts.
+  const plans: Promise<JobPlan>[] = [];
   try {
     for (let i = 0; i < options.jobs; i++) {
       const id = `chaos-${i}`;
@@ -187,28 +189,30 @@ async function addJobs(options: ChaosOptions, firstSlot: number, lastSlot: numbe
         misfireGraceTime: null,
         recover,
         endDate: new Date(lastSlot),
+        startDate: new Date(firstSlot),
       };
-      if (i % 3 === 2) {
-        // A cron job every two seconds.
-        const job = await scheduler.addJob(RUN, 'cron', {
-          ...common,
-          second: '*/2',
-          startDate: new Date(firstSlot),
-        });
-        plans.push({ id, recover, slots: slotsOf(firstOf(job, firstSlot), lastSlot, 2000, true) });
-      } else {
-        const job = await scheduler.addJob(RUN, 'interval', {
-          ...common,
-          seconds: 1,
-          startDate: new Date(firstSlot),
-        });
-        plans.push({ id, recover, slots: slotsOf(firstOf(job, firstSlot), lastSlot, 1000, false) });
-      }
+      plans.push(
+        i % 3 === 2
+          ? // A cron job every two seconds.
+            scheduler.addJob(RUN, 'cron', { ...common, second: '*/2' }).then((job) => ({
+              id,
+              recover,
+              slots: slotsOf(firstOf(job, firstSlot), lastSlot, 2000, true),
+            }))
+          : scheduler.addJob(RUN, 'interval', { ...common, seconds: 1 }).then((job) => ({
+              id,
+              recover,
+              slots: slotsOf(firstOf(job, firstSlot), lastSlot, 1000, false),
+            })),
+      );
     }
+    const settled = await Promise.allSettled(plans);
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return settled.map((result) => (result as PromiseFulfilledResult<JobPlan>).value);
   } finally {
     await scheduler.shutdown({ wait: false });
   }
-  return plans;
 }
 
 /**

@@ -125,6 +125,7 @@ await describeWhenReachable(postgresBackend, POSTGRES_URL, () => {
           '0003_fire_state_index',
           '0004_job_changes',
           '0008_store_outages',
+          '0009_claim_order_index',
         ]);
         const { rows: others } = await sql<{ count: string }>`
           select count(*) as count from ${sql.id(other, `${table}_migrations_lock`)}`.execute(db);

@@ -157,6 +157,17 @@ export function describeSqlStore(backend: SqlBackend): void {
         .execute();
     }
 
+    /** The job table's index as releases before 0009 made it. */
+    async function undoClaimOrderIndex(): Promise<void> {
+      const drop = database.db.schema.dropIndex(`ix_${table()}_due_order`);
+      await (backend.dialect === 'mysql' ? drop.on(table()) : drop).execute();
+      await database.db.schema
+        .createIndex(`ix_${table()}_next_run_time`)
+        .on(table())
+        .column('next_run_time')
+        .execute();
+    }
+
     describe('schema and migrations', () => {
       it('creates the table with its index and migration record, and a second start on the same table changes nothing', async () => {
         const { store: first } = await startStore();
@@ -173,6 +184,7 @@ export function describeSqlStore(backend: SqlBackend): void {
           '0003_fire_state_index',
           '0004_job_changes',
           '0008_store_outages',
+          '0009_claim_order_index',
         ]);
         const tables = await database.db.introspection.getTables();
         const jobs = tables.find((t) => t.name === table());
@@ -210,9 +222,14 @@ export function describeSqlStore(backend: SqlBackend): void {
         const db = database.db;
         await db.schema.dropTable(`${table()}_job_changes`).execute();
         await db.schema.dropTable(`${table()}_outages`).execute();
+        await undoClaimOrderIndex();
         await db
           .deleteFrom(`${table()}_migrations` as never)
-          .where('name' as never, 'in', ['0004_job_changes', '0008_store_outages'] as never)
+          .where('name' as never, 'in', [
+            '0004_job_changes',
+            '0008_store_outages',
+            '0009_claim_order_index',
+          ] as never)
           .execute();
         const { store } = await startStore();
         expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['kept']);
@@ -236,6 +253,7 @@ export function describeSqlStore(backend: SqlBackend): void {
         await db.schema.dropTable(`${table()}_nodes`).execute();
         await db.schema.dropTable(`${table()}_job_changes`).execute();
         await db.schema.dropTable(`${table()}_outages`).execute();
+        await undoClaimOrderIndex();
         for (const column of ['lease_owner', 'lease_until', 'fence'])
           await db.schema.alterTable(table()).dropColumn(column).execute();
         await db
@@ -245,6 +263,7 @@ export function describeSqlStore(backend: SqlBackend): void {
             '0003_fire_state_index',
             '0004_job_changes',
             '0008_store_outages',
+            '0009_claim_order_index',
           ] as never)
           .execute();
         // Rows as the first release wrote them (id, next_run_time, job_state).

@@ -24,7 +24,10 @@ export function checkTableName(name: unknown): string {
 
 export interface TableNames {
   jobs: string;
+  /** (next_run_time): the first release's index, replaced by {@link dueOrderIndex}. */
   nextRunTimeIndex: string;
+  /** (next_run_time, id): due jobs in claim order. */
+  dueOrderIndex: string;
   migrations: string;
   migrationLock: string;
   /** The cluster ledger's fires, one row per (job, scheduled time). */
@@ -56,6 +59,7 @@ export function tableNames(table: string): TableNames {
   return {
     jobs: table,
     nextRunTimeIndex: `ix_${table}_next_run_time`,
+    dueOrderIndex: `ix_${table}_due_order`,
     migrations: `${table}_migrations`,
     migrationLock: `${table}_migrations_lock`,
     fires: `${table}_fires`,
