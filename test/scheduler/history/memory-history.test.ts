@@ -191,6 +191,38 @@ describe('the memory store keeps its newest fires', () => {
     );
   });
 
+  it('says no scheduler was processing jobs at a fire time that left no record', async () => {
+    const store = new MemoryJobStore();
+    const first = new AsyncScheduler({
+      logger: silentLogger,
+      timezone: 'UTC',
+      jobstores: { default: store },
+    });
+    live.push(first);
+    await first.start();
+    await first.addJob(() => {}, 'interval', {
+      id: 'minutely',
+      minutes: 1,
+      startDate: new Date(T0 + MINUTE),
+      misfireGraceTime: 30,
+    });
+    await advanceTo(90 * SECOND);
+    // Processing paused from 12:01:30 to 12:10; at 12:05 an operator reschedules the job to
+    // the hour, so no pass ever plans 12:02 to 12:04.
+    first.pause();
+    await advanceTo(5 * MINUTE);
+    await first.rescheduleJob('minutely', 'interval', {
+      hours: 1,
+      startDate: new Date(T0 + 60 * MINUTE),
+    });
+    await advanceTo(10 * MINUTE);
+    first.resume();
+    const answer = await first.explain('minutely', '2026-03-28 12:03');
+    expect(answer.verdict, answer.evidence.join('\n')).toBe('no_node_alive');
+    expect(answer.evidence.join(' ')).toContain('No scheduler was checked in with the store');
+    expect((await first.explain('minutely', '2026-03-28 12:01')).verdict).toBe('ran');
+  });
+
   it('keeps the newest fires only, and says a record may be gone', async () => {
     const s = scheduler(5);
     await s.start();
