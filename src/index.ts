@@ -83,6 +83,11 @@ export {
   WeeklyCalendar,
   type WeeklyCalendarOptions,
 } from './calendars/weekly.ts';
+export {
+  type AddCalendarOptions,
+  CalendarConflictError,
+  type RemoveCalendarOptions,
+} from './scheduler/scheduler-calendars.ts';
 
 // Triggers
 

@@ -30,6 +30,7 @@ const ROOT_VALUES = [
   'BackgroundScheduler',
   'BaseScheduler',
   'BlockingScheduler',
+  'CalendarConflictError',
   'CalendarExcludesAllError',
   'CalendarIntervalTrigger',
   'CalendarRestoreError',
@@ -53,6 +54,7 @@ const ROOT_VALUES = [
   'EVENT_JOB_ADDED',
   'EVENT_JOB_CATCH_UP',
   'EVENT_JOB_ERROR',
+  'EVENT_JOB_EXCLUDED',
   'EVENT_JOB_EXECUTED',
   'EVENT_JOB_LEASE_LOST',
   'EVENT_JOB_MAX_INSTANCES',
@@ -79,6 +81,7 @@ const ROOT_VALUES = [
   'JobCancelledError',
   'JobCatchUpEvent',
   'JobEvent',
+  'JobExcludedEvent',
   'JobExecutionEvent',
   'JobLookupError',
   'JobReferenceError',
@@ -138,6 +141,7 @@ const ROOT_VALUES = [
 ];
 
 const ROOT_TYPES = [
+  'AddCalendarOptions',
   'AddJobOptionsArgument',
   'AndTriggerOptions',
   'AnnualCalendarOptions',
@@ -202,6 +206,7 @@ const ROOT_TYPES = [
   'RedisJobStoreOptions',
   'ReferenceOrigin',
   'ReferenceRule',
+  'RemoveCalendarOptions',
   'RunOutcome',
   'SchedulerConfig',
   'SchedulerEventListener',

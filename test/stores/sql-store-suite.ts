@@ -172,6 +172,7 @@ export function describeSqlStore(backend: SqlBackend): void {
           '0002_cluster_ledger',
           '0003_fire_state_index',
           '0004_job_changes',
+          '0006_calendars',
         ]);
         const tables = await database.db.introspection.getTables();
         const jobs = tables.find((t) => t.name === table());
@@ -207,9 +208,10 @@ export function describeSqlStore(backend: SqlBackend): void {
         await first.shutdown();
         const db = database.db;
         await db.schema.dropTable(`${table()}_job_changes`).execute();
+        await db.schema.dropTable(`${table()}_calendars`).execute();
         await db
           .deleteFrom(`${table()}_migrations` as never)
-          .where('name' as never, '=', '0004_job_changes' as never)
+          .where('name' as never, 'in', ['0004_job_changes', '0006_calendars'] as never)
           .execute();
         const { store } = await startStore();
         expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['kept']);
@@ -231,6 +233,7 @@ export function describeSqlStore(backend: SqlBackend): void {
         await db.schema.dropTable(`${table()}_fires`).execute();
         await db.schema.dropTable(`${table()}_nodes`).execute();
         await db.schema.dropTable(`${table()}_job_changes`).execute();
+        await db.schema.dropTable(`${table()}_calendars`).execute();
         for (const column of ['lease_owner', 'lease_until', 'fence'])
           await db.schema.alterTable(table()).dropColumn(column).execute();
         await db
@@ -239,6 +242,7 @@ export function describeSqlStore(backend: SqlBackend): void {
             '0002_cluster_ledger',
             '0003_fire_state_index',
             '0004_job_changes',
+            '0006_calendars',
           ] as never)
           .execute();
         // Rows as the first release wrote them (id, next_run_time, job_state).

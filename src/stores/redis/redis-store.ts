@@ -10,6 +10,7 @@ import { checkOptionNames } from '../../config/suggest.ts';
 import { DeserializationError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { serializeJob } from '../../jobs/serialization.ts';
+import type { CalendarStore } from '../calendars.ts';
 import {
   checkStorableId,
   checkUrlOrClient,
@@ -27,6 +28,7 @@ import type { JobChangeLog } from '../job-changes.ts';
 import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import type { WakeChannel } from '../wake.ts';
+import { RedisCalendars } from './redis-calendars.ts';
 import { closeRedisClient, DEFAULT_CONNECT_TIMEOUT_MS, openRedisClient } from './redis-client.ts';
 import { RedisJobChanges } from './redis-job-changes.ts';
 import { runScript, storeKeys } from './redis-keys.ts';
@@ -109,6 +111,8 @@ export class RedisJobStore implements JobStore {
    * and `${keyPrefix}job_change_versions`.
    */
   readonly jobChanges: JobChangeLog;
+  /** The named calendars, in the hash `${keyPrefix}calendars`. */
+  readonly calendars: CalendarStore;
   readonly #options: RedisJobStoreOptions;
   readonly #keyPrefix: string;
   readonly #keys: [jobs: string, runTimes: string];
@@ -136,6 +140,7 @@ export class RedisJobStore implements JobStore {
     this.#keys = [`${keyPrefix}jobs`, `${keyPrefix}run_times`];
     this.#allKeys = storeKeys(keyPrefix);
     this.jobChanges = new RedisJobChanges(() => this.#started(), keyPrefix);
+    this.calendars = new RedisCalendars(() => this.#started(), keyPrefix);
     this.ledger = new RedisLedger({
       run: (script, args) => this.#run(script, args),
       restore: (id, state, time) => this.#restore(id, state, time),

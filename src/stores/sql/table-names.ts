@@ -45,6 +45,8 @@ export interface TableNames {
   jobChanges: string;
   /** The job change log's primary key (its name on PostgreSQL and SQLite). */
   jobChangeKey: string;
+  /** The named exclusion calendars, primary key name. */
+  calendars: string;
 }
 
 /** The names of the tables a store with this table name uses. */
@@ -63,5 +65,6 @@ export function tableNames(table: string): TableNames {
     nodes: `${table}_nodes`,
     jobChanges: `${table}_job_changes`,
     jobChangeKey: `pk_${table}_job_changes`,
+    calendars: `${table}_calendars`,
   };
 }
