@@ -53,6 +53,11 @@ export const EVENT_JOB_LEASE_LOST = 1048576;
  * calendar and retry events.)
  */
 export const EVENT_JOB_CATCH_UP = 8388608;
+/**
+ * Fire times of a job were skipped because its calendar excludes them: one
+ * event per job and pass, with how many, the first and last, and the rule.
+ */
+export const EVENT_JOB_EXCLUDED = 2097152;
 /** Every event code (APScheduler's 131071 plus the codes Horarium adds). */
 export const EVENT_ALL: number =
   EVENT_SCHEDULER_STARTED |
@@ -76,7 +81,8 @@ export const EVENT_ALL: number =
   EVENT_JOB_RESTORE_FAILED |
   EVENT_JOB_ABANDONED |
   EVENT_JOB_LEASE_LOST |
-  EVENT_JOB_CATCH_UP;
+  EVENT_JOB_CATCH_UP |
+  EVENT_JOB_EXCLUDED;
 
 const CODE_NAMES: ReadonlyMap<number, string> = new Map([
   [EVENT_SCHEDULER_STARTED, 'EVENT_SCHEDULER_STARTED'],
@@ -101,6 +107,7 @@ const CODE_NAMES: ReadonlyMap<number, string> = new Map([
   [EVENT_JOB_ABANDONED, 'EVENT_JOB_ABANDONED'],
   [EVENT_JOB_LEASE_LOST, 'EVENT_JOB_LEASE_LOST'],
   [EVENT_JOB_CATCH_UP, 'EVENT_JOB_CATCH_UP'],
+  [EVENT_JOB_EXCLUDED, 'EVENT_JOB_EXCLUDED'],
 ]);
 
 /** The constant name of an event code, e.g. `'EVENT_JOB_EXECUTED'`. */
@@ -260,6 +267,40 @@ export class JobCatchUpEvent extends JobEvent {
   }
 }
 
+/** Fire times of a job its calendar excluded, skipped in one pass. */
+export class JobExcludedEvent extends JobEvent {
+  /** The calendar's name. */
+  readonly calendar: string;
+  /** How many fire times were skipped (a lower bound when `countComplete` is false). */
+  readonly excludedRunTimes: number;
+  readonly countComplete: boolean;
+  /** The first and the last skipped fire time. */
+  readonly first: Date;
+  readonly last: Date;
+  /** The rule that excluded the first, e.g. `'holiday 2026-12-25'`. */
+  readonly reason: string | null;
+  constructor(
+    jobId: string,
+    jobstore: string,
+    details: {
+      calendar: string;
+      excludedRunTimes: number;
+      countComplete: boolean;
+      first: Date;
+      last: Date;
+      reason: string | null;
+    },
+  ) {
+    super(EVENT_JOB_EXCLUDED, jobId, jobstore);
+    this.calendar = details.calendar;
+    this.excludedRunTimes = details.excludedRunTimes;
+    this.countComplete = details.countComplete;
+    this.first = details.first;
+    this.last = details.last;
+    this.reason = details.reason;
+  }
+}
+
 /** A listener; a returned promise that rejects is logged like a thrown error. */
 export type SchedulerEventListener<E extends SchedulerEvent = SchedulerEvent> = (
   event: E,
@@ -289,6 +330,7 @@ export interface EventsByCode {
   [EVENT_JOB_ABANDONED]: JobAbandonedEvent;
   [EVENT_JOB_LEASE_LOST]: JobExecutionEvent;
   [EVENT_JOB_CATCH_UP]: JobCatchUpEvent;
+  [EVENT_JOB_EXCLUDED]: JobExcludedEvent;
 }
 
 type EventClass = EventsByCode[keyof EventsByCode];

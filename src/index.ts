@@ -64,6 +64,32 @@ export type { FireRecord, FireState } from './stores/ledger.ts';
 export { type CurrentJob, currentJob } from './jobs/current-job.ts';
 export { Job, type JobChanges, type JobFunction, type JobState } from './jobs/job.ts';
 
+// Exclusion calendars
+
+export { AnnualCalendar, type AnnualCalendarOptions } from './calendars/annual.ts';
+export type { CalendarJSON, ExclusionCalendar } from './calendars/calendar.ts';
+export { CronCalendar, type CronCalendarOptions } from './calendars/cron.ts';
+export { DailyCalendar, type DailyCalendarOptions } from './calendars/daily.ts';
+export {
+  CalendarExcludesAllError,
+  CalendarRestoreError,
+  InvalidCalendarError,
+} from './calendars/errors.ts';
+export { HolidayCalendar, type HolidayCalendarOptions } from './calendars/holiday.ts';
+export { MonthlyCalendar, type MonthlyCalendarOptions } from './calendars/monthly.ts';
+export { calendarFromJSON } from './calendars/restore.ts';
+export { UnionCalendar, unionCalendar } from './calendars/union.ts';
+export {
+  type WeekdayName,
+  WeeklyCalendar,
+  type WeeklyCalendarOptions,
+} from './calendars/weekly.ts';
+export {
+  type AddCalendarOptions,
+  CalendarConflictError,
+  type RemoveCalendarOptions,
+} from './scheduler/scheduler-calendars.ts';
+
 // Triggers
 
 export type { DateInput } from './time/parse.ts';

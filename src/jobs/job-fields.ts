@@ -44,10 +44,13 @@ export interface JobSettingSpecs {
   readonly misfireGraceTime: DefaultableSpec<number | null>;
   readonly timeout: SettingSpec<number | null>;
   readonly recover: SettingSpec<boolean>;
+  readonly calendar: SettingSpec<string | null>;
 }
 
 const isNonEmptyString = (value: unknown): value is string =>
   typeof value === 'string' && value !== '';
+const isNameOrNull = (value: unknown): value is string | null =>
+  value === null || (typeof value === 'string' && value !== '' && value.length <= 191);
 const isBoolean = (value: unknown): value is boolean => typeof value === 'boolean';
 const isPositiveInteger = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1;
@@ -88,6 +91,12 @@ export const JOB_SETTINGS: JobSettingSpecs = {
   },
   // Added after the first stored format: a document without it reads as the default.
   recover: { expected: 'true or false', test: isBoolean, default: false, optionalInDocument: true },
+  calendar: {
+    expected: 'the name of a calendar added with scheduler.addCalendar, or null',
+    test: isNameOrNull,
+    default: null,
+    optionalInDocument: true,
+  },
 };
 
 export type JobSettingName = keyof JobSettingSpecs;

@@ -26,6 +26,8 @@ export interface JobChanges<A extends unknown[] = unknown[]> {
   timeout?: number | null;
   /** Run a fire again on another node when the node running it dies (default false: recorded abandoned). */
   recover?: boolean;
+  /** The name of the exclusion calendar whose excluded times the job skips; null for none. */
+  calendar?: string | null;
   /** `null` pauses the job. */
   nextRunTime?: Date | null;
 }
@@ -63,6 +65,8 @@ export interface JobState<A extends unknown[] = unknown[]> {
   misfireGraceTime: number | null;
   timeout: number | null;
   recover: boolean;
+  /** The exclusion calendar's name (`scheduler.addCalendar`); null or left out for none. */
+  calendar?: string | null;
   nextRunTime: Date | null;
 }
 
@@ -111,6 +115,8 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
   readonly timeout: number | null;
   /** Run a fire again on another node when the node running it dies (its runs see `currentJob().recovering`). */
   readonly recover: boolean;
+  /** The name of the exclusion calendar whose excluded times the job skips (`scheduler.addCalendar`), or null. */
+  readonly calendar: string | null;
   /** Alias of the store holding the job; null while the job is pending (the scheduler has not started). */
   readonly jobstore: string | null;
   /** Why this stored job cannot be restored (module moved, corrupt row), or undefined for a healthy job. */
@@ -142,6 +148,7 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
     this.misfireGraceTime = state.misfireGraceTime;
     this.timeout = state.timeout;
     this.recover = state.recover;
+    this.calendar = state.calendar ?? null;
     const next = state.nextRunTime === null ? Number.NaN : state.nextRunTime.getTime();
     // NaN stands for "paused", so an invalid Date must never get in.
     if (state.nextRunTime !== null && Number.isNaN(next)) {
@@ -247,6 +254,7 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
       misfireGraceTime: this.misfireGraceTime,
       timeout: this.timeout,
       recover: this.recover,
+      ...(this.calendar === null ? {} : { calendar: this.calendar }),
       nextRunTime,
     };
   }

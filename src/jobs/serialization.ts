@@ -57,6 +57,8 @@ export interface JobDocument {
   timeout: number | null;
   /** Run a fire again when the node running it died; written only when true. */
   recover?: boolean;
+  /** The exclusion calendar's name; written only when the job has one. */
+  calendar?: string;
   /** ISO 8601 instant in UTC; null when paused. */
   nextRunTime: string | null;
 }
@@ -165,7 +167,7 @@ export function jobToDocument(job: JobState): JobDocument {
     const spec = JOB_SETTINGS[name];
     // A setting added after the first format is written only when it differs from its default,
     // so that a job that does not use it is stored exactly as before.
-    if (spec.optionalInDocument === true && job[name] === spec.default) continue;
+    if (spec.optionalInDocument === true && (job[name] ?? spec.default) === spec.default) continue;
     document[name] = job[name];
   }
   document.nextRunTime = nextRunTimeText(job);
@@ -239,6 +241,7 @@ export function serializeJob(job: JobState): string {
     `,"maxInstances":${JSON.stringify(maxInstances)}` +
     `,"misfireGraceTime":${numberOrNullJson(misfireGraceTime)},"timeout":${numberOrNullJson(timeout)}` +
     (recover ? ',"recover":true' : '') +
+    (typeof job.calendar === 'string' ? `,"calendar":${JSON.stringify(job.calendar)}` : '') +
     `,"nextRunTime":${nextRunTime === null ? 'null' : `"${nextRunTime}"`}}`
   );
 }
@@ -308,6 +311,9 @@ export function readJobDocument(document: unknown): UnresolvedJobState {
     const value = field(name);
     const problem = settingProblem(name, value);
     if (problem !== undefined) fail(name, `${problem}, not ${kindOf(value)}`);
+    // A setting that is absent and null by default (a job without a calendar) stays absent.
+    const spec = JOB_SETTINGS[name];
+    if (value === undefined && spec.optionalInDocument === true && spec.default === null) continue;
     settings[name] = value === undefined ? JOB_SETTINGS[name].default : value;
   }
 

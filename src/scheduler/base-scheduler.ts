@@ -6,6 +6,8 @@
  * `BackgroundScheduler` and `BlockingScheduler` only differ in how they keep
  * the process alive (see schedulers.ts).
  */
+
+import type { ExclusionCalendar } from '../calendars/calendar.ts';
 import {
   EVENT_ALL,
   EVENT_ALL_JOBS_REMOVED,
@@ -89,6 +91,11 @@ import { type PassHost, processStores } from './loop/store-pass.ts';
 import { JobStoreStartError, ManagedStore, type StoreHost } from './managed-store.ts';
 import { PendingJobs } from './pending-jobs.ts';
 import { createExecutor, createJobStore } from './plugins.ts';
+import {
+  type AddCalendarOptions,
+  type RemoveCalendarOptions,
+  SchedulerCalendars,
+} from './scheduler-calendars.ts';
 import { TaskRegistry } from './tasks.ts';
 import { buildTrigger, type TriggerAlias, type TriggerArgsByAlias } from './trigger-aliases.ts';
 
@@ -387,6 +394,8 @@ export class BaseScheduler implements JobOwner {
       }
       await this.#startStores();
       await this.#cluster.joinAll(this.#stores.values());
+      for (const managed of this.#stores.values())
+        if (managed.available) await this.#calendars.savePending(managed.alias);
       await this.#intake.storePendingOfStartedStores();
     } catch (error) {
       // Leave nothing half-started: the scheduler stays stopped and can be started again.
@@ -665,6 +674,11 @@ export class BaseScheduler implements JobOwner {
     if (typeof func === 'function' && this.#starting === undefined && this.#isRunning()) {
       try {
         const prepared = this.#intake.prepare(func, trigger, options);
+        // A job with a calendar is checked against its store's calendars first (asynchronously).
+        if (prepared.state.calendar != null)
+          return this.#calendars
+            .checkJobCalendar(prepared.state.calendar, prepared.jobstore)
+            .then(() => this.#intake.store(prepared));
         const added = this.#intake.storeNow(prepared);
         if (added !== undefined) return Promise.resolve(added);
         return this.#intake.store(prepared);
@@ -698,8 +712,60 @@ export class BaseScheduler implements JobOwner {
       );
     }
     if (this.#starting !== undefined) await this.#starting.catch(() => {});
+    await this.#calendars.checkJobCalendar(prepared.state.calendar, prepared.jobstore);
     if (this.#state === STATE_STOPPED) return this.#intake.addPending(prepared);
     return this.#intake.store(prepared);
+  }
+
+  // ------------------------------------------------------------------ calendars
+
+  readonly #calendars: SchedulerCalendars = new SchedulerCalendars({
+    logger: {
+      debug: (...a) => this.#logger.debug(...a),
+      info: (...a) => this.#logger.info(...a),
+      warn: (...a) => this.#logger.warn(...a),
+      error: (...a) => this.#logger.error(...a),
+    },
+    isStopped: () => this.#state === STATE_STOPPED,
+    store: (alias) => this.#jobs.store(alias).store,
+    jobs: (alias) => this.getJobs(alias),
+    setNextRunTime: async (job, next) => {
+      await this.modifyJob(job.id, { nextRunTime: next }, job.jobstore ?? undefined);
+    },
+  });
+
+  /**
+   * Saves a named exclusion calendar in a job store, where every scheduler
+   * sharing the store reads it; jobs name it with the option `calendar`.
+   * Before `start()` it is kept and saved when the store starts.
+   *
+   * @throws CalendarConflictError when the name is taken (without `replaceExisting`)
+   * @example
+   * ```ts
+   * await scheduler.addCalendar('holidays', new HolidayCalendar({ dates: ['2026-12-25'], timezone: 'Europe/Berlin' }));
+   * await scheduler.addJob(report, 'cron', { hour: 9, calendar: 'holidays' });
+   * ```
+   */
+  addCalendar(
+    name: string,
+    calendar: ExclusionCalendar,
+    options?: AddCalendarOptions,
+  ): Promise<void> {
+    return this.#calendars.add(name, calendar, options);
+  }
+
+  /**
+   * Removes a named calendar. Refused while jobs use it, unless `force`: the
+   * jobs are then paused at their next fire (their calendar is gone).
+   * @throws CalendarConflictError
+   */
+  removeCalendar(name: string, options?: RemoveCalendarOptions): Promise<void> {
+    return this.#calendars.remove(name, options);
+  }
+
+  /** The calendars of a job store (default `'default'`), by name. */
+  getCalendars(jobstore?: string): Promise<Map<string, ExclusionCalendar>> {
+    return this.#calendars.list(jobstore);
   }
 
   /**

@@ -34,6 +34,12 @@ export interface BaseJobOptions {
    * recording it abandoned (default false: at most once).
    */
   recover?: boolean;
+  /**
+   * The name of an exclusion calendar added with `scheduler.addCalendar`: fire
+   * times it excludes are skipped (recorded `excluded`), and the job fires at
+   * the next time of its trigger the calendar includes.
+   */
+  calendar?: string;
 }
 
 /**

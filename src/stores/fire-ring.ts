@@ -19,7 +19,7 @@ type Row = { -readonly [K in keyof FireRecord]: FireRecord[K] };
 export interface PlannedFire {
   readonly jobId: string;
   readonly scheduledTime: number;
-  readonly state: 'claimed' | 'missed' | 'coalesced' | 'skipped_max_instances';
+  readonly state: 'claimed' | 'missed' | 'coalesced' | 'skipped_max_instances' | 'excluded';
   readonly node: string;
   readonly batchId: string | null;
   readonly at: number;

@@ -38,7 +38,8 @@ export type FireState =
   | 'abandoned'
   | 'missed'
   | 'coalesced'
-  | 'skipped_max_instances';
+  | 'skipped_max_instances'
+  | 'excluded';
 
 /**
  * A fire state a node sets on a fire it holds: `running` when its run starts,
@@ -67,6 +68,7 @@ export const FIRE_STATES: ReadonlySet<string> = new Set<FireState>([
   'missed',
   'coalesced',
   'skipped_max_instances',
+  'excluded',
 ]);
 
 /** Is `value` one of the fire states? */
@@ -116,7 +118,7 @@ export interface NewFire {
    * commit's, run lease = now + runLeaseMs); the others are decided now and
    * final (`finished_at` = now).
    */
-  readonly state: 'claimed' | 'missed' | 'coalesced' | 'skipped_max_instances';
+  readonly state: 'claimed' | 'missed' | 'coalesced' | 'skipped_max_instances' | 'excluded';
   /** The fires submitted as one batch share it (a batch is one instance for `maxInstances`). */
   readonly batchId: string | null;
   /** Why, for the states decided when planned (e.g. how many times a coalesced row stands for). */

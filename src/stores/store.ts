@@ -2,6 +2,7 @@
 
 import type { Job } from '../jobs/job.ts';
 import type { Logger } from '../logging.ts';
+import type { CalendarStore } from './calendars.ts';
 import type { FireRing } from './fire-ring.ts';
 import type { JobChangeLog } from './job-changes.ts';
 import type { ClusterLedger } from './ledger.ts';
@@ -90,6 +91,11 @@ export interface JobStore {
    * built-in store has one.
    */
   readonly outages?: OutageLog;
+  /**
+   * The named exclusion calendars (`calendars.ts`), shared by every scheduler
+   * of the store. Every built-in store has them; `addCalendar` refuses a store without.
+   */
+  readonly calendars?: CalendarStore;
   /**
    * True for stores that other processes can change (databases): the
    * scheduler then polls them every `storePollInterval` seconds instead of

@@ -29,6 +29,12 @@ export abstract class Zone {
   abstract offsetRange(instant: number, window: number): [number, number];
   /** The offset at an instant when no transition lies within `window` ms either side of it, otherwise NaN. */
   abstract steadyOffset(instant: number, window: number): number;
+  /**
+   * The end of the stretch of constant offset that holds an instant: the first
+   * instant after it whose offset may differ (a boundary of the cache, where
+   * the offset may also stay the same), or Infinity when the offset never changes.
+   */
+  abstract offsetChangeAfter(instant: number): number;
 
   /** The wall-clock time (encoded as wall milliseconds) of an instant. */
   wallAt(instant: number): number {
@@ -100,6 +106,9 @@ export class FixedOffsetZone extends Zone {
   steadyOffset(): number {
     return this.offset;
   }
+  offsetChangeAfter(): number {
+    return Number.POSITIVE_INFINITY;
+  }
   override wallAt(instant: number): number {
     return instant + this.offset;
   }
@@ -146,6 +155,12 @@ export class IntlZone extends Zone {
     if (seg === undefined || instant < seg.start || instant >= seg.end)
       seg = this.#segmentAt(instant);
     return instant - window >= seg.start && instant + window < seg.end ? seg.offset : Number.NaN;
+  }
+
+  offsetChangeAfter(instant: number): number {
+    const last = this.#last;
+    if (last !== undefined && instant >= last.start && instant < last.end) return last.end;
+    return this.#segmentAt(instant).end;
   }
 
   offsetRange(instant: number, window: number): [number, number] {

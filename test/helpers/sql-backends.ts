@@ -59,6 +59,7 @@ async function dropTables(db: Kysely<RawDatabase>, table: string): Promise<void>
     `${table}_nodes`,
     `${table}_job_changes`,
     `${table}_outages`,
+    `${table}_calendars`,
     `${table}_migrations`,
     `${table}_migrations_lock`,
   ]) {

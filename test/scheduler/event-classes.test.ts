@@ -16,6 +16,7 @@ import {
   EVENT_JOB_ADDED,
   EVENT_JOB_CATCH_UP,
   EVENT_JOB_ERROR,
+  EVENT_JOB_EXCLUDED,
   EVENT_JOB_EXECUTED,
   EVENT_JOB_LEASE_LOST,
   EVENT_JOB_MAX_INSTANCES,
@@ -35,6 +36,7 @@ import {
   JobAbandonedEvent,
   JobCatchUpEvent,
   JobEvent,
+  JobExcludedEvent,
   JobExecutionEvent,
   JobRestoreFailedEvent,
   JobStoreErrorEvent,
@@ -65,6 +67,7 @@ const DISPATCHED_AS = {
   [EVENT_JOB_ABANDONED]: JobAbandonedEvent,
   [EVENT_JOB_LEASE_LOST]: JobExecutionEvent,
   [EVENT_JOB_CATCH_UP]: JobCatchUpEvent,
+  [EVENT_JOB_EXCLUDED]: JobExcludedEvent,
 };
 
 type Instances<T> = {
@@ -94,6 +97,17 @@ const FIXED_CODE: ReadonlyMap<string, number> = new Map([
       runs: 0,
     }).code,
   ],
+  [
+    JobExcludedEvent.name,
+    new JobExcludedEvent('job', 'default', {
+      calendar: 'c',
+      excludedRunTimes: 1,
+      countComplete: true,
+      first: new Date(0),
+      last: new Date(0),
+      reason: null,
+    }).code,
+  ],
 ]);
 
 const src = resolve(import.meta.dirname, '../../src');
@@ -119,7 +133,7 @@ function constructions(): { where: string; className: string; constant: string |
 describe('the event class of each code', () => {
   it('the mirror is exactly EventsByCode', () => {
     expectTypeOf<Instances<typeof DISPATCHED_AS>>().toEqualTypeOf<EventsByCode>();
-    expect(Object.keys(DISPATCHED_AS)).toHaveLength(22);
+    expect(Object.keys(DISPATCHED_AS)).toHaveLength(23);
   });
 
   it('every event built in src/ has the class EventsByCode gives its code, and every code is built somewhere', () => {

@@ -11,6 +11,7 @@ import {
   ConflictingIdError,
   type CurrentJob,
   currentJob,
+  DailyCalendar,
   DateTrigger,
   EVENT_ALL,
   EVENT_ALL_JOBS_REMOVED,
@@ -19,6 +20,7 @@ import {
   EVENT_JOB_ADDED,
   EVENT_JOB_CATCH_UP,
   EVENT_JOB_ERROR,
+  EVENT_JOB_EXCLUDED,
   EVENT_JOB_EXECUTED,
   EVENT_JOB_MAX_INSTANCES,
   EVENT_JOB_MISSED,
@@ -1156,6 +1158,7 @@ describe('event masks', () => {
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOBSTORE_ERROR,
     EVENT_JOB_CATCH_UP,
+    EVENT_JOB_EXCLUDED,
   ];
 
   it("EVENT_ALL contains every code (APScheduler's 131071 plus the codes Horarium adds)", () => {
@@ -1195,6 +1198,21 @@ describe('event masks', () => {
       runDate: t(-MINUTE),
       id: 'late',
       misfireGraceTime: 1,
+    });
+    // excluded: the calendar excludes the first fire time
+    await scheduler.addCalendar(
+      'first-second',
+      new DailyCalendar({
+        from: new Date(t(SECOND)).toISOString().slice(11, 19),
+        to: new Date(t(2 * SECOND)).toISOString().slice(11, 19),
+        timezone: 'UTC',
+      }),
+    );
+    await scheduler.addJob(() => 'calendar', 'interval', {
+      seconds: 1,
+      startDate: t(SECOND),
+      id: 'calendar',
+      calendar: 'first-second',
     });
     // max instances
     await scheduler.addJob(() => sleep(1500), 'interval', {

@@ -183,6 +183,7 @@ export function describeSqlStore(backend: SqlBackend): void {
           '0002_cluster_ledger',
           '0003_fire_state_index',
           '0004_job_changes',
+          '0006_calendars',
           '0008_store_outages',
           '0009_claim_order_index',
         ]);
@@ -223,10 +224,12 @@ export function describeSqlStore(backend: SqlBackend): void {
         await db.schema.dropTable(`${table()}_job_changes`).execute();
         await db.schema.dropTable(`${table()}_outages`).execute();
         await undoClaimOrderIndex();
+        await db.schema.dropTable(`${table()}_calendars`).execute();
         await db
           .deleteFrom(`${table()}_migrations` as never)
           .where('name' as never, 'in', [
             '0004_job_changes',
+            '0006_calendars',
             '0008_store_outages',
             '0009_claim_order_index',
           ] as never)
@@ -254,6 +257,7 @@ export function describeSqlStore(backend: SqlBackend): void {
         await db.schema.dropTable(`${table()}_job_changes`).execute();
         await db.schema.dropTable(`${table()}_outages`).execute();
         await undoClaimOrderIndex();
+        await db.schema.dropTable(`${table()}_calendars`).execute();
         for (const column of ['lease_owner', 'lease_until', 'fence'])
           await db.schema.alterTable(table()).dropColumn(column).execute();
         await db
@@ -262,6 +266,7 @@ export function describeSqlStore(backend: SqlBackend): void {
             '0002_cluster_ledger',
             '0003_fire_state_index',
             '0004_job_changes',
+            '0006_calendars',
             '0008_store_outages',
             '0009_claim_order_index',
           ] as never)

@@ -255,6 +255,27 @@ export function describeStoreContract(
       for (const job of jobs) await store.addJob(job);
     }
 
+    it('keeps named calendars: added, refused again unless replaced, listed by name, removed', async (context) => {
+      const calendars = store.calendars;
+      if (calendars === undefined) return context.skip();
+      expect(await calendars.getCalendars()).toEqual([]);
+      const weekends = '{"type":"weekly","version":1,"timezone":"UTC","excludeDays":["sat","sun"]}';
+      const holidays =
+        '{"type":"holiday","version":1,"timezone":"Europe/Berlin","dates":["2026-12-25"]}';
+      expect(await calendars.putCalendar('weekends', weekends, false)).toBe(true);
+      expect(await calendars.putCalendar('holidays', holidays, false)).toBe(true);
+      expect(await calendars.putCalendar('weekends', holidays, false)).toBe(false);
+      expect(await calendars.getCalendars()).toEqual([
+        { name: 'holidays', state: holidays },
+        { name: 'weekends', state: weekends },
+      ]);
+      expect(await calendars.putCalendar('weekends', holidays, true)).toBe(true);
+      expect((await calendars.getCalendars())[1]).toEqual({ name: 'weekends', state: holidays });
+      expect(await calendars.removeCalendar('weekends')).toBe(true);
+      expect(await calendars.removeCalendar('weekends')).toBe(false);
+      expect(await calendars.getCalendars()).toEqual([{ name: 'holidays', state: holidays }]);
+    });
+
     it('starts empty: no jobs, nothing due, no next run time', async () => {
       expect(await store.getAllJobs()).toEqual([]);
       expect(await store.getDueJobs(new Date(BASE_TIME + 1e12))).toEqual([]);

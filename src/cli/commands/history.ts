@@ -30,6 +30,7 @@ const STATE_COLOURS: Partial<Record<FireState, Parameters<typeof paint>[0]>> = {
   cancelled: 'yellow',
   missed: 'yellow',
   skipped_max_instances: 'yellow',
+  excluded: 'yellow',
 };
 
 function stateText(state: FireState): string {

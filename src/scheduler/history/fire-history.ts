@@ -154,7 +154,7 @@ function readStates(states: readonly FireState[] | undefined): readonly FireStat
     if (!isFireState(state))
       throw new HistoryQueryError(
         'states',
-        `${JSON.stringify(state)} is not a fire state (claimed, running, succeeded, failed, timed_out, cancelled, abandoned, missed, coalesced, skipped_max_instances)`,
+        `${JSON.stringify(state)} is not a fire state (claimed, running, succeeded, failed, timed_out, cancelled, abandoned, missed, coalesced, skipped_max_instances, excluded)`,
       );
   return states;
 }

@@ -21,6 +21,7 @@ import type { Executor } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Claim, JobCommit, NewFire } from '../../stores/ledger.ts';
 import { fireChannel } from '../../tracing/channels.ts';
+import { calendarsFor, excludedDetail, excludedEvent } from '../calendar-registry.ts';
 import { randomId } from '../cluster/random-ids.ts';
 import type { StoreNode, WonFire } from '../cluster/store-node.ts';
 import { foldedDetail } from '../history/folded.ts';
@@ -162,8 +163,9 @@ async function commitClaim(
   const nowDate = new Date(storeNow);
   const processingSince = host.processingSince() - node.skewMs;
   const planned: ClaimedPlan[] = [];
+  const calendars = await calendarsFor(claim.jobs, managed.store.calendars, host.logger);
   for (const { job, fence, liveBatches } of claim.jobs) {
-    const plan = planJob(host, managed.splitBatches, job, storeNow, nowDate);
+    const plan = planJob(host, managed.splitBatches, job, storeNow, nowDate, calendars);
     if (!plan.continuation && plan.runTimes.length > 0) {
       const summary = catchUp.summarize(job, alias, plan.runTimes, storeNow, processingSince);
       if (summary !== null) {
@@ -200,6 +202,8 @@ async function commitClaim(
   );
   for (const { plan, runs, fence, skipped } of planned) {
     const { job } = plan;
+    const excluded = lost.has(job.id) ? null : excludedEvent(plan, alias);
+    if (excluded !== null && host.wants(excluded.code)) queued.push(excluded);
     if (lost.has(job.id)) {
       // Changed by a user or taken over by another scheduler since the claim: its plan is void.
       managed.splitBatches.delete(job.id);
@@ -253,6 +257,15 @@ function planFires(
   const fires: NewFire[] = [];
   let runs: NewFire[] = [];
   let skipped = false;
+  if (plan.excluded !== undefined) {
+    fires.push({
+      fireId: newFireId(),
+      scheduledTime: plan.excluded.first.getTime(),
+      state: 'excluded',
+      batchId: null,
+      detail: excludedDetail(plan),
+    });
+  }
   if (plan.executor !== undefined && runTimes.length > 0) {
     // A continuation joins its running batch: not a new instance.
     skipped = !plan.continuation && liveBatches >= job.maxInstances;

@@ -8,9 +8,24 @@
  */
 import type { RunFire } from '../../executors/executor.ts';
 import type { FireRing } from '../../stores/fire-ring.ts';
+import { excludedDetail } from '../calendar-registry.ts';
 import { foldedDetail } from '../history/folded.ts';
 import type { CatchUpReport } from './catch-up.ts';
 import type { DuePlan } from './plan-job.ts';
+
+/** Records the fire times a plan's calendar excluded: one `excluded` row for the pass, with the count in its detail. */
+export function recordExcluded(ring: FireRing, node: string, plan: DuePlan, now: number): void {
+  if (plan.excluded === undefined) return;
+  ring.add({
+    jobId: plan.job.id,
+    scheduledTime: plan.excluded.first.getTime(),
+    state: 'excluded',
+    node,
+    batchId: null,
+    at: now,
+    detail: excludedDetail(plan),
+  });
+}
 
 /**
  * Records a plan's fires in the ring: a `coalesced` row for the missed times

@@ -4,6 +4,8 @@
  * batch continues a split one — the same for a store of one scheduler and for
  * a store several share.
  */
+import type { ExclusionCalendar } from '../../calendars/calendar.ts';
+import { CalendarTrigger, type ExcludedFireTimes } from '../../calendars/calendar-trigger.ts';
 import type { Executor } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
@@ -30,6 +32,8 @@ export interface DuePlan {
   continuation: boolean;
   /** The batch was capped: more run times of this catch-up are due, and follow in the next pass. */
   capped: boolean;
+  /** Fire times the job's calendar excluded in this pass (recorded once, as one `excluded` fire). */
+  excluded?: ExcludedFireTimes & { readonly calendar: string };
 }
 
 /** What to do with one due job: its runs, and its next state (null = remove it). */
@@ -39,6 +43,7 @@ export function planJob(
   job: Job,
   now: number,
   nowDate: Date = new Date(now),
+  calendars?: ReadonlyMap<string, ExclusionCalendar>,
 ): DuePlan {
   const executor = host.executor(job.executor);
   if (executor === undefined) {
@@ -49,8 +54,31 @@ export function planJob(
     return pausedPlan(job);
   }
   let runs: RunPlan;
+  let bound: CalendarTrigger | undefined;
   try {
-    runs = planRuns(job.trigger, job.nextRunTime as Date, now, job.coalesce, nowDate);
+    if (job.calendar !== null) {
+      const calendar = calendars?.get(job.calendar);
+      if (calendar === undefined) {
+        host.logger.error(
+          `Job "${job.name}" (${job.id}) is paused: its calendar "${job.calendar}" is not in its job store (removed, or unreadable); add the calendar with scheduler.addCalendar and resume the job`,
+        );
+        return pausedPlan(job);
+      }
+      bound = new CalendarTrigger(job.trigger, calendar, job.calendar);
+      // The stored next run time was included when computed; the calendar may have changed since.
+      const first = bound.includedFrom(job.nextRunTime, nowDate);
+      if (first === null || first.getTime() > now) {
+        return withExcluded(
+          {
+            ...idlePlan(job, executor),
+            updated: first === null ? null : job.withNextRunTime(first),
+          },
+          bound,
+        );
+      }
+      if (first.getTime() !== job.nextRunTimeMs) job = job.withNextRunTime(first);
+    }
+    runs = planRuns(bound ?? job.trigger, job.nextRunTime as Date, now, job.coalesce, nowDate);
   } catch (error) {
     // A trigger that throws (e.g. MaxIterationsError) pauses its job instead of deleting it.
     host.logger.error(
@@ -78,15 +106,38 @@ export function planJob(
     } else if (capped) splitBatches.set(job.id, total);
     else if (continuation) splitBatches.delete(job.id);
   }
+  return withExcluded(
+    {
+      job,
+      executor,
+      runTimes: runs.runTimes,
+      updated: next === null ? null : job.withNextRunTime(next),
+      paused: false,
+      continuation,
+      capped: capped && next !== null && next.getTime() <= now,
+    },
+    bound,
+  );
+}
+
+/** A plan with no runs this pass. */
+function idlePlan(job: Job, executor: Executor): DuePlan {
   return {
     job,
     executor,
-    runTimes: runs.runTimes,
-    updated: next === null ? null : job.withNextRunTime(next),
+    runTimes: [],
+    updated: job,
     paused: false,
-    continuation,
-    capped: capped && next !== null && next.getTime() <= now,
+    continuation: false,
+    capped: false,
   };
+}
+
+/** The plan with the fire times its calendar excluded, if any. */
+function withExcluded(plan: DuePlan, bound: CalendarTrigger | undefined): DuePlan {
+  const excluded = bound?.takeExcluded();
+  if (excluded === undefined || excluded === null) return plan;
+  return { ...plan, excluded: { ...excluded, calendar: bound?.calendarName as string } };
 }
 
 /** The plan of a job that cannot run: it is paused (kept, with nothing submitted). */

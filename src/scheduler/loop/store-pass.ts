@@ -6,6 +6,7 @@
  * own lock: a slow or unreachable store holds up only its own jobs.
  */
 
+import type { ExclusionCalendar } from '../../calendars/calendar.ts';
 import {
   EVENT_JOB_CATCH_UP,
   EVENT_JOB_MODIFIED,
@@ -17,11 +18,12 @@ import type { Executor } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
 import type { PublishingScheduler } from '../../tracing/channels.ts';
+import { calendarsFor, excludedEvent } from '../calendar-registry.ts';
 import { errorSummary, type StoreNode } from '../cluster/store-node.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { CatchUpReport } from './catch-up.ts';
 import { processLedgerStore } from './cluster-pass.ts';
-import { recordPlannedFires } from './local-fires.ts';
+import { recordExcluded, recordPlannedFires } from './local-fires.ts';
 import { nextWake } from './next-wake.ts';
 import { type DuePlan, planJob } from './plan-job.ts';
 import { submitRuns } from './submit.ts';
@@ -152,12 +154,21 @@ async function processStore(
     managed.reportFailure('getDueJobs', error);
     return failed();
   }
+  const calendars = await calendarsFor(due, store.calendars, host.logger);
   // In chunks, so that the first runs of a large burst start while later jobs are still planned.
   const catchUp = new CatchUpReport();
   let chunk = FIRST_DUE_CHUNK;
   let start = 0;
   while (start < due.length && host.isRunning()) {
-    await runDueJobs(host, managed, due.slice(start, start + chunk), now, queued, catchUp);
+    await runDueJobs(
+      host,
+      managed,
+      due.slice(start, start + chunk),
+      now,
+      queued,
+      catchUp,
+      calendars,
+    );
     start += chunk;
     chunk = Math.min(chunk * 2, DUE_CHUNK);
   }
@@ -175,13 +186,16 @@ async function runDueJobs(
   now: number,
   queued: SchedulerEvent[],
   catchUp: CatchUpReport,
+  calendars: ReadonlyMap<string, ExclusionCalendar> | undefined,
 ): Promise<void> {
   const plans: DuePlan[] = [];
   const updates: Job[] = [];
   const removals: string[] = [];
   const nowDate = new Date(now);
   for (const job of due) {
-    const plan = planJob(host, managed.splitBatches, job, now, nowDate);
+    const plan = planJob(host, managed.splitBatches, job, now, nowDate, calendars);
+    const excluded = excludedEvent(plan, managed.alias);
+    if (excluded !== null && host.wants(excluded.code)) queued.push(excluded);
     if (!plan.continuation && plan.runTimes.length > 0) {
       const summary = catchUp.summarize(
         job,
@@ -206,8 +220,10 @@ async function runDueJobs(
   for (const plan of plans) {
     if (!host.isRunning()) break;
     const { job } = plan;
-    if (plan.executor === undefined) {
-      // Its executor is gone: nothing runs.
+    if (ring !== undefined && plan.excluded !== undefined)
+      recordExcluded(ring, host.nodeId, plan, now);
+    if (plan.executor === undefined || plan.runTimes.length === 0) {
+      // Its executor is gone, or its calendar left nothing to run this pass.
     } else if (ring === undefined) {
       submitRuns(
         host,

@@ -4,6 +4,7 @@
  */
 import { ConfigurationError } from '../../config/errors.ts';
 import type { Job } from '../../jobs/job.ts';
+import { type CalendarStore, MemoryCalendars } from '../calendars.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import { DEFAULT_FIRE_RING_SIZE, FireRing } from '../fire-ring.ts';
 import type { JobChangeLog } from '../job-changes.ts';
@@ -48,6 +49,8 @@ export class MemoryJobStore implements JobStore {
    * and emptied with the jobs when the store shuts down.
    */
   readonly jobChanges: JobChangeLog = this.#changes;
+  /** The named calendars, kept in the process. */
+  readonly calendars: CalendarStore = new MemoryCalendars();
 
   /** @throws ConfigurationError when `fireHistory` is not a whole number from 0 to 1,000,000. */
   constructor(options: MemoryJobStoreOptions = {}, key = 'fireHistory') {

@@ -2,12 +2,14 @@
  * `MongoJobStore` (config type `'mongodb'`): jobs in one MongoDB collection,
  * laid out as APScheduler's MongoDBJobStore with JSON instead of pickle.
  */
+
 import type { Collection, Db, MongoClient, MongoClientOptions } from 'mongodb';
 import { redactSecretsIn, redactUrl } from '../../config/redact-url.ts';
 import { checkOptionNames } from '../../config/suggest.ts';
 import { DeserializationError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { serializeJob } from '../../jobs/serialization.ts';
+import type { CalendarStore } from '../calendars.ts';
 import {
   checkStorableId,
   checkUrlOrClient,
@@ -24,6 +26,11 @@ import { ConflictingIdError, JobLookupError, StoreSetupError } from '../errors.t
 import type { JobChangeLog } from '../job-changes.ts';
 import type { OutageLog } from '../outages.ts';
 import type { JobStore, StoreContext } from '../store.ts';
+import {
+  calendarsCollectionName,
+  type MongoCalendarDocument,
+  MongoCalendars,
+} from './mongo-calendars.ts';
 import {
   FIRE_INDEXES,
   ledgerCollectionNames,
@@ -156,6 +163,15 @@ export class MongoJobStore implements JobStore {
     return this.#outageDocuments;
   });
   #outageDocuments: Collection<MongoOutageDocument> | null = null;
+  /** The named calendars, in `<collection>_calendars`. */
+  readonly calendars: CalendarStore = new MongoCalendars(() => {
+    const parts = this.#parts;
+    if (parts === null)
+      throw new StoreSetupError('The MongoDB job store is not started (call start() first)');
+    return parts.db.collection<MongoCalendarDocument>(
+      calendarsCollectionName(this.#collectionName),
+    );
+  });
   readonly #options: MongoJobStoreOptions;
   readonly #database: string;
   readonly #collectionName: string;

@@ -80,6 +80,7 @@ const NEW_FIRE_STATES: ReadonlySet<string> = new Set([
   'missed',
   'coalesced',
   'skipped_max_instances',
+  'excluded',
 ]);
 /** The states an update may set. */
 const OUTCOMES: ReadonlySet<string> = new Set([
@@ -443,7 +444,7 @@ function commitArgs(commit: JobCommit, owner: string, host: RedisLedgerHost): Co
   for (const fire of commit.fires) {
     if (!NEW_FIRE_STATES.has(fire.state))
       throw new TypeError(
-        `commitClaims: a new fire cannot be ${JSON.stringify(fire.state)} (claimed, missed, coalesced or skipped_max_instances)`,
+        `commitClaims: a new fire cannot be ${JSON.stringify(fire.state)} (claimed, missed, coalesced, skipped_max_instances or excluded)`,
       );
     const fireId = checkName(fire.fireId, 'commitClaims', 'fireId');
     const time = checkTime(fire.scheduledTime, 'commitClaims', 'scheduledTime');

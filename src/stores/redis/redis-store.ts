@@ -10,6 +10,7 @@ import { checkOptionNames } from '../../config/suggest.ts';
 import { DeserializationError } from '../../jobs/errors.ts';
 import type { Job } from '../../jobs/job.ts';
 import { serializeJob } from '../../jobs/serialization.ts';
+import type { CalendarStore } from '../calendars.ts';
 import {
   checkStorableId,
   checkUrlOrClient,
@@ -28,6 +29,7 @@ import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
 import type { OutageLog } from '../outages.ts';
 import type { JobStore, StoreContext } from '../store.ts';
 import type { WakeChannel } from '../wake.ts';
+import { RedisCalendars } from './redis-calendars.ts';
 import { closeRedisClient, DEFAULT_CONNECT_TIMEOUT_MS, openRedisClient } from './redis-client.ts';
 import { RedisJobChanges } from './redis-job-changes.ts';
 import { runScript, storeKeys } from './redis-keys.ts';
@@ -113,6 +115,8 @@ export class RedisJobStore implements JobStore {
   readonly jobChanges: JobChangeLog;
   /** The store outage log (`redis-outages.ts`), in `${keyPrefix}outages` and `${keyPrefix}outage_starts`. */
   readonly outages: OutageLog;
+  /** The named calendars, in the hash `${keyPrefix}calendars`. */
+  readonly calendars: CalendarStore;
   readonly #options: RedisJobStoreOptions;
   readonly #keyPrefix: string;
   readonly #keys: [jobs: string, runTimes: string];
@@ -141,6 +145,7 @@ export class RedisJobStore implements JobStore {
     this.#allKeys = storeKeys(keyPrefix);
     this.jobChanges = new RedisJobChanges(() => this.#started(), keyPrefix);
     this.outages = new RedisOutages(() => this.#started(), keyPrefix);
+    this.calendars = new RedisCalendars(() => this.#started(), keyPrefix);
     this.ledger = new RedisLedger({
       run: (script, args) => this.#run(script, args),
       restore: (id, state, time) => this.#restore(id, state, time),

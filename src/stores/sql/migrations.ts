@@ -78,6 +78,9 @@ function migrations(dialect: SqlDialectName, table: string): Record<string, Migr
     '0004_job_changes': {
       up: (db: Kysely<unknown>) => createJobChangesTable(db, dialect, table),
     },
+    '0006_calendars': {
+      up: (db: Kysely<unknown>) => createCalendarsTable(db, dialect, table),
+    },
     '0008_store_outages': {
       up: (db: Kysely<unknown>) => createOutagesTable(db, dialect, table),
     },
@@ -223,6 +226,32 @@ async function createJobChangesTable(
     .addColumn('max_instances', 'integer', (column) => column.notNull())
     .addColumn('node', idType)
     .addPrimaryKeyConstraint(names.jobChangeKey, ['job_id', 'version']);
+  await (dialect === 'mysql'
+    ? create.modifyEnd(sql`engine = InnoDB default charset = utf8mb4`)
+    : create
+  ).execute();
+}
+
+/** The named exclusion calendars (`../calendars.ts`): name → the calendar's JSON state. */
+async function createCalendarsTable(
+  db: Kysely<unknown>,
+  dialect: SqlDialectName,
+  table: string,
+): Promise<void> {
+  const names = tableNames(table);
+  const length = sql.raw(String(MAX_ID_LENGTH));
+  let nameType = sql`text`;
+  let stateType = sql`text`;
+  if (dialect === 'postgres') nameType = sql`varchar(${length}) collate "C"`;
+  if (dialect === 'mysql') {
+    const collation = sql.raw(await mysqlIdCollation(db));
+    nameType = sql`varchar(${length}) character set utf8mb4 collate ${collation}`;
+    stateType = sql`longtext character set utf8mb4 collate utf8mb4_bin`;
+  }
+  const create = db.schema
+    .createTable(names.calendars)
+    .addColumn('name', nameType, (column) => column.primaryKey().notNull())
+    .addColumn('state', stateType, (column) => column.notNull());
   await (dialect === 'mysql'
     ? create.modifyEnd(sql`engine = InnoDB default charset = utf8mb4`)
     : create

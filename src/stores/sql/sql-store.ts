@@ -24,10 +24,12 @@
  * The `next_run_time` column is authoritative: a restored job takes its next
  * run time from it, so editing the column by hand reschedules the job.
  */
+
 import { hostname } from 'node:os';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Job } from '../../jobs/job.ts';
+import type { CalendarStore } from '../calendars.ts';
 import { forgetUnread } from '../common.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import type { JobChangeLog } from '../job-changes.ts';
@@ -61,6 +63,7 @@ import {
   toDate,
 } from './rows.ts';
 import type { SqlBackend } from './sql-backend.ts';
+import type { SqlCalendars } from './sql-calendars.ts';
 import { tableNames } from './table-names.ts';
 
 export type { SqlJobStoreOptions } from './options.ts';
@@ -122,6 +125,14 @@ export class SqlJobStore implements JobStore {
     getOutages: async (query) => this.#outageLog().getOutages(query),
   };
   #outages: SqlOutages | null = null;
+  /** The named calendars (`sql-calendars.ts`), in `<tableName>_calendars`. Usable once the store has started. */
+  readonly calendars: CalendarStore = {
+    getCalendars: async () => this.#calendarTable().getCalendars(),
+    putCalendar: async (name, state, replace) =>
+      this.#calendarTable().putCalendar(name, state, replace),
+    removeCalendar: async (name) => this.#calendarTable().removeCalendar(name),
+  };
+  #calendars: SqlCalendars | null = null;
   readonly #options: NormalizedOptions;
   readonly #table: string;
   #backend: SqlBackend | null = null;
@@ -263,7 +274,15 @@ export class SqlJobStore implements JobStore {
     this.#jobChanges = new SqlJobChanges(() => this.#started(), tableNames(this.#table));
     const { SqlOutages } = await import('./outages-sql.ts');
     this.#outages = new SqlOutages(() => this.#started(), tableNames(this.#table));
+    const { SqlCalendars } = await import('./sql-calendars.ts');
+    this.#calendars = new SqlCalendars(() => this.#started(), tableNames(this.#table));
     this.#backend = backend;
+  }
+
+  /** The calendars, once the store has started. */
+  #calendarTable(): SqlCalendars {
+    this.#started();
+    return this.#calendars as SqlCalendars;
   }
 
   /** The job change log, once the store has started (it builds its statements with Kysely). */

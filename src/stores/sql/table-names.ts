@@ -52,6 +52,8 @@ export interface TableNames {
   outages: string;
   /** (started_at): the outages of a span, latest first. */
   outageTimeIndex: string;
+  /** The named exclusion calendars, primary key name. */
+  calendars: string;
 }
 
 /** The names of the tables a store with this table name uses. */
@@ -73,5 +75,6 @@ export function tableNames(table: string): TableNames {
     jobChangeKey: `pk_${table}_job_changes`,
     outages: `${table}_outages`,
     outageTimeIndex: `ix_${table}_outages_time`,
+    calendars: `${table}_calendars`,
   };
 }
