@@ -39,6 +39,8 @@ export class CatchUpReport {
   #budget = COUNT_BUDGET;
   #logged = 0;
   #unlogged = 0;
+  /** The counts of the coalescing jobs this pass summarised, by job id. */
+  readonly #summarized = new Map<string, { count: number; complete: boolean }>();
 
   /**
    * The summary of a due job whose first run time fell due before
@@ -58,6 +60,8 @@ export class CatchUpReport {
     const since = new Date(first);
     const limit = job.coalesce ? COALESCED_COUNT_LIMIT : MAX_CATCH_UP_RUNS + 1;
     const { count, complete } = this.#count(job.trigger, since, now, limit);
+    // The coalesced row's count is this one less the run's own time: not counted twice.
+    if (job.coalesce) this.#summarized.set(job.id, { count, complete });
     const latest = job.coalesce
       ? (runTimes[0] as Date)
       : runTimes.length === count
@@ -105,6 +109,9 @@ export class CatchUpReport {
    * next run time up to (not including) `into`, counted within the pass's budget.
    */
   countFolded(job: Job, into: Date): { count: number; complete: boolean } {
+    const summarized = this.#summarized.get(job.id);
+    if (summarized !== undefined)
+      return { count: Math.max(1, summarized.count - 1), complete: summarized.complete };
     return this.#count(
       job.trigger,
       new Date(job.nextRunTimeMs),
