@@ -118,13 +118,14 @@ const NOTICES: Record<string, string> = {
   bulk: 'Done for the selected jobs.',
 };
 
-function statusOf(error: unknown): 400 | 403 | 404 | 409 | 500 {
+function statusOf(error: unknown): 400 | 403 | 404 | 409 | 500 | 503 {
   if (error instanceof VersionConflictError) return 409;
   if (error instanceof JobLookupError) return 404;
   if (error instanceof ForbiddenError) return 403;
   if (error instanceof HorariumError) {
     const name = error.name;
-    if (/Unavailable|Timeout|Setup|Connection|Reply/.test(name)) return 500;
+    if (/Unavailable|Timeout|Connection/.test(name)) return 503;
+    if (/Setup|Reply/.test(name)) return 500;
     return 400;
   }
   return 500;
@@ -200,7 +201,7 @@ export function createApp(source: DashboardSource, options: AppOptions): Hono<En
   app.onError((error, c) => {
     const status = statusOf(error);
     const message =
-      status === 500
+      status >= 500
         ? `The dashboard could not do that: ${options.redact(error instanceof Error ? error.message : String(error))}`
         : options.redact(error.message);
     if (isApi(c)) return c.json({ error: { name: error.name, message } }, status);

@@ -70,6 +70,11 @@ export class UnknownStoreError extends HorariumError {
   }
 }
 
+/** The store cannot be opened or read now (the database is down, say): the request may be tried again. */
+export class StoreUnavailableError extends HorariumError {
+  override name = 'StoreUnavailableError';
+}
+
 /** What kind of store this is, in a few words that hold no secret. */
 export function storeKind(store: JobStore): string {
   const name = store.constructor.name;

@@ -12,7 +12,7 @@ import {
   resumeStoredJob,
   runStoredJobNow,
 } from '../cli/job-actions.ts';
-import { type OpenStore, openStore } from '../cli/store.ts';
+import { type OpenStore, openStore, reasonOf } from '../cli/store.ts';
 import { detectApplicationRoot } from '../jobs/app-root.ts';
 import type { Job } from '../jobs/job.ts';
 import { type JobReferenceRules, ReferencePolicy } from '../jobs/reference-policy.ts';
@@ -21,7 +21,13 @@ import { firstRunTime, forJob } from '../scheduler/job-builder.ts';
 import { countStoreJobs, readJobPage } from '../stores/job-pages.ts';
 import type { RestoreFailure } from '../stores/store.ts';
 import type { Zone } from '../time/zone.ts';
-import { changeVersion, type DashboardSource, storeKind, UnknownStoreError } from './source.ts';
+import {
+  changeVersion,
+  type DashboardSource,
+  StoreUnavailableError,
+  storeKind,
+  UnknownStoreError,
+} from './source.ts';
 
 export function storeSource(
   url: string,
@@ -30,7 +36,13 @@ export function storeSource(
 ): DashboardSource {
   let opening: Promise<OpenStore> | undefined;
   const open = (): Promise<OpenStore> => {
-    opening ??= openStore(url, zone, new ReferencePolicy(references, detectApplicationRoot(null)));
+    opening ??= openStore(
+      url,
+      zone,
+      new ReferencePolicy(references, detectApplicationRoot(null)),
+    ).catch((error: unknown) => {
+      throw new StoreUnavailableError(reasonOf(error), { cause: error });
+    });
     // A failed open is tried again on the next request (the database may come back).
     opening.catch(() => {
       opening = undefined;

@@ -98,7 +98,7 @@ export function jobsPage(ctx: PageContext, query: JobsQuery, page: JobsPage): st
 <label for="status">Status</label><select id="status" name="status">${(['all', 'scheduled', 'paused'] as const).map((s) => html`<option value="${s}"${s === query.status ? html` selected` : ''}>${s}</option>`)}</select>
 <button type="submit" class="btn btn-primary">Filter</button>${query.search !== '' || query.status !== 'all' ? html` <a href="${href(ctx, '/jobs')}">Clear</a>` : ''}
 </form>
-<form method="post" action="${ctx.base}/jobs/bulk" id="bulk">${bulk ? html`${formFields(ctx, {})}<div class="bulk-bar"><span class="muted" data-selected>Select jobs to pause or resume them together.</span> <button class="btn" name="action" value="pause" type="submit">Pause selected</button> <button class="btn" name="action" value="resume" type="submit">Resume selected</button></div>` : ''}
+${bulk ? html`<form method="post" action="${ctx.base}/jobs/bulk" id="bulk">${formFields(ctx, {})}<div class="bulk-bar"><span class="muted" data-selected>Select jobs to pause or resume them together.</span> <button class="btn" name="action" value="pause" type="submit">Pause selected</button> <button class="btn" name="action" value="resume" type="submit">Resume selected</button></div>` : html`<div>`}
 <div class="table-wrap"><table class="jobs">
 <caption class="sr-only">Jobs, by next run time</caption>
 <thead><tr>${bulk ? html`<th scope="col" class="check"><input type="checkbox" data-select-all aria-label="Select every job on this page"></th>` : ''}<th scope="col">Job</th><th scope="col">Function</th><th scope="col">Schedule</th><th scope="col">Next run</th><th scope="col">Status</th></tr></thead>
@@ -109,7 +109,7 @@ export function jobsPage(ctx: PageContext, query: JobsQuery, page: JobsPage): st
           (job) =>
             html`<tr>${bulk ? html`<td class="check"><input type="checkbox" name="job" value="${job.id}" aria-label="Select ${job.id}"></td>` : ''}<td>${jobLink(ctx, job.id)}${job.name !== null && job.name !== job.id ? html`<div class="sub">${job.name}</div>` : ''}</td><td class="mono small">${job.func ?? '—'}</td><td>${job.schedule ?? job.error ?? '—'}</td><td>${job.nextRunTime === null ? html`<span class="muted">—</span>` : nextRun(ctx, job)}</td><td>${badge(job.status)}</td></tr>`,
         )
-  }</tbody></table></div></form>
+  }</tbody></table></div>${bulk ? html`</form>` : html`</div>`}
 <nav class="pager" aria-label="Pages">${query.cursor !== null ? html`<a href="${href(ctx, '/jobs', { q: query.search, status: query.status === 'all' ? '' : query.status })}">First page</a>` : ''}${page.cursor !== null ? html`<a class="btn" rel="next" href="${href(ctx, '/jobs', { q: query.search, status: query.status === 'all' ? '' : query.status, cursor: page.cursor })}">Next page →</a>` : ''}</nav>`;
   return layout(ctx, 'jobs', 'Jobs', body);
 }
