@@ -572,7 +572,7 @@ export function createApp(source: DashboardSource, options: AppOptions): Hono<En
     }
   };
 
-  type Outcome = { notice: string; job: Job | null; id: string };
+  type Outcome = { notice: string; job: Job | null; id: string; back?: string };
   const action = (
     name: string,
     perform: (store: string, body: Record<string, unknown>) => Promise<Outcome>,
@@ -595,7 +595,8 @@ export function createApp(source: DashboardSource, options: AppOptions): Hono<En
       const params = new URLSearchParams({ done: outcome.notice });
       if (store !== 'default') params.set('store', store);
       if (outcome.job !== null) params.set('id', outcome.job.id);
-      return c.redirect(`${base}${outcome.job === null ? '/jobs' : '/job'}?${params}`, 303);
+      const page = outcome.back ?? (outcome.job === null ? '/jobs' : '/job');
+      return c.redirect(`${base}${page}?${params}`, 303);
     };
     app.post(`/${name}`, handle);
     app.post(`/api/${name}`, handle);
@@ -649,7 +650,7 @@ export function createApp(source: DashboardSource, options: AppOptions): Hono<En
       throw new JobLookupError(
         `${id} (fire ${fire} is not running in this scheduler: it ended, or another node runs it)`,
       );
-    return { notice: 'cancelled', job: null, id };
+    return { notice: 'cancelled', job: null, id, back: '/running' };
   });
 
   const bulk = async (c: Context<Env>) => {

@@ -1,5 +1,7 @@
 /** Stores seeded with jobs, and requests to a dashboard as a browser sends them (cookie and form token). */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dashboard } from '../../src/dashboard.ts';
@@ -8,6 +10,7 @@ import { AsyncScheduler, type JobFunction, SqlJobStore, silentLogger } from '../
 /** The fixture functions, as a stored job names them. */
 export const NOOP = './test/fixtures/dashboard-jobs.ts:noop';
 export const LINGER = './test/fixtures/dashboard-jobs.ts:linger';
+export const FLAKY = './test/fixtures/dashboard-jobs.ts:flaky';
 
 export interface SeedJob {
   id: string;
@@ -134,4 +137,21 @@ export class Browser {
 export function formVersion(html: string, action: string): string {
   const form = html.slice(html.indexOf(`action="${action}"`));
   return /name="version" value="(\d+)"/.exec(form)?.[1] ?? '';
+}
+
+/** Serves the dashboard with node:http on a free loopback port. */
+export async function serveDashboard(
+  dashboard: Dashboard,
+): Promise<{ origin: string; close: () => Promise<void> }> {
+  const server = createServer(dashboard.listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
