@@ -35,6 +35,7 @@ import {
   seed,
   serveDashboard,
   sqliteUrl,
+  writeDayOfFires,
 } from './dashboard-helpers.ts';
 
 const TIMEOUT = 90_000;
@@ -64,8 +65,8 @@ describeWithBrowser('the dashboard in Chromium', () => {
         { id: 'reports.nightly', name: 'Nightly sales report', hour: 2 },
         { id: 'billing.sync', name: 'Sync invoices', trigger: 'interval', minutes: 15 },
         { id: 'archive.rotate', name: 'Rotate archives', paused: true },
-        { id: HOSTILE_ID, name: HOSTILE_NAME, args: ['javascript:alert(2)'], trigger: 'interval' },
       ]);
+      writeDayOfFires(url, ['reports.nightly', 'billing.sync']);
       const dashboard = createDashboard(url, { timezone: 'Europe/Berlin' });
       const { origin, close } = await serveDashboard(dashboard);
       const context = await chromium.context('light');
@@ -78,9 +79,22 @@ describeWithBrowser('the dashboard in Chromium', () => {
       try {
         await page.goto(`${origin}/`);
         await expect.poll(() => page.locator('h1').textContent()).toBe('Overview');
-        expect(await page.locator('.stat-value').first().textContent()).toBe('4');
+        expect(await page.locator('.stat-value').first().textContent()).toBe('3');
         expect(await page.locator('text=reports.nightly').count()).toBeGreaterThan(0);
+        expect(await page.locator('svg rect.bar-succeeded').count()).toBeGreaterThanOrEqual(23);
+        expect(await page.locator('svg rect.bar-failed').count()).toBeGreaterThan(0);
         await screenshot(page, 'sqlite-overview');
+        await page.goto(`${origin}/history?state=failed`);
+        expect(await page.locator('tbody .badge-failed').count()).toBeGreaterThan(0);
+        await screenshot(page, 'sqlite-history-failed');
+        await seed(url, [
+          {
+            id: HOSTILE_ID,
+            name: HOSTILE_NAME,
+            args: ['javascript:alert(2)'],
+            trigger: 'interval',
+          },
+        ]);
         await page.goto(`${origin}/jobs`);
         expect(await page.locator('table.jobs tbody tr').count()).toBe(4);
         await page.fill('#q', 'invoices');

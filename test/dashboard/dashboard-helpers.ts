@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dashboard } from '../../src/dashboard.ts';
 import { AsyncScheduler, type JobFunction, SqlJobStore, silentLogger } from '../../src/index.ts';
+import { openSqliteFile } from '../helpers/sql-backends.ts';
 
 /** The fixture functions, as a stored job names them. */
 export const NOOP = './test/fixtures/dashboard-jobs.ts:noop';
@@ -154,4 +155,48 @@ export async function serveDashboard(
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Writes a day of fire history for `jobs` into the SQLite store's ledger, as
+ * schedulers would have left it: every 10 minutes, mostly succeeded, some
+ * failed, a few missed.
+ */
+export function writeDayOfFires(url: string, jobs: readonly string[]): number {
+  const db = openSqliteFile(url.slice('sqlite:'.length));
+  const insert = db.prepare(
+    `insert into horarium_jobs_fires (fire_id, job_id, scheduled_time, state, node, fence, batch_id,
+      claimed_at, started_at, finished_at, recovering, attempt, error_name, error_message)
+     values (?, ?, ?, ?, 'web-1', ?, ?, ?, ?, ?, 0, 1, ?, ?)`,
+  );
+  const now = Date.now();
+  let written = 0;
+  try {
+    for (let step = 1; step <= 24 * 6; step++) {
+      const time = Math.floor((now - step * 600_000) / 600_000) * 600_000;
+      for (const [j, job] of jobs.entries()) {
+        const k = step * 7 + j * 13;
+        const state = k % 37 === 0 ? 'failed' : k % 53 === 0 ? 'missed' : 'succeeded';
+        const id = `f-${job}-${step}`;
+        const ran = state !== 'missed';
+        insert.run(
+          id,
+          job,
+          time,
+          state,
+          step,
+          id,
+          time + 2,
+          ran ? time + 5 : null,
+          time + (ran ? 900 + (k % 40) * 25 : 2),
+          state === 'failed' ? 'Error' : null,
+          state === 'failed' ? 'upstream answered 502 Bad Gateway' : null,
+        );
+        written++;
+      }
+    }
+  } finally {
+    db.close();
+  }
+  return written;
 }
