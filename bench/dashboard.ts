@@ -110,7 +110,8 @@ async function serverTime(
   const request = async () => {
     const response = await dashboard.fetch(new Request(`http://bench.local${path}`));
     const body = await response.text();
-    if (response.status !== 200) throw new Error(`${path}: ${response.status} ${body.slice(0, 300)}`);
+    if (response.status !== 200)
+      throw new Error(`${path}: ${response.status} ${body.slice(0, 300)}`);
   };
   await request();
   const samples: number[] = [];
@@ -173,9 +174,19 @@ export async function run(): Promise<void> {
     await seed(url, schema);
     const results: Timed[] = [
       await serverTime(dashboard, 'server: jobs page, first page', '/jobs', SERVER_TARGET_MS),
-      await serverTime(dashboard, 'server: a job’s page (1,000 fires)', '/job?id=job-500', SERVER_TARGET_MS),
+      await serverTime(
+        dashboard,
+        'server: a job’s page (1,000 fires)',
+        '/job?id=job-500',
+        SERVER_TARGET_MS,
+      ),
       await serverTime(dashboard, 'server: jobs API, first page', '/api/jobs', SERVER_TARGET_MS),
-      await serverTime(dashboard, 'server: jobs page, search by name', '/jobs?q=report%20job-99999', null),
+      await serverTime(
+        dashboard,
+        'server: jobs page, search by name',
+        '/jobs?q=report%20job-99999',
+        null,
+      ),
       await serverTime(dashboard, 'server: jobs page, status paused', '/jobs?status=paused', null),
       await serverTime(dashboard, 'server: overview', '/', null),
       await serverTime(dashboard, 'server: history, newest page', '/history', null),

@@ -292,6 +292,16 @@ const OTEL_TYPES = ['HorariumInstrumentation', 'HorariumInstrumentationOptions']
 const PROMETHEUS_VALUES = ['registerMetrics'];
 const PROMETHEUS_TYPES = ['PrometheusMetrics', 'PrometheusMetricsOptions'];
 
+/** `horarium/dashboard`: the web dashboard, needing the optional peers hono and @hono/node-server. */
+const DASHBOARD_VALUES = ['DashboardOptionError', 'VersionConflictError', 'createDashboard'];
+const DASHBOARD_TYPES = [
+  'Access',
+  'Authorize',
+  'BasicAuthCredentials',
+  'Dashboard',
+  'DashboardOptions',
+];
+
 const ENTRY_POINTS = {
   horarium: { source: 'src/index.ts', values: ROOT_VALUES, types: ROOT_TYPES },
   'horarium/extend': { source: 'src/extend.ts', values: EXTEND_VALUES, types: EXTEND_TYPES },
@@ -300,6 +310,11 @@ const ENTRY_POINTS = {
     source: 'src/prometheus.ts',
     values: PROMETHEUS_VALUES,
     types: PROMETHEUS_TYPES,
+  },
+  'horarium/dashboard': {
+    source: 'src/dashboard.ts',
+    values: DASHBOARD_VALUES,
+    types: DASHBOARD_TYPES,
   },
 } as const;
 
@@ -377,7 +392,7 @@ describe('the public API', () => {
       join(work, 'load.js'),
       `const names = async (specifier) => Object.keys(await import(specifier)).sort();
 const deep = await import('horarium/dist/time/zone.js').then(() => 'loaded', (error) => error.code);
-console.log(JSON.stringify({ root: await names('horarium'), extend: await names('horarium/extend'), otel: await names('horarium/otel'), prometheus: await names('horarium/prometheus'), deep }));
+console.log(JSON.stringify({ root: await names('horarium'), extend: await names('horarium/extend'), otel: await names('horarium/otel'), prometheus: await names('horarium/prometheus'), dashboard: await names('horarium/dashboard'), deep }));
 `,
     );
     const { stdout } = await run(process.execPath, ['load.js'], { cwd: work });
@@ -386,6 +401,7 @@ console.log(JSON.stringify({ root: await names('horarium'), extend: await names(
       extend: EXTEND_VALUES,
       otel: OTEL_VALUES,
       prometheus: PROMETHEUS_VALUES,
+      dashboard: DASHBOARD_VALUES,
       deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
     });
 
@@ -396,6 +412,7 @@ console.log(JSON.stringify({ root: await names('horarium'), extend: await names(
 import { BaseExecutor, type JobRun, type JobStore, registerJobStoreType } from 'horarium/extend';
 import { type HorariumInstrumentation, instrumentHorarium } from 'horarium/otel';
 import { type PrometheusMetrics, registerMetrics } from 'horarium/prometheus';
+import { createDashboard, type Dashboard } from 'horarium/dashboard';
 export class Inline extends BaseExecutor {
   protected runOnce(job: Job, run: JobRun): unknown {
     return [job.id, run.scheduledRunTime];
@@ -405,6 +422,7 @@ export const store: (make: () => JobStore) => void = (make) => registerJobStoreT
 export const trigger: Trigger | undefined = undefined;
 export const scheduler: AsyncScheduler = new AsyncScheduler();
 export const instrument: () => HorariumInstrumentation = () => instrumentHorarium({ scheduler });
+export const dashboard: () => Dashboard = () => createDashboard(scheduler, { basePath: '/horarium' });
 export const metrics: (registry: Parameters<typeof registerMetrics>[1]['registry']) => PrometheusMetrics = (registry) => registerMetrics(scheduler, { registry });
 `,
     );
