@@ -3,8 +3,8 @@
  * as they are, and the pages render them. Reading here never loads more than
  * a page: jobs by keyset, fires by the ledger's cursor.
  */
+import { brokenView, type JobView as CliJobView, viewOf } from '../cli/commands/jobs.ts';
 import { describeTrigger, preview } from '../cli/commands/next.ts';
-import { encodeValue } from '../jobs/codec.ts';
 import { Job } from '../jobs/job.ts';
 import type { Explanation } from '../scheduler/history/explain.ts';
 import { HistoryQueryError } from '../scheduler/history/fire-history.ts';
@@ -16,28 +16,11 @@ import { getZone, type Zone } from '../time/zone.ts';
 import type { Trigger } from '../triggers/trigger.ts';
 import type { DashboardSource, StoreInfo } from './source.ts';
 
-/** A job as pages and the API show it. */
-export interface JobView {
-  readonly id: string;
-  readonly name: string | null;
-  readonly func: string | null;
-  /** `cron[hour='3']` */
-  readonly trigger: string | null;
+/** A job as pages and the API show it: the CLI's view, with its trigger in words. */
+export interface JobView extends CliJobView {
   /** The trigger in words: `at 03:00 every day`. */
   readonly schedule: string | null;
-  /** ISO 8601 (UTC); null when paused or broken. */
-  readonly nextRunTime: string | null;
-  readonly status: 'scheduled' | 'paused' | 'broken';
-  readonly executor?: string;
-  readonly coalesce?: boolean;
-  readonly maxInstances?: number;
-  readonly misfireGraceTime?: number | null;
-  readonly timeout?: number | null;
   readonly recover?: boolean;
-  /** The arguments in their stored (tagged JSON) form. */
-  readonly args?: unknown;
-  /** Why a broken job cannot be restored. */
-  readonly error?: string;
 }
 
 function wordsOf(trigger: Trigger): string {
@@ -48,43 +31,9 @@ function wordsOf(trigger: Trigger): string {
   }
 }
 
-function argsOf(job: Job): unknown {
-  try {
-    return encodeValue(job.args, 'args');
-  } catch {
-    return '(arguments that cannot be shown)';
-  }
-}
-
 export function jobView(job: Job | RestoreFailure): JobView {
-  if (!(job instanceof Job)) {
-    return {
-      id: job.jobId,
-      name: null,
-      func: null,
-      trigger: null,
-      schedule: null,
-      nextRunTime: job.nextRunTime?.toISOString() ?? null,
-      status: 'broken',
-      error: job.error instanceof Error ? job.error.message : String(job.error),
-    };
-  }
-  return {
-    id: job.id,
-    name: job.name,
-    func: job.funcRef,
-    trigger: String(job.trigger),
-    schedule: wordsOf(job.trigger),
-    nextRunTime: job.nextRunTime?.toISOString() ?? null,
-    status: job.nextRunTime === null ? 'paused' : 'scheduled',
-    executor: job.executor,
-    coalesce: job.coalesce,
-    maxInstances: job.maxInstances,
-    misfireGraceTime: job.misfireGraceTime,
-    timeout: job.timeout,
-    recover: job.recover,
-    args: argsOf(job),
-  };
+  if (!(job instanceof Job)) return { ...brokenView(job), schedule: null };
+  return { ...viewOf(job), schedule: wordsOf(job.trigger), recover: job.recover };
 }
 
 /** The zone a job's trigger works in (cron and calendar triggers name one), else the dashboard's. */

@@ -8,6 +8,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { describe, it } from 'vitest';
+import type { Dashboard } from '../../src/dashboard.ts';
+import { serveDashboard } from './dashboard-helpers.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(import.meta.dirname, 'screenshots');
@@ -38,6 +40,24 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
     context: (colorScheme = 'light') =>
       browser.newContext({ colorScheme, viewport: { width: 1280, height: 860 } }),
     close: () => browser.close(),
+  };
+}
+
+/** Serves the dashboard on loopback and opens a page for it; `done` closes the page, the server and the dashboard. */
+export async function openDashboard(
+  launched: LaunchedBrowser,
+  dashboard: Dashboard,
+): Promise<{ origin: string; page: Page; done: () => Promise<void> }> {
+  const { origin, close } = await serveDashboard(dashboard);
+  const context = await launched.context();
+  return {
+    origin,
+    page: await context.newPage(),
+    done: async () => {
+      await context.close();
+      await close();
+      await dashboard.close();
+    },
   };
 }
 

@@ -25,6 +25,7 @@ import {
   describeWithBrowser,
   type LaunchedBrowser,
   launchChromium,
+  openDashboard,
   screenshot,
 } from './browser-helpers.ts';
 import {
@@ -33,7 +34,6 @@ import {
   NOOP,
   removeTempDirs,
   seed,
-  serveDashboard,
   sqliteUrl,
   writeDayOfFires,
 } from './dashboard-helpers.ts';
@@ -68,9 +68,7 @@ describeWithBrowser('the dashboard in Chromium', () => {
       ]);
       writeDayOfFires(url, ['reports.nightly', 'billing.sync']);
       const dashboard = createDashboard(url, { timezone: 'Europe/Berlin' });
-      const { origin, close } = await serveDashboard(dashboard);
-      const context = await chromium.context('light');
-      const page = await context.newPage();
+      const { origin, page, done } = await openDashboard(chromium, dashboard);
       let dialogs = 0;
       page.on('dialog', (dialog) => {
         dialogs++;
@@ -112,9 +110,7 @@ describeWithBrowser('the dashboard in Chromium', () => {
         expect(background).not.toBe('rgb(246, 247, 249)');
         await screenshot(dark, 'sqlite-jobs-dark');
       } finally {
-        await context.close();
-        await close();
-        await dashboard.close();
+        await done();
       }
     },
     TIMEOUT,
@@ -137,9 +133,7 @@ describeWithBrowser('the dashboard in Chromium', () => {
       await scheduler.addJob(ref(NOOP), 'interval', { id: 'heartbeat', seconds: 1 });
       // The dashboard on the store URL, as `horarium dashboard` serves it: no scheduler in its process.
       const dashboard = createDashboard(url);
-      const { origin, close } = await serveDashboard(dashboard);
-      const context = await chromium.context();
-      const page = await context.newPage();
+      const { origin, page, done } = await openDashboard(chromium, dashboard);
       try {
         await expect.poll(() => runs, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
         await page.goto(`${origin}/job?id=heartbeat`);
@@ -168,9 +162,7 @@ describeWithBrowser('the dashboard in Chromium', () => {
         expect(runs).toBe(settled);
         expect((await scheduler.getJob('heartbeat'))?.nextRunTime).toBeNull();
       } finally {
-        await context.close();
-        await close();
-        await dashboard.close();
+        await done();
         await scheduler.shutdown();
       }
     },
@@ -212,9 +204,7 @@ describeWithBrowser('the dashboard in Chromium', () => {
         nextRunTime: null,
       });
       const dashboard = createDashboard(scheduler, { basePath: '/horarium' });
-      const { origin, close } = await serveDashboard(dashboard);
-      const context = await chromium.context();
-      const page = await context.newPage();
+      const { origin, page, done } = await openDashboard(chromium, dashboard);
       page.on('dialog', (dialog) => void dialog.accept());
       try {
         await page.goto(`${origin}/horarium/running`);
@@ -266,9 +256,7 @@ describeWithBrowser('the dashboard in Chromium', () => {
         await page.waitForURL(/done=modified/);
         expect((await scheduler.getJob('billing.sync'))?.maxInstances).toBe(3);
       } finally {
-        await context.close();
-        await close();
-        await dashboard.close();
+        await done();
         await scheduler.shutdown();
       }
     },
@@ -281,9 +269,7 @@ describeWithBrowser('the dashboard in Chromium', () => {
       const url = sqliteUrl();
       await seed(url, [{ id: 'payroll.run', name: 'Monthly payroll' }]);
       const dashboard = createDashboard(url, { readOnly: true });
-      const { origin, close } = await serveDashboard(dashboard);
-      const context = await chromium.context();
-      const page = await context.newPage();
+      const { origin, page, done } = await openDashboard(chromium, dashboard);
       try {
         await page.goto(`${origin}/job?id=payroll.run`);
         expect(await page.locator('form[method="post"]').count()).toBe(0);
@@ -300,9 +286,7 @@ describeWithBrowser('the dashboard in Chromium', () => {
         await page.reload();
         expect(await page.locator('.title-row .badge').textContent()).toBe('scheduled');
       } finally {
-        await context.close();
-        await close();
-        await dashboard.close();
+        await done();
       }
     },
     TIMEOUT,
@@ -349,23 +333,19 @@ describeWithBrowser('the dashboard in Chromium', () => {
       await client.query(`create schema ${schema}`);
       const url = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
       const dashboard = createDashboard(url);
-      const served = await serveDashboard(dashboard);
-      const browserContext = await chromium.context();
+      const { origin, page, done } = await openDashboard(chromium, dashboard);
       try {
         await seed(url, [
           { id: 'pg.reports', name: 'Reports from PostgreSQL' },
           { id: 'pg.cleanup', trigger: 'interval', minutes: 10 },
         ]);
-        const page = await browserContext.newPage();
-        await page.goto(`${served.origin}/`);
+        await page.goto(`${origin}/`);
         expect(await page.locator('text=pg.reports').count()).toBeGreaterThan(0);
         expect(await page.locator('text=SQL (postgres)').count()).toBe(1);
         expect(await page.content()).not.toContain('postgres://');
         await screenshot(page, 'postgres-overview');
       } finally {
-        await browserContext.close();
-        await served.close();
-        await dashboard.close();
+        await done();
         await client.query(`drop schema ${schema} cascade`);
         await client.end();
       }

@@ -57,7 +57,8 @@ export interface JobView {
   rule?: string;
 }
 
-function viewOf(job: Job): JobView {
+/** A job as the CLI (and the dashboard) shows it. */
+export function viewOf(job: Job): JobView {
   return {
     id: job.id,
     name: job.name,
@@ -70,11 +71,21 @@ function viewOf(job: Job): JobView {
     maxInstances: job.maxInstances,
     misfireGraceTime: job.misfireGraceTime,
     timeout: job.timeout,
-    args: encodeValue(job.args, 'args'),
+    args: argsOf(job),
   };
 }
 
-function brokenView(failure: RestoreFailure): JobView {
+/** The arguments in their stored form (a job of a memory store may hold ones that have none). */
+function argsOf(job: Job): unknown {
+  try {
+    return encodeValue(job.args, 'args');
+  } catch {
+    return '(arguments that have no stored form)';
+  }
+}
+
+/** A stored job that cannot be restored, as the CLI (and the dashboard) shows it. */
+export function brokenView(failure: RestoreFailure): JobView {
   return {
     id: failure.jobId,
     name: null,

@@ -18,8 +18,8 @@ const SEARCH_BATCH = 200;
 /** Rows read a batch while a search cannot be narrowed in SQL (text JSON escapes, non-ASCII). */
 const SCAN_BATCH = 1000;
 
-/** Text that reads the same inside a JSON string and lower-cases alike in SQL and JavaScript. */
-const NARROWABLE = /^[\x20-\x7e]*$/;
+/** Text that reads the same inside a JSON string (printable ASCII but `"` and `\`) and lower-cases alike in SQL and JavaScript. */
+const NARROWABLE = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /** `%text%` for `like … escape '!'`. */
 const containsPattern = (text: string): string =>
