@@ -57,7 +57,7 @@ describe('pages and their API', () => {
     expect(overview).toContain('SQL (sqlite)');
     expect(overview).toMatch(/<svg[^>]+role="img"/);
     const jobs = await browser.page('/jobs');
-    expect(jobs).toContain('nightly');
+    expect(jobs.match(/<tr><td class="check">/g)).toHaveLength(50);
     expect(jobs).toContain('rel="next"');
     const job = await browser.page('/job?id=nightly');
     expect(job).toContain('at 02:30 every day');
@@ -89,6 +89,22 @@ describe('pages and their API', () => {
     expect(preview.fires).toHaveLength(10);
     expect((await browser.get('/api/job?id=nope')).status).toBe(404);
     expect((await browser.get('/api/nothing')).status).toBe(404);
+  });
+
+  it('streams the running fires and the counts as server-sent events', async () => {
+    const response = await new Browser(dashboard).get('/api/events');
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('event: counts')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    await reader.cancel();
+    expect(text).toContain('event: running\ndata: {"store":"default","fires":[]}');
+    expect(text).toMatch(/event: counts\ndata: \{"store":"default","scheduled":\d+,"paused":\d+\}/);
   });
 
   it('pages through every job once with the cursor, and filters by search and status', async () => {

@@ -61,7 +61,14 @@ export async function dashboardCommand(options: DashboardCommandOptions): Promis
   const url = storeUrlFrom(options.store);
   const zone = getZone(options.timezone ?? localZoneName());
   // Loaded only for this command: the other commands never load the web server.
-  const { createDashboard } = await import('../../dashboard.ts');
+  const { createDashboard } = await import('../../dashboard.ts').catch((error: unknown) => {
+    const missing = (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND';
+    if (!missing) throw error;
+    throw new CliError(
+      `the dashboard needs the packages hono and @hono/node-server: npm install hono @hono/node-server (${reasonOf(error)})`,
+      { cause: error },
+    );
+  });
   const dashboard = createDashboard(url, {
     readOnly: options.readOnly === true,
     timezone: zone.name,
