@@ -542,6 +542,19 @@ export function createApp(source: DashboardSource, options: AppOptions): Hono<En
 
   /** The job named by the body, checked against the version the operator saw. */
   const checkedJob = async (store: string, body: Record<string, unknown>): Promise<Job> => {
+    const found = await checkedEntry(store, body);
+    if (!(found instanceof Job))
+      throw new BadRequestError(
+        `Job ${found.jobId} cannot be restored, so it cannot be changed here; fix the row or remove the job`,
+      );
+    return found;
+  };
+
+  /** The job (or the row that cannot be restored) named by the body, checked against the version the operator saw. */
+  const checkedEntry = async (
+    store: string,
+    body: Record<string, unknown>,
+  ): Promise<Job | RestoreFailure> => {
     const id = text(body.id);
     const seenText = typeof body.version === 'number' ? String(body.version) : text(body.version);
     const seen = Number(seenText);
@@ -550,10 +563,6 @@ export function createApp(source: DashboardSource, options: AppOptions): Hono<En
         'version: the job’s version as read (GET /api/job) is needed, so that a change made meanwhile is not overwritten',
       );
     const found = await findJob(store, id);
-    if (!(found instanceof Job))
-      throw new BadRequestError(
-        `Job ${id} cannot be restored, so it cannot be changed here; fix the row or remove the job`,
-      );
     const current = await source.version(store, id);
     if (current !== seen) throw new VersionConflictError(id, seen, current);
     return found;
@@ -616,9 +625,11 @@ export function createApp(source: DashboardSource, options: AppOptions): Hono<En
     return { notice: 'run', job: await source.runNow(store, job), id: job.id };
   });
   action('job/remove', async (store, body) => {
-    const job = await checkedJob(store, body);
-    await source.remove(store, job.id);
-    return { notice: 'removed', job: null, id: job.id };
+    // A row that cannot be restored can still be removed, as with `horarium jobs remove`.
+    const found = await checkedEntry(store, body);
+    const id = found instanceof Job ? found.id : found.jobId;
+    await source.remove(store, id);
+    return { notice: 'removed', job: null, id };
   });
   action('job/reschedule', async (store, body) => {
     const job = await checkedJob(store, body);

@@ -82,6 +82,8 @@ export interface JobsQuery {
 export interface JobsPage {
   readonly store: string;
   readonly jobs: readonly JobView[];
+  /** Stored jobs this page's read could not restore (not in `jobs`). */
+  readonly broken: readonly JobView[];
   /** Pass back as `cursor` for the next page; null on the last. */
   readonly cursor: string | null;
 }
@@ -122,6 +124,7 @@ export async function jobsPage(source: DashboardSource, query: JobsQuery): Promi
   return {
     store: query.store,
     jobs: page.map(jobView),
+    broken: source.brokenJobs(query.store).map(jobView),
     cursor:
       jobs.length > query.limit && last !== undefined ? encodeJobCursor(positionOf(last)) : null,
   };

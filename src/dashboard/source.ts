@@ -41,6 +41,8 @@ export interface DashboardSource {
   ready(): Promise<void>;
   stores(): StoreInfo[];
   jobPage(alias: string, query: JobPageQuery): Promise<Job[]>;
+  /** The stored jobs the latest `jobPage` read could not restore (they are not in its page). */
+  brokenJobs(alias: string): RestoreFailure[];
   counts(alias: string): Promise<JobCounts>;
   /** The job, the reason it cannot be restored, or null when there is none. */
   job(alias: string, id: string): Promise<Job | RestoreFailure | null>;

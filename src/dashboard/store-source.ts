@@ -71,7 +71,12 @@ export function storeSource(
               shared: current.store.ledger !== undefined,
             },
           ],
-    jobPage: async (alias, query) => readJobPage((await opened(alias)).store, query),
+    jobPage: async (alias, query) => {
+      const store = await opened(alias);
+      store.broken.clear();
+      return readJobPage(store.store, query);
+    },
+    brokenJobs: () => (current === undefined ? [] : [...current.broken.values()]),
     counts: async (alias) => countStoreJobs((await opened(alias)).store),
     job: async (alias, id): Promise<Job | RestoreFailure | null> => {
       const store = await opened(alias);

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Access, createDashboard, type Dashboard } from '../../src/dashboard.ts';
 import { AsyncScheduler, SqlJobStore, silentLogger } from '../../src/index.ts';
+import { openSqliteFile } from '../helpers/sql-backends.ts';
 import {
   Browser,
   formVersion,
@@ -353,6 +354,39 @@ describe('changes', () => {
     expect(JSON.stringify(await response.json())).toContain(
       'mount the dashboard in that scheduler',
     );
+  });
+});
+
+describe('rows that cannot be restored', () => {
+  it('lists them apart, shows why, and can remove them', async () => {
+    const brokenUrl = sqliteUrl();
+    await seed(brokenUrl, [{ id: 'fine' }, { id: 'mangled' }]);
+    const db = openSqliteFile(brokenUrl.slice('sqlite:'.length));
+    db.prepare(`update horarium_jobs set job_state = '{"not": "a job"' where id = 'mangled'`).run();
+    db.close();
+    const broken = createDashboard(brokenUrl);
+    try {
+      const browser = new Browser(broken);
+      const jobs = (await (await browser.get('/api/jobs')).json()) as {
+        jobs: { id: string }[];
+        broken: { id: string; status: string; error: string }[];
+      };
+      expect(jobs.jobs.map((job) => job.id)).toEqual(['fine']);
+      expect(jobs.broken).toMatchObject([{ id: 'mangled', status: 'broken' }]);
+      expect(await browser.page('/jobs')).toContain('Jobs that cannot be restored');
+      const page = await browser.page('/job?id=mangled');
+      expect(page).toContain('This job cannot be restored');
+      expect(page).not.toContain('action="/job/pause"');
+      const remove = await browser.post('/job/remove', {
+        id: 'mangled',
+        version: formVersion(page, '/job/remove'),
+        _csrf: browser.token(),
+      });
+      expect(remove.status).toBe(303);
+      expect((await browser.get('/api/job?id=mangled')).status).toBe(404);
+    } finally {
+      await broken.close();
+    }
   });
 });
 

@@ -110,6 +110,11 @@ ${bulk ? html`<form method="post" action="${ctx.base}/jobs/bulk" id="bulk">${for
             html`<tr>${bulk ? html`<td class="check"><input type="checkbox" name="job" value="${job.id}" aria-label="Select ${job.id}"></td>` : ''}<td>${jobLink(ctx, job.id)}${job.name !== null && job.name !== job.id ? html`<div class="sub">${job.name}</div>` : ''}</td><td class="mono small">${job.func ?? '—'}</td><td>${job.schedule ?? job.error ?? '—'}</td><td>${job.nextRunTime === null ? html`<span class="muted">—</span>` : nextRun(ctx, job)}</td><td>${badge(job.status)}</td></tr>`,
         )
   }</tbody></table></div>${bulk ? html`</form>` : html`</div>`}
+${
+  page.broken.length === 0
+    ? ''
+    : html`<section class="card broken"><h2>Jobs that cannot be restored</h2><p class="muted">Their rows are kept, never run; open one to see why, or remove it.</p><ul>${page.broken.map((job) => html`<li>${jobLink(ctx, job.id)}: ${job.error ?? ''}</li>`)}</ul></section>`
+}
 <nav class="pager" aria-label="Pages">${query.cursor !== null ? html`<a href="${href(ctx, '/jobs', { q: query.search, status: query.status === 'all' ? '' : query.status })}">First page</a>` : ''}${page.cursor !== null ? html`<a class="btn" rel="next" href="${href(ctx, '/jobs', { q: query.search, status: query.status === 'all' ? '' : query.status, cursor: page.cursor })}">Next page →</a>` : ''}</nav>`;
   return layout(ctx, 'jobs', 'Jobs', body);
 }
@@ -161,13 +166,22 @@ function definition(job: JobView): Html {
 }
 
 function jobActions(ctx: PageContext, data: JobPageData): Html {
-  if (!ctx.canWrite || data.job.status === 'broken') return html``;
+  if (!ctx.canWrite) return html``;
   const fields = { id: data.job.id, version: data.version };
+  const remove = actionButton(
+    ctx,
+    'job/remove',
+    fields,
+    'Remove',
+    'danger',
+    `Remove job ${data.job.id}? This cannot be undone.`,
+  );
+  if (data.job.status === 'broken') return html`<div class="actions">${remove}</div>`;
   return html`<div class="actions">${actionButton(ctx, 'job/run', fields, 'Run now', 'primary')}${
     data.job.status === 'paused'
       ? actionButton(ctx, 'job/resume', fields, 'Resume', 'plain')
       : actionButton(ctx, 'job/pause', fields, 'Pause', 'plain')
-  }${actionButton(ctx, 'job/remove', fields, 'Remove', 'danger', `Remove job ${data.job.id}? This cannot be undone.`)}</div>`;
+  }${remove}</div>`;
 }
 
 function numberField(
