@@ -17,6 +17,7 @@ const LAYERS = [
   'scheduler',
   'observability',
   'cli',
+  'dashboard',
 ];
 
 const layerRules = LAYERS.slice(0, -1).map((layer, index) => {

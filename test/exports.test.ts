@@ -320,6 +320,16 @@ const OTEL_TYPES = ['HorariumInstrumentation', 'HorariumInstrumentationOptions']
 const PROMETHEUS_VALUES = ['registerMetrics'];
 const PROMETHEUS_TYPES = ['PrometheusMetrics', 'PrometheusMetricsOptions'];
 
+/** `horarium/dashboard`: the web dashboard, needing the optional peers hono and @hono/node-server. */
+const DASHBOARD_VALUES = ['DashboardOptionError', 'VersionConflictError', 'createDashboard'];
+const DASHBOARD_TYPES = [
+  'Access',
+  'Authorize',
+  'BasicAuthCredentials',
+  'Dashboard',
+  'DashboardOptions',
+];
+
 const ENTRY_POINTS = {
   horarium: { source: 'src/index.ts', values: ROOT_VALUES, types: ROOT_TYPES },
   'horarium/extend': { source: 'src/extend.ts', values: EXTEND_VALUES, types: EXTEND_TYPES },
@@ -328,6 +338,11 @@ const ENTRY_POINTS = {
     source: 'src/prometheus.ts',
     values: PROMETHEUS_VALUES,
     types: PROMETHEUS_TYPES,
+  },
+  'horarium/dashboard': {
+    source: 'src/dashboard.ts',
+    values: DASHBOARD_VALUES,
+    types: DASHBOARD_TYPES,
   },
 } as const;
 
@@ -405,7 +420,7 @@ describe('the public API', () => {
       join(work, 'load.js'),
       `const names = async (specifier) => Object.keys(await import(specifier)).sort();
 const deep = await import('horarium/dist/time/zone.js').then(() => 'loaded', (error) => error.code);
-console.log(JSON.stringify({ root: await names('horarium'), extend: await names('horarium/extend'), otel: await names('horarium/otel'), prometheus: await names('horarium/prometheus'), deep }));
+console.log(JSON.stringify({ root: await names('horarium'), extend: await names('horarium/extend'), otel: await names('horarium/otel'), prometheus: await names('horarium/prometheus'), dashboard: await names('horarium/dashboard'), deep }));
 `,
     );
     const { stdout } = await run(process.execPath, ['load.js'], { cwd: work });
@@ -414,6 +429,7 @@ console.log(JSON.stringify({ root: await names('horarium'), extend: await names(
       extend: EXTEND_VALUES,
       otel: OTEL_VALUES,
       prometheus: PROMETHEUS_VALUES,
+      dashboard: DASHBOARD_VALUES,
       deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
     });
 
@@ -424,6 +440,7 @@ console.log(JSON.stringify({ root: await names('horarium'), extend: await names(
 import { BaseExecutor, type JobRun, type JobStore, registerJobStoreType } from 'horarium/extend';
 import { type HorariumInstrumentation, instrumentHorarium } from 'horarium/otel';
 import { type PrometheusMetrics, registerMetrics } from 'horarium/prometheus';
+import { createDashboard, type Dashboard } from 'horarium/dashboard';
 export class Inline extends BaseExecutor {
   protected runOnce(job: Job, run: JobRun): unknown {
     return [job.id, run.scheduledRunTime];
@@ -433,6 +450,7 @@ export const store: (make: () => JobStore) => void = (make) => registerJobStoreT
 export const trigger: Trigger | undefined = undefined;
 export const scheduler: AsyncScheduler = new AsyncScheduler();
 export const instrument: () => HorariumInstrumentation = () => instrumentHorarium({ scheduler });
+export const dashboard: () => Dashboard = () => createDashboard(scheduler, { basePath: '/horarium' });
 export const metrics: (registry: Parameters<typeof registerMetrics>[1]['registry']) => PrometheusMetrics = (registry) => registerMetrics(scheduler, { registry });
 `,
     );

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `horarium` command: `run`, `jobs`, `fires`, `why` and `next`. Mistakes (a bad
+ * The `horarium` command: `run`, `jobs`, `fires`, `why`, `next` and `dashboard`. Mistakes (a bad
  * expression, an unknown zone, a missing store) are reported as one line on
  * stderr, `horarium: <message>`, with exit code 1; no stack traces unless
  * `HORARIUM_DEBUG=1` is set.
@@ -8,6 +8,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { HorariumError } from '../errors.ts';
 import { VERSION } from '../version.ts';
+import type { DashboardCommandOptions } from './commands/dashboard.ts';
 import { type FiresOptions, listFires, whyNot } from './commands/history.ts';
 import {
   type JobsOptions,
@@ -156,6 +157,32 @@ function program(): Command {
     .argument('<job>', 'job id')
     .argument('<time>', "the time asked about: ISO 8601, or 'YYYY-MM-DD HH:MM' in the job's zone")
     .action((job: string, time: string, options: JobsOptions) => whyNot(job, time, options));
+
+  const dashboard = root
+    .command('dashboard')
+    .description('serve the web dashboard of a job store (http://127.0.0.1:8787/) until Ctrl-C')
+    .addOption(storeOption())
+    .option(
+      '--host <host>',
+      'address to listen on; other than loopback needs --auth or --read-only',
+      '127.0.0.1',
+    )
+    .option('--port <port>', 'port to listen on', '8787')
+    .option('--read-only', 'show no action and refuse every change')
+    .option(
+      '--auth <user:pass>',
+      'ask for these credentials (HTTP basic auth; env HORARIUM_DASHBOARD_AUTH)',
+    )
+    .addOption(timezoneOption("zone for shown times (default: the host's)"))
+    .exitOverride();
+  withReferenceOptions(
+    dashboard,
+    'the folder with a package.json above the working directory',
+  ).action(async (options: DashboardCommandOptions) => {
+    // Loaded only for this command: the others never load the web server.
+    const { dashboardCommand } = await import('./commands/dashboard.ts');
+    await dashboardCommand(options);
+  });
 
   root
     .command('next')

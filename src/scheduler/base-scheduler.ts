@@ -27,7 +27,12 @@ import {
   type SchedulerEventListener,
 } from '../events.ts';
 import { AsyncExecutor } from '../executors/async/async-executor.ts';
-import type { Executor, ExecutorContext, ShutdownOptions } from '../executors/executor.ts';
+import {
+  type Executor,
+  type ExecutorContext,
+  JobCancelledError,
+  type ShutdownOptions,
+} from '../executors/executor.ts';
 import { InvalidJobOptionError } from '../jobs/errors.ts';
 import { Job, type JobChanges, type JobFunction, type JobOwner } from '../jobs/job.ts';
 import {
@@ -130,7 +135,24 @@ export type SchedulerState = typeof STATE_STOPPED | typeof STATE_RUNNING | typeo
  * await scheduler.start();
  * ```
  */
+/** The started stores of a scheduler, by alias (see {@link schedulerStores}). */
+let storesOf: (scheduler: BaseScheduler) => ReadonlyMap<string, ManagedStore>;
+
+/**
+ * The stores of a scheduler, by alias, for the modules that read a running
+ * scheduler's stores directly (`horarium/dashboard` lists jobs a page at a
+ * time through them). Not part of the package's API.
+ * @internal
+ */
+export function schedulerStores(scheduler: BaseScheduler): ReadonlyMap<string, ManagedStore> {
+  return storesOf(scheduler);
+}
+
 export class BaseScheduler implements JobOwner {
+  static {
+    storesOf = (scheduler) => scheduler.#stores;
+  }
+
   #state: SchedulerState = STATE_STOPPED;
   #starting: Promise<void> | undefined;
   #zone: Zone;
@@ -1021,6 +1043,19 @@ export class BaseScheduler implements JobOwner {
       nodeId: this.#cluster.settings.nodeId,
       since: this.#processingSince === 0 ? undefined : this.#processingSince,
     });
+  }
+
+  /**
+   * Cancels a run of this scheduler: the fire `fireId` of job `jobId`, running
+   * or waiting in its batch. Its signal aborts with a `JobCancelledError` and
+   * the fire is recorded `cancelled`. Returns false when no executor of this
+   * scheduler holds that fire (it ended, or another scheduler runs it).
+   */
+  cancelFire(jobId: string, fireId: string, reason = 'cancelled by an operator'): boolean {
+    const error = new JobCancelledError(jobId, reason);
+    for (const executor of this.#executors.values())
+      if (executor.abortFire?.(jobId, fireId, error) === true) return true;
+    return false;
   }
 
   #isRunning(): boolean {

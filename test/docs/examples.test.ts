@@ -1,9 +1,9 @@
 /**
  * Every ```ts block of README.md and docs/*.md runs, so that no example rots.
  *
- * - `from 'horarium'`, `from 'horarium/extend'`, `from 'horarium/otel'` and
- *   `from 'horarium/prometheus'` are rewritten to the package source (src/index.ts,
- *   src/extend.ts, src/otel.ts, src/prometheus.ts).
+ * - `from 'horarium'`, `from 'horarium/extend'`, `from 'horarium/otel'`,
+ *   `from 'horarium/prometheus'` and `from 'horarium/dashboard'` are rewritten to the package
+ *   source (src/index.ts, src/extend.ts, src/otel.ts, src/prometheus.ts, src/dashboard.ts).
  * - Each block runs with `node --import tsx` in a directory of its own, and
  *   must exit 0 within the timeout: examples that start a scheduler shut it
  *   down themselves.
@@ -44,6 +44,7 @@ const entryPoints: ReadonlyArray<readonly [string, string]> = [
   ['horarium/extend', relative(workDir, join(root, 'src/extend.ts'))],
   ['horarium/otel', relative(workDir, join(root, 'src/otel.ts'))],
   ['horarium/prometheus', relative(workDir, join(root, 'src/prometheus.ts'))],
+  ['horarium/dashboard', relative(workDir, join(root, 'src/dashboard.ts'))],
 ];
 
 interface Example {

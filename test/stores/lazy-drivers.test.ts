@@ -1,6 +1,6 @@
 /**
- * Importing Horarium loads no database driver, no Kysely, no worker pool and
- * neither OpenTelemetry nor prom-client: each is loaded when a store or
+ * Importing Horarium loads no database driver, no Kysely, no worker pool,
+ * neither OpenTelemetry nor prom-client, and no web server (hono): each is loaded when a store or
  * executor that needs it starts, or with the entry point that needs it. The imports
  * are recorded in a child process, by a resolve hook that sees every module
  * the process loads.
@@ -39,10 +39,12 @@ const LAZY = [
   'tinypool',
   '@opentelemetry/api',
   'prom-client',
+  'hono',
+  '@hono/node-server',
 ];
 
 describe('importing horarium', () => {
-  it('loads neither Kysely nor a database driver nor a worker pool nor a metrics or tracing library', async () => {
+  it('loads neither Kysely nor a database driver nor a worker pool nor a metrics or tracing library nor hono', async () => {
     const loaded = await loadedPackages();
     expect(LAZY.filter((name) => loaded.has(name))).toEqual([]);
   });

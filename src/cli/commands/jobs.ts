@@ -14,7 +14,12 @@ import type { RestoreFailure } from '../../stores/store.ts';
 import { formatInstant } from '../../time/format.ts';
 import { getZone, localZoneName, type Zone } from '../../time/zone.ts';
 import { paint, printable, table } from '../format.ts';
-import { recordChange } from '../record-change.ts';
+import {
+  pauseStoredJob,
+  removeStoredJob,
+  resumeStoredJob,
+  runStoredJobNow,
+} from '../job-actions.ts';
 import {
   CliError,
   type OpenStore,
@@ -23,7 +28,6 @@ import {
   reasonOf,
   referenceRulesFrom,
   storeUrlFrom,
-  wakeSchedulers,
 } from '../store.ts';
 
 export interface JobsOptions extends ReferenceOptions {
@@ -53,7 +57,8 @@ export interface JobView {
   rule?: string;
 }
 
-function viewOf(job: Job): JobView {
+/** A job as the CLI (and the dashboard) shows it. */
+export function viewOf(job: Job): JobView {
   return {
     id: job.id,
     name: job.name,
@@ -66,11 +71,21 @@ function viewOf(job: Job): JobView {
     maxInstances: job.maxInstances,
     misfireGraceTime: job.misfireGraceTime,
     timeout: job.timeout,
-    args: encodeValue(job.args, 'args'),
+    args: argsOf(job),
   };
 }
 
-function brokenView(failure: RestoreFailure): JobView {
+/** The arguments in their stored form (a job of a memory store may hold ones that have none). */
+function argsOf(job: Job): unknown {
+  try {
+    return encodeValue(job.args, 'args');
+  } catch {
+    return '(arguments that have no stored form)';
+  }
+}
+
+/** A stored job that cannot be restored, as the CLI (and the dashboard) shows it. */
+export function brokenView(failure: RestoreFailure): JobView {
   return {
     id: failure.jobId,
     name: null,
@@ -194,13 +209,6 @@ export async function showJob(id: string, options: JobsOptions): Promise<void> {
   });
 }
 
-/** Writes the job with a new next run time (null = paused). */
-async function setNextRunTime(open: OpenStore, job: Job, next: Date | null): Promise<Job> {
-  const changed = new Job(open.owner, { ...job.state(), nextRunTime: next }, open.alias);
-  await open.store.updateJob(changed);
-  return changed;
-}
-
 function report(
   options: JobsOptions,
   zone: Zone,
@@ -217,39 +225,24 @@ function report(
 
 export async function pauseJob(id: string, options: JobsOptions): Promise<void> {
   await withStore(options, async (open, zone) => {
-    const job = await findHealthy(open, id, 'paused');
-    const changed = await setNextRunTime(open, job, null);
-    await recordChange(open, 'paused', changed);
+    const changed = await pauseStoredJob(open, await findHealthy(open, id, 'paused'));
     report(options, zone, `Paused job ${id}`, changed, id);
   });
 }
 
 export async function resumeJob(id: string, options: JobsOptions): Promise<void> {
   await withStore(options, async (open, zone) => {
-    const job = await findHealthy(open, id, 'resumed');
-    const next = job.trigger.getNextFireTime(null, new Date());
-    if (next === null) {
-      // As scheduler.resumeJob: a job whose trigger has finished is removed.
-      await open.store.removeJob(id);
-      await recordChange(open, 'removed', id);
+    const changed = await resumeStoredJob(open, await findHealthy(open, id, 'resumed'));
+    // As scheduler.resumeJob: a job whose trigger has finished is removed.
+    if (changed === null)
       report(options, zone, `Job ${id} has no more run times; removed it`, null, id);
-      return;
-    }
-    const changed = await setNextRunTime(open, job, next);
-    await recordChange(open, 'resumed', changed);
-    await wakeSchedulers(open.store);
-    report(options, zone, `Resumed job ${id}`, changed, id);
+    else report(options, zone, `Resumed job ${id}`, changed, id);
   });
 }
 
 export async function runJobNow(id: string, options: JobsOptions): Promise<void> {
   await withStore(options, async (open, zone) => {
-    const job = await findHealthy(open, id, 'run');
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const changed = await setNextRunTime(open, job, now);
-    // Due now: a paused job is resumed by it, a scheduled one has its next run time changed.
-    await recordChange(open, job.nextRunTime === null ? 'resumed' : 'modified', changed);
-    await wakeSchedulers(open.store);
+    const changed = await runStoredJobNow(open, await findHealthy(open, id, 'run'));
     report(
       options,
       zone,
@@ -262,8 +255,7 @@ export async function runJobNow(id: string, options: JobsOptions): Promise<void>
 
 export async function removeJob(id: string, options: JobsOptions): Promise<void> {
   await withStore(options, async (open, zone) => {
-    await open.store.removeJob(id);
-    await recordChange(open, 'removed', id);
+    await removeStoredJob(open, id);
     report(options, zone, `Removed job ${id}`, null, id);
   });
 }

@@ -33,6 +33,7 @@ import type { CalendarStore } from '../calendars.ts';
 import { forgetUnread } from '../common.ts';
 import { ConflictingIdError, JobLookupError } from '../errors.ts';
 import type { JobChangeLog } from '../job-changes.ts';
+import type { JobCounts, JobPageQuery, JobPageReader } from '../job-pages.ts';
 import type { ClusterLedger, LeaseConnection } from '../ledger.ts';
 import type { OutageLog } from '../outages.ts';
 import type { JobStore, StoreContext } from '../store.ts';
@@ -99,7 +100,7 @@ const LEASE_RENEWER_MODULE = new URL(
  * // { jobstores: { default: { type: 'sql', url: 'postgres://app@db/app', tableName: 'jobs' } } }
  * ```
  */
-export class SqlJobStore implements JobStore {
+export class SqlJobStore implements JobStore, JobPageReader {
   readonly shared = true;
   /**
    * The cluster ledger (`ledger/sql-ledger.ts`): claims, fencing, fires, run
@@ -346,6 +347,20 @@ export class SqlJobStore implements JobStore {
     const { run, queries } = this.#started();
     const { rows } = await run<JobRow>(queries.all.bind([]));
     return this.#restoreAll(rows);
+  }
+
+  /** A page of jobs in the store's order (keyset paging, see `stores/job-pages.ts`): one indexed query. */
+  async getJobPage(query: JobPageQuery): Promise<Job[]> {
+    const backend = this.#started();
+    const { readSqlJobPage } = await import('./job-pages-sql.ts');
+    return readSqlJobPage(backend, this.#table, query, (rows) => this.#restoreAll(rows));
+  }
+
+  /** How many jobs the table holds, scheduled and paused. */
+  async countJobs(): Promise<JobCounts> {
+    const backend = this.#started();
+    const { countSqlJobs } = await import('./job-pages-sql.ts');
+    return countSqlJobs(backend, this.#table);
   }
 
   /**
