@@ -44,7 +44,19 @@ export interface JobSettingSpecs {
   readonly misfireGraceTime: DefaultableSpec<number | null>;
   readonly timeout: SettingSpec<number | null>;
   readonly recover: SettingSpec<boolean>;
+  readonly history: SettingSpec<FireHistory>;
 }
+
+/**
+ * Which of a job's fires its store's history keeps (see the scheduler's
+ * `history` option for how long): every one, those that did not succeed,
+ * or none once they end.
+ */
+export type FireHistory = 'all' | 'failures' | 'off';
+
+const FIRE_HISTORIES: readonly string[] = ['all', 'failures', 'off'];
+const isFireHistory = (value: unknown): value is FireHistory =>
+  typeof value === 'string' && FIRE_HISTORIES.includes(value);
 
 const isNonEmptyString = (value: unknown): value is string =>
   typeof value === 'string' && value !== '';
@@ -88,6 +100,12 @@ export const JOB_SETTINGS: JobSettingSpecs = {
   },
   // Added after the first stored format: a document without it reads as the default.
   recover: { expected: 'true or false', test: isBoolean, default: false, optionalInDocument: true },
+  history: {
+    expected: "'all', 'failures' or 'off'",
+    test: isFireHistory,
+    default: 'all',
+    optionalInDocument: true,
+  },
 };
 
 export type JobSettingName = keyof JobSettingSpecs;

@@ -7,6 +7,7 @@ import { formatInstant } from '../time/format.ts';
 import type { Zone } from '../time/zone.ts';
 import type { TriggerAlias, TriggerArgsByAlias } from '../triggers/aliases.ts';
 import type { Trigger } from '../triggers/trigger.ts';
+import type { FireHistory } from './job-fields.ts';
 
 /** Any function a job can run. */
 // biome-ignore lint/suspicious/noExplicitAny: the parameter list is inferred per job; `any` keeps functions with typed parameters assignable.
@@ -26,6 +27,8 @@ export interface JobChanges<A extends unknown[] = unknown[]> {
   timeout?: number | null;
   /** Run a fire again on another node when the node running it dies (default false: recorded abandoned). */
   recover?: boolean;
+  /** Which of its fires the history keeps: every one (default), only those that did not succeed, or none once ended. */
+  history?: FireHistory;
   /** `null` pauses the job. */
   nextRunTime?: Date | null;
 }
@@ -63,6 +66,7 @@ export interface JobState<A extends unknown[] = unknown[]> {
   misfireGraceTime: number | null;
   timeout: number | null;
   recover: boolean;
+  history: FireHistory;
   nextRunTime: Date | null;
 }
 
@@ -111,6 +115,8 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
   readonly timeout: number | null;
   /** Run a fire again on another node when the node running it dies (its runs see `currentJob().recovering`). */
   readonly recover: boolean;
+  /** Which of its fires the history keeps: `'all'`, `'failures'` (not the succeeded ones) or `'off'` (none once ended). */
+  readonly history: FireHistory;
   /** Alias of the store holding the job; null while the job is pending (the scheduler has not started). */
   readonly jobstore: string | null;
   /** Why this stored job cannot be restored (module moved, corrupt row), or undefined for a healthy job. */
@@ -142,6 +148,7 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
     this.misfireGraceTime = state.misfireGraceTime;
     this.timeout = state.timeout;
     this.recover = state.recover;
+    this.history = state.history;
     const next = state.nextRunTime === null ? Number.NaN : state.nextRunTime.getTime();
     // NaN stands for "paused", so an invalid Date must never get in.
     if (state.nextRunTime !== null && Number.isNaN(next)) {
@@ -247,6 +254,7 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
       misfireGraceTime: this.misfireGraceTime,
       timeout: this.timeout,
       recover: this.recover,
+      history: this.history,
       nextRunTime,
     };
   }

@@ -57,6 +57,8 @@ export interface JobDocument {
   timeout: number | null;
   /** Run a fire again when the node running it died; written only when true. */
   recover?: boolean;
+  /** Which of its fires the history keeps; written only when not `'all'`. */
+  history?: 'failures' | 'off';
   /** ISO 8601 instant in UTC; null when paused. */
   nextRunTime: string | null;
 }
@@ -213,7 +215,17 @@ const executorJson = new JsonStringMemo();
  * ```
  */
 export function serializeJob(job: JobState): string {
-  const { id, name, executor, coalesce, maxInstances, misfireGraceTime, timeout, recover } = job;
+  const {
+    id,
+    name,
+    executor,
+    coalesce,
+    maxInstances,
+    misfireGraceTime,
+    timeout,
+    recover,
+    history,
+  } = job;
   const funcRef = checkFuncRef(job);
   const args = encodeArgs(job, encodeValueToJson);
   const trigger = readTrigger(job, triggerText);
@@ -227,6 +239,7 @@ export function serializeJob(job: JobState): string {
     (misfireGraceTime !== null && typeof misfireGraceTime !== 'number') ||
     (timeout !== null && typeof timeout !== 'number') ||
     typeof recover !== 'boolean' ||
+    (history !== 'all' && history !== 'failures' && history !== 'off') ||
     trigger === undefined
   ) {
     // Fields of other types (possible only from untyped code) are left to JSON.stringify.
@@ -239,6 +252,7 @@ export function serializeJob(job: JobState): string {
     `,"maxInstances":${JSON.stringify(maxInstances)}` +
     `,"misfireGraceTime":${numberOrNullJson(misfireGraceTime)},"timeout":${numberOrNullJson(timeout)}` +
     (recover ? ',"recover":true' : '') +
+    (history === 'all' ? '' : `,"history":"${history}"`) +
     `,"nextRunTime":${nextRunTime === null ? 'null' : `"${nextRunTime}"`}}`
   );
 }

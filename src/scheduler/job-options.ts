@@ -3,6 +3,7 @@
  * `start()` take. Their checks live in `job-builder.ts` and `jobs/job-fields.ts`.
  */
 import type { JobFunction } from '../jobs/job.ts';
+import type { FireHistory } from '../jobs/job-fields.ts';
 import type { Trigger } from '../triggers/trigger.ts';
 import type { TriggerAlias, TriggerArgsByAlias } from './trigger-aliases.ts';
 
@@ -34,6 +35,13 @@ export interface BaseJobOptions {
    * recording it abandoned (default false: at most once).
    */
   recover?: boolean;
+  /**
+   * Which of this job's fires the history (`getFires`, `explain`) keeps:
+   * `'all'` (default), `'failures'` (a succeeded fire is purged at the next
+   * purge) or `'off'` (every fire is purged once it has ended). How long the
+   * others stay is the scheduler's `history` option.
+   */
+  history?: FireHistory;
 }
 
 /**

@@ -124,6 +124,7 @@ await describeWhenReachable(postgresBackend, POSTGRES_URL, () => {
           '0002_cluster_ledger',
           '0003_fire_state_index',
           '0004_job_changes',
+          '0005_fire_retention',
         ]);
         const { rows: others } = await sql<{ count: string }>`
           select count(*) as count from ${sql.id(other, `${table}_migrations_lock`)}`.execute(db);

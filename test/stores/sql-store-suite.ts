@@ -21,6 +21,7 @@ import type { SqlBackend, SqlTestDatabase } from '../helpers/sql-backends.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
 import { describeLedgerContract } from './ledger-contract.ts';
 import { describeLedgerInterleavings } from './ledger-interleavings.ts';
+import { describeRetentionContract } from './ledger-retention-contract.ts';
 import {
   BASE_TIME,
   CONTRACT_TASK_REF,
@@ -64,6 +65,7 @@ export function describeSqlLedger(backend: SqlBackend): void {
     };
   });
   describeLedgerInterleavings(`SqlJobStore (${backend.name})`, freshStore(backend));
+  describeRetentionContract(`SqlJobStore (${backend.name})`, freshStore(backend));
 }
 
 /** Ids with quotes, semicolons, case, trailing spaces, combining marks and emoji. */
@@ -157,6 +159,16 @@ export function describeSqlStore(backend: SqlBackend): void {
         .execute();
     }
 
+    /** Undoes `0005_fire_retention` by hand: the fires table as the releases before it made it. */
+    async function undoFireRetention(db: SqlTestDatabase['db']): Promise<void> {
+      const index = `ix_${table()}_fires_history`;
+      await (backend.dialect === 'mysql'
+        ? db.schema.dropIndex(index).on(`${table()}_fires`)
+        : db.schema.dropIndex(index)
+      ).execute();
+      await db.schema.alterTable(`${table()}_fires`).dropColumn('history').execute();
+    }
+
     describe('schema and migrations', () => {
       it('creates the table with its index and migration record, and a second start on the same table changes nothing', async () => {
         const { store: first } = await startStore();
@@ -172,6 +184,7 @@ export function describeSqlStore(backend: SqlBackend): void {
           '0002_cluster_ledger',
           '0003_fire_state_index',
           '0004_job_changes',
+          '0005_fire_retention',
         ]);
         const tables = await database.db.introspection.getTables();
         const jobs = tables.find((t) => t.name === table());
@@ -207,9 +220,10 @@ export function describeSqlStore(backend: SqlBackend): void {
         await first.shutdown();
         const db = database.db;
         await db.schema.dropTable(`${table()}_job_changes`).execute();
+        await undoFireRetention(db);
         await db
           .deleteFrom(`${table()}_migrations` as never)
-          .where('name' as never, '=', '0004_job_changes' as never)
+          .where('name' as never, 'in', ['0004_job_changes', '0005_fire_retention'] as never)
           .execute();
         const { store } = await startStore();
         expect((await store.getAllJobs()).map((job) => job.id)).toEqual(['kept']);
@@ -239,6 +253,7 @@ export function describeSqlStore(backend: SqlBackend): void {
             '0002_cluster_ledger',
             '0003_fire_state_index',
             '0004_job_changes',
+            '0005_fire_retention',
           ] as never)
           .execute();
         // Rows as the first release wrote them (id, next_run_time, job_state).
