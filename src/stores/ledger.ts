@@ -343,7 +343,7 @@ export interface ClusterLedger {
   /** Fires, newest first. */
   getFires(query: FireQuery): Promise<FireRecord[]>;
   /** Removes one bounded batch of the fires retention lets go (see {@link PurgeOptions}). */
-  purgeFires?(options: PurgeOptions): Promise<PurgeResult>;
+  purgeFires(options: PurgeOptions): Promise<PurgeResult>;
   /**
    * How a worker thread connects to renew leases; undefined when it cannot
    * (the store was given a client instead of connection options): leases are

@@ -21,7 +21,6 @@ import type { SqlBackend, SqlTestDatabase } from '../helpers/sql-backends.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
 import { describeLedgerContract } from './ledger-contract.ts';
 import { describeLedgerInterleavings } from './ledger-interleavings.ts';
-import { describeRetentionContract } from './ledger-retention-contract.ts';
 import {
   BASE_TIME,
   CONTRACT_TASK_REF,
@@ -65,7 +64,6 @@ export function describeSqlLedger(backend: SqlBackend): void {
     };
   });
   describeLedgerInterleavings(`SqlJobStore (${backend.name})`, freshStore(backend));
-  describeRetentionContract(`SqlJobStore (${backend.name})`, freshStore(backend));
 }
 
 /** Ids with quotes, semicolons, case, trailing spaces, combining marks and emoji. */

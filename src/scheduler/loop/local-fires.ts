@@ -33,6 +33,7 @@ export function recordPlannedFires(
       batchId: null,
       at: now,
       detail: `folded into the run at ${first.toISOString()}`,
+      history: job.history,
     });
   const fires: RunFire[] = [];
   // One record reused for every run of the batch: the ring copies what it keeps.
@@ -43,6 +44,7 @@ export function recordPlannedFires(
     node,
     batchId: null as string | null,
     at: now,
+    history: job.history,
   };
   for (const time of runTimes) {
     planned.scheduledTime = time.getTime();
