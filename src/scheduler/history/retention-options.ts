@@ -9,6 +9,7 @@ import { describeValue } from '../../config/describe.ts';
 import { ConfigurationError } from '../../config/errors.ts';
 import { isRecord } from '../../config/records.ts';
 import { checkOptionNames } from '../../config/suggest.ts';
+import type { PurgeOptions } from '../../stores/ledger.ts';
 
 export interface HistoryOptions {
   /** Days a succeeded fire is kept after it ended (default 7). */
@@ -60,6 +61,18 @@ export function retentionSettings(options: HistoryOptions = {}): RetentionSettin
     succeededMs: (options.succeededDays ?? 7) * DAY_MS,
     otherMs: (options.otherDays ?? 30) * DAY_MS,
     keepPerJob: options.keepPerJob ?? 20,
+  };
+}
+
+/** The cut-offs of a purge at `now` (store clock, epoch ms). */
+export function purgeRules(
+  settings: RetentionSettings,
+  now: number,
+): Omit<PurgeOptions, 'limit' | 'after'> {
+  return {
+    succeededBefore: now - settings.succeededMs,
+    otherBefore: now - settings.otherMs,
+    keepPerJob: settings.keepPerJob,
   };
 }
 
