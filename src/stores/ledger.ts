@@ -342,6 +342,12 @@ export interface ClusterLedger {
   getNodes(): Promise<NodeRecord[]>;
   /** Fires, newest first. */
   getFires(query: FireQuery): Promise<FireRecord[]>;
+  /**
+   * The oldest fire the ledger still keeps for the job (older ones were
+   * purged), or undefined when it keeps none: what `explain` tells a purged
+   * record from one never written with.
+   */
+  oldestFire?(jobId: string): Promise<FireRecord | undefined>;
   /** Removes one bounded batch of the fires retention lets go (see {@link PurgeOptions}). */
   purgeFires(options: PurgeOptions): Promise<PurgeResult>;
   /**

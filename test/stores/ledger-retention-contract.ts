@@ -155,6 +155,9 @@ export function describeRetentionContract(
       });
       expect(result.removed).toBe(25);
       expect(await timesOf('many')).toEqual(hours(1, 2, 3, 4, 5));
+      // The oldest fire kept is what explain tells a purged record by.
+      expect((await ledger.oldestFire?.('many'))?.scheduledTime).toBe(BASE_TIME - 5 * HOUR);
+      expect(await ledger.oldestFire?.('none')).toBeUndefined();
       expect(await timesOf('few')).toEqual([BASE_TIME - 40 * DAY, BASE_TIME - 50 * DAY]);
       expect(await timesOf('live')).toEqual([
         BASE_TIME - HOUR,

@@ -229,6 +229,7 @@ function ledgerSource(
   const store: JobStore & WithJobChanges = managed.store;
   return {
     ...(retention === undefined ? {} : { retention: describeRetention(retention) }),
+    oldestFire: async (jobId) => ledger.oldestFire?.(jobId),
     now: () => ledger.now(),
     changes: async (jobId) => (await store.jobChanges?.getJobChanges(jobId)) ?? [],
     current: (jobId) => currentDefinition(store, jobId),

@@ -549,6 +549,16 @@ export class MongoLedger implements ClusterLedger {
     return readAll(documents, fireRecordOf, logger, 'fire');
   }
 
+  async oldestFire(jobId: string): Promise<FireRecord | undefined> {
+    const { fires, logger } = this.#host.parts();
+    const documents = await fires
+      .find({ job_id: jobId })
+      .sort({ scheduled_time: 1 })
+      .limit(1)
+      .toArray();
+    return readAll(documents, fireRecordOf, logger, 'fire')[0];
+  }
+
   purgeFires(options: PurgeOptions): Promise<PurgeResult> {
     return purgeMongoFires(this.#host.parts().fires, options);
   }

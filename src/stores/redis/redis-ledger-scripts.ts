@@ -802,3 +802,12 @@ w.done()
 if #ids < budget then return { num(removed), '', '' } end
 return { num(removed), found[2 * #ids], ids[#ids] }`,
 );
+
+/** ARGV: job id. Returns the record of the job's oldest fire (the first `job_fires` member of the job), or nil. */
+export const OLDEST_FIRE: RedisScript = ledgerScript(
+  'oldestFire',
+  `local prefix = lex(ARGV[1])
+local first = redis.call('ZRANGEBYLEX', JOB_FIRES, '[' .. prefix, '[' .. prefix .. TOP, 'LIMIT', 0, 1)[1]
+if not first then return nil end
+return redis.call('HGET', FIRES, string.sub(first, #prefix + 18))`,
+);

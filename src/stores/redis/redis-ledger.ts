@@ -44,6 +44,7 @@ import {
   GET_FIRES,
   GET_NODES,
   LEDGER_NOW,
+  OLDEST_FIRE,
   PURGE_FIRES,
   REAP_EXPIRED_FIRES,
   RELEASE_CLAIMS,
@@ -382,6 +383,13 @@ export class RedisLedger implements ClusterLedger {
       if (afterTime === '') break;
     }
     return fires.slice(0, limit);
+  }
+
+  async oldestFire(jobId: string): Promise<FireRecord | undefined> {
+    if (!isStorableId(jobId)) return undefined;
+    const json = await this.#host.run(OLDEST_FIRE, [jobId]);
+    if (json === null || json === undefined) return undefined;
+    return this.#readRecord(asString(json, 'oldestFire')) ?? undefined;
   }
 
   async purgeFires(options: PurgeOptions): Promise<PurgeResult> {

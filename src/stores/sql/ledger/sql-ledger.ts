@@ -411,6 +411,15 @@ export class SqlLedger implements ClusterLedger {
     return rows.map(fireRecord);
   }
 
+  async oldestFire(jobId: string): Promise<FireRecord | undefined> {
+    const columns = sql.join(FIRE_COLUMNS.map((column) => sql.ref(column)));
+    const query = sql`select ${columns} from ${sql.table(this.#host.names.fires)}
+      where job_id = ${jobId} order by scheduled_time limit 1`;
+    const { rows } = await this.#backend.runOnce<FireRow>(query.compile(this.#backend.db));
+    const row = rows[0];
+    return row === undefined ? undefined : fireRecord(row);
+  }
+
   purgeFires(options: PurgeOptions): Promise<PurgeResult> {
     return purgeSqlFires(this.#backend, this.#host.names, options);
   }
