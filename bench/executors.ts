@@ -66,6 +66,7 @@ function makeJob(): Job {
     misfireGraceTime: null,
     timeout: null,
     recover: false,
+    history: 'all',
     nextRunTime: null,
   };
   return new Job(owner, state, 'default');

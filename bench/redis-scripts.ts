@@ -92,6 +92,7 @@ class BenchStore {
               misfireGraceTime: null,
               timeout: null,
               recover: false,
+              history: 'all',
               nextRunTime: new Date(DUE),
             },
             'default',

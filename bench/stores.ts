@@ -363,6 +363,7 @@ function makeJobs(prefix: string, count: number, next: number): Job[] {
           misfireGraceTime: null,
           timeout: null,
           recover: false,
+          history: 'all',
           nextRunTime: new Date(next),
         },
         'default',

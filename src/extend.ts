@@ -71,10 +71,13 @@ export type {
   JobCommit,
   NewFire,
   NodeRecord,
+  PurgeOptions,
+  PurgeResult,
   ReapOptions,
   ReapResult,
   RecoveredFire,
 } from './stores/ledger.ts';
+export { PURGE_START } from './stores/ledger.ts';
 export type { JobStore, RestoreFailure, StoreContext } from './stores/store.ts';
 
 // Executors: the contract, the base class of the built-in ones, and a job's run

@@ -25,6 +25,7 @@ export { AsyncScheduler, BackgroundScheduler, BlockingScheduler } from './schedu
 // Configuration, and the options of the scheduler's methods
 
 export type { ShutdownOptions } from './executors/executor.ts';
+export type { FireHistory } from './jobs/job-fields.ts';
 export type { JobReferenceRules, ReferenceOrigin } from './jobs/reference-policy.ts';
 export type { NodeInfo } from './scheduler/cluster/cluster-nodes.ts';
 export type { ClusterOptions, WakeOption } from './scheduler/cluster/cluster-options.ts';
@@ -42,6 +43,7 @@ export type {
   GetFiresOptions,
 } from './scheduler/history/fire-history.ts';
 export { type Folded, readFolded } from './scheduler/history/folded.ts';
+export type { HistoryOptions } from './scheduler/history/retention-options.ts';
 // ArgsOption, ArgsRequired and OptionsArgument type `addJob`'s options from the
 // job function; they are exported so that declarations naming them can be written.
 export type {

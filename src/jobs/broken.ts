@@ -48,6 +48,7 @@ export function brokenJob(
       misfireGraceTime: null,
       timeout: null,
       recover: false,
+      history: 'all',
       nextRunTime,
     },
     jobstore,

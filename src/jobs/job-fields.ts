@@ -45,7 +45,19 @@ export interface JobSettingSpecs {
   readonly timeout: SettingSpec<number | null>;
   readonly recover: SettingSpec<boolean>;
   readonly calendar: SettingSpec<string | null>;
+  readonly history: SettingSpec<FireHistory>;
 }
+
+/**
+ * Which of a job's fires its store's history keeps (see the scheduler's
+ * `history` option for how long): every one, those that did not succeed,
+ * or none once they end.
+ */
+export type FireHistory = 'all' | 'failures' | 'off';
+
+const FIRE_HISTORIES: readonly string[] = ['all', 'failures', 'off'];
+const isFireHistory = (value: unknown): value is FireHistory =>
+  typeof value === 'string' && FIRE_HISTORIES.includes(value);
 
 const isNonEmptyString = (value: unknown): value is string =>
   typeof value === 'string' && value !== '';
@@ -95,6 +107,12 @@ export const JOB_SETTINGS: JobSettingSpecs = {
     expected: 'the name of a calendar added with scheduler.addCalendar, or null',
     test: isNameOrNull,
     default: null,
+    optionalInDocument: true,
+  },
+  history: {
+    expected: "'all', 'failures' or 'off'",
+    test: isFireHistory,
+    default: 'all',
     optionalInDocument: true,
   },
 };

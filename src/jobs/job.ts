@@ -7,6 +7,7 @@ import { formatInstant } from '../time/format.ts';
 import type { Zone } from '../time/zone.ts';
 import type { TriggerAlias, TriggerArgsByAlias } from '../triggers/aliases.ts';
 import type { Trigger } from '../triggers/trigger.ts';
+import type { FireHistory } from './job-fields.ts';
 
 /** Any function a job can run. */
 // biome-ignore lint/suspicious/noExplicitAny: the parameter list is inferred per job; `any` keeps functions with typed parameters assignable.
@@ -28,6 +29,8 @@ export interface JobChanges<A extends unknown[] = unknown[]> {
   recover?: boolean;
   /** The name of the exclusion calendar whose excluded times the job skips; null for none. */
   calendar?: string | null;
+  /** Which of its fires the history keeps: every one (default), only those that did not succeed, or none once ended. */
+  history?: FireHistory;
   /** `null` pauses the job. */
   nextRunTime?: Date | null;
 }
@@ -67,6 +70,7 @@ export interface JobState<A extends unknown[] = unknown[]> {
   recover: boolean;
   /** The exclusion calendar's name (`scheduler.addCalendar`); null or left out for none. */
   calendar?: string | null;
+  history: FireHistory;
   nextRunTime: Date | null;
 }
 
@@ -117,6 +121,8 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
   readonly recover: boolean;
   /** The name of the exclusion calendar whose excluded times the job skips (`scheduler.addCalendar`), or null. */
   readonly calendar: string | null;
+  /** Which of its fires the history keeps: `'all'`, `'failures'` (not the succeeded ones) or `'off'` (none once ended). */
+  readonly history: FireHistory;
   /** Alias of the store holding the job; null while the job is pending (the scheduler has not started). */
   readonly jobstore: string | null;
   /** Why this stored job cannot be restored (module moved, corrupt row), or undefined for a healthy job. */
@@ -149,6 +155,7 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
     this.timeout = state.timeout;
     this.recover = state.recover;
     this.calendar = state.calendar ?? null;
+    this.history = state.history;
     const next = state.nextRunTime === null ? Number.NaN : state.nextRunTime.getTime();
     // NaN stands for "paused", so an invalid Date must never get in.
     if (state.nextRunTime !== null && Number.isNaN(next)) {
@@ -255,6 +262,7 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
       timeout: this.timeout,
       recover: this.recover,
       ...(this.calendar === null ? {} : { calendar: this.calendar }),
+      history: this.history,
       nextRunTime,
     };
   }

@@ -59,6 +59,8 @@ export interface JobDocument {
   recover?: boolean;
   /** The exclusion calendar's name; written only when the job has one. */
   calendar?: string;
+  /** Which of its fires the history keeps; written only when not `'all'`. */
+  history?: 'failures' | 'off';
   /** ISO 8601 instant in UTC; null when paused. */
   nextRunTime: string | null;
 }
@@ -215,7 +217,17 @@ const executorJson = new JsonStringMemo();
  * ```
  */
 export function serializeJob(job: JobState): string {
-  const { id, name, executor, coalesce, maxInstances, misfireGraceTime, timeout, recover } = job;
+  const {
+    id,
+    name,
+    executor,
+    coalesce,
+    maxInstances,
+    misfireGraceTime,
+    timeout,
+    recover,
+    history,
+  } = job;
   const funcRef = checkFuncRef(job);
   const args = encodeArgs(job, encodeValueToJson);
   const trigger = readTrigger(job, triggerText);
@@ -229,6 +241,7 @@ export function serializeJob(job: JobState): string {
     (misfireGraceTime !== null && typeof misfireGraceTime !== 'number') ||
     (timeout !== null && typeof timeout !== 'number') ||
     typeof recover !== 'boolean' ||
+    (history !== 'all' && history !== 'failures' && history !== 'off') ||
     trigger === undefined
   ) {
     // Fields of other types (possible only from untyped code) are left to JSON.stringify.
@@ -242,6 +255,7 @@ export function serializeJob(job: JobState): string {
     `,"misfireGraceTime":${numberOrNullJson(misfireGraceTime)},"timeout":${numberOrNullJson(timeout)}` +
     (recover ? ',"recover":true' : '') +
     (typeof job.calendar === 'string' ? `,"calendar":${JSON.stringify(job.calendar)}` : '') +
+    (history === 'all' ? '' : `,"history":"${history}"`) +
     `,"nextRunTime":${nextRunTime === null ? 'null' : `"${nextRunTime}"`}}`
   );
 }

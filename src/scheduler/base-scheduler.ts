@@ -72,6 +72,7 @@ import {
   SchedulerNotRunningError,
   UnknownAliasError,
 } from './errors.ts';
+import { type RetentionSettings, retentionSettings } from './history/retention-options.ts';
 import {
   applyChanges,
   firstRunTime,
@@ -162,6 +163,7 @@ export class BaseScheduler implements JobOwner {
   #storeStartTimeoutMs = 10_000;
   #requireJobstores = false;
   #pollIntervalMs = 5000;
+  #retention: RetentionSettings = retentionSettings();
   /** When the scheduler last began processing jobs (start without pause, or resume), epoch ms. */
   #processingSince = 0;
   readonly #stores = new Map<string, ManagedStore>();
@@ -244,6 +246,7 @@ export class BaseScheduler implements JobOwner {
       store: (alias) => this.#stores.get(alias),
       wakeup: () => this.wakeup(),
       scheduler: this,
+      retention: () => this.#retention,
     });
     this.#passHost = {
       get logger() {
@@ -371,6 +374,7 @@ export class BaseScheduler implements JobOwner {
     if (normalized.jobReferences !== undefined)
       this.#references = new ReferencePolicy(normalized.jobReferences);
     if (normalized.cluster !== undefined) this.#cluster.configure(normalized.cluster);
+    if (normalized.history !== undefined) this.#retention = retentionSettings(normalized.history);
     for (const [alias, entry] of Object.entries(normalized.executors ?? {})) {
       this.#executors.set(alias, createExecutor(alias, entry));
       this.#listeners.dispatch(new SchedulerEvent(EVENT_EXECUTOR_ADDED, alias));
@@ -1014,7 +1018,7 @@ export class BaseScheduler implements JobOwner {
     if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
     const managed = this.#jobs.store(options.jobstore ?? 'default');
     managed.requireAvailable();
-    return readFires(managed, options, this.#zone);
+    return readFires(managed, options, this.#zone, this.#retention);
   }
 
   /**
@@ -1039,10 +1043,29 @@ export class BaseScheduler implements JobOwner {
     if (this.#state === STATE_STOPPED) throw new SchedulerNotRunningError();
     const managed = this.#jobs.store(options.jobstore ?? 'default');
     managed.requireAvailable();
-    return explainJob(managed, jobId, at, this.#zone, {
-      nodeId: this.#cluster.settings.nodeId,
-      since: this.#processingSince === 0 ? undefined : this.#processingSince,
-    });
+    return explainJob(
+      managed,
+      jobId,
+      at,
+      this.#zone,
+      {
+        nodeId: this.#cluster.settings.nodeId,
+        since: this.#processingSince === 0 ? undefined : this.#processingSince,
+      },
+      this.#retention,
+    );
+  }
+
+  /**
+   * One purge pass of a shared store's fire history now, as the purge timer
+   * runs it (every few minutes otherwise): the number of fires removed, or
+   * null when another scheduler is the one that purges, the store is not
+   * shared, or the pass failed (reported).
+   * @internal
+   */
+  async purgeHistory(jobstore = 'default'): Promise<number | null> {
+    const node = this.#jobs.store(jobstore).node;
+    return node === undefined ? null : node.purgeHistory();
   }
 
   /**

@@ -43,6 +43,7 @@ import type { JobStore } from '../stores/store.ts';
 import { UnknownTimeZoneError } from '../time/errors.ts';
 import { getZone } from '../time/zone.ts';
 import { type ClusterOptions, normalizeClusterOptions } from './cluster/cluster-options.ts';
+import { type HistoryOptions, normalizeHistoryOptions } from './history/retention-options.ts';
 
 /** A store or executor given by plugin type name plus its constructor options. */
 export interface PluginEntry {
@@ -98,6 +99,12 @@ export interface SchedulerConfig {
   jobReferences?: JobReferenceRules;
   /** How this scheduler shares its persistent stores with other schedulers (see docs/cluster.md). */
   cluster?: ClusterOptions;
+  /**
+   * How long the fire history keeps finished fires (default: succeeded 7
+   * days, others 30 days, the newest 20 of each job always). Each job may
+   * keep less with its own `history` option.
+   */
+  history?: HistoryOptions;
 }
 
 /** The flat configuration form: dotted keys under a prefix, values often strings. */
@@ -121,6 +128,7 @@ export interface NormalizedConfig {
   storePollInterval?: number;
   jobReferences?: JobReferenceRules;
   cluster?: ClusterOptions;
+  history?: HistoryOptions;
 }
 
 export interface NormalizeOptions {
@@ -141,6 +149,7 @@ const TOP_LEVEL_KEYS = [
   'storePollInterval',
   'jobReferences',
   'cluster',
+  'history',
 ] as const;
 const TOP_LEVEL_KEY_SET: ReadonlySet<string> = new Set(TOP_LEVEL_KEYS);
 const JOB_REFERENCE_KEYS = ['base', 'roots', 'packages', 'builtins'] as const;
@@ -482,6 +491,9 @@ function normalizeTree(
         break;
       case 'cluster':
         config.cluster = normalizeClusterOptions(key, value);
+        break;
+      case 'history':
+        config.history = normalizeHistoryOptions(key, value);
         break;
       default: {
         const hint =

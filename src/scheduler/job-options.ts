@@ -3,6 +3,7 @@
  * `start()` take. Their checks live in `job-builder.ts` and `jobs/job-fields.ts`.
  */
 import type { JobFunction } from '../jobs/job.ts';
+import type { FireHistory } from '../jobs/job-fields.ts';
 import type { Trigger } from '../triggers/trigger.ts';
 import type { TriggerAlias, TriggerArgsByAlias } from './trigger-aliases.ts';
 
@@ -40,6 +41,13 @@ export interface BaseJobOptions {
    * the next time of its trigger the calendar includes.
    */
   calendar?: string;
+  /**
+   * Which of this job's fires the history (`getFires`, `explain`) keeps:
+   * `'all'` (default), `'failures'` (a succeeded fire is purged at the next
+   * purge) or `'off'` (every fire is purged once it has ended). How long the
+   * others stay is the scheduler's `history` option.
+   */
+  history?: FireHistory;
 }
 
 /**

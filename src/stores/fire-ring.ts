@@ -5,9 +5,15 @@
  * `scheduler.explain` read it as they read a persistent store's ledger. A
  * ring and not a log: a scheduler running for months keeps the newest rows in
  * constant memory.
+ *
+ * Retention: a job's `history` applies as its fires end — `'off'` keeps no
+ * row once a fire has ended (a decided fire is not kept at all), `'failures'`
+ * no succeeded row — and the scheduler's age rules (`expire`) drop rows
+ * before each read, as a persistent store's purge would.
  */
 import { randomBytes } from 'node:crypto';
-import type { FireOutcome, FireQuery, FireRecord, FireState } from './ledger.ts';
+import type { FireHistory } from '../jobs/job-fields.ts';
+import type { FireOutcome, FireQuery, FireRecord, FireState, PurgeOptions } from './ledger.ts';
 
 /** Rows a memory store keeps unless told otherwise. */
 export const DEFAULT_FIRE_RING_SIZE = 1000;
@@ -24,11 +30,18 @@ export interface PlannedFire {
   readonly batchId: string | null;
   readonly at: number;
   readonly detail?: string | null;
+  /** The job's `history` (default `'all'`). */
+  readonly history?: FireHistory;
 }
+
+/** The age rules of a purge, applied to the rows of a ring. */
+export type RingRetention = Omit<PurgeOptions, 'limit' | 'after'>;
 
 export class FireRing {
   readonly capacity: number;
   readonly #rows: (Row | undefined)[];
+  /** The `history` of each row's job: 0 `'all'`, 1 `'failures'`, 2 `'off'`. */
+  readonly #histories: Uint8Array;
   /**
    * Fire ids are this prefix and a sequence number (base 36): the number
    * tells the row (`sequence mod capacity`), so an update finds its fire
@@ -43,6 +56,7 @@ export class FireRing {
       throw new RangeError(`a fire ring holds a whole number of rows, 1 or more (got ${capacity})`);
     this.capacity = capacity;
     this.#rows = new Array<Row | undefined>(capacity);
+    this.#histories = new Uint8Array(capacity);
   }
 
   /** Records a planned fire, in place of the oldest row once the ring is full; returns its id. */
@@ -51,6 +65,10 @@ export class FireRing {
     const slot = sequence % this.capacity;
     const fireId = this.#prefix + sequence.toString(36);
     const decided = fire.state !== 'claimed';
+    const history = HISTORY_CODES[fire.history ?? 'all'];
+    // A decided fire of a job that keeps no history has ended already: no row.
+    if (decided && history === OFF) return fireId;
+    this.#histories[slot] = history;
     const old = this.#rows[slot];
     if (old === undefined) {
       this.#rows[slot] = {
@@ -89,13 +107,13 @@ export class FireRing {
     return fireId;
   }
 
-  /** The row of a fire this ring gave the id of, while it holds it. */
-  #rowOf(fireId: string): Row | undefined {
+  /** The slot of a fire this ring gave the id of, while it holds it. */
+  #slotOf(fireId: string): number | undefined {
     if (!fireId.startsWith(this.#prefix)) return undefined;
     const sequence = Number.parseInt(fireId.slice(this.#prefix.length), 36);
     if (!Number.isSafeInteger(sequence)) return undefined;
-    const row = this.#rows[sequence % this.capacity];
-    return row !== undefined && row.fireId === fireId ? row : undefined;
+    const slot = sequence % this.capacity;
+    return this.#rows[slot]?.fireId === fireId ? slot : undefined;
   }
 
   /** A start or an outcome; ignored for a fire the ring no longer holds. */
@@ -105,8 +123,18 @@ export class FireRing {
     at: number,
     error?: { readonly name: string; readonly message: string },
   ): void {
-    const row = this.#rowOf(fireId);
-    if (row === undefined) return;
+    const slot = this.#slotOf(fireId);
+    if (slot === undefined) return;
+    const row = this.#rows[slot] as Row;
+    const history = this.#histories[slot];
+    // An ended fire of a job that keeps less history leaves no row.
+    if (
+      state !== 'running' &&
+      (history === OFF || (history === FAILURES && state === 'succeeded'))
+    ) {
+      this.#rows[slot] = undefined;
+      return;
+    }
     row.state = state;
     if (state === 'running') row.startedAt = at;
     else row.finishedAt = at;
@@ -152,11 +180,45 @@ export class FireRing {
     return oldest === undefined ? undefined : { ...oldest };
   }
 
+  /**
+   * Drops the rows a persistent store's purge would remove by age (see
+   * `PurgeOptions`): final rows past their cut-off that are not among the
+   * newest `keepPerJob` of their job.
+   */
+  expire(rules: RingRetention): void {
+    const byJob = new Map<string, Row[]>();
+    for (const row of this.#rows) {
+      if (row === undefined) continue;
+      const rows = byJob.get(row.jobId);
+      if (rows === undefined) byJob.set(row.jobId, [row]);
+      else rows.push(row);
+    }
+    for (const rows of byJob.values()) {
+      if (rows.length <= rules.keepPerJob) continue;
+      rows.sort(newestFirst);
+      for (const row of rows.slice(rules.keepPerJob)) {
+        if (row.state === 'claimed' || row.state === 'running') continue;
+        const before = row.state === 'succeeded' ? rules.succeededBefore : rules.otherBefore;
+        const ended = Math.max(row.scheduledTime, row.finishedAt ?? row.scheduledTime);
+        const slot = ended < before ? this.#slotOf(row.fireId) : undefined;
+        if (slot !== undefined) this.#rows[slot] = undefined;
+      }
+    }
+  }
+
   /** Forgets every fire. */
   clear(): void {
     this.#rows.fill(undefined);
   }
 }
+
+const FAILURES = 1;
+const OFF = 2;
+const HISTORY_CODES: Readonly<Record<FireHistory, number>> = {
+  all: 0,
+  failures: FAILURES,
+  off: OFF,
+};
 
 function newestFirst(a: Row, b: Row): number {
   return (

@@ -25,6 +25,7 @@
  * to run them again for jobs with `recover: true`.
  */
 import type { Job } from '../jobs/job.ts';
+import type { FireHistory } from '../jobs/job-fields.ts';
 import type { WakeChannel } from './wake.ts';
 
 /** The states a fire passes through, and those decided when its run is planned. */
@@ -133,6 +134,13 @@ export interface JobCommit {
   /** The job after this pass (its next run time advanced); null removes it. */
   readonly job: Job | null;
   readonly fires: readonly NewFire[];
+  /**
+   * The job's `history` option, kept with each fire so that a purge knows it
+   * without reading the job (which may be gone): `'failures'` and `'off'`
+   * fires go at the next purge once they end (see {@link PurgeOptions}).
+   * Omitted: `'all'`.
+   */
+  readonly history?: FireHistory;
 }
 
 export interface CommitOptions {
@@ -236,6 +244,45 @@ export interface FireQuery {
 }
 
 /**
+ * One batch of a retention purge. A fire in a live state (`claimed`,
+ * `running`) is never removed. A final fire is removed when
+ *
+ * - its job's `history` was `'off'` when it was committed, or `'failures'`
+ *   and it succeeded (whatever its age and rank); or
+ * - it is not among the newest `keepPerJob` fires of its job (by scheduled
+ *   time, live fires counted) and it ended — its finish time, or its
+ *   scheduled time when that is later — before `succeededBefore` (a
+ *   succeeded fire) or `otherBefore` (any other final state).
+ *
+ * A pass over the ledger is a series of calls, each given the `next` of the
+ * one before (the first none), until `next` is null: each call looks at a
+ * bounded number of fires, so that no call holds the store for long. Purges
+ * are idempotent: two nodes purging at once remove nothing they should not.
+ */
+export interface PurgeOptions {
+  /** Succeeded fires that ended before this time (epoch ms) may go. */
+  readonly succeededBefore: number;
+  /** Other final fires that ended before this time (epoch ms) may go. */
+  readonly otherBefore: number;
+  /** The newest this many fires of each job stay, whatever their age (0: none is kept for its rank). */
+  readonly keepPerJob: number;
+  /** Look at (and so remove) at most this many fires in this call. */
+  readonly limit: number;
+  /** Where the pass goes on: the `next` of the previous call, oldest first; omitted at a pass's start. */
+  readonly after?: FirePosition;
+}
+
+export interface PurgeResult {
+  /** The fires this call removed. */
+  readonly removed: number;
+  /** Where the pass goes on; null when it is done. */
+  readonly next: FirePosition | null;
+}
+
+/** The place a purge pass starts from: before every fire. */
+export const PURGE_START: FirePosition = { scheduledTime: Number.MIN_SAFE_INTEGER, fireId: '' };
+
+/**
  * How a worker thread opens a connection of its own to the store to renew a
  * node's run leases, so that a job blocking the main thread's event loop does
  * not cost its lease. The scheduler imports `module` in the worker and calls
@@ -297,6 +344,14 @@ export interface ClusterLedger {
   getNodes(): Promise<NodeRecord[]>;
   /** Fires, newest first. */
   getFires(query: FireQuery): Promise<FireRecord[]>;
+  /**
+   * The oldest fire the ledger still keeps for the job (older ones were
+   * purged), or undefined when it keeps none: what `explain` tells a purged
+   * record from one never written with.
+   */
+  oldestFire?(jobId: string): Promise<FireRecord | undefined>;
+  /** Removes one bounded batch of the fires retention lets go (see {@link PurgeOptions}). */
+  purgeFires(options: PurgeOptions): Promise<PurgeResult>;
   /**
    * How a worker thread connects to renew leases; undefined when it cannot
    * (the store was given a client instead of connection options): leases are

@@ -133,6 +133,7 @@ export function makeContractJob(
     misfireGraceTime: null,
     timeout: null,
     recover: false,
+    history: 'all',
     nextRunTime: null,
     ...overrides,
   };

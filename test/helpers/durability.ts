@@ -215,6 +215,19 @@ export async function waitFor(
 
 export { sleep };
 
+/** Polls `check` every 50 ms until it holds, failing after `timeoutMs`. */
+export async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 /** The job store of `target`: a RedisJobStore for `redis://`, a SqlJobStore otherwise. */
 export function openStore(target: DurableStoreTarget): JobStore {
   return target.url.startsWith('redis')

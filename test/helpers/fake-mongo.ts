@@ -63,6 +63,8 @@ function matchValue(value: unknown, condition: unknown): boolean {
           return compareNumbers(value, operand, (a, b) => a < b);
         case '$lte':
           return compareNumbers(value, operand, (a, b) => a <= b);
+        case '$gt':
+          return compareNumbers(value, operand, (a, b) => a > b);
         case '$gte':
           return compareNumbers(value, operand, (a, b) => a >= b);
         case '$exists':

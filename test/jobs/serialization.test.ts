@@ -53,6 +53,7 @@ function jobState(overrides: Partial<JobState> = {}): JobState {
     misfireGraceTime: 1,
     timeout: null,
     recover: false,
+    history: 'all',
     nextRunTime: new Date(Date.UTC(2025, 0, 1, 1)),
     ...overrides,
   };
@@ -489,6 +490,7 @@ describe('the stored text', () => {
     misfireGraceTime: secondsArb,
     timeout: secondsArb,
     recover: fc.boolean(),
+    history: fc.constantFrom('all' as const, 'failures' as const, 'off' as const),
     nextRunTime: timeArb,
   });
 

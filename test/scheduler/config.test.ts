@@ -263,7 +263,7 @@ describe('normalizeConfig: prefix and dotted keys', () => {
     // No prefixed key: structured, so the dotted key is an unknown option.
     const error = configError(() => normalizeConfig({ 'apscheduler.timezone': 'UTC' }));
     expect(error.message).toBe(
-      'apscheduler.timezone: unknown scheduler option; known: jobstores, executors, jobDefaults, timezone, logger, jobstoreRetryInterval, jobstoreStartTimeout, requireJobstores, daemon, storePollInterval, jobReferences, cluster (dotted keys are read only in the flat form, under the prefix "horarium.")',
+      'apscheduler.timezone: unknown scheduler option; known: jobstores, executors, jobDefaults, timezone, logger, jobstoreRetryInterval, jobstoreStartTimeout, requireJobstores, daemon, storePollInterval, jobReferences, cluster, history (dotted keys are read only in the flat form, under the prefix "horarium.")',
     );
   });
 
@@ -380,7 +380,7 @@ describe('normalizeConfig errors name the full key and the value', () => {
     readonly message: string;
   }
   const knownOptions =
-    'jobstores, executors, jobDefaults, timezone, logger, jobstoreRetryInterval, jobstoreStartTimeout, requireJobstores, daemon, storePollInterval, jobReferences, cluster';
+    'jobstores, executors, jobDefaults, timezone, logger, jobstoreRetryInterval, jobstoreStartTimeout, requireJobstores, daemon, storePollInterval, jobReferences, cluster, history';
   const storeExpected =
     'expected a job store instance (with getDueJobs and addJob methods) or an object with a "type"';
   const executorExpected =

@@ -12,6 +12,37 @@ const planned = (jobId: string, scheduledTime: number) => ({
 });
 
 describe('FireRing', () => {
+  it("honours a job's history as its fires end: 'off' keeps no ended row, 'failures' no succeeded one", () => {
+    const ring = new FireRing(20);
+    const off = [1, 2].map((t) => ring.add({ ...planned('off', t * 1000), history: 'off' }));
+    ring.add({ ...planned('off', 3000), state: 'missed', history: 'off' });
+    const failures = [1, 2].map((t) =>
+      ring.add({ ...planned('failures', t * 1000), history: 'failures' }),
+    );
+    // Live rows stay until they end.
+    expect(ring.getFires({ jobId: 'off', limit: 10 }).map((f) => f.scheduledTime)).toEqual([
+      2000, 1000,
+    ]);
+    ring.update(off[0] as string, 'running', 1001);
+    ring.update(off[0] as string, 'failed', 1002);
+    ring.update(failures[0] as string, 'succeeded', 1002);
+    ring.update(failures[1] as string, 'failed', 2002);
+    expect(ring.getFires({ jobId: 'off', limit: 10 }).map((f) => f.scheduledTime)).toEqual([2000]);
+    expect(ring.getFires({ jobId: 'failures', limit: 10 }).map((f) => f.state)).toEqual(['failed']);
+  });
+
+  it('drops rows past the age rules, keeping the newest keepPerJob of each job and live rows', () => {
+    const ring = new FireRing(20);
+    const ids = [1, 2, 3, 4, 5].map((t) => ring.add(planned('j', t * 1000)));
+    for (const [i, id] of ids.entries())
+      if (i < 4) ring.update(id, i % 2 === 0 ? 'succeeded' : 'failed', (i + 1) * 1000 + 10);
+    ring.add(planned('other', 500));
+    ring.expire({ succeededBefore: 10_000, otherBefore: 2500, keepPerJob: 2 });
+    // Newest 2 (5000 live, 4000 failed) stay; 3000 succeeded and 1000 succeeded go; 2000 failed
+    // ended at 2010 < 2500 goes too. The live row of 'other' stays.
+    expect(ring.getFires({ limit: 10 }).map((f) => f.scheduledTime)).toEqual([5000, 4000, 500]);
+  });
+
   it('keeps the newest rows, and ignores updates of fires it no longer holds', () => {
     const ring = new FireRing(3);
     const ids = [1, 2, 3, 4, 5].map((t) => ring.add(planned('j', t * 1000)));

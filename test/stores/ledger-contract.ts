@@ -18,6 +18,7 @@ import type { JobStore } from '../../src/extend.ts';
 import type { Job } from '../../src/index.ts';
 import type { ClusterLedger, FireRecord, JobCommit, NewFire } from '../../src/stores/ledger.ts';
 import { type RecordingStoreContext, storeTestContext } from '../helpers/store-context.ts';
+import { describeRetentionContract } from './ledger-retention-contract.ts';
 import { BASE_TIME, makeJob, type StoreUnderTest } from './store-contract.ts';
 
 const A = 'node-a';
@@ -538,4 +539,5 @@ export function describeLedgerContract(
       expect(Math.abs(now - before)).toBeLessThan(60_000);
     });
   });
+  describeRetentionContract(name, makeStore);
 }

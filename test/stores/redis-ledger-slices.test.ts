@@ -220,12 +220,12 @@ describeBackend('RedisJobStore cluster ledger in slices', redisBackend, unreacha
     const calls = started_.callsOf('commitClaims');
     expect(calls.length).toBeGreaterThanOrEqual(4);
     for (const call of calls) {
-      // owner, lease, now, then per job: id, fence, state, score, prefix, fire count, 6 per fire.
+      // owner, lease, now, then per job: id, fence, state, score, prefix, fire count, history, 6 per fire.
       const jobs: { id: string; fires: number }[] = [];
       for (let at = 3; at < call.args.length; ) {
         const fires = Number(call.args[at + 5]);
         jobs.push({ id: call.args[at] as string, fires });
-        at += 6 + 6 * fires;
+        at += 7 + 6 * fires;
       }
       const fires = jobs.reduce((sum, job) => sum + job.fires, 0);
       if (jobs.length > 1) expect(fires).toBeLessThanOrEqual(COMMIT_SLICE);

@@ -234,6 +234,55 @@ describeBackend('RedisJobStore cluster ledger', redisBackend, unreachable, () =>
     ]);
   });
 
+  it('a retention purge leaves no index naming a fire it removed, and keeps the history of a fire that survives an update', async () => {
+    const started_ = await started();
+    const { store, ledger, prefix } = started_;
+    const commitFires = async (jobId: string, history: 'all' | 'off', count: number) => {
+      await store.addJob(makeJob(jobId, BASE_TIME));
+      const [claimed] = (
+        await ledger.claimDueJobs({ owner: 'a', limit: 1, leaseMs: LEASE, now: BASE_TIME })
+      ).jobs;
+      const fires = Array.from({ length: count }, (_, i) => runFire(BASE_TIME - (i + 1) * 60_000));
+      await ledger.commitClaims(
+        'a',
+        [{ jobId, fence: claimed?.fence as number, job: null, fires, history }],
+        { runLeaseMs: LEASE, now: BASE_TIME },
+      );
+      await ledger.updateFires(
+        'a',
+        fires.map((fire) => ({ fireId: fire.fireId, state: 'succeeded', at: BASE_TIME + 1 })),
+      );
+      return fires.map((fire) => fire.fireId);
+    };
+    const quiet = await commitFires('quiet', 'off', 3);
+    const loud = await commitFires('loud', 'all', 6);
+    expect(await admin.zrange(`${prefix}history_fires`, '0', '-1')).toEqual(
+      expect.arrayContaining(quiet),
+    );
+    // The history survives the update that ended the fire.
+    expect(await admin.hget(`${prefix}fires`, String(quiet[0]))).toContain('"history":"off"');
+    let after: { scheduledTime: number; fireId: string } | undefined;
+    for (let calls = 0; calls < 20; calls++) {
+      const result = await ledger.purgeFires({
+        succeededBefore: BASE_TIME + 10,
+        otherBefore: BASE_TIME + 10,
+        keepPerJob: 2,
+        limit: 2,
+        ...(after === undefined ? {} : { after }),
+      });
+      if (result.next === null) break;
+      after = result.next;
+    }
+    const left = (await ledger.getFires({ limit: 100 })).map((fire) => fire.fireId).sort();
+    expect(left).toEqual(loud.slice(0, 2).sort());
+    expect((await admin.hkeys(`${prefix}fires`)).sort()).toEqual(left);
+    expect((await admin.hvals(`${prefix}fire_slots`)).sort()).toEqual(left);
+    expect((await admin.zrange(`${prefix}fire_times`, '0', '-1')).sort()).toEqual(left);
+    const members = await admin.zrange(`${prefix}job_fires`, '0', '-1');
+    expect(members.map((member) => member.slice(-32)).sort()).toEqual(left);
+    expect(await admin.zcard(`${prefix}history_fires`)).toBe(0);
+  });
+
   it('lists fires newest first, by state, across jobs', async () => {
     const started_ = await started();
     const { ledger } = started_;

@@ -124,6 +124,7 @@ await describeWhenReachable(postgresBackend, POSTGRES_URL, () => {
           '0002_cluster_ledger',
           '0003_fire_state_index',
           '0004_job_changes',
+          '0005_fire_retention',
           '0006_calendars',
           '0008_store_outages',
           '0009_claim_order_index',

@@ -168,6 +168,16 @@ export function describeSqlStore(backend: SqlBackend): void {
         .execute();
     }
 
+    /** Undoes `0005_fire_retention` by hand: the fires table as the releases before it made it. */
+    async function undoFireRetention(db: SqlTestDatabase['db']): Promise<void> {
+      const index = `ix_${table()}_fires_history`;
+      await (backend.dialect === 'mysql'
+        ? db.schema.dropIndex(index).on(`${table()}_fires`)
+        : db.schema.dropIndex(index)
+      ).execute();
+      await db.schema.alterTable(`${table()}_fires`).dropColumn('history').execute();
+    }
+
     describe('schema and migrations', () => {
       it('creates the table with its index and migration record, and a second start on the same table changes nothing', async () => {
         const { store: first } = await startStore();
@@ -183,6 +193,7 @@ export function describeSqlStore(backend: SqlBackend): void {
           '0002_cluster_ledger',
           '0003_fire_state_index',
           '0004_job_changes',
+          '0005_fire_retention',
           '0006_calendars',
           '0008_store_outages',
           '0009_claim_order_index',
@@ -225,10 +236,12 @@ export function describeSqlStore(backend: SqlBackend): void {
         await db.schema.dropTable(`${table()}_outages`).execute();
         await undoClaimOrderIndex();
         await db.schema.dropTable(`${table()}_calendars`).execute();
+        await undoFireRetention(db);
         await db
           .deleteFrom(`${table()}_migrations` as never)
           .where('name' as never, 'in', [
             '0004_job_changes',
+            '0005_fire_retention',
             '0006_calendars',
             '0008_store_outages',
             '0009_claim_order_index',
@@ -266,6 +279,7 @@ export function describeSqlStore(backend: SqlBackend): void {
             '0002_cluster_ledger',
             '0003_fire_state_index',
             '0004_job_changes',
+            '0005_fire_retention',
             '0006_calendars',
             '0008_store_outages',
             '0009_claim_order_index',

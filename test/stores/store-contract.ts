@@ -59,6 +59,7 @@ export function makeJob(
     misfireGraceTime: null,
     timeout: null,
     recover: false,
+    history: 'all',
     nextRunTime: next,
     ...overrides,
   };

@@ -15,6 +15,7 @@ import type { NodeRecord } from '../../stores/ledger.ts';
 import type { PublishingScheduler } from '../../tracing/channels.ts';
 import { leaseChannel } from '../../tracing/channels.ts';
 import { VERSION } from '../../version.ts';
+import type { RetentionSettings } from '../history/retention-options.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { reportLease } from '../tracing/leases.ts';
 import { type ClusterOptions, type ClusterSettings, clusterSettings } from './cluster-options.ts';
@@ -49,6 +50,8 @@ export interface ClusterNodesHost {
   wakeup(): void;
   /** The scheduler, as channel contexts name it. */
   readonly scheduler?: PublishingScheduler;
+  /** The fire history's retention in force. */
+  retention(): RetentionSettings;
 }
 
 export class ClusterNodes {
@@ -146,6 +149,7 @@ export class ClusterNodes {
       },
       describeJob: (job: Job) => `job "${job.name}" (${job.id})`,
       wakeup: () => host.wakeup(),
+      retention: () => host.retention(),
       ...(host.scheduler === undefined ? {} : { scheduler: host.scheduler }),
     });
     await node.join();

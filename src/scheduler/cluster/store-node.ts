@@ -24,10 +24,12 @@ import type { Logger } from '../../logging.ts';
 import type { ClusterLedger, FireRecord, FireUpdate, NodeRecord } from '../../stores/ledger.ts';
 import { leaseChannel, type PublishingScheduler } from '../../tracing/channels.ts';
 import { VERSION } from '../../version.ts';
+import type { RetentionSettings } from '../history/retention-options.ts';
 import { reportLease } from '../tracing/leases.ts';
 import type { ClusterSettings } from './cluster-options.ts';
 import { NodeIdInUseError } from './errors.ts';
 import { FireBook, type HeldFire, hangAllowanceOf } from './fire-book.ts';
+import { FirePurger } from './fire-purger.ts';
 import { FireWriter } from './fire-writer.ts';
 import { LeaseWorkerClient } from './lease-keeper.ts';
 import { randomId } from './random-ids.ts';
@@ -64,6 +66,8 @@ export interface StoreNodeHost {
   wakeup(): void;
   /** The scheduler, as channel contexts name it. */
   readonly scheduler?: PublishingScheduler;
+  /** The fire history's retention in force. */
+  retention(): RetentionSettings;
 }
 
 /** A fire a commit won or the reaper took over, to submit with its batch. */
@@ -80,6 +84,7 @@ export class StoreNode {
   readonly #host: StoreNodeHost;
   readonly #book = new FireBook();
   readonly #writer: FireWriter;
+  readonly #purger: FirePurger;
   /** This node's clock minus the store's, as last measured. */
   #skewMs = 0;
   #skewWarned = false;
@@ -103,6 +108,25 @@ export class StoreNode {
     this.#host = host;
     this.#writer = new FireWriter(ledger, settings.nodeId, host);
     this.#startedAt = host.startedAt;
+    this.#purger = new FirePurger(ledger, {
+      get logger() {
+        return host.logger;
+      },
+      alias: host.alias,
+      nodeId: settings.nodeId,
+      scheduler: host.scheduler ?? null,
+      // As the join tells a live node: one that checked in within a run lease.
+      aliveMs: settings.runLeaseMs,
+      retention: () => host.retention(),
+      storeNow: () => this.#storeNow(),
+      withTimeout: (operation, fn) => host.withTimeout(operation, fn),
+      reportFailure: (operation, error) => host.reportFailure(operation, error),
+    });
+  }
+
+  /** One purge pass of the fire history now, when this node is the one that purges (see `fire-purger.ts`). */
+  purgeHistory(): Promise<number | null> {
+    return this.#purger.purge();
   }
 
   get nodeId(): string {
@@ -201,6 +225,7 @@ export class StoreNode {
     // more): a peer starting meanwhile must see this node alive.
     this.#scheduleKeeper();
     this.#scheduleReaper();
+    this.#purger.start();
     // Two connections of their own, opened side by side.
     await Promise.all([this.#startLeaseWorker(), this.#openWakeUps()]);
   }
@@ -378,6 +403,7 @@ export class StoreNode {
     this.#clearTimers();
     await this.#keeping;
     await this.#reaping;
+    await this.#purger.stop();
     for (const fire of this.#book.all())
       this.giveUp(fire.job, fire.fireId, fire.scheduledTime, 'cancelled');
     const flushed = await this.#writer.flush();

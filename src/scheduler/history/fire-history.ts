@@ -25,6 +25,7 @@ import {
   type NodeWindow,
   type StoredDefinition,
 } from './explain.ts';
+import { describeRetention, purgeRules, type RetentionSettings } from './retention-options.ts';
 
 /** Fires a page holds when the query does not say. */
 export const DEFAULT_FIRES_PAGE = 50;
@@ -159,11 +160,23 @@ function readStates(states: readonly FireState[] | undefined): readonly FireStat
   return states;
 }
 
-/** Where a store's fires are read: its ledger, or the ring the scheduler keeps for it. */
-function firesOf(managed: HistoryStore): Pick<ClusterLedger, 'getFires'> {
+/**
+ * Where a store's fires are read: its ledger, or the ring the scheduler keeps
+ * for it, whose rows past the retention are dropped first.
+ */
+function firesOf(
+  managed: HistoryStore,
+  retention: RetentionSettings | undefined,
+): Pick<ClusterLedger, 'getFires'> {
   const { ledger, fireRing } = managed.store;
   if (ledger !== undefined) return ledger;
-  if (fireRing !== undefined) return { getFires: async (query) => fireRing.getFires(query) };
+  if (fireRing !== undefined)
+    return {
+      getFires: async (query) => {
+        if (retention !== undefined) fireRing.expire(purgeRules(retention, Date.now()));
+        return fireRing.getFires(query);
+      },
+    };
   throw new NoFireHistoryError(managed.alias);
 }
 
@@ -172,6 +185,7 @@ export async function readFires(
   managed: HistoryStore,
   options: GetFiresOptions,
   zone: Zone,
+  retention?: RetentionSettings,
 ): Promise<FiresPage> {
   const limit = readLimit(options.limit);
   const states = readStates(options.states);
@@ -183,7 +197,7 @@ export async function readFires(
       : decodeCursor(options.cursor);
   if (options.jobId !== undefined && typeof options.jobId !== 'string')
     throw new HistoryQueryError('jobId', 'must be a string');
-  const ledger = firesOf(managed);
+  const ledger = firesOf(managed, retention);
   // One more than asked: whether a next page exists without a second query.
   const read = () =>
     ledger.getFires({
@@ -207,9 +221,15 @@ export async function readFires(
 const CHECK_IN_SLACK_MS = 60_000;
 
 /** The source of an explanation for a store with a ledger. */
-function ledgerSource(managed: HistoryStore, ledger: ClusterLedger): ExplainSource {
+function ledgerSource(
+  managed: HistoryStore,
+  ledger: ClusterLedger,
+  retention: RetentionSettings | undefined,
+): ExplainSource {
   const store: JobStore & WithJobChanges = managed.store;
   return {
+    ...(retention === undefined ? {} : { retention: describeRetention(retention) }),
+    oldestFire: async (jobId) => ledger.oldestFire?.(jobId),
     now: () => ledger.now(),
     changes: async (jobId) => (await store.jobChanges?.getJobChanges(jobId)) ?? [],
     current: (jobId) => currentDefinition(store, jobId),
@@ -239,13 +259,17 @@ export function explainJob(
   at: DateInput,
   zone: Zone,
   local?: LocalNode,
+  retention?: RetentionSettings,
 ): Promise<Explanation> {
   if (typeof jobId !== 'string' || jobId.length === 0)
     throw new HistoryQueryError('jobId', 'must be the id of a job (a non-empty string)');
   const { ledger, fireRing } = managed.store;
-  if (ledger !== undefined) return explainFire(ledgerSource(managed, ledger), jobId, at, { zone });
-  if (fireRing !== undefined)
-    return explainFire(ringSource(managed, fireRing, local), jobId, at, { zone });
+  if (ledger !== undefined)
+    return explainFire(ledgerSource(managed, ledger, retention), jobId, at, { zone });
+  if (fireRing !== undefined) {
+    if (retention !== undefined) fireRing.expire(purgeRules(retention, Date.now()));
+    return explainFire(ringSource(managed, fireRing, local, retention), jobId, at, { zone });
+  }
   throw new NoFireHistoryError(managed.alias);
 }
 
@@ -261,7 +285,9 @@ function ringSource(
   managed: HistoryStore,
   ring: FireRing,
   local: LocalNode | undefined,
+  retention: RetentionSettings | undefined,
 ): ExplainSource {
+  const newest = `the newest ${ring.capacity.toLocaleString('en-US')} fires of every job together`;
   return {
     now: async () => Date.now(),
     changes: async (jobId) =>
@@ -269,7 +295,8 @@ function ringSource(
     current: (jobId) => currentDefinition(managed.store, jobId),
     firesUpTo: async (jobId, to, limit) => ring.getFires({ jobId, to, limit }),
     oldestFire: async (jobId) => ring.oldest(jobId),
-    retention: `the newest ${ring.capacity.toLocaleString('en-US')} fires of every job together`,
+    retention:
+      retention === undefined ? newest : `${newest}, and of them ${describeRetention(retention)}`,
     nodesAlive: async (_from, to) => {
       if (local?.since === undefined) return undefined;
       // Before this scheduler began, the store (in this process) had no scheduler.

@@ -295,7 +295,7 @@ function planFires(
     fence,
     skipped,
     runs,
-    commit: { jobId: job.id, fence, job: plan.updated, fires },
+    commit: { jobId: job.id, fence, job: plan.updated, fires, history: job.history },
   };
 }
 

@@ -52,6 +52,7 @@ export function recordPlannedFires(
       batchId: null,
       at: now,
       detail: foldedDetail(count, complete, first),
+      history: job.history,
     });
   }
   const fires: RunFire[] = [];
@@ -63,6 +64,7 @@ export function recordPlannedFires(
     node,
     batchId: null as string | null,
     at: now,
+    history: job.history,
   };
   for (const time of runTimes) {
     planned.scheduledTime = time.getTime();

@@ -30,6 +30,8 @@ export interface MongoFireDocument {
   error_name: string | null;
   error_message: string | null;
   detail: string | null;
+  /** The job's `history` when it keeps less than every fire (left out for `'all'`): what a purge removes at once. */
+  history?: 'failures' | 'off';
 }
 
 /** One node's last check-in, `_id` = node id. */
@@ -64,6 +66,12 @@ export const FIRE_INDEXES: readonly IndexDescription[] = [
   { key: { job_id: 1, scheduled_time: -1, _id: -1 }, name: 'horarium_fire_job_history' },
   { key: { scheduled_time: -1, _id: -1 }, name: 'horarium_fire_history' },
   { key: { state: 1, scheduled_time: -1, _id: -1 }, name: 'horarium_fire_state_history' },
+  // The fires of jobs that keep less history, for the retention purge: only they are indexed.
+  {
+    key: { history: 1, state: 1 },
+    name: 'horarium_fire_retention',
+    partialFilterExpression: { history: { $exists: true } },
+  },
 ];
 
 /** The node index: listings, most recent check-in first. */
@@ -74,13 +82,15 @@ export const NODE_INDEXES: readonly IndexDescription[] = [
 /** The document a commit inserts for `fire` (see {@link NewFire}: `claimed` holds a run lease, the rest are final). */
 export function newFireDocument(
   owner: string,
-  commit: Pick<JobCommit, 'jobId' | 'fence'>,
+  commit: Pick<JobCommit, 'jobId' | 'fence' | 'history'>,
   fire: NewFire,
   now: number,
   runLeaseMs: number,
 ): MongoFireDocument {
   const claimed = fire.state === 'claimed';
+  const { history } = commit;
   return {
+    ...(history === 'failures' || history === 'off' ? { history } : {}),
     _id: fire.fireId,
     job_id: commit.jobId,
     scheduled_time: fire.scheduledTime,

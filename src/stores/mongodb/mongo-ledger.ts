@@ -38,6 +38,8 @@ import type {
   JobCommit,
   LeaseConnection,
   NodeRecord,
+  PurgeOptions,
+  PurgeResult,
   ReapOptions,
   ReapResult,
   RecoveredFire,
@@ -54,6 +56,7 @@ import {
   serverHello,
 } from './mongo-fires.ts';
 import { LEASE_RENEWER_MODULE, type LeaseRenewerOptions } from './mongo-lease-renewer.ts';
+import { purgeMongoFires } from './mongo-purge.ts';
 import type { MongoJobDocument } from './mongo-store.ts';
 
 /** What the ledger uses of its store, once the store has started. */
@@ -544,6 +547,20 @@ export class MongoLedger implements ClusterLedger {
       .limit(Math.floor(query.limit))
       .toArray();
     return readAll(documents, fireRecordOf, logger, 'fire');
+  }
+
+  async oldestFire(jobId: string): Promise<FireRecord | undefined> {
+    const { fires, logger } = this.#host.parts();
+    const documents = await fires
+      .find({ job_id: jobId })
+      .sort({ scheduled_time: 1 })
+      .limit(1)
+      .toArray();
+    return readAll(documents, fireRecordOf, logger, 'fire')[0];
+  }
+
+  purgeFires(options: PurgeOptions): Promise<PurgeResult> {
+    return purgeMongoFires(this.#host.parts().fires, options);
   }
 
   /** `mongodb:<servers>/<database>.<collection>`, the same on every node that connects alike; no secret. */

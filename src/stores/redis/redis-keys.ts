@@ -24,6 +24,8 @@ import type { RedisScript } from './redis-scripts.ts';
  * 13. `node_seen` (sorted set): node id scored by its last check-in (store clock).
  * 14. `fire_jobs` (hash): fire id → the job state its run was claimed with, while a fire of
  *     a `recover: true` job is live (the reaper runs it again even when a date job is gone).
+ * 15. `history_fires` (sorted set): fire id scored by its scheduled time, for the fires of jobs
+ *     whose `history` is `'failures'` or `'off'` until a retention purge has dealt with them.
  */
 export const KEY_NAMES: readonly string[] = [
   'jobs',
@@ -40,6 +42,7 @@ export const KEY_NAMES: readonly string[] = [
   'nodes',
   'node_seen',
   'fire_jobs',
+  'history_fires',
 ];
 
 /** The keys of the store with this prefix, in `KEYS` order. */

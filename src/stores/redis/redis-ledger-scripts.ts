@@ -31,7 +31,7 @@ import { type RedisScript, script } from './redis-scripts.ts';
 const PRELUDE = `if redis.replicate_commands then redis.replicate_commands() end
 local JOBS, RUN_TIMES, FENCES, CLAIMS, FIRES, FIRE_SLOTS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local LIVE, NODE_LIVE, JOB_LIVE, JOB_FIRES, FIRE_TIMES, NODES, NODE_SEEN = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
-local FIRE_JOBS = KEYS[14]
+local FIRE_JOBS, HISTORY_FIRES = KEYS[14], KEYS[15]
 local NULL = cjson.null
 local TOP = string.char(255)
 local LIVE_STATES = { claimed = true, running = true }
@@ -104,9 +104,10 @@ local function encode(f)
     .. (f.errorName ~= nil and ',"errorName":' .. cenc(f.errorName) or '')
     .. (f.errorMessage ~= nil and ',"errorMessage":' .. cenc(f.errorMessage) or '')
     .. (f.detail ~= nil and ',"detail":' .. cenc(f.detail) or '')
+    .. (f.history ~= nil and ',"history":' .. cenc(f.history) or '')
     .. '}'
 end
-local TEXT_FIELDS = { 'node', 'batchId', 'errorName', 'errorMessage', 'detail' }
+local TEXT_FIELDS = { 'node', 'batchId', 'errorName', 'errorMessage', 'detail', 'history' }
 local NUMBER_FIELDS = { 'leaseUntil', 'claimedAt', 'startedAt', 'finishedAt', 'attempt' }
 -- The fire record stored as text, or nil when missing or corrupt.
 local function decode(text)
@@ -121,7 +122,7 @@ local function decode(text)
   end
   if type(f.fireId) ~= 'string' or type(f.jobId) ~= 'string' or type(f.state) ~= 'string'
     or type(f.scheduledTime) ~= 'number' or type(f.fence) ~= 'number' then return nil end
-  for i = 1, 5 do
+  for i = 1, 6 do
     local value = f[TEXT_FIELDS[i]]
     if value ~= nil and type(value) ~= 'string' then return nil end
   end
@@ -284,7 +285,8 @@ return result`,
 /**
  * ARGV: owner, run lease ms, now, then for each commit: job id, fence, job
  * state JSON (`''` removes the job), run time (`''` when paused), `lex(job
- * id)`, its number of fires, then for each fire: fire id, slot (`"<scheduled
+ * id)`, its number of fires, the job's `history` when it keeps less than
+ * every fire (`'failures'`, `'off'`; else `''`), then for each fire: fire id, slot (`"<scheduled
  * time> <job id>"`), `'1'` when it runs (state claimed), scheduled time, its
  * `job_fires` member, and its record up to the fields of the store's clock
  * (JSON without the closing brace). The caller spells members and records as
@@ -307,7 +309,7 @@ while at <= #ARGV do
   local count = tonumber(ARGV[at + 5])
   commits[#commits + 1] = at
   ids[#ids + 1] = ARGV[at]
-  at = at + 6 + 6 * count
+  at = at + 7 + 6 * count
 end
 local claims, fences, priors = hmget(CLAIMS, ids), hmget(FENCES, ids), hmget(JOBS, ids)
 local lost, won, winners, committed = {}, {}, {}, {}
@@ -334,7 +336,7 @@ for i, at in ipairs(commits) do
       end
     end
     w.add('HDEL', CLAIMS, id)
-    for j = at + 6, at + 5 + 6 * tonumber(ARGV[at + 5]), 6 do
+    for j = at + 7, at + 6 + 6 * tonumber(ARGV[at + 5]), 6 do
       fire_ids[#fire_ids + 1] = ARGV[j]
       slots[#slots + 1] = ARGV[j + 1]
     end
@@ -352,7 +354,8 @@ for _, i in ipairs(winners) do
   local at = commits[i]
   local job_prefix = ARGV[at + 4]
   local recover = recovers(priors[i])
-  for j = at + 6, at + 5 + 6 * tonumber(ARGV[at + 5]), 6 do
+  local keeps_less = ARGV[at + 6] ~= ''
+  for j = at + 7, at + 6 + 6 * tonumber(ARGV[at + 5]), 6 do
     k = k + 1
     local fire_id, slot = ARGV[j], ARGV[j + 1]
     if not fire_taken[k] and not ids_here[fire_id] and not slot_taken[k] and not slots_here[slot] then
@@ -366,6 +369,7 @@ for _, i in ipairs(winners) do
       times[#times + 1] = fire_id
       job_fires[#job_fires + 1] = 0
       job_fires[#job_fires + 1] = ARGV[j + 4]
+      if keeps_less then w.add('ZADD', HISTORY_FIRES, ARGV[j + 3], fire_id) end
       if runs then
         live[#live + 1] = lease_text
         live[#live + 1] = fire_id
@@ -705,4 +709,105 @@ if (count >= limit or more) and last > 0 then
 end
 result[3] = count
 return result`,
+);
+
+/**
+ * ARGV: succeeded before, other before, keep per job, limit, after time and
+ * after fire id (`''`, `''` at a pass's start). One batch of a retention
+ * purge (`PurgeOptions` in `../ledger.ts`), every index kept consistent: a
+ * fire removed leaves `fires`, `fire_slots` (where the slot still names it),
+ * `fire_times`, `job_fires`, `history_fires` and `fire_jobs`.
+ *
+ * First the fires of jobs that keep less history (`history_fires`, at most
+ * `limit` looked at): a final one is removed, or, a failure of a
+ * `'failures'` job, left to the age rules and dropped from that index; live
+ * ones stay. Then, with what is left of `limit`, the pass's next fires oldest
+ * first (`fire_times` from the place after the given one, found by its rank:
+ * the place is added to the index for the lookup and taken out again when it
+ * was not there); a fire is removed when it is past its cut-off and at least
+ * `keep` fires of its job are newer (a count of `job_fires` members).
+ * Returns the number removed, then the time and fire id of the place the
+ * pass goes on from (`''`, `''` when it is done).
+ */
+export const PURGE_FIRES: RedisScript = ledgerScript(
+  'purgeFires',
+  `local succeeded_before, other_before = tonumber(ARGV[1]), tonumber(ARGV[2])
+local keep, limit, after_time, after_id = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local removed = 0
+local w = writes()
+local function remove(f)
+  w.add('HDEL', FIRES, f.fireId)
+  local slot = num(f.scheduledTime) .. ' ' .. f.jobId
+  if redis.call('HGET', FIRE_SLOTS, slot) == f.fireId then w.add('HDEL', FIRE_SLOTS, slot) end
+  w.add('ZREM', FIRE_TIMES, f.fireId)
+  w.add('ZREM', JOB_FIRES, lex(f.jobId) .. tkey(f.scheduledTime) .. f.fireId)
+  w.add('ZREM', HISTORY_FIRES, f.fireId)
+  w.add('HDEL', FIRE_JOBS, f.fireId)
+  removed = removed + 1
+end
+-- Jobs that keep less: what this step dealt with (removed, or left to the age rules) uses up limit.
+local dealt = 0
+local listed = redis.call('ZRANGE', HISTORY_FIRES, 0, limit - 1)
+for i, text in ipairs(hmget(FIRES, listed)) do
+  local f = decode(text)
+  if not text then
+    w.add('ZREM', HISTORY_FIRES, listed[i])
+    dealt = dealt + 1
+  elseif f ~= nil and not LIVE_STATES[f.state] then
+    if f.history == 'off' or f.state == 'succeeded' then
+      remove(f)
+    else
+      w.add('ZREM', HISTORY_FIRES, f.fireId)
+    end
+    dealt = dealt + 1
+  end
+end
+w.done()
+local budget = limit - dealt
+if budget <= 0 then
+  -- The pass goes on from where it was: its start, when it has not begun (PURGE_START).
+  if after_time == '' then return { num(removed), '${Number.MIN_SAFE_INTEGER}', '' } end
+  return { num(removed), after_time, after_id }
+end
+w = writes()
+local start = 0
+if after_time ~= '' then
+  local added = redis.call('ZADD', FIRE_TIMES, 'NX', after_time, after_id)
+  start = redis.call('ZRANK', FIRE_TIMES, after_id)
+  if added == 1 then redis.call('ZREM', FIRE_TIMES, after_id) else start = start + 1 end
+end
+local horizon = math.max(succeeded_before, other_before)
+local found = redis.call('ZRANGE', FIRE_TIMES, start, start + budget - 1, 'WITHSCORES')
+local ids = {}
+for i = 1, #found, 2 do
+  if tonumber(found[i + 1]) >= horizon then break end
+  ids[#ids + 1] = found[i]
+end
+for i, text in ipairs(hmget(FIRES, ids)) do
+  local f = decode(text)
+  if not text then
+    w.add('ZREM', FIRE_TIMES, ids[i])
+  elseif f ~= nil and not LIVE_STATES[f.state] then
+    local before = f.state == 'succeeded' and succeeded_before or other_before
+    local t = f.scheduledTime
+    if t < before and (f.finishedAt or t) < before then
+      local prefix = lex(f.jobId)
+      if keep == 0 or redis.call('ZLEXCOUNT', JOB_FIRES, '(' .. prefix .. tkey(t) .. f.fireId, '[' .. prefix .. TOP) >= keep then
+        remove(f)
+      end
+    end
+  end
+end
+w.done()
+if #ids < budget then return { num(removed), '', '' } end
+return { num(removed), found[2 * #ids], ids[#ids] }`,
+);
+
+/** ARGV: job id. Returns the record of the job's oldest fire (the first `job_fires` member of the job), or nil. */
+export const OLDEST_FIRE: RedisScript = ledgerScript(
+  'oldestFire',
+  `local prefix = lex(ARGV[1])
+local first = redis.call('ZRANGEBYLEX', JOB_FIRES, '[' .. prefix, '[' .. prefix .. TOP, 'LIMIT', 0, 1)[1]
+if not first then return nil end
+return redis.call('HGET', FIRES, string.sub(first, #prefix + 18))`,
 );

@@ -26,6 +26,8 @@ import type {
   JobCommit,
   LeaseConnection,
   NodeRecord,
+  PurgeOptions,
+  PurgeResult,
   ReapOptions,
   ReapResult,
   RecoveredFire,
@@ -42,6 +44,8 @@ import {
   GET_FIRES,
   GET_NODES,
   LEDGER_NOW,
+  OLDEST_FIRE,
+  PURGE_FIRES,
   REAP_EXPIRED_FIRES,
   RELEASE_CLAIMS,
   UPDATE_FIRES,
@@ -382,6 +386,44 @@ export class RedisLedger implements ClusterLedger {
     return fires.slice(0, limit);
   }
 
+  async oldestFire(jobId: string): Promise<FireRecord | undefined> {
+    if (!isStorableId(jobId)) return undefined;
+    const json = await this.#host.run(OLDEST_FIRE, [jobId]);
+    if (json === null || json === undefined) return undefined;
+    return this.#readRecord(asString(json, 'oldestFire')) ?? undefined;
+  }
+
+  async purgeFires(options: PurgeOptions): Promise<PurgeResult> {
+    // Whole ms: a cut-off, or the pass's place (PURGE_START lies before every Date).
+    const time = (value: number, name: string) => {
+      if (!Number.isSafeInteger(value))
+        throw new RangeError(`purgeFires: ${name} must be a whole number of ms (got ${value})`);
+      return String(value);
+    };
+    const { after } = options;
+    const keep =
+      options.keepPerJob === 0 ? 0 : checkCount(options.keepPerJob, 'purgeFires', 'keepPerJob');
+    const reply = asArray(
+      await this.#host.run(PURGE_FIRES, [
+        time(Math.round(options.succeededBefore), 'succeededBefore'),
+        time(Math.round(options.otherBefore), 'otherBefore'),
+        String(keep),
+        String(checkCount(options.limit, 'purgeFires', 'limit')),
+        after === undefined ? '' : time(after.scheduledTime, 'after.scheduledTime'),
+        after === undefined ? '' : after.fireId,
+      ]),
+      'purgeFires',
+    );
+    const nextTime = asString(reply[1], 'purgeFires');
+    return {
+      removed: asNumber(reply[0], 'purgeFires'),
+      next:
+        nextTime === ''
+          ? null
+          : { scheduledTime: Number(nextTime), fireId: asString(reply[2], 'purgeFires') },
+    };
+  }
+
   wakeChannel(onError: (message: string) => void): WakeChannel | undefined {
     return this.#host.wakeChannel(onError);
   }
@@ -438,9 +480,19 @@ function commitArgs(commit: JobCommit, owner: string, host: RedisLedgerHost): Co
     [, state, score] = host.entry(commit.job);
   }
   const jobPrefix = lex(jobId);
-  const args = [jobId, String(fence), state, score, jobPrefix, String(commit.fires.length)];
+  const history = commit.history === 'failures' || commit.history === 'off' ? commit.history : '';
+  const args = [
+    jobId,
+    String(fence),
+    state,
+    score,
+    jobPrefix,
+    String(commit.fires.length),
+    history,
+  ];
   // The record's fields but those of the store's clock, which the script appends.
-  const head = `{"jobId":${JSON.stringify(jobId)},"node":${JSON.stringify(owner)},"fence":${fence},"recovering":false,"attempt":1`;
+  let head = `{"jobId":${JSON.stringify(jobId)},"node":${JSON.stringify(owner)},"fence":${fence},"recovering":false,"attempt":1`;
+  if (history !== '') head += `,"history":"${history}"`;
   for (const fire of commit.fires) {
     if (!NEW_FIRE_STATES.has(fire.state))
       throw new TypeError(

@@ -78,6 +78,22 @@ function migrations(dialect: SqlDialectName, table: string): Record<string, Migr
     '0004_job_changes': {
       up: (db: Kysely<unknown>) => createJobChangesTable(db, dialect, table),
     },
+    // The job's `history` option kept with each fire (null: 'all'), so that a purge
+    // finds the fires of 'failures' and 'off' jobs by index without reading any job.
+    '0005_fire_retention': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        const type =
+          dialect === 'mysql'
+            ? sql`varchar(16) character set utf8mb4 collate utf8mb4_bin`
+            : sql`varchar(16)`;
+        await db.schema.alterTable(names.fires).addColumn('history', type).execute();
+        await db.schema
+          .createIndex(names.fireHistoryIndex)
+          .on(names.fires)
+          .columns(['history', 'state'])
+          .execute();
+      },
+    },
     '0006_calendars': {
       up: (db: Kysely<unknown>) => createCalendarsTable(db, dialect, table),
     },

@@ -42,6 +42,8 @@ export interface TableNames {
   fireTimeIndex: string;
   /** (state, scheduled_time, fire_id): the fires in one state newest first (`getFires({ states })`). */
   fireStateIndex: string;
+  /** (history, state): the fires of jobs that keep less history, for the purge. */
+  fireHistoryIndex: string;
   /** The schedulers' check-ins. */
   nodes: string;
   /** The job change log, primary key (job_id, version). */
@@ -70,6 +72,7 @@ export function tableNames(table: string): TableNames {
     fireLeaseIndex: `ix_${table}_fires_lease`,
     fireTimeIndex: `ix_${table}_fires_time`,
     fireStateIndex: `ix_${table}_fires_state`,
+    fireHistoryIndex: `ix_${table}_fires_history`,
     nodes: `${table}_nodes`,
     jobChanges: `${table}_job_changes`,
     jobChangeKey: `pk_${table}_job_changes`,

@@ -1,7 +1,11 @@
 /**
  * getFires and explain on real schedulers and real stores: fires a scheduler
  * ran are read back page by page, never twice, and explained from the ledger;
- * bad arguments are typed errors naming the argument.
+ * bad arguments are typed errors naming the argument. Retention: two
+ * schedulers share one store, only the live one with the smallest node id
+ * purges, and what is left keeps the newest fires of each job, no ended fire
+ * of a job whose history is 'off', and every live one; cut-offs of zero days
+ * stand in for a clock moved on.
  */
 import { afterEach, expect, it } from 'vitest';
 import {
@@ -18,7 +22,7 @@ import {
   durableBackends,
   openStore,
   reachability,
-  sleep,
+  until,
 } from '../../helpers/durability.ts';
 import { BETTER_SQLITE3_SAFE } from '../../helpers/sql-backends.ts';
 
@@ -30,19 +34,6 @@ const backends: DurableBackend[] = [
 const reasons = await reachability(backends);
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-
-/** Polls `check` until it holds, failing after `timeoutMs`. */
-async function until(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 for (const backend of backends) {
   describeBackend(`fire history on ${backend.name}`, backend, reasons.get(backend.name), () => {
@@ -159,6 +150,92 @@ for (const backend of backends) {
         /No such job store: "other"/,
       );
     });
+
+    it('is purged by one of two schedulers, which keeps the newest fires of each job and drops the ended fires of a job without history', async () => {
+      const target = await backend.create();
+      cleanups.push(() => target.cleanup());
+      const schedulers = ['node-b', 'node-a'].map(
+        (nodeId) =>
+          new AsyncScheduler({
+            jobstores: { default: openStore(target) },
+            logger: quiet,
+            timezone: 'UTC',
+            cluster: { nodeId },
+            history: { succeededDays: 0, otherDays: 0, keepPerJob: 3 },
+          }),
+      );
+      for (const scheduler of schedulers) {
+        scheduler.registerTask('retention.tick', () => {});
+        await scheduler.start();
+        cleanups.push(() => scheduler.shutdown({ wait: false }));
+      }
+      const [b, a] = schedulers as [AsyncScheduler, AsyncScheduler];
+      const startDate = new Date(Math.ceil((Date.now() + 300) / 1000) * 1000);
+      await a.addJob('retention.tick', 'interval', { id: 'kept', seconds: 0.1, startDate });
+      await a.addJob('retention.tick', 'interval', {
+        id: 'quiet',
+        seconds: 0.1,
+        startDate,
+        history: 'off',
+      });
+      const ended = async (jobId: string) =>
+        (await a.getFires({ jobId, states: ['succeeded'], limit: 1000 })).fires.length;
+      await until(
+        'eight runs of each job',
+        async () => (await ended('kept')) >= 8 && (await ended('quiet')) >= 8,
+        20_000,
+      );
+      await a.pauseJob('kept');
+      await a.pauseJob('quiet');
+      await until(
+        'every run to end',
+        async () =>
+          (await a.getFires({ states: ['claimed', 'running'], limit: 10 })).fires.length === 0,
+        10_000,
+      );
+
+      // node-a is the live node with the smallest id: it purges, node-b leaves it be.
+      expect(await b.purgeHistory()).toBeNull();
+      const removed = await a.purgeHistory();
+      expect(removed).toBeGreaterThanOrEqual(8 + 5);
+      const kept = (await b.getFires({ jobId: 'kept', limit: 1000 })).fires;
+      expect(kept).toHaveLength(3);
+      expect((await b.getFires({ jobId: 'quiet', limit: 1000 })).fires).toEqual([]);
+      // What is left pages as before, and a second pass finds nothing more.
+      const page = await b.getFires({ limit: 2 });
+      expect(page.cursor).not.toBeNull();
+      expect(await a.purgeHistory()).toBe(0);
+      // A purged fire time: explain says its record may have been purged, naming the retention.
+      const oldest = kept.at(-1)?.scheduledTime as number;
+      const answer = await a.explain('kept', new Date(oldest - 100));
+      expect(answer.evidence.join(' ')).toContain(
+        'the newest 3 of each job always): the record of this one may have been purged',
+      );
+    });
+
+    it('purges from the next node once the smallest one has left', async () => {
+      const target = await backend.create();
+      cleanups.push(() => target.cleanup());
+      const make = (nodeId: string) =>
+        new AsyncScheduler({
+          jobstores: { default: openStore(target) },
+          logger: quiet,
+          // A short run lease: a node that left counts as alive for one lease after its last check-in.
+          cluster: { nodeId, runLease: 1 },
+        });
+      const first = make('node-1');
+      const second = make('node-2');
+      await first.start();
+      await second.start();
+      cleanups.push(() => second.shutdown({ wait: false }));
+      expect(await second.purgeHistory()).toBeNull();
+      await first.shutdown();
+      await until(
+        'node-2 to take over',
+        async () => (await second.purgeHistory()) !== null,
+        60_000,
+      );
+    }, 90_000);
   });
 }
 

@@ -19,6 +19,8 @@ export function deferredLedger(current: () => ClusterLedger): ClusterLedger {
     checkIn: (node, now) => current().checkIn(node, now),
     getNodes: () => current().getNodes(),
     getFires: (query) => current().getFires(query),
+    purgeFires: (options) => current().purgeFires(options),
+    oldestFire: async (jobId) => current().oldestFire?.(jobId),
     leaseConnection: () => current().leaseConnection?.(),
   };
 }

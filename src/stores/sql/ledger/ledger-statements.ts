@@ -28,6 +28,7 @@ export const FIRE_COLUMNS = [
   'error_message',
   'detail',
   'job_state',
+  'history',
 ] as const;
 
 /** A fire row as read: every column as the driver returns it (bigint may come as text). */

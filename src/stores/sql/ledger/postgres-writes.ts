@@ -46,6 +46,7 @@ const FIRE_COLUMN_TYPES: Readonly<Record<(typeof FIRE_COLUMNS)[number], string>>
   error_message: 'text',
   detail: 'text',
   job_state: 'text',
+  history: 'text',
 };
 
 /** `cast(argument i as type[])`: an array argument. */

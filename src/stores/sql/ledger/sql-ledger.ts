@@ -32,6 +32,8 @@ import type {
   LeaseConnection,
   NewFire,
   NodeRecord,
+  PurgeOptions,
+  PurgeResult,
   ReapOptions,
   ReapResult,
   RecoveredFire,
@@ -62,6 +64,7 @@ import {
 import type { FireValues, LedgerWrites, WriteContext } from './ledger-writes.ts';
 import { mysqlWrites } from './mysql-writes.ts';
 import { postgresWrites } from './postgres-writes.ts';
+import { purgeSqlFires } from './purge.ts';
 import { renewLeases } from './renew.ts';
 import { sqliteWrites } from './sqlite-writes.ts';
 import { storeNow } from './store-clock.ts';
@@ -244,17 +247,7 @@ export class SqlLedger implements ClusterLedger {
           if (now === null) throw new Error("the database's clock read nothing");
           const recoverState = recoveryState(commit, rows[i] ?? null, written.get(commit.jobId));
           for (const fire of commit.fires)
-            fires.push(
-              fireValues(
-                fire,
-                commit.jobId,
-                owner,
-                commit.fence,
-                now,
-                options.runLeaseMs,
-                recoverState,
-              ),
-            );
+            fires.push(fireValues(fire, commit, owner, now, options.runLeaseMs, recoverState));
         }
         if (fires.length > 0) for (const id of await writes.insertFires(run, fires)) won.add(id);
       }
@@ -418,6 +411,19 @@ export class SqlLedger implements ClusterLedger {
     return rows.map(fireRecord);
   }
 
+  async oldestFire(jobId: string): Promise<FireRecord | undefined> {
+    const columns = sql.join(FIRE_COLUMNS.map((column) => sql.ref(column)));
+    const query = sql`select ${columns} from ${sql.table(this.#host.names.fires)}
+      where job_id = ${jobId} order by scheduled_time limit 1`;
+    const { rows } = await this.#backend.runOnce<FireRow>(query.compile(this.#backend.db));
+    const row = rows[0];
+    return row === undefined ? undefined : fireRecord(row);
+  }
+
+  purgeFires(options: PurgeOptions): Promise<PurgeResult> {
+    return purgeSqlFires(this.#backend, this.#host.names, options);
+  }
+
   leaseConnection(): LeaseConnection | undefined {
     return this.#host.leaseConnection();
   }
@@ -461,9 +467,8 @@ function recoveryState(
 /** The values of a new fire's row, in FIRE_COLUMNS order. */
 function fireValues(
   fire: NewFire,
-  jobId: string,
+  { jobId, fence, history }: JobCommit,
   owner: string,
-  fence: number,
   now: number,
   runLeaseMs: number,
   recoverState: string | null,
@@ -487,5 +492,6 @@ function fireValues(
     null,
     fire.detail ?? null,
     runs ? recoverState : null,
+    history === undefined || history === 'all' ? null : history,
   ];
 }
