@@ -48,6 +48,8 @@ export function brokenJob(
       misfireGraceTime: null,
       timeout: null,
       recover: false,
+      retry: null,
+      overlap: 'skip',
       nextRunTime,
     },
     jobstore,

@@ -7,6 +7,7 @@ import { formatInstant } from '../time/format.ts';
 import type { Zone } from '../time/zone.ts';
 import type { TriggerAlias, TriggerArgsByAlias } from '../triggers/aliases.ts';
 import type { Trigger } from '../triggers/trigger.ts';
+import type { OverlapPolicy, RetryOptions, RetryPolicy } from './retry.ts';
 
 /** Any function a job can run. */
 // biome-ignore lint/suspicious/noExplicitAny: the parameter list is inferred per job; `any` keeps functions with typed parameters assignable.
@@ -26,6 +27,10 @@ export interface JobChanges<A extends unknown[] = unknown[]> {
   timeout?: number | null;
   /** Run a fire again on another node when the node running it dies (default false: recorded abandoned). */
   recover?: boolean;
+  /** Run a failed or timed-out fire again after a backoff; null turns retries off. */
+  retry?: RetryOptions | null;
+  /** What a fire does when the job already runs `maxInstances` times: 'skip', 'queue' or 'replace'. */
+  overlap?: OverlapPolicy;
   /** `null` pauses the job. */
   nextRunTime?: Date | null;
 }
@@ -63,6 +68,10 @@ export interface JobState<A extends unknown[] = unknown[]> {
   misfireGraceTime: number | null;
   timeout: number | null;
   recover: boolean;
+  /** Absent: null (no retries). */
+  retry?: RetryPolicy | null;
+  /** Absent: 'skip'. */
+  overlap?: OverlapPolicy;
   nextRunTime: Date | null;
 }
 
@@ -111,6 +120,10 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
   readonly timeout: number | null;
   /** Run a fire again on another node when the node running it dies (its runs see `currentJob().recovering`). */
   readonly recover: boolean;
+  /** How a failed or timed-out fire is run again (every field set); null: it is not. */
+  readonly retry: RetryPolicy | null;
+  /** What a fire does when the job already runs `maxInstances` times. */
+  readonly overlap: OverlapPolicy;
   /** Alias of the store holding the job; null while the job is pending (the scheduler has not started). */
   readonly jobstore: string | null;
   /** Why this stored job cannot be restored (module moved, corrupt row), or undefined for a healthy job. */
@@ -142,6 +155,8 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
     this.misfireGraceTime = state.misfireGraceTime;
     this.timeout = state.timeout;
     this.recover = state.recover;
+    this.retry = state.retry ?? null;
+    this.overlap = state.overlap ?? 'skip';
     const next = state.nextRunTime === null ? Number.NaN : state.nextRunTime.getTime();
     // NaN stands for "paused", so an invalid Date must never get in.
     if (state.nextRunTime !== null && Number.isNaN(next)) {
@@ -247,6 +262,8 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
       misfireGraceTime: this.misfireGraceTime,
       timeout: this.timeout,
       recover: this.recover,
+      retry: this.retry,
+      overlap: this.overlap,
       nextRunTime,
     };
   }

@@ -37,6 +37,7 @@ import { decodeValue, encodeValue, encodeValueToJson, type JsonValue } from './c
 import { DeserializationError, SerializationError } from './errors.ts';
 import type { JobFunction, JobState } from './job.ts';
 import { JOB_SETTING_NAMES, JOB_SETTINGS, type JobSettings, settingProblem } from './job-fields.ts';
+import type { OverlapPolicy, RetryPolicy } from './retry.ts';
 
 /** The newest job state document version this Horarium writes and reads. */
 export const JOB_STATE_VERSION = 1;
@@ -57,6 +58,10 @@ export interface JobDocument {
   timeout: number | null;
   /** Run a fire again when the node running it died; written only when true. */
   recover?: boolean;
+  /** Run a failed fire again after a backoff; written only when set. */
+  retry?: RetryPolicy | null;
+  /** What a fire does at `maxInstances`; written only when not 'skip'. */
+  overlap?: OverlapPolicy;
   /** ISO 8601 instant in UTC; null when paused. */
   nextRunTime: string | null;
 }
@@ -165,7 +170,7 @@ export function jobToDocument(job: JobState): JobDocument {
     const spec = JOB_SETTINGS[name];
     // A setting added after the first format is written only when it differs from its default,
     // so that a job that does not use it is stored exactly as before.
-    if (spec.optionalInDocument === true && job[name] === spec.default) continue;
+    if (spec.optionalInDocument === true && (job[name] ?? spec.default) === spec.default) continue;
     document[name] = job[name];
   }
   document.nextRunTime = nextRunTimeText(job);
@@ -214,6 +219,8 @@ const executorJson = new JsonStringMemo();
  */
 export function serializeJob(job: JobState): string {
   const { id, name, executor, coalesce, maxInstances, misfireGraceTime, timeout, recover } = job;
+  const retry = job.retry ?? null;
+  const overlap = job.overlap ?? 'skip';
   const funcRef = checkFuncRef(job);
   const args = encodeArgs(job, encodeValueToJson);
   const trigger = readTrigger(job, triggerText);
@@ -227,6 +234,8 @@ export function serializeJob(job: JobState): string {
     (misfireGraceTime !== null && typeof misfireGraceTime !== 'number') ||
     (timeout !== null && typeof timeout !== 'number') ||
     typeof recover !== 'boolean' ||
+    (retry !== null && typeof retry !== 'object') ||
+    typeof overlap !== 'string' ||
     trigger === undefined
   ) {
     // Fields of other types (possible only from untyped code) are left to JSON.stringify.
@@ -239,6 +248,8 @@ export function serializeJob(job: JobState): string {
     `,"maxInstances":${JSON.stringify(maxInstances)}` +
     `,"misfireGraceTime":${numberOrNullJson(misfireGraceTime)},"timeout":${numberOrNullJson(timeout)}` +
     (recover ? ',"recover":true' : '') +
+    (retry === null ? '' : `,"retry":${JSON.stringify(retry)}`) +
+    (overlap === 'skip' ? '' : `,"overlap":${JSON.stringify(overlap)}`) +
     `,"nextRunTime":${nextRunTime === null ? 'null' : `"${nextRunTime}"`}}`
   );
 }

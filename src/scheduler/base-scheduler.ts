@@ -462,6 +462,7 @@ export class BaseScheduler implements JobOwner {
         }
       }),
     );
+    this.#cluster.stopLocalRetries();
     // The runs are over: their outcomes are written and the claims given back, so peers take over at once.
     await Promise.all([...this.#stores.values()].map((managed) => this.#cluster.leave(managed)));
     for (const managed of this.#stores.values()) await managed.stop();

@@ -85,6 +85,8 @@ export class FireRing {
       old.errorName = null;
       old.errorMessage = null;
       old.detail = fire.detail ?? null;
+      old.attempt = 1;
+      old.leaseUntil = null;
     }
     return fireId;
   }
@@ -114,6 +116,46 @@ export class FireRing {
       row.errorName = error.name;
       row.errorMessage = error.message;
     }
+  }
+
+  /**
+   * A run of a fire failed and the fire waits for its next attempt until
+   * `retryAt` (kept as its `leaseUntil`, as a shared store's ledger keeps it).
+   * Returns the fire's scheduled time, or undefined for a fire the ring no longer holds.
+   */
+  retried(
+    fireId: string,
+    at: number,
+    retryAt: number,
+    error?: { readonly name: string; readonly message: string },
+  ): number | undefined {
+    const row = this.#rowOf(fireId);
+    if (row === undefined) return undefined;
+    this.update(fireId, 'retried', at, error);
+    row.leaseUntil = retryAt;
+    return row.scheduledTime;
+  }
+
+  /** The next attempt of a `retried` fire starts: it is `claimed` again; returns its attempt number. */
+  rerun(fireId: string, at: number): number | undefined {
+    const row = this.#rowOf(fireId);
+    if (row === undefined || row.state !== 'retried') return undefined;
+    row.state = 'claimed';
+    row.attempt += 1;
+    row.claimedAt = at;
+    row.startedAt = null;
+    row.finishedAt = null;
+    row.leaseUntil = null;
+    return row.attempt;
+  }
+
+  /** The attempt {@link rerun} started could not start after all: the fire waits again until `retryAt`. */
+  rerunRefused(fireId: string, retryAt: number): void {
+    const row = this.#rowOf(fireId);
+    if (row === undefined || row.state !== 'claimed') return;
+    row.state = 'retried';
+    row.attempt -= 1;
+    row.leaseUntil = retryAt;
   }
 
   /** Fires as a ledger lists them (see {@link FireQuery}): newest first, copies. */

@@ -38,13 +38,16 @@ export type FireState =
   | 'abandoned'
   | 'missed'
   | 'coalesced'
-  | 'skipped_max_instances';
+  | 'skipped_max_instances'
+  | 'retried';
 
 /**
  * A fire state a node sets on a fire it holds: `running` when its run starts,
  * then how it ended. `missed` and `skipped_max_instances` end a fire that
  * never started: its run time was past the job's misfire grace time when its
- * turn came, or the executor refused the batch.
+ * turn came, or the executor refused the batch. `retried`: the run failed and
+ * the fire waits for its next attempt (job option `retry`) until `retryAt`,
+ * when any node may take it (`reapExpiredFires`).
  */
 export type FireOutcome =
   | 'running'
@@ -53,7 +56,8 @@ export type FireOutcome =
   | 'timed_out'
   | 'cancelled'
   | 'missed'
-  | 'skipped_max_instances';
+  | 'skipped_max_instances'
+  | 'retried';
 
 /** Every fire state, for checking what a store read back. */
 export const FIRE_STATES: ReadonlySet<string> = new Set<FireState>([
@@ -67,6 +71,7 @@ export const FIRE_STATES: ReadonlySet<string> = new Set<FireState>([
   'missed',
   'coalesced',
   'skipped_max_instances',
+  'retried',
 ]);
 
 /** Is `value` one of the fire states? */
@@ -131,6 +136,12 @@ export interface JobCommit {
   /** The job after this pass (its next run time advanced); null removes it. */
   readonly job: Job | null;
   readonly fires: readonly NewFire[];
+  /**
+   * The job as claimed, when this commit removes a job whose failed runs are
+   * retried (a finished date job): its run fires keep it, so that a retry
+   * runs once the job is gone.
+   */
+  readonly retryJob?: Job;
 }
 
 export interface CommitOptions {
@@ -152,8 +163,10 @@ export interface FireUpdate {
   readonly state: FireOutcome;
   /** When it happened (epoch ms, the node's clock corrected by its skew). */
   readonly at: number;
-  /** For `failed` and `timed_out`: the error, trimmed. */
+  /** For `failed`, `timed_out` and `retried`: the error, trimmed. */
   readonly error?: { readonly name: string; readonly message: string };
+  /** For `retried`: when the next attempt is due (store clock, epoch ms); kept as the fire's `leaseUntil`. */
+  readonly retryAt?: number;
 }
 
 /** A fire as the ledger holds it. */
@@ -198,6 +211,16 @@ export interface ReapResult {
   readonly abandoned: readonly FireRecord[];
   /** Fires of jobs with `recover: true` that the reaper took over (fence + 1, node = reaper): run them again. */
   readonly recovered: readonly RecoveredFire[];
+  /**
+   * Retries now due that the reaper took (`retried` → `claimed`, attempt + 1,
+   * fence + 1, node = reaper): run them. A store without retries leaves it out.
+   */
+  readonly retries?: readonly RecoveredFire[];
+  /**
+   * When to look again for retries (store clock, epoch ms): no retry waiting
+   * now is due before it (the next one is due then, or later); null when none waits.
+   */
+  readonly nextRetryAt?: number | null;
 }
 
 /** A scheduler process sharing the store, as its check-ins describe it. */
@@ -285,7 +308,11 @@ export interface ClusterLedger {
   updateFires(owner: string, updates: readonly FireUpdate[]): Promise<string[]>;
   /** Renews the run leases of `owner`'s live fires whose lease has not expired; returns their ids. */
   renewFireLeases(owner: string, leaseMs: number, now?: number): Promise<string[]>;
-  /** Records fires with expired run leases `abandoned`, or takes over those of `recover: true` jobs. */
+  /**
+   * Records fires with expired run leases `abandoned`, or takes over those of
+   * `recover: true` jobs; takes the `retried` fires whose retry is due (their
+   * `leaseUntil` passed) while their job runs fewer than `maxInstances` times.
+   */
   reapExpiredFires(owner: string, options: ReapOptions): Promise<ReapResult>;
   /** Releases the claims `owner` holds (graceful shutdown: peers may claim those jobs at once). */
   releaseClaims(owner: string): Promise<void>;

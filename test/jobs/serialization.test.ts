@@ -53,6 +53,8 @@ function jobState(overrides: Partial<JobState> = {}): JobState {
     misfireGraceTime: 1,
     timeout: null,
     recover: false,
+    retry: null,
+    overlap: 'skip',
     nextRunTime: new Date(Date.UTC(2025, 0, 1, 1)),
     ...overrides,
   };

@@ -15,6 +15,7 @@ import type { NodeRecord } from '../../stores/ledger.ts';
 import type { PublishingScheduler } from '../../tracing/channels.ts';
 import { leaseChannel } from '../../tracing/channels.ts';
 import { VERSION } from '../../version.ts';
+import { LocalRetries } from '../loop/local-retries.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { reportLease } from '../tracing/leases.ts';
 import { type ClusterOptions, type ClusterSettings, clusterSettings } from './cluster-options.ts';
@@ -61,9 +62,25 @@ export class ClusterNodes {
   #startedAt: number | undefined;
   /** Joins in progress, by store alias. */
   readonly #joining = new Map<string, Promise<StoreNode | undefined>>();
+  /** Retries of the fires of stores kept in the process (memory stores). */
+  readonly #localRetries: LocalRetries;
 
   constructor(host: ClusterNodesHost) {
     this.#host = host;
+    this.#localRetries = new LocalRetries({
+      get logger() {
+        return host.logger;
+      },
+      executor: (alias) => host.executor(alias),
+      isProcessing: () => host.isProcessing(),
+      dispatch: (event) => host.dispatch(event),
+      wants: (mask) => host.wants(mask),
+    });
+  }
+
+  /** Shutdown: the retries waiting in the process are recorded cancelled. */
+  stopLocalRetries(): void {
+    this.#localRetries.stop();
   }
 
   /** New cluster options (while stopped): a node id left unset is generated anew. */
@@ -173,16 +190,20 @@ export class ClusterNodes {
     if (jobstore === null) return;
     const managed = this.#host.store(jobstore);
     if (managed === undefined) return;
-    if (managed.node !== undefined) managed.node.fireChanged(change);
-    else
-      managed.store.fireRing?.update(
-        change.fireId,
-        change.state,
-        Date.now(),
-        change.error !== undefined && (change.state === 'failed' || change.state === 'timed_out')
-          ? errorSummary(change.error)
-          : undefined,
-      );
+    if (managed.node !== undefined) {
+      managed.node.fireChanged(change);
+      return;
+    }
+    const ring = managed.store.fireRing;
+    if (ring !== undefined && this.#localRetries.ended(ring, managed.alias, change)) return;
+    ring?.update(
+      change.fireId,
+      change.state,
+      Date.now(),
+      change.error !== undefined && (change.state === 'failed' || change.state === 'timed_out')
+        ? errorSummary(change.error)
+        : undefined,
+    );
   }
 
   /** Leaves the store (graceful shutdown, store removed): its node is dropped. */
