@@ -39,7 +39,8 @@ export type FireState =
   | 'missed'
   | 'coalesced'
   | 'skipped_max_instances'
-  | 'retried';
+  | 'retried'
+  | 'queued';
 
 /**
  * A fire state a node sets on a fire it holds: `running` when its run starts,
@@ -72,6 +73,7 @@ export const FIRE_STATES: ReadonlySet<string> = new Set<FireState>([
   'coalesced',
   'skipped_max_instances',
   'retried',
+  'queued',
 ]);
 
 /** Is `value` one of the fire states? */
@@ -119,9 +121,11 @@ export interface NewFire {
   /**
    * `claimed`: a run the committer will start (node = committer, fence = the
    * commit's, run lease = now + runLeaseMs); the others are decided now and
-   * final (`finished_at` = now).
+   * final (`finished_at` = now). `queued`: a run refused for `maxInstances`
+   * of a job with `overlap: 'queue'`, waiting (due now, like a retry) until
+   * an instance of the job ends; any node may take it then.
    */
-  readonly state: 'claimed' | 'missed' | 'coalesced' | 'skipped_max_instances';
+  readonly state: 'claimed' | 'missed' | 'coalesced' | 'skipped_max_instances' | 'queued';
   /** The fires submitted as one batch share it (a batch is one instance for `maxInstances`). */
   readonly batchId: string | null;
   /** Why, for the states decided when planned (e.g. how many times a coalesced row stands for). */
@@ -138,10 +142,18 @@ export interface JobCommit {
   readonly fires: readonly NewFire[];
   /**
    * The job as claimed, when this commit removes a job whose failed runs are
-   * retried (a finished date job): its run fires keep it, so that a retry
-   * runs once the job is gone.
+   * retried (a finished date job) or whose fire it queues: its run and
+   * queued fires keep it, so that they run once the job is gone.
    */
   readonly retryJob?: Job;
+  /**
+   * The job already runs `maxInstances` times (its `overlap` option):
+   * `'queue'` — a fire of it queued before this commit's is recorded
+   * `skipped_max_instances` (one waits at a time); `'replace'` — its oldest
+   * live batch is recorded `cancelled`, so that the node running it finds its
+   * lease gone at its next renewal and aborts it.
+   */
+  readonly overlap?: 'queue' | 'replace';
 }
 
 export interface CommitOptions {
@@ -155,6 +167,8 @@ export interface CommitResult {
   readonly lost: readonly string[];
   /** The fire ids this commit inserted (a fire another commit inserted first is not among them). */
   readonly won: readonly string[];
+  /** The live fires this commit cancelled for `overlap: 'replace'` (a store without overlap leaves it out). */
+  readonly replaced?: readonly string[];
 }
 
 /** A state change of a fire the node holds. */
@@ -213,7 +227,8 @@ export interface ReapResult {
   readonly recovered: readonly RecoveredFire[];
   /**
    * Retries now due that the reaper took (`retried` → `claimed`, attempt + 1,
-   * fence + 1, node = reaper): run them. A store without retries leaves it out.
+   * fence + 1, node = reaper), and queued fires whose turn came (`queued` →
+   * `claimed`, same attempt): run them. A store without retries leaves it out.
    */
   readonly retries?: readonly RecoveredFire[];
   /**
@@ -314,6 +329,11 @@ export interface ClusterLedger {
    * `leaseUntil` passed) while their job runs fewer than `maxInstances` times.
    */
   reapExpiredFires(owner: string, options: ReapOptions): Promise<ReapResult>;
+  /**
+   * True when commits keep `queued` fires and make room for `overlap`
+   * (`JobCommit.overlap`); a store without it treats every overlap as 'skip'.
+   */
+  readonly overlap?: boolean;
   /** Releases the claims `owner` holds (graceful shutdown: peers may claim those jobs at once). */
   releaseClaims(owner: string): Promise<void>;
   /** Records a node's check-in (insert or update). */

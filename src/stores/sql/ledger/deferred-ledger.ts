@@ -20,5 +20,7 @@ export function deferredLedger(current: () => ClusterLedger): ClusterLedger {
     getNodes: () => current().getNodes(),
     getFires: (query) => current().getFires(query),
     leaseConnection: () => current().leaseConnection?.(),
+    // The SQL ledger keeps queued and replaced fires (`overlap`).
+    overlap: true,
   };
 }
