@@ -231,6 +231,8 @@ export class BaseScheduler implements JobOwner {
       wakeup: () => this.wakeup(),
       processingSince: () => this.#processingSince,
       joinedNode: (managed) => this.#cluster.joined(managed),
+      overlapRefused: (job, runTimes, ring, fires) =>
+        this.#cluster.overlapRefused(job, runTimes, ring, fires),
       get nodeId() {
         return scheduler.#cluster.settings.nodeId;
       },

@@ -103,7 +103,7 @@ export class FireRing {
   /** A start or an outcome; ignored for a fire the ring no longer holds. */
   update(
     fireId: string,
-    state: FireOutcome,
+    state: FireOutcome | 'queued',
     at: number,
     error?: { readonly name: string; readonly message: string },
   ): void {
@@ -111,7 +111,7 @@ export class FireRing {
     if (row === undefined) return;
     row.state = state;
     if (state === 'running') row.startedAt = at;
-    else row.finishedAt = at;
+    else if (state !== 'queued') row.finishedAt = at;
     if (error !== undefined) {
       row.errorName = error.name;
       row.errorMessage = error.message;

@@ -8,13 +8,15 @@
 import { hostname } from 'node:os';
 import { ConfigurationError } from '../../config/errors.ts';
 import type { SchedulerEvent } from '../../events.ts';
-import type { Executor, FireChange } from '../../executors/executor.ts';
+import type { Executor, FireChange, RunFire } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
+import type { FireRing } from '../../stores/fire-ring.ts';
 import type { NodeRecord } from '../../stores/ledger.ts';
 import type { PublishingScheduler } from '../../tracing/channels.ts';
 import { leaseChannel } from '../../tracing/channels.ts';
 import { VERSION } from '../../version.ts';
+import { LocalOverlap } from '../loop/local-overlap.ts';
 import { LocalRetries } from '../loop/local-retries.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { reportLease } from '../tracing/leases.ts';
@@ -64,23 +66,38 @@ export class ClusterNodes {
   readonly #joining = new Map<string, Promise<StoreNode | undefined>>();
   /** Retries of the fires of stores kept in the process (memory stores). */
   readonly #localRetries: LocalRetries;
+  /** The overlap of the jobs of stores kept in the process. */
+  readonly #localOverlap: LocalOverlap;
 
   constructor(host: ClusterNodesHost) {
     this.#host = host;
-    this.#localRetries = new LocalRetries({
+    const local = {
       get logger() {
         return host.logger;
       },
-      executor: (alias) => host.executor(alias),
+      executor: (alias: string) => host.executor(alias),
       isProcessing: () => host.isProcessing(),
-      dispatch: (event) => host.dispatch(event),
-      wants: (mask) => host.wants(mask),
-    });
+      dispatch: (event: SchedulerEvent) => host.dispatch(event),
+      wants: (mask: number) => host.wants(mask),
+    };
+    this.#localRetries = new LocalRetries(local);
+    this.#localOverlap = new LocalOverlap(local);
   }
 
-  /** Shutdown: the retries waiting in the process are recorded cancelled. */
+  /** Shutdown: the retries and queued runs waiting in the process are recorded cancelled. */
   stopLocalRetries(): void {
     this.#localRetries.stop();
+    this.#localOverlap.stop();
+  }
+
+  /** See `PassHost.overlapRefused`. */
+  overlapRefused(
+    job: Job,
+    runTimes: readonly Date[],
+    ring: FireRing | undefined,
+    fires: readonly RunFire[] | undefined,
+  ): boolean {
+    return this.#localOverlap.refused(job, runTimes, ring, fires);
   }
 
   /** New cluster options (while stopped): a node id left unset is generated anew. */
@@ -195,6 +212,7 @@ export class ClusterNodes {
       return;
     }
     const ring = managed.store.fireRing;
+    this.#localOverlap.changed(change);
     if (ring !== undefined && this.#localRetries.ended(ring, managed.alias, change)) return;
     ring?.update(
       change.fireId,

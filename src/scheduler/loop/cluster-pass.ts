@@ -299,7 +299,7 @@ function submitFires(
     // The instance a replacing batch replaces on this node is still ending.
     if (maxedOut && job.overlap === 'replace' && node.ledger.overlap === true) {
       node.submitWhenFree(job, executor, fires, options);
-      return;
+      return true;
     }
     for (const fire of fires)
       node.giveUp(
