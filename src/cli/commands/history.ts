@@ -30,6 +30,8 @@ const STATE_COLOURS: Partial<Record<FireState, Parameters<typeof paint>[0]>> = {
   cancelled: 'yellow',
   missed: 'yellow',
   skipped_max_instances: 'yellow',
+  retried: 'yellow',
+  queued: 'yellow',
 };
 
 function stateText(state: FireState): string {
