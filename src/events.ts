@@ -47,10 +47,15 @@ export const EVENT_JOB_ABANDONED = 524288;
  */
 export const EVENT_JOB_LEASE_LOST = 1048576;
 /**
+ * A run of a fire failed or timed out, and the fire runs again after a
+ * backoff (job option `retry`): a `JobRetryEvent` with the attempt to come
+ * and when. On a shared store the retry waits in the ledger, so any node may run it.
+ */
+export const EVENT_JOB_RETRY = 4194304;
+/**
  * Fire times of a job fell due while the scheduler was not running (down,
  * stopped or paused): how many, since when, and how the scheduler catches up.
- * Once per job and catch-up. (2 ** 21 and 2 ** 22 are the codes of the
- * calendar and retry events.)
+ * Once per job and catch-up. (2 ** 21 is the code of the calendar event.)
  */
 export const EVENT_JOB_CATCH_UP = 8388608;
 /**
@@ -81,6 +86,7 @@ export const EVENT_ALL: number =
   EVENT_JOB_RESTORE_FAILED |
   EVENT_JOB_ABANDONED |
   EVENT_JOB_LEASE_LOST |
+  EVENT_JOB_RETRY |
   EVENT_JOB_CATCH_UP |
   EVENT_JOB_EXCLUDED;
 
@@ -106,6 +112,7 @@ const CODE_NAMES: ReadonlyMap<number, string> = new Map([
   [EVENT_JOB_RESTORE_FAILED, 'EVENT_JOB_RESTORE_FAILED'],
   [EVENT_JOB_ABANDONED, 'EVENT_JOB_ABANDONED'],
   [EVENT_JOB_LEASE_LOST, 'EVENT_JOB_LEASE_LOST'],
+  [EVENT_JOB_RETRY, 'EVENT_JOB_RETRY'],
   [EVENT_JOB_CATCH_UP, 'EVENT_JOB_CATCH_UP'],
   [EVENT_JOB_EXCLUDED, 'EVENT_JOB_EXCLUDED'],
 ]);
@@ -205,6 +212,36 @@ export class JobAbandonedEvent extends JobEvent {
     this.fireId = details.fireId;
     this.node = details.node;
     this.recovered = details.recovered;
+  }
+}
+
+/** A fire's run failed (or timed out) and the fire runs again at `retryAt`. */
+export class JobRetryEvent extends JobEvent {
+  readonly scheduledRunTime: Date;
+  readonly fireId: string;
+  /** The attempt that will run (2 for the first retry). */
+  readonly attempt: number;
+  /** When it becomes due (the backoff after the failure, jitter included). */
+  readonly retryAt: Date;
+  /** The failed run's error. */
+  readonly exception: unknown;
+  constructor(
+    jobId: string,
+    jobstore: string,
+    details: {
+      scheduledRunTime: Date;
+      fireId: string;
+      attempt: number;
+      retryAt: Date;
+      exception: unknown;
+    },
+  ) {
+    super(EVENT_JOB_RETRY, jobId, jobstore);
+    this.scheduledRunTime = details.scheduledRunTime;
+    this.fireId = details.fireId;
+    this.attempt = details.attempt;
+    this.retryAt = details.retryAt;
+    this.exception = details.exception;
   }
 }
 
@@ -329,6 +366,7 @@ export interface EventsByCode {
   [EVENT_JOB_RESTORE_FAILED]: JobRestoreFailedEvent;
   [EVENT_JOB_ABANDONED]: JobAbandonedEvent;
   [EVENT_JOB_LEASE_LOST]: JobExecutionEvent;
+  [EVENT_JOB_RETRY]: JobRetryEvent;
   [EVENT_JOB_CATCH_UP]: JobCatchUpEvent;
   [EVENT_JOB_EXCLUDED]: JobExcludedEvent;
 }

@@ -65,6 +65,7 @@ export type { FireRecord, FireState } from './stores/ledger.ts';
 
 export { type CurrentJob, currentJob } from './jobs/current-job.ts';
 export { Job, type JobChanges, type JobFunction, type JobState } from './jobs/job.ts';
+export type { OverlapPolicy, RetryOptions, RetryPolicy } from './jobs/retry.ts';
 
 // Exclusion calendars
 

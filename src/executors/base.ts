@@ -20,6 +20,7 @@ import { fireChannel, type JobRunContext, jobRunChannel } from '../tracing/chann
 import type {
   Executor,
   ExecutorContext,
+  FireChange,
   RunFire,
   ShutdownOptions,
   SubmitOptions,
@@ -375,7 +376,13 @@ export abstract class BaseExecutor implements Executor {
       const runTime = queue[batch.position++] as Date;
       if (fire !== undefined && batch.dropped?.has(fire.fireId) === true) continue;
       const now = context.now() - batch.skewMs;
-      if (job.misfireGraceTime !== null && now - runTime.getTime() > job.misfireGraceTime * 1000) {
+      // A retry runs late by design: the fire itself started in time.
+      const retry = (fire?.attempt ?? 1) > 1;
+      if (
+        job.misfireGraceTime !== null &&
+        !retry &&
+        now - runTime.getTime() > job.misfireGraceTime * 1000
+      ) {
         context.logger.warn(
           `Run time of job "${job.name}" (${job.id}) was missed by ${(now - runTime.getTime()) / 1000} s`,
         );
@@ -526,10 +533,10 @@ export abstract class BaseExecutor implements Executor {
       if (fire !== undefined) this.#fireChanged(job, fire, 'cancelled', value);
     } else if (value instanceof JobTimeoutError) {
       context.logger.error(value.message);
-      if (fire !== undefined) this.#fireChanged(job, fire, 'timed_out', value);
+      if (fire !== undefined) this.#fireChanged(job, fire, 'timed_out', value, runTime);
     } else {
       context.logger.error(`Job "${job.name}" (${job.id}) raised an exception`, value);
-      if (fire !== undefined) this.#fireChanged(job, fire, 'failed', value);
+      if (fire !== undefined) this.#fireChanged(job, fire, 'failed', value, runTime);
     }
     if (context.wants(EVENT_JOB_ERROR))
       context.dispatch(
@@ -545,11 +552,20 @@ export abstract class BaseExecutor implements Executor {
     publishSubmittedFires(this.context.scheduler ?? null, job, runTimes, fires, this.#alias);
   }
 
-  #fireChanged(job: Job, fire: RunFire, state: FireOutcome, error?: unknown): void {
+  #fireChanged(
+    job: Job,
+    fire: RunFire,
+    state: FireOutcome,
+    error?: unknown,
+    scheduledRunTime?: Date,
+  ): void {
     const report = this.context.fireChanged;
     if (report === undefined) return;
     try {
-      report.call(this.context, { job, fireId: fire.fireId, state, error });
+      const change: FireChange = { job, fireId: fire.fireId, state, error };
+      if (fire.attempt !== undefined) Object.assign(change, { attempt: fire.attempt });
+      if (scheduledRunTime !== undefined) Object.assign(change, { scheduledRunTime });
+      report.call(this.context, change);
     } catch (reportError) {
       this.context.logger.error(
         `Could not record fire ${fire.fireId} of job "${job.id}" as ${state}`,

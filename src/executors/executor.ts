@@ -40,6 +40,8 @@ export interface RunFire {
   readonly fencingToken: number;
   /** True when this run takes over the fire of a scheduler that died while running it. */
   readonly recovering: boolean;
+  /** Which run of the fire this is: 1 (the default), 2 for its first retry, … */
+  readonly attempt?: number;
 }
 
 /** What {@link ExecutorContext.fireChanged} reports. */
@@ -48,6 +50,10 @@ export interface FireChange {
   readonly fireId: string;
   readonly state: FireOutcome;
   readonly error?: unknown;
+  /** Which run of the fire ended (absent: 1). */
+  readonly attempt?: number;
+  /** The fire's scheduled run time. */
+  readonly scheduledRunTime?: Date;
 }
 
 /** How `shutdown` treats jobs still running, for a scheduler and for an executor. */

@@ -49,6 +49,8 @@ export function brokenJob(
       timeout: null,
       recover: false,
       history: 'all',
+      retry: null,
+      overlap: 'skip',
       nextRunTime,
     },
     jobstore,

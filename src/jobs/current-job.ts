@@ -23,6 +23,8 @@ export interface CurrentJob {
   readonly fencingToken: number;
   /** True when this run takes over the fire of a scheduler that died while running it (`recover: true`). */
   readonly recovering: boolean;
+  /** Which run of its fire this is: 1, then 2 for its first retry (`retry`), and so on. */
+  readonly attempt: number;
 }
 
 /** The fire a run carries out, as the scheduler's ledger records it. */
@@ -30,6 +32,8 @@ export interface RunFireInfo {
   readonly fireId: string;
   readonly fencingToken: number;
   readonly recovering: boolean;
+  /** Which run of the fire this is (absent: 1). */
+  readonly attempt?: number;
 }
 
 const storage = new AsyncLocalStorage<CurrentJob>();
@@ -68,6 +72,10 @@ export class JobRun implements CurrentJob {
 
   get recovering(): boolean {
     return this.fire?.recovering ?? false;
+  }
+
+  get attempt(): number {
+    return this.fire?.attempt ?? 1;
   }
 
   /** Has the run's signal been aborted? */

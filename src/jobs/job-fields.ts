@@ -14,6 +14,14 @@
 import { coerceBoolean, coerceNullableNumber, coerceNumber } from '../config/coerce.ts';
 import { describeValue } from '../config/describe.ts';
 import { InvalidJobOptionError } from './errors.ts';
+import {
+  checkOverlap,
+  checkRetry,
+  isOverlapPolicy,
+  isRetryPolicy,
+  type OverlapPolicy,
+  type RetryPolicy,
+} from './retry.ts';
 
 /** How a configuration string becomes a setting's value. @throws ConfigurationError naming `key` */
 type Coerce<T> = (key: string, value: unknown) => T;
@@ -27,6 +35,11 @@ interface SettingSpec<T> {
   readonly default: T;
   /** Stored documents written before the setting existed lack it: they read as the default. */
   readonly optionalInDocument?: boolean;
+  /**
+   * Checks and normalizes a value given to `addJob` or `modifyJob`, with
+   * messages naming the field at fault (instead of `expected`).
+   */
+  readonly check?: (value: unknown) => T;
 }
 
 /** A setting whose scheduler-wide default `jobDefaults` may set. */
@@ -46,6 +59,8 @@ export interface JobSettingSpecs {
   readonly recover: SettingSpec<boolean>;
   readonly calendar: SettingSpec<string | null>;
   readonly history: SettingSpec<FireHistory>;
+  readonly retry: SettingSpec<RetryPolicy | null>;
+  readonly overlap: SettingSpec<OverlapPolicy>;
 }
 
 /**
@@ -115,6 +130,20 @@ export const JOB_SETTINGS: JobSettingSpecs = {
     default: 'all',
     optionalInDocument: true,
   },
+  retry: {
+    expected: 'an object such as { attempts: 3 } or null',
+    test: isRetryPolicy,
+    default: null,
+    optionalInDocument: true,
+    check: checkRetry,
+  },
+  overlap: {
+    expected: "'skip', 'queue' or 'replace'",
+    test: isOverlapPolicy,
+    default: 'skip',
+    optionalInDocument: true,
+    check: checkOverlap,
+  },
 };
 
 export type JobSettingName = keyof JobSettingSpecs;
@@ -147,7 +176,8 @@ function spec(name: JobSettingName): SettingSpec<unknown> {
  * @throws InvalidJobOptionError naming the option, what it takes and the value.
  */
 export function checkJobSetting<K extends JobSettingName>(name: K, value: unknown): JobSettings[K] {
-  const { test, expected } = spec(name);
+  const { test, expected, check } = spec(name);
+  if (check !== undefined) return check(value) as JobSettings[K];
   if (!test(value)) {
     throw new InvalidJobOptionError(
       name,

@@ -8,6 +8,7 @@ import type { Zone } from '../time/zone.ts';
 import type { TriggerAlias, TriggerArgsByAlias } from '../triggers/aliases.ts';
 import type { Trigger } from '../triggers/trigger.ts';
 import type { FireHistory } from './job-fields.ts';
+import type { OverlapPolicy, RetryOptions, RetryPolicy } from './retry.ts';
 
 /** Any function a job can run. */
 // biome-ignore lint/suspicious/noExplicitAny: the parameter list is inferred per job; `any` keeps functions with typed parameters assignable.
@@ -31,6 +32,10 @@ export interface JobChanges<A extends unknown[] = unknown[]> {
   calendar?: string | null;
   /** Which of its fires the history keeps: every one (default), only those that did not succeed, or none once ended. */
   history?: FireHistory;
+  /** Run a failed or timed-out fire again after a backoff; null turns retries off. */
+  retry?: RetryOptions | null;
+  /** What a fire does when the job already runs `maxInstances` times: 'skip', 'queue' or 'replace'. */
+  overlap?: OverlapPolicy;
   /** `null` pauses the job. */
   nextRunTime?: Date | null;
 }
@@ -71,6 +76,10 @@ export interface JobState<A extends unknown[] = unknown[]> {
   /** The exclusion calendar's name (`scheduler.addCalendar`); null or left out for none. */
   calendar?: string | null;
   history: FireHistory;
+  /** Absent: null (no retries). */
+  retry?: RetryPolicy | null;
+  /** Absent: 'skip'. */
+  overlap?: OverlapPolicy;
   nextRunTime: Date | null;
 }
 
@@ -123,6 +132,10 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
   readonly calendar: string | null;
   /** Which of its fires the history keeps: `'all'`, `'failures'` (not the succeeded ones) or `'off'` (none once ended). */
   readonly history: FireHistory;
+  /** How a failed or timed-out fire is run again (every field set); null: it is not. */
+  readonly retry: RetryPolicy | null;
+  /** What a fire does when the job already runs `maxInstances` times. */
+  readonly overlap: OverlapPolicy;
   /** Alias of the store holding the job; null while the job is pending (the scheduler has not started). */
   readonly jobstore: string | null;
   /** Why this stored job cannot be restored (module moved, corrupt row), or undefined for a healthy job. */
@@ -156,6 +169,8 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
     this.recover = state.recover;
     this.calendar = state.calendar ?? null;
     this.history = state.history;
+    this.retry = state.retry ?? null;
+    this.overlap = state.overlap ?? 'skip';
     const next = state.nextRunTime === null ? Number.NaN : state.nextRunTime.getTime();
     // NaN stands for "paused", so an invalid Date must never get in.
     if (state.nextRunTime !== null && Number.isNaN(next)) {
@@ -263,6 +278,8 @@ export class Job<A extends unknown[] = unknown[]> implements JobState<A> {
       recover: this.recover,
       ...(this.calendar === null ? {} : { calendar: this.calendar }),
       history: this.history,
+      retry: this.retry,
+      overlap: this.overlap,
       nextRunTime,
     };
   }

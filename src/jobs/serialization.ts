@@ -37,6 +37,7 @@ import { decodeValue, encodeValue, encodeValueToJson, type JsonValue } from './c
 import { DeserializationError, SerializationError } from './errors.ts';
 import type { JobFunction, JobState } from './job.ts';
 import { JOB_SETTING_NAMES, JOB_SETTINGS, type JobSettings, settingProblem } from './job-fields.ts';
+import type { OverlapPolicy, RetryPolicy } from './retry.ts';
 
 /** The newest job state document version this Horarium writes and reads. */
 export const JOB_STATE_VERSION = 1;
@@ -61,6 +62,10 @@ export interface JobDocument {
   calendar?: string;
   /** Which of its fires the history keeps; written only when not `'all'`. */
   history?: 'failures' | 'off';
+  /** Run a failed fire again after a backoff; written only when set. */
+  retry?: RetryPolicy | null;
+  /** What a fire does at `maxInstances`; written only when not 'skip'. */
+  overlap?: OverlapPolicy;
   /** ISO 8601 instant in UTC; null when paused. */
   nextRunTime: string | null;
 }
@@ -228,6 +233,8 @@ export function serializeJob(job: JobState): string {
     recover,
     history,
   } = job;
+  const retry = job.retry ?? null;
+  const overlap = job.overlap ?? 'skip';
   const funcRef = checkFuncRef(job);
   const args = encodeArgs(job, encodeValueToJson);
   const trigger = readTrigger(job, triggerText);
@@ -242,6 +249,8 @@ export function serializeJob(job: JobState): string {
     (timeout !== null && typeof timeout !== 'number') ||
     typeof recover !== 'boolean' ||
     (history !== 'all' && history !== 'failures' && history !== 'off') ||
+    (retry !== null && typeof retry !== 'object') ||
+    typeof overlap !== 'string' ||
     trigger === undefined
   ) {
     // Fields of other types (possible only from untyped code) are left to JSON.stringify.
@@ -256,6 +265,8 @@ export function serializeJob(job: JobState): string {
     (recover ? ',"recover":true' : '') +
     (typeof job.calendar === 'string' ? `,"calendar":${JSON.stringify(job.calendar)}` : '') +
     (history === 'all' ? '' : `,"history":"${history}"`) +
+    (retry === null ? '' : `,"retry":${JSON.stringify(retry)}`) +
+    (overlap === 'skip' ? '' : `,"overlap":${JSON.stringify(overlap)}`) +
     `,"nextRunTime":${nextRunTime === null ? 'null' : `"${nextRunTime}"`}}`
   );
 }

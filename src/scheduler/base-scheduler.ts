@@ -263,6 +263,8 @@ export class BaseScheduler implements JobOwner {
       wakeup: () => this.wakeup(),
       processingSince: () => this.#processingSince,
       joinedNode: (managed) => this.#cluster.joined(managed),
+      overlapRefused: (job, runTimes, ring, fires) =>
+        this.#cluster.overlapRefused(job, runTimes, ring, fires),
       get nodeId() {
         return scheduler.#cluster.settings.nodeId;
       },
@@ -497,6 +499,7 @@ export class BaseScheduler implements JobOwner {
         }
       }),
     );
+    this.#cluster.stopLocalRetries();
     // The runs are over: their outcomes are written and the claims given back, so peers take over at once.
     await Promise.all([...this.#stores.values()].map((managed) => this.#cluster.leave(managed)));
     for (const managed of this.#stores.values()) await managed.stop();

@@ -4,6 +4,7 @@
  */
 import type { JobFunction } from '../jobs/job.ts';
 import type { FireHistory } from '../jobs/job-fields.ts';
+import type { OverlapPolicy, RetryOptions } from '../jobs/retry.ts';
 import type { Trigger } from '../triggers/trigger.ts';
 import type { TriggerAlias, TriggerArgsByAlias } from './trigger-aliases.ts';
 
@@ -48,6 +49,18 @@ export interface BaseJobOptions {
    * others stay is the scheduler's `history` option.
    */
   history?: FireHistory;
+  /**
+   * Run a failed or timed-out fire again after a backoff, up to `attempts`
+   * more times: `{ attempts, delay = 1, factor = 2, maxDelay = 300, jitter = false }`
+   * (seconds). `currentJob().attempt` counts the runs of a fire from 1.
+   */
+  retry?: RetryOptions | null;
+  /**
+   * When the job already runs `maxInstances` times: 'skip' the new fire (the
+   * default), 'queue' it to run as soon as an instance ends, or 'replace' the
+   * oldest running instance (its signal is aborted).
+   */
+  overlap?: OverlapPolicy;
 }
 
 /**

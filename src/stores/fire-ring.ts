@@ -103,6 +103,8 @@ export class FireRing {
       old.errorName = null;
       old.errorMessage = null;
       old.detail = fire.detail ?? null;
+      old.attempt = 1;
+      old.leaseUntil = null;
     }
     return fireId;
   }
@@ -116,10 +118,16 @@ export class FireRing {
     return this.#rows[slot]?.fireId === fireId ? slot : undefined;
   }
 
+  /** The row of a fire this ring gave the id of, while it holds it. */
+  #rowOf(fireId: string): Row | undefined {
+    const slot = this.#slotOf(fireId);
+    return slot === undefined ? undefined : this.#rows[slot];
+  }
+
   /** A start or an outcome; ignored for a fire the ring no longer holds. */
   update(
     fireId: string,
-    state: FireOutcome,
+    state: FireOutcome | 'queued',
     at: number,
     error?: { readonly name: string; readonly message: string },
   ): void {
@@ -127,21 +135,60 @@ export class FireRing {
     if (slot === undefined) return;
     const row = this.#rows[slot] as Row;
     const history = this.#histories[slot];
-    // An ended fire of a job that keeps less history leaves no row.
-    if (
-      state !== 'running' &&
-      (history === OFF || (history === FAILURES && state === 'succeeded'))
-    ) {
+    // An ended fire of a job that keeps less history leaves no row (a fire waiting
+    // for its retry or its turn has not ended).
+    const ended = state !== 'running' && state !== 'retried' && state !== 'queued';
+    if (ended && (history === OFF || (history === FAILURES && state === 'succeeded'))) {
       this.#rows[slot] = undefined;
       return;
     }
     row.state = state;
     if (state === 'running') row.startedAt = at;
-    else row.finishedAt = at;
+    else if (state !== 'queued') row.finishedAt = at;
     if (error !== undefined) {
       row.errorName = error.name;
       row.errorMessage = error.message;
     }
+  }
+
+  /**
+   * A run of a fire failed and the fire waits for its next attempt until
+   * `retryAt` (kept as its `leaseUntil`, as a shared store's ledger keeps it).
+   * Returns the fire's scheduled time, or undefined for a fire the ring no longer holds.
+   */
+  retried(
+    fireId: string,
+    at: number,
+    retryAt: number,
+    error?: { readonly name: string; readonly message: string },
+  ): number | undefined {
+    const row = this.#rowOf(fireId);
+    if (row === undefined) return undefined;
+    this.update(fireId, 'retried', at, error);
+    row.leaseUntil = retryAt;
+    return row.scheduledTime;
+  }
+
+  /** The next attempt of a `retried` fire starts: it is `claimed` again; returns its attempt number. */
+  rerun(fireId: string, at: number): number | undefined {
+    const row = this.#rowOf(fireId);
+    if (row === undefined || row.state !== 'retried') return undefined;
+    row.state = 'claimed';
+    row.attempt += 1;
+    row.claimedAt = at;
+    row.startedAt = null;
+    row.finishedAt = null;
+    row.leaseUntil = null;
+    return row.attempt;
+  }
+
+  /** The attempt {@link rerun} started could not start after all: the fire waits again until `retryAt`. */
+  rerunRefused(fireId: string, retryAt: number): void {
+    const row = this.#rowOf(fireId);
+    if (row === undefined || row.state !== 'claimed') return;
+    row.state = 'retried';
+    row.attempt -= 1;
+    row.leaseUntil = retryAt;
   }
 
   /** Fires as a ledger lists them (see {@link FireQuery}): newest first, copies. */

@@ -40,13 +40,17 @@ export type FireState =
   | 'missed'
   | 'coalesced'
   | 'skipped_max_instances'
-  | 'excluded';
+  | 'excluded'
+  | 'retried'
+  | 'queued';
 
 /**
  * A fire state a node sets on a fire it holds: `running` when its run starts,
  * then how it ended. `missed` and `skipped_max_instances` end a fire that
  * never started: its run time was past the job's misfire grace time when its
- * turn came, or the executor refused the batch.
+ * turn came, or the executor refused the batch. `retried`: the run failed and
+ * the fire waits for its next attempt (job option `retry`) until `retryAt`,
+ * when any node may take it (`reapExpiredFires`).
  */
 export type FireOutcome =
   | 'running'
@@ -55,7 +59,8 @@ export type FireOutcome =
   | 'timed_out'
   | 'cancelled'
   | 'missed'
-  | 'skipped_max_instances';
+  | 'skipped_max_instances'
+  | 'retried';
 
 /** Every fire state, for checking what a store read back. */
 export const FIRE_STATES: ReadonlySet<string> = new Set<FireState>([
@@ -70,6 +75,8 @@ export const FIRE_STATES: ReadonlySet<string> = new Set<FireState>([
   'coalesced',
   'skipped_max_instances',
   'excluded',
+  'retried',
+  'queued',
 ]);
 
 /** Is `value` one of the fire states? */
@@ -117,9 +124,17 @@ export interface NewFire {
   /**
    * `claimed`: a run the committer will start (node = committer, fence = the
    * commit's, run lease = now + runLeaseMs); the others are decided now and
-   * final (`finished_at` = now).
+   * final (`finished_at` = now). `queued`: a run refused for `maxInstances`
+   * of a job with `overlap: 'queue'`, waiting (due now, like a retry) until
+   * an instance of the job ends; any node may take it then.
    */
-  readonly state: 'claimed' | 'missed' | 'coalesced' | 'skipped_max_instances' | 'excluded';
+  readonly state:
+    | 'claimed'
+    | 'missed'
+    | 'coalesced'
+    | 'skipped_max_instances'
+    | 'excluded'
+    | 'queued';
   /** The fires submitted as one batch share it (a batch is one instance for `maxInstances`). */
   readonly batchId: string | null;
   /** Why, for the states decided when planned (e.g. how many times a coalesced row stands for). */
@@ -141,6 +156,20 @@ export interface JobCommit {
    * Omitted: `'all'`.
    */
   readonly history?: FireHistory;
+  /**
+   * The job as claimed, when this commit removes a job whose failed runs are
+   * retried (a finished date job) or whose fire it queues: its run and
+   * queued fires keep it, so that they run once the job is gone.
+   */
+  readonly retryJob?: Job;
+  /**
+   * The job already runs `maxInstances` times (its `overlap` option):
+   * `'queue'` — a fire of it queued before this commit's is recorded
+   * `skipped_max_instances` (one waits at a time); `'replace'` — its oldest
+   * live batch is recorded `cancelled`, so that the node running it finds its
+   * lease gone at its next renewal and aborts it.
+   */
+  readonly overlap?: 'queue' | 'replace';
 }
 
 export interface CommitOptions {
@@ -154,6 +183,8 @@ export interface CommitResult {
   readonly lost: readonly string[];
   /** The fire ids this commit inserted (a fire another commit inserted first is not among them). */
   readonly won: readonly string[];
+  /** The live fires this commit cancelled for `overlap: 'replace'` (a store without overlap leaves it out). */
+  readonly replaced?: readonly string[];
 }
 
 /** A state change of a fire the node holds. */
@@ -162,8 +193,10 @@ export interface FireUpdate {
   readonly state: FireOutcome;
   /** When it happened (epoch ms, the node's clock corrected by its skew). */
   readonly at: number;
-  /** For `failed` and `timed_out`: the error, trimmed. */
+  /** For `failed`, `timed_out` and `retried`: the error, trimmed. */
   readonly error?: { readonly name: string; readonly message: string };
+  /** For `retried`: when the next attempt is due (store clock, epoch ms); kept as the fire's `leaseUntil`. */
+  readonly retryAt?: number;
 }
 
 /** A fire as the ledger holds it. */
@@ -208,6 +241,17 @@ export interface ReapResult {
   readonly abandoned: readonly FireRecord[];
   /** Fires of jobs with `recover: true` that the reaper took over (fence + 1, node = reaper): run them again. */
   readonly recovered: readonly RecoveredFire[];
+  /**
+   * Retries now due that the reaper took (`retried` → `claimed`, attempt + 1,
+   * fence + 1, node = reaper), and queued fires whose turn came (`queued` →
+   * `claimed`, same attempt): run them. A store without retries leaves it out.
+   */
+  readonly retries?: readonly RecoveredFire[];
+  /**
+   * When to look again for retries (store clock, epoch ms): no retry waiting
+   * now is due before it (the next one is due then, or later); null when none waits.
+   */
+  readonly nextRetryAt?: number | null;
 }
 
 /** A scheduler process sharing the store, as its check-ins describe it. */
@@ -334,8 +378,17 @@ export interface ClusterLedger {
   updateFires(owner: string, updates: readonly FireUpdate[]): Promise<string[]>;
   /** Renews the run leases of `owner`'s live fires whose lease has not expired; returns their ids. */
   renewFireLeases(owner: string, leaseMs: number, now?: number): Promise<string[]>;
-  /** Records fires with expired run leases `abandoned`, or takes over those of `recover: true` jobs. */
+  /**
+   * Records fires with expired run leases `abandoned`, or takes over those of
+   * `recover: true` jobs; takes the `retried` fires whose retry is due (their
+   * `leaseUntil` passed) while their job runs fewer than `maxInstances` times.
+   */
   reapExpiredFires(owner: string, options: ReapOptions): Promise<ReapResult>;
+  /**
+   * True when commits keep `queued` fires and make room for `overlap`
+   * (`JobCommit.overlap`); a store without it treats every overlap as 'skip'.
+   */
+  readonly overlap?: boolean;
   /** Releases the claims `owner` holds (graceful shutdown: peers may claim those jobs at once). */
   releaseClaims(owner: string): Promise<void>;
   /** Records a node's check-in (insert or update). */

@@ -54,6 +54,8 @@ function jobState(overrides: Partial<JobState> = {}): JobState {
     timeout: null,
     recover: false,
     history: 'all',
+    // Settings absent by default (retry, calendar) stay absent through a round trip.
+    overlap: 'skip',
     nextRunTime: new Date(Date.UTC(2025, 0, 1, 1)),
     ...overrides,
   };

@@ -24,6 +24,7 @@ import {
   EVENT_JOB_MODIFIED,
   EVENT_JOB_REMOVED,
   EVENT_JOB_RESTORE_FAILED,
+  EVENT_JOB_RETRY,
   EVENT_JOB_SUBMITTED,
   EVENT_JOBSTORE_ADDED,
   EVENT_JOBSTORE_ERROR,
@@ -39,6 +40,7 @@ import {
   JobExcludedEvent,
   JobExecutionEvent,
   JobRestoreFailedEvent,
+  JobRetryEvent,
   JobStoreErrorEvent,
   JobSubmissionEvent,
   SchedulerEvent,
@@ -68,6 +70,7 @@ const DISPATCHED_AS = {
   [EVENT_JOB_LEASE_LOST]: JobExecutionEvent,
   [EVENT_JOB_CATCH_UP]: JobCatchUpEvent,
   [EVENT_JOB_EXCLUDED]: JobExcludedEvent,
+  [EVENT_JOB_RETRY]: JobRetryEvent,
 };
 
 type Instances<T> = {
@@ -83,6 +86,16 @@ const FIXED_CODE: ReadonlyMap<string, number> = new Map([
       fireId: 'f',
       node: null,
       recovered: false,
+    }).code,
+  ],
+  [
+    JobRetryEvent.name,
+    new JobRetryEvent('job', 'default', {
+      scheduledRunTime: new Date(0),
+      fireId: 'f',
+      attempt: 2,
+      retryAt: new Date(1000),
+      exception: null,
     }).code,
   ],
   [JobStoreErrorEvent.name, new JobStoreErrorEvent('default', 'getDueJobs', null).code],
@@ -133,7 +146,7 @@ function constructions(): { where: string; className: string; constant: string |
 describe('the event class of each code', () => {
   it('the mirror is exactly EventsByCode', () => {
     expectTypeOf<Instances<typeof DISPATCHED_AS>>().toEqualTypeOf<EventsByCode>();
-    expect(Object.keys(DISPATCHED_AS)).toHaveLength(23);
+    expect(Object.keys(DISPATCHED_AS)).toHaveLength(24);
   });
 
   it('every event built in src/ has the class EventsByCode gives its code, and every code is built somewhere', () => {

@@ -10,7 +10,10 @@
  * only the first insert of a fire win; the reaper records a dead node's fire
  * abandoned exactly once, or takes it over for a `recover` job; a batch counts
  * once toward maxInstances; a node changes and renews only its own fires; a
- * change the user makes between a claim and its commit wins over the commit.
+ * change the user makes between a claim and its commit wins over the commit;
+ * a `retried` fire waits until its retry time, is then taken by one node as
+ * its next attempt (waiting while its job runs maxInstances times), and is
+ * cancelled when its job was removed.
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -266,8 +269,17 @@ export function describeLedgerContract(
 
     describe('fires a node holds', () => {
       async function committedFire(owner: string, jobId = 'j', time = BASE_TIME): Promise<string> {
-        const job = makeJob(jobId, time);
-        await store.addJob(job);
+        await store.addJob(makeJob(jobId, time));
+        return committedFireOf(owner, jobId, time);
+      }
+
+      /** Claims the job `jobId` (due at `time`) and commits one run fire of it. */
+      async function committedFireOf(
+        owner: string,
+        jobId: string,
+        time = BASE_TIME,
+      ): Promise<string> {
+        const job = (await store.lookupJob(jobId)) as Job;
         const [claimed] = (await claim(owner, time)).jobs;
         const fire = runFire(time);
         await commit(
@@ -345,7 +357,7 @@ export function describeLedgerContract(
           runLeaseMs: RUN_LEASE,
           now: BASE_TIME + RUN_LEASE,
         });
-        expect(early).toEqual({ abandoned: [], recovered: [] });
+        expect(early).toMatchObject({ abandoned: [], recovered: [] });
         const reaped = await ledger.reapExpiredFires(C, {
           limit: 10,
           runLeaseMs: RUN_LEASE,
@@ -407,6 +419,91 @@ export function describeLedgerContract(
         ).toEqual([]);
         const [next] = (await claim(B, BASE_TIME + 300_000)).jobs;
         expect(next?.fence).toBe(3);
+      });
+
+      const RETRY = { attempts: 2, delay: 1, factor: 2, maxDelay: 300, jitter: false };
+      const retried = (id: string, at: number, retryAt: number) =>
+        ledger.updateFires(A, [
+          { fireId: id, state: 'running', at: at - 1 },
+          {
+            fireId: id,
+            state: 'retried',
+            at,
+            retryAt,
+            error: { name: 'Error', message: 'flaky' },
+          },
+        ]);
+      const reap = (owner: string, now: number) =>
+        ledger.reapExpiredFires(owner, { limit: 10, runLeaseMs: RUN_LEASE, now });
+
+      it('a retried fire waits until its retry time, then any node takes it as its next attempt, with a newer fence', async () => {
+        await store.addJob(makeJob('j', BASE_TIME, { retry: RETRY }));
+        const id = await committedFireOf(A, 'j');
+        const { fence } = (await firesOf('j'))[0] as FireRecord;
+        expect(await retried(id, BASE_TIME + 2, BASE_TIME + 10 * SECOND)).toEqual([]);
+        expect((await firesOf('j'))[0]).toMatchObject({
+          state: 'retried',
+          attempt: 1,
+          leaseUntil: BASE_TIME + 10 * SECOND,
+          finishedAt: BASE_TIME + 2,
+          errorMessage: 'flaky',
+        });
+        // Not a live fire: its node renews and finishes it no more.
+        expect(await ledger.renewFireLeases(A, RUN_LEASE, BASE_TIME + 3)).toEqual([]);
+        const early = await reap(B, BASE_TIME + 10 * SECOND);
+        expect(early).toMatchObject({ abandoned: [], recovered: [], retries: [] });
+        expect(early.nextRetryAt).toBeTypeOf('number');
+        expect(early.nextRetryAt).toBeLessThanOrEqual(BASE_TIME + 10 * SECOND);
+        const due = await reap(B, BASE_TIME + 10 * SECOND + 1);
+        expect(due.abandoned).toEqual([]);
+        expect(due.retries?.map((r) => [r.job.id, r.fire.fireId, r.fire.attempt])).toEqual([
+          ['j', id, 2],
+        ]);
+        expect(due.nextRetryAt ?? null).toBeNull();
+        const [record] = await firesOf('j');
+        expect(record).toMatchObject({
+          state: 'claimed',
+          node: B,
+          attempt: 2,
+          recovering: false,
+          leaseUntil: BASE_TIME + 10 * SECOND + 1 + RUN_LEASE,
+        });
+        expect(record?.fence).toBeGreaterThan(fence);
+        expect(due.retries?.[0]?.fire.fence).toBe(record?.fence);
+        // Taken once: another reaper finds nothing.
+        expect((await reap(C, BASE_TIME + 10 * SECOND + 2)).retries ?? []).toEqual([]);
+        expect(
+          await ledger.updateFires(B, [
+            { fireId: id, state: 'running', at: BASE_TIME + 11 * SECOND },
+            { fireId: id, state: 'succeeded', at: BASE_TIME + 12 * SECOND },
+          ]),
+        ).toEqual([]);
+        expect((await firesOf('j'))[0]).toMatchObject({ state: 'succeeded', attempt: 2 });
+      });
+
+      it('a due retry waits while its job runs maxInstances times; one whose job is gone is cancelled', async () => {
+        const job = makeJob('j', BASE_TIME, { retry: RETRY });
+        await store.addJob(job);
+        const first = await committedFireOf(A, 'j');
+        await retried(first, BASE_TIME + 2, BASE_TIME + SECOND);
+        // The next fire of the job runs (its lease is live) when the retry falls due.
+        const later = BASE_TIME + 5 * 60 * SECOND;
+        const second = await committedFireOf(B, 'j', later);
+        const busy = await reap(C, later + 1);
+        expect(busy.retries ?? []).toEqual([]);
+        expect((busy.nextRetryAt ?? 0) > later).toBe(true);
+        expect(
+          await ledger.updateFires(B, [{ fireId: second, state: 'succeeded', at: later + 2 }]),
+        ).toEqual([]);
+        const free = await reap(C, (busy.nextRetryAt as number) + 1);
+        expect(free.retries?.map((r) => r.fire.fireId)).toEqual([first]);
+        // A retry whose job was removed by its user does not run.
+        await store.addJob(makeJob('gone', BASE_TIME, { retry: RETRY }));
+        const orphan = await committedFireOf(A, 'gone');
+        await retried(orphan, BASE_TIME + 2, BASE_TIME + SECOND);
+        await store.removeJob('gone');
+        expect((await reap(C, later + 10 * SECOND)).retries ?? []).toEqual([]);
+        expect((await firesOf('gone'))[0]).toMatchObject({ state: 'cancelled' });
       });
     });
 

@@ -129,7 +129,7 @@ describe('MongoJobStore ledger on a standalone server (model)', () => {
       runLeaseMs: LEASE,
       now: BASE_TIME,
     });
-    expect(reaped).toEqual({ abandoned: [], recovered: [] });
+    expect(reaped).toMatchObject({ abandoned: [], recovered: [] });
     expect(fires.documents[0]?.state).toBe('abandoned');
     expect(await store.ledger.getFires({ limit: 10 })).toEqual([]);
     await store.shutdown();

@@ -167,7 +167,7 @@ describeBackend('RedisJobStore cluster ledger', redisBackend, unreachable, () =>
       runLeaseMs: LEASE,
       now: BASE_TIME + 10 * LEASE,
     });
-    expect(reaped).toEqual({ abandoned: [], recovered: [] });
+    expect(reaped).toMatchObject({ abandoned: [], recovered: [] });
     expect(warnings).toHaveLength(2);
     expect(await admin.zcard(`${prefix}live_fires`)).toBe(0);
     // Claims still work around them.

@@ -31,6 +31,8 @@ const STATE_COLOURS: Partial<Record<FireState, Parameters<typeof paint>[0]>> = {
   missed: 'yellow',
   skipped_max_instances: 'yellow',
   excluded: 'yellow',
+  retried: 'yellow',
+  queued: 'yellow',
 };
 
 function stateText(state: FireState): string {

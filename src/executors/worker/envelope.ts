@@ -75,8 +75,8 @@ export type RunTask = [
   /** Epoch ms of the scheduled run time. */
   runTime: number,
   args: unknown[],
-  /** The ledger fire the run carries out (shared stores): id, fencing token, recovering. */
-  fire?: [fireId: string, fencingToken: number, recovering: boolean],
+  /** The ledger fire the run carries out (shared stores): id, fencing token, recovering, attempt. */
+  fire?: [fireId: string, fencingToken: number, recovering: boolean, attempt: number],
 ];
 
 /** Warms a worker up: imports `modules`, reports `ready` and holds the worker until released (an abort message). */

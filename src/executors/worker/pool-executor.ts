@@ -179,7 +179,8 @@ export abstract class PoolExecutor<Pool extends WorkerPool, Stop> extends BaseEx
       job.args,
     ];
     const { fire } = run;
-    if (fire !== undefined) task.push([fire.fireId, fire.fencingToken, fire.recovering]);
+    if (fire !== undefined)
+      task.push([fire.fireId, fire.fencingToken, fire.recovering, fire.attempt ?? 1]);
     // The common run (no timeout, no lease to lose) pays for no channel, AbortController
     // or listener: it is only ever cancelled by shutdown, which stops it with the pool.
     flight.sent =

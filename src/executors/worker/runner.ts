@@ -282,7 +282,7 @@ function runLoaded(func: JobFunction, task: RunTask): unknown {
     new Date(runTime),
     fire === undefined
       ? undefined
-      : { fireId: fire[0], fencingToken: fire[1], recovering: fire[2] },
+      : { fireId: fire[0], fencingToken: fire[1], recovering: fire[2], attempt: fire[3] },
   );
   const early = takeEarlyAbort(token);
   if (early?.horarium === 'abort') run.abort(decodeThrown(early.reason));

@@ -8,14 +8,17 @@
 import { hostname } from 'node:os';
 import { ConfigurationError } from '../../config/errors.ts';
 import type { SchedulerEvent } from '../../events.ts';
-import type { Executor, FireChange } from '../../executors/executor.ts';
+import type { Executor, FireChange, RunFire } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
+import type { FireRing } from '../../stores/fire-ring.ts';
 import type { NodeRecord } from '../../stores/ledger.ts';
 import type { PublishingScheduler } from '../../tracing/channels.ts';
 import { leaseChannel } from '../../tracing/channels.ts';
 import { VERSION } from '../../version.ts';
 import type { RetentionSettings } from '../history/retention-options.ts';
+import { LocalOverlap } from '../loop/local-overlap.ts';
+import { LocalRetries } from '../loop/local-retries.ts';
 import type { ManagedStore } from '../managed-store.ts';
 import { reportLease } from '../tracing/leases.ts';
 import { type ClusterOptions, type ClusterSettings, clusterSettings } from './cluster-options.ts';
@@ -64,9 +67,40 @@ export class ClusterNodes {
   #startedAt: number | undefined;
   /** Joins in progress, by store alias. */
   readonly #joining = new Map<string, Promise<StoreNode | undefined>>();
+  /** Retries of the fires of stores kept in the process (memory stores). */
+  readonly #localRetries: LocalRetries;
+  /** The overlap of the jobs of stores kept in the process. */
+  readonly #localOverlap: LocalOverlap;
 
   constructor(host: ClusterNodesHost) {
     this.#host = host;
+    const local = {
+      get logger() {
+        return host.logger;
+      },
+      executor: (alias: string) => host.executor(alias),
+      isProcessing: () => host.isProcessing(),
+      dispatch: (event: SchedulerEvent) => host.dispatch(event),
+      wants: (mask: number) => host.wants(mask),
+    };
+    this.#localRetries = new LocalRetries(local);
+    this.#localOverlap = new LocalOverlap(local);
+  }
+
+  /** Shutdown: the retries and queued runs waiting in the process are recorded cancelled. */
+  stopLocalRetries(): void {
+    this.#localRetries.stop();
+    this.#localOverlap.stop();
+  }
+
+  /** See `PassHost.overlapRefused`. */
+  overlapRefused(
+    job: Job,
+    runTimes: readonly Date[],
+    ring: FireRing | undefined,
+    fires: readonly RunFire[] | undefined,
+  ): boolean {
+    return this.#localOverlap.refused(job, runTimes, ring, fires);
   }
 
   /** New cluster options (while stopped): a node id left unset is generated anew. */
@@ -177,16 +211,21 @@ export class ClusterNodes {
     if (jobstore === null) return;
     const managed = this.#host.store(jobstore);
     if (managed === undefined) return;
-    if (managed.node !== undefined) managed.node.fireChanged(change);
-    else
-      managed.store.fireRing?.update(
-        change.fireId,
-        change.state,
-        Date.now(),
-        change.error !== undefined && (change.state === 'failed' || change.state === 'timed_out')
-          ? errorSummary(change.error)
-          : undefined,
-      );
+    if (managed.node !== undefined) {
+      managed.node.fireChanged(change);
+      return;
+    }
+    const ring = managed.store.fireRing;
+    this.#localOverlap.changed(change);
+    if (ring !== undefined && this.#localRetries.ended(ring, managed.alias, change)) return;
+    ring?.update(
+      change.fireId,
+      change.state,
+      Date.now(),
+      change.error !== undefined && (change.state === 'failed' || change.state === 'timed_out')
+        ? errorSummary(change.error)
+        : undefined,
+    );
   }
 
   /** Leaves the store (graceful shutdown, store removed): its node is dropped. */

@@ -9,17 +9,22 @@ import { hostname } from 'node:os';
 import {
   EVENT_JOB_ABANDONED,
   EVENT_JOB_LEASE_LOST,
+  EVENT_JOB_RETRY,
   JobAbandonedEvent,
   JobExecutionEvent,
+  JobRetryEvent,
   type SchedulerEvent,
 } from '../../events.ts';
 import {
   type Executor,
   type FireChange,
+  JobCancelledError,
   LeaseLostError,
   MaxInstancesReachedError,
+  type SubmitOptions,
 } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
+import { retriesLeft, retryDelayMs } from '../../jobs/retry.ts';
 import type { Logger } from '../../logging.ts';
 import type { ClusterLedger, FireRecord, FireUpdate, NodeRecord } from '../../stores/ledger.ts';
 import { leaseChannel, type PublishingScheduler } from '../../tracing/channels.ts';
@@ -45,6 +50,20 @@ const MIN_CONTENDED_MS = 50;
 const MAX_CONTENDED_MS = 2000;
 /** Error messages are trimmed to this many characters in the ledger. */
 const ERROR_MESSAGE_LENGTH = 1000;
+/**
+ * The first reaper round after joining comes this soon (ms), so that retries
+ * left waiting in the ledger (by this node before a restart, or by a node
+ * that stopped) run about when they are due.
+ */
+const FIRST_REAP_MS = 1000;
+/**
+ * After a run of a job with `overlap: 'queue'` ends, the reaper looks for its
+ * queued fire this soon (ms): once the run's outcome is written (the writer
+ * batches for up to 50 ms), the queued fire's turn has come.
+ */
+const QUEUE_LOOK_MS = 150;
+/** How often a run replacing an instance on this node asks its executor again while that instance ends (ms). */
+const REPLACE_POLL_MS = 50;
 
 /** What a store node needs from its scheduler and its managed store. */
 export interface StoreNodeHost {
@@ -76,6 +95,8 @@ export interface WonFire {
   readonly scheduledTime: number;
   readonly fencingToken: number;
   readonly recovering: boolean;
+  /** Which run of the fire this is (absent: 1). */
+  readonly attempt?: number;
 }
 
 export class StoreNode {
@@ -90,6 +111,8 @@ export class StoreNode {
   #skewWarned = false;
   #keeperTimer: NodeJS.Timeout | undefined;
   #reaperTimer: NodeJS.Timeout | undefined;
+  /** A reaper round at the time the next waiting retry is due, and that time (local epoch ms). */
+  #retryTimer: { timer: NodeJS.Timeout; at: number } | undefined;
   #keeping: Promise<void> | undefined;
   #reaping: Promise<void> | undefined;
   #stopped = false;
@@ -226,6 +249,7 @@ export class StoreNode {
     this.#scheduleKeeper();
     this.#scheduleReaper();
     this.#purger.start();
+    this.#reapAt(Date.now() + FIRST_REAP_MS);
     // Two connections of their own, opened side by side.
     await Promise.all([this.#startLeaseWorker(), this.#openWakeUps()]);
   }
@@ -326,7 +350,10 @@ export class StoreNode {
   #renewed(startedAt: number, ids: readonly string[]): void {
     if (leaseChannel.hasSubscribers) reportLease(this.#host, 'renewed', { count: ids.length });
     for (const fire of this.#book.renewed(ids, startedAt, this.settings.runLeaseMs))
-      this.#leaseLost(fire, 'another scheduler took the fire over or recorded it abandoned');
+      this.#leaseLost(
+        fire,
+        'another scheduler took the fire over, recorded it abandoned, or cancelled it to run a newer fire of the job in its place (overlap: replace)',
+      );
   }
 
   /** Fires a commit won: held, their leases kept from now on. `since` is the local time the commit began. */
@@ -340,6 +367,9 @@ export class StoreNode {
     const held = this.#book.get(change.fireId);
     if (held === undefined) return;
     if (change.state !== 'running') this.#book.release(change.fireId);
+    if (change.state !== 'running' && change.job.overlap === 'queue')
+      this.#reapAt(Date.now() + QUEUE_LOOK_MS);
+    if (this.#retried(change, held.scheduledTime)) return;
     const update: FireUpdate =
       change.error !== undefined && (change.state === 'failed' || change.state === 'timed_out')
         ? {
@@ -350,6 +380,119 @@ export class StoreNode {
           }
         : { fireId: change.fireId, state: change.state, at: this.#storeNow() };
     this.#writer.push(update, () => this.#label(held.job, held.scheduledTime, change.fireId));
+  }
+
+  /**
+   * A failed or timed-out run of a job with retries left: the fire is
+   * recorded `retried`, due again after the backoff, when any node may take
+   * it (the reaper); this node looks then. False for any other change.
+   */
+  #retried(change: FireChange, scheduledTime: number): boolean {
+    const { job, state } = change;
+    if (state !== 'failed' && state !== 'timed_out') return false;
+    const attempt = change.attempt ?? 1;
+    if (job.retry === null || !retriesLeft(job.retry, attempt)) return false;
+    const delay = retryDelayMs(job.retry, attempt);
+    const retryAt = this.#storeNow() + delay;
+    const update: FireUpdate = {
+      fireId: change.fireId,
+      state: 'retried',
+      at: this.#storeNow(),
+      retryAt,
+      ...(change.error === undefined ? {} : { error: errorSummary(change.error) }),
+    };
+    this.#writer.push(update, () => this.#label(job, scheduledTime, change.fireId));
+    this.#reapAt(Date.now() + delay);
+    if (this.#host.wants(EVENT_JOB_RETRY))
+      this.#host.dispatch(
+        new JobRetryEvent(job.id, this.#host.alias, {
+          scheduledRunTime: new Date(scheduledTime),
+          fireId: change.fireId,
+          attempt: attempt + 1,
+          retryAt: new Date(this.localTime(retryAt)),
+          exception: change.error,
+        }),
+      );
+    return true;
+  }
+
+  /** A reaper round at local time `at` (or earlier, when one is set for earlier): a retry is due then. */
+  #reapAt(at: number): void {
+    if (this.#stopped) return;
+    const current = this.#retryTimer;
+    if (current !== undefined && current.at <= at) return;
+    clearTimeout(current?.timer);
+    const timer = setTimeout(
+      () => {
+        this.#retryTimer = undefined;
+        // A round in progress finishes first; then this one runs.
+        const previous = this.#reaping ?? Promise.resolve();
+        const round = previous.then(() => this.reap());
+        this.#reaping = round.finally(() => {
+          if (this.#reaping === round) this.#reaping = undefined;
+        });
+      },
+      Math.max(at - Date.now(), 0),
+    );
+    timer.unref();
+    this.#retryTimer = { timer, at };
+  }
+
+  /**
+   * Fires a commit cancelled to make room for a newer fire of their job
+   * (`overlap: 'replace'`): those this node runs are aborted now, through
+   * their signal. (A peer running one finds its lease gone at its next
+   * renewal, within a third of the run lease, and aborts it then.)
+   */
+  replaced(fireIds: readonly string[]): void {
+    for (const fireId of fireIds) {
+      const fire = this.#book.release(fireId);
+      if (fire === undefined) continue;
+      const reason = new JobCancelledError(
+        fire.job.id,
+        'a newer fire of the job replaced this run (overlap: replace)',
+      );
+      this.#host.logger.info(reason.message);
+      this.#host.executor(fire.job.executor)?.abortFire?.(fire.job.id, fireId, reason);
+    }
+  }
+
+  /**
+   * Submits a replacing batch once the instance it replaces on this node has
+   * ended: the executor counts that instance until its run settles. Gives up
+   * (the fires recorded skipped) after half a run lease.
+   */
+  submitWhenFree(
+    job: Job,
+    executor: Executor,
+    fires: readonly WonFire[],
+    options: SubmitOptions,
+    startedAt: number = Date.now(),
+  ): void {
+    const timer = setTimeout(() => {
+      try {
+        executor.submitJob(
+          job,
+          fires.map((fire) => new Date(fire.scheduledTime)),
+          options,
+        );
+      } catch (error) {
+        const waited = Date.now() - startedAt;
+        if (error instanceof MaxInstancesReachedError && waited < this.settings.runLeaseMs / 2) {
+          this.submitWhenFree(job, executor, fires, options, startedAt);
+          return;
+        }
+        for (const fire of fires)
+          this.giveUp(
+            job,
+            fire.fireId,
+            fire.scheduledTime,
+            error instanceof MaxInstancesReachedError ? 'skipped_max_instances' : 'failed',
+            error instanceof MaxInstancesReachedError ? undefined : error,
+          );
+      }
+    }, REPLACE_POLL_MS);
+    timer.unref();
   }
 
   /**
@@ -531,7 +674,11 @@ export class StoreNode {
       for (const fire of result.abandoned) this.#abandoned(fire);
       for (const { fire, job, previousNode } of result.recovered)
         this.#recover(fire, job, previousNode ?? fire.node, since);
-      if (result.abandoned.length + result.recovered.length < REAP_LIMIT) return;
+      const retries = result.retries ?? [];
+      for (const { fire, job } of retries) this.#runAgain(fire, job, since, false);
+      if (result.nextRetryAt !== undefined && result.nextRetryAt !== null)
+        this.#reapAt(this.localTime(result.nextRetryAt));
+      if (result.abandoned.length + result.recovered.length + retries.length < REAP_LIMIT) return;
     }
   }
 
@@ -568,11 +715,22 @@ export class StoreNode {
           recovered: true,
         }),
       );
+    this.#runAgain(fire, job, since, true);
+  }
+
+  /** Runs a fire the reaper took: a recovered one, or the next attempt of a retried one. */
+  #runAgain(fire: FireRecord, job: Job, since: number, recovering: boolean): void {
+    const time = new Date(fire.scheduledTime);
+    if (!recovering)
+      this.#host.logger.debug(
+        `Running attempt ${fire.attempt} of ${this.#host.describeJob(job)} scheduled at ${time.toISOString()} (fire ${fire.fireId})`,
+      );
     const won: WonFire = {
       fireId: fire.fireId,
       scheduledTime: fire.scheduledTime,
       fencingToken: fire.fence,
-      recovering: true,
+      recovering,
+      ...(fire.attempt > 1 ? { attempt: fire.attempt } : {}),
     };
     this.hold(job, [won], since);
     const executor = this.#host.executor(job.executor);
@@ -598,7 +756,7 @@ export class StoreNode {
         state === 'failed' ? error : undefined,
       );
       this.#host.logger.error(
-        `Could not run the recovered fire ${fire.fireId} of ${this.#host.describeJob(job)}`,
+        `Could not run the ${recovering ? 'recovered fire' : 'retry of fire'} ${fire.fireId} of ${this.#host.describeJob(job)}`,
         error,
       );
     }
@@ -647,6 +805,8 @@ export class StoreNode {
   #clearTimers(): void {
     clearTimeout(this.#keeperTimer);
     clearTimeout(this.#reaperTimer);
+    clearTimeout(this.#retryTimer?.timer);
+    this.#retryTimer = undefined;
     this.#keeperTimer = undefined;
     this.#reaperTimer = undefined;
   }

@@ -119,6 +119,7 @@ const VERDICT_OF_STATE: Readonly<Record<string, ExplainVerdict>> = {
   timed_out: 'failed',
   cancelled: 'failed',
   retried: 'failed',
+  queued: 'running',
   claimed: 'running',
   running: 'running',
   missed: 'missed',
@@ -451,6 +452,16 @@ function fromFire(
       );
       break;
     }
+    case 'retried':
+      evidence.push(
+        `Its run (attempt ${fire.attempt}) failed${fire.finishedAt === null ? '' : ` at ${show(fire.finishedAt)}`}${fire.errorName === null ? '' : `: ${fire.errorName}: ${fire.errorMessage ?? ''}`}; it runs again${fire.leaseUntil === null ? '' : ` at ${show(fire.leaseUntil)}`} (retry).`,
+      );
+      break;
+    case 'queued':
+      evidence.push(
+        `It waits for a running instance of the job to end, as the job already had as many runs in progress as its maxInstances allows (overlap: queue).`,
+      );
+      break;
     case 'skipped_max_instances':
       evidence.push(
         `It was not run: the job already had as many runs in progress as its maxInstances allows${by === '' ? '' : ` (decided${by})`}.`,

@@ -19,7 +19,7 @@ import {
 } from '../../events.ts';
 import type { Executor } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
-import type { Claim, JobCommit, NewFire } from '../../stores/ledger.ts';
+import type { Claim, CommitResult, JobCommit, NewFire } from '../../stores/ledger.ts';
 import { fireChannel } from '../../tracing/channels.ts';
 import { calendarsFor, excludedDetail, excludedEvent } from '../calendar-registry.ts';
 import { randomId } from '../cluster/random-ids.ts';
@@ -176,7 +176,7 @@ async function commitClaim(
     }
     planned.push(planFires(node, plan, fence, liveBatches, catchUp));
   }
-  let result: { lost: readonly string[]; won: readonly string[] };
+  let result: CommitResult;
   try {
     result = await managed.withTimeout('commitClaims', () =>
       commitTraced(
@@ -197,6 +197,7 @@ async function commitClaim(
   }
   const lost = new Set(result.lost);
   const won = new Set(result.won);
+  if (result.replaced !== undefined && result.replaced.length > 0) node.replaced(result.replaced);
   await managed.recordCommitted(
     planned.map((p) => p.plan).filter((plan) => !lost.has(plan.job.id)),
   );
@@ -215,6 +216,12 @@ async function commitClaim(
     }
     if (plan.updated === null) host.dispatch(new JobEvent(EVENT_JOB_REMOVED, job.id, alias));
     else if (plan.paused) host.dispatch(new JobEvent(EVENT_JOB_MODIFIED, job.id, alias));
+    if (skipped && job.overlap === 'queue' && node.ledger.overlap === true) {
+      host.logger.info(
+        `Job "${job.name}" (${job.id}) runs its maximum number of instances (${job.maxInstances}); its run at ${plan.runTimes.at(-1)?.toISOString()} is queued until one ends (overlap: queue)`,
+      );
+      continue;
+    }
     if (skipped) {
       host.logger.warn(
         `Execution of job "${job.name}" (${job.id}) skipped: maximum number of running instances reached (${job.maxInstances}) across the schedulers sharing job store "${alias}"`,
@@ -266,9 +273,15 @@ function planFires(
       detail: excludedDetail(plan),
     });
   }
+  let overlap: 'queue' | 'replace' | undefined;
   if (plan.executor !== undefined && runTimes.length > 0) {
     // A continuation joins its running batch: not a new instance.
     skipped = !plan.continuation && liveBatches >= job.maxInstances;
+    if (skipped && job.overlap !== 'skip' && node.ledger.overlap === true) {
+      overlap = job.overlap;
+      // 'replace': the commit cancels the oldest instance, and these run now.
+      skipped = overlap === 'queue';
+    }
     const batchId = node.batchIdFor(job.id, plan.continuation, plan.capped);
     const into = runTimes[0] as Date;
     if (job.coalesce && into.getTime() !== job.nextRunTimeMs) {
@@ -281,10 +294,16 @@ function planFires(
         detail: foldedDetail(count, complete, into),
       });
     }
-    runs = runTimes.map((time) => ({
+    const last = runTimes.length - 1;
+    runs = runTimes.map((time, i) => ({
       fireId: newFireId(),
       scheduledTime: time.getTime(),
-      state: skipped ? 'skipped_max_instances' : 'claimed',
+      // 'queue': the latest refused time waits for an instance to end.
+      state: !skipped
+        ? 'claimed'
+        : overlap === 'queue' && i === last
+          ? 'queued'
+          : 'skipped_max_instances',
       batchId: skipped ? null : batchId,
     }));
     fires.push(...runs);
@@ -295,7 +314,20 @@ function planFires(
     fence,
     skipped,
     runs,
-    commit: { jobId: job.id, fence, job: plan.updated, fires, history: job.history },
+    commit: {
+      jobId: job.id,
+      fence,
+      job: plan.updated,
+      fires,
+      history: job.history,
+      // A finished job is removed now: its runs (and a queued fire) keep it, to run without it.
+      ...(plan.updated === null &&
+      (job.retry !== null || overlap === 'queue') &&
+      fires.some((fire) => fire.state === 'claimed' || fire.state === 'queued')
+        ? { retryJob: job }
+        : {}),
+      ...(overlap === undefined ? {} : { overlap }),
+    },
   };
 }
 
@@ -312,6 +344,11 @@ function submitFires(
   const runTimes = fires.map((fire) => new Date(fire.scheduledTime));
   const options = { fires, clockSkewMs: node.skewMs, ...(continuation ? { continuation } : {}) };
   submitRuns(host, alias, executor, job, runTimes, options, queued, (maxedOut, error) => {
+    // The instance a replacing batch replaces on this node is still ending.
+    if (maxedOut && job.overlap === 'replace' && node.ledger.overlap === true) {
+      node.submitWhenFree(job, executor, fires, options);
+      return true;
+    }
     for (const fire of fires)
       node.giveUp(
         job,

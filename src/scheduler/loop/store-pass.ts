@@ -14,9 +14,10 @@ import {
   JobEvent,
   type SchedulerEvent,
 } from '../../events.ts';
-import type { Executor } from '../../executors/executor.ts';
+import type { Executor, RunFire } from '../../executors/executor.ts';
 import type { Job } from '../../jobs/job.ts';
 import type { Logger } from '../../logging.ts';
+import type { FireRing } from '../../stores/fire-ring.ts';
 import type { PublishingScheduler } from '../../tracing/channels.ts';
 import { calendarsFor, excludedEvent } from '../calendar-registry.ts';
 import { errorSummary, type StoreNode } from '../cluster/store-node.ts';
@@ -55,6 +56,17 @@ export interface PassHost {
   processingSince(): number;
   /** This scheduler's node of a shared store, joined now if it is not yet; undefined when joining failed. */
   joinedNode(managed: ManagedStore): Promise<StoreNode | undefined>;
+  /**
+   * The executor refused a batch of a job of a store kept in the process for
+   * `maxInstances`: true when the job's `overlap` took care of it (queued, or
+   * replacing the oldest instance), false for 'skip'.
+   */
+  overlapRefused(
+    job: Job,
+    runTimes: readonly Date[],
+    ring: FireRing | undefined,
+    fires: readonly RunFire[] | undefined,
+  ): boolean;
   /** This scheduler's node id, which the fires of a store kept in the process name. */
   readonly nodeId: string;
   /** The scheduler, as channel contexts name it. */
@@ -233,6 +245,7 @@ async function runDueJobs(
         plan.runTimes,
         plan.continuation ? { continuation: true } : undefined,
         queued,
+        (maxedOut) => maxedOut && host.overlapRefused(job, plan.runTimes, undefined, undefined),
       );
     } else {
       const fires = recordPlannedFires(ring, host.nodeId, plan, now, catchUp);
@@ -246,6 +259,7 @@ async function runDueJobs(
         options,
         queued,
         (maxedOut, error) => {
+          if (maxedOut && host.overlapRefused(job, plan.runTimes, ring, fires)) return true;
           const at = Date.now();
           for (const fire of fires)
             ring.update(
@@ -254,6 +268,7 @@ async function runDueJobs(
               at,
               maxedOut ? undefined : errorSummary(error),
             );
+          return false;
         },
       );
     }

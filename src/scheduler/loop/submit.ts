@@ -34,7 +34,8 @@ export function submitRuns(
   runTimes: Date[],
   options: SubmitOptions | undefined,
   queued: SchedulerEvent[],
-  refused?: (maxedOut: boolean, error: unknown) => void,
+  /** Told why the executor refused; true when it took care of a refusal for maxInstances (the job's overlap). */
+  refused?: (maxedOut: boolean, error: unknown) => boolean | undefined,
 ): void {
   try {
     if (fireChannel.hasSubscribers) reportCoalesced(host, alias, job, runTimes, options);
@@ -44,8 +45,12 @@ export function submitRuns(
   } catch (error) {
     const maxedOut = error instanceof MaxInstancesReachedError;
     if (fireChannel.hasSubscribers) reportRefused(host, alias, job, runTimes, options, error);
-    refused?.(maxedOut, error);
-    if (maxedOut) {
+    const handled = refused?.(maxedOut, error) === true;
+    if (maxedOut && handled) {
+      host.logger.info(
+        `Job "${job.name}" (${job.id}) runs its maximum number of instances (${job.maxInstances}); its run waits (overlap: ${job.overlap})`,
+      );
+    } else if (maxedOut) {
       host.logger.warn(
         `Execution of job "${job.name}" (${job.id}) skipped: maximum number of running instances reached (${job.maxInstances})`,
       );

@@ -57,6 +57,10 @@ import {
 } from './mongo-fires.ts';
 import { LEASE_RENEWER_MODULE, type LeaseRenewerOptions } from './mongo-lease-renewer.ts';
 import { purgeMongoFires } from './mongo-purge.ts';
+
+/** How long a due retry waits before it asks again while its job runs `maxInstances` times, ms. */
+const RETRY_BUSY_MS = 1000;
+
 import type { MongoJobDocument } from './mongo-store.ts';
 
 /** What the ledger uses of its store, once the store has started. */
@@ -336,10 +340,15 @@ export class MongoLedger implements ClusterLedger {
     const refused: string[] = [];
     // In order: a fire may be started and finished within one batch.
     for (const update of updates) {
+      // A retried fire waits for its retry time as its lease: the reaper takes it then.
       const set: Partial<MongoFireDocument> =
         update.state === 'running'
           ? { state: 'running', started_at: update.at }
-          : { state: update.state, finished_at: update.at, lease_until: null };
+          : {
+              state: update.state,
+              finished_at: update.at,
+              lease_until: update.state === 'retried' ? (update.retryAt ?? update.at) : null,
+            };
       if (update.error !== undefined) {
         set.error_name = update.error.name;
         set.error_message = update.error.message;
@@ -364,6 +373,7 @@ export class MongoLedger implements ClusterLedger {
     const abandoned: FireRecord[] = [];
     const recovered: RecoveredFire[] = [];
     if (!(options.limit >= 1)) return { abandoned, recovered };
+    const { retries, nextRetryAt } = await this.#takeRetries(parts, owner, now, options);
     const expired = await parts.fires
       .find({ state: LIVE, lease_until: { $lt: now } })
       .sort({ lease_until: 1 })
@@ -408,7 +418,68 @@ export class MongoLedger implements ClusterLedger {
       if (result.modifiedCount === 1)
         abandoned.push({ ...fire, state: 'abandoned', finishedAt: now, leaseUntil: null });
     }
-    return { abandoned, recovered };
+    return { abandoned, recovered, retries, nextRetryAt };
+  }
+
+  /**
+   * Takes the `retried` fires whose retry is due while their job runs fewer
+   * than `maxInstances` times (else they wait a second more); one whose job
+   * is gone is recorded cancelled. Returns them and when the next retry is due.
+   */
+  async #takeRetries(
+    parts: MongoLedgerParts,
+    owner: string,
+    now: number,
+    options: ReapOptions,
+  ): Promise<{ retries: RecoveredFire[]; nextRetryAt: number | null }> {
+    const retries: RecoveredFire[] = [];
+    const due = await parts.fires
+      .find({ state: 'retried', lease_until: { $lt: now } })
+      .sort({ lease_until: 1 })
+      .limit(Math.floor(options.limit))
+      .toArray();
+    for (const document of due) {
+      let fire: FireRecord;
+      try {
+        fire = fireRecordOf(document);
+      } catch {
+        continue;
+      }
+      const stored = await parts.jobs.findOne({ _id: fire.jobId });
+      const job = stored === null ? null : await this.#host.restore(stored._id, stored);
+      if (job === null) {
+        await parts.fires.updateOne(
+          { _id: fire.fireId, state: 'retried' },
+          {
+            $set: {
+              state: 'cancelled',
+              finished_at: now,
+              lease_until: null,
+              detail: 'its job is gone or cannot be restored',
+            },
+          },
+        );
+        continue;
+      }
+      const live = (await this.#liveBatches([job.id], now)).get(job.id) ?? 0;
+      if (live >= job.maxInstances) {
+        // A retry counts toward maxInstances: it waits while the job runs that many times.
+        await parts.fires.updateOne(
+          { _id: fire.fireId, state: 'retried' },
+          { $set: { lease_until: now + RETRY_BUSY_MS } },
+        );
+        continue;
+      }
+      const taken = await this.#takeOver(parts, owner, fire, now, options.runLeaseMs, false);
+      if (taken !== null) retries.push({ fire: taken, job, previousNode: fire.node });
+    }
+    const [next] = await parts.fires
+      .find({ state: 'retried' }, { projection: { lease_until: 1 } })
+      .sort({ lease_until: 1 })
+      .limit(1)
+      .toArray();
+    const nextRetryAt = typeof next?.lease_until === 'number' ? next.lease_until : null;
+    return { retries, nextRetryAt };
   }
 
   /** The restorable `recover: true` jobs among those of `fires`. */
@@ -438,7 +509,11 @@ export class MongoLedger implements ClusterLedger {
     fire: FireRecord,
     now: number,
     runLeaseMs: number,
+    recovering = true,
   ): Promise<FireRecord | null> {
+    // A recovered fire was live; a retry waited in `retried`, its last error kept.
+    const from = recovering ? LIVE : 'retried';
+    const errors = recovering ? { error_name: null, error_message: null } : {};
     const attempt = async (session: ClientSession | undefined): Promise<FireRecord | null> => {
       const job = await parts.jobs.findOneAndUpdate(
         { _id: fire.jobId, $or: COUNTABLE_FENCE },
@@ -456,15 +531,14 @@ export class MongoLedger implements ClusterLedger {
         claimedAt: now,
         startedAt: null,
         finishedAt: null,
-        recovering: true,
+        recovering,
         attempt: fire.attempt + 1,
-        errorName: null,
-        errorMessage: null,
+        ...(recovering ? { errorName: null, errorMessage: null } : {}),
       };
       const result = await parts.fires.updateOne(
         {
           _id: fire.fireId,
-          state: LIVE,
+          state: from,
           lease_until: { $lt: now },
           node: fire.node,
           fence: fire.fence,
@@ -478,10 +552,9 @@ export class MongoLedger implements ClusterLedger {
             claimed_at: now,
             started_at: null,
             finished_at: null,
-            recovering: true,
+            recovering,
             attempt: taken.attempt,
-            error_name: null,
-            error_message: null,
+            ...errors,
           },
         },
         { session },

@@ -10,8 +10,17 @@
  * removes final fires.
  */
 import type { Collection, Filter } from 'mongodb';
-import { type FirePosition, PURGE_START, type PurgeOptions, type PurgeResult } from '../ledger.ts';
+import {
+  type FirePosition,
+  type FireState,
+  PURGE_START,
+  type PurgeOptions,
+  type PurgeResult,
+} from '../ledger.ts';
 import { LIVE, type MongoFireDocument } from './mongo-fires.ts';
+
+/** Live fires, and those waiting for their retry or their turn: a purge keeps them. */
+const KEPT: FireState[] = [...LIVE.$in, 'retried', 'queued'];
 
 type Candidate = Pick<
   MongoFireDocument,
@@ -25,7 +34,8 @@ export async function purgeMongoFires(
   const limit = Math.floor(options.limit);
   const after = options.after ?? PURGE_START;
   if (!(limit >= 1)) return { removed: 0, next: after };
-  const final = { $nin: LIVE.$in };
+  // Live fires, and those waiting for their retry or their turn, are kept.
+  const final = { $nin: KEPT };
   const removeIds = async (ids: string[]): Promise<number> =>
     ids.length === 0
       ? 0
@@ -78,7 +88,7 @@ export async function purgeMongoFires(
   };
   const expired: string[] = [];
   for (const fire of candidates) {
-    if (typeof fire.scheduled_time !== 'number' || LIVE.$in.includes(fire.state)) continue;
+    if (typeof fire.scheduled_time !== 'number' || KEPT.includes(fire.state)) continue;
     const before = fire.state === 'succeeded' ? succeededBefore : otherBefore;
     const ended = typeof fire.finished_at === 'number' ? fire.finished_at : fire.scheduled_time;
     if (fire.scheduled_time < before && ended < before && (await beyondKept(fire)))

@@ -27,6 +27,11 @@
 import { CLAIM_SCAN, RELEASE_SLICE } from './redis-ledger-slices.ts';
 import { type RedisScript, script } from './redis-scripts.ts';
 
+/** How long a due retry waits before it asks again while its job runs `maxInstances` times, ms. */
+const RETRY_BUSY_MS = 1000;
+/** Entries of the reaper's index past now a reaper round looks at for the next waiting retry. */
+const RETRY_LOOKAHEAD = 50;
+
 /** Lua shared by the ledger scripts: key names, the clock, fire records and their indexes. */
 const PRELUDE = `if redis.replicate_commands then redis.replicate_commands() end
 local JOBS, RUN_TIMES, FENCES, CLAIMS, FIRES, FIRE_SLOTS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
@@ -138,8 +143,41 @@ local function recovers(state)
   local ok, job = pcall(cjson.decode, state)
   return ok and type(job) == 'table' and job.recover == true
 end
+-- Does this job state ask for its failed runs to be retried? (Read whole only when the text mentions it.)
+local function retries(state)
+  if not state or not string.find(state, '"retry":{', 1, true) then return false end
+  local ok, job = pcall(cjson.decode, state)
+  return ok and type(job) == 'table' and type(job.retry) == 'table'
+end
+-- The maxInstances of a job state (1 when it holds none that is valid).
+local function max_instances(state)
+  local ok, job = pcall(cjson.decode, state)
+  if ok and type(job) == 'table' and type(job.maxInstances) == 'number' and job.maxInstances >= 1 then
+    return job.maxInstances
+  end
+  return 1
+end
 local function fire_of(id) return decode(redis.call('HGET', FIRES, id)) end
 local function save(f) redis.call('HSET', FIRES, f.fireId, encode(f)) end
+-- What maxInstances counts: the distinct batches of a job's live fires whose lease holds at
+-- time at. Index entries of fires no longer live are dropped on the way.
+local function live_batches_of(id, at)
+  local prefix = lex(id)
+  local seen, count = {}, 0
+  for _, member in ipairs(members(JOB_LIVE, prefix)) do
+    local f = fire_of(string.sub(member, #prefix + 1))
+    if f == nil or not LIVE_STATES[f.state] then
+      redis.call('ZREM', JOB_LIVE, member)
+    elseif f.leaseUntil ~= nil and f.leaseUntil >= at then
+      local batch = f.batchId or f.fireId
+      if not seen[batch] then
+        seen[batch] = true
+        count = count + 1
+      end
+    end
+  end
+  return count
+end
 -- Writes gathered per command and key, made by done() with one call each (see flush): a
 -- batch of fires costs a few calls, not a few per fire. list(command, key) is the list to
 -- append arguments to; add(command, key, item[, item]) appends one or two.
@@ -219,21 +257,7 @@ export const CLAIM_DUE_JOBS: RedisScript = ledgerScript(
 local any_live = redis.call('ZCARD', JOB_LIVE) > 0
 local function live_batches(id)
   if not any_live then return 0 end
-  local prefix = lex(id)
-  local seen, count = {}, 0
-  for _, member in ipairs(members(JOB_LIVE, prefix)) do
-    local f = fire_of(string.sub(member, #prefix + 1))
-    if f == nil or not LIVE_STATES[f.state] then
-      redis.call('ZREM', JOB_LIVE, member)
-    elseif f.leaseUntil ~= nil and f.leaseUntil >= now then
-      local batch = f.batchId or f.fireId
-      if not seen[batch] then
-        seen[batch] = true
-        count = count + 1
-      end
-    end
-  end
-  return count
+  return live_batches_of(id, now)
 end
 -- Due jobs whose claim is free, a page at a time, from the offset given, looking at a bounded
 -- number: a node that died holding many claims costs its peers calls of bounded length.
@@ -353,7 +377,7 @@ local k = 0
 for _, i in ipairs(winners) do
   local at = commits[i]
   local job_prefix = ARGV[at + 4]
-  local recover = recovers(priors[i])
+  local recover = recovers(priors[i]) or retries(priors[i])
   local keeps_less = ARGV[at + 6] ~= ''
   for j = at + 7, at + 6 + 6 * tonumber(ARGV[at + 5]), 6 do
     k = k + 1
@@ -389,7 +413,9 @@ return { lost, won }`,
 
 /**
  * ARGV: owner, updates (JSON: `[{fireId, state, at, errorName?,
- * errorMessage?}]`), applied in order. A fire changes only when `owner`
+ * errorMessage?, retryAt?}]`), applied in order. A `retried` fire leaves the
+ * node's and job's live indexes but stays in the reaper's, scored by its
+ * retry time. A fire changes only when `owner`
  * holds it and it is live; the same final state at the same time again (a
  * write repeated after a timeout) is accepted as done. Returns the fire ids
  * refused. Each record is read and written once, however many updates it gets.
@@ -423,10 +449,16 @@ for _, u in ipairs(updates) do
         f.errorMessage = u.errorMessage
       end
       -- unindex(f), gathered: its node is the owner.
-      fire_jobs[#fire_jobs + 1] = f.fireId
-      live[#live + 1] = f.fireId
       node_live[#node_live + 1] = node_prefix .. f.fireId
       job_live[#job_live + 1] = lex(f.jobId) .. f.fireId
+      if u.state == 'retried' and type(u.retryAt) == 'number' then
+        -- Waits in the reaper's index until its retry is due; keeps the job state it may run with.
+        f.leaseUntil = u.retryAt
+        w.add('ZADD', LIVE, num(u.retryAt), f.fireId)
+      else
+        fire_jobs[#fire_jobs + 1] = f.fireId
+        live[#live + 1] = f.fireId
+      end
     end
     if not seen[f] then
       seen[f] = true
@@ -496,15 +528,22 @@ return { renewed, #found < limit and '' or ids[#ids] }`,
  * is taken over (state claimed, node `owner`, the job's fence + 1 —
  * which also voids a claim of the job in flight —, recovering, attempt + 1,
  * lease `now + run lease`); any other is recorded abandoned (finished now).
+ * A `retried` fire whose retry is due (it waits in the same index, scored by
+ * its retry time) is taken the same way (attempt + 1, not recovering) while
+ * its job runs fewer than `maxInstances` times, else looked at again a second
+ * later; one whose job is gone (removed by a user) is recorded cancelled.
  * Returns `{abandoned records, recovered (record, job state, previous node)
  * triples, ids of corrupt records dropped from the index, '1' when expired
- * entries may be left (the budget or the limit was reached) else '0'}`.
+ * entries may be left (the budget or the limit was reached) else '0', retried
+ * (record, job state) pairs, a time at or before which no retry waiting
+ * now is due (the first among the next RETRY_LOOKAHEAD entries of the index)
+ * or ''}`.
  */
 export const REAP_EXPIRED_FIRES: RedisScript = ledgerScript(
   'reapExpiredFires',
   `local owner, limit, run_lease, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), clock(ARGV[4])
 local budget = tonumber(ARGV[5])
-local abandoned, recovered, corrupt = {}, {}, {}
+local abandoned, recovered, corrupt, retried, next_retry = {}, {}, {}, {}, nil
 local expired = redis.call('ZRANGEBYSCORE', LIVE, '-inf', '(' .. num(now), 'LIMIT', 0, budget)
 local done, more = 0, #expired >= budget
 for _, id in ipairs(expired) do
@@ -517,10 +556,36 @@ for _, id in ipairs(expired) do
   if f == nil then
     redis.call('ZREM', LIVE, id)
     if text then corrupt[#corrupt + 1] = id end
-  elseif f.fireId ~= id or not LIVE_STATES[f.state] then
+  elseif f.fireId ~= id or not (LIVE_STATES[f.state] or f.state == 'retried') then
     redis.call('ZREM', LIVE, id)
   elseif f.leaseUntil ~= nil and f.leaseUntil >= now then
     redis.call('ZADD', LIVE, num(f.leaseUntil), id)
+  elseif f.state == 'retried' then
+    done = done + 1
+    local state = redis.call('HGET', JOBS, f.jobId)
+    -- Gone with the fence of the fire: its own commit removed it (a date job), not a user.
+    if not state and fence_of(f.jobId) == f.fence then state = redis.call('HGET', FIRE_JOBS, id) end
+    if not state then
+      f.state, f.finishedAt, f.detail = 'cancelled', now, 'its job was removed before its retry'
+      save(f)
+      unindex(f)
+    elseif live_batches_of(f.jobId, now) >= max_instances(state) then
+      -- A retry counts toward maxInstances: it waits while the job runs that many times.
+      f.leaseUntil = now + ${RETRY_BUSY_MS}
+      save(f)
+      redis.call('ZADD', LIVE, num(f.leaseUntil), id)
+      if next_retry == nil or f.leaseUntil < next_retry then next_retry = f.leaseUntil end
+    else
+      f.fence = bump(f.jobId)
+      redis.call('HDEL', CLAIMS, f.jobId)
+      f.state, f.node, f.recovering = 'claimed', owner, false
+      f.leaseUntil, f.claimedAt, f.startedAt, f.finishedAt = now + run_lease, now, nil, nil
+      f.attempt = (f.attempt or 1) + 1
+      save(f)
+      index(f)
+      retried[#retried + 1] = encode(f)
+      retried[#retried + 1] = state
+    end
   else
     done = done + 1
     local state = redis.call('HGET', JOBS, f.jobId)
@@ -547,7 +612,22 @@ for _, id in ipairs(expired) do
     end
   end
 end
-return { abandoned, recovered, corrupt, more and '1' or '0' }`,
+-- When to look again for retries: the first waiting one among the next entries, or, when
+-- these are all live fires, the last of them (no retry is due before it).
+local ahead = redis.call('ZRANGEBYSCORE', LIVE, num(now), '+inf', 'WITHSCORES', 'LIMIT', 0, ${RETRY_LOOKAHEAD})
+local ahead_ids = {}
+for i = 1, #ahead, 2 do ahead_ids[#ahead_ids + 1] = ahead[i] end
+local found = nil
+for i, text in ipairs(hmget(FIRES, ahead_ids)) do
+  local f = decode(text)
+  if f ~= nil and f.state == 'retried' then
+    found = tonumber(ahead[2 * i])
+    break
+  end
+end
+if found == nil and #ahead_ids >= ${RETRY_LOOKAHEAD} then found = tonumber(ahead[#ahead]) end
+if found ~= nil and (next_retry == nil or found < next_retry) then next_retry = found end
+return { abandoned, recovered, corrupt, more and '1' or '0', retried, next_retry and num(next_retry) or '' }`,
 );
 
 /**
@@ -731,7 +811,9 @@ return result`,
  */
 export const PURGE_FIRES: RedisScript = ledgerScript(
   'purgeFires',
-  `local succeeded_before, other_before = tonumber(ARGV[1]), tonumber(ARGV[2])
+  `-- A fire waiting for its retry or its turn has not ended: kept like a live one.
+local WAITING_STATES = { retried = true, queued = true }
+local succeeded_before, other_before = tonumber(ARGV[1]), tonumber(ARGV[2])
 local keep, limit, after_time, after_id = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6]
 local removed = 0
 local w = writes()
@@ -753,7 +835,7 @@ for i, text in ipairs(hmget(FIRES, listed)) do
   if not text then
     w.add('ZREM', HISTORY_FIRES, listed[i])
     dealt = dealt + 1
-  elseif f ~= nil and not LIVE_STATES[f.state] then
+  elseif f ~= nil and not LIVE_STATES[f.state] and not WAITING_STATES[f.state] then
     if f.history == 'off' or f.state == 'succeeded' then
       remove(f)
     else
@@ -787,7 +869,7 @@ for i, text in ipairs(hmget(FIRES, ids)) do
   local f = decode(text)
   if not text then
     w.add('ZREM', FIRE_TIMES, ids[i])
-  elseif f ~= nil and not LIVE_STATES[f.state] then
+  elseif f ~= nil and not LIVE_STATES[f.state] and not WAITING_STATES[f.state] then
     local before = f.state == 'succeeded' and succeeded_before or other_before
     local t = f.scheduledTime
     if t < before and (f.finishedAt or t) < before then

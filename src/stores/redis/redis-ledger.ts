@@ -95,6 +95,7 @@ const OUTCOMES: ReadonlySet<string> = new Set([
   'cancelled',
   'missed',
   'skipped_max_instances',
+  'retried',
 ]);
 
 export class RedisLedger implements ClusterLedger {
@@ -217,6 +218,9 @@ export class RedisLedger implements ClusterLedger {
         state: update.state,
         at: checkTime(update.at, 'updateFires', 'at'),
         ...(error === undefined ? {} : { errorName: error.name, errorMessage: error.message }),
+        ...(update.retryAt === undefined
+          ? {}
+          : { retryAt: checkTime(update.retryAt, 'updateFires', 'retryAt') }),
       };
     });
     // In slices of UPDATE_SLICE, in order: an update stands alone, and a fire's updates keep their order.
@@ -240,10 +244,12 @@ export class RedisLedger implements ClusterLedger {
     const now = nowArg(options.now, 'reapExpiredFires');
     const abandoned: FireRecord[] = [];
     const recovered: RecoveredFire[] = [];
+    const retries: RecoveredFire[] = [];
+    let nextRetryAt: number | null = null;
     // In slices: one script call reaps at most REAP_SLICE fires and looks at REAP_BUDGET entries.
     for (let left = limit; left > 0; ) {
       const slice = Math.min(left, REAP_SLICE);
-      const [abandonedReply, recoveredReply, corruptReply, more] = asArray(
+      const [abandonedReply, recoveredReply, corruptReply, more, retriedReply, postponed] = asArray(
         await this.#host.run(REAP_EXPIRED_FIRES, [
           owner,
           String(slice),
@@ -257,9 +263,38 @@ export class RedisLedger implements ClusterLedger {
         abandoned,
         recovered,
       });
+      left -= await this.#retriesTaken(owner, now, retriedReply, { abandoned, retries });
+      if (typeof postponed === 'string' && postponed !== '') {
+        const at = Number(postponed);
+        if (nextRetryAt === null || at < nextRetryAt) nextRetryAt = at;
+      }
       if (more !== '1') break;
     }
-    return { abandoned, recovered };
+    return { abandoned, recovered, retries, nextRetryAt };
+  }
+
+  /** Reads the retries one reaper slice took into `result`; returns how many. */
+  async #retriesTaken(
+    owner: string,
+    now: string,
+    reply: unknown,
+    result: { abandoned: FireRecord[]; retries: RecoveredFire[] },
+  ): Promise<number> {
+    const taken = reply === undefined ? [] : asArray(reply, 'reapExpiredFires');
+    for (let i = 0; i + 1 < taken.length; i += 2) {
+      const record = this.#readRecord(asString(taken[i], 'reapExpiredFires'));
+      if (record === null) continue;
+      const job = await this.#host.restore(record.jobId, taken[i + 1] ?? null, null);
+      if (job !== null) {
+        result.retries.push({ fire: record, job, previousNode: record.node });
+        continue;
+      }
+      // Taken, but its job cannot run here: recorded abandoned after all.
+      const json = await this.#host.run(ABANDON_FIRE, [owner, record.fireId, '', now]);
+      const dropped = json === null ? null : this.#readRecord(asString(json, 'abandonFire'));
+      if (dropped !== null) result.abandoned.push(dropped);
+    }
+    return Math.floor(taken.length / 2);
   }
 
   /** Reads one reaper slice's reply into `result`; returns how many fires it reaped. */

@@ -118,6 +118,30 @@ describe('explain', () => {
     expect(answer.evidence.join(' ')).toContain('12 ms after its fire time');
   });
 
+  it('says a fire waits for its retry, with the error and when it runs again', async () => {
+    const time = '2026-03-10T01:30:00Z';
+    const answer = await explainFire(
+      source({
+        changes: [added],
+        fires: [
+          fire('retried', time, {
+            errorName: 'TypeError',
+            errorMessage: 'fetch failed',
+            leaseUntil: T(time) + 4000,
+          }),
+        ],
+        nodes: alive,
+      }),
+      'nightly',
+      '2026-03-10 02:30',
+    );
+    expect(answer.verdict).toBe('failed');
+    const text = answer.evidence.join(' ');
+    expect(text).toContain('(attempt 1) failed');
+    expect(text).toContain('TypeError: fetch failed');
+    expect(text).toContain('runs again at');
+  });
+
   it('says a fire failed, with the error', async () => {
     const answer = await explainFire(
       source({ changes: [added], fires: [fire('failed', '2026-03-10T01:30:00Z')] }),

@@ -22,5 +22,7 @@ export function deferredLedger(current: () => ClusterLedger): ClusterLedger {
     purgeFires: (options) => current().purgeFires(options),
     oldestFire: async (jobId) => current().oldestFire?.(jobId),
     leaseConnection: () => current().leaseConnection?.(),
+    // The SQL ledger keeps queued and replaced fires (`overlap`).
+    overlap: true,
   };
 }

@@ -24,6 +24,8 @@ export interface MergedFireUpdate {
   readonly finishedAt: number | null;
   readonly errorName: string | null;
   readonly errorMessage: string | null;
+  /** For `retried`: when the next attempt is due (the fire's new `lease_until`); null keeps it. */
+  readonly leaseUntil: number | null;
 }
 
 export interface MergedFireUpdates {
@@ -43,6 +45,7 @@ function columnsOf(update: FireUpdate): MergedFireUpdate {
     finishedAt: running ? null : update.at,
     errorName: update.error?.name ?? null,
     errorMessage: update.error?.message ?? null,
+    leaseUntil: update.state === 'retried' ? (update.retryAt ?? null) : null,
   };
 }
 

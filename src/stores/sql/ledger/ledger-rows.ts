@@ -71,6 +71,29 @@ export function wantsRecovery(jobState: unknown): boolean {
   }
 }
 
+/** Does this stored job state ask for its failed runs to be retried (a `retry` with attempts)? */
+export function wantsRetry(jobState: unknown): boolean {
+  const retry = storedField(jobState, 'retry');
+  return typeof retry === 'object' && retry !== null;
+}
+
+/** The `maxInstances` of a stored job state (1 when it holds none that is valid). */
+export function storedMaxInstances(jobState: unknown): number {
+  const value = storedField(jobState, 'maxInstances');
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : 1;
+}
+
+function storedField(jobState: unknown, key: string): unknown {
+  if (typeof jobState !== 'string' || !jobState.includes(`"${key}"`)) return undefined;
+  try {
+    const document: unknown = JSON.parse(jobState);
+    if (typeof document !== 'object' || document === null) return undefined;
+    return (document as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
 /** Orders ids as the databases' binary collations do: by code point. */
 export function compareCodePoints(a: string, b: string): number {
   const length = Math.min(a.length, b.length);

@@ -63,7 +63,7 @@ export interface LedgerStatements {
    * instead (it inserts one fire at a time a batch that met a taken slot).
    */
   insertFire: Template;
-  /** SQLite: (state, startedAt or null, finishedAt or null, errorName, errorMessage, fireId, owner) */
+  /** SQLite: (state, startedAt or null, finishedAt or null, errorName, errorMessage, fireId, owner, leaseUntil or null) */
   updateFire: Template;
   /** (leaseUntil, owner, now) → fire_id, where `updateReturning` */
   renewReturning: Template;
@@ -71,8 +71,26 @@ export interface LedgerStatements {
   renew: Template;
   /** (owner, leaseUntil) → fire_id */
   renewed: Template;
-  /** (now) → FireRow[], locked */
+  /** (now) → FireRow[], locked: live fires whose lease expired, and retries now due */
   expiredFires: SizedStatements;
+  /** () → next: the earliest time a waiting retry is due, or null */
+  nextRetry: Template;
+  /** (jobId, now) → live: the job's live batches (what maxInstances counts) */
+  liveBatches: Template;
+  /** (owner, fence, leaseUntil, now, fireId): a due retry taken, its attempt + 1 */
+  takeRetry: Template;
+  /** (retryAt, fireId): a due retry that must wait (its job runs maxInstances times) */
+  postponeRetry: Template;
+  /** (now, detail, fireId): a retry (or queued fire) that will not run */
+  dropRetry: Template;
+  /** (now, jobId): the job's queued fire gives its place to a later one */
+  supersedeQueued: Template;
+  /** (jobId, now) → batch: the job's oldest live batch */
+  oldestLive: Template;
+  /** (jobId, batch) → fire_id: the live fires of a batch */
+  batchFires: Template;
+  /** (now, detail, fireId): a live fire cancelled for `overlap: 'replace'` */
+  replaceFire: Template;
   /** (id) → id, next_run_time, job_state, fence; locked */
   jobOfFire: Template;
   /** (id) */
@@ -93,6 +111,10 @@ export interface LedgerStatements {
 
 /** The fire states whose run lease is live, as a SQL list. */
 export const LIVE: RawBuilder<unknown> = sql.raw("('claimed', 'running')");
+/** Fires waiting for their turn: retries, and fires queued for `maxInstances` (due at their `lease_until`). */
+const WAITING: RawBuilder<unknown> = sql.raw("('retried', 'queued')");
+/** The states the reaper looks at: live fires (their lease may have expired) and waiting ones. */
+const REAPED: RawBuilder<unknown> = sql.raw("('claimed', 'running', 'retried', 'queued')");
 
 /** `slot(i)` as a statement argument. */
 export function arg(i: number): RawBuilder<unknown> {
@@ -173,7 +195,8 @@ export function compileLedgerStatements(
     ),
     updateFire: compile(
       sql`update ${F} set state = ${arg(0)}, started_at = coalesce(${arg(1)}, started_at),
-        finished_at = ${arg(2)}, error_name = ${arg(3)}, error_message = ${arg(4)}
+        finished_at = ${arg(2)}, error_name = ${arg(3)}, error_message = ${arg(4)},
+        lease_until = coalesce(${arg(7)}, lease_until)
         where fire_id = ${arg(5)} and node = ${arg(6)} and state in ${LIVE}`,
     ),
     renewReturning: compile(
@@ -191,8 +214,43 @@ export function compileLedgerStatements(
     ),
     expiredFires: sized(
       (n) => sql`select ${columns} from ${F}
-        where state in ${LIVE} and lease_until < ${arg(0)}
+        where state in ${REAPED} and lease_until < ${arg(0)}
         order by lease_until, fire_id limit ${sql.lit(n)} ${skipLocked}`,
+    ),
+    nextRetry: compile(sql`select min(lease_until) as next from ${F} where state in ${WAITING}`),
+    liveBatches: compile(sql`select ${liveBatches(arg(0), arg(1))} as live`),
+    takeRetry: compile(
+      // MySQL assigns left to right, each seeing the ones before: attempt reads the old state.
+      sql`update ${F} set attempt = case when state = 'retried' then attempt + 1 else attempt end,
+        state = 'claimed', node = ${arg(0)}, fence = ${arg(1)},
+        lease_until = ${arg(2)}, claimed_at = ${arg(3)}, started_at = null, finished_at = null,
+        recovering = 0
+        where fire_id = ${arg(4)} and state in ${WAITING} and lease_until < ${arg(3)}`,
+    ),
+    postponeRetry: compile(
+      sql`update ${F} set lease_until = ${arg(0)} where fire_id = ${arg(1)} and state in ${WAITING}`,
+    ),
+    dropRetry: compile(
+      sql`update ${F} set state = 'cancelled', finished_at = ${arg(0)}, detail = ${arg(1)}
+        where fire_id = ${arg(2)} and state in ${WAITING}`,
+    ),
+    supersedeQueued: compile(
+      sql`update ${F} set state = 'skipped_max_instances', finished_at = ${arg(0)},
+        detail = 'a later fire took its place in the queue'
+        where job_id = ${arg(1)} and state = 'queued'`,
+    ),
+    oldestLive: compile(
+      sql`select coalesce(batch_id, fire_id) as batch from ${F}
+        where job_id = ${arg(0)} and state in ${LIVE} and lease_until >= ${arg(1)}
+        order by claimed_at, fire_id limit 1`,
+    ),
+    batchFires: compile(
+      sql`select fire_id from ${F}
+        where job_id = ${arg(0)} and state in ${LIVE} and coalesce(batch_id, fire_id) = ${arg(1)}`,
+    ),
+    replaceFire: compile(
+      sql`update ${F} set state = 'cancelled', finished_at = ${arg(0)}, detail = ${arg(1)}
+        where fire_id = ${arg(2)} and state in ${LIVE}`,
     ),
     jobOfFire: compile(
       sql`select id, next_run_time, job_state, fence from ${T} where id = ${arg(0)} ${forUpdate}`,

@@ -42,7 +42,7 @@ interface MysqlStatements {
   insertFires: SizedStatements;
   /** (owner, fire ids…) → fire_id of the fires the owner holds live; rows locked */
   lockFires: SizedStatements;
-  /** (owner, then fire_id, state, started_at, finished_at, error_name, error_message per fire) */
+  /** (owner, then fire_id, state, started_at, finished_at, error_name, error_message, lease_until per fire) */
   updateFires: SizedStatements;
 }
 
@@ -69,6 +69,7 @@ const UPDATE_COLUMNS = [
   'finished_at',
   'error_name',
   'error_message',
+  'lease_until',
 ] as const;
 
 function compile(db: Kysely<unknown>, context: WriteContext): MysqlStatements {
@@ -83,7 +84,9 @@ function compile(db: Kysely<unknown>, context: WriteContext): MysqlStatements {
     sql.join(
       Array.from({ length: n }, (_, row) => {
         const values = UPDATE_COLUMNS.map((column, i) =>
-          row === 0 ? sql`${arg(1 + i)} as ${sql.ref(column)}` : arg(1 + row * 6 + i),
+          row === 0
+            ? sql`${arg(1 + i)} as ${sql.ref(column)}`
+            : arg(1 + row * UPDATE_COLUMNS.length + i),
         );
         return sql`select ${sql.join(values)}`;
       }),
@@ -115,7 +118,8 @@ function compile(db: Kysely<unknown>, context: WriteContext): MysqlStatements {
       // update changes each row once.
       (n) => sql`update ${F} as f join (${updateValues(n)}) as v on f.fire_id = v.fire_id
         set f.state = v.state, f.started_at = coalesce(v.started_at, f.started_at),
-          f.finished_at = v.finished_at, f.error_name = v.error_name, f.error_message = v.error_message
+          f.finished_at = v.finished_at, f.error_name = v.error_name, f.error_message = v.error_message,
+          f.lease_until = coalesce(v.lease_until, f.lease_until)
         where f.node = ${arg(0)} and f.state in ${LIVE}`,
     ),
   };
@@ -237,5 +241,6 @@ function updateArgs(batch: readonly MergedFireUpdate[]): unknown[] {
     write.finishedAt,
     write.errorName,
     write.errorMessage,
+    write.leaseUntil,
   ]);
 }

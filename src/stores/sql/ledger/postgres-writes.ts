@@ -59,7 +59,7 @@ interface PostgresStatements {
   writeJobs: Template;
   /** One array per FIRE_COLUMNS column → fire_id of the rows inserted */
   insertFires: Template;
-  /** (owner, fire_ids[], states[], started_ats[], finished_ats[], error_names[], error_messages[]) → fire_id */
+  /** (owner, fire_ids[], states[], started_ats[], finished_ats[], error_names[], error_messages[], lease_untils[]) → fire_id */
   updateFires: Template;
 }
 
@@ -94,10 +94,12 @@ function compile(db: Kysely<unknown>, context: WriteContext): PostgresStatements
     ),
     updateFires: new Template(
       sql`update ${F} as f set state = v.state, started_at = coalesce(v.started_at, f.started_at),
-          finished_at = v.finished_at, error_name = v.error_name, error_message = v.error_message
+          finished_at = v.finished_at, error_name = v.error_name, error_message = v.error_message,
+          lease_until = coalesce(v.lease_until, f.lease_until)
         from unnest(${arrayArg(1, 'text')}, ${arrayArg(2, 'text')}, ${arrayArg(3, 'bigint')},
-          ${arrayArg(4, 'bigint')}, ${arrayArg(5, 'text')}, ${arrayArg(6, 'text')})
-          as v(fire_id, state, started_at, finished_at, error_name, error_message)
+          ${arrayArg(4, 'bigint')}, ${arrayArg(5, 'text')}, ${arrayArg(6, 'text')},
+          ${arrayArg(7, 'bigint')})
+          as v(fire_id, state, started_at, finished_at, error_name, error_message, lease_until)
         where f.fire_id = v.fire_id and f.node = ${arg(0)} and f.state in ${LIVE}
         returning f.fire_id`.compile(db),
     ),
@@ -154,6 +156,7 @@ export function postgresWrites(context: WriteContext): LedgerWrites {
               batch.map((write) => write.finishedAt),
               batch.map((write) => write.errorName),
               batch.map((write) => write.errorMessage),
+              batch.map((write) => write.leaseUntil),
             ]),
           );
           for (const row of rows) changed.add(String(row.fire_id));

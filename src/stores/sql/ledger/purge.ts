@@ -25,7 +25,9 @@ import { chunks } from '../batches.ts';
 import type { SqlBackend } from '../sql-backend.ts';
 import type { TableNames } from '../table-names.ts';
 import { numberOrNull } from './ledger-rows.ts';
-import { LIVE } from './ledger-statements.ts';
+
+/** Fires a purge never removes: live ones, and those waiting for their retry or their turn. */
+const KEPT = sql.raw("('claimed', 'running', 'retried', 'queued')");
 
 /** Ids deleted per statement. */
 const DELETE_CHUNK = 500;
@@ -51,7 +53,7 @@ export async function purgeSqlFires(
     for (const chunk of chunks(ids, DELETE_CHUNK)) {
       const list = sql.join(chunk.map((id) => sql`${id}`));
       const result = await run(
-        sql`delete from ${F} where fire_id in (${list}) and state not in ${LIVE}`,
+        sql`delete from ${F} where fire_id in (${list}) and state not in ${KEPT}`,
       );
       removed += Number(result.numAffectedRows ?? 0);
     }
@@ -60,7 +62,7 @@ export async function purgeSqlFires(
 
   const policy = await run<{ fire_id: unknown }>(
     sql`select fire_id from ${F}
-      where (history = 'off' and state not in ${LIVE})
+      where (history = 'off' and state not in ${KEPT})
         or (history = 'failures' and state = 'succeeded')
       limit ${sql.lit(limit)}`,
   );
@@ -81,7 +83,7 @@ export async function purgeSqlFires(
           order by k.scheduled_time desc limit 1 offset ${sql.lit(keep - 1)})`;
   const { rows } = await run<CandidateRow>(
     sql`select c.fire_id, c.scheduled_time,
-        case when c.state not in ${LIVE}
+        case when c.state not in ${KEPT}
           and c.scheduled_time < ${cutOff}
           and coalesce(c.finished_at, c.scheduled_time) < ${cutOff}
           and ${beyondKept} then 1 else 0 end as expired

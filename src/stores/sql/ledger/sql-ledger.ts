@@ -52,6 +52,7 @@ import {
   fireRecord,
   nodeRecord,
   numberOrNull,
+  storedMaxInstances,
   wantsRecovery,
 } from './ledger-rows.ts';
 import {
@@ -215,6 +216,9 @@ export class SqlLedger implements ClusterLedger {
     return { now, jobs };
   }
 
+  /** Queued and replaced fires (`overlap`) are kept. */
+  readonly overlap = true;
+
   async commitClaims(
     owner: string,
     commits: readonly JobCommit[],
@@ -224,9 +228,13 @@ export class SqlLedger implements ClusterLedger {
     const rows = commits.map((commit) =>
       commit.job === null ? null : this.#host.rowOf(commit.job),
     );
+    const retryStates = commits.map((commit) =>
+      commit.retryJob === undefined ? null : this.#host.rowOf(commit.retryJob).job_state,
+    );
     const writes = this.#writes;
     const inserted = await this.#transaction(async (run) => {
       const won = new Set<string>();
+      const replaced = new Set<string>();
       const lostAt = new Set<number>();
       // A job committed twice in one call is written twice, in order: once per round.
       const rounds = distinctRounds([...commits.keys()], (i) => (commits[i] as JobCommit).jobId);
@@ -245,13 +253,16 @@ export class SqlLedger implements ClusterLedger {
           }
           if (commit.fires.length === 0) continue;
           if (now === null) throw new Error("the database's clock read nothing");
-          const recoverState = recoveryState(commit, rows[i] ?? null, written.get(commit.jobId));
+          if (commit.overlap !== undefined)
+            for (const id of await makeRoom(run, this.#statements, commit, now)) replaced.add(id);
+          const recoverState =
+            retryStates[i] ?? recoveryState(commit, rows[i] ?? null, written.get(commit.jobId));
           for (const fire of commit.fires)
             fires.push(fireValues(fire, commit, owner, now, options.runLeaseMs, recoverState));
         }
         if (fires.length > 0) for (const id of await writes.insertFires(run, fires)) won.add(id);
       }
-      return { won, lostAt };
+      return { won, lostAt, replaced };
     });
     const lost: string[] = [];
     const won: string[] = [];
@@ -263,7 +274,8 @@ export class SqlLedger implements ClusterLedger {
       if (rows[i] !== null) this.#host.written(commit.jobId);
       for (const fire of commit.fires) if (inserted.won.has(fire.fireId)) won.push(fire.fireId);
     }
-    return { lost, won };
+    if (inserted.replaced.size === 0) return { lost, won };
+    return { lost, won, replaced: [...inserted.replaced] };
   }
 
   async updateFires(owner: string, updates: readonly FireUpdate[]): Promise<string[]> {
@@ -292,12 +304,18 @@ export class SqlLedger implements ClusterLedger {
       const { rows } = await run<FireRow>(statements.expiredFires.rows(limit).bind([now]));
       const abandoned: FireRecord[] = [];
       const recovered: { fire: FireRecord; row: JobRow; previousNode: string | null }[] = [];
+      const retries: { fire: FireRecord; row: JobRow }[] = [];
       for (const row of rows) {
         const fire = fireRecord(row);
         const { rows: jobs } = await run<JobRow & { fence: unknown }>(
           statements.jobOfFire.bind([fire.jobId]),
         );
         const job = jobs[0];
+        if (fire.state === 'retried' || fire.state === 'queued') {
+          const taken = await takeRetry(run, statements, owner, fire, row, job, now, options);
+          if (taken !== null) retries.push(taken);
+          continue;
+        }
         // The job as it is now decides; a job gone since leaves the state kept with the fire.
         let source: JobRow | null = null;
         if (job !== undefined) source = wantsRecovery(job.job_state) ? job : null;
@@ -322,29 +340,28 @@ export class SqlLedger implements ClusterLedger {
         );
         if (!result.numAffectedRows) continue;
         recovered.push({
-          fire: {
-            ...fire,
-            state: 'claimed',
-            node: owner,
-            fence,
-            leaseUntil,
-            claimedAt: now,
-            startedAt: null,
-            recovering: true,
-          },
+          fire: { ...takenBy(fire, owner, fence, leaseUntil, now), recovering: true },
           row: source,
           previousNode: fire.node,
         });
       }
-      return { now, abandoned, recovered };
+      const { rows: next } = await run<{ next: unknown }>(statements.nextRetry.bind([]));
+      const nextRetryAt = numberOrNull(next[0]?.next);
+      return { now, abandoned, recovered, retries, nextRetryAt };
     });
     const abandoned = taken.abandoned;
     const recovered: RecoveredFire[] = [];
-    const jobs = await this.#host.restoreRows(taken.recovered.map((r) => r.row));
-    for (const [i, { fire, previousNode }] of taken.recovered.entries()) {
+    const retries: RecoveredFire[] = [];
+    const all = [
+      ...taken.recovered,
+      ...taken.retries.map((r) => ({ ...r, previousNode: r.fire.node })),
+    ];
+    const jobs = await this.#host.restoreRows(all.map((r) => r.row));
+    for (const [i, { fire, previousNode }] of all.entries()) {
       const job = jobs[i];
       if (job !== null && job !== undefined) {
-        recovered.push({ fire, job, previousNode });
+        if (i < taken.recovered.length) recovered.push({ fire, job, previousNode });
+        else retries.push({ fire, job });
         continue;
       }
       // Its job cannot be restored here (reported): it cannot run again, so it ends abandoned.
@@ -358,7 +375,7 @@ export class SqlLedger implements ClusterLedger {
         detail,
       });
     }
-    return { abandoned, recovered };
+    return { abandoned, recovered, retries, nextRetryAt: taken.nextRetryAt };
   }
 
   async releaseClaims(owner: string): Promise<void> {
@@ -449,6 +466,109 @@ export class SqlLedger implements ClusterLedger {
   }
 }
 
+/** A fire as the reaper's takeover leaves it: claimed by `owner` with a new fence and lease. */
+function takenBy(
+  fire: FireRecord,
+  owner: string,
+  fence: number,
+  leaseUntil: number,
+  now: number,
+): FireRecord {
+  return {
+    ...fire,
+    state: 'claimed',
+    node: owner,
+    fence,
+    leaseUntil,
+    claimedAt: now,
+    startedAt: null,
+  };
+}
+
+/**
+ * Room for a commit of a job at `maxInstances` (its `overlap`): `'queue'` —
+ * the job's queued fire gives its place to this commit's; `'replace'` — its
+ * oldest live batch is cancelled (returned: its node aborts it when it finds
+ * its lease gone).
+ */
+async function makeRoom(
+  run: RunStatement,
+  statements: LedgerStatements,
+  commit: JobCommit,
+  now: number,
+): Promise<string[]> {
+  if (commit.overlap === 'queue') {
+    await run(statements.supersedeQueued.bind([now, commit.jobId]));
+    return [];
+  }
+  const { rows } = await run<{ batch: unknown }>(statements.oldestLive.bind([commit.jobId, now]));
+  const batch = rows[0]?.batch;
+  if (batch === undefined || batch === null) return [];
+  const { rows: fires } = await run<{ fire_id: unknown }>(
+    statements.batchFires.bind([commit.jobId, String(batch)]),
+  );
+  const replaced: string[] = [];
+  const detail = 'replaced by a newer fire of its job (overlap: replace)';
+  for (const { fire_id } of fires) {
+    const result = await run(statements.replaceFire.bind([now, detail, String(fire_id)]));
+    if (result.numAffectedRows) replaced.push(String(fire_id));
+  }
+  return replaced;
+}
+
+/** How long a due retry waits before it asks again while its job runs `maxInstances` times, ms. */
+const RETRY_BUSY_MS = 1000;
+
+/**
+ * A `retried` (or `queued`) fire now due, in the reaper's transaction: taken
+ * by `owner` (a retry as its next attempt; the job's next fence) when its job runs fewer than
+ * `maxInstances` times, postponed when it runs that many, recorded cancelled
+ * when its job is gone and the fire kept no state to run it with.
+ */
+async function takeRetry(
+  run: RunStatement,
+  statements: LedgerStatements,
+  owner: string,
+  fire: FireRecord,
+  row: FireRow,
+  job: (JobRow & { fence: unknown }) | undefined,
+  now: number,
+  options: ReapOptions,
+): Promise<{ fire: FireRecord; row: JobRow } | null> {
+  let source: JobRow | null = job ?? null;
+  if (source === null && typeof row.job_state === 'string')
+    source = { id: fire.jobId, next_run_time: null, job_state: row.job_state };
+  if (source === null) {
+    await run(
+      statements.dropRetry.bind([now, 'its job was removed before its retry', fire.fireId]),
+    );
+    return null;
+  }
+  // A retry counts toward maxInstances: it waits while the job runs that many times.
+  const { rows } = await run<{ live: unknown }>(statements.liveBatches.bind([fire.jobId, now]));
+  if ((numberOrNull(rows[0]?.live) ?? 0) >= storedMaxInstances(source.job_state)) {
+    await run(statements.postponeRetry.bind([now + RETRY_BUSY_MS, fire.fireId]));
+    return null;
+  }
+  let fence = fire.fence + 1;
+  if (job !== undefined) {
+    await run(statements.bumpFence.bind([fire.jobId]));
+    fence = (numberOrNull(job.fence) ?? 0) + 1;
+  }
+  const leaseUntil = now + options.runLeaseMs;
+  const result = await run(statements.takeRetry.bind([owner, fence, leaseUntil, now, fire.fireId]));
+  if (!result.numAffectedRows) return null;
+  return {
+    fire: {
+      ...takenBy(fire, owner, fence, leaseUntil, now),
+      finishedAt: null,
+      recovering: false,
+      attempt: fire.state === 'retried' ? fire.attempt + 1 : fire.attempt,
+    },
+    row: source,
+  };
+}
+
 /**
  * The job state a commit's run fires keep, for a job that asks for its
  * crashed runs to be run again (`recover: true`): the job as written, or, for
@@ -474,6 +594,8 @@ function fireValues(
   recoverState: string | null,
 ): unknown[] {
   const runs = fire.state === 'claimed';
+  // A queued fire waits, due now, for an instance of its job to end (see takeRetry).
+  const waits = fire.state === 'queued';
   return [
     fire.fireId,
     jobId,
@@ -482,16 +604,16 @@ function fireValues(
     owner,
     fence,
     fire.batchId,
-    runs ? now + runLeaseMs : null,
+    runs ? now + runLeaseMs : waits ? now : null,
     now,
     null,
-    runs ? null : now,
+    runs || waits ? null : now,
     0,
     1,
     null,
     null,
     fire.detail ?? null,
-    runs ? recoverState : null,
+    runs || waits ? recoverState : null,
     history === undefined || history === 'all' ? null : history,
   ];
 }

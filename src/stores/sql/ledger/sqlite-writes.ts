@@ -71,6 +71,7 @@ export function sqliteWrites(context: WriteContext): LedgerWrites {
               write.errorMessage,
               write.fireId,
               owner,
+              write.leaseUntil,
             ]),
           );
           if (result.numAffectedRows) changed.add(write.fireId);
