@@ -18,6 +18,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   'redis-scripts': () => import('./redis-scripts.ts'),
   observability: () => import('./observability.ts'),
   'cluster-memory': () => import('./cluster-memory.ts'),
+  calendars: () => import('./calendars.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
