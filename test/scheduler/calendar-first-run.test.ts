@@ -59,6 +59,12 @@ it('addJob returns and stores the first fire time the calendar includes', async 
   });
   expect(job.nextRunTime).toEqual(MONDAY_9);
   expect((await scheduler.getJob('report'))?.nextRunTime).toEqual(MONDAY_9);
+  // The skipped fire times have no ledger row; explain names the calendar that excludes them.
+  const why = await scheduler.explain('report', '2026-12-24 09:00');
+  expect(why.verdict).toBe('excluded');
+  expect(why.evidence.at(-1)).toBe(
+    'The ledger has no record of it, and calendar "business-days" of the job excludes it now (rule: holiday 2026-12-24): a job skips the fire times its calendar excludes.',
+  );
   // Without a calendar, the same trigger's first time is the holiday.
   const plain = await scheduler.addJob(() => {}, 'cron', { hour: 9 });
   expect(plain.nextRunTime).toEqual(new Date('2026-12-24T08:00:00Z'));

@@ -83,6 +83,11 @@ export interface ExplainSource {
   nodesAlive?(from: number, to: number): Promise<readonly NodeWindow[] | undefined>;
   /** Store outages overlapping `from`..`to`; undefined when not known. */
   outages?(from: number, to: number): Promise<readonly StoreOutage[] | undefined>;
+  /** The calendar of the job that excludes this time now, and its rule; undefined when none does (or it is not known). */
+  calendarExclusion?(
+    jobId: string,
+    time: number,
+  ): Promise<{ readonly calendar: string; readonly reason: string } | undefined>;
   /** What the ledger keeps, for a sentence when a slot's record may have been purged (e.g. "the last 1,000 fires"). */
   readonly retention?: string;
 }
@@ -343,6 +348,15 @@ export async function explainFire(
   if (newest !== undefined && excluded !== undefined && excluded.to >= slot) {
     evidence.push(excludedSentence(excluded, show));
     return { verdict: 'excluded', slot: new Date(slot), fire: newest, evidence };
+  }
+  // No row: a first run time computed by addJob, resumeJob or rescheduleJob skips
+  // excluded times without one, and a time still to come has none yet.
+  const ruled = await source.calendarExclusion?.(jobId, slot);
+  if (ruled !== undefined) {
+    evidence.push(
+      `The ledger has no record of it, and calendar ${JSON.stringify(ruled.calendar)} of the job excludes it now (rule: ${ruled.reason}): a job skips the fire times its calendar excludes.`,
+    );
+    return { verdict: 'excluded', slot: new Date(slot), evidence };
   }
   if (slot > now) {
     evidence.push(`${show(slot)} is still to come (the store's clock reads ${show(now)}).`);

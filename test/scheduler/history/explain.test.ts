@@ -416,6 +416,26 @@ describe('explain', () => {
     ).not.toBe('excluded');
   });
 
+  it("says a fire time without a record is excluded when the job's calendar excludes it now", async () => {
+    const base = source({ now: '2026-12-20T00:00:00Z', changes: [added], nodes: alive });
+    const answer = await explainFire(
+      {
+        ...base,
+        calendarExclusion: async (_job, time) =>
+          time === T('2026-12-24T01:30:00Z')
+            ? { calendar: 'business-days', reason: 'holiday 2026-12-24' }
+            : undefined,
+      },
+      'nightly',
+      '2026-12-24 02:30',
+    );
+    expect(answer.verdict).toBe('excluded');
+    expect(answer.evidence.at(-1)).toContain('calendar "business-days" of the job excludes it now');
+    expect(answer.fire).toBeUndefined();
+    // A time the calendar includes is still to come.
+    expect((await explainFire(base, 'nightly', '2026-12-23 02:30')).verdict).toBe('unknown');
+  });
+
   it('says no scheduler was alive when nothing was recorded and no node checked in', async () => {
     const answer = await explainFire(
       source({
