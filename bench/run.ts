@@ -19,6 +19,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   observability: () => import('./observability.ts'),
   'cluster-memory': () => import('./cluster-memory.ts'),
   dashboard: () => import('./dashboard.ts'),
+  calendars: () => import('./calendars.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -36,6 +36,7 @@ export type {
   PluginEntry,
   SchedulerConfig,
 } from './scheduler/config.ts';
+export { type Excluded, readExcluded } from './scheduler/history/excluded.ts';
 export type { ExplainVerdict, Explanation } from './scheduler/history/explain.ts';
 export type {
   ExplainCallOptions,

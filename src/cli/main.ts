@@ -184,11 +184,13 @@ function program(): Command {
     await dashboardCommand(options);
   });
 
-  root
+  const next = root
     .command('next')
-    .description('preview the next fire times of a cron expression or trigger spec')
+    .description(
+      'preview the next fire times of a cron expression or trigger spec, or of a stored job (with its calendar)',
+    )
     .argument(
-      '<spec>',
+      '[spec]',
       "crontab line ('30 2 * * *', '@daily') or type:key=value,… ('interval:minutes=5', 'cron:hour=3,minute=30')",
     )
     .addOption(timezoneOption("time zone (default: the host's)"))
@@ -198,8 +200,14 @@ function program(): Command {
       'start from this time (ISO 8601, or YYYY-MM-DD HH:MM in the zone; default now)',
     )
     .option('--seed <text>', "seed of hashed cron fields (H): a job's id, to preview its times")
-    .option('--json', 'print JSON')
-    .action((spec: string, options: NextOptions) => nextCommand(spec, options));
+    .option('--job <id>', 'preview a stored job: its trigger, with its calendar applied')
+    .option('--calendar <name>', "apply a calendar of the store to the spec's fire times")
+    .option('--show-excluded', 'also list the fire times the calendar excludes')
+    .addOption(storeOption())
+    .option('--json', 'print JSON');
+  withReferenceOptions(next, 'the folder with a package.json above the working directory').action(
+    (spec: string | undefined, options: NextOptions) => nextCommand(spec, options),
+  );
 
   return root;
 }

@@ -300,6 +300,8 @@ export class BaseScheduler implements JobOwner {
       logger: () => this.#logger,
       jobDefaults: () => this.#jobDefaults,
       wakeFor: (time) => this.#loop.wakeFor(time),
+      includedRunTime: (job, jobstore, first) =>
+        this.#calendars.includedRunTime(job, jobstore, first),
     });
     this.configure(config);
   }
@@ -756,6 +758,7 @@ export class BaseScheduler implements JobOwner {
       error: (...a) => this.#logger.error(...a),
     },
     isStopped: () => this.#state === STATE_STOPPED,
+    storeStarted: (alias) => this.#stores.get(alias)?.available === true,
     store: (alias) => this.#jobs.store(alias).store,
     jobs: (alias) => this.getJobs(alias),
     setNextRunTime: async (job, next) => {
@@ -897,7 +900,13 @@ export class BaseScheduler implements JobOwner {
         : checkTrigger(trigger),
       id,
     );
-    const nextRunTime = firstRunTime(built, Date.now());
+    const first = firstRunTime(built, Date.now());
+    const { job } = await this.#jobs.find(id, jobstore);
+    const nextRunTime = await this.#calendars.includedRunTime(
+      { id, name: job.name, trigger: built, calendar: job.calendar },
+      job.jobstore ?? jobstore ?? 'default',
+      first,
+    );
     return this.modifyJob(id, { trigger: built, nextRunTime }, jobstore);
   }
 
@@ -912,11 +921,17 @@ export class BaseScheduler implements JobOwner {
    */
   async resumeJob(id: string, jobstore?: string): Promise<Job | null> {
     const { job } = await this.#jobs.find(id, jobstore);
-    const next = job.trigger.getNextFireTime(null, new Date(Date.now()));
-    if (next === null) {
+    const first = job.trigger.getNextFireTime(null, new Date(Date.now()));
+    if (first === null) {
       await this.removeJob(id, jobstore);
       return null;
     }
+    // A calendar that excludes every fire time left keeps the job paused (logged).
+    const next = await this.#calendars.includedRunTime(
+      job,
+      job.jobstore ?? jobstore ?? 'default',
+      first,
+    );
     return this.modifyJob(id, { nextRunTime: next }, jobstore);
   }
 

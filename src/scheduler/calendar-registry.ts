@@ -11,6 +11,7 @@ import { JobExcludedEvent } from '../events.ts';
 import type { Job } from '../jobs/job.ts';
 import type { Logger } from '../logging.ts';
 import type { CalendarStore } from '../stores/calendars.ts';
+import { excludedDetail as describeExcluded } from './history/excluded.ts';
 import type { DuePlan } from './loop/plan-job.ts';
 
 interface Restored {
@@ -79,12 +80,5 @@ export function excludedEvent(plan: DuePlan, alias: string): JobExcludedEvent | 
 
 /** The `detail` of a plan's `excluded` fire record. */
 export function excludedDetail(plan: DuePlan): string | null {
-  const excluded = plan.excluded;
-  if (excluded === undefined) return null;
-  const count = `${excluded.complete ? '' : 'at least '}${excluded.count.toLocaleString('en-US')} fire time${excluded.count === 1 ? '' : 's'}`;
-  const range =
-    excluded.count === 1
-      ? `at ${excluded.first.toISOString()}`
-      : `from ${excluded.first.toISOString()} to ${excluded.last.toISOString()}`;
-  return `excluded by calendar "${excluded.calendar}"${excluded.reason === null ? '' : ` (${excluded.reason})`}: ${count} ${range}`;
+  return plan.excluded === undefined ? null : describeExcluded(plan.excluded);
 }

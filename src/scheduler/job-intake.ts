@@ -35,6 +35,8 @@ export interface IntakeHost {
   jobDefaults(): Readonly<Pick<JobSettings, DefaultableSetting>>;
   /** Wakes the loop if a job now runs at `time` (epoch ms), earlier than it planned to wake. */
   wakeFor(time: number): void;
+  /** The job's first run time moved to the first its calendar includes (null: paused). */
+  includedRunTime(job: Job, jobstore: string, first: Date | null): Promise<Date | null>;
 }
 
 export class JobIntake {
@@ -159,17 +161,32 @@ export class JobIntake {
             `Job "${state.name}" (${state.id}) is added paused: its trigger ${String(state.trigger)} has no fire time left`,
           );
     }
-    return this.#store(state, entry.jobstore, entry.replaceExisting, false);
+    return this.#store(
+      state,
+      entry.jobstore,
+      entry.replaceExisting,
+      false,
+      !entry.explicit.has('nextRunTime'),
+    );
   }
 
+  /**
+   * Stores a job under its store's lock. A first run time computed here (not
+   * given by the caller) skips the fire times the job's calendar excludes.
+   */
   async #store(
     state: JobState,
     jobstore: string,
     replaceExisting: boolean,
     computeNextRunTime: boolean,
+    computed: boolean = computeNextRunTime,
   ): Promise<Job> {
     const managed = this.#host.locations.store(jobstore);
-    const added = this.#jobToStore(state, jobstore, computeNextRunTime);
+    let added = this.#jobToStore(state, jobstore, computeNextRunTime);
+    if (computed && added.calendar !== null) {
+      const next = await this.#host.includedRunTime(added, jobstore, added.nextRunTime);
+      if (next?.getTime() !== added.nextRunTime?.getTime()) added = added.withNextRunTime(next);
+    }
     await managed.add(added, replaceExisting);
     this.#added(added, jobstore);
     return added;

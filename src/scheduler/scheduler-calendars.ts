@@ -12,6 +12,8 @@ import type { Job } from '../jobs/job.ts';
 import type { Logger } from '../logging.ts';
 import { type CalendarStore, MAX_CALENDAR_NAME_LENGTH } from '../stores/calendars.ts';
 import type { JobStore } from '../stores/store.ts';
+import { MaxIterationsError } from '../triggers/errors.ts';
+import type { Trigger } from '../triggers/trigger.ts';
 import { readCalendars } from './calendar-registry.ts';
 
 /** A calendar name that is taken (`addCalendar` without `replaceExisting`), unknown, or still in use. */
@@ -43,6 +45,8 @@ export interface RemoveCalendarOptions {
 export interface CalendarHost {
   readonly logger: Logger;
   isStopped(): boolean;
+  /** Has the store of this alias started (it may have, while the scheduler is still starting)? */
+  storeStarted(alias: string): boolean;
   /** The started store of an alias. @throws UnknownAliasError */
   store(alias: string): JobStore;
   jobs(alias: string): Promise<Job[]>;
@@ -135,7 +139,7 @@ export class SchedulerCalendars {
   }
 
   async list(jobstore = 'default'): Promise<Map<string, ExclusionCalendar>> {
-    if (this.#host.isStopped()) {
+    if (this.#host.isStopped() && !this.#host.storeStarted(jobstore)) {
       const { calendarFromJSON } = await import('../calendars/restore.ts');
       const result = new Map<string, ExclusionCalendar>();
       for (const [name, { state }] of this.#pending.get(jobstore) ?? [])
@@ -143,6 +147,23 @@ export class SchedulerCalendars {
       return result;
     }
     return readCalendars(this.#calendarsOf(jobstore), this.#host.logger);
+  }
+
+  /**
+   * A job's run time `first` (its trigger's first fire time from now) moved on
+   * to the first one its calendar includes; null (the job is to be paused, with
+   * the reason logged) when the calendar excludes every fire time left. A job
+   * without a calendar, or whose calendar is not in the store, keeps `first`.
+   */
+  async includedRunTime(
+    job: CalendarJob,
+    jobstore: string,
+    first: Date | null,
+  ): Promise<Date | null> {
+    if (job.calendar === null || first === null) return first;
+    const calendar = (await this.list(jobstore)).get(job.calendar);
+    if (calendar === undefined) return first;
+    return includedFrom(job, calendar, job.calendar, first, new Date(), this.#host.logger);
   }
 
   /** Refuses a job option `calendar` naming no calendar of the job's store. */
@@ -182,17 +203,40 @@ export class SchedulerCalendars {
     const now = new Date();
     for (const job of await this.#host.jobs(alias)) {
       if (job.calendar !== name || job.nextRunTime === null) continue;
-      let next: Date | null;
-      try {
-        next = new CalendarTrigger(job.trigger, calendar, name).getNextFireTime(null, now);
-      } catch (error) {
-        this.#host.logger.error(
-          `Job "${job.name}" (${job.id}) is paused: ${(error as Error).message}`,
-        );
-        next = null;
-      }
+      const first = job.trigger.getNextFireTime(null, now);
+      const next =
+        first === null ? null : includedFrom(job, calendar, name, first, now, this.#host.logger);
       await this.#host.setNextRunTime(job, next);
     }
+  }
+}
+
+/** What a job's included run time is computed from. */
+export interface CalendarJob {
+  readonly id: string;
+  readonly name: string;
+  readonly trigger: Trigger;
+  readonly calendar: string | null;
+}
+
+/**
+ * `first` when the calendar includes it, else the trigger's next fire time it
+ * includes; null, with the reason logged, when the bounded search finds none.
+ */
+function includedFrom(
+  job: CalendarJob,
+  calendar: ExclusionCalendar,
+  name: string,
+  first: Date,
+  now: Date,
+  logger: Logger,
+): Date | null {
+  try {
+    return new CalendarTrigger(job.trigger, calendar, name).includedFrom(first, now);
+  } catch (error) {
+    if (!(error instanceof MaxIterationsError)) throw error;
+    logger.error(`Job "${job.name}" (${job.id}) is paused: ${error.message}`);
+    return null;
   }
 }
 

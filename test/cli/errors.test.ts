@@ -17,7 +17,7 @@ const cases: [string, string[], RegExp][] = [
     /^horarium: unknown command 'lst' \(Did you mean list\?\)/,
   ],
   ['unknown option', ['next', '* * * * *', '--bogus'], /^horarium: unknown option '--bogus'/],
-  ['missing argument', ['next'], /^horarium: missing required argument 'spec'/],
+  ['missing argument', ['next'], /^horarium: give a crontab line or trigger spec, or --job <id>/],
   ['bad cron expression', ['next', '61 * * * *'], /^horarium: .*minute.*"61".*0-59/],
   ['wrong number of cron fields', ['next', '* * *'], /^horarium: .*expected 5 fields/],
   ['unknown trigger type', ['next', 'weekly:day=3'], /^horarium: unknown trigger type "weekly"/],

@@ -1,6 +1,15 @@
-/** `horarium next`: fire times, DST marks and the explanation, end to end. */
-import { describe, expect, it } from 'vitest';
-import { runCli } from './cli-helpers.ts';
+/** `horarium next`: fire times, DST marks and the explanation, and a stored job's calendar, end to end. */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AsyncScheduler,
+  HolidayCalendar,
+  SqlJobStore,
+  silentLogger,
+  unionCalendar,
+  WeeklyCalendar,
+} from '../../src/index.ts';
+import { removeTempDirs, runCli, tempDir } from './cli-helpers.ts';
 
 const TIMEOUT = 60_000;
 
@@ -176,6 +185,131 @@ describe('horarium next', () => {
       expect(cron.stdout).toContain('at 01:00 and 13:00 on Monday through Friday');
       expect(cron.stdout).toContain('2025-03-31 Mon 13:00:00+00:00');
       expect(cron.stdout).toContain('2025-04-01 Tue 01:00:00+00:00');
+    },
+    TIMEOUT,
+  );
+});
+
+describe('horarium next with a calendar', () => {
+  const db = join(tempDir(), 'jobs.sqlite');
+  const store = ['--store', `sqlite:${db}`];
+  afterAll(removeTempDirs);
+
+  beforeAll(async () => {
+    const timezone = 'Europe/Berlin';
+    const scheduler = new AsyncScheduler({
+      logger: silentLogger,
+      timezone,
+      jobstores: { default: new SqlJobStore({ url: `sqlite:${db}` }) },
+    });
+    scheduler.registerTask('report', () => {});
+    await scheduler.start({ paused: true });
+    await scheduler.addCalendar(
+      'business-days',
+      unionCalendar([
+        new WeeklyCalendar({ excludeDays: ['sat', 'sun'], timezone }),
+        new HolidayCalendar({ dates: ['2026-12-24', '2026-12-25', '2026-12-26'], timezone }),
+      ]),
+    );
+    await scheduler.addJob('report', 'cron', { id: 'report', hour: 9, calendar: 'business-days' });
+    await scheduler.shutdown();
+  }, TIMEOUT);
+
+  const times = (stdout: string): string[] =>
+    stdout
+      .trim()
+      .split('\n')
+      .slice(2)
+      .map((l) => l.trim());
+
+  it(
+    "lists a stored job's fire times with its calendar applied, and the excluded ones on request",
+    async () => {
+      const args = ['next', '--job', 'report', ...store, '--tz', 'Europe/Berlin'];
+      const plain = await runCli([...args, '--from', '2026-12-22', '-n', '3']);
+      expect(plain.stderr).toBe('');
+      expect(plain.code).toBe(0);
+      expect(plain.stdout.split('\n')[0]).toBe(
+        'job report (Europe/Berlin): at 09:00 every day; excluding calendar "business-days"',
+      );
+      expect(times(plain.stdout)).toEqual([
+        '2026-12-22 Tue 09:00:00+01:00',
+        '2026-12-23 Wed 09:00:00+01:00',
+        '2026-12-28 Mon 09:00:00+01:00',
+      ]);
+      const shown = await runCli([...args, '--from', '2026-12-23', '-n', '2', '--show-excluded']);
+      expect(shown.code).toBe(0);
+      expect(times(shown.stdout)).toEqual([
+        '2026-12-23 Wed 09:00:00+01:00',
+        '2026-12-24 Thu 09:00:00+01:00  ✗ excluded (holiday 2026-12-24)',
+        '2026-12-25 Fri 09:00:00+01:00  ✗ excluded (holiday 2026-12-25)',
+        '2026-12-26 Sat 09:00:00+01:00  ✗ excluded (weekday sat)',
+        '2026-12-27 Sun 09:00:00+01:00  ✗ excluded (weekday sun)',
+        '2026-12-28 Mon 09:00:00+01:00',
+      ]);
+      const json = await runCli([
+        ...args,
+        '--from',
+        '2026-12-24',
+        '-n',
+        '1',
+        '--show-excluded',
+        '--json',
+      ]);
+      const document = JSON.parse(json.stdout) as {
+        calendar: string;
+        times: { utc: string; excluded?: string; omittedBefore?: number }[];
+      };
+      expect(document.calendar).toBe('business-days');
+      expect(document.times.map((t) => [t.utc, t.excluded ?? null])).toEqual([
+        ['2026-12-24T08:00:00.000Z', 'holiday 2026-12-24'],
+        ['2026-12-25T08:00:00.000Z', 'holiday 2026-12-25'],
+        ['2026-12-26T08:00:00.000Z', 'weekday sat'],
+        ['2026-12-27T08:00:00.000Z', 'weekday sun'],
+        ['2026-12-28T08:00:00.000Z', null],
+      ]);
+      expect(document.times.some((t) => t.omittedBefore !== undefined)).toBe(false);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'applies a stored calendar to a spec with --calendar, and names what is missing',
+    async () => {
+      const withCalendar = (spec: string, ...more: string[]) =>
+        runCli([
+          'next',
+          spec,
+          '--calendar',
+          'business-days',
+          ...store,
+          '--tz',
+          'Europe/Berlin',
+          '--from',
+          '2026-12-23 13:00',
+          ...more,
+        ]);
+      const r = await withCalendar('0 12 * * *', '-n', '1');
+      expect(r.stderr).toBe('');
+      expect(times(r.stdout)).toEqual(['2026-12-28 Mon 12:00:00+01:00']);
+      // A long excluded stretch lists its first few fire times, how many more, and its last.
+      const long = await withCalendar('0 */6 * * *', '-n', '2', '--show-excluded');
+      expect(long.stderr).toBe('');
+      expect(times(long.stdout)).toEqual([
+        '2026-12-23 Wed 18:00:00+01:00',
+        '2026-12-24 Thu 00:00:00+01:00  ✗ excluded (holiday 2026-12-24)',
+        '2026-12-24 Thu 06:00:00+01:00  ✗ excluded (holiday 2026-12-24)',
+        '2026-12-24 Thu 12:00:00+01:00  ✗ excluded (holiday 2026-12-24)',
+        '… 12 more excluded',
+        '2026-12-27 Sun 18:00:00+01:00  ✗ excluded (weekday sun)',
+        '2026-12-28 Mon 00:00:00+01:00',
+      ]);
+      const unknown = await runCli(['next', '0 12 * * *', '--calendar', 'nope', ...store]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('no calendar "nope" in the store (it has "business-days")');
+      const bare = await runCli(['next', '0 12 * * *', '--show-excluded']);
+      expect(bare.code).toBe(1);
+      expect(bare.stderr).toContain('--show-excluded needs a calendar');
     },
     TIMEOUT,
   );

@@ -172,7 +172,7 @@ async function find(open: OpenStore, id: string): Promise<Job | RestoreFailure> 
   throw new JobLookupError(id);
 }
 
-async function findHealthy(open: OpenStore, id: string, verb: string): Promise<Job> {
+export async function findHealthy(open: OpenStore, id: string, verb: string): Promise<Job> {
   const found = await find(open, id);
   if (found instanceof Job) return found;
   throw new CliError(

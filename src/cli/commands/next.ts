@@ -9,7 +9,12 @@
  *   or snake_case (`dayOfWeek`, `day_of_week`); a comma-separated item
  *   without `=` continues the previous value (`cron:hour=1,13,minute=0`);
  *   numbers are numbers; `date:<time>` is short for `date:runDate=<time>`.
+ *
+ * `--job <id>` previews a stored job instead (its trigger and its calendar), and
+ * `--calendar <name>` applies a stored calendar to a spec; `--show-excluded` then
+ * lists the fire times the calendar excludes too.
  */
+import { CalendarTrigger, type ExcludedFireTimes } from '../../calendars/calendar-trigger.ts';
 import { HorariumError } from '../../errors.ts';
 import { buildTrigger } from '../../scheduler/trigger-aliases.ts';
 import { fieldsFromWall, MS_PER_DAY } from '../../time/civil.ts';
@@ -25,9 +30,13 @@ import type { Trigger } from '../../triggers/trigger.ts';
 import { describeCron, joinWords } from '../explain.ts';
 import { paint } from '../format.ts';
 import { CliError } from '../store.ts';
+import { type JobsOptions, withStore } from './jobs.ts';
+import { type NamedCalendar, storedCalendar, storedJobSchedule } from './next-source.ts';
 
-export interface NextOptions {
-  timezone?: string;
+export interface NextOptions extends JobsOptions {
+  job?: string;
+  calendar?: string;
+  showExcluded?: boolean;
   seed?: string;
   count: string;
   from?: string;
@@ -88,6 +97,45 @@ export interface PreviewEntry {
   note: string | null;
   /** The same as a sentence for the explanation, or null. */
   explanation: string | null;
+  /** The rule of the calendar that excluded this fire time (it does not fire), or null. */
+  excluded?: string | null;
+  /** Excluded fire times left out of the list just before this one (a long excluded stretch). */
+  omittedBefore?: number;
+}
+
+/** A calendar applied to a preview; `showExcluded` lists the fire times it excludes too. */
+export interface PreviewCalendar extends NamedCalendar {
+  readonly showExcluded?: boolean;
+}
+
+/** Excluded fire times listed at most from the start of one excluded stretch (its last is listed too). */
+const EXCLUDED_LISTED = 3;
+
+/** The entries of the fire times a calendar excluded in one stretch: the first few, and the last. */
+function excludedEntries(
+  trigger: Trigger,
+  calendar: PreviewCalendar,
+  excluded: ExcludedFireTimes,
+  now: Date,
+): PreviewEntry[] {
+  const entry = (time: Date, omittedBefore = 0): PreviewEntry => ({
+    time,
+    note: null,
+    explanation: null,
+    excluded: calendar.calendar.exclusionReason(time) ?? excluded.reason ?? 'excluded',
+    ...(omittedBefore > 0 ? { omittedBefore } : {}),
+  });
+  const entries: PreviewEntry[] = [];
+  let t: Date | null = excluded.first;
+  while (t !== null && t <= excluded.last && entries.length < EXCLUDED_LISTED) {
+    entries.push(entry(t));
+    t = trigger.getNextFireTime(t, now);
+  }
+  const listed = entries.length;
+  const lastListed = entries[listed - 1]?.time.getTime();
+  if (lastListed !== undefined && lastListed < excluded.last.getTime())
+    entries.push(entry(excluded.last, excluded.count - listed - 1));
+  return entries;
 }
 
 const clock = (wall: number): string => {
@@ -116,14 +164,29 @@ function wallMatcher(trigger: Trigger): ((wall: number) => boolean) | null {
   return null;
 }
 
-/** The next `count` fire times from `from`, each marked when DST moved it. */
-export function preview(trigger: Trigger, zone: Zone, from: Date, count: number): PreviewEntry[] {
+/**
+ * The next `count` fire times from `from`, each marked when DST moved it; with
+ * a calendar, those it includes (and, with `showExcluded`, those it excludes,
+ * marked and not counted).
+ */
+export function preview(
+  trigger: Trigger,
+  zone: Zone,
+  from: Date,
+  count: number,
+  calendar?: PreviewCalendar,
+): PreviewEntry[] {
   const matches = wallMatcher(trigger);
+  const bound =
+    calendar === undefined ? null : new CalendarTrigger(trigger, calendar.calendar, calendar.name);
   const entries: PreviewEntry[] = [];
   let previous: Date | null = null;
   let now = from;
   for (let i = 0; i < count; i++) {
-    const time = trigger.getNextFireTime(previous, now);
+    const time: Date | null = (bound ?? trigger).getNextFireTime(previous, now);
+    const excluded = bound?.takeExcluded() ?? null;
+    if (excluded !== null && calendar?.showExcluded === true)
+      entries.push(...excludedEntries(trigger, calendar, excluded, now));
     if (time === null) break;
     const t = time.getTime();
     const wall = zone.wallAt(t);
@@ -219,6 +282,12 @@ function formatEntry(entry: PreviewEntry, zone: Zone): string {
   const t = entry.time.getTime();
   const weekday = WEEKDAYS[new Date(zone.wallAt(t)).getUTCDay()] ?? '';
   const text = formatInstant(t, zone).replace(' ', ` ${weekday} `);
+  const omitted =
+    entry.omittedBefore === undefined
+      ? ''
+      : `${paint('dim', `  … ${entry.omittedBefore.toLocaleString('en-US')} more excluded`)}\n`;
+  if (entry.excluded != null)
+    return `${omitted}${paint('dim', `  ${text}  ✗ excluded (${entry.excluded})`)}`;
   return entry.note === null ? `  ${text}` : `  ${text}  ${paint('yellow', `← ${entry.note}`)}`;
 }
 
@@ -229,7 +298,33 @@ function parseCount(text: string): number {
   return n;
 }
 
-export function nextCommand(spec: string, options: NextOptions): void {
+/** The trigger (and calendar) to preview: a spec, or a stored job with `--job`. */
+async function scheduleToPreview(
+  spec: string | undefined,
+  options: NextOptions,
+  timezone: string,
+): Promise<{ label: string; trigger: Trigger; calendar: NamedCalendar | null }> {
+  if (options.job !== undefined) {
+    if (spec !== undefined)
+      throw new CliError('give either a spec or --job <id>, not both (a job has its trigger)');
+    if (options.calendar !== undefined)
+      throw new CliError('--calendar applies to a spec; a job previewed with --job has its own');
+    const id = options.job;
+    const found = await withStore(options, (open) => storedJobSchedule(open, id));
+    return { label: `job ${id}`, ...found };
+  }
+  if (spec === undefined)
+    throw new CliError(
+      'give a crontab line or trigger spec, or --job <id> to preview a stored job',
+    );
+  const trigger = parseTriggerSpec(spec, timezone, options.seed);
+  const name = options.calendar;
+  const calendar =
+    name === undefined ? null : await withStore(options, (open) => storedCalendar(open, name));
+  return { label: spec.trim(), trigger, calendar };
+}
+
+export async function nextCommand(spec: string | undefined, options: NextOptions): Promise<void> {
   const timezone = options.timezone ?? localZoneName();
   const zone = getZone(timezone);
   const count = parseCount(options.count);
@@ -240,26 +335,43 @@ export function nextCommand(spec: string, options: NextOptions): void {
     if (error instanceof HorariumError) throw new CliError(`--from: ${error.message}`);
     throw error;
   }
-  const trigger = parseTriggerSpec(spec, timezone, options.seed);
-  const entries = preview(trigger, zone, from, count);
+  if (options.showExcluded === true && options.job === undefined && options.calendar === undefined)
+    throw new CliError(
+      '--show-excluded needs a calendar: --job <id> (of a job with one) or --calendar <name>',
+    );
+  const { label, trigger, calendar } = await scheduleToPreview(spec, options, timezone);
+  const entries = preview(
+    trigger,
+    zone,
+    from,
+    count,
+    calendar === null ? undefined : { ...calendar, showExcluded: options.showExcluded === true },
+  );
   const notes = [...new Set(entries.map((e) => e.explanation).filter((e) => e !== null))];
-  const description = `${describeTrigger(trigger)}${notes.length > 0 ? `; ${joinWords(notes)}` : ''}`;
+  const excluding =
+    calendar === null ? '' : `; excluding calendar ${JSON.stringify(calendar.name)}`;
+  const description = `${describeTrigger(trigger)}${excluding}${notes.length > 0 ? `; ${joinWords(notes)}` : ''}`;
   if (options.json === true) {
     const document = {
-      spec,
+      spec: label,
       trigger: String(trigger),
+      ...(calendar === null
+        ? {}
+        : { calendar: calendar.name, calendarRules: String(calendar.calendar) }),
       timezone: zone.name,
       description,
       times: entries.map((e) => ({
         time: formatInstant(e.time.getTime(), zone).replace(' ', 'T'),
         utc: e.time.toISOString(),
         note: e.note,
+        ...(e.excluded == null ? {} : { excluded: e.excluded }),
+        ...(e.omittedBefore === undefined ? {} : { omittedBefore: e.omittedBefore }),
       })),
     };
     process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
     return;
   }
-  const lines = [`${paint('bold', spec.trim())} (${zone.name}): ${description}`, ''];
+  const lines = [`${paint('bold', label)} (${zone.name}): ${description}`, ''];
   if (entries.length === 0) lines.push('  (no more fire times)');
   for (const entry of entries) lines.push(formatEntry(entry, zone));
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -18,6 +18,7 @@ import { getZone, type Zone } from '../../time/zone.ts';
 import { triggerFromJSON } from '../../triggers/registry.ts';
 import type { Trigger, TriggerJSON } from '../../triggers/trigger.ts';
 import { readAskedTime } from './asked-time.ts';
+import { type Excluded, readExcluded } from './excluded.ts';
 import { readFolded } from './folded.ts';
 import { type JobChange, jobStateAt } from './job-change.ts';
 import { slotsAround } from './slots.ts';
@@ -82,6 +83,11 @@ export interface ExplainSource {
   nodesAlive?(from: number, to: number): Promise<readonly NodeWindow[] | undefined>;
   /** Store outages overlapping `from`..`to`; undefined when not known. */
   outages?(from: number, to: number): Promise<readonly StoreOutage[] | undefined>;
+  /** The calendar of the job that excludes this time now, and its rule; undefined when none does (or it is not known). */
+  calendarExclusion?(
+    jobId: string,
+    time: number,
+  ): Promise<{ readonly calendar: string; readonly reason: string } | undefined>;
   /** What the ledger keeps, for a sentence when a slot's record may have been purged (e.g. "the last 1,000 fires"). */
   readonly retention?: string;
 }
@@ -94,7 +100,7 @@ export interface ExplainOptions {
 /** How far back the fire times of a trigger whose start is not recorded are looked for. */
 const UNKNOWN_AGE_LOOKBACK_MS = 10 * 366 * 86_400_000;
 
-/** Rows read around a slot: enough to find the coalesced row that folded it. */
+/** Rows read around a slot: enough to find the coalesced or excluded row that stands for it. */
 const ROWS_AROUND = 3;
 
 /** A trigger restored for replaying its slots: without jitter, whose delays are random. */
@@ -203,11 +209,14 @@ export async function explainFire(
     const firstTrigger = first.trigger === null ? null : replayable(first.trigger);
     firstSlot = firstTrigger?.getNextFireTime(null, new Date(first.at)) ?? null;
     // A job's first fire time is decided before its add is written, and the add is
-    // recorded after the write, by the store's clock: a time that fired, or the first
-    // fire time itself, is the job's however late the add's record (a job run at once).
+    // recorded after the write, by the store's clock: a time that fired (or that a row
+    // of excluded fire times stands for), or the first fire time itself, is the job's
+    // however late the add's record (a job run at once, a first run time given in the past).
     addedByThen =
       (firstSlot !== null && instant >= firstSlot.getTime()) ||
-      (await source.firesUpTo(jobId, instant, 1)).some((fire) => fire.scheduledTime === instant);
+      (await source.firesUpTo(jobId, instant, 1)).some(
+        (fire) => fire.scheduledTime === instant || (readExcluded(fire)?.to ?? -1) >= instant,
+      );
   }
   const state = jobStateAt(changes, addedByThen ? Math.max(instant, first.at) : instant);
   if (state.change === undefined) {
@@ -231,7 +240,11 @@ export async function explainFire(
     );
   // A definition of unknown age (no change recorded): its fire times are counted from
   // far enough back that the one before the time asked about is found.
-  const since = Number.isFinite(definition.at) ? definition.at : instant - UNKNOWN_AGE_LOOKBACK_MS;
+  // A time before the add's record that the ledger says was the job's (a first run
+  // time given in the past) is replayed from that time.
+  const since = Number.isFinite(definition.at)
+    ? Math.min(definition.at, instant)
+    : instant - UNKNOWN_AGE_LOOKBACK_MS;
   let around = slotsAround(trigger, instant, since);
   if (
     around.previous !== instant &&
@@ -332,6 +345,20 @@ export async function explainFire(
       return { verdict: 'coalesced', slot: new Date(slot), fire: newest, evidence };
     }
   }
+  const excluded = newest === undefined ? undefined : readExcluded(newest);
+  if (newest !== undefined && excluded !== undefined && excluded.to >= slot) {
+    evidence.push(excludedSentence(excluded, show));
+    return { verdict: 'excluded', slot: new Date(slot), fire: newest, evidence };
+  }
+  // No row: a first run time computed by addJob, resumeJob or rescheduleJob skips
+  // excluded times without one, and a time still to come has none yet.
+  const ruled = await source.calendarExclusion?.(jobId, slot);
+  if (ruled !== undefined) {
+    evidence.push(
+      `The ledger has no record of it, and calendar ${JSON.stringify(ruled.calendar)} of the job excludes it now (rule: ${ruled.reason}): a job skips the fire times its calendar excludes.`,
+    );
+    return { verdict: 'excluded', slot: new Date(slot), evidence };
+  }
   if (slot > now) {
     evidence.push(`${show(slot)} is still to come (the store's clock reads ${show(now)}).`);
     return { verdict: 'unknown', slot: new Date(slot), evidence };
@@ -387,6 +414,22 @@ async function outageEvidence(
 ): Promise<string[]> {
   const outages = await source.outages?.(from, Math.max(from, to));
   return outages === undefined ? [] : outageSentences(outages, show);
+}
+
+/** Which calendar excluded a fire time, by which rule, and the stretch it was part of. */
+function excludedSentence(excluded: Excluded, show: (time: number) => string): string {
+  const { count } = excluded;
+  const stretch =
+    count === 1
+      ? 'the only fire time it excluded in that pass'
+      : `one of ${excluded.complete ? '' : 'at least '}${count.toLocaleString('en-US')} fire times it excluded from ${show(excluded.from)} to ${show(excluded.to)}`;
+  const rule =
+    excluded.reason === null
+      ? ''
+      : count === 1
+        ? ` (rule: ${excluded.reason})`
+        : ` (the first by the rule ${excluded.reason})`;
+  return `It was not run: calendar ${JSON.stringify(excluded.calendar)} of the job excluded it, ${stretch}${rule}; a job skips the fire times its calendar excludes.`;
 }
 
 function nearestDate(time: number | null): Date | null {
@@ -462,6 +505,15 @@ function fromFire(
         `It waits for a running instance of the job to end, as the job already had as many runs in progress as its maxInstances allows (overlap: queue).`,
       );
       break;
+    case 'excluded': {
+      const excluded = readExcluded(fire);
+      evidence.push(
+        excluded === undefined
+          ? `It was not run: the job's calendar excluded it${fire.detail === null ? '' : ` (${fire.detail})`}.`
+          : excludedSentence(excluded, show),
+      );
+      break;
+    }
     case 'skipped_max_instances':
       evidence.push(
         `It was not run: the job already had as many runs in progress as its maxInstances allows${by === '' ? '' : ` (decided${by})`}.`,

@@ -4,6 +4,7 @@
  * (`scheduler.explain`). Arguments are checked here, with errors that name
  * the argument and what to pass; the store only sees checked values.
  */
+import { calendarFromJSON } from '../../calendars/restore.ts';
 import { HorariumError } from '../../errors.ts';
 import type { FireRing } from '../../stores/fire-ring.ts';
 import type { JobChange } from '../../stores/job-changes.ts';
@@ -233,6 +234,7 @@ function ledgerSource(
     now: () => ledger.now(),
     changes: async (jobId) => (await store.jobChanges?.getJobChanges(jobId)) ?? [],
     current: (jobId) => currentDefinition(store, jobId),
+    calendarExclusion: (jobId, time) => calendarExclusion(store, jobId, time),
     firesUpTo: (jobId, to, limit) => ledger.getFires({ jobId, to, limit }),
     outages: async (from, to) => store.outages?.getOutages({ from, to, limit: 10 }),
     nodesAlive: async (from, to) => {
@@ -293,6 +295,7 @@ function ringSource(
     changes: async (jobId) =>
       (await (managed.store as JobStore & WithJobChanges).jobChanges?.getJobChanges(jobId)) ?? [],
     current: (jobId) => currentDefinition(managed.store, jobId),
+    calendarExclusion: (jobId, time) => calendarExclusion(managed.store, jobId, time),
     firesUpTo: async (jobId, to, limit) => ring.getFires({ jobId, to, limit }),
     oldestFire: async (jobId) => ring.oldest(jobId),
     retention:
@@ -303,6 +306,26 @@ function ringSource(
       return local.since <= to ? [{ nodeId: local.nodeId, from: local.since, to: Date.now() }] : [];
     },
   };
+}
+
+/** The job's calendar, as stored now, when it excludes `time`; undefined when it does not or cannot be read. */
+async function calendarExclusion(
+  store: JobStore,
+  jobId: string,
+  time: number,
+): Promise<{ calendar: string; reason: string } | undefined> {
+  const name = (await store.lookupJob(jobId))?.calendar ?? null;
+  if (name === null || store.calendars === undefined) return undefined;
+  const stored = (await store.calendars.getCalendars()).find((c) => c.name === name);
+  if (stored === undefined) return undefined;
+  let reason: string | null;
+  try {
+    // Stored text is untrusted: calendarFromJSON checks every field, and a calendar it refuses says nothing.
+    reason = calendarFromJSON(JSON.parse(stored.state)).exclusionReason(new Date(time));
+  } catch {
+    return undefined;
+  }
+  return reason === null ? undefined : { calendar: name, reason };
 }
 
 async function currentDefinition(store: JobStore, jobId: string): Promise<StoredDefinition | null> {

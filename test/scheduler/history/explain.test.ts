@@ -4,6 +4,7 @@
  * the job's current one.
  */
 import { describe, expect, it } from 'vitest';
+import { excludedDetail, readExcluded } from '../../../src/scheduler/history/excluded.ts';
 import {
   type ExplainSource,
   explainFire,
@@ -345,6 +346,118 @@ describe('explain', () => {
     );
     expect(answer.verdict).toBe('coalesced');
     expect(answer.fire?.fireId).toBe(coalesced.fireId);
+  });
+
+  it('reads the calendar, rule, count and range of an excluded row, and refuses an unreadable one', () => {
+    const detail = excludedDetail({
+      calendar: 'business "days"',
+      reason: 'holiday 2026-12-24',
+      count: 4,
+      complete: true,
+      first: new Date('2026-12-24T01:30:00Z'),
+      last: new Date('2026-12-27T01:30:00Z'),
+    });
+    const row = fire('excluded', '2026-12-24T01:30:00Z', { detail });
+    expect(readExcluded(row)).toEqual({
+      calendar: 'business "days"',
+      reason: 'holiday 2026-12-24',
+      count: 4,
+      complete: true,
+      from: T('2026-12-24T01:30:00Z'),
+      to: T('2026-12-27T01:30:00Z'),
+    });
+    const one = excludedDetail({
+      calendar: 'nights',
+      reason: null,
+      count: 1,
+      complete: true,
+      first: new Date('2026-12-24T01:30:00Z'),
+      last: new Date('2026-12-24T01:30:00Z'),
+    });
+    expect(one).toBe('excluded by calendar "nights": 1 fire time at 2026-12-24T01:30:00.000Z');
+    expect(readExcluded({ ...row, detail: one })).toMatchObject({
+      calendar: 'nights',
+      reason: null,
+      count: 1,
+      to: T('2026-12-24T01:30:00Z'),
+    });
+    expect(
+      readExcluded({
+        ...row,
+        detail:
+          'excluded by calendar "x" (sat): at least 1,000 fire times from 2026-12-24T01:30:00.000Z to 2027-01-24T01:30:00.000Z',
+      }),
+    ).toMatchObject({ count: 1000, complete: false, reason: 'sat' });
+    expect(readExcluded({ ...row, detail: '<script>' })).toBeUndefined();
+    // A range ending before the row's own time, or no count, is no answer.
+    expect(
+      readExcluded({
+        ...row,
+        detail:
+          'excluded by calendar "x": 2 fire times from 2026-12-20T01:30:00.000Z to 2026-12-21T01:30:00.000Z',
+      }),
+    ).toBeUndefined();
+    expect(
+      readExcluded({
+        ...row,
+        detail: 'excluded by calendar "x": 0 fire times at 2026-12-24T01:30:00.000Z',
+      }),
+    ).toBeUndefined();
+    expect(readExcluded({ ...row, state: 'missed' })).toBeUndefined();
+  });
+
+  it('says a fire time inside an excluded stretch was excluded, naming the calendar and the rule', async () => {
+    const excluded = fire('excluded', '2026-12-24T01:30:00Z', {
+      detail: excludedDetail({
+        calendar: 'business-days',
+        reason: 'holiday 2026-12-24',
+        count: 4,
+        complete: true,
+        first: new Date('2026-12-24T01:30:00Z'),
+        last: new Date('2026-12-27T01:30:00Z'),
+      }),
+    });
+    const facts = {
+      now: '2027-01-10T00:00:00Z',
+      changes: [added],
+      fires: [excluded, fire('succeeded', '2026-12-28T01:30:00Z')],
+      nodes: alive,
+    };
+    const inside = await explainFire(source(facts), 'nightly', '2026-12-26 02:30');
+    expect(inside.verdict).toBe('excluded');
+    expect(inside.fire?.fireId).toBe(excluded.fireId);
+    expect(inside.evidence.at(-1)).toBe(
+      'It was not run: calendar "business-days" of the job excluded it, one of 4 fire times it excluded from 2026-12-24 02:30:00+01:00 to 2026-12-27 02:30:00+01:00 (the first by the rule holiday 2026-12-24); a job skips the fire times its calendar excludes.',
+    );
+    const first = await explainFire(source(facts), 'nightly', '2026-12-24 02:30');
+    expect(first.verdict).toBe('excluded');
+    expect(first.evidence.at(-1)).toContain('calendar "business-days"');
+    // The day after the stretch ran; a slot the row does not cover is not called excluded.
+    expect((await explainFire(source(facts), 'nightly', '2026-12-28 02:30')).verdict).toBe('ran');
+    expect(
+      (await explainFire(source({ ...facts, fires: [excluded] }), 'nightly', '2026-12-29 02:30'))
+        .verdict,
+    ).not.toBe('excluded');
+  });
+
+  it("says a fire time without a record is excluded when the job's calendar excludes it now", async () => {
+    const base = source({ now: '2026-12-20T00:00:00Z', changes: [added], nodes: alive });
+    const answer = await explainFire(
+      {
+        ...base,
+        calendarExclusion: async (_job, time) =>
+          time === T('2026-12-24T01:30:00Z')
+            ? { calendar: 'business-days', reason: 'holiday 2026-12-24' }
+            : undefined,
+      },
+      'nightly',
+      '2026-12-24 02:30',
+    );
+    expect(answer.verdict).toBe('excluded');
+    expect(answer.evidence.at(-1)).toContain('calendar "business-days" of the job excludes it now');
+    expect(answer.fire).toBeUndefined();
+    // A time the calendar includes is still to come.
+    expect((await explainFire(base, 'nightly', '2026-12-23 02:30')).verdict).toBe('unknown');
   });
 
   it('says no scheduler was alive when nothing was recorded and no node checked in', async () => {
