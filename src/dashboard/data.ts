@@ -204,11 +204,11 @@ export interface OutcomeBucket {
   /** The hour's start, epoch ms. */
   readonly start: number;
   readonly succeeded: number;
-  /** failed, timed_out, abandoned */
+  /** failed, timed_out, abandoned, retried (a failed attempt waiting for the next) */
   readonly failed: number;
-  /** missed, skipped_max_instances, coalesced, cancelled */
+  /** missed, skipped_max_instances, coalesced, excluded, cancelled */
   readonly missed: number;
-  /** claimed, running */
+  /** claimed, running, queued (waiting for its turn) */
   readonly running: number;
 }
 
@@ -225,8 +225,9 @@ const HOUR = 3_600_000;
 
 function outcomeOf(state: FireState): keyof Omit<OutcomeBucket, 'start'> {
   if (state === 'succeeded') return 'succeeded';
-  if (state === 'failed' || state === 'timed_out' || state === 'abandoned') return 'failed';
-  if (state === 'claimed' || state === 'running') return 'running';
+  if (state === 'failed' || state === 'timed_out' || state === 'abandoned' || state === 'retried')
+    return 'failed';
+  if (state === 'claimed' || state === 'running' || state === 'queued') return 'running';
   return 'missed';
 }
 
