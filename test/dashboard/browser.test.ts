@@ -325,7 +325,7 @@ describeWithBrowser('the dashboard in Chromium', () => {
       if (unreachable !== null) {
         if (process.env.CI === 'true')
           throw new Error(`PostgreSQL is not reachable: ${unreachable}`);
-        context.skip();
+        context.skip(`no PostgreSQL at ${POSTGRES_URL} (${unreachable}); under CI=true this fails`);
       }
       const schema = `horarium_dash_${process.pid}_${Date.now().toString(36)}`;
       const client = new pg.Client({ connectionString: POSTGRES_URL });
